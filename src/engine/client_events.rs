@@ -1,0 +1,96 @@
+//! What every librdkafka client of the engine reports through its context: log lines (into the
+//! service's logger), statistics (into broker and lag figures) and client-level errors.
+
+use std::sync::{Arc, Mutex};
+
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError;
+
+use crate::engine::logging::{LogLevel, Logger};
+use crate::engine::stats::{parse_statistics, BrokerSnapshot, ConsumerStats};
+
+/// Receives a client's logs, statistics and errors. Shared by the producer's and the consumers'
+/// contexts.
+pub struct ClientEvents {
+    logger: Logger,
+    source: &'static str,
+    brokers: Mutex<Vec<BrokerSnapshot>>,
+    consumer_stats: Option<Arc<ConsumerStats>>,
+}
+
+impl ClientEvents {
+    /// Events of a client named by `source` (`producer`, `consumer`).
+    pub fn new(logger: Logger, source: &'static str, consumer_stats: Option<Arc<ConsumerStats>>) -> Self {
+        ClientEvents { logger, source, brokers: Mutex::new(Vec::new()), consumer_stats }
+    }
+
+    /// The service's logger.
+    pub fn logger(&self) -> &Logger {
+        &self.logger
+    }
+
+    /// Brokers as of the client's latest statistics.
+    pub fn brokers(&self) -> Vec<BrokerSnapshot> {
+        self.brokers.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn on_log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        let mut level = match level {
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
+                LogLevel::Error
+            }
+            RDKafkaLogLevel::Warning => LogLevel::Warn,
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => LogLevel::Info,
+            RDKafkaLogLevel::Debug => LogLevel::Debug,
+        };
+        // One shared property map configures producers and consumers alike, so librdkafka's
+        // "property X only applies to consumers" warnings are expected, not news.
+        if facility == "CONFWARN" {
+            level = LogLevel::Debug;
+        }
+        // A broker that is away makes librdkafka report each failed reconnect as an error; it keeps
+        // reconnecting by itself, and publishes and subscriptions report what it costs them.
+        if facility == "FAIL" && level == LogLevel::Error {
+            level = LogLevel::Warn;
+        }
+        self.logger.log(level, "librdkafka", facility, message);
+    }
+
+    pub(crate) fn on_statistics(&self, json: &[u8]) {
+        let Some(parsed) = parse_statistics(json) else { return };
+        if let Ok(mut b) = self.brokers.lock() {
+            *b = parsed.brokers;
+        }
+        if let Some(stats) = &self.consumer_stats {
+            stats.set_lag(parsed.lag);
+        }
+    }
+
+    pub(crate) fn on_error(&self, error: KafkaError, reason: &str) {
+        // Transport errors repeat for as long as a broker is away; librdkafka reconnects on its own.
+        let level = match error.rdkafka_error_code() {
+            Some(rdkafka::types::RDKafkaErrorCode::BrokerTransportFailure)
+            | Some(rdkafka::types::RDKafkaErrorCode::AllBrokersDown) => LogLevel::Info,
+            _ => LogLevel::Error,
+        };
+        self.logger.log(level, self.source, "ERROR", &format!("{error}: {reason}"));
+    }
+}
+
+/// Implements `ClientContext` for a context type with a `events: ClientEvents` field.
+macro_rules! forward_client_events {
+    ($context:ty) => {
+        impl rdkafka::client::ClientContext for $context {
+            fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
+                self.events.on_log(level, fac, log_message);
+            }
+            fn stats_raw(&self, statistics: &[u8]) {
+                self.events.on_statistics(statistics);
+            }
+            fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+                self.events.on_error(error, reason);
+            }
+        }
+    };
+}
+pub(crate) use forward_client_events;

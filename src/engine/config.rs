@@ -1,0 +1,424 @@
+//! The service's configuration as plain Rust data, its validation, and its translation into
+//! librdkafka properties.
+
+use std::str::FromStr;
+
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::logging::LogLevel;
+
+/// How many replicas must acknowledge a write before it counts as published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// All in-sync replicas (`acks=all`, `-1`).
+    All,
+    /// The partition leader only (`acks=1`).
+    Leader,
+    /// No acknowledgement (`acks=0`).
+    None,
+}
+
+impl Acks {
+    /// From kafkajs' numbers: -1 (all), 1 (leader), 0 (none).
+    pub fn from_number(n: i32) -> EngineResult<Self> {
+        match n {
+            -1 => Ok(Acks::All),
+            1 => Ok(Acks::Leader),
+            0 => Ok(Acks::None),
+            other => Err(EngineError::InvalidConfig(format!("acks must be -1, 0 or 1 (got {other})"))),
+        }
+    }
+
+    fn property(self) -> &'static str {
+        match self {
+            Acks::All => "all",
+            Acks::Leader => "1",
+            Acks::None => "0",
+        }
+    }
+}
+
+/// Batch compression codec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+impl FromStr for Compression {
+    type Err = EngineError;
+    fn from_str(s: &str) -> EngineResult<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(Compression::None),
+            "gzip" => Ok(Compression::Gzip),
+            "snappy" => Ok(Compression::Snappy),
+            "lz4" => Ok(Compression::Lz4),
+            "zstd" => Ok(Compression::Zstd),
+            other => Err(EngineError::InvalidConfig(format!(
+                "compression must be one of none, gzip, snappy, lz4, zstd (got '{other}')"
+            ))),
+        }
+    }
+}
+
+impl Compression {
+    fn property(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// SASL mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    Plain,
+    ScramSha256,
+    ScramSha512,
+}
+
+impl FromStr for SaslMechanism {
+    type Err = EngineError;
+    fn from_str(s: &str) -> EngineResult<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "plain" => Ok(SaslMechanism::Plain),
+            "scram-sha-256" => Ok(SaslMechanism::ScramSha256),
+            "scram-sha-512" => Ok(SaslMechanism::ScramSha512),
+            other => Err(EngineError::InvalidConfig(format!(
+                "sasl.mechanism must be one of plain, scram-sha-256, scram-sha-512 (got '{other}')"
+            ))),
+        }
+    }
+}
+
+impl SaslMechanism {
+    fn property(self) -> &'static str {
+        match self {
+            SaslMechanism::Plain => "PLAIN",
+            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+        }
+    }
+}
+
+/// SASL credentials.
+#[derive(Clone)]
+pub struct SaslConfig {
+    pub mechanism: SaslMechanism,
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SaslConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaslConfig")
+            .field("mechanism", &self.mechanism)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// TLS settings; PEM strings, not file paths.
+#[derive(Clone, Default)]
+pub struct SslConfig {
+    pub ca: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    pub key_password: Option<String>,
+    /// Verify the broker's certificate (default true).
+    pub reject_unauthorized: bool,
+}
+
+/// Producer tuning; `None` keeps the engine default.
+#[derive(Debug, Clone)]
+pub struct ProducerOptions {
+    pub acks: Acks,
+    pub idempotent: bool,
+    pub compression: Compression,
+    pub linger_ms: f64,
+    pub batch_size: Option<u32>,
+    pub max_in_flight: Option<u32>,
+    pub message_timeout_ms: u32,
+    pub partitioner: String,
+}
+
+impl Default for ProducerOptions {
+    fn default() -> Self {
+        ProducerOptions {
+            acks: Acks::All,
+            idempotent: true,
+            compression: Compression::None,
+            linger_ms: DEFAULT_LINGER_MS,
+            batch_size: None,
+            max_in_flight: None,
+            message_timeout_ms: DEFAULT_MESSAGE_TIMEOUT_MS,
+            partitioner: DEFAULT_PARTITIONER.to_string(),
+        }
+    }
+}
+
+/// Default `linger.ms`: low, so an awaited publish is not held back, while concurrent ones still
+/// share requests.
+pub const DEFAULT_LINGER_MS: f64 = 1.0;
+/// Default time a publish may take, retries included, before it fails with `ERR__MSG_TIMED_OUT`.
+pub const DEFAULT_MESSAGE_TIMEOUT_MS: u32 = 30_000;
+/// Java-client and kafkajs compatible key hashing; random partition for null keys.
+pub const DEFAULT_PARTITIONER: &str = "murmur2_random";
+/// Default bound on `connect()`.
+pub const DEFAULT_CONNECTION_TIMEOUT_MS: u32 = 10_000;
+/// Default interval of librdkafka's statistics, which feed `stats()`.
+pub const DEFAULT_STATISTICS_INTERVAL_MS: u32 = 1_000;
+
+const PARTITIONERS: &[&str] =
+    &["random", "consistent", "consistent_random", "murmur2", "murmur2_random", "fnv1a", "fnv1a_random"];
+
+/// Everything a `KafkaService` is built from.
+#[derive(Clone)]
+pub struct ServiceConfig {
+    pub brokers: Vec<String>,
+    pub client_id: String,
+    pub ssl: Option<SslConfig>,
+    pub sasl: Option<SaslConfig>,
+    pub producer: ProducerOptions,
+    pub connection_timeout_ms: u32,
+    pub statistics_interval_ms: u32,
+    pub log_level: LogLevel,
+    /// Any other librdkafka property, applied last (it wins over the typed settings).
+    pub librdkafka: Vec<(String, String)>,
+}
+
+impl ServiceConfig {
+    /// A configuration for these brokers with every default.
+    pub fn new(brokers: Vec<String>) -> Self {
+        ServiceConfig {
+            brokers,
+            client_id: "kafka-native".to_string(),
+            ssl: None,
+            sasl: None,
+            producer: ProducerOptions::default(),
+            connection_timeout_ms: DEFAULT_CONNECTION_TIMEOUT_MS,
+            statistics_interval_ms: DEFAULT_STATISTICS_INTERVAL_MS,
+            log_level: LogLevel::from_env(),
+            librdkafka: Vec::new(),
+        }
+    }
+
+    /// Splits `"a:9092, b:9092"` into broker addresses.
+    pub fn parse_brokers(list: &str) -> Vec<String> {
+        list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    }
+
+    /// Checks what librdkafka cannot check for us, then lets librdkafka check every property
+    /// of both a producer and a consumer configuration.
+    pub fn validate(&self) -> EngineResult<()> {
+        if self.brokers.is_empty() {
+            return Err(EngineError::InvalidConfig("brokers must name at least one broker".into()));
+        }
+        for b in &self.brokers {
+            let valid = b.rsplit_once(':').is_some_and(|(host, port)| {
+                !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
+            if !valid {
+                return Err(EngineError::InvalidConfig(format!("broker '{b}' is not host:port")));
+            }
+        }
+        if self.client_id.is_empty() {
+            return Err(EngineError::InvalidConfig("clientId must not be empty".into()));
+        }
+        let p = &self.producer;
+        if !PARTITIONERS.contains(&p.partitioner.as_str()) {
+            return Err(EngineError::InvalidConfig(format!(
+                "partitioner must be one of {} (got '{}')",
+                PARTITIONERS.join(", "),
+                p.partitioner
+            )));
+        }
+        if p.idempotent && p.acks != Acks::All {
+            return Err(EngineError::InvalidConfig(
+                "an idempotent producer needs acks = -1 (all); set idempotent: false to use other acks".into(),
+            ));
+        }
+        if !(0.0..=900_000.0).contains(&p.linger_ms) {
+            return Err(EngineError::InvalidConfig("lingerMs must be between 0 and 900000".into()));
+        }
+        if p.message_timeout_ms == 0 {
+            return Err(EngineError::InvalidConfig("messageTimeoutMs must be positive".into()));
+        }
+        if self.connection_timeout_ms == 0 {
+            return Err(EngineError::InvalidConfig("connectionTimeoutMs must be positive".into()));
+        }
+        self.producer_config().create_native_config()?;
+        self.consumer_config("validation", false).create_native_config()?;
+        Ok(())
+    }
+
+    fn common_config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", self.brokers.join(","));
+        c.set("client.id", &self.client_id);
+        c.set("statistics.interval.ms", self.statistics_interval_ms.to_string());
+        c.set("log_level", self.log_level.syslog_level().to_string());
+        c.set_log_level(match self.log_level {
+            LogLevel::Error => RDKafkaLogLevel::Error,
+            LogLevel::Warn => RDKafkaLogLevel::Warning,
+            LogLevel::Info => RDKafkaLogLevel::Info,
+            LogLevel::Debug | LogLevel::Trace => RDKafkaLogLevel::Debug,
+        });
+        let protocol = match (&self.ssl, &self.sasl) {
+            (None, None) => "plaintext",
+            (Some(_), None) => "ssl",
+            (None, Some(_)) => "sasl_plaintext",
+            (Some(_), Some(_)) => "sasl_ssl",
+        };
+        c.set("security.protocol", protocol);
+        if let Some(ssl) = &self.ssl {
+            if let Some(ca) = &ssl.ca {
+                c.set("ssl.ca.pem", ca);
+            }
+            if let Some(cert) = &ssl.cert {
+                c.set("ssl.certificate.pem", cert);
+            }
+            if let Some(key) = &ssl.key {
+                c.set("ssl.key.pem", key);
+            }
+            if let Some(pw) = &ssl.key_password {
+                c.set("ssl.key.password", pw);
+            }
+            c.set("enable.ssl.certificate.verification", ssl.reject_unauthorized.to_string());
+        }
+        if let Some(sasl) = &self.sasl {
+            c.set("sasl.mechanisms", sasl.mechanism.property());
+            c.set("sasl.username", &sasl.username);
+            c.set("sasl.password", &sasl.password);
+        }
+        c
+    }
+
+    fn apply_overrides(&self, c: &mut ClientConfig) {
+        for (k, v) in &self.librdkafka {
+            c.set(k, v);
+        }
+    }
+
+    /// librdkafka properties of the service's producer.
+    pub fn producer_config(&self) -> ClientConfig {
+        let p = &self.producer;
+        let mut c = self.common_config();
+        c.set("acks", p.acks.property());
+        c.set("enable.idempotence", p.idempotent.to_string());
+        c.set("compression.codec", p.compression.property());
+        c.set("linger.ms", p.linger_ms.to_string());
+        c.set("message.timeout.ms", p.message_timeout_ms.to_string());
+        c.set("partitioner", &p.partitioner);
+        if let Some(n) = p.batch_size {
+            c.set("batch.size", n.to_string());
+        }
+        if let Some(n) = p.max_in_flight {
+            c.set("max.in.flight.requests.per.connection", n.to_string());
+        }
+        self.apply_overrides(&mut c);
+        c
+    }
+
+    /// librdkafka properties of a group consumer: offsets are stored by the engine only after the
+    /// handler finished with a message, and librdkafka commits what was stored (when `auto_commit`).
+    pub fn consumer_config(&self, group_id: &str, from_beginning: bool) -> ClientConfig {
+        let mut c = self.common_config();
+        c.set("group.id", group_id);
+        c.set("enable.auto.commit", "true");
+        c.set("enable.auto.offset.store", "false");
+        c.set("auto.offset.reset", if from_beginning { "earliest" } else { "latest" });
+        c.set("enable.partition.eof", "false");
+        self.apply_overrides(&mut c);
+        c
+    }
+
+    /// The librdkafka map with secrets masked, for logs and diagnostics.
+    pub fn redacted(&self) -> Vec<(String, String)> {
+        self.producer_config()
+            .config_map()
+            .iter()
+            .map(|(k, v)| {
+                let secret = k.contains("password") || k.contains("secret") || k.ends_with(".pem") || k.contains("key");
+                (k.to_string(), if secret { "<redacted>".to_string() } else { v.to_string() })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ServiceConfig {
+        ServiceConfig::new(vec!["127.0.0.1:9092".into()])
+    }
+
+    #[test]
+    fn defaults_validate() {
+        config().validate().unwrap();
+        let c = config().producer_config();
+        assert_eq!(c.get("partitioner"), Some("murmur2_random"));
+        assert_eq!(c.get("enable.idempotence"), Some("true"));
+        assert_eq!(c.get("acks"), Some("all"));
+    }
+
+    #[test]
+    fn brokers_parse_from_a_list() {
+        assert_eq!(ServiceConfig::parse_brokers(" a:1, b:2 ,"), vec!["a:1", "b:2"]);
+    }
+
+    #[test]
+    fn bad_settings_are_invalid_config() {
+        let mut c = config();
+        c.librdkafka.push(("no.such.property".into(), "1".into()));
+        assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_CONFIG");
+
+        let mut c = config();
+        c.librdkafka.push(("linger.ms".into(), "-5".into()));
+        assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_CONFIG");
+
+        let mut c = config();
+        c.producer.acks = Acks::Leader;
+        assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_CONFIG");
+
+        let mut c = config();
+        c.brokers = vec!["nohost".into()];
+        assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_CONFIG");
+
+        assert!("brotli".parse::<Compression>().is_err());
+        assert!("gssapi".parse::<SaslMechanism>().is_err());
+    }
+
+    #[test]
+    fn security_protocol_follows_ssl_and_sasl() {
+        let mut c = config();
+        c.sasl = Some(SaslConfig {
+            mechanism: SaslMechanism::ScramSha512,
+            username: "u".into(),
+            password: "secret".into(),
+        });
+        c.ssl = Some(SslConfig { reject_unauthorized: true, ..Default::default() });
+        let p = c.producer_config();
+        assert_eq!(p.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(p.get("sasl.mechanisms"), Some("SCRAM-SHA-512"));
+        assert!(!format!("{:?}", c.sasl).contains("secret"));
+        assert!(c.redacted().iter().all(|(_, v)| v != "secret"));
+    }
+
+    #[test]
+    fn consumer_stores_offsets_itself() {
+        let c = config().consumer_config("g", true);
+        assert_eq!(c.get("enable.auto.offset.store"), Some("false"));
+        assert_eq!(c.get("auto.offset.reset"), Some("earliest"));
+    }
+}

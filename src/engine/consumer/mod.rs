@@ -1,0 +1,15 @@
+//! Group consumption: a poll thread per subscription, a worker per partition, offsets stored
+//! only after the handler finished (at-least-once).
+
+pub mod handler;
+pub mod options;
+mod partition_worker;
+mod poll_loop;
+mod rebalance;
+mod shared;
+pub mod subscription;
+
+pub use handler::{BatchHandler, ErrorSink, HandlerOutcome};
+pub use options::SubscribeOptions;
+pub use shared::TopicPartition;
+pub use subscription::Subscription;

@@ -1,0 +1,75 @@
+//! What a subscription is asked to do, with its defaults and checks.
+
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::message::validate_topic;
+
+/// Options of `subscribe`.
+#[derive(Debug, Clone)]
+pub struct SubscribeOptions {
+    pub group_id: String,
+    pub topics: Vec<String>,
+    /// With no committed offset, start at the earliest message (else at the end).
+    pub from_beginning: bool,
+    /// Start each partition at the first message at or after this time (ms since the epoch),
+    /// whatever the group committed: a replay from a date.
+    pub from_timestamp: Option<i64>,
+    /// Commit processed offsets on an interval, on revocation and on stop. When false, offsets
+    /// are committed only by `Subscription::commit`.
+    pub auto_commit: bool,
+    /// Partitions whose handlers may run at the same time. Order within a partition is kept.
+    pub concurrency: usize,
+    /// Most messages in one handler call.
+    pub max_batch_size: usize,
+    /// Attempts after the first before a failing message stops the subscription.
+    pub retries: u32,
+    /// First wait before a retry; doubles each time, up to 30 s.
+    pub retry_backoff_ms: u64,
+    /// Messages buffered per partition before its fetching pauses.
+    pub max_buffered_per_partition: usize,
+    /// Bound on waiting for in-flight handlers at stop and revocation.
+    pub drain_timeout_ms: u64,
+    /// librdkafka `session.timeout.ms` for the group member.
+    pub session_timeout_ms: Option<u32>,
+}
+
+impl SubscribeOptions {
+    /// Options for a group and its topics, with every default.
+    pub fn new(group_id: &str, topics: Vec<String>) -> Self {
+        SubscribeOptions {
+            group_id: group_id.to_string(),
+            topics,
+            from_beginning: false,
+            from_timestamp: None,
+            auto_commit: true,
+            concurrency: 1,
+            max_batch_size: 500,
+            retries: 5,
+            retry_backoff_ms: 100,
+            max_buffered_per_partition: 10_000,
+            drain_timeout_ms: 30_000,
+            session_timeout_ms: None,
+        }
+    }
+
+    /// Rejects what cannot work: no group, no or bad topics, zero sizes.
+    pub fn validate(&self) -> EngineResult<()> {
+        if self.group_id.trim().is_empty() {
+            return Err(EngineError::InvalidArg("groupId must not be empty".into()));
+        }
+        if self.topics.is_empty() {
+            return Err(EngineError::InvalidArg("topics must name at least one topic".into()));
+        }
+        for t in &self.topics {
+            validate_topic(t)?;
+        }
+        if self.concurrency == 0 || self.max_batch_size == 0 || self.max_buffered_per_partition == 0 {
+            return Err(EngineError::InvalidArg("concurrency, maxBatchSize and maxBuffered must be positive".into()));
+        }
+        if let Some(ts) = self.from_timestamp {
+            if ts < 0 {
+                return Err(EngineError::InvalidArg("fromTimestamp must be >= 0".into()));
+            }
+        }
+        Ok(())
+    }
+}

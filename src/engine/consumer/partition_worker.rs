@@ -1,0 +1,103 @@
+//! One task per assigned partition: hands its messages to the handler in order, retries a
+//! failing message with backoff, and stores an offset only once the handler is done with it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::engine::consumer::shared::{Command, NextBatch, Shared, TopicPartition};
+use crate::engine::error::EngineError;
+use crate::engine::message::MessageBatch;
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Runs until the partition is revoked or the subscription stops.
+pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
+    loop {
+        let batch = match shared.next_batch(&tp) {
+            NextBatch::Batch(b) => b,
+            NextBatch::Wait(wake) => {
+                wait(&wake).await;
+                continue;
+            }
+            NextBatch::Exit => return,
+        };
+        let permit = shared.semaphore.clone().acquire_owned().await;
+        let keep_going = deliver(&shared, &tp, batch).await;
+        drop(permit);
+        shared.finish_batch(&tp);
+        if !keep_going {
+            return;
+        }
+    }
+}
+
+async fn wait(wake: &Notify) {
+    // A bounded wait, so a missed wake-up costs a moment rather than a stall.
+    let _ = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
+}
+
+/// Delivers one batch until it is fully processed (true), or the partition closes or the
+/// retries run out (false).
+async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> bool {
+    let mut batch = Arc::new(batch);
+    let mut attempt: u32 = 0;
+    loop {
+        let Some(handler) = shared.handler() else { return false };
+        let started = Instant::now();
+        let outcome = handler.handle(batch.clone()).await;
+        shared.stats.handler_latency.record(started.elapsed());
+
+        let total = batch.messages.len();
+        let processed = outcome.processed.min(total);
+        if processed > 0 {
+            shared.stats.on_processed(processed);
+            shared.command(Command::Store(tp.clone(), batch.messages[processed - 1].offset + 1));
+            attempt = 0;
+        }
+        // An error after the last message leaves nothing to deliver again.
+        let error = outcome.error.filter(|_| processed < total);
+        let Some(message) = error else {
+            if processed < total {
+                // The handler reported fewer messages than it was given, without an error:
+                // deliver the rest again rather than store offsets it did not vouch for.
+                batch = Arc::new(rest_of(&batch, processed));
+                continue;
+            }
+            return true;
+        };
+        shared.stats.on_handler_failure();
+        let failed_offset = batch.messages.get(processed).map_or(-1, |m| m.offset);
+        if shared.is_closed(tp) {
+            return false;
+        }
+        if attempt >= shared.options.retries {
+            shared.fail(EngineError::Handler { topic: tp.0.clone(), partition: tp.1, offset: failed_offset, message });
+            return false;
+        }
+        let backoff = Duration::from_millis(shared.options.retry_backoff_ms.saturating_mul(1 << attempt.min(16)))
+            .min(MAX_BACKOFF);
+        attempt += 1;
+        shared.logger.log(
+            crate::engine::logging::LogLevel::Warn,
+            "consumer",
+            "RETRY",
+            &format!(
+                "handler failed for {}[{}] at offset {failed_offset} (attempt {attempt} of {}), retrying in {backoff:?}: {message}",
+                tp.0, tp.1, shared.options.retries
+            ),
+        );
+        if processed > 0 {
+            batch = Arc::new(rest_of(&batch, processed));
+        }
+        tokio::time::sleep(backoff).await;
+        if shared.is_closed(tp) {
+            return false;
+        }
+    }
+}
+
+fn rest_of(batch: &MessageBatch, from: usize) -> MessageBatch {
+    MessageBatch { topic: batch.topic.clone(), partition: batch.partition, messages: batch.messages[from..].to_vec() }
+}

@@ -1,0 +1,130 @@
+//! The consumer's librdkafka context: rebalances hand partitions to workers and take them back
+//! after their running handlers finish and their processed offsets are committed.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
+
+use crate::engine::client_events::{forward_client_events, ClientEvents};
+use crate::engine::consumer::partition_worker;
+use crate::engine::consumer::poll_loop::apply_commands;
+use crate::engine::consumer::shared::{Shared, TopicPartition};
+use crate::engine::logging::LogLevel;
+
+/// Context of a subscription's consumer.
+pub struct SubscriptionContext {
+    pub(crate) events: ClientEvents,
+    pub(crate) shared: Arc<Shared>,
+    /// Partitions already moved to `from_timestamp`; a later assignment resumes from commits.
+    replayed: Mutex<HashSet<TopicPartition>>,
+}
+
+forward_client_events!(SubscriptionContext);
+
+impl SubscriptionContext {
+    pub(crate) fn new(events: ClientEvents, shared: Arc<Shared>) -> Self {
+        SubscriptionContext { events, shared, replayed: Mutex::new(HashSet::new()) }
+    }
+
+    fn log(&self, level: LogLevel, facility: &str, message: &str) {
+        self.shared.logger.log(level, "consumer", facility, message);
+    }
+
+    fn on_assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
+        let tps = partitions_of(tpl);
+        self.log(LogLevel::Info, "ASSIGN", &format!("group {} assigned {:?}", self.shared.options.group_id, tps));
+        if let Some(ts) = self.shared.options.from_timestamp {
+            self.seek_to_timestamp(consumer, tpl, &tps, ts);
+        }
+        for (tp, _) in self.shared.open_partitions(&tps) {
+            self.shared.runtime.spawn(partition_worker::run(self.shared.clone(), tp));
+        }
+        let result = match consumer.rebalance_protocol() {
+            RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),
+            _ => consumer.assign(tpl),
+        };
+        if let Err(e) = result {
+            self.log(LogLevel::Error, "ASSIGN", &format!("assign failed: {e}"));
+        }
+        if self.shared.is_user_paused() {
+            let _ = consumer.pause(tpl);
+        }
+    }
+
+    fn seek_to_timestamp(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList, tps: &[TopicPartition], ts: i64) {
+        let mut replayed = self.replayed.lock().unwrap_or_else(|p| p.into_inner());
+        let mut query = TopicPartitionList::new();
+        for (t, p) in tps.iter().filter(|tp| !replayed.contains(*tp)) {
+            let _ = query.add_partition_offset(t, *p, Offset::Offset(ts));
+        }
+        if query.count() == 0 {
+            return;
+        }
+        match consumer.offsets_for_times(query, Duration::from_secs(10)) {
+            Ok(found) => {
+                for e in found.elements() {
+                    // No message at or after the time: start at the end of the partition.
+                    let offset = match e.offset() {
+                        Offset::Offset(o) => Offset::Offset(o),
+                        _ => Offset::End,
+                    };
+                    let _ = tpl.set_partition_offset(e.topic(), e.partition(), offset);
+                    replayed.insert((e.topic().to_string(), e.partition()));
+                }
+            }
+            Err(e) => self.log(LogLevel::Error, "REPLAY", &format!("offsets for time {ts} failed: {e}")),
+        }
+    }
+
+    fn on_revoke(&self, consumer: &BaseConsumer<Self>, tpl: &TopicPartitionList) {
+        let tps = partitions_of(tpl);
+        self.log(LogLevel::Info, "REVOKE", &format!("group {} revoking {:?}", self.shared.options.group_id, tps));
+        let drain = Duration::from_millis(self.shared.options.drain_timeout_ms);
+        if !self.shared.close_partitions(Some(&tps), drain) {
+            self.log(LogLevel::Warn, "REVOKE", "handlers still running after the drain timeout; their offsets are not committed");
+        }
+        apply_commands(consumer, &self.shared);
+        if self.shared.options.auto_commit {
+            commit_stored(consumer, &self.shared);
+        }
+        let result = match consumer.rebalance_protocol() {
+            RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
+            _ => consumer.unassign(),
+        };
+        if let Err(e) = result {
+            self.log(LogLevel::Warn, "REVOKE", &format!("unassign failed: {e}"));
+        }
+        self.shared.remove_partitions(&tps);
+    }
+}
+
+impl ConsumerContext for SubscriptionContext {
+    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => self.on_assign(consumer, tpl),
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => self.on_revoke(consumer, tpl),
+            other => {
+                let code: RDKafkaErrorCode = other.into();
+                self.log(LogLevel::Error, "REBALANCE", &format!("rebalance error: {code}"));
+                let _ = consumer.unassign();
+            }
+        }
+    }
+}
+
+/// Commits the stored offsets synchronously; "nothing to commit" is not an error.
+pub(crate) fn commit_stored(consumer: &BaseConsumer<SubscriptionContext>, shared: &Shared) {
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) => {}
+        Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::NoOffset) => {}
+        Err(e) => shared.logger.log(LogLevel::Warn, "consumer", "COMMIT", &format!("commit failed: {e}")),
+    }
+}
+
+fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements().iter().map(|e| (e.topic().to_string(), e.partition())).collect()
+}

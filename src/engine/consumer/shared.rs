@@ -1,0 +1,284 @@
+//! State shared by a subscription's poll thread, its partition workers and its handle: the
+//! per-partition buffers, and the commands workers and callers leave for the poll thread.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, Notify, Semaphore};
+
+use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
+use crate::engine::consumer::options::SubscribeOptions;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::logging::{LogLevel, Logger};
+use crate::engine::message::{ConsumedMessage, MessageBatch};
+use crate::engine::stats::ConsumerStats;
+
+/// A topic and partition.
+pub type TopicPartition = (String, i32);
+
+/// Work for the poll thread, which alone touches the librdkafka consumer.
+pub(crate) enum Command {
+    /// Store this next offset for commit (the handler finished everything before it).
+    Store(TopicPartition, i64),
+    Resume(TopicPartition),
+    PauseAll,
+    ResumeAll,
+    Commit(oneshot::Sender<EngineResult<()>>),
+    Stop,
+}
+
+pub(crate) struct PartitionState {
+    pub queue: VecDeque<ConsumedMessage>,
+    /// A handler call for this partition is running.
+    pub busy: bool,
+    /// The partition was revoked or the subscription is stopping: deliver nothing more.
+    pub closed: bool,
+    /// Fetching is paused because the buffer is full.
+    pub throttled: bool,
+    pub wake: Arc<Notify>,
+}
+
+/// What a worker should do next.
+pub(crate) enum NextBatch {
+    Batch(MessageBatch),
+    Wait(Arc<Notify>),
+    Exit,
+}
+
+pub(crate) struct Shared {
+    pub options: SubscribeOptions,
+    pub logger: Logger,
+    pub stats: Arc<ConsumerStats>,
+    pub semaphore: Arc<Semaphore>,
+    pub runtime: tokio::runtime::Handle,
+    handler: Mutex<Option<Arc<dyn BatchHandler>>>,
+    on_error: Option<ErrorSink>,
+    partitions: Mutex<HashMap<TopicPartition, PartitionState>>,
+    idle: Condvar,
+    commands: Mutex<Vec<Command>>,
+    user_paused: AtomicBool,
+    stopping: AtomicBool,
+    failure: Mutex<Option<EngineError>>,
+}
+
+impl Shared {
+    pub fn new(
+        options: SubscribeOptions,
+        logger: Logger,
+        stats: Arc<ConsumerStats>,
+        handler: Arc<dyn BatchHandler>,
+        on_error: Option<ErrorSink>,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
+        Shared {
+            semaphore: Arc::new(Semaphore::new(options.concurrency)),
+            options,
+            logger,
+            stats,
+            runtime,
+            handler: Mutex::new(Some(handler)),
+            on_error,
+            partitions: Mutex::new(HashMap::new()),
+            idle: Condvar::new(),
+            commands: Mutex::new(Vec::new()),
+            user_paused: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            failure: Mutex::new(None),
+        }
+    }
+
+    fn table(&self) -> MutexGuard<'_, HashMap<TopicPartition, PartitionState>> {
+        self.partitions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn command(&self, c: Command) {
+        self.commands.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+    }
+
+    pub fn take_commands(&self) -> Vec<Command> {
+        std::mem::take(&mut *self.commands.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn handler(&self) -> Option<Arc<dyn BatchHandler>> {
+        self.handler.lock().ok().and_then(|h| h.clone())
+    }
+
+    /// Lets go of the handler (a JS callback keeps Node alive while it is held).
+    pub fn release_handler(&self) {
+        if let Ok(mut h) = self.handler.lock() {
+            h.take();
+        }
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    pub fn is_user_paused(&self) -> bool {
+        self.user_paused.load(Ordering::Acquire)
+    }
+
+    pub fn set_user_paused(&self, paused: bool) {
+        self.user_paused.store(paused, Ordering::Release);
+        self.command(if paused { Command::PauseAll } else { Command::ResumeAll });
+        if !paused {
+            for s in self.table().values() {
+                s.wake.notify_one();
+            }
+        }
+    }
+
+    /// Asks the poll thread to stop; idempotent.
+    pub fn request_stop(&self) {
+        if !self.stopping.swap(true, Ordering::AcqRel) {
+            self.command(Command::Stop);
+        }
+    }
+
+    /// Records why the subscription stops, tells the error sink, and stops it.
+    pub fn fail(&self, error: EngineError) {
+        self.logger.log(LogLevel::Error, "consumer", "HANDLER", &error.to_string());
+        let first = {
+            let mut f = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+            let first = f.is_none();
+            if first {
+                *f = Some(error.clone());
+            }
+            first
+        };
+        if first {
+            if let Some(sink) = &self.on_error {
+                sink(error);
+            }
+        }
+        self.request_stop();
+    }
+
+    pub fn failure(&self) -> Option<EngineError> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// New partitions: creates their buffers and returns what their workers wait on.
+    pub fn open_partitions(&self, tps: &[TopicPartition]) -> Vec<(TopicPartition, Arc<Notify>)> {
+        let mut table = self.table();
+        let mut opened = Vec::new();
+        for tp in tps {
+            if table.contains_key(tp) {
+                continue;
+            }
+            let wake = Arc::new(Notify::new());
+            table.insert(
+                tp.clone(),
+                PartitionState { queue: VecDeque::new(), busy: false, closed: false, throttled: false, wake: wake.clone() },
+            );
+            opened.push((tp.clone(), wake));
+        }
+        opened
+    }
+
+    /// Stops delivery for these partitions (all when `None`): buffered messages are dropped
+    /// (they were not stored, so they come again to whoever owns the partition next) and workers
+    /// exit after their running call. Then waits, bounded, until no running call remains.
+    /// Returns false if the wait timed out.
+    pub fn close_partitions(&self, tps: Option<&[TopicPartition]>, timeout: Duration) -> bool {
+        let mut table = self.table();
+        for (tp, s) in table.iter_mut() {
+            if tps.is_none_or(|list| list.contains(tp)) {
+                s.closed = true;
+                s.queue.clear();
+                s.wake.notify_one();
+            }
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let busy = table.iter().any(|(tp, s)| s.busy && tps.is_none_or(|list| list.contains(tp)));
+            if !busy {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            table = match self.idle.wait_timeout(table, deadline - now) {
+                Ok((t, _)) => t,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+
+    /// Forgets closed partitions once they are unassigned.
+    pub fn remove_partitions(&self, tps: &[TopicPartition]) {
+        let mut table = self.table();
+        for tp in tps {
+            table.remove(tp);
+            self.stats.forget_partition(&tp.0, tp.1);
+        }
+    }
+
+    /// Partitions currently delivering.
+    pub fn assigned(&self) -> Vec<TopicPartition> {
+        let mut v: Vec<_> = self.table().iter().filter(|(_, s)| !s.closed).map(|(tp, _)| tp.clone()).collect();
+        v.sort();
+        v
+    }
+
+    /// Appends fetched messages to their partitions' buffers and wakes their workers. Returns
+    /// the partitions whose buffer is now over the limit and must pause fetching.
+    pub fn route(&self, fetched: HashMap<TopicPartition, Vec<ConsumedMessage>>) -> Vec<TopicPartition> {
+        let limit = self.options.max_buffered_per_partition;
+        let mut to_pause = Vec::new();
+        let mut table = self.table();
+        for (tp, messages) in fetched {
+            let Some(s) = table.get_mut(&tp) else { continue };
+            if s.closed {
+                continue;
+            }
+            self.stats.on_consumed(messages.len());
+            s.queue.extend(messages);
+            if s.queue.len() >= limit && !s.throttled {
+                s.throttled = true;
+                to_pause.push(tp.clone());
+            }
+            s.wake.notify_one();
+        }
+        to_pause
+    }
+
+    /// Takes the next batch for a partition's worker, and marks the partition busy.
+    pub fn next_batch(&self, tp: &TopicPartition) -> NextBatch {
+        let mut table = self.table();
+        let Some(s) = table.get_mut(tp) else { return NextBatch::Exit };
+        if s.closed || self.is_stopping() {
+            return NextBatch::Exit;
+        }
+        if s.queue.is_empty() || self.is_user_paused() {
+            return NextBatch::Wait(s.wake.clone());
+        }
+        let n = s.queue.len().min(self.options.max_batch_size);
+        let messages: Vec<ConsumedMessage> = s.queue.drain(..n).collect();
+        s.busy = true;
+        if s.throttled && s.queue.len() <= self.options.max_buffered_per_partition / 2 {
+            s.throttled = false;
+            if !self.is_user_paused() {
+                self.command(Command::Resume(tp.clone()));
+            }
+        }
+        NextBatch::Batch(MessageBatch { topic: tp.0.clone(), partition: tp.1, messages })
+    }
+
+    /// A worker's handler call ended.
+    pub fn finish_batch(&self, tp: &TopicPartition) {
+        let mut table = self.table();
+        if let Some(s) = table.get_mut(tp) {
+            s.busy = false;
+        }
+        self.idle.notify_all();
+    }
+
+    /// Whether a partition no longer delivers.
+    pub fn is_closed(&self, tp: &TopicPartition) -> bool {
+        self.is_stopping() || self.table().get(tp).is_none_or(|s| s.closed)
+    }
+}

@@ -1,0 +1,114 @@
+//! A running subscription and its handle: pause, resume, commit, stop, assignments.
+
+use std::sync::Arc;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use tokio::sync::{oneshot, watch};
+
+use crate::engine::client_events::ClientEvents;
+use crate::engine::config::ServiceConfig;
+use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
+use crate::engine::consumer::options::SubscribeOptions;
+use crate::engine::consumer::poll_loop;
+use crate::engine::consumer::rebalance::SubscriptionContext;
+use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::logging::Logger;
+use crate::engine::stats::ConsumerStats;
+
+/// A group member consuming its topics into a handler, until stopped.
+pub struct Subscription {
+    shared: Arc<Shared>,
+    done: watch::Receiver<bool>,
+}
+
+impl Subscription {
+    /// Creates the group consumer, subscribes, and starts its poll thread. Must run inside the
+    /// tokio runtime that will drive the partition workers.
+    pub fn start(
+        config: &ServiceConfig,
+        options: SubscribeOptions,
+        handler: Arc<dyn BatchHandler>,
+        on_error: Option<ErrorSink>,
+        logger: Logger,
+        stats: Arc<ConsumerStats>,
+    ) -> EngineResult<Arc<Subscription>> {
+        options.validate()?;
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| EngineError::InvalidArg("subscribe must be called within a tokio runtime".into()))?;
+        let mut client_config = config.consumer_config(&options.group_id, options.from_beginning);
+        if !options.auto_commit {
+            client_config.set("enable.auto.commit", "false");
+        }
+        if let Some(ms) = options.session_timeout_ms {
+            client_config.set("session.timeout.ms", ms.to_string());
+        }
+        let shared = Arc::new(Shared::new(options, logger.clone(), stats.clone(), handler, on_error, runtime));
+        let context = SubscriptionContext::new(ClientEvents::new(logger, "consumer", Some(stats)), shared.clone());
+        let consumer: BaseConsumer<SubscriptionContext> = client_config.create_with_context(context)?;
+        let topics: Vec<&str> = shared.options.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics)?;
+
+        let (done_tx, done_rx) = watch::channel(false);
+        let thread_shared = shared.clone();
+        std::thread::Builder::new()
+            .name("kafka-native-consumer".into())
+            .spawn(move || poll_loop::run(consumer, thread_shared, done_tx))
+            .map_err(|e| EngineError::InvalidConfig(format!("cannot start the consumer thread: {e}")))?;
+        Ok(Arc::new(Subscription { shared, done: done_rx }))
+    }
+
+    /// The group this subscription belongs to.
+    pub fn group_id(&self) -> &str {
+        &self.shared.options.group_id
+    }
+
+    /// Stops fetching and delivering; handlers already running finish.
+    pub fn pause(&self) {
+        self.shared.set_user_paused(true);
+    }
+
+    /// Delivers again after `pause`.
+    pub fn resume(&self) {
+        self.shared.set_user_paused(false);
+    }
+
+    /// Whether `pause` is in effect.
+    pub fn is_paused(&self) -> bool {
+        self.shared.is_user_paused()
+    }
+
+    /// Whether the subscription still consumes (not stopped, not failed).
+    pub fn is_running(&self) -> bool {
+        !*self.done.borrow() && !self.shared.is_stopping()
+    }
+
+    /// The error that stopped the subscription, if one did.
+    pub fn failure(&self) -> Option<EngineError> {
+        self.shared.failure()
+    }
+
+    /// Partitions currently assigned to this member, sorted.
+    pub fn assignments(&self) -> Vec<TopicPartition> {
+        self.shared.assigned()
+    }
+
+    /// Commits what handlers have finished so far; resolves when the broker confirmed.
+    pub async fn commit(&self) -> EngineResult<()> {
+        if !self.is_running() {
+            return Err(EngineError::Disconnected);
+        }
+        let (tx, rx) = oneshot::channel();
+        self.shared.command(Command::Commit(tx));
+        rx.await.unwrap_or(Err(EngineError::Disconnected))
+    }
+
+    /// Stops: no new deliveries, running handlers finish (bounded by the drain timeout), their
+    /// offsets are committed, the member leaves its group. Idempotent; resolves when all that is
+    /// done.
+    pub async fn stop(&self) {
+        self.shared.request_stop();
+        let mut done = self.done.clone();
+        let _ = done.wait_for(|d| *d).await;
+    }
+}

@@ -1,0 +1,275 @@
+//! The service's producer: queues messages into librdkafka without waiting, and settles each
+//! publish from its delivery report the moment librdkafka reports it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::util::Timeout;
+use tokio::sync::oneshot;
+
+use crate::engine::client_events::{forward_client_events, ClientEvents};
+use crate::engine::config::ServiceConfig;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::logging::Logger;
+use crate::engine::message::{validate_topic, DeliveryReport, OutgoingMessage};
+use crate::engine::stats::{BrokerSnapshot, ProducerStats};
+
+/// What librdkafka hands back with a delivery report: where the outcome goes.
+pub struct PendingDelivery {
+    started: Instant,
+    collector: Arc<BatchCollector>,
+    index: usize,
+}
+
+/// The producer client's context: delivery reports, logs and statistics.
+pub struct ProducerContext {
+    events: ClientEvents,
+    stats: Arc<ProducerStats>,
+}
+
+forward_client_events!(ProducerContext);
+
+impl rdkafka::producer::ProducerContext for ProducerContext {
+    type DeliveryOpaque = Box<PendingDelivery>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<PendingDelivery>) {
+        let outcome = match result {
+            Ok(m) => {
+                self.stats.ack_latency.record(pending.started.elapsed());
+                self.stats.on_settled(m.topic(), true);
+                Ok(DeliveryReport {
+                    topic: m.topic().to_string(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    timestamp: m.timestamp().to_millis(),
+                })
+            }
+            Err((e, m)) => {
+                self.stats.on_settled(m.topic(), false);
+                let partition = (m.partition() >= 0).then_some(m.partition());
+                Err(EngineError::from(e.clone()).about(m.topic(), partition))
+            }
+        };
+        pending.collector.settle(pending.index, outcome);
+    }
+}
+
+/// Collects the outcomes of one batch and wakes the waiter when the last one arrives.
+pub struct BatchCollector {
+    slots: Mutex<Vec<Option<EngineResult<DeliveryReport>>>>,
+    remaining: AtomicUsize,
+    done: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl BatchCollector {
+    fn settle(&self, index: usize, outcome: EngineResult<DeliveryReport>) {
+        if let Ok(mut slots) = self.slots.lock() {
+            slots[index] = Some(outcome);
+        }
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(tx) = self.done.lock().ok().and_then(|mut d| d.take()) {
+                let _ = tx.send(());
+            }
+        }
+    }
+}
+
+/// Messages that met a full librdkafka queue; they are queued again from the async side.
+struct Deferred {
+    index: usize,
+    topic: String,
+    message: OutgoingMessage<Vec<u8>>,
+}
+
+/// A batch handed to librdkafka; `wait()` resolves with one outcome per message, in order.
+#[must_use = "a batch's outcomes are only known by waiting for them"]
+pub struct BatchDelivery {
+    producer: Arc<Producer>,
+    collector: Arc<BatchCollector>,
+    done: oneshot::Receiver<()>,
+    deferred: Vec<Deferred>,
+}
+
+impl BatchDelivery {
+    /// Waits for every message's delivery report (each bounded by `messageTimeoutMs`).
+    pub async fn wait(mut self) -> Vec<EngineResult<DeliveryReport>> {
+        let deferred = std::mem::take(&mut self.deferred);
+        for d in deferred {
+            self.producer.enqueue_when_room(d, &self.collector).await;
+        }
+        let _ = (&mut self.done).await;
+        let slots = self.collector.slots.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+        slots
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail))))
+            .collect()
+    }
+}
+
+/// The librdkafka producer of a service.
+pub struct Producer {
+    inner: ThreadedProducer<ProducerContext>,
+    stats: Arc<ProducerStats>,
+    message_timeout: Duration,
+}
+
+impl Producer {
+    /// Creates the producer; librdkafka checks the configuration here.
+    pub fn new(config: &ServiceConfig, logger: Logger) -> EngineResult<Arc<Self>> {
+        let stats = Arc::new(ProducerStats::default());
+        let context = ProducerContext { events: ClientEvents::new(logger, "producer", None), stats: stats.clone() };
+        let inner: ThreadedProducer<ProducerContext> =
+            config.producer_config().create_with_context(context)?;
+        Ok(Arc::new(Producer {
+            inner,
+            stats,
+            message_timeout: Duration::from_millis(config.producer.message_timeout_ms as u64),
+        }))
+    }
+
+    /// The producer's counters.
+    pub fn stats(&self) -> &Arc<ProducerStats> {
+        &self.stats
+    }
+
+    /// Brokers as of the latest statistics.
+    pub fn brokers(&self) -> Vec<BrokerSnapshot> {
+        self.inner.context().events.brokers()
+    }
+
+    /// The underlying librdkafka client, for metadata and admin calls.
+    pub fn client(&self) -> &rdkafka::client::Client<ProducerContext> {
+        self.inner.client()
+    }
+
+    /// Queues every message without waiting. A message that fails before it is queued (bad
+    /// topic, too large, unknown partition) gets its error in its own slot; one that meets a full
+    /// queue is copied and queued again by `wait()`.
+    pub fn send_batch<'a, B: AsRef<[u8]> + 'a>(
+        self: &Arc<Self>,
+        records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+    ) -> BatchDelivery {
+        let n = records.len();
+        let (tx, rx) = oneshot::channel();
+        let collector = Arc::new(BatchCollector {
+            slots: Mutex::new((0..n).map(|_| None).collect()),
+            remaining: AtomicUsize::new(n),
+            done: Mutex::new(Some(tx)),
+        });
+        if n == 0 {
+            collector.remaining.store(1, Ordering::Relaxed);
+        }
+        let mut deferred = Vec::new();
+        for (index, (topic, message)) in records.enumerate() {
+            if let Err(e) = validate_topic(topic).and_then(|_| message.validate()) {
+                collector.settle(index, Err(e.about(topic, message.partition)));
+                continue;
+            }
+            match self.enqueue(topic, message, index, &collector) {
+                Ok(()) => {}
+                Err(e) if is_queue_full(&e) => deferred.push(Deferred {
+                    index,
+                    topic: topic.to_string(),
+                    message: to_owned_message(message),
+                }),
+                Err(e) => collector.settle(index, Err(e.about(topic, message.partition))),
+            }
+        }
+        if n == 0 {
+            collector.settle_empty();
+        }
+        BatchDelivery { producer: self.clone(), collector, done: rx, deferred }
+    }
+
+    /// Publishes one message and waits for its delivery report.
+    pub async fn publish<B: AsRef<[u8]>>(self: &Arc<Self>, topic: &str, message: &OutgoingMessage<B>) -> EngineResult<DeliveryReport> {
+        let delivery = self.send_batch(std::iter::once((topic, message)));
+        delivery.wait().await.pop().unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail)))
+    }
+
+    fn enqueue<B: AsRef<[u8]>>(
+        &self,
+        topic: &str,
+        message: &OutgoingMessage<B>,
+        index: usize,
+        collector: &Arc<BatchCollector>,
+    ) -> EngineResult<()> {
+        let pending = Box::new(PendingDelivery { started: Instant::now(), collector: collector.clone(), index });
+        let mut record: BaseRecord<'_, [u8], [u8], Box<PendingDelivery>> = BaseRecord::with_opaque_to(topic, pending);
+        if let Some(k) = &message.key {
+            record = record.key(k.as_ref());
+        }
+        if let Some(v) = &message.value {
+            record = record.payload(v.as_ref());
+        }
+        if let Some(p) = message.partition {
+            record = record.partition(p);
+        }
+        if let Some(ts) = message.timestamp {
+            record = record.timestamp(ts);
+        }
+        if !message.headers.is_empty() {
+            let mut headers = OwnedHeaders::new_with_capacity(message.headers.len());
+            for (name, value) in &message.headers {
+                headers = headers.insert(Header { key: name, value: value.as_ref().map(|v| v.as_ref()) });
+            }
+            record = record.headers(headers);
+        }
+        match self.inner.send(record) {
+            Ok(()) => {
+                self.stats.on_sent(topic, message.size());
+                Ok(())
+            }
+            Err((e, _record)) => Err(EngineError::from(e)),
+        }
+    }
+
+    async fn enqueue_when_room(&self, d: Deferred, collector: &Arc<BatchCollector>) {
+        let deadline = Instant::now() + self.message_timeout;
+        loop {
+            match self.enqueue(&d.topic, &d.message, d.index, collector) {
+                Ok(()) => return,
+                Err(e) if is_queue_full(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                Err(e) => {
+                    collector.settle(d.index, Err(e.about(&d.topic, d.message.partition)));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Waits (blocking) until every queued message is delivered or failed, or the timeout passes.
+    pub fn flush(&self, timeout: Duration) -> EngineResult<()> {
+        self.inner.flush(Timeout::After(timeout)).map_err(EngineError::from)
+    }
+}
+
+impl BatchCollector {
+    fn settle_empty(&self) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if let Some(tx) = self.done.lock().ok().and_then(|mut d| d.take()) {
+                let _ = tx.send(());
+            }
+        }
+    }
+}
+
+fn is_queue_full(e: &EngineError) -> bool {
+    matches!(e, EngineError::Kafka { code: RDKafkaErrorCode::QueueFull, .. })
+}
+
+fn to_owned_message<B: AsRef<[u8]>>(m: &OutgoingMessage<B>) -> OutgoingMessage<Vec<u8>> {
+    OutgoingMessage {
+        key: m.key.as_ref().map(|b| b.as_ref().to_vec()),
+        value: m.value.as_ref().map(|b| b.as_ref().to_vec()),
+        headers: m.headers.iter().map(|(k, v)| (k.clone(), v.as_ref().map(|b| b.as_ref().to_vec()))).collect(),
+        partition: m.partition,
+        timestamp: m.timestamp,
+    }
+}

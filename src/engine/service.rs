@@ -1,0 +1,242 @@
+//! The engine behind `KafkaService`: one producer, any number of subscriptions, their
+//! statistics, and the connect / disconnect lifecycle.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::engine::config::ServiceConfig;
+use crate::engine::consumer::{BatchHandler, ErrorSink, SubscribeOptions, Subscription};
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::logging::{LogLevel, LogSink, Logger};
+use crate::engine::message::{DeliveryReport, OutgoingMessage};
+use crate::engine::producer::{BatchDelivery, Producer};
+use crate::engine::stats::{BrokerSnapshot, ConsumerSnapshot, ConsumerStats, ProducerSnapshot};
+
+/// Where the service is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Created; librdkafka connects on demand.
+    Idle,
+    /// `connect()` saw the cluster's metadata.
+    Connected,
+    /// `disconnect()` ran; every call fails with `ERR_DISCONNECTED`.
+    Disconnected,
+}
+
+impl ConnectionState {
+    /// Lowercase name, as `stats()` reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Idle => "idle",
+            ConnectionState::Connected => "connected",
+            ConnectionState::Disconnected => "disconnected",
+        }
+    }
+}
+
+/// A broker as the cluster's metadata lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerAddress {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+/// What `connect()` learnt about the cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterInfo {
+    pub brokers: Vec<BrokerAddress>,
+    pub topics: Vec<String>,
+}
+
+/// Everything `stats()` reports.
+#[derive(Debug, Clone)]
+pub struct StatsSnapshot {
+    pub state: ConnectionState,
+    pub producer: ProducerSnapshot,
+    pub consumer: ConsumerSnapshot,
+    pub brokers: Vec<BrokerSnapshot>,
+    pub subscriptions: usize,
+}
+
+/// A Kafka client service: publish, subscribe, observe, disconnect.
+pub struct KafkaEngine {
+    config: ServiceConfig,
+    logger: Logger,
+    producer: Mutex<Option<Arc<Producer>>>,
+    consumer_stats: Arc<ConsumerStats>,
+    subscriptions: Mutex<Vec<Arc<Subscription>>>,
+    state: AtomicU8,
+}
+
+impl KafkaEngine {
+    /// Validates the configuration and creates the producer. Fails with `ERR_INVALID_CONFIG`
+    /// for any unknown or invalid setting.
+    pub fn new(config: ServiceConfig, log_sink: Option<LogSink>) -> EngineResult<Self> {
+        config.validate()?;
+        let logger = Logger::new(config.log_level, &config.client_id, log_sink);
+        let producer = Producer::new(&config, logger.clone())?;
+        Ok(KafkaEngine {
+            config,
+            logger,
+            producer: Mutex::new(Some(producer)),
+            consumer_stats: Arc::new(ConsumerStats::default()),
+            subscriptions: Mutex::new(Vec::new()),
+            state: AtomicU8::new(ConnectionState::Idle as u8),
+        })
+    }
+
+    /// The configuration the service was built from.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The service's logger.
+    pub fn logger(&self) -> &Logger {
+        &self.logger
+    }
+
+    /// The current state.
+    pub fn state(&self) -> ConnectionState {
+        match self.state.load(Ordering::Acquire) {
+            0 => ConnectionState::Idle,
+            1 => ConnectionState::Connected,
+            _ => ConnectionState::Disconnected,
+        }
+    }
+
+    fn producer(&self) -> EngineResult<Arc<Producer>> {
+        if self.state() == ConnectionState::Disconnected {
+            return Err(EngineError::Disconnected);
+        }
+        self.producer.lock().ok().and_then(|p| p.clone()).ok_or(EngineError::Disconnected)
+    }
+
+    /// Waits for the cluster's metadata, at most `connectionTimeoutMs`. Fails with
+    /// `ERR__TIMED_OUT` (retriable) when no broker answers.
+    pub async fn connect(&self) -> EngineResult<ClusterInfo> {
+        let producer = self.producer()?;
+        let timeout = Duration::from_millis(self.config.connection_timeout_ms as u64);
+        let brokers = self.config.brokers.join(",");
+        let info = tokio::task::spawn_blocking(move || {
+            let metadata = producer.client().fetch_metadata(None, timeout).map_err(|e| match e.rdkafka_error_code() {
+                Some(RDKafkaErrorCode::OperationTimedOut)
+                | Some(RDKafkaErrorCode::AllBrokersDown)
+                | Some(RDKafkaErrorCode::BrokerTransportFailure) => EngineError::Kafka {
+                    code: RDKafkaErrorCode::OperationTimedOut,
+                    message: format!("no broker of {brokers} answered within {} ms", timeout.as_millis()),
+                    topic: None,
+                    partition: None,
+                },
+                _ => EngineError::from(e),
+            })?;
+            Ok::<_, EngineError>(ClusterInfo {
+                brokers: metadata
+                    .brokers()
+                    .iter()
+                    .map(|b| BrokerAddress { id: b.id(), host: b.host().to_string(), port: b.port() })
+                    .collect(),
+                topics: metadata.topics().iter().map(|t| t.name().to_string()).collect(),
+            })
+        })
+        .await
+        .map_err(|e| EngineError::InvalidArg(format!("connect task failed: {e}")))??;
+        let _ = self.state.compare_exchange(
+            ConnectionState::Idle as u8,
+            ConnectionState::Connected as u8,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        Ok(info)
+    }
+
+    /// Queues messages without waiting; see `Producer::send_batch`.
+    pub fn send_batch<'a, B: AsRef<[u8]> + 'a>(
+        &self,
+        records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+    ) -> EngineResult<BatchDelivery> {
+        Ok(self.producer()?.send_batch(records))
+    }
+
+    /// Publishes one message and waits for the broker's acknowledgement.
+    pub async fn publish<B: AsRef<[u8]>>(&self, topic: &str, message: &OutgoingMessage<B>) -> EngineResult<DeliveryReport> {
+        self.producer()?.publish(topic, message).await
+    }
+
+    /// Starts a group subscription. Must run inside a tokio runtime.
+    pub async fn subscribe(
+        &self,
+        options: SubscribeOptions,
+        handler: Arc<dyn BatchHandler>,
+        on_error: Option<ErrorSink>,
+    ) -> EngineResult<Arc<Subscription>> {
+        if self.state() == ConnectionState::Disconnected {
+            return Err(EngineError::Disconnected);
+        }
+        let subscription =
+            Subscription::start(&self.config, options, handler, on_error, self.logger.clone(), self.consumer_stats.clone())?;
+        if let Ok(mut subs) = self.subscriptions.lock() {
+            subs.retain(|s| s.is_running());
+            subs.push(subscription.clone());
+        }
+        Ok(subscription)
+    }
+
+    /// Counters, latencies, lag and broker states.
+    pub fn stats(&self) -> StatsSnapshot {
+        let producer = self.producer.lock().ok().and_then(|p| p.clone());
+        StatsSnapshot {
+            state: self.state(),
+            producer: producer.as_ref().map(|p| p.stats().snapshot()).unwrap_or_default(),
+            consumer: self.consumer_stats.snapshot(),
+            brokers: producer.as_ref().map(|p| p.brokers()).unwrap_or_default(),
+            subscriptions: self.subscriptions.lock().map(|s| s.iter().filter(|s| s.is_running()).count()).unwrap_or(0),
+        }
+    }
+
+    /// Stops every subscription (their handlers finish, offsets are committed), then delivers
+    /// what the producer still queues, waiting at most `flush_timeout`. Idempotent; afterwards
+    /// every call fails with `ERR_DISCONNECTED`. Messages still queued after the timeout fail
+    /// with `ERR__PURGE_QUEUE`.
+    pub async fn disconnect(&self, flush_timeout: Duration) -> EngineResult<()> {
+        let previous = self.state.swap(ConnectionState::Disconnected as u8, Ordering::AcqRel);
+        if previous == ConnectionState::Disconnected as u8 {
+            return Ok(());
+        }
+        let subscriptions: Vec<_> = self.subscriptions.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+        for s in subscriptions {
+            s.stop().await;
+        }
+        let producer = self.producer.lock().ok().and_then(|mut p| p.take());
+        if let Some(producer) = producer {
+            let logger = self.logger.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                if producer.flush(flush_timeout).is_err() {
+                    logger.log(
+                        LogLevel::Warn,
+                        "producer",
+                        "FLUSH",
+                        &format!("{} messages not delivered within the flush timeout", producer.stats().in_flight()),
+                    );
+                }
+                drop(producer);
+            })
+            .await;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for KafkaEngine {
+    fn drop(&mut self) {
+        // librdkafka's destroy purges, flushes briefly and joins threads: never on the caller's
+        // (possibly the JS) thread.
+        let producer = self.producer.get_mut().ok().and_then(|p| p.take());
+        if let Some(producer) = producer {
+            let _ = std::thread::Builder::new().name("kafka-native-close".into()).spawn(move || drop(producer));
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! Counters the engine keeps, figures parsed from librdkafka's statistics, and the snapshot
+//! `stats()` returns.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::Deserialize;
+
+use crate::engine::latency::{LatencyRecorder, LatencySummary};
+
+/// Per-topic producer counters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopicCounters {
+    pub sent: u64,
+    pub acknowledged: u64,
+    pub failed: u64,
+    pub bytes: u64,
+}
+
+/// What the producer has done since the service was created.
+#[derive(Default)]
+pub struct ProducerStats {
+    sent: AtomicU64,
+    acknowledged: AtomicU64,
+    failed: AtomicU64,
+    bytes: AtomicU64,
+    in_flight: AtomicI64,
+    per_topic: Mutex<BTreeMap<String, TopicCounters>>,
+    pub(crate) ack_latency: LatencyRecorder,
+}
+
+impl ProducerStats {
+    pub(crate) fn on_sent(&self, topic: &str, bytes: usize) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut t) = self.per_topic.lock() {
+            match t.get_mut(topic) {
+                Some(c) => {
+                    c.sent += 1;
+                    c.bytes += bytes as u64;
+                }
+                None => {
+                    t.insert(topic.to_string(), TopicCounters { sent: 1, bytes: bytes as u64, ..Default::default() });
+                }
+            }
+        }
+    }
+
+    pub(crate) fn on_settled(&self, topic: &str, acknowledged: bool) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let counter = if acknowledged { &self.acknowledged } else { &self.failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut t) = self.per_topic.lock() {
+            if let Some(c) = t.get_mut(topic) {
+                if acknowledged {
+                    c.acknowledged += 1;
+                } else {
+                    c.failed += 1;
+                }
+            }
+        }
+    }
+
+    /// Messages handed to librdkafka whose outcome is not known yet.
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// A consistent-enough copy of the counters.
+    pub fn snapshot(&self) -> ProducerSnapshot {
+        ProducerSnapshot {
+            sent: self.sent.load(Ordering::Relaxed),
+            acknowledged: self.acknowledged.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            in_flight: self.in_flight().max(0) as u64,
+            bytes: self.bytes.load(Ordering::Relaxed),
+            per_topic: self.per_topic.lock().map(|t| t.clone()).unwrap_or_default(),
+            ack_latency: self.ack_latency.summary(),
+        }
+    }
+}
+
+/// Producer figures in `stats()`.
+#[derive(Debug, Clone, Default)]
+pub struct ProducerSnapshot {
+    pub sent: u64,
+    pub acknowledged: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub bytes: u64,
+    pub per_topic: BTreeMap<String, TopicCounters>,
+    /// From `publish` to the broker's acknowledgement.
+    pub ack_latency: LatencySummary,
+}
+
+/// What the service's subscriptions have consumed.
+#[derive(Default)]
+pub struct ConsumerStats {
+    consumed: AtomicU64,
+    processed: AtomicU64,
+    handler_failures: AtomicU64,
+    pub(crate) handler_latency: LatencyRecorder,
+    lag: Mutex<BTreeMap<(String, i32), i64>>,
+}
+
+impl ConsumerStats {
+    pub(crate) fn on_consumed(&self, n: usize) {
+        self.consumed.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn on_processed(&self, n: usize) {
+        self.processed.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn on_handler_failure(&self) {
+        self.handler_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_lag(&self, lags: impl IntoIterator<Item = ((String, i32), i64)>) {
+        if let Ok(mut l) = self.lag.lock() {
+            for (k, v) in lags {
+                l.insert(k, v);
+            }
+        }
+    }
+
+    pub(crate) fn forget_partition(&self, topic: &str, partition: i32) {
+        if let Ok(mut l) = self.lag.lock() {
+            l.remove(&(topic.to_string(), partition));
+        }
+    }
+
+    /// A copy of the counters.
+    pub fn snapshot(&self) -> ConsumerSnapshot {
+        ConsumerSnapshot {
+            consumed: self.consumed.load(Ordering::Relaxed),
+            processed: self.processed.load(Ordering::Relaxed),
+            handler_failures: self.handler_failures.load(Ordering::Relaxed),
+            handler_latency: self.handler_latency.summary(),
+            lag: self
+                .lag
+                .lock()
+                .map(|l| l.iter().map(|((t, p), lag)| PartitionLag { topic: t.clone(), partition: *p, lag: *lag }).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Lag of one assigned partition: messages behind the partition's end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    pub lag: i64,
+}
+
+/// Consumer figures in `stats()`.
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerSnapshot {
+    /// Messages fetched and handed to handlers.
+    pub consumed: u64,
+    /// Messages whose handler finished.
+    pub processed: u64,
+    pub handler_failures: u64,
+    /// Duration of each handler call (one call handles a batch of messages).
+    pub handler_latency: LatencySummary,
+    pub lag: Vec<PartitionLag>,
+}
+
+/// One broker as librdkafka's statistics describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerSnapshot {
+    pub id: i32,
+    pub name: String,
+    /// librdkafka's state: `UP`, `DOWN`, `CONNECT`, `AUTH`, `APIVERSION_QUERY`, `INIT`, ...
+    pub state: String,
+    /// Average round-trip time over the last statistics window, in ms.
+    pub rtt_avg_ms: f64,
+    pub rtt_p99_ms: f64,
+}
+
+#[derive(Deserialize)]
+struct RawStatistics {
+    #[serde(default)]
+    brokers: BTreeMap<String, RawBroker>,
+    #[serde(default)]
+    topics: BTreeMap<String, RawTopic>,
+}
+
+#[derive(Deserialize)]
+struct RawBroker {
+    name: String,
+    nodeid: i32,
+    state: String,
+    #[serde(default)]
+    rtt: Option<RawWindow>,
+}
+
+#[derive(Deserialize)]
+struct RawWindow {
+    avg: i64,
+    p99: i64,
+}
+
+#[derive(Deserialize)]
+struct RawTopic {
+    #[serde(default)]
+    partitions: BTreeMap<String, RawPartition>,
+}
+
+#[derive(Deserialize)]
+struct RawPartition {
+    partition: i32,
+    #[serde(default)]
+    consumer_lag_stored: i64,
+    #[serde(default)]
+    fetch_state: String,
+}
+
+/// What one statistics document says that the engine reports.
+#[derive(Debug, Default, PartialEq)]
+pub struct ParsedStatistics {
+    pub brokers: Vec<BrokerSnapshot>,
+    /// Lag of partitions this client is fetching, where librdkafka knows it.
+    pub lag: Vec<((String, i32), i64)>,
+}
+
+/// Parses librdkafka's statistics JSON (`statistics.interval.ms`), keeping only what `stats()`
+/// reports. Bootstrap-only entries (node id -1) are left out.
+pub fn parse_statistics(json: &[u8]) -> Option<ParsedStatistics> {
+    let raw: RawStatistics = serde_json::from_slice(json).ok()?;
+    let brokers = raw
+        .brokers
+        .into_values()
+        .filter(|b| b.nodeid >= 0)
+        .map(|b| BrokerSnapshot {
+            id: b.nodeid,
+            name: b.name,
+            state: b.state,
+            rtt_avg_ms: b.rtt.as_ref().map_or(0.0, |r| r.avg as f64 / 1000.0),
+            rtt_p99_ms: b.rtt.as_ref().map_or(0.0, |r| r.p99 as f64 / 1000.0),
+        })
+        .collect();
+    let mut lag = Vec::new();
+    for (topic, t) in raw.topics {
+        for p in t.partitions.into_values() {
+            if p.partition >= 0 && p.fetch_state == "active" && p.consumer_lag_stored >= 0 {
+                lag.push(((topic.clone(), p.partition), p.consumer_lag_stored));
+            }
+        }
+    }
+    Some(ParsedStatistics { brokers, lag })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn producer_counters_follow_sends_and_settles() {
+        let s = ProducerStats::default();
+        s.on_sent("a", 10);
+        s.on_sent("a", 5);
+        s.on_sent("b", 1);
+        s.on_settled("a", true);
+        s.on_settled("b", false);
+        let snap = s.snapshot();
+        assert_eq!((snap.sent, snap.acknowledged, snap.failed, snap.in_flight, snap.bytes), (3, 1, 1, 1, 16));
+        assert_eq!(snap.per_topic["a"], TopicCounters { sent: 2, acknowledged: 1, failed: 0, bytes: 15 });
+    }
+
+    #[test]
+    fn statistics_give_brokers_and_lag() {
+        let json = br#"{"brokers":{
+              "127.0.0.1:9092/bootstrap":{"name":"127.0.0.1:9092/bootstrap","nodeid":-1,"state":"UP"},
+              "127.0.0.1:9092/1":{"name":"127.0.0.1:9092/1","nodeid":1,"state":"UP","rtt":{"avg":1500,"p99":4000}}},
+            "topics":{"t":{"partitions":{
+              "0":{"partition":0,"consumer_lag_stored":7,"fetch_state":"active"},
+              "-1":{"partition":-1,"consumer_lag_stored":-1,"fetch_state":"none"}}}}}"#;
+        let parsed = parse_statistics(json).unwrap();
+        assert_eq!(parsed.brokers.len(), 1);
+        assert_eq!(parsed.brokers[0].id, 1);
+        assert_eq!(parsed.brokers[0].rtt_avg_ms, 1.5);
+        assert_eq!(parsed.lag, vec![(("t".to_string(), 0), 7)]);
+        assert!(parse_statistics(b"not json").is_none());
+    }
+}
