@@ -7,4 +7,8 @@
 pub mod engine;
 
 #[cfg(not(test))]
+#[macro_use]
+extern crate napi_derive;
+
+#[cfg(not(test))]
 mod binding;

@@ -1,1 +1,23 @@
+//! The napi-rs layer: JS values in, engine calls, JS values and `KafkaNativeError`s out.
 
+pub mod config;
+pub mod error;
+mod js_support;
+pub mod logger;
+pub mod message;
+pub mod mock_cluster;
+mod promise;
+pub mod service;
+pub mod stats;
+pub mod subscription;
+
+use napi::bindgen_prelude::*;
+use napi::Env;
+
+/// Adds `KafkaNativeError` (defined in `js_support.js`) to the module's exports.
+#[napi(module_exports)]
+pub fn init(mut exports: Object, env: Env) -> Result<()> {
+    let support = js_support::JsSupport::get(&env)?;
+    exports.set("KafkaNativeError", support.error_class(&env)?)?;
+    Ok(())
+}

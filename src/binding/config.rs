@@ -1,0 +1,232 @@
+//! The configuration objects JS passes in, and their translation into the engine's
+//! `ServiceConfig` and `SubscribeOptions`.
+
+use std::collections::HashMap;
+
+use napi::bindgen_prelude::*;
+
+use crate::engine::config::{Acks, ServiceConfig, SaslConfig, SslConfig};
+use crate::engine::consumer::SubscribeOptions as EngineSubscribeOptions;
+use crate::binding::logger::LogRecord;
+use crate::engine::error::{EngineError, EngineResult};
+
+/// SASL credentials.
+#[napi(object)]
+pub struct SaslOptions {
+    /// `'plain' | 'scram-sha-256' | 'scram-sha-512'`.
+    #[napi(ts_type = "'plain' | 'scram-sha-256' | 'scram-sha-512'")]
+    pub mechanism: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// TLS settings. PEM strings (not paths).
+#[napi(object)]
+pub struct SslOptions {
+    /// CA certificate(s) to trust, PEM. Default: the system's.
+    pub ca: Option<String>,
+    /// Client certificate for mutual TLS, PEM.
+    pub cert: Option<String>,
+    /// Client private key for mutual TLS, PEM.
+    pub key: Option<String>,
+    /// Passphrase of `key`.
+    pub passphrase: Option<String>,
+    /// Verify the broker's certificate. Default true.
+    pub reject_unauthorized: Option<bool>,
+}
+
+/// Producer settings.
+#[napi(object)]
+pub struct ProducerOptions {
+    /// -1 (all in-sync replicas, default), 1 (leader) or 0 (none). An idempotent producer needs -1.
+    pub acks: Option<i32>,
+    /// Exactly-once per partition within a session: no duplicates from retries, order kept.
+    /// Default true.
+    pub idempotent: Option<bool>,
+    /// Default `'none'`.
+    #[napi(ts_type = "'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'")]
+    pub compression: Option<String>,
+    /// How long to wait for more messages before sending a batch. Default 1 ms.
+    pub linger_ms: Option<f64>,
+    /// Most bytes in one batch (librdkafka `batch.size`). Default 1 MB.
+    pub batch_size: Option<u32>,
+    /// Requests in flight per broker connection. Default 5 (the most idempotence allows).
+    pub max_in_flight: Option<u32>,
+    /// A publish fails with `ERR__MSG_TIMED_OUT` after this long, retries included. Default 30000.
+    pub message_timeout_ms: Option<u32>,
+    /// How keys map to partitions. Default `'murmur2_random'`: the Java client's and kafkajs'
+    /// mapping (random partition for null keys).
+    #[napi(ts_type = "'murmur2_random' | 'murmur2' | 'consistent_random' | 'consistent' | 'random' | 'fnv1a' | 'fnv1a_random'")]
+    pub partitioner: Option<String>,
+}
+
+/// Options of `new KafkaService(config)`.
+#[napi(object)]
+pub struct KafkaConfig<'a> {
+    /// `['host:9092', ...]` or `'host:9092,host2:9092'`.
+    pub brokers: Either<Vec<String>, String>,
+    /// Client id the brokers see. Default `'kafka-native'`.
+    pub client_id: Option<String>,
+    /// TLS: `true` for TLS with the system's CAs, or its settings.
+    pub ssl: Option<Either<bool, SslOptions>>,
+    pub sasl: Option<SaslOptions>,
+    pub producer: Option<ProducerOptions>,
+    /// Bound on `connect()`. Default 10000.
+    pub connection_timeout_ms: Option<u32>,
+    /// How often librdkafka's statistics refresh `stats()` broker and lag figures. Default 1000.
+    pub statistics_interval_ms: Option<u32>,
+    /// `'error' | 'warn' | 'info' | 'debug' | 'trace'`. Default: `KAFKA_NATIVE_LOG`, else `'warn'`.
+    #[napi(ts_type = "'error' | 'warn' | 'info' | 'debug' | 'trace'")]
+    pub log_level: Option<String>,
+    /// Receives log records instead of stderr (e.g. to forward to a NestJS Logger).
+    pub logger: Option<Function<'a, LogRecord, ()>>,
+    /// Any other librdkafka property (CONFIGURATION.md), applied last.
+    pub librdkafka: Option<HashMap<String, Either3<String, f64, bool>>>,
+}
+
+/// Turns a JS config into the engine's, refusing unknown enum values.
+pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
+    let brokers = match &c.brokers {
+        Either::A(list) => list.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        Either::B(s) => ServiceConfig::parse_brokers(s),
+    };
+    let mut config = ServiceConfig::new(brokers);
+    if let Some(id) = &c.client_id {
+        config.client_id = id.clone();
+    }
+    config.ssl = match &c.ssl {
+        None | Some(Either::A(false)) => None,
+        Some(Either::A(true)) => Some(SslConfig { reject_unauthorized: true, ..Default::default() }),
+        Some(Either::B(s)) => Some(SslConfig {
+            ca: s.ca.clone(),
+            cert: s.cert.clone(),
+            key: s.key.clone(),
+            key_password: s.passphrase.clone(),
+            reject_unauthorized: s.reject_unauthorized.unwrap_or(true),
+        }),
+    };
+    if let Some(s) = &c.sasl {
+        config.sasl =
+            Some(SaslConfig { mechanism: s.mechanism.parse()?, username: s.username.clone(), password: s.password.clone() });
+    }
+    if let Some(p) = &c.producer {
+        let target = &mut config.producer;
+        if let Some(acks) = p.acks {
+            target.acks = Acks::from_number(acks)?;
+        }
+        if let Some(v) = p.idempotent {
+            target.idempotent = v;
+        }
+        if let Some(v) = &p.compression {
+            target.compression = v.parse()?;
+        }
+        if let Some(v) = p.linger_ms {
+            target.linger_ms = v;
+        }
+        target.batch_size = p.batch_size.or(target.batch_size);
+        target.max_in_flight = p.max_in_flight.or(target.max_in_flight);
+        if let Some(v) = p.message_timeout_ms {
+            target.message_timeout_ms = v;
+        }
+        if let Some(v) = &p.partitioner {
+            target.partitioner = v.clone();
+        }
+    }
+    if let Some(v) = c.connection_timeout_ms {
+        config.connection_timeout_ms = v;
+    }
+    if let Some(v) = c.statistics_interval_ms {
+        config.statistics_interval_ms = v;
+    }
+    if let Some(v) = &c.log_level {
+        config.log_level = v.parse()?;
+    }
+    if let Some(map) = &c.librdkafka {
+        let mut entries: Vec<_> = map.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in entries {
+            let value = match v {
+                Either3::A(s) => s.clone(),
+                Either3::B(n) if n.fract() == 0.0 => format!("{}", *n as i64),
+                Either3::B(n) => n.to_string(),
+                Either3::C(b) => b.to_string(),
+            };
+            config.librdkafka.push((k.clone(), value));
+        }
+    }
+    Ok(config)
+}
+
+/// Options of `subscribe`.
+#[napi(object)]
+pub struct SubscribeOptions<'a> {
+    /// The consumer group.
+    pub group_id: String,
+    pub topics: Vec<String>,
+    /// With no committed offset, start from the earliest message (default: only new ones).
+    pub from_beginning: Option<bool>,
+    /// Replay: start each partition at the first message at or after this time (ms since the
+    /// epoch, or a Date), whatever the group had committed.
+    pub from_timestamp: Option<Either<f64, Date<'a>>>,
+    /// Commit handled offsets automatically (interval, rebalance, stop). Default true. When
+    /// false, only `subscription.commit()` commits.
+    pub auto_commit: Option<bool>,
+    /// Partitions handled in parallel. Order within a partition is always kept. Default 1.
+    pub concurrency: Option<u32>,
+    /// Most messages handed over per batch (one `eachBatch` call, or one run of `eachMessage`
+    /// calls). Default 500.
+    pub max_batch_size: Option<u32>,
+    /// Attempts after a handler failure before the subscription stops. Default 5.
+    pub retries: Option<u32>,
+    /// First retry delay, doubling each time (max 30 s). Default 100.
+    pub retry_backoff_ms: Option<u32>,
+    /// Messages buffered per partition before its fetching pauses. Default 10000.
+    pub max_buffered_messages: Option<u32>,
+    /// How long `stop()` and rebalances wait for running handlers. Default 30000.
+    pub drain_timeout_ms: Option<u32>,
+    /// Group session timeout (librdkafka `session.timeout.ms`). Default 45000.
+    pub session_timeout_ms: Option<u32>,
+    /// Called once if the subscription stops on an error (a handler that kept failing).
+    #[napi(ts_type = "(error: KafkaNativeError) => void")]
+    pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
+}
+
+/// Turns JS subscribe options into the engine's.
+pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscribeOptions> {
+    let mut options = EngineSubscribeOptions::new(&o.group_id, o.topics.clone());
+    options.from_beginning = o.from_beginning.unwrap_or(false);
+    options.from_timestamp = match &o.from_timestamp {
+        None => None,
+        Some(Either::A(ms)) => Some(finite_ms(*ms, "fromTimestamp")?),
+        Some(Either::B(d)) => Some(finite_ms(d.value_of().map_err(|e| EngineError::InvalidArg(e.reason.clone()))?, "fromTimestamp")?),
+    };
+    options.auto_commit = o.auto_commit.unwrap_or(true);
+    if let Some(v) = o.concurrency {
+        options.concurrency = v as usize;
+    }
+    if let Some(v) = o.max_batch_size {
+        options.max_batch_size = v as usize;
+    }
+    if let Some(v) = o.retries {
+        options.retries = v;
+    }
+    if let Some(v) = o.retry_backoff_ms {
+        options.retry_backoff_ms = v as u64;
+    }
+    if let Some(v) = o.max_buffered_messages {
+        options.max_buffered_per_partition = v as usize;
+    }
+    if let Some(v) = o.drain_timeout_ms {
+        options.drain_timeout_ms = v as u64;
+    }
+    options.session_timeout_ms = o.session_timeout_ms;
+    Ok(options)
+}
+
+fn finite_ms(v: f64, what: &str) -> EngineResult<i64> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v as i64)
+    } else {
+        Err(EngineError::InvalidArg(format!("{what} must be a time in ms since the epoch")))
+    }
+}

@@ -1,0 +1,52 @@
+//! The JS helpers of `js_support.js`, compiled once per Node environment and kept as references
+//! in the environment's instance data.
+
+use napi::bindgen_prelude::*;
+use napi::Env;
+
+const SOURCE: &str = include_str!("js_support.js");
+
+/// References to the compiled helpers.
+pub struct JsSupport {
+    error_class: FunctionRef<FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>, Unknown<'static>>,
+    each_message: FunctionRef<Function<'static>, Function<'static>>,
+    each_batch: FunctionRef<Function<'static>, Function<'static>>,
+}
+
+impl JsSupport {
+    /// The helpers of this environment, compiled on first use.
+    pub fn get(env: &Env) -> Result<&'static JsSupport> {
+        if let Some(s) = env.get_instance_data::<JsSupport>()? {
+            return Ok(s);
+        }
+        let exports: Object = env.run_script(SOURCE)?;
+        let error_class: Function<FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>, Unknown> =
+            exports.get_named_property("KafkaNativeError")?;
+        let each_message: Function<Function, Function> = exports.get_named_property("eachMessage")?;
+        let each_batch: Function<Function, Function> = exports.get_named_property("eachBatch")?;
+        let support = JsSupport {
+            error_class: error_class.create_ref()?,
+            each_message: each_message.create_ref()?,
+            each_batch: each_batch.create_ref()?,
+        };
+        env.set_instance_data(support, 0, |_| {})?;
+        env.get_instance_data::<JsSupport>()?
+            .map(|s| &*s)
+            .ok_or_else(|| Error::from_reason("instance data was not kept"))
+    }
+
+    /// The `KafkaNativeError` class.
+    pub fn error_class<'e>(&self, env: &'e Env) -> Result<Function<'e, FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>, Unknown<'e>>> {
+        self.error_class.borrow_back(env)
+    }
+
+    /// Wraps an `eachMessage` handler in a loop over a batch.
+    pub fn each_message<'e>(&self, env: &'e Env, handler: Function<'e>) -> Result<Function<'e>> {
+        self.each_message.borrow_back(env)?.call(handler)
+    }
+
+    /// Wraps an `eachBatch` handler.
+    pub fn each_batch<'e>(&self, env: &'e Env, handler: Function<'e>) -> Result<Function<'e>> {
+        self.each_batch.borrow_back(env)?.call(handler)
+    }
+}

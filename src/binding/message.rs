@@ -1,0 +1,302 @@
+//! Messages across the boundary: published messages read from JS objects without copying their
+//! Buffers, delivery results and consumed batches built as JS objects.
+
+use napi::bindgen_prelude::*;
+use napi::{Env, JsValue, ValueType};
+
+use crate::binding::error::{invalid_arg, to_js_error};
+use crate::engine::error::EngineResult;
+use crate::engine::message::{DeliveryReport, MessageBatch, OutgoingMessage};
+
+/// A message to publish.
+#[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
+#[napi(object, object_from_js = false, object_to_js = false)]
+pub struct PublishMessage {
+    /// Messages with the same key go to the same partition, in order.
+    pub key: Option<Either<Buffer, String>>,
+    /// The payload; `null` for a tombstone. Required.
+    pub value: Either3<Buffer, String, Null>,
+    /// Header values; an array gives a header several values.
+    pub headers: Option<std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>>,
+    /// Explicit partition, instead of the partitioner's choice.
+    pub partition: Option<i32>,
+    /// Milliseconds since the epoch (number, digit string or Date). Default: now.
+    #[napi(ts_type = "number | string | Date")]
+    pub timestamp: Option<Unknown<'static>>,
+}
+
+/// A message with its topic, for `publishBatch(records)`.
+#[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
+#[napi(object, object_from_js = false, object_to_js = false)]
+pub struct PublishRecord {
+    pub topic: String,
+    pub key: Option<Either<Buffer, String>>,
+    pub value: Either3<Buffer, String, Null>,
+    pub headers: Option<std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>>,
+    pub partition: Option<i32>,
+    #[napi(ts_type = "number | string | Date")]
+    pub timestamp: Option<Unknown<'static>>,
+}
+
+/// Where a published message was stored.
+#[napi(object)]
+pub struct PublishResult {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// The stored timestamp, ms since the epoch.
+    pub timestamp: Option<i64>,
+}
+
+/// One slot of `publishBatch`'s result: the delivery, or the error of that message alone.
+#[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
+#[napi(object, object_from_js = false, object_to_js = false)]
+pub struct BatchPublishResult {
+    pub topic: String,
+    /// -1 when the message failed before a partition was chosen.
+    pub partition: i32,
+    /// -1 when the message failed.
+    pub offset: i64,
+    pub timestamp: Option<i64>,
+    #[napi(ts_type = "KafkaNativeError")]
+    pub error: Option<Unknown<'static>>,
+}
+
+/// A consumed message, shaped as kafkajs' `KafkaMessage` (offset and timestamp are strings).
+#[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
+#[napi(object, object_from_js = false, object_to_js = false)]
+pub struct ConsumedMessage {
+    pub key: Option<Buffer>,
+    pub value: Option<Buffer>,
+    /// A header seen once maps to its value; one seen several times to an array of values.
+    #[napi(ts_type = "Record<string, Buffer | Buffer[]>")]
+    pub headers: Object<'static>,
+    pub offset: String,
+    pub timestamp: String,
+    pub size: u32,
+    pub attributes: u32,
+}
+
+/// The argument of an `eachMessage` handler, shaped as kafkajs' `EachMessagePayload`.
+#[allow(dead_code)] // a TypeScript declaration: built in js_support.js
+#[napi(object, object_from_js = false, object_to_js = false)]
+pub struct EachMessagePayload {
+    pub topic: String,
+    pub partition: i32,
+    pub message: ConsumedMessage,
+    #[napi(ts_type = "() => Promise<void>")]
+    pub heartbeat: (),
+}
+
+/// Consecutive messages of one partition, as an `eachBatch` handler receives them.
+#[allow(dead_code)] // a TypeScript declaration: built in js_support.js
+#[napi(object, object_from_js = false, object_to_js = false)]
+pub struct Batch {
+    pub topic: String,
+    pub partition: i32,
+    pub messages: Vec<ConsumedMessage>,
+    #[napi(ts_type = "() => string | null")]
+    pub first_offset: (),
+    #[napi(ts_type = "() => string | null")]
+    pub last_offset: (),
+    #[napi(ts_type = "() => boolean")]
+    pub is_empty: (),
+}
+
+/// The argument of an `eachBatch` handler, shaped as kafkajs' `EachBatchPayload`. If the
+/// handler throws after `resolveOffset(o)`, messages up to `o` count as processed.
+#[allow(dead_code)] // a TypeScript declaration: built in js_support.js
+#[napi(object, object_from_js = false, object_to_js = false)]
+pub struct EachBatchPayload {
+    pub batch: Batch,
+    #[napi(ts_type = "(offset: string) => void")]
+    pub resolve_offset: (),
+    #[napi(ts_type = "() => Promise<void>")]
+    pub heartbeat: (),
+    #[napi(ts_type = "() => boolean")]
+    pub is_running: (),
+    #[napi(ts_type = "() => boolean")]
+    pub is_stale: (),
+}
+
+/// Bytes of a published message: a borrowed Buffer (copied once, by librdkafka) or a string.
+pub enum Payload<'e> {
+    Buffer(BufferSlice<'e>),
+    Text(String),
+}
+
+impl AsRef<[u8]> for Payload<'_> {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Payload::Buffer(b) => b,
+            Payload::Text(s) => s.as_bytes(),
+        }
+    }
+}
+
+fn payload<'e>(env: &'e Env, v: Unknown<'e>, what: &str) -> EngineResult<Option<Payload<'e>>> {
+    let kind = v.get_type().map_err(|e| invalid_arg(what, e))?;
+    match kind {
+        ValueType::Null | ValueType::Undefined => Ok(None),
+        ValueType::String => {
+            let s: String = unsafe { String::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e))?;
+            Ok(Some(Payload::Text(s)))
+        }
+        ValueType::Object if v.is_buffer().unwrap_or(false) || v.is_typedarray().unwrap_or(false) => {
+            let b = unsafe { BufferSlice::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e))?;
+            Ok(Some(Payload::Buffer(b)))
+        }
+        other => Err(invalid_arg(what, format!("expected a Buffer, a string or null, got {other:?}"))),
+    }
+}
+
+fn timestamp(v: Unknown<'_>) -> EngineResult<Option<i64>> {
+    let what = "timestamp";
+    let ms: f64 = match v.get_type().map_err(|e| invalid_arg(what, e))? {
+        ValueType::Null | ValueType::Undefined => return Ok(None),
+        ValueType::Number => unsafe { f64::from_napi_value(v.value().env, v.raw()) }.map_err(|e| invalid_arg(what, e))?,
+        ValueType::String => {
+            let s: String = unsafe { String::from_napi_value(v.value().env, v.raw()) }.map_err(|e| invalid_arg(what, e))?;
+            s.trim().parse::<i64>().map_err(|_| invalid_arg(what, format!("'{s}' is not a number of ms")))? as f64
+        }
+        ValueType::Object if v.is_date().unwrap_or(false) => {
+            let d = unsafe { Date::from_napi_value(v.value().env, v.raw()) }.map_err(|e| invalid_arg(what, e))?;
+            d.value_of().map_err(|e| invalid_arg(what, e))?
+        }
+        other => return Err(invalid_arg(what, format!("expected ms since the epoch, got {other:?}"))),
+    };
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(invalid_arg(what, "must be a non-negative number of ms"));
+    }
+    Ok(Some(ms as i64))
+}
+
+fn partition(v: Unknown<'_>) -> EngineResult<Option<i32>> {
+    match v.get_type().map_err(|e| invalid_arg("partition", e))? {
+        ValueType::Null | ValueType::Undefined => Ok(None),
+        ValueType::Number => {
+            let n = unsafe { f64::from_napi_value(v.value().env, v.raw()) }.map_err(|e| invalid_arg("partition", e))?;
+            if n.fract() != 0.0 || !(0.0..=i32::MAX as f64).contains(&n) {
+                return Err(invalid_arg("partition", format!("must be a whole number >= 0, got {n}")));
+            }
+            Ok(Some(n as i32))
+        }
+        other => Err(invalid_arg("partition", format!("expected a number, got {other:?}"))),
+    }
+}
+
+/// Reads `{key, value, headers, partition, timestamp}`. `value` must be present (it may be null).
+pub fn read_message<'e>(env: &'e Env, v: Unknown<'e>) -> EngineResult<OutgoingMessage<Payload<'e>>> {
+    if v.get_type().map_err(|e| invalid_arg("message", e))? != ValueType::Object || v.is_array().unwrap_or(false) {
+        return Err(invalid_arg("message", "expected an object with a value"));
+    }
+    let obj = unsafe { Object::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg("message", e))?;
+    if !obj.has_named_property("value").map_err(|e| invalid_arg("message", e))? {
+        return Err(invalid_arg("message.value", "is required (use null for a tombstone)"));
+    }
+    let get = |name: &str| -> EngineResult<Unknown<'e>> {
+        obj.get_named_property::<Unknown>(name).map_err(|e| invalid_arg(name, e))
+    };
+    let mut headers = Vec::new();
+    let h = get("headers")?;
+    match h.get_type().map_err(|e| invalid_arg("headers", e))? {
+        ValueType::Null | ValueType::Undefined => {}
+        ValueType::Object if !h.is_array().unwrap_or(false) => {
+            let hobj = unsafe { Object::from_napi_value(env.raw(), h.raw()) }.map_err(|e| invalid_arg("headers", e))?;
+            for name in Object::keys(&hobj).map_err(|e| invalid_arg("headers", e))? {
+                let value: Unknown = hobj.get_named_property(&name).map_err(|e| invalid_arg("headers", e))?;
+                let what = format!("headers.{name}");
+                if value.is_array().unwrap_or(false) {
+                    let arr = unsafe { Array::from_napi_value(env.raw(), value.raw()) }.map_err(|e| invalid_arg(&what, e))?;
+                    for i in 0..arr.len() {
+                        let item: Unknown = arr.get(i).map_err(|e| invalid_arg(&what, e))?.ok_or_else(|| invalid_arg(&what, "hole in array"))?;
+                        headers.push((name.clone(), payload(env, item, &what)?));
+                    }
+                } else {
+                    headers.push((name.clone(), payload(env, value, &what)?));
+                }
+            }
+        }
+        other => return Err(invalid_arg("headers", format!("expected an object of Buffers or strings, got {other:?}"))),
+    }
+    Ok(OutgoingMessage {
+        key: payload(env, get("key")?, "key")?,
+        value: payload(env, get("value")?, "value")?,
+        headers,
+        partition: partition(get("partition")?)?,
+        timestamp: timestamp(get("timestamp")?)?,
+    })
+}
+
+/// Reads the `topic` of a `publishBatch(records)` entry.
+pub fn read_topic(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String> {
+    if v.get_type().map_err(|e| invalid_arg(what, e))? != ValueType::String {
+        return Err(invalid_arg(what, "expected a topic name (string)"));
+    }
+    unsafe { String::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e))
+}
+
+/// `{topic, partition, offset, timestamp}` of a delivery.
+pub fn publish_result(r: DeliveryReport) -> PublishResult {
+    PublishResult { topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp }
+}
+
+/// One slot of a batch's result array.
+pub fn batch_slot<'e>(env: &'e Env, topic: &str, r: &EngineResult<DeliveryReport>) -> Result<Object<'e>> {
+    let mut o = Object::new(env)?;
+    match r {
+        Ok(d) => {
+            o.set("topic", d.topic.as_str())?;
+            o.set("partition", d.partition)?;
+            o.set("offset", d.offset)?;
+            o.set("timestamp", d.timestamp)?;
+        }
+        Err(e) => {
+            o.set("topic", e.topic().unwrap_or(topic))?;
+            o.set("partition", e.partition().unwrap_or(-1))?;
+            o.set("offset", -1)?;
+            o.set("timestamp", Null)?;
+            o.set("error", to_js_error(env, e)?)?;
+        }
+    }
+    Ok(o)
+}
+
+/// `{topic, partition, messages}` with kafkajs-shaped messages, for a handler.
+pub fn batch_to_js<'e>(env: &'e Env, batch: &MessageBatch) -> Result<Object<'e>> {
+    let mut messages = env.create_array(batch.messages.len() as u32)?;
+    for (i, m) in batch.messages.iter().enumerate() {
+        let mut o = Object::new(env)?;
+        let size = m.value.as_ref().map_or(0, Vec::len) + m.key.as_ref().map_or(0, Vec::len);
+        o.set("key", m.key.as_ref().map(|k| BufferSlice::copy_from(env, k)).transpose()?)?;
+        o.set("value", m.value.as_ref().map(|v| BufferSlice::copy_from(env, v)).transpose()?)?;
+        let mut headers = Object::new(env)?;
+        for (idx, (name, value)) in m.headers.iter().enumerate() {
+            let value = BufferSlice::copy_from(env, value.as_deref().unwrap_or_default())?;
+            let repeated = m.headers.iter().filter(|(n, _)| n == name).count() > 1;
+            if repeated {
+                let first = m.headers.iter().position(|(n, _)| n == name) == Some(idx);
+                if first {
+                    headers.set(name, env.create_array(0)?)?;
+                }
+                let arr: Array = headers.get_named_property(name)?;
+                let mut arr = arr;
+                arr.insert(value)?;
+            } else {
+                headers.set(name, value)?;
+            }
+        }
+        o.set("headers", headers)?;
+        o.set("offset", m.offset.to_string())?;
+        o.set("timestamp", m.timestamp.unwrap_or(-1).to_string())?;
+        o.set("size", size as u32)?;
+        o.set("attributes", 0)?;
+        messages.set(i as u32, o)?;
+    }
+    let mut b = Object::new(env)?;
+    b.set("topic", batch.topic.as_str())?;
+    b.set("partition", batch.partition)?;
+    b.set("messages", messages)?;
+    Ok(b)
+}
+

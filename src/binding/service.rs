@@ -1,0 +1,300 @@
+//! `KafkaService`, the class the package exports: converts JS arguments, calls the engine, and
+//! maps results and errors back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, ValueType};
+
+use crate::binding::config::{service_config, subscribe_options, KafkaConfig, SubscribeOptions};
+use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
+use crate::binding::logger::js_log_sink;
+use crate::binding::message::{batch_slot, publish_result, read_message, read_topic, Payload, PublishResult};
+use crate::binding::promise::{rejected, settle};
+use crate::binding::stats::{service_stats, ServiceStats};
+use crate::binding::subscription::{HandlerKind, JsBatchHandler, Subscription};
+use crate::engine::consumer::ErrorSink;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::message::OutgoingMessage;
+use crate::engine::service::{ClusterInfo as EngineClusterInfo, KafkaEngine};
+
+/// A broker of the cluster's metadata.
+#[napi(object)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+/// What `connect()` resolves with.
+#[napi(object)]
+pub struct ClusterInfo {
+    pub brokers: Vec<BrokerInfo>,
+    pub topics: Vec<String>,
+}
+
+/// Options of `disconnect()`.
+#[napi(object)]
+pub struct DisconnectOptions {
+    /// Longest wait for queued messages to be delivered. Default 10000.
+    pub timeout_ms: Option<u32>,
+}
+
+fn from_js<T: FromNapiValue>(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<T> {
+    unsafe { T::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e.reason.clone()))
+}
+
+/// A Kafka client: publish (one or many), subscribe, observe, disconnect. Every async method
+/// rejects with `KafkaNativeError`.
+#[napi]
+pub struct KafkaService {
+    engine: Arc<KafkaEngine>,
+}
+
+#[napi]
+impl KafkaService {
+    /// Validates the configuration and creates the producer. Throws `KafkaNativeError` with
+    /// code `ERR_INVALID_CONFIG` for an unknown or invalid setting. Connecting happens in the
+    /// background; `connect()` waits for it.
+    #[napi(constructor, ts_args_type = "config: KafkaConfig")]
+    pub fn new(env: Env, config: Unknown<'_>) -> Result<Self> {
+        let build = || -> EngineResult<KafkaEngine> {
+            if config.get_type().map_err(|e| EngineError::InvalidConfig(e.reason.clone()))? != ValueType::Object {
+                return Err(EngineError::InvalidConfig("config must be an object with brokers".into()));
+            }
+            let js: KafkaConfig =
+                unsafe { KafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(|e| EngineError::InvalidConfig(e.reason.clone()))?;
+            let sink = js.logger.as_ref().map(js_log_sink).transpose().map_err(|e| EngineError::InvalidConfig(e.reason.clone()))?;
+            KafkaEngine::new(service_config(&js)?, sink)
+        };
+        match build() {
+            Ok(engine) => Ok(KafkaService { engine: Arc::new(engine) }),
+            Err(e) => Err(to_napi_error(&env, &e)),
+        }
+    }
+
+    /// Resolves once the cluster's metadata arrived; rejects with `ERR__TIMED_OUT` (retriable)
+    /// after `connectionTimeoutMs` when no broker answers.
+    #[napi(ts_return_type = "Promise<ClusterInfo>")]
+    pub fn connect<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, ClusterInfo>> {
+        let engine = self.engine.clone();
+        settle(env, async move { engine.connect().await }, |_, info: EngineClusterInfo| {
+            Ok(ClusterInfo {
+                brokers: info.brokers.into_iter().map(|b| BrokerInfo { id: b.id, host: b.host, port: b.port }).collect(),
+                topics: info.topics,
+            })
+        })
+    }
+
+    /// Publishes one message; resolves with where it was stored once the broker acknowledged it
+    /// (per `acks`). Rejects with `KafkaNativeError`: `ERR_INVALID_ARG` (bad message),
+    /// `ERR_TOPIC_EXCEPTION` (bad topic name), `ERR_MSG_SIZE_TOO_LARGE`,
+    /// `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR_DISCONNECTED`.
+    #[napi(ts_args_type = "topic: string, message: PublishMessage", ts_return_type = "Promise<PublishResult>")]
+    pub fn publish<'e>(&self, env: &'e Env, topic: Unknown<'e>, message: Unknown<'e>) -> Result<PromiseRaw<'e, PublishResult>> {
+        let queued = (|| {
+            let topic = read_topic(env, topic, "topic")?;
+            let message = read_message(env, message)?;
+            self.engine.send_batch(std::iter::once((topic.as_str(), &message)))
+        })();
+        match queued {
+            Err(e) => rejected(env, e),
+            Ok(delivery) => settle(
+                env,
+                async move {
+                    let mut results = delivery.wait().await;
+                    results.pop().unwrap_or(Err(EngineError::InvalidArg("no delivery report".into())))
+                },
+                |_, report| Ok(publish_result(report)),
+            ),
+        }
+    }
+
+    /// Publishes many messages in one call: `publishBatch(topic, messages)` or
+    /// `publishBatch(records)` (each record names its topic). Resolves, once every message is
+    /// settled, with one result per message in order; a message that failed has `error` (a
+    /// `KafkaNativeError`) in its own slot and `offset: -1`. Rejects only when the arguments
+    /// are not an array of messages.
+    #[napi(
+        ts_args_type = "topicOrRecords: string | PublishRecord[], messages?: PublishMessage[]",
+        ts_return_type = "Promise<BatchPublishResult[]>"
+    )]
+    pub fn publish_batch<'e>(&self, env: &'e Env, first: Unknown<'e>, second: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Array<'e>>> {
+        let queued = (|| {
+            let (topic, list) = match first.get_type().map_err(|e| invalid_arg("publishBatch", e))? {
+                ValueType::String => {
+                    let list = second.ok_or_else(|| invalid_arg("messages", "expected an array of messages"))?;
+                    (Some(read_topic(env, first, "topic")?), list)
+                }
+                _ => (None, first),
+            };
+            if !list.is_array().unwrap_or(false) {
+                return Err(invalid_arg("messages", "expected an array of messages"));
+            }
+            let array: Array = from_js(env, list, "messages")?;
+            let mut topics: Vec<String> = Vec::with_capacity(array.len() as usize);
+            let mut messages: Vec<OutgoingMessage<Payload>> = Vec::with_capacity(array.len() as usize);
+            let mut refused: Vec<(usize, EngineError)> = Vec::new();
+            for i in 0..array.len() {
+                let item: Unknown = array
+                    .get(i)
+                    .map_err(|e| invalid_arg("messages", e))?
+                    .ok_or_else(|| invalid_arg("messages", format!("no message at index {i}")))?;
+                let record_topic = match &topic {
+                    Some(t) => Ok(t.clone()),
+                    None => read_record_topic(env, item),
+                };
+                let hint = record_topic.as_ref().cloned().unwrap_or_default();
+                match record_topic.and_then(|t| read_message(env, item).map(|m| (t, m))) {
+                    Ok((t, m)) => {
+                        topics.push(t);
+                        messages.push(m);
+                    }
+                    Err(e) => {
+                        topics.push(hint);
+                        messages.push(OutgoingMessage { key: None, value: None, headers: Vec::new(), partition: None, timestamp: None });
+                        refused.push((i as usize, e));
+                    }
+                }
+            }
+            let sendable: Vec<usize> = (0..messages.len()).filter(|i| !refused.iter().any(|(r, _)| r == i)).collect();
+            let delivery = self.engine.send_batch(sendable.iter().map(|&i| (topics[i].as_str(), &messages[i])))?;
+            Ok((topics, sendable, refused, delivery))
+        })();
+        match queued {
+            Err(e) => rejected(env, e),
+            Ok((topics, sendable, refused, delivery)) => settle(
+                env,
+                async move {
+                    let results = delivery.wait().await;
+                    let mut slots: Vec<Option<EngineResult<_>>> = (0..topics.len()).map(|_| None).collect();
+                    for (i, r) in sendable.into_iter().zip(results) {
+                        slots[i] = Some(r);
+                    }
+                    for (i, e) in refused {
+                        slots[i] = Some(Err(e));
+                    }
+                    Ok((topics, slots))
+                },
+                |env, (topics, slots)| {
+                    let mut out = env.create_array(slots.len() as u32)?;
+                    for (i, slot) in slots.into_iter().enumerate() {
+                        let r = slot.unwrap_or(Err(EngineError::InvalidArg("no delivery report".into())));
+                        out.set(i as u32, batch_slot(env, &topics[i], &r)?)?;
+                    }
+                    Ok(out)
+                },
+            ),
+        }
+    }
+
+    /// Joins `groupId` and hands the topics' messages to `handler`: `{eachMessage}` (one call
+    /// per message, awaited in order within a partition) or `{eachBatch}`. An offset is
+    /// committed only after the handler's Promise for it resolved (at-least-once). A handler
+    /// that throws or rejects gets the message again (`retries`, with backoff); then
+    /// `onError` is called and the subscription stops, committing nothing past that message.
+    /// Resolves with the running `Subscription`.
+    #[napi(
+        ts_args_type = "options: SubscribeOptions, handler: { eachMessage?: (payload: EachMessagePayload) => Promise<void> | void; eachBatch?: (payload: EachBatchPayload) => Promise<void> | void } | ((payload: EachMessagePayload) => Promise<void> | void)",
+        ts_return_type = "Promise<Subscription>"
+    )]
+    pub fn subscribe<'e>(&self, env: &'e Env, options: Unknown<'e>, handler: Unknown<'e>) -> Result<PromiseRaw<'e, Subscription>> {
+        let prepared = (|| {
+            if options.get_type().map_err(|e| invalid_arg("options", e))? != ValueType::Object {
+                return Err(invalid_arg("options", "expected {groupId, topics}"));
+            }
+            let js: SubscribeOptions = from_js(env, options, "options")?;
+            let engine_options = subscribe_options(&js)?;
+            engine_options.validate()?;
+            let (function, kind) = handler_function(env, handler)?;
+            let bridge = JsBatchHandler::new(env, function, kind).map_err(|e| invalid_arg("handler", e.reason.clone()))?;
+            let on_error = js.on_error.as_ref().map(|f| error_sink(env, f)).transpose().map_err(|e| invalid_arg("onError", e.reason.clone()))?;
+            Ok((engine_options, bridge, on_error))
+        })();
+        let (options, bridge, on_error) = match prepared {
+            Ok(p) => p,
+            Err(e) => return rejected(env, e),
+        };
+        let engine = self.engine.clone();
+        settle(
+            env,
+            async move { engine.subscribe(options, Arc::new(bridge), on_error).await },
+            |_, s| Ok(Subscription::new(s)),
+        )
+    }
+
+    /// Counters, latency percentiles, consumer lag and broker states. Cheap; never throws.
+    #[napi]
+    pub fn stats(&self) -> ServiceStats {
+        service_stats(self.engine.stats())
+    }
+
+    /// Stops every subscription (handlers finish, offsets are committed), delivers what is still
+    /// queued (at most `timeoutMs`), and closes. Idempotent. Afterwards every method rejects
+    /// with `ERR_DISCONNECTED`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn disconnect<'e>(&self, env: &'e Env, options: Option<DisconnectOptions>) -> Result<PromiseRaw<'e, ()>> {
+        let engine = self.engine.clone();
+        let timeout = Duration::from_millis(options.and_then(|o| o.timeout_ms).unwrap_or(10_000) as u64);
+        settle(env, async move { engine.disconnect(timeout).await }, |_, ()| Ok(()))
+    }
+}
+
+fn read_record_topic(env: &Env, item: Unknown<'_>) -> EngineResult<String> {
+    if item.get_type().map_err(|e| invalid_arg("record", e))? != ValueType::Object {
+        return Err(invalid_arg("record", "expected {topic, value, ...}"));
+    }
+    let obj: Object = from_js(env, item, "record")?;
+    read_topic(env, obj.get_named_property::<Unknown>("topic").map_err(|e| invalid_arg("topic", e))?, "record.topic")
+}
+
+fn handler_function<'e>(env: &'e Env, handler: Unknown<'e>) -> EngineResult<(Function<'e>, HandlerKind)> {
+    match handler.get_type().map_err(|e| invalid_arg("handler", e))? {
+        ValueType::Function => Ok((from_js(env, handler, "handler")?, HandlerKind::EachMessage)),
+        ValueType::Object => {
+            let obj: Object = from_js(env, handler, "handler")?;
+            let get = |name: &str| -> EngineResult<Option<Function<'e>>> {
+                let v: Unknown = obj.get_named_property(name).map_err(|e| invalid_arg(name, e))?;
+                match v.get_type().map_err(|e| invalid_arg(name, e))? {
+                    ValueType::Function => Ok(Some(from_js(env, v, name)?)),
+                    ValueType::Undefined | ValueType::Null => Ok(None),
+                    _ => Err(invalid_arg(name, "expected a function")),
+                }
+            };
+            match (get("eachMessage")?, get("eachBatch")?) {
+                (Some(f), None) => Ok((f, HandlerKind::EachMessage)),
+                (None, Some(f)) => Ok((f, HandlerKind::EachBatch)),
+                (Some(_), Some(_)) => Err(invalid_arg("handler", "give eachMessage or eachBatch, not both")),
+                (None, None) => Err(invalid_arg("handler", "expected {eachMessage} or {eachBatch}")),
+            }
+        }
+        _ => Err(invalid_arg("handler", "expected a function or {eachMessage} / {eachBatch}")),
+    }
+}
+
+type ErrorFn = ThreadsafeFunction<EngineError, (), ErrorArg, Status, false>;
+
+/// The error handed to `onError`, built as a `KafkaNativeError` on the JS thread.
+pub struct ErrorArg(EngineError);
+
+impl ToNapiValue for ErrorArg {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        let env = Env::from_raw(env);
+        to_js_error(&env, &val.0).map(|v| v.raw())
+    }
+}
+
+fn error_sink(env: &Env, f: &Function<'_, Unknown<'_>, ()>) -> Result<ErrorSink> {
+    let typed: Function<ErrorArg, ()> = unsafe { Function::from_napi_value(env.raw(), f.raw())? };
+    let tsfn: ErrorFn = typed
+        .build_threadsafe_function::<EngineError>()
+        .callee_handled::<false>()
+        .build_callback(|ctx| Ok(ErrorArg(ctx.value)))?;
+    let tsfn = Arc::new(tsfn);
+    Ok(Arc::new(move |e: EngineError| {
+        // The returning variant hands a throw from onError to us instead of crashing Node.
+        let _ = tsfn.call_with_return_value(e, ThreadsafeFunctionCallMode::NonBlocking, |_, _| Ok(()));
+    }))
+}

@@ -1,0 +1,123 @@
+//! `stats()` as JS objects.
+
+use std::collections::HashMap;
+
+use crate::engine::latency::LatencySummary;
+use crate::engine::service::StatsSnapshot;
+
+/// Latency percentiles in milliseconds, from an HDR histogram.
+#[napi(object)]
+pub struct Latency {
+    pub count: i64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub stddev: f64,
+}
+
+/// Producer counters of one topic.
+#[napi(object)]
+pub struct TopicStats {
+    pub sent: i64,
+    pub acknowledged: i64,
+    pub failed: i64,
+    pub bytes: i64,
+}
+
+/// What the producer has done.
+#[napi(object)]
+pub struct ProducerStats {
+    pub sent: i64,
+    pub acknowledged: i64,
+    pub failed: i64,
+    pub in_flight: i64,
+    pub bytes: i64,
+    pub per_topic: HashMap<String, TopicStats>,
+    /// From `publish` to the broker's acknowledgement.
+    pub ack_latency: Latency,
+}
+
+/// Lag of one assigned partition.
+#[napi(object)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    pub lag: i64,
+}
+
+/// What the subscriptions have consumed.
+#[napi(object)]
+pub struct ConsumerStats {
+    pub consumed: i64,
+    pub processed: i64,
+    pub handler_failures: i64,
+    /// Duration of each handler delivery (one `eachBatch` call, or one batch of `eachMessage`
+    /// calls).
+    pub handler_latency: Latency,
+    pub lag: Vec<PartitionLag>,
+}
+
+/// A broker, from librdkafka's statistics.
+#[napi(object)]
+pub struct BrokerStats {
+    pub id: i32,
+    pub name: String,
+    /// `'UP'`, `'DOWN'`, `'CONNECT'`, `'AUTH'`, ...
+    pub state: String,
+    pub rtt_avg_ms: f64,
+    pub rtt_p99_ms: f64,
+}
+
+/// Everything `stats()` returns.
+#[napi(object)]
+pub struct ServiceStats {
+    #[napi(ts_type = "'idle' | 'connected' | 'disconnected'")]
+    pub state: String,
+    pub producer: ProducerStats,
+    pub consumer: ConsumerStats,
+    pub brokers: Vec<BrokerStats>,
+    pub subscriptions: u32,
+}
+
+fn latency(l: LatencySummary) -> Latency {
+    Latency { count: l.count as i64, p50: l.p50, p95: l.p95, p99: l.p99, p999: l.p999, max: l.max, mean: l.mean, stddev: l.stddev }
+}
+
+/// Converts the engine's snapshot.
+pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
+    ServiceStats {
+        state: s.state.as_str().to_string(),
+        producer: ProducerStats {
+            sent: s.producer.sent as i64,
+            acknowledged: s.producer.acknowledged as i64,
+            failed: s.producer.failed as i64,
+            in_flight: s.producer.in_flight as i64,
+            bytes: s.producer.bytes as i64,
+            per_topic: s
+                .producer
+                .per_topic
+                .into_iter()
+                .map(|(t, c)| {
+                    (t, TopicStats { sent: c.sent as i64, acknowledged: c.acknowledged as i64, failed: c.failed as i64, bytes: c.bytes as i64 })
+                })
+                .collect(),
+            ack_latency: latency(s.producer.ack_latency),
+        },
+        consumer: ConsumerStats {
+            consumed: s.consumer.consumed as i64,
+            processed: s.consumer.processed as i64,
+            handler_failures: s.consumer.handler_failures as i64,
+            handler_latency: latency(s.consumer.handler_latency),
+            lag: s.consumer.lag.into_iter().map(|l| PartitionLag { topic: l.topic, partition: l.partition, lag: l.lag }).collect(),
+        },
+        brokers: s
+            .brokers
+            .into_iter()
+            .map(|b| BrokerStats { id: b.id, name: b.name, state: b.state, rtt_avg_ms: b.rtt_avg_ms, rtt_p99_ms: b.rtt_p99_ms })
+            .collect(),
+        subscriptions: s.subscriptions as u32,
+    }
+}

@@ -1,0 +1,157 @@
+//! `Subscription` and the bridge that hands consumed batches to a JS handler and waits for the
+//! Promise it returns.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi::Env;
+
+use crate::binding::js_support::JsSupport;
+use crate::binding::message::batch_to_js;
+use crate::binding::promise::settle;
+use crate::engine::consumer::{BatchHandler, HandlerOutcome, Subscription as EngineSubscription};
+use crate::engine::error::EngineError;
+use crate::engine::message::MessageBatch;
+
+/// What the JS loop around a handler reports for one batch (internal).
+#[napi(object)]
+pub struct HandlerReport {
+    pub processed: u32,
+    pub error: Option<String>,
+}
+
+/// A batch on its way to JS; becomes `{topic, partition, messages}` on the JS thread.
+pub struct JsBatch(Arc<MessageBatch>);
+
+impl ToNapiValue for JsBatch {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        let env = Env::from_raw(env);
+        batch_to_js(&env, &val.0).map(|o| o.raw())
+    }
+}
+
+type DeliverFn = ThreadsafeFunction<JsBatch, Promise<HandlerReport>, JsBatch, Status, false>;
+
+/// Calls a JS handler (wrapped in the batch loop of `js_support.js`) for each batch. The
+/// thread-safe function is strong, so a running subscription keeps Node alive; the engine drops
+/// it when the subscription ends.
+pub struct JsBatchHandler {
+    deliver: Arc<DeliverFn>,
+}
+
+/// Which handler the user gave.
+pub enum HandlerKind {
+    EachMessage,
+    EachBatch,
+}
+
+impl JsBatchHandler {
+    /// Wraps `handler` (`eachMessage` or `eachBatch` style) for the engine.
+    pub fn new(env: &Env, handler: Function<'_>, kind: HandlerKind) -> Result<Self> {
+        let support = JsSupport::get(env)?;
+        let driver = match kind {
+            HandlerKind::EachMessage => support.each_message(env, handler)?,
+            HandlerKind::EachBatch => support.each_batch(env, handler)?,
+        };
+        let typed: Function<JsBatch, Promise<HandlerReport>> = unsafe { Function::from_napi_value(env.raw(), driver.raw())? };
+        let deliver: DeliverFn = typed.build_threadsafe_function().callee_handled::<false>().build()?;
+        Ok(JsBatchHandler { deliver: Arc::new(deliver) })
+    }
+}
+
+impl BatchHandler for JsBatchHandler {
+    fn handle(&self, batch: Arc<MessageBatch>) -> BoxFuture<'static, HandlerOutcome> {
+        let deliver = self.deliver.clone();
+        async move {
+            let report = match deliver.call_async_catch(JsBatch(batch)).await {
+                Ok(promise) => promise.await,
+                Err(e) => Err(e),
+            };
+            match report {
+                Ok(r) => HandlerOutcome { processed: r.processed as usize, error: r.error },
+                Err(e) => HandlerOutcome::failed(0, e.reason.clone()),
+            }
+        }
+        .boxed()
+    }
+}
+
+/// A topic and partition.
+#[napi(object)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+/// A running group subscription. It keeps consuming (and keeps Node alive) until `stop()`, the
+/// service's `disconnect()`, or a handler that keeps failing; dropping this object does not stop
+/// it.
+#[napi]
+pub struct Subscription {
+    inner: Arc<EngineSubscription>,
+}
+
+impl Subscription {
+    pub fn new(inner: Arc<EngineSubscription>) -> Self {
+        Subscription { inner }
+    }
+}
+
+#[napi]
+impl Subscription {
+    /// The consumer group.
+    #[napi(getter)]
+    pub fn group_id(&self) -> String {
+        self.inner.group_id().to_string()
+    }
+
+    /// Whether it still consumes.
+    #[napi(getter)]
+    pub fn running(&self) -> bool {
+        self.inner.is_running()
+    }
+
+    /// Whether `pause()` is in effect.
+    #[napi(getter)]
+    pub fn paused(&self) -> bool {
+        self.inner.is_paused()
+    }
+
+    /// Stops fetching and delivering; handlers already running finish. The member stays in its
+    /// group (no rebalance).
+    #[napi]
+    pub fn pause(&self) {
+        self.inner.pause();
+    }
+
+    /// Delivers again after `pause()`.
+    #[napi]
+    pub fn resume(&self) {
+        self.inner.resume();
+    }
+
+    /// Partitions currently assigned to this member.
+    #[napi]
+    pub fn assignments(&self) -> Vec<TopicPartition> {
+        self.inner.assignments().into_iter().map(|(topic, partition)| TopicPartition { topic, partition }).collect()
+    }
+
+    /// Commits the offsets of every message whose handler has finished. Rejects with
+    /// `ERR_DISCONNECTED` once stopped.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn commit<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, ()>> {
+        let inner = self.inner.clone();
+        settle(env, async move { inner.commit().await }, |_, ()| Ok(()))
+    }
+
+    /// Stops: no new deliveries, running handlers finish, their offsets are committed, and the
+    /// member leaves its group. Resolves when all of that is done; idempotent.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, ()>> {
+        let inner = self.inner.clone();
+        settle(env, async move { inner.stop().await; Ok::<_, EngineError>(()) }, |_, ()| Ok(()))
+    }
+}
