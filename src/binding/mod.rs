@@ -8,6 +8,7 @@ pub mod message;
 pub mod mock_cluster;
 mod promise;
 pub mod service;
+mod settlement;
 pub mod stats;
 pub mod subscription;
 

@@ -11,7 +11,8 @@ use napi::{Env, ValueType};
 use crate::binding::config::{service_config, subscribe_options, KafkaConfig, SubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::logger::js_log_sink;
-use crate::binding::message::{batch_slot, publish_result, read_message, read_topic, Payload, PublishResult};
+use crate::binding::message::{read_message, read_topic, Payload, PublishResult};
+use crate::binding::settlement::Settler;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::stats::{service_stats, ServiceStats};
 use crate::binding::subscription::{HandlerKind, JsBatchHandler, Subscription};
@@ -51,6 +52,7 @@ fn from_js<T: FromNapiValue>(env: &Env, v: Unknown<'_>, what: &str) -> EngineRes
 #[napi]
 pub struct KafkaService {
     engine: Arc<KafkaEngine>,
+    settler: Settler,
 }
 
 #[napi]
@@ -70,7 +72,7 @@ impl KafkaService {
             KafkaEngine::new(service_config(&js)?, sink)
         };
         match build() {
-            Ok(engine) => Ok(KafkaService { engine: Arc::new(engine) }),
+            Ok(engine) => Ok(KafkaService { engine: Arc::new(engine), settler: Settler::new(&env)? }),
             Err(e) => Err(to_napi_error(&env, &e)),
         }
     }
@@ -93,22 +95,19 @@ impl KafkaService {
     /// `ERR_TOPIC_EXCEPTION` (bad topic name), `ERR_MSG_SIZE_TOO_LARGE`,
     /// `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR_DISCONNECTED`.
     #[napi(ts_args_type = "topic: string, message: PublishMessage", ts_return_type = "Promise<PublishResult>")]
-    pub fn publish<'e>(&self, env: &'e Env, topic: Unknown<'e>, message: Unknown<'e>) -> Result<PromiseRaw<'e, PublishResult>> {
+    pub fn publish<'e>(&self, env: &'e Env, topic: Unknown<'e>, message: Unknown<'e>) -> Result<Unknown<'e>> {
         let queued = (|| {
             let topic = read_topic(env, topic, "topic")?;
             let message = read_message(env, message)?;
             self.engine.send_batch(std::iter::once((topic.as_str(), &message)))
         })();
         match queued {
-            Err(e) => rejected(env, e),
-            Ok(delivery) => settle(
-                env,
-                async move {
-                    let mut results = delivery.wait().await;
-                    results.pop().unwrap_or(Err(EngineError::InvalidArg("no delivery report".into())))
-                },
-                |_, report| Ok(publish_result(report)),
-            ),
+            Err(e) => rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
+            Ok(delivery) => {
+                let (promise, settle_one) = self.settler.one(env)?;
+                within_runtime_if_available(|| delivery.on_complete(settle_one));
+                Ok(promise)
+            }
         }
     }
 
@@ -121,7 +120,7 @@ impl KafkaService {
         ts_args_type = "topicOrRecords: string | PublishRecord[], messages?: PublishMessage[]",
         ts_return_type = "Promise<BatchPublishResult[]>"
     )]
-    pub fn publish_batch<'e>(&self, env: &'e Env, first: Unknown<'e>, second: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Array<'e>>> {
+    pub fn publish_batch<'e>(&self, env: &'e Env, first: Unknown<'e>, second: Option<Unknown<'e>>) -> Result<Unknown<'e>> {
         let queued = (|| {
             let (topic, list) = match first.get_type().map_err(|e| invalid_arg("publishBatch", e))? {
                 ValueType::String => {
@@ -163,31 +162,25 @@ impl KafkaService {
             let delivery = self.engine.send_batch(sendable.iter().map(|&i| (topics[i].as_str(), &messages[i])))?;
             Ok((topics, sendable, refused, delivery))
         })();
-        match queued {
-            Err(e) => rejected(env, e),
-            Ok((topics, sendable, refused, delivery)) => settle(
-                env,
-                async move {
-                    let results = delivery.wait().await;
-                    let mut slots: Vec<Option<EngineResult<_>>> = (0..topics.len()).map(|_| None).collect();
-                    for (i, r) in sendable.into_iter().zip(results) {
-                        slots[i] = Some(r);
-                    }
-                    for (i, e) in refused {
-                        slots[i] = Some(Err(e));
-                    }
-                    Ok((topics, slots))
-                },
-                |env, (topics, slots)| {
-                    let mut out = env.create_array(slots.len() as u32)?;
-                    for (i, slot) in slots.into_iter().enumerate() {
-                        let r = slot.unwrap_or(Err(EngineError::InvalidArg("no delivery report".into())));
-                        out.set(i as u32, batch_slot(env, &topics[i], &r)?)?;
-                    }
-                    Ok(out)
-                },
-            ),
-        }
+        let (topics, sendable, refused, delivery) = match queued {
+            Err(e) => return rejected::<Array>(env, e).map(|p| p.to_unknown()),
+            Ok(q) => q,
+        };
+        let n = topics.len();
+        let (promise, settle_many) = self.settler.many(env, topics)?;
+        let place = move |results: crate::engine::producer::BatchOutcome| {
+            // Put each delivery back at its message's index, between the refused ones.
+            let mut slots: Vec<Option<EngineResult<_>>> = (0..n).map(|_| None).collect();
+            for (i, r) in sendable.into_iter().zip(results) {
+                slots[i] = Some(r);
+            }
+            for (i, e) in refused {
+                slots[i] = Some(Err(e));
+            }
+            settle_many(slots.into_iter().map(|s| s.unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into())))).collect())
+        };
+        within_runtime_if_available(|| delivery.on_complete(place));
+        Ok(promise)
     }
 
     /// Joins `groupId` and hands the topics' messages to `handler`: `{eachMessage}` (one call

@@ -338,6 +338,9 @@ impl ServiceConfig {
         c.set("enable.auto.offset.store", "false");
         c.set("auto.offset.reset", if from_beginning { "earliest" } else { "latest" });
         c.set("enable.partition.eof", "false");
+        // librdkafka's 500 ms default bounds how long a quiet partition's next message can wait
+        // in a parked fetch on brokers that do not answer early; 100 ms costs a few idle requests.
+        c.set("fetch.wait.max.ms", "100");
         self.apply_overrides(&mut c);
         c
     }

@@ -58,22 +58,60 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
     }
 }
 
-/// Collects the outcomes of one batch and wakes the waiter when the last one arrives.
+/// Every outcome of a batch, in order.
+pub type BatchOutcome = Vec<EngineResult<DeliveryReport>>;
+
+/// What happens when a batch's last outcome arrives.
+enum Completion {
+    /// Wake an async waiter.
+    Wake(oneshot::Sender<()>),
+    /// Hand the outcomes to a callback, on the thread that delivered the last report.
+    Call(Box<dyn FnOnce(BatchOutcome) + Send>),
+}
+
+/// Collects the outcomes of one batch and completes it when the last one arrives.
 pub struct BatchCollector {
     slots: Mutex<Vec<Option<EngineResult<DeliveryReport>>>>,
     remaining: AtomicUsize,
-    done: Mutex<Option<oneshot::Sender<()>>>,
+    completion: Mutex<Option<Completion>>,
 }
 
 impl BatchCollector {
+    fn new(n: usize, completion: Completion) -> Self {
+        BatchCollector {
+            slots: Mutex::new((0..n).map(|_| None).collect()),
+            // One extra count, released once every message is queued, so a batch cannot complete
+            // while it is still being handed to librdkafka.
+            remaining: AtomicUsize::new(n + 1),
+            completion: Mutex::new(Some(completion)),
+        }
+    }
+
     fn settle(&self, index: usize, outcome: EngineResult<DeliveryReport>) {
         if let Ok(mut slots) = self.slots.lock() {
             slots[index] = Some(outcome);
         }
+        self.count_down();
+    }
+
+    fn count_down(&self) {
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            if let Some(tx) = self.done.lock().ok().and_then(|mut d| d.take()) {
+            self.complete();
+        }
+    }
+
+    fn take_outcomes(&self) -> BatchOutcome {
+        let slots = self.slots.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+        slots.into_iter().map(|s| s.unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail)))).collect()
+    }
+
+    fn complete(&self) {
+        match self.completion.lock().ok().and_then(|mut c| c.take()) {
+            Some(Completion::Wake(tx)) => {
                 let _ = tx.send(());
             }
+            Some(Completion::Call(f)) => f(self.take_outcomes()),
+            None => {}
         }
     }
 }
@@ -85,28 +123,58 @@ struct Deferred {
     message: OutgoingMessage<Vec<u8>>,
 }
 
-/// A batch handed to librdkafka; `wait()` resolves with one outcome per message, in order.
+/// A batch handed to librdkafka. `wait()` resolves with one outcome per message, in order;
+/// `on_complete()` calls back instead, without a task or a Promise per batch.
 #[must_use = "a batch's outcomes are only known by waiting for them"]
 pub struct BatchDelivery {
     producer: Arc<Producer>,
     collector: Arc<BatchCollector>,
-    done: oneshot::Receiver<()>,
+    done: Option<oneshot::Receiver<()>>,
     deferred: Vec<Deferred>,
 }
 
 impl BatchDelivery {
-    /// Waits for every message's delivery report (each bounded by `messageTimeoutMs`).
-    pub async fn wait(mut self) -> Vec<EngineResult<DeliveryReport>> {
-        let deferred = std::mem::take(&mut self.deferred);
-        for d in deferred {
+    /// Queues again what met a full queue, then lets the batch complete.
+    async fn finish_queueing(&mut self) {
+        for d in std::mem::take(&mut self.deferred) {
             self.producer.enqueue_when_room(d, &self.collector).await;
         }
-        let _ = (&mut self.done).await;
-        let slots = self.collector.slots.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
-        slots
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail))))
-            .collect()
+        self.collector.count_down();
+    }
+
+    /// Waits for every message's delivery report (each bounded by `messageTimeoutMs`).
+    pub async fn wait(mut self) -> BatchOutcome {
+        self.finish_queueing().await;
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+        self.collector.take_outcomes()
+    }
+
+    /// Calls `f` with every outcome once the last delivery report arrived, on the thread that
+    /// delivered it. Messages that met a full queue are queued again from a task of the current
+    /// tokio runtime; without one they fail with `ERR__QUEUE_FULL`.
+    pub fn on_complete(mut self, f: impl FnOnce(BatchOutcome) + Send + 'static) {
+        if let Ok(mut c) = self.collector.completion.lock() {
+            *c = Some(Completion::Call(Box::new(f)));
+        }
+        self.done = None;
+        if self.deferred.is_empty() {
+            self.collector.count_down();
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { self.finish_queueing().await });
+            }
+            Err(_) => {
+                for d in std::mem::take(&mut self.deferred) {
+                    let e = EngineError::from_code(RDKafkaErrorCode::QueueFull).about(&d.topic, d.message.partition);
+                    self.collector.settle(d.index, Err(e));
+                }
+                self.collector.count_down();
+            }
+        }
     }
 }
 
@@ -155,14 +223,7 @@ impl Producer {
     ) -> BatchDelivery {
         let n = records.len();
         let (tx, rx) = oneshot::channel();
-        let collector = Arc::new(BatchCollector {
-            slots: Mutex::new((0..n).map(|_| None).collect()),
-            remaining: AtomicUsize::new(n),
-            done: Mutex::new(Some(tx)),
-        });
-        if n == 0 {
-            collector.remaining.store(1, Ordering::Relaxed);
-        }
+        let collector = Arc::new(BatchCollector::new(n, Completion::Wake(tx)));
         let mut deferred = Vec::new();
         for (index, (topic, message)) in records.enumerate() {
             if let Err(e) = validate_topic(topic).and_then(|_| message.validate()) {
@@ -179,10 +240,7 @@ impl Producer {
                 Err(e) => collector.settle(index, Err(e.about(topic, message.partition))),
             }
         }
-        if n == 0 {
-            collector.settle_empty();
-        }
-        BatchDelivery { producer: self.clone(), collector, done: rx, deferred }
+        BatchDelivery { producer: self.clone(), collector, done: Some(rx), deferred }
     }
 
     /// Publishes one message and waits for its delivery report.
@@ -247,16 +305,6 @@ impl Producer {
     /// Waits (blocking) until every queued message is delivered or failed, or the timeout passes.
     pub fn flush(&self, timeout: Duration) -> EngineResult<()> {
         self.inner.flush(Timeout::After(timeout)).map_err(EngineError::from)
-    }
-}
-
-impl BatchCollector {
-    fn settle_empty(&self) {
-        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            if let Some(tx) = self.done.lock().ok().and_then(|mut d| d.take()) {
-                let _ = tx.send(());
-            }
-        }
     }
 }
 

@@ -1,0 +1,81 @@
+// Compiled with `tsc --noEmit` by the test command: the package's TypeScript surface, used the way
+// a NestJS service would use it. A change to index.d.ts that breaks this breaks users.
+import {
+  KafkaNativeError,
+  KafkaService,
+  MockCluster,
+  type BatchPublishResult,
+  type EachBatchPayload,
+  type EachMessagePayload,
+  type KafkaConfig,
+  type PublishResult,
+  type ServiceStats,
+  type Subscription,
+} from '../../index';
+
+async function main(): Promise<void> {
+  const mock: MockCluster = MockCluster.start({ brokers: 3 });
+  mock.createTopic('job-lifecycle', 3, 1);
+
+  const config: KafkaConfig = {
+    brokers: mock.bootstrapServers,
+    clientId: 'cosmic-horizons-api',
+    producer: { compression: 'gzip', lingerMs: 5, idempotent: true, acks: -1 },
+    librdkafka: { 'socket.keepalive.enable': true },
+    logger: (record) => console.log(record.level, record.facility, record.message),
+  };
+  const kafka = new KafkaService(config);
+  await kafka.connect();
+
+  const one: PublishResult = await kafka.publish('job-lifecycle', {
+    key: 'job-42',
+    value: Buffer.from(JSON.stringify({ event: 'job.submitted' })),
+    headers: { 'content-type': 'application/json', 'correlation-id': 'c-1' },
+  });
+  const offset: number = one.offset;
+
+  const many: BatchPublishResult[] = await kafka.publishBatch('job-lifecycle', [
+    { key: 'job-42', value: 'a' },
+    { key: 'job-43', value: null },
+  ]);
+  for (const r of many) {
+    if (r.error instanceof KafkaNativeError && r.error.retriable) console.log(r.error.code);
+  }
+
+  const sub: Subscription = await kafka.subscribe(
+    { groupId: 'events', topics: ['job-lifecycle'], fromBeginning: true, concurrency: 3 },
+    {
+      eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
+        const key: string | undefined = message.key?.toString();
+        console.log(topic, partition, message.offset, key, message.value?.length);
+      },
+    },
+  );
+  const batchSub = await kafka.subscribe(
+    { groupId: 'metrics', topics: ['job-lifecycle'], onError: (e: KafkaNativeError) => console.error(e.code) },
+    {
+      eachBatch: async ({ batch, resolveOffset }: EachBatchPayload) => {
+        for (const m of batch.messages) resolveOffset(m.offset);
+      },
+    },
+  );
+  sub.pause();
+  sub.resume();
+  const assigned: Array<{ topic: string; partition: number }> = sub.assignments();
+  await sub.commit();
+  await sub.stop();
+  await batchSub.stop();
+
+  const stats: ServiceStats = kafka.stats();
+  const p99: number = stats.producer.ackLatency.p99;
+  console.log(offset, assigned.length, p99, stats.brokers.map((b) => b.state));
+
+  try {
+    await kafka.disconnect({ timeoutMs: 5000 });
+  } catch (e) {
+    if (e instanceof KafkaNativeError) console.log(e.code, e.fatal, e.topic, e.partition);
+  }
+  mock.close();
+}
+
+void main;

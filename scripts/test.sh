@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every test: the engine's Rust tests, the JS contract on the embedded mock cluster, and the
+# integration suite on a real Apache Kafka that it starts and stops itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -f kafka-native.linux-x64-gnu.node ] || bash scripts/build.sh
+
+echo "== cargo test (engine)"
+cargo test --lib
+
+echo "== jest (mock cluster)"
+npx jest --selectProjects unit --ci
+
+echo "== type check (TypeScript usage of index.d.ts)"
+npx tsc -p __test__/types/tsconfig.json
+
+if [ -f scripts/test-integration.sh ]; then
+  echo "== integration (Apache Kafka)"
+  bash scripts/test-integration.sh
+fi

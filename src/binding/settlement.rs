@@ -1,0 +1,163 @@
+//! Settles publish Promises in groups. Each publish gets a plain JS Promise (no thread-safe
+//! function of its own); delivery reports queue their outcome here, and one thread-safe function
+//! call resolves every Promise queued since the last one. Under load one call into JS settles
+//! hundreds of publishes.
+//!
+//! While any publish is unsettled the thread-safe function holds Node's event loop open (an
+//! awaited publish must not let the process exit under it); when none is, it lets go.
+
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{sys, Env};
+
+use crate::binding::error::to_js_error;
+use crate::binding::message::{batch_slot, publish_result};
+use crate::engine::error::EngineError;
+use crate::engine::producer::BatchOutcome;
+
+/// A JS Promise's resolver. Only ever used on the JS thread; it travels through other threads
+/// untouched.
+struct Deferred(sys::napi_deferred);
+
+// SAFETY: the pointer is only dereferenced by napi on the JS thread (in `settle_all`).
+unsafe impl Send for Deferred {}
+
+/// What a queued outcome resolves.
+enum Settlement {
+    /// `publish`: `PublishResult`, or a rejection.
+    One(Deferred, BatchOutcome),
+    /// `publishBatch`: an array of per-message slots (never a rejection).
+    Many(Deferred, Vec<String>, BatchOutcome),
+}
+
+struct Shared {
+    queue: Mutex<Vec<Settlement>>,
+    scheduled: AtomicBool,
+    /// Unsettled Promises. Changed on the JS thread only.
+    pending: AtomicUsize,
+    /// The thread-safe function, to let go of the event loop from within its own callback.
+    tsfn: OnceLock<RawTsfn>,
+}
+
+struct RawTsfn(sys::napi_threadsafe_function);
+
+// SAFETY: napi thread-safe function handles are meant to be shared across threads.
+unsafe impl Send for RawTsfn {}
+unsafe impl Sync for RawTsfn {}
+
+type SettleFn = ThreadsafeFunction<(), (), (), Status, false, true>;
+
+/// The settlement queue of one `KafkaService`.
+#[derive(Clone)]
+pub struct Settler {
+    shared: Arc<Shared>,
+    tsfn: Arc<SettleFn>,
+}
+
+impl Settler {
+    /// Creates the queue and its (weak) thread-safe function.
+    pub fn new(env: &Env) -> Result<Self> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Vec::new()),
+            scheduled: AtomicBool::new(false),
+            pending: AtomicUsize::new(0),
+            tsfn: OnceLock::new(),
+        });
+        let noop: Function<(), ()> = env.run_script("(function settled() {})")?;
+        let for_callback = shared.clone();
+        let tsfn: SettleFn = noop
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(move |ctx| {
+                settle_all(&ctx.env, &for_callback);
+                Ok(())
+            })?;
+        let _ = shared.tsfn.set(RawTsfn(tsfn.raw()));
+        Ok(Settler { shared, tsfn: Arc::new(tsfn) })
+    }
+
+    /// A new Promise that `complete_one` or `complete_many` will settle. JS thread only.
+    fn promise<'e>(&self, env: &'e Env) -> Result<(Deferred, Unknown<'e>)> {
+        let mut deferred = ptr::null_mut();
+        let mut promise = ptr::null_mut();
+        check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
+        if self.shared.pending.fetch_add(1, Ordering::AcqRel) == 0 {
+            check_status!(unsafe { sys::napi_ref_threadsafe_function(env.raw(), self.tsfn.raw()) })?;
+        }
+        Ok((Deferred(deferred), unsafe { Unknown::from_raw_unchecked(env.raw(), promise) }))
+    }
+
+    /// A Promise for one publish, and the callback that settles it.
+    pub fn one<'e>(&self, env: &'e Env) -> Result<(Unknown<'e>, impl FnOnce(BatchOutcome) + Send + 'static)> {
+        let (deferred, promise) = self.promise(env)?;
+        let me = self.clone();
+        Ok((promise, move |outcome| me.push(Settlement::One(deferred, outcome))))
+    }
+
+    /// A Promise for a batch, and the callback that settles it with one slot per message.
+    pub fn many<'e>(&self, env: &'e Env, topics: Vec<String>) -> Result<(Unknown<'e>, impl FnOnce(BatchOutcome) + Send + 'static)> {
+        let (deferred, promise) = self.promise(env)?;
+        let me = self.clone();
+        Ok((promise, move |outcome| me.push(Settlement::Many(deferred, topics, outcome))))
+    }
+
+    fn push(&self, s: Settlement) {
+        if let Ok(mut q) = self.shared.queue.lock() {
+            q.push(s);
+        }
+        if !self.shared.scheduled.swap(true, Ordering::AcqRel) {
+            let _ = self.tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+}
+
+/// Resolves or rejects everything queued. Runs on the JS thread.
+fn settle_all(env: &Env, shared: &Shared) {
+    shared.scheduled.store(false, Ordering::Release);
+    let batch = shared.queue.lock().map(|mut q| std::mem::take(&mut *q)).unwrap_or_default();
+    let settled = batch.len();
+    for s in batch {
+        // A value that cannot be built rejects its Promise rather than leaving it pending.
+        let (deferred, result) = match s {
+            Settlement::One(d, mut outcome) => {
+                let r = outcome.pop().unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into())));
+                let value = match r {
+                    Ok(report) => unsafe { ToNapiValue::to_napi_value(env.raw(), publish_result(report)) }.map(Ok),
+                    Err(e) => to_js_error(env, &e).map(|v| Err(v.raw())),
+                };
+                (d, value)
+            }
+            Settlement::Many(d, topics, outcome) => {
+                let value = (|| {
+                    let mut out = env.create_array(outcome.len() as u32)?;
+                    for (i, r) in outcome.iter().enumerate() {
+                        out.set(i as u32, batch_slot(env, topics.get(i).map_or("", String::as_str), r)?)?;
+                    }
+                    Ok(Ok(out.raw()))
+                })();
+                (d, value)
+            }
+        };
+        unsafe {
+            match result {
+                Ok(Ok(v)) => sys::napi_resolve_deferred(env.raw(), deferred.0, v),
+                Ok(Err(e)) => sys::napi_reject_deferred(env.raw(), deferred.0, e),
+                Err(e) => {
+                    let reason = env.create_string(&e.reason).map(|s| s.raw()).unwrap_or(ptr::null_mut());
+                    sys::napi_reject_deferred(env.raw(), deferred.0, reason)
+                }
+            };
+        }
+    }
+    if settled > 0 && shared.pending.fetch_sub(settled, Ordering::AcqRel) == settled {
+        if let Some(raw) = shared.tsfn.get() {
+            // Called from within the thread-safe function's own callback: its handle is alive.
+            let _ = unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw.0) };
+        }
+    }
+}
