@@ -84,6 +84,21 @@ pub struct KafkaConfig<'a> {
     pub librdkafka: Option<HashMap<String, Either3<String, f64, bool>>>,
 }
 
+/// Refuses a nested options object that is present but not an object: napi reads the fields of
+/// any value, so `producer: 'fast'` would otherwise configure nothing, silently.
+pub fn check_nested_objects(env: &napi::Env, config: Unknown<'_>) -> EngineResult<()> {
+    let invalid = |e: Error| EngineError::InvalidConfig(e.reason.clone());
+    let obj = unsafe { Object::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
+    for key in ["producer", "sasl"] {
+        let value: Unknown = obj.get_named_property(key).map_err(invalid)?;
+        match value.get_type().map_err(invalid)? {
+            napi::ValueType::Undefined | napi::ValueType::Null | napi::ValueType::Object => {}
+            other => return Err(EngineError::InvalidConfig(format!("{key} must be an object (got {other:?})"))),
+        }
+    }
+    Ok(())
+}
+
 /// Turns a JS config into the engine's, refusing unknown enum values.
 pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
     let brokers = match &c.brokers {

@@ -8,7 +8,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, ValueType};
 
-use crate::binding::config::{service_config, subscribe_options, KafkaConfig, SubscribeOptions};
+use crate::binding::config::{check_nested_objects, service_config, subscribe_options, KafkaConfig, SubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::logger::js_log_sink;
 use crate::binding::message::{read_message, read_topic, Payload, PublishResult};
@@ -66,6 +66,7 @@ impl KafkaService {
             if config.get_type().map_err(|e| EngineError::InvalidConfig(e.reason.clone()))? != ValueType::Object {
                 return Err(EngineError::InvalidConfig("config must be an object with brokers".into()));
             }
+            check_nested_objects(&env, config)?;
             let js: KafkaConfig =
                 unsafe { KafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(|e| EngineError::InvalidConfig(e.reason.clone()))?;
             let sink = js.logger.as_ref().map(js_log_sink).transpose().map_err(|e| EngineError::InvalidConfig(e.reason.clone()))?;

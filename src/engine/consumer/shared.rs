@@ -54,7 +54,7 @@ pub(crate) struct Shared {
     pub semaphore: Arc<Semaphore>,
     pub runtime: tokio::runtime::Handle,
     handler: Mutex<Option<Arc<dyn BatchHandler>>>,
-    on_error: Option<ErrorSink>,
+    on_error: Mutex<Option<ErrorSink>>,
     partitions: Mutex<HashMap<TopicPartition, PartitionState>>,
     idle: Condvar,
     commands: Mutex<Vec<Command>>,
@@ -79,7 +79,7 @@ impl Shared {
             stats,
             runtime,
             handler: Mutex::new(Some(handler)),
-            on_error,
+            on_error: Mutex::new(on_error),
             partitions: Mutex::new(HashMap::new()),
             idle: Condvar::new(),
             commands: Mutex::new(Vec::new()),
@@ -105,11 +105,13 @@ impl Shared {
         self.handler.lock().ok().and_then(|h| h.clone())
     }
 
-    /// Lets go of the handler (a JS callback keeps Node alive while it is held).
+    /// Lets go of the handler and the error sink (a JS callback keeps Node alive while it is
+    /// held). An error already handed to the sink is still delivered.
     pub fn release_handler(&self) {
         if let Ok(mut h) = self.handler.lock() {
             h.take();
         }
+        self.on_error.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     pub fn is_stopping(&self) -> bool {
@@ -149,7 +151,8 @@ impl Shared {
             first
         };
         if first {
-            if let Some(sink) = &self.on_error {
+            let sink = self.on_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(sink) = sink {
                 sink(error);
             }
         }

@@ -1,0 +1,50 @@
+'use strict';
+
+// Shared by the subpath suites: the compiled layers (dist/), the core suite's helpers, and a
+// kafkajs client on the file's mock cluster whose clients are disconnected after the file.
+
+const path = require('path');
+const core = require('../helpers');
+
+// Group joins on the mock cluster take ~3 s; a project-level testTimeout is not applied by Jest 29.
+jest.setTimeout(60000);
+
+const dist = path.resolve(__dirname, '../../dist');
+const kafkajs = () => require(path.join(dist, 'kafkajs'));
+const nestjs = () => require(path.join(dist, 'nestjs'));
+
+/** Whether this build of the addon has issue 4's admin API (tests that need it are skipped otherwise). */
+const hasAdmin = typeof core.KafkaService.prototype.admin === 'function';
+const hasHealth = typeof core.KafkaService.prototype.health === 'function';
+
+/**
+ * The file's mock cluster (`core.useMockCluster`) plus `kafka(config)`: a facade `Kafka` on it
+ * whose log lines are kept in `kafkaLogs`, and `track(client)` to disconnect a client after the file.
+ */
+function useKafkajs(options) {
+  const cluster = core.useMockCluster(options);
+  const clients = [];
+  const kafkaLogs = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
+  });
+  return Object.assign(cluster, {
+    kafkaLogs,
+    kafka(config = {}) {
+      const { Kafka, logLevel } = kafkajs();
+      return new Kafka({
+        clientId: 'subpaths',
+        brokers: cluster.mock.bootstrapServers.split(','),
+        logLevel: logLevel.INFO,
+        logCreator: () => (entry) => kafkaLogs.push(entry),
+        ...config,
+      });
+    },
+    track(client) {
+      clients.push(client);
+      return client;
+    },
+  });
+}
+
+module.exports = { ...core, kafkajs, nestjs, hasAdmin, hasHealth, useKafkajs };

@@ -1,0 +1,181 @@
+'use strict';
+
+// The kafkajs facade's admin client. Without the engine's admin API (issue 4) it answers
+// listTopics / describeCluster from metadata and refuses the rest; the mapping onto that API is
+// tested against a stand-in that follows its contract; the `admin (issue 4)` tests run only on a
+// build that has `KafkaService.prototype.admin`.
+
+const { kafkajs, useKafkajs, hasAdmin, uniqueName, waitFor } = require('./helpers');
+
+const cluster = useKafkajs();
+const withAdmin = hasAdmin ? test : test.skip;
+const withoutAdmin = hasAdmin ? test.skip : test;
+
+/** An admin client over a fake engine service whose `admin()` returns `native`. */
+async function adminOver(native, calls) {
+  const { Admin } = kafkajs();
+  const log = { logger: () => ({}), emit: () => {} };
+  const service = {
+    connect: async () => ({ brokers: [{ id: 1, host: 'h', port: 1 }], topics: ['x'] }),
+    disconnect: async () => {},
+    admin: () => native,
+  };
+  const record = (name) => (...args) => {
+    calls.push([name, ...args]);
+    return native[`_${name}`](...args);
+  };
+  for (const k of Object.keys(native)) if (k.startsWith('_')) native[k.slice(1)] = record(k.slice(1));
+  const admin = new Admin({ log, service: async () => service });
+  await admin.connect();
+  return admin;
+}
+
+withoutAdmin('without the engine admin API: topics and brokers from metadata, the rest refused', async () => {
+  const { KafkaJSNotImplemented } = kafkajs();
+  const topic = cluster.topic('meta', 2);
+  const admin = cluster.track(cluster.kafka().admin());
+  await admin.connect();
+  expect(await admin.listTopics()).toContain(topic);
+  const described = await admin.describeCluster();
+  expect(described.brokers).toHaveLength(3);
+  expect(described.brokers[0]).toEqual({ nodeId: expect.any(Number), host: '127.0.0.1', port: expect.any(Number) });
+  for (const call of [
+    () => admin.createTopics({ topics: [{ topic: 'new' }] }),
+    () => admin.fetchTopicMetadata({ topics: [topic] }),
+    () => admin.fetchOffsets({ groupId: 'g', topics: [topic] }),
+    () => admin.fetchTopicOffsets(topic),
+    () => admin.describeGroups(['g']),
+    () => admin.createPartitions(),
+  ]) {
+    const error = await call().catch((e) => e);
+    expect(error).toBeInstanceOf(KafkaJSNotImplemented);
+    expect(error.message).toMatch(/admin\.\w+\(\)/);
+  }
+});
+
+test('createTopics maps kafkajs specs and reports an existing topic as false', async () => {
+  const calls = [];
+  const native = {
+    _createTopics: async (specs) => specs.map((s) => (s.name === 'exists' ? { name: s.name, error: { code: 'ERR_TOPIC_ALREADY_EXISTS' } } : { name: s.name })),
+  };
+  const admin = await adminOver(native, calls);
+  const created = await admin.createTopics({
+    timeout: 5000,
+    topics: [
+      {
+        topic: 'job-lifecycle',
+        numPartitions: 3,
+        replicationFactor: 3,
+        configEntries: [
+          { name: 'retention.ms', value: '2592000000' },
+          { name: 'min.insync.replicas', value: '2' },
+        ],
+      },
+      { topic: 'defaults' },
+    ],
+  });
+  expect(created).toBe(true);
+  expect(calls[0]).toEqual([
+    'createTopics',
+    [
+      { name: 'job-lifecycle', partitions: 3, replicationFactor: 3, configs: { 'retention.ms': '2592000000', 'min.insync.replicas': '2' } },
+      { name: 'defaults' },
+    ],
+    { timeoutMs: 5000 },
+  ]);
+  expect(await admin.createTopics({ topics: [{ topic: 'exists' }] })).toBe(false);
+  native._createTopics = async () => {
+    throw Object.assign(new Error('policy'), { name: 'KafkaNativeError', code: 'ERR_POLICY_VIOLATION', retriable: false, fatal: false });
+  };
+  await expect(admin.createTopics({ topics: [{ topic: 'x' }] })).rejects.toMatchObject({ name: 'KafkaJSProtocolError', code: 'ERR_POLICY_VIOLATION' });
+});
+
+test('metadata, offsets, groups and cluster come back in kafkajs shapes', async () => {
+  const { AssignerProtocol } = kafkajs();
+  const calls = [];
+  const admin = await adminOver(
+    {
+      _describeTopics: async () => [
+        { name: 't', partitions: [{ partition: 0, leader: 1, replicas: [1, 2], isr: [1] }, { partition: 1, leader: 2, replicas: [2, 1], isr: [2, 1] }] },
+      ],
+      _watermarks: async () => [{ partition: 0, low: 0, high: 10 }, { partition: 1, low: 2n, high: '7' }],
+      _groupOffsets: async () => [{ topic: 't', partition: 1, offset: 5 }, { topic: 't', partition: 0, offset: -1 }],
+      _offsetsForTimes: async () => [{ partition: 0, offset: 4 }],
+      _describeCluster: async () => ({ clusterId: 'abc', controller: 2, brokers: [{ id: 1, host: 'a', port: 9092 }] }),
+      _listGroups: async () => [{ groupId: 'g', protocolType: 'consumer', state: 'Stable' }],
+      _describeGroup: async (id) => ({
+        groupId: id,
+        state: 'Stable',
+        protocol: 'roundrobin',
+        members: [{ memberId: 'm1', clientId: 'c', host: '/127.0.0.1', assignments: [{ topic: 't', partition: 1 }, { topic: 't', partition: 0 }] }],
+      }),
+    },
+    calls,
+  );
+  expect(await admin.fetchTopicMetadata({ topics: ['t'] })).toEqual({
+    topics: [
+      {
+        name: 't',
+        partitions: [
+          { partitionErrorCode: 0, partitionId: 0, leader: 1, replicas: [1, 2], isr: [1], offlineReplicas: [] },
+          { partitionErrorCode: 0, partitionId: 1, leader: 2, replicas: [2, 1], isr: [2, 1], offlineReplicas: [] },
+        ],
+      },
+    ],
+  });
+  expect(await admin.fetchTopicOffsets('t')).toEqual([
+    { partition: 0, offset: '10', high: '10', low: '0' },
+    { partition: 1, offset: '7', high: '7', low: '2' },
+  ]);
+  expect(await admin.fetchOffsets({ groupId: 'g', topics: ['t'] })).toEqual([
+    { topic: 't', partitions: [{ partition: 0, offset: '-1', metadata: null }, { partition: 1, offset: '5', metadata: null }] },
+  ]);
+  expect(await admin.fetchOffsets({ groupId: 'g', topic: 't' })).toHaveLength(2);
+  expect(await admin.fetchTopicOffsetsByTimestamp('t', 1000)).toEqual([{ partition: 0, offset: '4' }]);
+  expect(await admin.describeCluster()).toEqual({ clusterId: 'abc', controller: 2, brokers: [{ nodeId: 1, host: 'a', port: 9092 }] });
+  expect(await admin.listGroups()).toEqual({ groups: [{ groupId: 'g', protocolType: 'consumer' }] });
+  const { groups } = await admin.describeGroups(['g']);
+  expect(groups[0]).toMatchObject({ groupId: 'g', state: 'Stable', protocol: 'roundrobin', protocolType: 'consumer' });
+  expect(groups[0].members[0]).toMatchObject({ memberId: 'm1', clientId: 'c', clientHost: '/127.0.0.1' });
+  expect(AssignerProtocol.MemberAssignment.decode(groups[0].members[0].memberAssignment).assignment).toEqual({ t: [0, 1] });
+  expect(calls.map((c) => c[0])).toContain('groupOffsets');
+});
+
+test('fetchTopicOffsets falls back to offsetsForTimes(-2 / -1) without watermarks()', async () => {
+  const calls = [];
+  const admin = await adminOver(
+    { _offsetsForTimes: async (_t, ts) => [{ partition: 0, offset: ts === -2 ? 3 : 9 }] },
+    calls,
+  );
+  expect(await admin.fetchTopicOffsets('t')).toEqual([{ partition: 0, offset: '9', high: '9', low: '3' }]);
+  expect(calls.map((c) => c[2]).sort((a, b) => a - b)).toEqual([-2, -1]);
+});
+
+withAdmin('admin (issue 4): listTopics, describeCluster, fetchTopicMetadata and fetchOffsets on the mock cluster', async () => {
+  const topic = cluster.topic('real-admin', 3);
+  const kafka = cluster.kafka();
+  const admin = cluster.track(kafka.admin());
+  await admin.connect();
+  expect(await admin.listTopics()).toContain(topic);
+  const described = await admin.describeCluster();
+  expect(described.brokers).toHaveLength(3);
+  expect(described.controller).not.toBeNull();
+  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+  expect(topics[0].partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2]);
+
+  const producer = cluster.track(kafka.producer());
+  await producer.connect();
+  await producer.send({ topic, messages: [{ value: 'x', partition: 1 }] });
+  const groupId = uniqueName('g');
+  const consumer = cluster.track(kafka.consumer({ groupId }));
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  await consumer.run({ eachMessage: async () => void (seen += 1) });
+  await waitFor(() => seen === 1, 30000, 'the message');
+  await consumer.stop();
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  expect(offsets.partitions.find((p) => p.partition === 1).offset).toBe('1');
+  const watermarks = await admin.fetchTopicOffsets(topic);
+  expect(watermarks.find((p) => p.partition === 1)).toMatchObject({ high: '1', low: '0' });
+});
