@@ -95,8 +95,15 @@ impl Admin {
     pub(crate) async fn metadata_until(&self, deadline: Deadline) -> EngineResult<MetadataSnapshot> {
         let client = self.client()?;
         let left = deadline.remaining()?;
+        let brokers = self.config.brokers.join(",");
         blocking(move || {
-            let metadata = client.inner().fetch_metadata(None, left)?;
+            let metadata = client.inner().fetch_metadata(None, left).map_err(|e| match e.rdkafka_error_code() {
+                // However librdkafka words it, no broker answered in time.
+                Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::AllBrokersDown | RDKafkaErrorCode::BrokerTransportFailure) => {
+                    EngineError::TimedOut(format!("no broker of {brokers} answered within {} ms", left.as_millis()))
+                }
+                _ => EngineError::from(e),
+            })?;
             let brokers = metadata
                 .brokers()
                 .iter()
