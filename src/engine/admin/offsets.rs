@@ -105,6 +105,28 @@ fn lookup(rk: *mut rdkafka::bindings::rd_kafka_t, tps: &[(String, i32)], query: 
     Ok(tpl.elements().iter().map(|e| ((e.topic().to_string(), e.partition()), offset_of(e.offset()))).collect())
 }
 
+/// Runs a group request again while the group's coordinator is still being found, loading or
+/// moving (as right after the offsets topic is created), until it succeeds or the deadline.
+fn until_coordinated<T>(deadline: Deadline, mut request: impl FnMut() -> EngineResult<T>) -> EngineResult<T> {
+    loop {
+        match request() {
+            Err(EngineError::Kafka { code, .. })
+                if matches!(
+                    code,
+                    RDKafkaErrorCode::NotCoordinator
+                        | RDKafkaErrorCode::CoordinatorNotAvailable
+                        | RDKafkaErrorCode::CoordinatorLoadInProgress
+                ) && deadline.remaining().is_ok_and(|left| left > COORDINATOR_BACKOFF) =>
+            {
+                std::thread::sleep(COORDINATOR_BACKOFF);
+            }
+            other => return other,
+        }
+    }
+}
+
+const COORDINATOR_BACKOFF: Duration = Duration::from_millis(100);
+
 fn check_timestamp(ts: i64) -> EngineResult<()> {
     if ts < 0 {
         return Err(EngineError::InvalidArg(format!("timestamp must be ms since the epoch (got {ts})")));
@@ -137,10 +159,10 @@ impl Admin {
             return Ok(Vec::new());
         }
         let (config, logger, group) = (self.config.clone(), self.logger.clone(), group_id.to_string());
-        let left = deadline.remaining()?;
         let committed = blocking(move || {
             let consumer = group_client(&config, &logger, &group)?;
-            let answer = consumer.committed_offsets(list_of(&tps, Offset::Invalid)?, left)?;
+            let query = list_of(&tps, Offset::Invalid)?;
+            let answer = until_coordinated(deadline, || consumer.committed_offsets(query.clone(), deadline.remaining()?).map_err(EngineError::from))?;
             Ok(answer
                 .elements()
                 .iter()
@@ -226,8 +248,7 @@ impl Admin {
             for o in &commit {
                 tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.offset))?;
             }
-            consumer.commit(&tpl, CommitMode::Sync)?;
-            Ok(())
+            until_coordinated(deadline, || consumer.commit(&tpl, CommitMode::Sync).map_err(EngineError::from))
         });
         // A synchronous commit has no timeout of its own: stop waiting at the deadline (the
         // commit may still land; a retry commits the same offsets).
