@@ -1,0 +1,1 @@
+module.exports = { projects: [{ displayName: 'unit', testMatch: ['<rootDir>/__test__/*.test.js'], testTimeout: 60000 }, { displayName: 'integration', testMatch: ['<rootDir>/__test__/integration/*.test.js'], testTimeout: 120000 }] }
