@@ -116,7 +116,9 @@ impl KafkaAdmin {
         )
     }
 
-    /// Creates the topics; resolves with their names once the controller created them all.
+    /// Creates the topics; resolves with their names once the controller created them all and
+    /// the cluster's metadata lists each with a leader per partition (waiting for that at most
+    /// until the timeout).
     /// Not transactional: if one fails (`ERR_TOPIC_ALREADY_EXISTS`,
     /// `ERR_INVALID_REPLICATION_FACTOR`, `ERR_POLICY_VIOLATION`, ...) the rejection names it in
     /// `topic`, and the others may have been created.

@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
-use crate::engine::admin::native::{self, Resource};
-use crate::engine::admin::{blocking, Admin, Deadline};
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::engine::admin::native::{self, DescribedResource, Resource};
+use crate::engine::admin::{blocking, Admin, Deadline, PROPAGATION_BACKOFF};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
 
@@ -67,6 +69,25 @@ impl TopicConfigs {
     }
 }
 
+/// The configs of each topic, in the order asked, or the first topic's error.
+fn configs_of(topics: &[String], described: Vec<DescribedResource>) -> EngineResult<Vec<TopicConfigs>> {
+    topics
+        .iter()
+        .map(|t| {
+            let r = described.iter().find(|r| &r.name == t).ok_or_else(|| EngineError::Kafka {
+                code: RDKafkaErrorCode::UnknownTopicOrPartition,
+                message: format!("no configs returned for topic '{t}'"),
+                topic: Some(t.clone()),
+                partition: None,
+            })?;
+            if let Some(e) = &r.error {
+                return Err(e.clone().about(t, None));
+            }
+            Ok(TopicConfigs { topic: t.clone(), entries: r.entries.clone() })
+        })
+        .collect()
+}
+
 impl Admin {
     /// Every config of each topic (defaults included), in the order asked. Fails with the
     /// broker's error for the first topic it refused (`ERR_UNKNOWN_TOPIC_OR_PART`, ...).
@@ -82,27 +103,17 @@ impl Admin {
         if topics.is_empty() {
             return Ok(Vec::new());
         }
-        let client = self.client()?;
-        let resources: Vec<Resource> = topics.iter().map(|t| Resource::Topic(t.clone())).collect();
-        let left = deadline.remaining()?;
-        let described = blocking(move || native::describe_configs(client.inner().native_ptr(), &resources, left)).await?;
-        topics
-            .iter()
-            .map(|t| {
-                let r = described.iter().find(|r| &r.name == t).ok_or_else(|| {
-                    EngineError::Kafka {
-                        code: rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
-                        message: format!("no configs returned for topic '{t}'"),
-                        topic: Some(t.clone()),
-                        partition: None,
-                    }
-                })?;
-                if let Some(e) = &r.error {
-                    return Err(e.clone().about(t, None));
-                }
-                Ok(TopicConfigs { topic: t.clone(), entries: r.entries.clone() })
-            })
-            .collect()
+        loop {
+            let client = self.client()?;
+            let resources: Vec<Resource> = topics.iter().map(|t| Resource::Topic(t.clone())).collect();
+            let left = deadline.remaining()?;
+            let described = blocking(move || native::describe_configs(client.inner().native_ptr(), &resources, left)).await?;
+            match configs_of(topics, described) {
+                // The broker asked may not have applied a just-created topic's metadata yet.
+                Err(e) if self.still_propagating(&e, deadline).await => tokio::time::sleep(PROPAGATION_BACKOFF).await,
+                other => return other,
+            }
+        }
     }
 
     /// Sets (`Some`) or reverts to the default (`None`) the named configs of `topic`, leaving

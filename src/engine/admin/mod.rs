@@ -161,6 +161,9 @@ impl Deadline {
     }
 }
 
+/// How long to wait before asking again while a topic's creation reaches every broker.
+pub(crate) const PROPAGATION_BACKOFF: Duration = Duration::from_millis(100);
+
 /// Runs a blocking librdkafka call on tokio's blocking pool.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> EngineResult<T> + Send + 'static) -> EngineResult<T> {
     tokio::task::spawn_blocking(work).await.map_err(|e| EngineError::Kafka {

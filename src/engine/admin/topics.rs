@@ -10,7 +10,7 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use crate::engine::admin::diff::{differences, ObservedTopic, TopicDifference};
 use crate::engine::admin::spec::{validate_specs, TopicSpec};
-use crate::engine::admin::{blocking, is_internal, topic_error, Admin, Deadline};
+use crate::engine::admin::{blocking, is_internal, topic_error, Admin, Deadline, PROPAGATION_BACKOFF};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
 use crate::engine::service::BrokerAddress;
@@ -128,6 +128,33 @@ impl Admin {
         .await
     }
 
+    /// Whether `e` says a topic is unknown that the cluster's metadata does list: a broker that
+    /// has not yet applied the topic's creation. False once the deadline is near.
+    pub(crate) async fn still_propagating(&self, e: &EngineError, deadline: Deadline) -> bool {
+        let unknown = matches!(e, EngineError::Kafka { code: RDKafkaErrorCode::UnknownTopicOrPartition, .. });
+        let Some(topic) = e.topic().filter(|_| unknown) else { return false };
+        if !deadline.remaining().is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF) {
+            return false;
+        }
+        self.metadata_until(deadline).await.is_ok_and(|s| s.topic(topic).is_some())
+    }
+
+    /// Waits, at most until shortly before the deadline, until the metadata lists every one of
+    /// `topics` with a leader for each partition: the controller has created a topic before
+    /// every broker knows it.
+    async fn await_visible(&self, topics: &[String], deadline: Deadline) {
+        while deadline.remaining().is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF) {
+            let Ok(snapshot) = self.metadata_until(deadline).await else { return };
+            let visible = |name: &String| {
+                snapshot.topic(name).is_some_and(|t| !t.partitions.is_empty() && t.partitions.iter().all(|p| !p.offline))
+            };
+            if topics.iter().all(visible) {
+                return;
+            }
+            tokio::time::sleep(PROPAGATION_BACKOFF).await;
+        }
+    }
+
     /// Topic names, sorted; internal topics (`__consumer_offsets`, ...) only when asked.
     pub async fn list_topics(&self, include_internal: bool, timeout: Duration) -> EngineResult<Vec<String>> {
         let snapshot = self.metadata_until(Deadline::after(timeout)).await?;
@@ -157,7 +184,8 @@ impl Admin {
         }
     }
 
-    /// Creates the topics; resolves once the controller has created them all. Not
+    /// Creates the topics; resolves once the controller has created them all and the metadata
+    /// lists each with a leader per partition (waiting for that at most until the timeout). Not
     /// transactional: when one fails (`ERR_TOPIC_ALREADY_EXISTS`, `ERR_INVALID_REPLICATION_FACTOR`,
     /// `ERR_POLICY_VIOLATION`, ...) the others may still have been created; the error names the
     /// topic.
@@ -190,14 +218,18 @@ impl Admin {
             })
             .collect();
         let options = deadline.options()?;
-        let results = deadline.bound(client.create_topics(new_topics.iter(), &options)).await?;
-        Ok(results
+        let results: Vec<(String, Result<(), RDKafkaErrorCode>)> = deadline
+            .bound(client.create_topics(new_topics.iter(), &options))
+            .await?
             .into_iter()
             .map(|r| match r {
                 Ok(name) => (name, Ok(())),
                 Err((name, code)) => (name, Err(code)),
             })
-            .collect())
+            .collect();
+        let created: Vec<String> = results.iter().filter(|(_, r)| r.is_ok()).map(|(n, _)| n.clone()).collect();
+        self.await_visible(&created, deadline).await;
+        Ok(results)
     }
 
     /// Deletes the topics and their messages. Not transactional; the error names the first
