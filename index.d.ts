@@ -23,6 +23,103 @@ export declare class KafkaNativeError extends Error {
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A Kafka admin client: topics and their configs, consumer groups and offsets, the cluster's
+ * description and health. Create it from the same `KafkaConfig` as a `KafkaService` (or with
+ * `service.admin()`); call `disconnect()` when done. Every method takes an optional
+ * `timeoutMs` (default 10000) bounding the whole call, and rejects with `KafkaNativeError`:
+ * `ERR_INVALID_ARG` for bad arguments, the broker's error (`ERR_TOPIC_ALREADY_EXISTS`,
+ * `ERR_UNKNOWN_TOPIC_OR_PART`, `ERR_POLICY_VIOLATION`, ...) with the `topic` it concerns,
+ * `ERR__TIMED_OUT` (retriable) when the timeout passes, `ERR_DISCONNECTED` after `disconnect()`.
+ */
+export declare class KafkaAdmin {
+  /**
+   * Validates the configuration and creates the client (it connects on first use). Throws
+   * `KafkaNativeError` with code `ERR_INVALID_CONFIG` for an unknown or invalid setting.
+   */
+  constructor(config: KafkaConfig)
+  /**
+   * Creates the topics that do not exist, as specified, and compares the ones that do with
+   * their specs (partitions, replication factor, and the configs the spec names) without
+   * changing them. Resolves with what it created and how the existing topics differ; a
+   * second run creates nothing. `ensureTopics(topicCatalog('dev'))` sets up a fresh cluster.
+   */
+  ensureTopics(specs: TopicSpec[], options?: AdminCallOptions): Promise<EnsureTopicsResult>
+  /**
+   * Creates the topics; resolves with their names once the controller created them all and
+   * the cluster's metadata lists each with a leader per partition (waiting for that at most
+   * until the timeout).
+   * Not transactional: if one fails (`ERR_TOPIC_ALREADY_EXISTS`,
+   * `ERR_INVALID_REPLICATION_FACTOR`, `ERR_POLICY_VIOLATION`, ...) the rejection names it in
+   * `topic`, and the others may have been created.
+   */
+  createTopics(specs: TopicSpec[], options?: AdminCallOptions): Promise<string[]>
+  /**
+   * Deletes the topics and their messages. Rejects with `ERR_UNKNOWN_TOPIC_OR_PART` (and
+   * `topic`) for one that does not exist; the others are still deleted.
+   */
+  deleteTopics(topics: string[], options?: AdminCallOptions): Promise<void>
+  /**
+   * Raises topics' partition counts to the given totals. Partitions cannot be removed, and
+   * keys map to other partitions afterwards. Rejects with `ERR_INVALID_PARTITIONS` for a
+   * count not above the current one.
+   */
+  createPartitions(partitions: PartitionCount[], options?: AdminCallOptions): Promise<void>
+  /** Topic names, sorted; internal topics only with `includeInternal`. */
+  listTopics(options?: ListTopicsOptions): Promise<string[]>
+  /**
+   * Partitions of the named topics (in that order), or of every non-internal topic: leader,
+   * replicas, in-sync replicas, under-replicated, offline; from the cluster's metadata.
+   * Rejects with `ERR_UNKNOWN_TOPIC_OR_PART` for a topic that does not exist.
+   */
+  describeTopics(topics?: string[] | null, options?: AdminCallOptions): Promise<TopicDescription[]>
+  /** Brokers, controller id and cluster id. */
+  describeCluster(options?: AdminCallOptions): Promise<ClusterDescription>
+  /** Every config of each topic, defaults included, with where its value comes from. */
+  describeConfigs(topics: string[], options?: AdminCallOptions): Promise<TopicConfigs[]>
+  /**
+   * Changes the named configs of a topic and only those (IncrementalAlterConfigs): a string
+   * sets a config, `null` reverts it to the broker's default. Rejects with the broker's
+   * error (`ERR_INVALID_CONFIG`, `ERR_POLICY_VIOLATION`, `ERR_UNKNOWN_TOPIC_OR_PART`).
+   */
+  alterConfigs(topic: string, configs: Record<string, string | null>, options?: AdminCallOptions): Promise<void>
+  /** Every consumer group of the cluster, sorted by id. */
+  listGroups(options?: AdminCallOptions): Promise<GroupListing[]>
+  /** A group's state, assignor and members with the partitions each consumes. */
+  describeGroup(groupId: string, options?: AdminCallOptions): Promise<GroupDescription>
+  /**
+   * The group's committed offsets: on every partition of `topics` (-1 where it committed
+   * nothing), or by default on the topics where it committed something.
+   */
+  groupOffsets(groupId: string, options?: GroupOffsetsOptions): Promise<PartitionOffset[]>
+  /**
+   * How far the group is behind: committed offset against the high watermark on each
+   * partition (of `topics`, or of the topics where it committed something), and the total.
+   */
+  lag(groupId: string, options?: GroupOffsetsOptions): Promise<GroupLag>
+  /**
+   * Moves a stopped group's committed offsets on every partition of `topics` to the
+   * earliest or latest offset, or to the first message at or after a time; resolves with
+   * the offsets committed. Rejects with `ERR_NON_EMPTY_GROUP` while the group has members.
+   */
+  resetOffsets(groupId: string, options: ResetOffsetsOptions): Promise<PartitionOffset[]>
+  /**
+   * For each partition of `topic`, the offset of the first message at or after `timestamp`
+   * (ms since the epoch, or a Date), or the high watermark when there is none: where a
+   * replay from that time starts.
+   */
+  offsetsForTimes(topic: string, timestamp: number | Date, options?: AdminCallOptions): Promise<PartitionOffset[]>
+  /**
+   * Examines the cluster in one bounded call: metadata round trip (`latencyMs`), cluster
+   * and controller ids, each broker pinged on its own connection (`up`), and the partitions
+   * under-replicated or offline. Resolves with `healthy: false` and `error` when no broker
+   * answers; rejects only with `ERR_DISCONNECTED` or `ERR_INVALID_ARG`.
+   */
+  health(options?: HealthOptions): Promise<HealthReport>
+  /** Closes the client; afterwards every method rejects with `ERR_DISCONNECTED`. Idempotent. */
+  disconnect(): Promise<void>
+}
+
+/**
  * A Kafka client: publish (one or many), subscribe, observe, disconnect. Every async method
  * rejects with `KafkaNativeError`.
  */
@@ -70,6 +167,21 @@ export declare class KafkaService {
    * with `ERR_DISCONNECTED`.
    */
   disconnect(options?: DisconnectOptions | undefined | null): Promise<void>
+  /**
+   * A `KafkaAdmin` with this service's configuration and logger. It has a connection of its
+   * own, which the service's `disconnect()` leaves alone: `disconnect()` it when done.
+   * Throws `ERR_DISCONNECTED` once the service is disconnected.
+   */
+  admin(): KafkaAdmin
+  /**
+   * The cluster's health in one bounded call (default 10000 ms), through a short-lived admin
+   * client of this service's configuration, so it sees what a new connection would:
+   * `{healthy, latencyMs, clusterId, controller, brokers: [{id, host, port, up}], topics:
+   * {underReplicated, offline}}`. A broker is `up` when it answered a request sent to it on
+   * its own connection. Resolves with `healthy: false` and `error` when no broker answers;
+   * rejects only with `ERR_DISCONNECTED` or `ERR_INVALID_ARG`.
+   */
+  health(options?: HealthOptions): Promise<HealthReport>
 }
 
 /**
@@ -133,6 +245,12 @@ export declare class Subscription {
   stop(): Promise<void>
 }
 
+/** Options every admin call takes. */
+export interface AdminCallOptions {
+  /** Bound on the whole call; it rejects with `ERR__TIMED_OUT` (retriable) after it. Default 10000. */
+  timeoutMs?: number
+}
+
 /** Consecutive messages of one partition, as an `eachBatch` handler receives them. */
 export interface Batch {
   topic: string
@@ -154,6 +272,21 @@ export interface BatchPublishResult {
   error?: KafkaNativeError
 }
 
+/** A broker and whether it answered. */
+export interface BrokerHealth {
+  /** Broker id; -1 for a bootstrap address when no broker could be reached. */
+  id: number
+  host: string
+  /** -1 when the broker is known only as a partition's replica. */
+  port: number
+  /**
+   * The broker answered a request sent to it on its own connection (DescribeConfigs of its
+   * own configs) within the timeout. Brokers named as replicas but missing from the
+   * metadata (fenced or stopped) are listed with `up: false`.
+   */
+  up: boolean
+}
+
 /** A broker of the cluster's metadata. */
 export interface BrokerInfo {
   id: number
@@ -169,6 +302,19 @@ export interface BrokerStats {
   state: string
   rttAvgMs: number
   rttP99Ms: number
+}
+
+/** Brokers, controller and id of the cluster. */
+export interface ClusterDescription {
+  /** Absent for brokers too old to report one. */
+  clusterId?: string
+  /**
+   * The controller id the metadata reports (in KRaft clusters, brokers report one of the
+   * live brokers: the active controller is not reachable by clients).
+   */
+  controller?: number
+  /** Registered, unfenced brokers, by id. */
+  brokers: Array<BrokerInfo>
 }
 
 /** What `connect()` resolves with. */
@@ -228,10 +374,127 @@ export interface EachMessagePayload {
   heartbeat: () => Promise<void>
 }
 
+/** What `ensureTopics` did and found. */
+export interface EnsureTopicsResult {
+  /** Topics created, in the order of the specs. */
+  created: Array<string>
+  /** Topics that already existed; they are left unchanged. */
+  existing: Array<string>
+  /** How the existing topics differ from their specs (empty when they match). */
+  differences: Array<TopicDifference>
+}
+
+/** A group's state and members. */
+export interface GroupDescription {
+  groupId: string
+  /**
+   * `'Stable'`, `'PreparingRebalance'`, `'CompletingRebalance'`, `'Empty'`, or `'Dead'`
+   * (also for a group that does not exist).
+   */
+  state: string
+  protocolType: string
+  /** The assignor (`'range'`, `'roundrobin'`, `'cooperative-sticky'`, ...). */
+  protocol: string
+  members: Array<GroupMember>
+}
+
+/** A group's lag, per partition and in total. */
+export interface GroupLag {
+  groupId: string
+  total: number
+  partitions: Array<GroupPartitionLag>
+}
+
+/** A group, as ListGroups reports it. */
+export interface GroupListing {
+  groupId: string
+  /** `'consumer'` for consumer groups. */
+  protocolType: string
+  /** `'Stable'`, `'PreparingRebalance'`, `'CompletingRebalance'`, `'Empty'` or `'Dead'`. */
+  state: string
+}
+
+/** A member of a group. */
+export interface GroupMember {
+  memberId: string
+  clientId: string
+  clientHost: string
+  /**
+   * The partitions the member consumes, decoded from the consumer protocol; empty during a
+   * rebalance.
+   */
+  assignment: Array<TopicPartitions>
+}
+
+/** Options of `groupOffsets` and `lag`. */
+export interface GroupOffsetsOptions {
+  /**
+   * Topics to report, every partition of each. Default: the topics where the group has
+   * committed offsets.
+   */
+  topics?: Array<string>
+  /** Default 10000. */
+  timeoutMs?: number
+}
+
+/** How far a group is behind on one partition. */
+export interface GroupPartitionLag {
+  topic: string
+  partition: number
+  /** The group's committed offset (the next message it reads); -1 when it has none. */
+  committed: number
+  /** The earliest offset still in the log. */
+  low: number
+  /** The high watermark (the offset of the next message published). */
+  high: number
+  /** `high - committed`; every retained message (`high - low`) when nothing is committed. */
+  lag: number
+}
+
 /** What the JS loop around a handler reports for one batch (internal). */
 export interface HandlerReport {
   processed: number
   error?: string
+}
+
+/** Why the cluster could not be examined. */
+export interface HealthError {
+  /** `'ERR__TIMED_OUT'`, `'ERR__TRANSPORT'`, ... */
+  code: string
+  message: string
+  retriable: boolean
+}
+
+/** Options of `health()`. */
+export interface HealthOptions {
+  /** Bound on the whole check. Default 10000. */
+  timeoutMs?: number
+}
+
+/** What `health()` found, in one bounded call. */
+export interface HealthReport {
+  /**
+   * The cluster answered, every broker is up, and no partition is under-replicated or
+   * offline.
+   */
+  healthy: boolean
+  /** Round trip of the metadata request in ms; absent when no broker answered. */
+  latencyMs?: number
+  clusterId?: string
+  /** The controller id the metadata reports. */
+  controller?: number
+  brokers: Array<BrokerHealth>
+  topics: HealthTopics
+  /** Set when no broker answered within the timeout (`healthy` is then false). */
+  error?: HealthError
+}
+
+/** Partitions that need attention. */
+export interface HealthTopics {
+  /** Fewer in-sync replicas than replicas (a broker is down or behind). */
+  underReplicated: Array<TopicPartition>
+  /** No leader: neither writable nor readable. */
+  offline: Array<TopicPartition>
 }
 
 /** Options of `new KafkaService(config)`. */
@@ -268,6 +531,14 @@ export interface Latency {
   stddev: number
 }
 
+/** Options of `listTopics`. */
+export interface ListTopicsOptions {
+  /** Include internal topics (`__consumer_offsets`, ...). Default false. */
+  includeInternal?: boolean
+  /** Default 10000. */
+  timeoutMs?: number
+}
+
 /** One log line, as the `logger` callback receives it. */
 export interface LogRecord {
   level: 'error' | 'warn' | 'info' | 'debug' | 'trace'
@@ -285,11 +556,39 @@ export interface MockClusterOptions {
   brokers?: number
 }
 
+/** A topic's new partition count, for `createPartitions`. */
+export interface PartitionCount {
+  topic: string
+  /** The new total (not the number to add); must be above the current count. */
+  count: number
+}
+
+/** One partition, from the cluster's metadata. */
+export interface PartitionDescription {
+  partition: number
+  /** Leader broker id; -1 when there is none. */
+  leader: number
+  replicas: Array<number>
+  /** In-sync replicas. */
+  isr: Array<number>
+  /** Fewer in-sync replicas than replicas. */
+  underReplicated: boolean
+  /** No leader: neither writable nor readable. */
+  offline: boolean
+}
+
 /** Lag of one assigned partition. */
 export interface PartitionLag {
   topic: string
   partition: number
   lag: number
+}
+
+/** An offset of one partition; -1 when there is none. */
+export interface PartitionOffset {
+  topic: string
+  partition: number
+  offset: number
 }
 
 /** Producer settings. */
@@ -363,6 +662,21 @@ export interface PublishResult {
   timestamp?: number
 }
 
+/** Options of `resetOffsets`. */
+export interface ResetOffsetsOptions {
+  /** Topics whose partitions are all reset. */
+  topics: Array<string>
+  /**
+   * `'earliest'` (the oldest retained message), `'latest'` (only new messages), or
+   * `'timestamp'` (the first message at or after `timestamp`; the end when there is none).
+   */
+  to: 'earliest' | 'latest' | 'timestamp'
+  /** With `to: 'timestamp'`: ms since the epoch, or a Date. */
+  timestamp?: number | Date
+  /** Default 10000. */
+  timeoutMs?: number
+}
+
 /** SASL credentials. */
 export interface SaslOptions {
   /** `'plain' | 'scram-sha-256' | 'scram-sha-512'`. */
@@ -432,10 +746,97 @@ export interface SubscribeOptions {
   onError?: (error: KafkaNativeError) => void
 }
 
+/**
+ * The Cosmic Horizons topics (job-lifecycle, job-metrics, notifications, audit-trail,
+ * system-health, element.raw_data) and the dead-letter topic `cosmic-horizons.dlq`, with
+ * partitions, retention, compression, key strategy and `min.insync.replicas`. `'dev'`:
+ * replication 1, min ISR 1; `'prod'`: replication 3, min ISR 2. Pass the result to
+ * `ensureTopics`. Throws `ERR_INVALID_ARG` for another profile.
+ */
+export declare function topicCatalog(profile: 'dev' | 'prod'): Array<TopicSpec>
+
+/** One config of a topic. */
+export interface TopicConfigEntry {
+  name: string
+  /** Absent for sensitive configs and configs without a value. */
+  value?: string
+  /** Where the value comes from: set on the topic, a broker setting, or Kafka's default. */
+  source: 'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'group' | 'unknown'
+  readOnly: boolean
+  isDefault: boolean
+  sensitive: boolean
+}
+
+/** Every config of one topic. */
+export interface TopicConfigs {
+  topic: string
+  entries: Array<TopicConfigEntry>
+  /** The same as `{name: value}` (configs without a value left out). */
+  values: Record<string, string>
+}
+
+/** A topic and its partitions. */
+export interface TopicDescription {
+  name: string
+  replicationFactor: number
+  partitions: Array<PartitionDescription>
+}
+
+/** One setting of an existing topic that differs from its spec. */
+export interface TopicDifference {
+  topic: string
+  /** `'partitions'`, `'replicationFactor'`, or a config's Kafka name (`'retention.ms'`, ...). */
+  setting: string
+  /** What the spec asks for. */
+  expected: string
+  /** What the cluster has; absent when the broker reports no value. */
+  actual?: string
+}
+
 /** A topic and partition. */
 export interface TopicPartition {
   topic: string
   partition: number
+}
+
+/** Partitions of one topic. */
+export interface TopicPartitions {
+  topic: string
+  partitions: Array<number>
+}
+
+/**
+ * A topic as it should be: what `createTopics` and `ensureTopics` take and `topicCatalog`
+ * returns. Settings left out are the broker's defaults.
+ */
+export interface TopicSpec {
+  name: string
+  /** Partition count. Default: the broker's `num.partitions`. */
+  partitions?: number
+  /** Replicas per partition. Default: the broker's `default.replication.factor`. */
+  replicationFactor?: number
+  /** `retention.ms`; -1 keeps messages forever. */
+  retentionMs?: number
+  /** `retention.bytes` per partition; -1 for no size limit. */
+  retentionBytes?: number
+  /** `cleanup.policy`. */
+  cleanupPolicy?: 'delete' | 'compact' | 'compact,delete'
+  /** `compression.type`. */
+  compressionType?: 'producer' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+  /**
+   * `min.insync.replicas`: replicas that must have a write before an `acks: -1` publish
+   * succeeds.
+   */
+  minInsyncReplicas?: number
+  /** Any other topic config, by its Kafka name (`{'segment.ms': '3600000'}`). */
+  configs?: Record<string, string>
+  /**
+   * How producers key this topic's messages (`'job_id'`, `'resource_id'`, `'none'`, ...).
+   * Documentation only: not sent to the broker.
+   */
+  keyStrategy?: string
+  /** What the topic carries. Documentation only. */
+  description?: string
 }
 
 /** Producer counters of one topic. */

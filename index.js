@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.KafkaAdmin = nativeBinding.KafkaAdmin
 module.exports.KafkaService = nativeBinding.KafkaService
 module.exports.MockCluster = nativeBinding.MockCluster
 module.exports.Subscription = nativeBinding.Subscription
+module.exports.topicCatalog = nativeBinding.topicCatalog

@@ -1,16 +1,22 @@
 //! The napi-rs layer: JS values in, engine calls, JS values and `KafkaNativeError`s out.
 
+pub mod admin;
+mod args;
 pub mod config;
 pub mod error;
+pub mod groups;
+pub mod health;
 mod js_support;
 pub mod logger;
 pub mod message;
 pub mod mock_cluster;
 mod promise;
 pub mod service;
+mod service_admin;
 mod settlement;
 pub mod stats;
 pub mod subscription;
+pub mod topics;
 
 use napi::bindgen_prelude::*;
 use napi::Env;

@@ -51,7 +51,7 @@ fn from_js<T: FromNapiValue>(env: &Env, v: Unknown<'_>, what: &str) -> EngineRes
 /// rejects with `KafkaNativeError`.
 #[napi]
 pub struct KafkaService {
-    engine: Arc<KafkaEngine>,
+    pub(crate) engine: Arc<KafkaEngine>,
     settler: Settler,
 }
 

@@ -329,6 +329,15 @@ impl ServiceConfig {
         c
     }
 
+    /// librdkafka properties of an admin client: the common settings and overrides, and no
+    /// topic auto-creation by the metadata lookups admin calls make.
+    pub fn admin_config(&self) -> ClientConfig {
+        let mut c = self.common_config();
+        c.set("allow.auto.create.topics", "false");
+        self.apply_overrides(&mut c);
+        c
+    }
+
     /// librdkafka properties of a group consumer: offsets are stored by the engine only after the
     /// handler finished with a message, and librdkafka commits what was stored (when `auto_commit`).
     pub fn consumer_config(&self, group_id: &str, from_beginning: bool) -> ClientConfig {

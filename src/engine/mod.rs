@@ -1,5 +1,6 @@
 //! The pure-Rust Kafka engine over librdkafka and tokio. Nothing here knows about Node.
 
+pub mod admin;
 pub mod client_events;
 pub mod config;
 pub mod consumer;

@@ -1,0 +1,172 @@
+//! Consumer group and offset objects of the admin API.
+
+use napi::bindgen_prelude::*;
+
+use crate::binding::args::read_time;
+use crate::engine::admin::{
+    GroupDescription as EngineGroup, GroupLag as EngineLag, GroupListing as EngineListing, PartitionOffset as EngineOffset,
+    ResetTarget,
+};
+use crate::engine::error::{EngineError, EngineResult};
+
+/// A group, as ListGroups reports it.
+#[napi(object)]
+pub struct GroupListing {
+    pub group_id: String,
+    /// `'consumer'` for consumer groups.
+    pub protocol_type: String,
+    /// `'Stable'`, `'PreparingRebalance'`, `'CompletingRebalance'`, `'Empty'` or `'Dead'`.
+    pub state: String,
+}
+
+/// Partitions of one topic.
+#[napi(object)]
+pub struct TopicPartitions {
+    pub topic: String,
+    pub partitions: Vec<i32>,
+}
+
+/// A member of a group.
+#[napi(object)]
+pub struct GroupMember {
+    pub member_id: String,
+    pub client_id: String,
+    pub client_host: String,
+    /// The partitions the member consumes, decoded from the consumer protocol; empty during a
+    /// rebalance.
+    pub assignment: Vec<TopicPartitions>,
+}
+
+/// A group's state and members.
+#[napi(object)]
+pub struct GroupDescription {
+    pub group_id: String,
+    /// `'Stable'`, `'PreparingRebalance'`, `'CompletingRebalance'`, `'Empty'`, or `'Dead'`
+    /// (also for a group that does not exist).
+    pub state: String,
+    pub protocol_type: String,
+    /// The assignor (`'range'`, `'roundrobin'`, `'cooperative-sticky'`, ...).
+    pub protocol: String,
+    pub members: Vec<GroupMember>,
+}
+
+/// An offset of one partition; -1 when there is none.
+#[napi(object)]
+pub struct PartitionOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// How far a group is behind on one partition.
+#[napi(object)]
+pub struct GroupPartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    /// The group's committed offset (the next message it reads); -1 when it has none.
+    pub committed: i64,
+    /// The earliest offset still in the log.
+    pub low: i64,
+    /// The high watermark (the offset of the next message published).
+    pub high: i64,
+    /// `high - committed`; every retained message (`high - low`) when nothing is committed.
+    pub lag: i64,
+}
+
+/// A group's lag, per partition and in total.
+#[napi(object)]
+pub struct GroupLag {
+    pub group_id: String,
+    pub total: i64,
+    pub partitions: Vec<GroupPartitionLag>,
+}
+
+/// Options of `groupOffsets` and `lag`.
+#[napi(object)]
+pub struct GroupOffsetsOptions {
+    /// Topics to report, every partition of each. Default: the topics where the group has
+    /// committed offsets.
+    pub topics: Option<Vec<String>>,
+    /// Default 10000.
+    pub timeout_ms: Option<u32>,
+}
+
+/// Options of `resetOffsets`.
+#[napi(object)]
+pub struct ResetOffsetsOptions<'a> {
+    /// Topics whose partitions are all reset.
+    pub topics: Vec<String>,
+    /// `'earliest'` (the oldest retained message), `'latest'` (only new messages), or
+    /// `'timestamp'` (the first message at or after `timestamp`; the end when there is none).
+    #[napi(ts_type = "'earliest' | 'latest' | 'timestamp'")]
+    pub to: String,
+    /// With `to: 'timestamp'`: ms since the epoch, or a Date.
+    pub timestamp: Option<Either<f64, Date<'a>>>,
+    /// Default 10000.
+    pub timeout_ms: Option<u32>,
+}
+
+/// The engine's reset target for JS options.
+pub fn reset_target(o: &ResetOffsetsOptions<'_>) -> EngineResult<ResetTarget> {
+    match (o.to.as_str(), &o.timestamp) {
+        ("earliest", _) => Ok(ResetTarget::Earliest),
+        ("latest", _) => Ok(ResetTarget::Latest),
+        ("timestamp", Some(ts)) => Ok(ResetTarget::Timestamp(read_time(ts, "timestamp")?)),
+        ("timestamp", None) => Err(EngineError::InvalidArg("to: 'timestamp' needs a timestamp".into())),
+        (other, _) => Err(EngineError::InvalidArg(format!("to must be 'earliest', 'latest' or 'timestamp' (got '{other}')"))),
+    }
+}
+
+/// Converts a listing.
+pub fn group_listing(g: EngineListing) -> GroupListing {
+    GroupListing { group_id: g.group_id, protocol_type: g.protocol_type, state: g.state }
+}
+
+/// Converts a description.
+pub fn group_description(g: EngineGroup) -> GroupDescription {
+    GroupDescription {
+        group_id: g.group_id,
+        state: g.state,
+        protocol_type: g.protocol_type,
+        protocol: g.protocol,
+        members: g
+            .members
+            .into_iter()
+            .map(|m| GroupMember {
+                member_id: m.member_id,
+                client_id: m.client_id,
+                client_host: m.client_host,
+                assignment: m
+                    .assignment
+                    .into_iter()
+                    .map(|a| TopicPartitions { topic: a.topic, partitions: a.partitions })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Converts offsets.
+pub fn partition_offsets(offsets: Vec<EngineOffset>) -> Vec<PartitionOffset> {
+    offsets.into_iter().map(|o| PartitionOffset { topic: o.topic, partition: o.partition, offset: o.offset }).collect()
+}
+
+/// Converts a lag report.
+pub fn group_lag(l: EngineLag) -> GroupLag {
+    GroupLag {
+        group_id: l.group_id,
+        total: l.total,
+        partitions: l
+            .partitions
+            .into_iter()
+            .map(|p| GroupPartitionLag {
+                topic: p.topic,
+                partition: p.partition,
+                committed: p.committed,
+                low: p.low,
+                high: p.high,
+                lag: p.lag,
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,99 @@
+//! The cluster objects of the admin API: `describeCluster` and `health` results.
+
+use crate::binding::service::BrokerInfo;
+use crate::binding::subscription::TopicPartition;
+use crate::engine::admin::{ClusterDescription as EngineCluster, HealthReport as EngineHealth, PartitionRef};
+
+/// Brokers, controller and id of the cluster.
+#[napi(object)]
+pub struct ClusterDescription {
+    /// Absent for brokers too old to report one.
+    pub cluster_id: Option<String>,
+    /// The controller id the metadata reports (in KRaft clusters, brokers report one of the
+    /// live brokers: the active controller is not reachable by clients).
+    pub controller: Option<i32>,
+    /// Registered, unfenced brokers, by id.
+    pub brokers: Vec<BrokerInfo>,
+}
+
+/// Converts the engine's description.
+pub fn cluster_description(c: EngineCluster) -> ClusterDescription {
+    ClusterDescription {
+        cluster_id: c.cluster_id,
+        controller: c.controller_id,
+        brokers: c.brokers.into_iter().map(|b| BrokerInfo { id: b.id, host: b.host, port: b.port }).collect(),
+    }
+}
+
+/// A broker and whether it answered.
+#[napi(object)]
+pub struct BrokerHealth {
+    /// Broker id; -1 for a bootstrap address when no broker could be reached.
+    pub id: i32,
+    pub host: String,
+    /// -1 when the broker is known only as a partition's replica.
+    pub port: i32,
+    /// The broker answered a request sent to it on its own connection (DescribeConfigs of its
+    /// own configs) within the timeout. Brokers named as replicas but missing from the
+    /// metadata (fenced or stopped) are listed with `up: false`.
+    pub up: bool,
+}
+
+/// Partitions that need attention.
+#[napi(object)]
+pub struct HealthTopics {
+    /// Fewer in-sync replicas than replicas (a broker is down or behind).
+    pub under_replicated: Vec<TopicPartition>,
+    /// No leader: neither writable nor readable.
+    pub offline: Vec<TopicPartition>,
+}
+
+/// Why the cluster could not be examined.
+#[napi(object)]
+pub struct HealthError {
+    /// `'ERR__TIMED_OUT'`, `'ERR__TRANSPORT'`, ...
+    pub code: String,
+    pub message: String,
+    pub retriable: bool,
+}
+
+/// What `health()` found, in one bounded call.
+#[napi(object)]
+pub struct HealthReport {
+    /// The cluster answered, every broker is up, and no partition is under-replicated or
+    /// offline.
+    pub healthy: bool,
+    /// Round trip of the metadata request in ms; absent when no broker answered.
+    pub latency_ms: Option<f64>,
+    pub cluster_id: Option<String>,
+    /// The controller id the metadata reports.
+    pub controller: Option<i32>,
+    pub brokers: Vec<BrokerHealth>,
+    pub topics: HealthTopics,
+    /// Set when no broker answered within the timeout (`healthy` is then false).
+    pub error: Option<HealthError>,
+}
+
+/// Options of `health()`.
+#[napi(object)]
+pub struct HealthOptions {
+    /// Bound on the whole check. Default 10000.
+    pub timeout_ms: Option<u32>,
+}
+
+fn partitions(list: Vec<PartitionRef>) -> Vec<TopicPartition> {
+    list.into_iter().map(|p| TopicPartition { topic: p.topic, partition: p.partition }).collect()
+}
+
+/// Converts the engine's report.
+pub fn health_report(h: EngineHealth) -> HealthReport {
+    HealthReport {
+        healthy: h.healthy,
+        latency_ms: h.latency_ms,
+        cluster_id: h.cluster_id,
+        controller: h.controller_id,
+        brokers: h.brokers.into_iter().map(|b| BrokerHealth { id: b.id, host: b.host, port: b.port, up: b.up }).collect(),
+        topics: HealthTopics { under_replicated: partitions(h.under_replicated), offline: partitions(h.offline) },
+        error: h.error.map(|e| HealthError { code: e.code(), message: e.to_string(), retriable: e.retriable() }),
+    }
+}

@@ -1,0 +1,226 @@
+//! Topic objects of the admin API (specs, descriptions, configs, `ensureTopics` results) and
+//! the exported topic catalog.
+
+use std::collections::HashMap;
+
+use napi::Env;
+
+use crate::binding::error::to_napi_error;
+use crate::engine::admin::{
+    self, EnsureReport, PartitionDescription as EnginePartition, TopicConfigs as EngineTopicConfigs,
+    TopicDescription as EngineTopicDescription, TopicDifference as EngineDifference, TopicSpec as EngineSpec,
+};
+
+/// A topic as it should be: what `createTopics` and `ensureTopics` take and `topicCatalog`
+/// returns. Settings left out are the broker's defaults.
+#[napi(object)]
+#[derive(Clone)]
+pub struct TopicSpec {
+    pub name: String,
+    /// Partition count. Default: the broker's `num.partitions`.
+    pub partitions: Option<i32>,
+    /// Replicas per partition. Default: the broker's `default.replication.factor`.
+    pub replication_factor: Option<i32>,
+    /// `retention.ms`; -1 keeps messages forever.
+    pub retention_ms: Option<i64>,
+    /// `retention.bytes` per partition; -1 for no size limit.
+    pub retention_bytes: Option<i64>,
+    /// `cleanup.policy`.
+    #[napi(ts_type = "'delete' | 'compact' | 'compact,delete'")]
+    pub cleanup_policy: Option<String>,
+    /// `compression.type`.
+    #[napi(ts_type = "'producer' | 'uncompressed' | 'gzip' | 'snappy' | 'lz4' | 'zstd'")]
+    pub compression_type: Option<String>,
+    /// `min.insync.replicas`: replicas that must have a write before an `acks: -1` publish
+    /// succeeds.
+    pub min_insync_replicas: Option<i32>,
+    /// Any other topic config, by its Kafka name (`{'segment.ms': '3600000'}`).
+    pub configs: Option<HashMap<String, String>>,
+    /// How producers key this topic's messages (`'job_id'`, `'resource_id'`, `'none'`, ...).
+    /// Documentation only: not sent to the broker.
+    pub key_strategy: Option<String>,
+    /// What the topic carries. Documentation only.
+    pub description: Option<String>,
+}
+
+/// A spec from JS, for the engine.
+pub fn engine_spec(s: &TopicSpec) -> EngineSpec {
+    let mut configs: Vec<(String, String)> = s.configs.clone().unwrap_or_default().into_iter().collect();
+    configs.sort();
+    EngineSpec {
+        name: s.name.clone(),
+        partitions: s.partitions,
+        replication_factor: s.replication_factor,
+        retention_ms: s.retention_ms,
+        retention_bytes: s.retention_bytes,
+        cleanup_policy: s.cleanup_policy.clone(),
+        compression_type: s.compression_type.clone(),
+        min_insync_replicas: s.min_insync_replicas,
+        configs,
+        key_strategy: s.key_strategy.clone(),
+        description: s.description.clone(),
+    }
+}
+
+fn js_spec(s: EngineSpec) -> TopicSpec {
+    TopicSpec {
+        name: s.name,
+        partitions: s.partitions,
+        replication_factor: s.replication_factor,
+        retention_ms: s.retention_ms,
+        retention_bytes: s.retention_bytes,
+        cleanup_policy: s.cleanup_policy,
+        compression_type: s.compression_type,
+        min_insync_replicas: s.min_insync_replicas,
+        configs: (!s.configs.is_empty()).then(|| s.configs.into_iter().collect()),
+        key_strategy: s.key_strategy,
+        description: s.description,
+    }
+}
+
+/// The Cosmic Horizons topics (job-lifecycle, job-metrics, notifications, audit-trail,
+/// system-health, element.raw_data) and the dead-letter topic `cosmic-horizons.dlq`, with
+/// partitions, retention, compression, key strategy and `min.insync.replicas`. `'dev'`:
+/// replication 1, min ISR 1; `'prod'`: replication 3, min ISR 2. Pass the result to
+/// `ensureTopics`. Throws `ERR_INVALID_ARG` for another profile.
+#[napi(ts_args_type = "profile: 'dev' | 'prod'")]
+pub fn topic_catalog(env: Env, profile: String) -> napi::Result<Vec<TopicSpec>> {
+    let profile: admin::Profile = profile.parse().map_err(|e| to_napi_error(&env, &e))?;
+    Ok(admin::catalog(profile).into_iter().map(js_spec).collect())
+}
+
+/// One setting of an existing topic that differs from its spec.
+#[napi(object)]
+pub struct TopicDifference {
+    pub topic: String,
+    /// `'partitions'`, `'replicationFactor'`, or a config's Kafka name (`'retention.ms'`, ...).
+    pub setting: String,
+    /// What the spec asks for.
+    pub expected: String,
+    /// What the cluster has; absent when the broker reports no value.
+    pub actual: Option<String>,
+}
+
+/// What `ensureTopics` did and found.
+#[napi(object)]
+pub struct EnsureTopicsResult {
+    /// Topics created, in the order of the specs.
+    pub created: Vec<String>,
+    /// Topics that already existed; they are left unchanged.
+    pub existing: Vec<String>,
+    /// How the existing topics differ from their specs (empty when they match).
+    pub differences: Vec<TopicDifference>,
+}
+
+fn difference(d: EngineDifference) -> TopicDifference {
+    TopicDifference { topic: d.topic, setting: d.setting, expected: d.expected, actual: d.actual }
+}
+
+/// Converts the engine's report.
+pub fn ensure_result(r: EnsureReport) -> EnsureTopicsResult {
+    EnsureTopicsResult { created: r.created, existing: r.existing, differences: r.differences.into_iter().map(difference).collect() }
+}
+
+/// One partition, from the cluster's metadata.
+#[napi(object)]
+pub struct PartitionDescription {
+    pub partition: i32,
+    /// Leader broker id; -1 when there is none.
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    /// In-sync replicas.
+    pub isr: Vec<i32>,
+    /// Fewer in-sync replicas than replicas.
+    pub under_replicated: bool,
+    /// No leader: neither writable nor readable.
+    pub offline: bool,
+}
+
+/// A topic and its partitions.
+#[napi(object)]
+pub struct TopicDescription {
+    pub name: String,
+    pub replication_factor: i32,
+    pub partitions: Vec<PartitionDescription>,
+}
+
+fn partition(p: EnginePartition) -> PartitionDescription {
+    PartitionDescription {
+        partition: p.partition,
+        leader: p.leader,
+        replicas: p.replicas,
+        isr: p.isr,
+        under_replicated: p.under_replicated,
+        offline: p.offline,
+    }
+}
+
+/// Converts the engine's description.
+pub fn topic_description(t: EngineTopicDescription) -> TopicDescription {
+    TopicDescription {
+        name: t.name,
+        replication_factor: t.replication_factor,
+        partitions: t.partitions.into_iter().map(partition).collect(),
+    }
+}
+
+/// One config of a topic.
+#[napi(object)]
+pub struct TopicConfigEntry {
+    pub name: String,
+    /// Absent for sensitive configs and configs without a value.
+    pub value: Option<String>,
+    /// Where the value comes from: set on the topic, a broker setting, or Kafka's default.
+    #[napi(ts_type = "'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'group' | 'unknown'")]
+    pub source: String,
+    pub read_only: bool,
+    pub is_default: bool,
+    pub sensitive: bool,
+}
+
+/// Every config of one topic.
+#[napi(object)]
+pub struct TopicConfigs {
+    pub topic: String,
+    pub entries: Vec<TopicConfigEntry>,
+    /// The same as `{name: value}` (configs without a value left out).
+    pub values: HashMap<String, String>,
+}
+
+/// Converts the engine's configs.
+pub fn topic_configs(c: EngineTopicConfigs) -> TopicConfigs {
+    let values = c.entries.iter().filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v))).collect();
+    TopicConfigs {
+        topic: c.topic,
+        entries: c
+            .entries
+            .into_iter()
+            .map(|e| TopicConfigEntry {
+                name: e.name,
+                value: e.value,
+                source: e.source.as_str().to_string(),
+                read_only: e.read_only,
+                is_default: e.is_default,
+                sensitive: e.sensitive,
+            })
+            .collect(),
+        values,
+    }
+}
+
+/// A topic's new partition count, for `createPartitions`.
+#[napi(object)]
+pub struct PartitionCount {
+    pub topic: String,
+    /// The new total (not the number to add); must be above the current count.
+    pub count: i32,
+}
+
+/// Options of `listTopics`.
+#[napi(object)]
+pub struct ListTopicsOptions {
+    /// Include internal topics (`__consumer_offsets`, ...). Default false.
+    pub include_internal: Option<bool>,
+    /// Default 10000.
+    pub timeout_ms: Option<u32>,
+}
