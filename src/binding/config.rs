@@ -49,11 +49,11 @@ pub struct ProducerOptions {
     /// How long to wait for more messages before sending a batch. Default 1 ms.
     pub linger_ms: Option<f64>,
     /// Most bytes in one batch (librdkafka `batch.size`). Default 1 MB.
-    pub batch_size: Option<u32>,
+    pub batch_size: Option<f64>,
     /// Requests in flight per broker connection. Default 5 (the most idempotence allows).
-    pub max_in_flight: Option<u32>,
+    pub max_in_flight: Option<f64>,
     /// A publish fails with `ERR__MSG_TIMED_OUT` after this long, retries included. Default 30000.
-    pub message_timeout_ms: Option<u32>,
+    pub message_timeout_ms: Option<f64>,
     /// How keys map to partitions. Default `'murmur2_random'`: the Java client's and kafkajs'
     /// mapping (random partition for null keys).
     #[napi(ts_type = "'murmur2_random' | 'murmur2' | 'consistent_random' | 'consistent' | 'random' | 'fnv1a' | 'fnv1a_random'")]
@@ -72,9 +72,9 @@ pub struct KafkaConfig<'a> {
     pub sasl: Option<SaslOptions>,
     pub producer: Option<ProducerOptions>,
     /// Bound on `connect()`. Default 10000.
-    pub connection_timeout_ms: Option<u32>,
+    pub connection_timeout_ms: Option<f64>,
     /// How often librdkafka's statistics refresh `stats()` broker and lag figures. Default 1000.
-    pub statistics_interval_ms: Option<u32>,
+    pub statistics_interval_ms: Option<f64>,
     /// `'error' | 'warn' | 'info' | 'debug' | 'trace'`. Default: `KAFKA_NATIVE_LOG`, else `'warn'`.
     #[napi(ts_type = "'error' | 'warn' | 'info' | 'debug' | 'trace'")]
     pub log_level: Option<String>,
@@ -138,20 +138,24 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
         if let Some(v) = p.linger_ms {
             target.linger_ms = v;
         }
-        target.batch_size = p.batch_size.or(target.batch_size);
-        target.max_in_flight = p.max_in_flight.or(target.max_in_flight);
+        if let Some(v) = p.batch_size {
+            target.batch_size = Some(whole(v, "producer.batchSize", EngineError::InvalidConfig)?);
+        }
+        if let Some(v) = p.max_in_flight {
+            target.max_in_flight = Some(whole(v, "producer.maxInFlight", EngineError::InvalidConfig)?);
+        }
         if let Some(v) = p.message_timeout_ms {
-            target.message_timeout_ms = v;
+            target.message_timeout_ms = whole(v, "producer.messageTimeoutMs", EngineError::InvalidConfig)?;
         }
         if let Some(v) = &p.partitioner {
             target.partitioner = v.clone();
         }
     }
     if let Some(v) = c.connection_timeout_ms {
-        config.connection_timeout_ms = v;
+        config.connection_timeout_ms = whole(v, "connectionTimeoutMs", EngineError::InvalidConfig)?;
     }
     if let Some(v) = c.statistics_interval_ms {
-        config.statistics_interval_ms = v;
+        config.statistics_interval_ms = whole(v, "statisticsIntervalMs", EngineError::InvalidConfig)?;
     }
     if let Some(v) = &c.log_level {
         config.log_level = v.parse()?;
@@ -187,20 +191,20 @@ pub struct SubscribeOptions<'a> {
     /// false, only `subscription.commit()` commits.
     pub auto_commit: Option<bool>,
     /// Partitions handled in parallel. Order within a partition is always kept. Default 1.
-    pub concurrency: Option<u32>,
+    pub concurrency: Option<f64>,
     /// Most messages handed over per batch (one `eachBatch` call, or one run of `eachMessage`
     /// calls). Default 500.
-    pub max_batch_size: Option<u32>,
+    pub max_batch_size: Option<f64>,
     /// Attempts after a handler failure before the subscription stops. Default 5.
-    pub retries: Option<u32>,
+    pub retries: Option<f64>,
     /// First retry delay, doubling each time (max 30 s). Default 100.
-    pub retry_backoff_ms: Option<u32>,
+    pub retry_backoff_ms: Option<f64>,
     /// Messages buffered per partition before its fetching pauses. Default 10000.
-    pub max_buffered_messages: Option<u32>,
+    pub max_buffered_messages: Option<f64>,
     /// How long `stop()` and rebalances wait for running handlers. Default 30000.
-    pub drain_timeout_ms: Option<u32>,
+    pub drain_timeout_ms: Option<f64>,
     /// Group session timeout (librdkafka `session.timeout.ms`). Default 45000.
-    pub session_timeout_ms: Option<u32>,
+    pub session_timeout_ms: Option<f64>,
     /// Called once if the subscription stops on an error (a handler that kept failing).
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
@@ -216,26 +220,36 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
         Some(Either::B(d)) => Some(finite_ms(d.value_of().map_err(|e| EngineError::InvalidArg(e.reason.clone()))?, "fromTimestamp")?),
     };
     options.auto_commit = o.auto_commit.unwrap_or(true);
+    let arg = EngineError::InvalidArg;
     if let Some(v) = o.concurrency {
-        options.concurrency = v as usize;
+        options.concurrency = whole(v, "concurrency", arg)? as usize;
     }
     if let Some(v) = o.max_batch_size {
-        options.max_batch_size = v as usize;
+        options.max_batch_size = whole(v, "maxBatchSize", arg)? as usize;
     }
     if let Some(v) = o.retries {
-        options.retries = v;
+        options.retries = whole(v, "retries", arg)?;
     }
     if let Some(v) = o.retry_backoff_ms {
-        options.retry_backoff_ms = v as u64;
+        options.retry_backoff_ms = whole(v, "retryBackoffMs", arg)? as u64;
     }
     if let Some(v) = o.max_buffered_messages {
-        options.max_buffered_per_partition = v as usize;
+        options.max_buffered_per_partition = whole(v, "maxBufferedMessages", arg)? as usize;
     }
     if let Some(v) = o.drain_timeout_ms {
-        options.drain_timeout_ms = v as u64;
+        options.drain_timeout_ms = whole(v, "drainTimeoutMs", arg)? as u64;
     }
-    options.session_timeout_ms = o.session_timeout_ms;
+    options.session_timeout_ms = o.session_timeout_ms.map(|v| whole(v, "sessionTimeoutMs", arg)).transpose()?;
     Ok(options)
+}
+
+/// A whole, non-negative number that fits in a u32; `kind` makes the error (config or argument).
+fn whole(v: f64, what: &str, kind: fn(String) -> EngineError) -> EngineResult<u32> {
+    if v.is_finite() && v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
+        Ok(v as u32)
+    } else {
+        Err(kind(format!("{what} must be a whole number >= 0 (got {v})")))
+    }
 }
 
 fn finite_ms(v: f64, what: &str) -> EngineResult<i64> {

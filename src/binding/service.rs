@@ -40,7 +40,7 @@ pub struct ClusterInfo {
 #[napi(object)]
 pub struct DisconnectOptions {
     /// Longest wait for queued messages to be delivered. Default 10000.
-    pub timeout_ms: Option<u32>,
+    pub timeout_ms: Option<f64>,
 }
 
 fn from_js<T: FromNapiValue>(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<T> {
@@ -231,7 +231,11 @@ impl KafkaService {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn disconnect<'e>(&self, env: &'e Env, options: Option<DisconnectOptions>) -> Result<PromiseRaw<'e, ()>> {
         let engine = self.engine.clone();
-        let timeout = Duration::from_millis(options.and_then(|o| o.timeout_ms).unwrap_or(10_000) as u64);
+        let ms = options.and_then(|o| o.timeout_ms).unwrap_or(10_000.0);
+        if !(ms.is_finite() && ms >= 0.0) {
+            return rejected(env, EngineError::InvalidArg(format!("timeoutMs must be a number >= 0 (got {ms})")));
+        }
+        let timeout = Duration::from_millis(ms as u64);
         settle(env, async move { engine.disconnect(timeout).await }, |_, ()| Ok(()))
     }
 }
