@@ -40,7 +40,7 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
     # Below Linux's ephemeral port range (32768-60999): the fault test restarts a node, and a
     # client reconnecting to a closed port in that range can be given that same port as its
     # source port and connect to itself (TCP self-connect), so the node cannot bind it again.
-    up 3 --base-port "${KAFKA_NATIVE_BASE_PORT_3:-29192}"
+    up 3 --base-port "${KAFKA_NATIVE_BASE_PORT_3:-19192}"
     KAFKA_BROKERS_3="$BOOTSTRAP"
     # Ours to stop and restart nodes of (scripts/kafka/node.sh --nodes 3).
     KAFKA_NATIVE_LOCAL_3=1

@@ -18,8 +18,8 @@ KN_CACHE_DIR="${KAFKA_NATIVE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-na
 KN_DEPENDENCY_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
 # Defaults per cluster size; the 1-node and 3-node clusters can run side by side.
-KN_DEFAULT_BASE_PORT_1=39092 # broker 39092, controller 39102
-KN_DEFAULT_BASE_PORT_3=39192 # brokers 39192-39194, controllers 39202-39204
+KN_DEFAULT_BASE_PORT_1=19092 # broker 19092, controller 19102
+KN_DEFAULT_BASE_PORT_3=19192 # brokers 19192-19194, controllers 19202-19204
 KN_CONTROLLER_PORT_OFFSET=10
 
 # node -> byte offset in its server.log after which "Kafka Server started" must appear.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run a class from the Kafka 4.1.1 jars (tools JVM: small heap, C1 only, WARN logs to stderr).
-#   scripts/kafka/run-class.sh org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:39092 --list
+#   scripts/kafka/run-class.sh org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:19092 --list
 #   scripts/kafka/run-class.sh org.apache.kafka.tools.ConsoleProducer --bootstrap-server ... --topic t < lines.txt
 #   scripts/kafka/run-class.sh org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server ... --topic t --from-beginning --max-messages 3
 set -euo pipefail
