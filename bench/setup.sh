@@ -11,6 +11,10 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${KAFKA_NATIVE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-native}
 log() { echo "[bench/setup] $*" >&2; }
+mkdir -p "$cache"
+# One setup at a time (two would build into the same directories).
+exec 9>"$cache/bench-setup.lock"
+flock 9
 
 # --- Debian packages -------------------------------------------------------------------------
 need=()
@@ -21,7 +25,7 @@ if ((${#need[@]})); then
   log "apt-get install ${need[*]}"
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -o Dpkg::Use-Pty=0 "${need[@]}" >&2
 fi
 log "Debian librdkafka-dev $(dpkg-query -W -f='${Version}' librdkafka-dev)"
 

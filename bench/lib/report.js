@@ -1,0 +1,366 @@
+'use strict';
+// Summaries (median, min, max over runs), the Markdown report and the SVG chart, written by hand
+// from the numbers.
+
+const { spread } = require('./stats');
+
+const CLIENT_ORDER = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'rdkafka_performance', 'ProducerPerformance'];
+const LABEL = {
+  'kafka-native': 'kafka-native',
+  kafkajs: 'kafkajs',
+  confluent: 'confluent (KafkaJS API)',
+  'confluent-native': 'confluent (native API)',
+  rdkafka_performance: 'rdkafka_performance',
+  ProducerPerformance: 'Java ProducerPerformance',
+};
+const COLOR = {
+  'kafka-native': '#d9480f',
+  kafkajs: '#1c7ed6',
+  confluent: '#2f9e44',
+  'confluent-native': '#8ce99a',
+  rdkafka_performance: '#495057',
+  ProducerPerformance: '#adb5bd',
+};
+
+const get = (o, p) => p.split('.').reduce((x, k) => (x == null ? x : x[k]), o);
+
+const METRICS = {
+  produce: ['msgsPerSec', 'MBps', 'cpuSPerMillion', 'peakRssMB', 'eventLoopDelayMs.p99', 'brokerCpuS', 'otherCpuS'],
+  latency: ['ackMs.p50', 'ackMs.p95', 'ackMs.p99', 'ackMs.p999', 'ackMs.max', 'handlerMs.p50', 'handlerMs.p95',
+    'handlerMs.p99', 'handlerMs.p999', 'handlerMs.max', 'eventLoopDelayMs.p99', 'eventLoopDelayMs.max',
+    'cpuSPerMillion', 'peakRssMB', 'achievedRate', 'unacked', 'unhandled', 'pacingLagMs.p99', 'messages'],
+  consume: ['msgsPerSec', 'MBps', 'msgsPerSecWithJoin', 'joinSeconds', 'cpuSPerMillion', 'peakRssMB', 'eventLoopDelayMs.p99'],
+};
+
+/** [{key, client, runs, failedRuns, <metric>: {median, min, max, n}}] */
+function summarize(kind, entries) {
+  const groups = new Map();
+  for (const e of entries) {
+    const id = `${e.key}\u0000${e.client}`;
+    if (!groups.has(id)) groups.set(id, { key: e.key, client: e.client, list: [] });
+    groups.get(id).list.push(e.result);
+  }
+  const out = [];
+  for (const g of groups.values()) {
+    const ok = g.list.filter((r) => r && !r.error);
+    const row = { key: g.key, client: g.client, runs: ok.length, failedRuns: g.list.length - ok.length };
+    for (const m of METRICS[kind]) row[m] = spread(ok.map((r) => get(r, m)));
+    out.push(row);
+  }
+  return out;
+}
+
+function fmtNum(x, digits) {
+  if (x == null || !Number.isFinite(x)) return '–';
+  if (digits != null) return x.toFixed(digits);
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en');
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+const fmtSpread = (s, digits) => (s && s.n ? `${fmtNum(s.median, digits)} (${fmtNum(s.min, digits)}–${fmtNum(s.max, digits)})` : '–');
+const fmtRatio = (x) => `${x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+const ratio = (a, b) => (a && b && a.median && b.median ? fmtRatio(a.median / b.median) : '–');
+const lowerRatio = (a, b) => (a && b && a.median && b.median ? fmtRatio(b.median / a.median) : '–');
+
+function byKey(rows) {
+  const keys = [];
+  const m = new Map();
+  for (const r of rows) {
+    if (!m.has(r.key)) {
+      m.set(r.key, {});
+      keys.push(r.key);
+    }
+    m.get(r.key)[r.client] = r;
+  }
+  return { keys, m };
+}
+
+function bestConfluent(group, metric) {
+  const a = group.confluent && group.confluent[metric];
+  const b = group['confluent-native'] && group['confluent-native'][metric];
+  if (!a || !a.n) return b;
+  if (!b || !b.n) return a;
+  return b.median > a.median ? b : a;
+}
+
+function markdown(meta, results, opts) {
+  const L = [];
+  const v = meta.versions;
+  L.push(`# kafka-native benchmark — ${meta.date.slice(0, 10)}${opts.quick ? ' (quick smoke run)' : ''}`);
+  L.push('');
+  L.push(`![kafka-native vs kafkajs vs @confluentinc/kafka-javascript vs the native floor](${meta.date.slice(0, 10)}${opts.quick ? '-quick' : ''}-chart.svg)`);
+  L.push('');
+  L.push(`Machine: ${meta.machine.cpuModel}, ${meta.machine.cores} cores, ${meta.machine.memGiB} GiB, ${meta.machine.os}. ` +
+    '**The broker, the client and the measurement share these cores** (a 2-core machine runs a JVM broker ' +
+    'next to the client under test), so the absolute figures are low and the ratios are what carries over.');
+  L.push('');
+  {
+    let other = 0;
+    let window = 0;
+    for (const kind of ['produce', 'latency', 'consume']) {
+      for (const e of results[kind] || []) {
+        const r = e.result || {};
+        if (r.otherCpuS != null && r.windowS) {
+          other += r.otherCpuS;
+          window += r.windowS;
+        }
+      }
+    }
+    if (window > 0) {
+      L.push(`During the measured windows, *other* processes of the machine (builds and tests running beside the benchmark) ` +
+        `used on average **${(other / window).toFixed(2)} of the ${meta.machine.cores} cores** (\`/proc/stat\` minus client and broker; ` +
+        'per run in the JSON as `otherCpuS`). The alternation spreads that load over all clients alike, but it depresses the absolute figures.');
+      L.push('');
+    }
+  }
+  L.push(`Versions: Node ${v.node}; kafka-native ${v['kafka-native']} (librdkafka ${v['kafka-native librdkafka']}); ` +
+    `kafkajs ${v.kafkajs} (+ @2l/kafkajs-lz4 ${v['@2l/kafkajs-lz4']}); @confluentinc/kafka-javascript ${v['@confluentinc/kafka-javascript']} ` +
+    `(librdkafka ${v['confluent librdkafka']}, built from source); rdkafka_performance (librdkafka ${v['rdkafka_performance librdkafka']}); ` +
+    `broker ${v.broker}; ${v.java}. Debian's librdkafka-dev is ${v['Debian librdkafka-dev']} (a build prerequisite only).`);
+  L.push('');
+  L.push(`Every figure: median (min–max) of ${opts.runs} run(s); clients alternate run by run (A B C A B C …); ` +
+    'a fresh 6-partition topic (replication 1) per run; keyed messages, acks=all, idempotent producer, lz4. ' +
+    'Each Node client runs in its own process (RSS, CPU and event-loop delay are that client\'s alone).');
+  L.push('');
+
+  const prodRows = summarize('produce', results.produce);
+  if (prodRows.length) {
+    const { keys, m } = byKey(prodRows);
+    L.push('## 1. Producer throughput (msgs/s)');
+    L.push('');
+    L.push(`awaited: one \`await publish()\` at a time (≤ 20,000 messages or ${opts.seconds} s); concurrent: ${opts.inflight.toLocaleString('en')} ` +
+      `single-message publishes kept in flight; batch: ${opts.batchSize} messages per call, ${opts.batchInflight} calls in flight ` +
+      `(kafka-native \`publishBatch\`, kafkajs and confluent \`send({messages})\`, confluent native API: 1,000 \`produce()\` calls and their ` +
+      'delivery reports). The floor tools have no modes: they are listed under batch.');
+    L.push('');
+    const cols = CLIENT_ORDER.filter((c) => prodRows.some((r) => r.client === c));
+    L.push(`| case | ${cols.map((c) => LABEL[c]).join(' | ')} | vs kafkajs | vs confluent (best API) | vs rdkafka_performance |`);
+    L.push(`|---|${cols.map(() => '---:').join('|')}|---:|---:|---:|`);
+    const floorBySize = {};
+    for (const k of keys) {
+      const g = m.get(k);
+      if (g.rdkafka_performance) floorBySize[k.split('-')[0]] = g.rdkafka_performance.msgsPerSec;
+    }
+    for (const k of keys) {
+      const g = m.get(k);
+      const kn = g['kafka-native'] && g['kafka-native'].msgsPerSec;
+      const fl = floorBySize[k.split('-')[0]];
+      L.push(`| ${k} | ${cols.map((c) => (g[c] ? fmtSpread(g[c].msgsPerSec) : '')).join(' | ')} | ` +
+        `${ratio(kn, g.kafkajs && g.kafkajs.msgsPerSec)} | ${ratio(kn, bestConfluent(g, 'msgsPerSec'))} | ${ratio(kn, fl)} |`);
+    }
+    L.push('');
+    L.push('MB/s (value bytes), CPU seconds per million messages (the client process, all its threads), peak RSS (MB), ' +
+      'event-loop delay p99 (ms), and the CPU seconds the broker and *other* processes of the machine used during the window:');
+    L.push('');
+    L.push('| case | client | MB/s | CPU s / M msgs | peak RSS MB | ELD p99 ms | broker CPU s | other CPU s |');
+    L.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const k of keys) {
+      for (const c of cols) {
+        const r = m.get(k)[c];
+        if (!r) continue;
+        L.push(`| ${k} | ${LABEL[c]} | ${fmtSpread(r.MBps)} | ${fmtSpread(r.cpuSPerMillion)} | ${fmtSpread(r.peakRssMB, 0)} | ` +
+          `${fmtSpread(r['eventLoopDelayMs.p99'])} | ${fmtSpread(r.brokerCpuS)} | ${fmtSpread(r.otherCpuS)} |`);
+      }
+    }
+    L.push('');
+  }
+
+  const latRows = summarize('latency', results.latency);
+  if (latRows.length) {
+    const { keys, m } = byKey(latRows);
+    L.push(`## 2. Fixed rate, ${opts.duration} s: latency (ms) — and 4. event-loop delay, 5. resources`);
+    L.push('');
+    L.push('100 B values carrying their send time; producer and consumer (`eachMessage`, a fresh group) in the same ' +
+      'process. publish→ack: from the `publish()` call to its Promise settling; publish→handler: from the call to the ' +
+      'consumer\'s handler seeing the message. Messages still unacknowledged after the drain count with the time they waited.');
+    L.push('');
+    L.push('| rate | client | ack p50 | ack p95 | ack p99 | ack p99.9 | ack max | handler p50 | handler p95 | handler p99 | handler p99.9 | handler max | ELD p99 | CPU s / M | peak RSS MB |');
+    L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const k of keys) {
+      for (const c of CLIENT_ORDER) {
+        const r = m.get(k)[c];
+        if (!r) continue;
+        // A client that could not keep up leaves messages unacknowledged after the drain: its
+        // percentiles past the delivered share have no value, so the row says so instead.
+        const unsustained = r.unacked && r.unacked.median > 0.01 * r.messages.median;
+        const cell = (x) => (unsustained && !x.startsWith('eventLoop') && x !== 'cpuSPerMillion' ? 'not sustained' : fmtSpread(r[x]));
+        const unacked = r.unacked && r.unacked.max
+          ? ` (${fmtNum(r.unacked.median, 0)} of ${fmtNum(r.messages.median, 0)} unacknowledged ${opts.quick ? 10 : 30} s after the window)` : '';
+        L.push(`| ${k} | ${LABEL[c]}${unacked} | ${cell('ackMs.p50')} | ${cell('ackMs.p95')} | ${cell('ackMs.p99')} | ${cell('ackMs.p999')} | ` +
+          `${cell('ackMs.max')} | ${cell('handlerMs.p50')} | ${cell('handlerMs.p95')} | ${cell('handlerMs.p99')} | ${cell('handlerMs.p999')} | ` +
+          `${cell('handlerMs.max')} | ${cell('eventLoopDelayMs.p99')} | ${cell('cpuSPerMillion')} | ${fmtSpread(r.peakRssMB, 0)} |`);
+      }
+    }
+    L.push('');
+    L.push('Ratios of kafka-native\'s p99 (lower is better; > 1× means kafka-native is faster; – where the peer did not sustain the rate):');
+    L.push('');
+    L.push('| rate | ack p99 vs kafkajs | ack p99 vs confluent | handler p99 vs kafkajs | handler p99 vs confluent |');
+    L.push('|---|---:|---:|---:|---:|');
+    for (const k of keys) {
+      const g = m.get(k);
+      const kn = g['kafka-native'];
+      if (!kn) continue;
+      const sustained = (r) => r && !(r.unacked && r.unacked.median > 0.01 * r.messages.median);
+      if (!sustained(g.kafkajs)) g.kafkajs = { 'ackMs.p99': null, 'handlerMs.p99': null };
+      if (!sustained(g.confluent)) g.confluent = { 'ackMs.p99': null, 'handlerMs.p99': null };
+      L.push(`| ${k} | ${lowerRatio(kn['ackMs.p99'], g.kafkajs && g.kafkajs['ackMs.p99'])} | ${lowerRatio(kn['ackMs.p99'], g.confluent && g.confluent['ackMs.p99'])} | ` +
+        `${lowerRatio(kn['handlerMs.p99'], g.kafkajs && g.kafkajs['handlerMs.p99'])} | ${lowerRatio(kn['handlerMs.p99'], g.confluent && g.confluent['handlerMs.p99'])} |`);
+    }
+    L.push('');
+  }
+
+  const conRows = summarize('consume', results.consume);
+  if (conRows.length) {
+    const { keys, m } = byKey(conRows);
+    const c = meta.config.consume || {};
+    L.push(`## 3. Consumer throughput — ${(c.messages || 0).toLocaleString('en')} × 100 B pre-filled on 6 partitions`);
+    L.push('');
+    L.push('A fresh group per run, from the beginning, until every message was handled. msgs/s from the first message to ' +
+      'the last (the group join is reported apart); the handler does nothing but read `value.length`.');
+    L.push('');
+    L.push('| mode | client | msgs/s | MB/s | with join, msgs/s | join s | CPU s / M | peak RSS MB | ELD p99 ms |');
+    L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const k of keys) {
+      for (const cl of CLIENT_ORDER) {
+        const r = m.get(k)[cl];
+        if (!r) continue;
+        L.push(`| ${k} | ${LABEL[cl]} | ${fmtSpread(r.msgsPerSec)} | ${fmtSpread(r.MBps)} | ${fmtSpread(r.msgsPerSecWithJoin)} | ` +
+          `${fmtSpread(r.joinSeconds)} | ${fmtSpread(r.cpuSPerMillion)} | ${fmtSpread(r.peakRssMB, 0)} | ${fmtSpread(r['eventLoopDelayMs.p99'])} |`);
+      }
+    }
+    L.push('');
+    const floorRow = keys.map((k) => m.get(k).rdkafka_performance).find(Boolean);
+    L.push('| mode | kafka-native vs kafkajs | vs confluent | vs rdkafka_performance |');
+    L.push('|---|---:|---:|---:|');
+    for (const k of keys) {
+      const g = m.get(k);
+      const kn = g['kafka-native'] && g['kafka-native'].msgsPerSec;
+      L.push(`| ${k} | ${ratio(kn, g.kafkajs && g.kafkajs.msgsPerSec)} | ${ratio(kn, g.confluent && g.confluent.msgsPerSec)} | ${ratio(kn, floorRow && floorRow.msgsPerSec)} |`);
+    }
+    L.push('');
+  }
+
+  L.push('## Configuration');
+  L.push('');
+  for (const [k, note] of Object.entries(meta.config.clients)) L.push(`- **${LABEL[k] || k}**: ${note}`);
+  L.push('- **rdkafka_performance**: `-P -a -1 -X enable.idempotence=true -z lz4 -m <payload>` (unkeyed: it has only one fixed key); consumer `-C -G <fresh group> -o beginning`; librdkafka defaults otherwise (linger.ms 5).');
+  L.push('- **ProducerPerformance**: `--throughput -1 acks=all enable.idempotence=true compression.type=lz4`, JVM `-XX:TieredStopAtLevel=4 -Xmx1g` (C2 on), unkeyed, Java client defaults otherwise (linger.ms 5 since Kafka 4.0, batch.size 16 KiB). Its CPU includes JVM start-up and JIT.');
+  L.push(`- Keys: ${meta.config.keys}. Values: ${meta.config.value}.`);
+  L.push('');
+  L.push('Raw runs, machine and versions: the `*-produce.json`, `*-latency.json` and `*-consume.json` files beside this one. How to run and caveats: `bench/README.md`.');
+  L.push('');
+  return L.join('\n');
+}
+
+// ------------------------------------------------------------------------------------ SVG
+
+function esc(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** One panel: horizontal bars (median) with min–max whiskers, its own linear scale. */
+function panel(x, y, w, title, unit, bars, lowerIsBetter) {
+  const rowH = 20;
+  const labelW = 170;
+  const valueW = 120;
+  const plotW = w - labelW - valueW - 10;
+  const h = 26 + bars.length * rowH + 8;
+  // The scale follows the medians; a whisker far beyond them is clipped and its max printed.
+  const medTop = Math.max(...bars.map((b) => b.median || 0), 1e-9);
+  const top = Math.min(Math.max(...bars.map((b) => Math.max(b.max || 0, b.median || 0)), 1e-9), medTop * 1.6);
+  const s = [];
+  s.push(`<g transform="translate(${x},${y})">`);
+  s.push(`<text x="0" y="14" class="t">${esc(title)}<tspan class="u" dx="6">${esc(unit)}${lowerIsBetter ? ' — lower is better' : ''}</tspan></text>`);
+  bars.forEach((b, i) => {
+    const by = 24 + i * rowH;
+    s.push(`<text x="${labelW - 6}" y="${by + 13}" class="l" text-anchor="end">${esc(LABEL[b.client] || b.client)}</text>`);
+    if (b.median == null) {
+      s.push(`<text x="${labelW + 4}" y="${by + 13}" class="v">${esc(b.note || 'no result')}</text>`);
+      return;
+    }
+    const bw = Math.max(1, (b.median / top) * plotW);
+    s.push(`<rect x="${labelW}" y="${by + 3}" width="${bw.toFixed(1)}" height="${rowH - 6}" fill="${COLOR[b.client] || '#868e96'}"/>`);
+    const clipped = b.max != null && b.max > top;
+    let right = bw;
+    if (b.min != null && b.max != null && b.max > b.min) {
+      const x1 = labelW + (Math.min(b.min, top) / top) * plotW;
+      const x2 = labelW + (Math.min(b.max, top) / top) * plotW;
+      const cy = by + rowH / 2;
+      s.push(`<path d="M${x1.toFixed(1)},${cy}H${x2.toFixed(1)}M${x1.toFixed(1)},${cy - 4}V${cy + 4}${clipped ? '' : `M${x2.toFixed(1)},${cy - 4}V${cy + 4}`}" class="w"/>`);
+      right = Math.max(bw, x2 - labelW);
+    }
+    const label = fmtNum(b.median) + (clipped ? ` (max ${fmtNum(b.max)})` : '');
+    s.push(`<text x="${(labelW + right + 5).toFixed(1)}" y="${by + 13}" class="v">${esc(label)}</text>`);
+  });
+  s.push('</g>');
+  return { svg: s.join(''), h };
+}
+
+function svg(results, meta, opts) {
+  const panels = [];
+  const bars = (rows, key, metric, clients) =>
+    clients
+      .map((c) => rows.find((r) => r.key === key && r.client === c))
+      .filter(Boolean)
+      .map((r) => ({ client: r.client, ...r[metric] }));
+  const prod = summarize('produce', results.produce);
+  const prodKeys = [...new Set(prod.map((r) => r.key))];
+  const floorOf = (size) => prod.filter((r) => r.key === `${size}-batch` && ['rdkafka_performance', 'ProducerPerformance'].includes(r.client));
+  for (const k of prodKeys) {
+    const [size, mode] = k.split('-');
+    const b = bars(prod, k, 'msgsPerSec', CLIENT_ORDER.slice(0, 4));
+    if (mode === 'concurrent') b.push(...floorOf(size).map((r) => ({ client: r.client, ...r.msgsPerSec })));
+    else b.push(...bars(prod, k, 'msgsPerSec', CLIENT_ORDER.slice(4)));
+    panels.push({ title: `1. producer ${size.replace('1024B', '1 KiB').replace('100B', '100 B')}, ${mode}`, unit: 'msgs/s', bars: b });
+  }
+  const lat = summarize('latency', results.latency);
+  const latBars = (k, metric) =>
+    CLIENT_ORDER.map((c) => lat.find((r) => r.key === k && r.client === c))
+      .filter(Boolean)
+      .map((r) => (r.unacked && r.unacked.median > 0.01 * r.messages.median
+        ? { client: r.client, median: null, note: 'could not sustain the rate' }
+        : { client: r.client, ...r[metric] }));
+  for (const k of [...new Set(lat.map((r) => r.key))]) {
+    panels.push({ title: `2. ${k}: publish→ack p99`, unit: 'ms', lower: true, bars: latBars(k, 'ackMs.p99') });
+    panels.push({ title: `2. ${k}: publish→handler p99`, unit: 'ms', lower: true, bars: latBars(k, 'handlerMs.p99') });
+  }
+  const con = summarize('consume', results.consume);
+  for (const k of [...new Set(con.map((r) => r.key))]) {
+    const b = bars(con, k, 'msgsPerSec', CLIENT_ORDER.slice(0, 3));
+    b.push(...con.filter((r) => r.client === 'rdkafka_performance').map((r) => ({ client: r.client, ...r.msgsPerSec })));
+    panels.push({ title: `3. consumer ${k}`, unit: 'msgs/s', bars: b });
+  }
+  for (const k of [...new Set(con.map((r) => r.key))]) {
+    panels.push({ title: `5. peak RSS, consumer ${k}`, unit: 'MB', lower: true, bars: bars(con, k, 'peakRssMB', CLIENT_ORDER.slice(0, 3)) });
+  }
+
+  const W = 1000;
+  const colW = 480;
+  const gap = 20;
+  const parts = [];
+  let y = 58;
+  for (let i = 0; i < panels.length; i += 2) {
+    const a = panel(10, y, colW, panels[i].title, panels[i].unit, panels[i].bars, panels[i].lower);
+    parts.push(a.svg);
+    let h = a.h;
+    if (panels[i + 1]) {
+      const b = panel(10 + colW + gap, y, colW, panels[i + 1].title, panels[i + 1].unit, panels[i + 1].bars, panels[i + 1].lower);
+      parts.push(b.svg);
+      h = Math.max(h, b.h);
+    }
+    y += h + 14;
+  }
+  const H = y + 20;
+  const sub = `${meta.machine.cores} cores shared by broker and client · Apache Kafka 4.1.1, 1 node, 6 partitions · acks=all, idempotent, lz4 · median of ${opts.runs} run(s), whiskers min–max`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="-apple-system,Segoe UI,Helvetica,Arial,sans-serif">
+<style>.t{font-size:13px;font-weight:600;fill:#212529}.u{font-weight:400;fill:#868e96}.l{font-size:11px;fill:#343a40}.v{font-size:11px;fill:#212529}.w{stroke:#212529;stroke-width:1;fill:none}</style>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="10" y="24" font-size="17" font-weight="700" fill="#212529">kafka-native vs kafkajs vs @confluentinc/kafka-javascript vs the native floor</text>
+<text x="10" y="44" font-size="11" fill="#495057">${esc(sub)} · ${esc(meta.date.slice(0, 10))}</text>
+${parts.join('\n')}
+</svg>
+`;
+}
+
+module.exports = { summarize, markdown, svg, LABEL };

@@ -1,0 +1,417 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run bench`: kafka-native side by side with kafkajs, @confluentinc/kafka-javascript and the
+// native floor (rdkafka_performance, ProducerPerformance) on one real broker. See README.md.
+
+const { fork, spawn, execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const HERE = __dirname;
+const USAGE = `usage: node bench/run.js [flags]
+  --quick              smoke run: short windows, 1 M -> 100 k messages, 5 s fixed rate (implies --runs 1
+                       unless --runs is given); writes <date>-quick-* and leaves latest.* alone
+  --runs N             runs per figure (default 3)
+  --cases LIST         produce,latency,consume (default all)
+  --clients LIST       kafka-native,kafkajs,confluent,confluent-native,floor (default all)
+  --sizes LIST         value sizes for the producer case (default 100,1024)
+  --modes LIST         awaited,concurrent,batch (default all)
+  --seconds S          upper bound of one producer run (default 10; quick 2)
+  --duration S         fixed-rate window (default 30; quick 5)
+  --rates LIST         fixed rates in events/s (default 1000,10000)
+  --consume-messages N messages pre-filled for the consumer case (default 1000000; quick 100000)
+  --inflight N         outstanding single publishes in the concurrent mode (default 10000)
+  --batch-inflight N   outstanding batch calls in the batch mode (default 10)
+  --profile            kafka-native workers run with --cpu-prof (and perf record if usable); the
+                       profiles go to results/profiles/<date>/; figures are not written
+  --out DIR            results directory (default bench/results)
+  KAFKA_BROKERS=h:p    use that cluster instead of starting scripts/kafka/up.sh`;
+
+function parseArgs(argv) {
+  const o = {
+    quick: false, runs: null, cases: ['produce', 'latency', 'consume'],
+    clients: ['kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'floor'],
+    sizes: [100, 1024], modes: ['awaited', 'concurrent', 'batch'], seconds: null, duration: null,
+    rates: [1000, 10000], consumeMessages: null, inflight: 10000, batchInflight: 10, batchSize: 1000,
+    profile: false, out: path.join(HERE, 'results'),
+  };
+  const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case '--quick': o.quick = true; break;
+      case '--runs': o.runs = Number(next()); break;
+      case '--cases': o.cases = list(next()); break;
+      case '--clients': o.clients = list(next()); break;
+      case '--sizes': o.sizes = list(next()).map(Number); break;
+      case '--modes': o.modes = list(next()); break;
+      case '--seconds': o.seconds = Number(next()); break;
+      case '--duration': o.duration = Number(next()); break;
+      case '--rates': o.rates = list(next()).map(Number); break;
+      case '--consume-messages': o.consumeMessages = Number(next()); break;
+      case '--inflight': o.inflight = Number(next()); break;
+      case '--batch-inflight': o.batchInflight = Number(next()); break;
+      case '--profile': o.profile = true; break;
+      case '--out': o.out = path.resolve(next()); break;
+      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
+      default: throw new Error(`unknown flag ${a}\n${USAGE}`);
+    }
+  }
+  o.runs = o.runs || (o.quick || o.profile ? 1 : 3);
+  o.seconds = o.seconds || (o.quick ? 2 : 10);
+  o.duration = o.duration || (o.quick ? 5 : 30);
+  o.consumeMessages = o.consumeMessages || (o.quick ? 100_000 : 1_000_000);
+  o.maxMessages = o.quick ? 100_000 : 1_000_000;
+  o.drainSeconds = o.quick ? 10 : 30;
+  return o;
+}
+
+const log = (...a) => process.stderr.write(`[bench] ${a.join(' ')}\n`);
+const today = () => new Date().toISOString().slice(0, 10);
+// The value bytes: ProducerPerformance's kind of payload (random upper-case letters), the same
+// for every message and every client, as the floor tools send one repeated payload too.
+const PATTERN = 'KXQWJZMVRTLPBNYHCGDFSAOEUIKZQXJWVMRTPLNBYHGCFDSAEOUIXKQZWJVMTRPLBNHYGCDFSAOEIUQZ';
+
+function perfUsable() {
+  try {
+    execFileSync('perf', ['record', '-q', '-e', 'cpu-clock', '-o', '/dev/null', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch (_) {
+    return false;
+  }
+}
+
+/** Busy CPU seconds of the whole machine so far (/proc/stat), or null. */
+function machineCpuS() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + (steal || 0)) / 100;
+  } catch (_) {
+    return null;
+  }
+}
+
+/** Runs one worker; resolves with its result (plus the broker's CPU seconds over the run). */
+function runWorker(spec, ctx) {
+  const execArgv = [];
+  const profiling = ctx.opts.profile && spec.client === 'kafka-native';
+  let profName = null;
+  if (profiling) {
+    profName = `${spec.case}-${spec.mode || spec.rate || ''}-${spec.size || ''}-${Date.now()}`;
+    execArgv.push('--cpu-prof', '--cpu-prof-dir', ctx.profileDir, '--cpu-prof-name', `${profName}.cpuprofile`);
+    if (ctx.perf) execArgv.push('--perf-basic-prof-only-functions');
+  }
+  const timeoutMs = (spec.timeoutSeconds || 600) * 1000;
+  return new Promise((resolve, reject) => {
+    const brokerCpu0 = ctx.brokerCpu();
+    const child = fork(path.join(HERE, 'lib', 'worker.js'), [JSON.stringify(spec)], {
+      execArgv,
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      env: ctx.workerEnv,
+    });
+    ctx.children.add(child);
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+    let result = null;
+    let error = null;
+    let perf = null;
+    let brokerWindow0 = null;
+    let brokerWindow = null;
+    let machine0 = null;
+    let machineWindow = null;
+    const load = os.loadavg()[0];
+    const timer = setTimeout(() => {
+      error = `timed out after ${timeoutMs / 1000} s`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('message', (m) => {
+      if (m.type === 'result') result = m.result;
+      else if (m.type === 'error') error = m.error;
+      else if (m.type === 'window' && m.phase === 'start') {
+        brokerWindow0 = ctx.brokerCpu();
+        machine0 = machineCpuS();
+        if (profiling && ctx.perf) {
+          perf = spawn('perf', ['record', '-q', '-g', '-F', '499', '-e', 'cpu-clock', '-p', String(child.pid),
+            '-o', path.join(ctx.profileDir, `${profName}.perf.data`)], { stdio: 'ignore' });
+        }
+      } else if (m.type === 'window' && m.phase === 'end') {
+        const b1 = ctx.brokerCpu();
+        if (brokerWindow0 != null && b1 != null) brokerWindow = b1 - brokerWindow0;
+        const m1 = machineCpuS();
+        if (machine0 != null && m1 != null) machineWindow = m1 - machine0;
+        if (perf) perf.kill('SIGINT');
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      ctx.children.delete(child);
+      if (perf && perf.exitCode == null) perf.kill('SIGINT');
+      const brokerCpu1 = ctx.brokerCpu();
+      if (result) {
+        result.brokerCpuS = brokerWindow;
+        // CPU the whole machine spent during the window; minus client and broker, what other
+        // processes took from the two cores (builds, tests) while this run was measured.
+        result.machineCpuS = machineWindow;
+        result.otherCpuS = machineWindow != null && brokerWindow != null ? Math.max(0, machineWindow - brokerWindow - result.cpuS) : null;
+        result.loadAvg1 = load;
+        result.brokerCpuSWholeRun = brokerCpu0 != null && brokerCpu1 != null ? brokerCpu1 - brokerCpu0 : null;
+        if (profName) result.profile = profName;
+        resolve(result);
+      } else {
+        reject(new Error(`${spec.client} ${spec.case}: ${error || `exited ${code || signal}`}\n${stderr.slice(-1500)}`));
+      }
+    });
+  });
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const { up, admin, cpuSeconds, javaVersion } = require('./lib/broker');
+  const { CLIENT_NOTES, versions } = require('./lib/clients');
+  const { rdkafkaProduce, rdkafkaConsume, javaProduce } = require('./lib/floor');
+  const report = require('./lib/report');
+
+  log('setup (bench/setup.sh)');
+  const setupOut = execFileSync('bash', [path.join(HERE, 'setup.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const rdkafkaPerf = setupOut.trim().split('\n').pop();
+
+  const date = today();
+  const stamp = Date.now().toString(36);
+  const prefix = opts.quick ? `${date}-quick` : opts.profile ? `${date}-profile` : date;
+  fs.mkdirSync(opts.out, { recursive: true });
+  const profileDir = path.join(opts.out, 'profiles', date);
+  if (opts.profile) fs.mkdirSync(profileDir, { recursive: true });
+
+  const broker = up();
+  const children = new Set();
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const c of children) c.kill('SIGKILL');
+    broker.down();
+  };
+  process.on('exit', cleanup);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+
+  const ctx = {
+    opts,
+    children,
+    profileDir,
+    perf: opts.profile && perfUsable(),
+    brokerCpu: () => cpuSeconds(broker.pid()),
+    workerEnv: { ...process.env },
+  };
+  const adm = admin(broker.brokers);
+  const meta = {
+    date: new Date().toISOString(),
+    machine: {
+      cpuModel: os.cpus()[0] && os.cpus()[0].model,
+      cores: os.cpus().length,
+      memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      os: `${os.type()} ${os.release()}`,
+      note: 'broker, client and measurement share these cores',
+    },
+    versions: {
+      ...versions(),
+      'kafka-native librdkafka': rdkafkaPerf.match(/rdkafka-sys-[^/]*\+([\d.]+)/)?.[1] || null,
+      'rdkafka_performance librdkafka': rdkafkaPerf.match(/rdkafka-sys-[^/]*\+([\d.]+)/)?.[1] || null,
+      'Debian librdkafka-dev': (() => {
+        try {
+          return execFileSync('dpkg-query', ['-W', '-f=${Version}', 'librdkafka-dev'], { encoding: 'utf8' });
+        } catch (_) {
+          return null;
+        }
+      })(),
+      broker: broker.external ? `external (${broker.brokers})` : 'Apache Kafka 4.1.1, 1 node, KRaft (scripts/kafka/up.sh)',
+      java: javaVersion(),
+    },
+    config: {
+      brokers: broker.brokers,
+      partitions: 6,
+      replication: 1,
+      acks: 'all',
+      idempotent: true,
+      compression: 'lz4',
+      keys: '10,000 distinct keys (key-00000..key-09999); floor tools send no key',
+      value: 'one payload of upper-case letters, repeated (as the floor tools do)',
+      flags: { ...opts, out: undefined },
+      clients: CLIENT_NOTES,
+    },
+  };
+  log(`broker ${broker.brokers}; ${opts.runs} run(s) per figure; ${opts.quick ? 'quick' : opts.profile ? 'profile' : 'full'} run`);
+
+  const want = (c) => opts.clients.includes(c);
+  const nodeClients = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native'].filter(want);
+  const floor = want('floor');
+  const topicName = (...parts) => `bench-${parts.join('-')}-${stamp}`.replace(/[^a-zA-Z0-9._-]/g, '_');
+  const created = [];
+  const freshTopic = async (...parts) => {
+    const t = topicName(...parts);
+    await adm.createTopic(t);
+    created.push(t);
+    return t;
+  };
+  const written = [];
+  const save = (name, data) => {
+    if (opts.profile) return;
+    const f = path.join(opts.out, `${prefix}-${name}.json`);
+    fs.writeFileSync(f, JSON.stringify(data, null, 2) + '\n');
+    written.push(f);
+  };
+
+  // Warm the broker (coordinator partitions, producer id allocation, page cache) off the record.
+  {
+    const t = await freshTopic('warmup');
+    await runWorker({ case: 'produce', client: nodeClients[0] || 'kafkajs', brokers: broker.brokers, topic: t, size: 100,
+      mode: 'batch', pattern: PATTERN, maxMessages: 50_000, maxSeconds: 5, inflight: 1000, batchSize: 1000, batchInflight: 5,
+      timeoutSeconds: 120 }, { ...ctx, opts: { ...opts, profile: false } });
+  }
+
+  const results = { produce: [], latency: [], consume: [] };
+  const record = (kind, entry) => {
+    results[kind].push(entry);
+    const r = entry.result;
+    const fig = r.error ? `ERROR ${r.error.split('\n')[0]}` : kind === 'latency'
+      ? `ack p99 ${r.ackMs.p99?.toFixed(2)} ms, handler p99 ${r.handlerMs.p99?.toFixed(2)} ms, ELD p99 ${r.eventLoopDelayMs?.p99?.toFixed(2)} ms`
+      : `${Math.round(r.msgsPerSec).toLocaleString('en')} msgs/s${r.peakRssMB ? `, RSS ${r.peakRssMB} MB` : ''}${r.cpuSPerMillion ? `, ${r.cpuSPerMillion.toFixed(1)} CPU s/M` : ''}`;
+    log(`  ${kind} ${entry.key} run ${entry.run} ${entry.client}: ${fig}`);
+  };
+  const attempt = async (fn) => {
+    try {
+      return await fn();
+    } catch (e) {
+      log(`    failed: ${e.message.split('\n').slice(0, 6).join(' | ')}`);
+      return { error: e.message };
+    }
+  };
+
+  try {
+    // ------------------------------------------------------------------ case 1: producers
+    if (opts.cases.includes('produce')) {
+      for (const size of opts.sizes) {
+        for (const mode of opts.modes) {
+          const key = `${size}B-${mode}`;
+          log(`case 1: producer ${key}`);
+          for (let run = 1; run <= opts.runs; run++) {
+            const lineup = [...nodeClients];
+            if (floor && mode === 'batch') lineup.push('rdkafka_performance', 'ProducerPerformance');
+            for (const client of lineup) {
+              const topic = await freshTopic('p', size, mode, client, run);
+              let result;
+              if (client === 'rdkafka_performance') {
+                const count = opts.quick ? 300_000 : size > 500 ? 1_000_000 : 3_000_000;
+                result = await attempt(() => rdkafkaProduce(rdkafkaPerf, { brokers: broker.brokers, topic, size, count, pattern: PATTERN }));
+              } else if (client === 'ProducerPerformance') {
+                const count = opts.quick ? 300_000 : size > 500 ? 1_000_000 : 2_000_000;
+                result = await attempt(() => javaProduce({ brokers: broker.brokers, topic, size, count }));
+              } else {
+                const maxMessages = mode === 'awaited' ? 20_000 : size > 500 ? Math.round(opts.maxMessages / 2) : opts.maxMessages;
+                result = await attempt(() => runWorker({
+                  case: 'produce', client, brokers: broker.brokers, topic, size, mode, pattern: PATTERN, maxMessages,
+                  maxSeconds: opts.seconds, inflight: opts.inflight, batchSize: opts.batchSize, batchInflight: opts.batchInflight,
+                  timeoutSeconds: opts.seconds + 180,
+                }, ctx));
+              }
+              record('produce', { key, size, mode, client, run, result });
+            }
+          }
+        }
+      }
+      save('produce', { case: 'produce', ...meta, runs: results.produce, summary: report.summarize('produce', results.produce) });
+    }
+
+    // ----------------------------------------------------------- case 2: fixed-rate latency
+    if (opts.cases.includes('latency')) {
+      const clients = nodeClients.filter((c) => c !== 'confluent-native');
+      for (const rate of opts.rates) {
+        const key = `${rate}/s`;
+        log(`case 2: fixed rate ${key} for ${opts.duration} s`);
+        for (let run = 1; run <= opts.runs; run++) {
+          for (const client of clients) {
+            const topic = await freshTopic('l', rate, client, run);
+            const result = await attempt(() => runWorker({
+              case: 'latency', client, brokers: broker.brokers, topic, groupId: `${topic}-g`, size: 100, rate,
+              seconds: opts.duration, drainSeconds: opts.drainSeconds, pattern: PATTERN,
+              timeoutSeconds: opts.duration + opts.drainSeconds + 240,
+            }, ctx));
+            record('latency', { key, rate, client, run, result });
+          }
+        }
+      }
+      save('latency', { case: 'latency', ...meta, runs: results.latency, summary: report.summarize('latency', results.latency) });
+    }
+
+    // --------------------------------------------------------------- case 3: consumers
+    if (opts.cases.includes('consume')) {
+      const topic = await freshTopic('c', 'prefill');
+      const prefillClient = nodeClients.includes('kafka-native') ? 'kafka-native' : 'confluent-native';
+      log(`case 3: pre-filling ${topic} with ${opts.consumeMessages.toLocaleString('en')} x 100 B (${prefillClient}, batch mode)`);
+      const prefill = await runWorker({
+        case: 'produce', client: prefillClient, brokers: broker.brokers, topic, size: 100, mode: 'batch', pattern: PATTERN,
+        maxMessages: opts.consumeMessages, maxSeconds: 600, inflight: opts.inflight, batchSize: 1000,
+        batchInflight: opts.batchInflight, timeoutSeconds: 900, noWarmup: true,
+      }, { ...ctx, opts: { ...opts, profile: false } });
+      const expected = await adm.messageCount(topic);
+      log(`  pre-filled: ${expected.toLocaleString('en')} messages (${Math.round(prefill.msgsPerSec).toLocaleString('en')} msgs/s)`);
+      meta.config.consume = { topic, messages: expected, valueBytes: 100, prefilledWith: prefillClient };
+      for (const mode of ['eachMessage', 'eachBatch']) {
+        log(`case 3: consumer ${mode}`);
+        for (let run = 1; run <= opts.runs; run++) {
+          const lineup = nodeClients.filter((c) => c !== 'confluent-native');
+          if (floor && mode === 'eachBatch') lineup.push('rdkafka_performance');
+          for (const client of lineup) {
+            const groupId = `bench-g-${mode}-${client}-${run}-${stamp}`;
+            let result;
+            if (client === 'rdkafka_performance') {
+              result = await attempt(() => rdkafkaConsume(rdkafkaPerf, { brokers: broker.brokers, topic, groupId, count: expected }));
+            } else {
+              result = await attempt(() => runWorker({
+                case: 'consume', client, brokers: broker.brokers, topic, groupId, mode, expected, timeoutSeconds: 300,
+              }, ctx));
+            }
+            record('consume', { key: mode, mode, client, run, result });
+          }
+        }
+      }
+      save('consume', { case: 'consume', ...meta, runs: results.consume, summary: report.summarize('consume', results.consume) });
+    }
+
+    if (!opts.profile && written.length) {
+      const md = report.markdown(meta, results, opts);
+      const svg = report.svg(results, meta, opts);
+      const mdFile = path.join(opts.out, `${prefix}-summary.md`);
+      const svgFile = path.join(opts.out, `${prefix}-chart.svg`);
+      fs.writeFileSync(mdFile, md);
+      fs.writeFileSync(svgFile, svg);
+      written.push(mdFile, svgFile);
+      if (!opts.quick) {
+        fs.writeFileSync(path.join(opts.out, 'latest.md'), md.replace(`](${path.basename(svgFile)})`, '](latest.svg)'));
+        fs.writeFileSync(path.join(opts.out, 'latest.svg'), svg);
+        written.push(path.join(opts.out, 'latest.md'), path.join(opts.out, 'latest.svg'));
+      }
+    }
+    if (opts.profile) log(`profiles in ${profileDir} (summarize: node bench/lib/profile.js ${profileDir})`);
+  } finally {
+    await adm.deleteTopics(created).catch(() => {});
+    await adm.close().catch(() => {});
+    cleanup();
+  }
+  for (const f of written) console.log(path.relative(process.cwd(), f));
+}
+
+main().catch((e) => {
+  log(e.stack || String(e));
+  process.exitCode = 1;
+});
