@@ -602,7 +602,10 @@ export interface ProducerOptions {
   idempotent?: boolean
   /** Default `'none'`. */
   compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
-  /** How long to wait for more messages before sending a batch. Default 1 ms. */
+  /**
+   * How long to wait for more messages before sending a batch. Default 0: an awaited publish
+   * goes out at once; concurrent publishes still share requests.
+   */
   lingerMs?: number
   /** Most bytes in one batch (librdkafka `batch.size`). Default 1 MB. */
   batchSize?: number
@@ -729,7 +732,7 @@ export interface SubscribeOptions {
   concurrency?: number
   /**
    * Most messages handed over per batch (one `eachBatch` call, or one run of `eachMessage`
-   * calls). Default 500.
+   * calls). Default 1000.
    */
   maxBatchSize?: number
   /** Attempts after a handler failure before the subscription stops. Default 5. */

@@ -46,7 +46,8 @@ pub struct ProducerOptions {
     /// Default `'none'`.
     #[napi(ts_type = "'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'")]
     pub compression: Option<String>,
-    /// How long to wait for more messages before sending a batch. Default 1 ms.
+    /// How long to wait for more messages before sending a batch. Default 0: an awaited publish
+    /// goes out at once; concurrent publishes still share requests.
     pub linger_ms: Option<f64>,
     /// Most bytes in one batch (librdkafka `batch.size`). Default 1 MB.
     pub batch_size: Option<f64>,
@@ -193,7 +194,7 @@ pub struct SubscribeOptions<'a> {
     /// Partitions handled in parallel. Order within a partition is always kept. Default 1.
     pub concurrency: Option<f64>,
     /// Most messages handed over per batch (one `eachBatch` call, or one run of `eachMessage`
-    /// calls). Default 500.
+    /// calls). Default 1000.
     pub max_batch_size: Option<f64>,
     /// Attempts after a handler failure before the subscription stops. Default 5.
     pub retries: Option<f64>,

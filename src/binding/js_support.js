@@ -27,9 +27,44 @@
 
   const heartbeat = async () => {};
 
+  // A packed batch from the engine (see batch_to_js in message.rs) as kafkajs-shaped messages:
+  // Buffers are views of the batch's one `data` Buffer, offsets and timestamps are strings.
+  function unpack(packed) {
+    const { data, meta, headerNames, headerMeta } = packed;
+    const n = meta.length / 7;
+    const messages = new Array(n);
+    let h = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * 7;
+      const keyLength = meta[o + 3];
+      const valueLength = meta[o + 5];
+      const headerCount = meta[o + 6];
+      const headers = {};
+      for (let j = 0; j < headerCount; j++, h++) {
+        const name = headerNames[h];
+        const start = headerMeta[2 * h];
+        const value = data.subarray(start, start + Math.max(0, headerMeta[2 * h + 1]));
+        const previous = headers[name];
+        if (previous === undefined) headers[name] = value;
+        else if (Array.isArray(previous)) previous.push(value);
+        else headers[name] = [previous, value];
+      }
+      messages[i] = {
+        key: keyLength < 0 ? null : data.subarray(meta[o + 2], meta[o + 2] + keyLength),
+        value: valueLength < 0 ? null : data.subarray(meta[o + 4], meta[o + 4] + valueLength),
+        headers,
+        offset: String(meta[o]),
+        timestamp: String(meta[o + 1]),
+        size: Math.max(0, keyLength) + Math.max(0, valueLength),
+        attributes: 0,
+      };
+    }
+    return { topic: packed.topic, partition: packed.partition, messages };
+  }
+
   function eachMessage(handler) {
-    return async function deliver(batch) {
-      const { topic, partition, messages } = batch;
+    return async function deliver(packed) {
+      const { topic, partition, messages } = unpack(packed);
       let i = 0;
       try {
         for (; i < messages.length; i++) {
@@ -43,7 +78,8 @@
   }
 
   function eachBatch(handler) {
-    return async function deliver(batch) {
+    return async function deliver(packed) {
+      const batch = unpack(packed);
       const messages = batch.messages;
       let resolved = 0;
       const resolveOffset = (offset) => {
@@ -77,5 +113,15 @@
     };
   }
 
-  return { KafkaNativeError, eachMessage, eachBatch };
+  // Runs `drain` (which settles queued publish outcomes and returns true when more arrived
+  // meanwhile) now, and again on later turns of the event loop while it has more: timers and
+  // I/O run between groups instead of waiting behind a burst of acknowledgements.
+  function settlementLoop(drain) {
+    const again = () => {
+      if (drain()) setImmediate(again);
+    };
+    return again;
+  }
+
+  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop };
 })()

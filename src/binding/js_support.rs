@@ -11,6 +11,7 @@ pub struct JsSupport {
     error_class: FunctionRef<FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>, Unknown<'static>>,
     each_message: FunctionRef<Function<'static>, Function<'static>>,
     each_batch: FunctionRef<Function<'static>, Function<'static>>,
+    settlement_loop: FunctionRef<Function<'static>, Function<'static>>,
 }
 
 impl JsSupport {
@@ -24,10 +25,12 @@ impl JsSupport {
             exports.get_named_property("KafkaNativeError")?;
         let each_message: Function<Function, Function> = exports.get_named_property("eachMessage")?;
         let each_batch: Function<Function, Function> = exports.get_named_property("eachBatch")?;
+        let settlement_loop: Function<Function, Function> = exports.get_named_property("settlementLoop")?;
         let support = JsSupport {
             error_class: error_class.create_ref()?,
             each_message: each_message.create_ref()?,
             each_batch: each_batch.create_ref()?,
+            settlement_loop: settlement_loop.create_ref()?,
         };
         env.set_instance_data(support, 0, |_| {})?;
         env.get_instance_data::<JsSupport>()?
@@ -43,6 +46,12 @@ impl JsSupport {
     /// Wraps an `eachMessage` handler in a loop over a batch.
     pub fn each_message<'e>(&self, env: &'e Env, handler: Function<'e>) -> Result<Function<'e>> {
         self.each_message.borrow_back(env)?.call(handler)
+    }
+
+    /// Wraps a drain function (settles, returns whether more is queued) in a loop that yields to
+    /// the event loop between rounds.
+    pub fn settlement_loop<'e>(&self, env: &'e Env, drain: Function<'e>) -> Result<Function<'e>> {
+        self.settlement_loop.borrow_back(env)?.call(drain)
     }
 
     /// Wraps an `eachBatch` handler.

@@ -262,41 +262,55 @@ pub fn batch_slot<'e>(env: &'e Env, topic: &str, r: &EngineResult<DeliveryReport
     Ok(o)
 }
 
-/// `{topic, partition, messages}` with kafkajs-shaped messages, for a handler.
+/// Numbers per message in a packed batch's `meta`: offset, timestamp (-1 if none), key start,
+/// key length (-1 for null), value start, value length (-1 for null), header count.
+const META_FIELDS: usize = 7;
+
+/// A batch for a handler, packed so that it crosses into JS as a few values however many
+/// messages it holds: `{topic, partition, data, meta, headerNames, headerMeta}`. `data` is every
+/// key, value and header value back to back (handed over without a copy); `js_support.js` turns
+/// it into kafkajs-shaped messages whose Buffers are views of `data`.
 pub fn batch_to_js<'e>(env: &'e Env, batch: &MessageBatch) -> Result<Object<'e>> {
-    let mut messages = env.create_array(batch.messages.len() as u32)?;
-    for (i, m) in batch.messages.iter().enumerate() {
-        let mut o = Object::new(env)?;
-        let size = m.value.as_ref().map_or(0, Vec::len) + m.key.as_ref().map_or(0, Vec::len);
-        o.set("key", m.key.as_ref().map(|k| BufferSlice::copy_from(env, k)).transpose()?)?;
-        o.set("value", m.value.as_ref().map(|v| BufferSlice::copy_from(env, v)).transpose()?)?;
-        let mut headers = Object::new(env)?;
-        for (idx, (name, value)) in m.headers.iter().enumerate() {
-            let value = BufferSlice::copy_from(env, value.as_deref().unwrap_or_default())?;
-            let repeated = m.headers.iter().filter(|(n, _)| n == name).count() > 1;
-            if repeated {
-                let first = m.headers.iter().position(|(n, _)| n == name) == Some(idx);
-                if first {
-                    headers.set(name, env.create_array(0)?)?;
-                }
-                let arr: Array = headers.get_named_property(name)?;
-                let mut arr = arr;
-                arr.insert(value)?;
-            } else {
-                headers.set(name, value)?;
+    let n = batch.messages.len();
+    let bytes: usize = batch
+        .messages
+        .iter()
+        .map(|m| {
+            m.key.as_ref().map_or(0, Vec::len)
+                + m.value.as_ref().map_or(0, Vec::len)
+                + m.headers.iter().map(|(_, v)| v.as_ref().map_or(0, Vec::len)).sum::<usize>()
+        })
+        .sum();
+    let mut data = Vec::with_capacity(bytes);
+    let mut meta = Vec::with_capacity(n * META_FIELDS);
+    let mut header_names: Vec<&str> = Vec::new();
+    let mut header_meta: Vec<f64> = Vec::new();
+    let append = |bytes: Option<&Vec<u8>>, data: &mut Vec<u8>| -> (f64, f64) {
+        match bytes {
+            Some(b) => {
+                let start = data.len();
+                data.extend_from_slice(b);
+                (start as f64, b.len() as f64)
             }
+            None => (data.len() as f64, -1.0),
         }
-        o.set("headers", headers)?;
-        o.set("offset", m.offset.to_string())?;
-        o.set("timestamp", m.timestamp.unwrap_or(-1).to_string())?;
-        o.set("size", size as u32)?;
-        o.set("attributes", 0)?;
-        messages.set(i as u32, o)?;
+    };
+    for m in &batch.messages {
+        let (ks, kl) = append(m.key.as_ref(), &mut data);
+        let (vs, vl) = append(m.value.as_ref(), &mut data);
+        meta.extend_from_slice(&[m.offset as f64, m.timestamp.map_or(-1.0, |t| t as f64), ks, kl, vs, vl, m.headers.len() as f64]);
+        for (name, value) in &m.headers {
+            let (hs, hl) = append(value.as_ref(), &mut data);
+            header_names.push(name);
+            header_meta.extend_from_slice(&[hs, hl]);
+        }
     }
     let mut b = Object::new(env)?;
     b.set("topic", batch.topic.as_str())?;
     b.set("partition", batch.partition)?;
-    b.set("messages", messages)?;
+    b.set("data", Buffer::from(data))?;
+    b.set("meta", Float64Array::new(meta))?;
+    b.set("headerNames", header_names)?;
+    b.set("headerMeta", Float64Array::new(header_meta))?;
     Ok(b)
 }
-

@@ -3,6 +3,9 @@
 //! call resolves every Promise queued since the last one. Under load one call into JS settles
 //! hundreds of publishes.
 //!
+//! A round settles what is queued; what arrives meanwhile waits for a later turn of the event loop
+//! (setImmediate), so timers and I/O are never starved by a stream of acknowledgements.
+//!
 //! While any publish is unsettled the thread-safe function holds Node's event loop open (an
 //! awaited publish must not let the process exit under it); when none is, it lets go.
 
@@ -15,6 +18,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env};
 
 use crate::binding::error::to_js_error;
+use crate::binding::js_support::JsSupport;
 use crate::binding::message::{batch_slot, publish_result};
 use crate::engine::error::EngineError;
 use crate::engine::producer::BatchOutcome;
@@ -67,16 +71,12 @@ impl Settler {
             pending: AtomicUsize::new(0),
             tsfn: OnceLock::new(),
         });
-        let noop: Function<(), ()> = env.run_script("(function settled() {})")?;
-        let for_callback = shared.clone();
-        let tsfn: SettleFn = noop
-            .build_threadsafe_function::<()>()
-            .callee_handled::<false>()
-            .weak::<true>()
-            .build_callback(move |ctx| {
-                settle_all(&ctx.env, &for_callback);
-                Ok(())
-            })?;
+        let for_drain = shared.clone();
+        let drain = env.create_function_from_closure::<(), bool, _>("drainSettlements", move |ctx| Ok(settle_all(ctx.env, &for_drain)))?;
+        let drain: Function = unsafe { Function::from_napi_value(env.raw(), drain.raw())? };
+        let round = JsSupport::get(env)?.settlement_loop(env, drain)?;
+        let round: Function<(), ()> = unsafe { Function::from_napi_value(env.raw(), round.raw())? };
+        let tsfn: SettleFn = round.build_threadsafe_function::<()>().callee_handled::<false>().weak::<true>().build_callback(|_| Ok(()))?;
         let _ = shared.tsfn.set(RawTsfn(tsfn.raw()));
         Ok(Settler { shared, tsfn: Arc::new(tsfn) })
     }
@@ -116,9 +116,9 @@ impl Settler {
     }
 }
 
-/// Resolves or rejects everything queued. Runs on the JS thread.
-fn settle_all(env: &Env, shared: &Shared) {
-    shared.scheduled.store(false, Ordering::Release);
+/// Resolves or rejects everything queued; returns true when more arrived meanwhile and the caller
+/// must run another round (on a later turn of the event loop). Runs on the JS thread.
+fn settle_all(env: &Env, shared: &Shared) -> bool {
     let batch = shared.queue.lock().map(|mut q| std::mem::take(&mut *q)).unwrap_or_default();
     let settled = batch.len();
     for s in batch {
@@ -160,4 +160,9 @@ fn settle_all(env: &Env, shared: &Shared) {
             let _ = unsafe { sys::napi_unref_threadsafe_function(env.raw(), raw.0) };
         }
     }
+    // Publishes that settle meanwhile saw `scheduled` and only queued: after clearing it, take the
+    // next round ourselves if something is queued and no delivery thread took it first.
+    shared.scheduled.store(false, Ordering::Release);
+    let more = shared.queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
+    more && !shared.scheduled.swap(true, Ordering::AcqRel)
 }

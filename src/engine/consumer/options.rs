@@ -42,7 +42,7 @@ impl SubscribeOptions {
             from_timestamp: None,
             auto_commit: true,
             concurrency: 1,
-            max_batch_size: 500,
+            max_batch_size: 1000,
             retries: 5,
             retry_backoff_ms: 100,
             max_buffered_per_partition: 10_000,
