@@ -123,5 +123,24 @@
     return again;
   }
 
-  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop };
+  // publishBatch's result from packed outcomes (see batch_results in message.rs): 4 numbers per
+  // message (topic index, partition, offset, timestamp or NaN), and the errors of failed slots.
+  function batchResults(topicNames, numbers, errorIndex, errors) {
+    const n = numbers.length / 4;
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = 4 * i;
+      const timestamp = numbers[o + 3];
+      out[i] = {
+        topic: topicNames[numbers[o]],
+        partition: numbers[o + 1],
+        offset: numbers[o + 2],
+        timestamp: Number.isNaN(timestamp) ? null : timestamp,
+      };
+    }
+    for (let j = 0; j < errorIndex.length; j++) out[errorIndex[j]].error = errors[j];
+    return out;
+  }
+
+  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults };
 })()

@@ -12,7 +12,11 @@ pub struct JsSupport {
     each_message: FunctionRef<Function<'static>, Function<'static>>,
     each_batch: FunctionRef<Function<'static>, Function<'static>>,
     settlement_loop: FunctionRef<Function<'static>, Function<'static>>,
+    batch_results: FunctionRef<BatchResultsArgs, Unknown<'static>>,
 }
+
+/// Arguments of `batchResults` in js_support.js.
+pub type BatchResultsArgs = FnArgs<(Vec<String>, Float64Array, Int32Array, Vec<Unknown<'static>>)>;
 
 impl JsSupport {
     /// The helpers of this environment, compiled on first use.
@@ -26,11 +30,13 @@ impl JsSupport {
         let each_message: Function<Function, Function> = exports.get_named_property("eachMessage")?;
         let each_batch: Function<Function, Function> = exports.get_named_property("eachBatch")?;
         let settlement_loop: Function<Function, Function> = exports.get_named_property("settlementLoop")?;
+        let batch_results: Function<BatchResultsArgs, Unknown> = exports.get_named_property("batchResults")?;
         let support = JsSupport {
             error_class: error_class.create_ref()?,
             each_message: each_message.create_ref()?,
             each_batch: each_batch.create_ref()?,
             settlement_loop: settlement_loop.create_ref()?,
+            batch_results: batch_results.create_ref()?,
         };
         env.set_instance_data(support, 0, |_| {})?;
         env.get_instance_data::<JsSupport>()?
@@ -52,6 +58,11 @@ impl JsSupport {
     /// the event loop between rounds.
     pub fn settlement_loop<'e>(&self, env: &'e Env, drain: Function<'e>) -> Result<Function<'e>> {
         self.settlement_loop.borrow_back(env)?.call(drain)
+    }
+
+    /// Builds `publishBatch`'s result array in JS from packed outcomes.
+    pub fn batch_results<'e>(&self, env: &'e Env, args: BatchResultsArgs) -> Result<Unknown<'e>> {
+        self.batch_results.borrow_back(env)?.call(args)
     }
 
     /// Wraps an `eachBatch` handler.

@@ -5,6 +5,7 @@ use napi::bindgen_prelude::*;
 use napi::{Env, JsValue, ValueType};
 
 use crate::binding::error::{invalid_arg, to_js_error};
+use crate::binding::js_support::JsSupport;
 use crate::engine::error::EngineResult;
 use crate::engine::message::{DeliveryReport, MessageBatch, OutgoingMessage};
 
@@ -241,25 +242,37 @@ pub fn publish_result(r: DeliveryReport) -> PublishResult {
     PublishResult { topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp }
 }
 
-/// One slot of a batch's result array.
-pub fn batch_slot<'e>(env: &'e Env, topic: &str, r: &EngineResult<DeliveryReport>) -> Result<Object<'e>> {
-    let mut o = Object::new(env)?;
-    match r {
-        Ok(d) => {
-            o.set("topic", d.topic.as_str())?;
-            o.set("partition", d.partition)?;
-            o.set("offset", d.offset)?;
-            o.set("timestamp", d.timestamp)?;
+/// `publishBatch`'s result: one `{topic, partition, offset, timestamp, error?}` per message, in
+/// order. The numbers cross as one Float64Array and the objects are built in JS; only failed
+/// slots carry an error object (`partition` -1 unless known, `offset` -1, `timestamp` null).
+pub fn batch_results<'e>(env: &'e Env, topics: &[String], outcomes: &[EngineResult<DeliveryReport>]) -> Result<Unknown<'e>> {
+    let mut names: Vec<String> = Vec::new();
+    let mut index_of = |name: &str| -> f64 {
+        match names.iter().position(|n| n == name) {
+            Some(i) => i as f64,
+            None => {
+                names.push(name.to_string());
+                (names.len() - 1) as f64
+            }
         }
-        Err(e) => {
-            o.set("topic", e.topic().unwrap_or(topic))?;
-            o.set("partition", e.partition().unwrap_or(-1))?;
-            o.set("offset", -1)?;
-            o.set("timestamp", Null)?;
-            o.set("error", to_js_error(env, e)?)?;
+    };
+    let mut numbers = Vec::with_capacity(outcomes.len() * 4);
+    let mut error_index = Vec::new();
+    let mut errors = Vec::new();
+    for (i, r) in outcomes.iter().enumerate() {
+        match r {
+            Ok(d) => numbers.extend_from_slice(&[index_of(&d.topic), d.partition as f64, d.offset as f64, d.timestamp.map_or(f64::NAN, |t| t as f64)]),
+            Err(e) => {
+                let topic = e.topic().unwrap_or_else(|| topics.get(i).map_or("", String::as_str));
+                numbers.extend_from_slice(&[index_of(topic), e.partition().unwrap_or(-1) as f64, -1.0, f64::NAN]);
+                error_index.push(i as i32);
+                errors.push(to_js_error(env, e)?);
+            }
         }
     }
-    Ok(o)
+    // SAFETY: the error values are used within this call, on the JS thread that made them.
+    let errors: Vec<Unknown<'static>> = errors.into_iter().map(|e| unsafe { std::mem::transmute::<Unknown<'_>, Unknown<'static>>(e) }).collect();
+    JsSupport::get(env)?.batch_results(env, FnArgs::from((names, Float64Array::new(numbers), Int32Array::new(error_index), errors)))
 }
 
 /// Numbers per message in a packed batch's `meta`: offset, timestamp (-1 if none), key start,

@@ -19,7 +19,7 @@ use napi::{sys, Env};
 
 use crate::binding::error::to_js_error;
 use crate::binding::js_support::JsSupport;
-use crate::binding::message::{batch_slot, publish_result};
+use crate::binding::message::{batch_results, publish_result};
 use crate::engine::error::EngineError;
 use crate::engine::producer::BatchOutcome;
 
@@ -132,16 +132,7 @@ fn settle_all(env: &Env, shared: &Shared) -> bool {
                 };
                 (d, value)
             }
-            Settlement::Many(d, topics, outcome) => {
-                let value = (|| {
-                    let mut out = env.create_array(outcome.len() as u32)?;
-                    for (i, r) in outcome.iter().enumerate() {
-                        out.set(i as u32, batch_slot(env, topics.get(i).map_or("", String::as_str), r)?)?;
-                    }
-                    Ok(Ok(out.raw()))
-                })();
-                (d, value)
-            }
+            Settlement::Many(d, topics, outcome) => (d, batch_results(env, &topics, &outcome).map(|v| Ok(v.raw()))),
         };
         unsafe {
             match result {
