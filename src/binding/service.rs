@@ -11,7 +11,7 @@ use napi::{Env, ValueType};
 use crate::binding::config::{check_nested_objects, service_config, subscribe_options, KafkaConfig, SubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::logger::js_log_sink;
-use crate::binding::message::{read_message, read_topic, Payload, PublishResult};
+use crate::binding::message::{read_message, read_topic, MessageFields, Payload, PublishResult};
 use crate::binding::settlement::Settler;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::stats::{service_stats, ServiceStats};
@@ -99,7 +99,7 @@ impl KafkaService {
     pub fn publish<'e>(&self, env: &'e Env, topic: Unknown<'e>, message: Unknown<'e>) -> Result<Unknown<'e>> {
         let queued = (|| {
             let topic = read_topic(env, topic, "topic")?;
-            let message = read_message(env, message)?;
+            let message = read_message(env, message, &MessageFields::new(env).map_err(|e| invalid_arg("message", e))?)?;
             self.engine.send_batch(std::iter::once((topic.as_str(), &message)))
         })();
         match queued {
@@ -134,6 +134,7 @@ impl KafkaService {
                 return Err(invalid_arg("messages", "expected an array of messages"));
             }
             let array: Array = from_js(env, list, "messages")?;
+            let fields = MessageFields::new(env).map_err(|e| invalid_arg("messages", e))?;
             let mut topics: Vec<String> = Vec::with_capacity(array.len() as usize);
             let mut messages: Vec<OutgoingMessage<Payload>> = Vec::with_capacity(array.len() as usize);
             let mut refused: Vec<(usize, EngineError)> = Vec::new();
@@ -144,10 +145,10 @@ impl KafkaService {
                     .ok_or_else(|| invalid_arg("messages", format!("no message at index {i}")))?;
                 let record_topic = match &topic {
                     Some(t) => Ok(t.clone()),
-                    None => read_record_topic(env, item),
+                    None => read_record_topic(env, item, &fields),
                 };
                 let hint = record_topic.as_ref().cloned().unwrap_or_default();
-                match record_topic.and_then(|t| read_message(env, item).map(|m| (t, m))) {
+                match record_topic.and_then(|t| read_message(env, item, &fields).map(|m| (t, m))) {
                     Ok((t, m)) => {
                         topics.push(t);
                         messages.push(m);
@@ -240,12 +241,11 @@ impl KafkaService {
     }
 }
 
-fn read_record_topic(env: &Env, item: Unknown<'_>) -> EngineResult<String> {
+fn read_record_topic(env: &Env, item: Unknown<'_>, fields: &MessageFields) -> EngineResult<String> {
     if item.get_type().map_err(|e| invalid_arg("record", e))? != ValueType::Object {
         return Err(invalid_arg("record", "expected {topic, value, ...}"));
     }
-    let obj: Object = from_js(env, item, "record")?;
-    read_topic(env, obj.get_named_property::<Unknown>("topic").map_err(|e| invalid_arg("topic", e))?, "record.topic")
+    read_topic(env, fields.topic(env, item)?, "record.topic")
 }
 
 fn handler_function<'e>(env: &'e Env, handler: Unknown<'e>) -> EngineResult<(Function<'e>, HandlerKind)> {
