@@ -1,5 +1,6 @@
-// Two suites: `unit` runs against the embedded mock cluster (no external service); `integration`
-// runs against a real Apache Kafka that scripts/test-integration.sh starts (or KAFKA_BROKERS).
+// `unit` and `subpaths` (the /kafkajs and /nestjs layers) run against the embedded mock cluster (no
+// external service); `integration` runs against a real Apache Kafka that scripts/test-integration.sh
+// starts (or KAFKA_BROKERS).
 module.exports = {
   // Jest 29 reads testTimeout only at the top level, not inside a project.
   testTimeout: 120000,
@@ -7,6 +8,12 @@ module.exports = {
     {
       displayName: 'unit',
       testMatch: ['<rootDir>/__test__/*.test.js'],
+    },
+    {
+      displayName: 'subpaths',
+      testMatch: ['<rootDir>/__test__/subpaths/*.test.js'],
+      // Compiles ts/ into dist/ (tsc -p ts/tsconfig.json) before the suites load it.
+      globalSetup: '<rootDir>/__test__/subpaths/global-setup.js',
     },
     {
       displayName: 'integration',

@@ -13,6 +13,12 @@ cargo test --lib
 echo "== jest (mock cluster)"
 npx jest --selectProjects unit --ci
 
+echo "== jest (subpath layers: /kafkajs and /nestjs, mock cluster)"
+npx jest --selectProjects subpaths --ci
+
+echo "== example: cosmic-horizons-api (npm pack → npm install, type checks, e2e on the mock cluster)"
+bash examples/cosmic-horizons-api/scripts/test.sh
+
 echo "== type check (TypeScript usage of index.d.ts)"
 npx tsc -p __test__/types/tsconfig.json
 

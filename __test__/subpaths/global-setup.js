@@ -9,5 +9,6 @@ const path = require('path');
 module.exports = async function compileSubpaths() {
   const root = path.resolve(__dirname, '../..');
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+  require('fs').rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   execFileSync(process.execPath, [tsc, '-p', path.join(root, 'ts/tsconfig.json')], { cwd: root, stdio: 'inherit' });
 };

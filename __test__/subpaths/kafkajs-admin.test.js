@@ -1,9 +1,9 @@
 'use strict';
 
-// The kafkajs facade's admin client. Without the engine's admin API (issue 4) it answers
-// listTopics / describeCluster from metadata and refuses the rest; the mapping onto that API is
-// tested against a stand-in that follows its contract; the `admin (issue 4)` tests run only on a
-// build that has `KafkaService.prototype.admin`.
+// The kafkajs facade's admin client. The mapping onto the engine's KafkaAdmin is tested against
+// a stand-in (every field shape, without a broker), and end to end on the mock cluster when the
+// build has `KafkaService.prototype.admin`; on a build without it, the facade answers listTopics
+// and describeCluster from metadata and refuses the rest (the `withoutAdmin` test).
 
 const { kafkajs, useKafkajs, hasAdmin, uniqueName, waitFor } = require('./helpers');
 
@@ -138,20 +138,20 @@ test('metadata, offsets, groups and cluster come back in kafkajs shapes', async 
   expect(groups[0]).toMatchObject({ groupId: 'g', state: 'Stable', protocol: 'roundrobin', protocolType: 'consumer' });
   expect(groups[0].members[0]).toMatchObject({ memberId: 'm1', clientId: 'c', clientHost: '/127.0.0.1' });
   expect(AssignerProtocol.MemberAssignment.decode(groups[0].members[0].memberAssignment).assignment).toEqual({ t: [0, 1] });
-  expect(calls.map((c) => c[0])).toContain('groupOffsets');
+  expect(calls.find((c) => c[0] === 'groupOffsets')).toEqual(['groupOffsets', 'g', { topics: ['t'] }]);
 });
 
-test('fetchTopicOffsets falls back to offsetsForTimes(-2 / -1) without watermarks()', async () => {
+test('without watermarks(), fetchTopicOffsets asks offsetsForTimes for time 0 (low) and the end of time (high)', async () => {
   const calls = [];
   const admin = await adminOver(
-    { _offsetsForTimes: async (_t, ts) => [{ partition: 0, offset: ts === -2 ? 3 : 9 }] },
+    { _offsetsForTimes: async (_t, ts) => [{ topic: 't', partition: 0, offset: ts === 0 ? 3 : 9 }] },
     calls,
   );
   expect(await admin.fetchTopicOffsets('t')).toEqual([{ partition: 0, offset: '9', high: '9', low: '3' }]);
-  expect(calls.map((c) => c[2]).sort((a, b) => a - b)).toEqual([-2, -1]);
+  expect(calls.map((c) => c[2]).sort((a, b) => a - b)).toEqual([0, 8.64e15]);
 });
 
-withAdmin('admin (issue 4): listTopics, describeCluster, fetchTopicMetadata and fetchOffsets on the mock cluster', async () => {
+withAdmin('on the engine admin API: listTopics, describeCluster, fetchTopicMetadata and fetchOffsets on the mock cluster', async () => {
   const topic = cluster.topic('real-admin', 3);
   const kafka = cluster.kafka();
   const admin = cluster.track(kafka.admin());

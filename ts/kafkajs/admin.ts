@@ -1,0 +1,325 @@
+// kafkajs' `Admin` over the engine's admin API (`service.admin()` → `KafkaAdmin`). On a build
+// without that API, `listTopics` and `describeCluster` answer from the cluster's metadata and
+// every other call throws `KafkaJSNotImplemented`.
+
+import type { KafkaService } from '../native/binding';
+import {
+  adminOf,
+  readClusterDescription,
+  readGroupDescription,
+  readGroupListings,
+  readGroupOffsets,
+  readPartitionOffsets,
+  readTopicDescriptions,
+  readWatermarks,
+  type NativeAdmin,
+} from '../native/admin-contract';
+import { KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, toKafkaJSError } from './errors';
+import { Instrumentation, adminEvents, type AdminEventName } from './events';
+import { encodeMemberAssignment } from './member-assignment';
+import type { ClientFactory } from './producer';
+import type {
+  AdminConfig,
+  FetchOffsetsPartition,
+  GroupDescriptions,
+  GroupOverview,
+  ITopicConfig,
+  ITopicMetadata,
+  InstrumentationEvent,
+  Logger,
+  SeekEntry,
+} from './types';
+
+type AdminMethod = keyof NativeAdmin;
+
+export class Admin {
+  readonly events = adminEvents;
+  private readonly instrumentation = new Instrumentation<AdminEventName>('admin', new Set([adminEvents.CONNECT, adminEvents.DISCONNECT]));
+  private service?: KafkaService;
+  private native?: NativeAdmin;
+
+  constructor(
+    private readonly factory: ClientFactory,
+    config: AdminConfig = {},
+  ) {
+    refuse(config.retry?.restartOnFailure, 'admin retry.restartOnFailure');
+  }
+
+  async connect(): Promise<void> {
+    if (this.service) return;
+    try {
+      const service = await this.factory.service({});
+      await service.connect();
+      this.service = service;
+      this.native = adminOf(service);
+    } catch (e) {
+      throw toKafkaJSError(e);
+    }
+    this.instrumentation.emit(adminEvents.CONNECT);
+  }
+
+  async disconnect(): Promise<void> {
+    const service = this.service;
+    const native = this.native;
+    this.service = undefined;
+    this.native = undefined;
+    await native?.disconnect?.().catch(() => undefined);
+    if (service) {
+      await service.disconnect().catch(() => undefined);
+      this.instrumentation.emit(adminEvents.DISCONNECT);
+    }
+  }
+
+  async listTopics(): Promise<string[]> {
+    const native = this.native;
+    // kafkajs lists internal topics (`__consumer_offsets`) too.
+    if (native && typeof native.listTopics === 'function') return (await this.call('listTopics', () => native.listTopics!({ includeInternal: true }))) as string[];
+    return (await this.call('listTopics', () => this.connected().connect())).topics;
+  }
+
+  /**
+   * Creates topics; resolves true when all were created and false when one already existed
+   * (as kafkajs does). `replicaAssignment` and `validateOnly` are not supported;
+   * `waitForLeaders` is what the engine always does.
+   */
+  async createTopics(options: { topics: ITopicConfig[]; validateOnly?: boolean; waitForLeaders?: boolean; timeout?: number }): Promise<boolean> {
+    const topics = options?.topics;
+    if (!Array.isArray(topics) || topics.some((t) => !t || typeof t.topic !== 'string' || t.topic === '')) {
+      throw new KafkaJSNonRetriableError(`Invalid topics array ${JSON.stringify(topics)}`, { code: 'ERR_INVALID_ARG' });
+    }
+    for (const t of topics) if (t.replicaAssignment && t.replicaAssignment.length > 0) throw new KafkaJSNotImplemented('createTopics replicaAssignment');
+    if (options.validateOnly) throw new KafkaJSNotImplemented('createTopics validateOnly');
+    const create = this.method('createTopics');
+    const specs = topics.map((t) => {
+      const spec: { name: string; partitions?: number; replicationFactor?: number; configs?: Record<string, string> } = { name: t.topic };
+      if (t.numPartitions !== undefined && t.numPartitions !== -1) spec.partitions = t.numPartitions;
+      if (t.replicationFactor !== undefined && t.replicationFactor !== -1) spec.replicationFactor = t.replicationFactor;
+      if (t.configEntries && t.configEntries.length > 0) spec.configs = Object.fromEntries(t.configEntries.map((e) => [e.name, String(e.value)]));
+      return spec;
+    });
+    const callOptions: { timeoutMs?: number } = {};
+    if (options.timeout !== undefined) callOptions.timeoutMs = options.timeout;
+    try {
+      const result = await create(specs, callOptions);
+      // A per-topic result list: an "already exists" entry means false, any other error rejects.
+      if (Array.isArray(result)) {
+        let created = true;
+        for (const r of result) {
+          const error = (r as { error?: unknown })?.error;
+          if (!error) continue;
+          if (isAlreadyExists(error)) created = false;
+          else throw error;
+        }
+        return created;
+      }
+      return true;
+    } catch (e) {
+      if (isAlreadyExists(e)) return false;
+      throw toKafkaJSError(e);
+    }
+  }
+
+  async deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void> {
+    if (!options || !Array.isArray(options.topics) || options.topics.some((t) => typeof t !== 'string' || t === '')) {
+      throw new KafkaJSNonRetriableError(`Invalid topics array ${JSON.stringify(options?.topics)}`, { code: 'ERR_INVALID_ARG' });
+    }
+    const remove = this.method('deleteTopics');
+    await this.call('deleteTopics', () => remove(options.topics, options.timeout === undefined ? {} : { timeoutMs: options.timeout }));
+  }
+
+  async fetchTopicMetadata(options?: { topics?: string[] }): Promise<{ topics: ITopicMetadata[] }> {
+    const describe = this.method('describeTopics');
+    const result = await this.call('fetchTopicMetadata', () => describe(options?.topics));
+    return {
+      topics: readTopicDescriptions(result).map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionErrorCode: 0,
+          partitionId: p.partition,
+          leader: p.leader,
+          replicas: p.replicas,
+          isr: p.isr,
+          offlineReplicas: p.offlineReplicas,
+        })),
+      })),
+    };
+  }
+
+  /** Low and high watermark of each partition: `[{partition, offset (= high), high, low}]`. */
+  async fetchTopicOffsets(topic: string): Promise<Array<SeekEntry & { high: string; low: string }>> {
+    const native = this.native;
+    if (native && typeof native.watermarks === 'function') {
+      const rows = readWatermarks(await this.call('fetchTopicOffsets', () => native.watermarks!(topic)));
+      return rows.map((r) => ({ partition: r.partition, offset: r.high, high: r.high, low: r.low }));
+    }
+    // `lag` reports both watermarks of every partition of the topics it is given; a group that
+    // never committed (this id is never used to consume) has a lag row for each of them.
+    if (native && typeof native.lag === 'function') {
+      const lag = await this.call('fetchTopicOffsets', () => native.lag!(WATERMARK_GROUP, { topics: [topic] }));
+      return readWatermarks(lag)
+        .sort((a, b) => a.partition - b.partition)
+        .map((r) => ({ partition: r.partition, offset: r.high, high: r.high, low: r.low }));
+    }
+    // The first offset at or after time 0 is the earliest retained one; none is at or after the
+    // end of time, so that query answers the high watermark.
+    const offsetsForTimes = this.method('offsetsForTimes', 'fetchTopicOffsets');
+    const [low, high] = await Promise.all([
+      this.call('fetchTopicOffsets', () => offsetsForTimes(topic, 0)),
+      this.call('fetchTopicOffsets', () => offsetsForTimes(topic, END_OF_TIME)),
+    ]);
+    const lows = new Map(readPartitionOffsets(low).map((r) => [r.partition, r.offset]));
+    return readPartitionOffsets(high).map((r) => ({ partition: r.partition, offset: r.offset, high: r.offset, low: lows.get(r.partition) ?? '0' }));
+  }
+
+  async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<SeekEntry[]> {
+    const offsetsForTimes = this.method('offsetsForTimes', 'fetchTopicOffsetsByTimestamp');
+    return readPartitionOffsets(await this.call('fetchTopicOffsetsByTimestamp', () => offsetsForTimes(topic, timestamp ?? Date.now())));
+  }
+
+  /**
+   * A group's committed offsets. kafkajs 2 form `{groupId, topics?}` resolves
+   * `[{topic, partitions: [{partition, offset, metadata}]}]`; the old `{groupId, topic}` form
+   * resolves that topic's partitions.
+   */
+  async fetchOffsets(options: { groupId: string; topics?: string[]; resolveOffsets?: boolean }): Promise<Array<{ topic: string; partitions: FetchOffsetsPartition[] }>>;
+  async fetchOffsets(options: { groupId: string; topic: string; resolveOffsets?: boolean }): Promise<FetchOffsetsPartition[]>;
+  async fetchOffsets(options: {
+    groupId: string;
+    topic?: string;
+    topics?: string[];
+    resolveOffsets?: boolean;
+  }): Promise<Array<{ topic: string; partitions: FetchOffsetsPartition[] }> | FetchOffsetsPartition[]> {
+    if (!options || typeof options.groupId !== 'string' || options.groupId === '') {
+      throw new KafkaJSNonRetriableError(`Invalid groupId ${JSON.stringify(options?.groupId)}`, { code: 'ERR_INVALID_ARG' });
+    }
+    if (options.resolveOffsets) throw new KafkaJSNotImplemented('fetchOffsets resolveOffsets');
+    const groupOffsets = this.method('groupOffsets', 'fetchOffsets');
+    const topics = options.topic !== undefined ? [options.topic] : options.topics;
+    const rows = readGroupOffsets(await this.call('fetchOffsets', () => groupOffsets(options.groupId, topics ? { topics } : {})));
+    const byTopic = new Map<string, FetchOffsetsPartition[]>();
+    for (const t of topics ?? []) byTopic.set(t, []);
+    for (const r of rows) {
+      const list = byTopic.get(r.topic) ?? [];
+      list.push({ partition: r.partition, offset: r.offset, metadata: r.metadata });
+      byTopic.set(r.topic, list);
+    }
+    for (const list of byTopic.values()) list.sort((a, b) => a.partition - b.partition);
+    if (options.topic !== undefined) return byTopic.get(options.topic) ?? [];
+    return [...byTopic.entries()].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  /** Moves a stopped group's offsets to the earliest (or latest) offset of `topic`. */
+  async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
+    const reset = this.method('resetOffsets');
+    await this.call('resetOffsets', () => reset(options.groupId, { topics: [options.topic], to: options.earliest ? 'earliest' : 'latest' }));
+  }
+
+  async describeCluster(): Promise<{ brokers: Array<{ nodeId: number; host: string; port: number }>; controller: number | null; clusterId: string }> {
+    const native = this.native;
+    if (native && typeof native.describeCluster === 'function') {
+      return readClusterDescription(await this.call('describeCluster', () => native.describeCluster!()));
+    }
+    const info = await this.call('describeCluster', () => this.connected().connect());
+    return { brokers: info.brokers.map((b) => ({ nodeId: b.id, host: b.host, port: b.port })), controller: null, clusterId: '' };
+  }
+
+  async listGroups(): Promise<{ groups: GroupOverview[] }> {
+    const list = this.method('listGroups');
+    return { groups: readGroupListings(await this.call('listGroups', () => list())).map(({ groupId, protocolType }) => ({ groupId, protocolType })) };
+  }
+
+  async describeGroups(groupIds: string[]): Promise<GroupDescriptions> {
+    if (!Array.isArray(groupIds)) throw new KafkaJSNonRetriableError('describeGroups needs an array of group ids', { code: 'ERR_INVALID_ARG' });
+    const describe = this.method('describeGroup', 'describeGroups');
+    const groups = await Promise.all(
+      groupIds.map(async (id) => {
+        const g = readGroupDescription(id, await this.call('describeGroups', () => describe(id)));
+        return {
+          groupId: g.groupId,
+          protocol: g.protocol,
+          protocolType: g.protocolType,
+          state: g.state,
+          errorCode: 0,
+          members: g.members.map((m) => ({
+            memberId: m.memberId,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            memberAssignment: encodeMemberAssignment(m.assignments),
+            memberMetadata: Buffer.alloc(0),
+          })),
+        };
+      }),
+    );
+    return { groups };
+  }
+
+  createPartitions(): Promise<never> {
+    return Promise.reject(new KafkaJSNotImplemented('admin.createPartitions()'));
+  }
+
+  describeConfigs(): Promise<never> {
+    return Promise.reject(new KafkaJSNotImplemented('admin.describeConfigs()'));
+  }
+
+  alterConfigs(): Promise<never> {
+    return Promise.reject(new KafkaJSNotImplemented('admin.alterConfigs()'));
+  }
+
+  setOffsets(): Promise<never> {
+    return Promise.reject(new KafkaJSNotImplemented('admin.setOffsets()', 'resetOffsets({groupId, topic, earliest}) is supported'));
+  }
+
+  deleteGroups(): Promise<never> {
+    return Promise.reject(new KafkaJSNotImplemented('admin.deleteGroups()'));
+  }
+
+  deleteTopicRecords(): Promise<never> {
+    return Promise.reject(new KafkaJSNotImplemented('admin.deleteTopicRecords()'));
+  }
+
+  logger(): Logger {
+    return this.factory.log.logger('Admin');
+  }
+
+  on(eventName: AdminEventName, listener: (event: InstrumentationEvent<unknown>) => void): () => void {
+    return this.instrumentation.on(eventName, listener);
+  }
+
+  private connected(): KafkaService {
+    if (!this.service) throw new KafkaJSNonRetriableError('The admin client is not connected; call connect() first', { code: 'ERR_DISCONNECTED' });
+    return this.service;
+  }
+
+  /** The engine admin's `name` method, bound; throws `KafkaJSNotImplemented` when there is none. */
+  private method<K extends AdminMethod>(name: K, kafkajsName: string = name): NonNullable<NativeAdmin[K]> {
+    this.connected();
+    const native = this.native;
+    const fn = native?.[name];
+    if (!native || typeof fn !== 'function') {
+      throw new KafkaJSNotImplemented(
+        `admin.${kafkajsName}()`,
+        native ? `the engine's admin API has no ${name}()` : 'this build of @cosmic-horizons/kafka-native has no admin API (KafkaService.admin)',
+      );
+    }
+    return (fn as (...args: unknown[]) => unknown).bind(native) as NonNullable<NativeAdmin[K]>;
+  }
+
+  private async call<T>(_what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      throw toKafkaJSError(e);
+    }
+  }
+}
+
+/** A consumer group id nothing consumes with, whose `lag` rows carry the watermarks. */
+const WATERMARK_GROUP = 'kafka-native.kafkajs.watermarks';
+
+/** The largest time a JS Date holds (ms since the epoch). */
+const END_OF_TIME = 8.64e15;
+
+function isAlreadyExists(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === 'ERR_TOPIC_ALREADY_EXISTS' || code === 36;
+}

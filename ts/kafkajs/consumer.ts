@@ -1,0 +1,498 @@
+// kafkajs' `Consumer` over one `KafkaService` subscription. The engine keeps the at-least-once
+// contract (an offset is stored only after the handler resolved for it), retries a failing
+// handler with backoff, and heartbeats on its own; this class maps kafkajs' calls and payloads.
+
+import type { NativeEachBatchPayload as NativeBatchPayload, NativeEachMessagePayload as NativeMessagePayload, KafkaService, Subscription, SubscribeOptions } from '../native/binding';
+import { adminOf, readGroupDescription } from '../native/admin-contract';
+import { checkRetry } from './config';
+import { PartitionAssigners } from './enums';
+import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, toKafkaJSError } from './errors';
+import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
+import { encodeMemberAssignment } from './member-assignment';
+import type { ClientFactory } from './producer';
+import type {
+  Batch,
+  ConsumerConfig,
+  ConsumerRunConfig,
+  ConsumerSubscribeTopic,
+  ConsumerSubscribeTopics,
+  EachBatchPayload,
+  EachMessagePayload,
+  GroupDescription,
+  InstrumentationEvent,
+  KafkaMessage,
+  Logger,
+  RetryOptions,
+  TopicPartition,
+  TopicPartitionOffsetAndMetadata,
+  TopicPartitions,
+} from './types';
+
+/** Not in kafkajs: engine subscription settings `run()` passes through (e.g. `fromTimestamp`). */
+export type KafkaNativeRunOptions = Partial<Omit<SubscribeOptions, 'groupId' | 'topics' | 'onError'>>;
+
+type Librdkafka = Record<string, string | number | boolean>;
+
+export class Consumer {
+  readonly events = consumerEvents;
+  private readonly instrumentation = new Instrumentation<ConsumerEventName>(
+    'consumer',
+    new Set([consumerEvents.CONNECT, consumerEvents.DISCONNECT, consumerEvents.STOP, consumerEvents.CRASH]),
+  );
+  private readonly groupId: string;
+  private readonly librdkafka: Librdkafka = {};
+  private readonly sessionTimeoutMs?: number;
+  private readonly retry: RetryOptions;
+  private service?: KafkaService;
+  private subscription?: Subscription;
+  private topics: Array<string | RegExp> = [];
+  private fromBeginning?: boolean;
+  private running = false;
+  private runConfig?: ConsumerRunConfig & { kafkaNative?: KafkaNativeRunOptions };
+  private restartTimer?: NodeJS.Timeout;
+  private readonly pausedTopics = new Map<string, Set<number> | 'all'>();
+  private pauseChanged = signal();
+  private stopping = signal();
+  private lastHandlerError: unknown;
+  private nativeAdmin?: ReturnType<typeof adminOf>;
+
+  constructor(
+    private readonly factory: ClientFactory,
+    config: ConsumerConfig,
+  ) {
+    if (!config || typeof config.groupId !== 'string' || config.groupId === '') {
+      throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.', { code: 'ERR_INVALID_CONFIG' });
+    }
+    this.groupId = config.groupId;
+    const assigners = config.partitionAssigners;
+    if (assigners !== undefined) {
+      if (!assigners.every((a) => a === PartitionAssigners.roundRobin)) {
+        throw new KafkaJSNotImplemented('a custom partitionAssigner', 'PartitionAssigners.roundRobin is supported');
+      }
+      this.librdkafka['partition.assignment.strategy'] = 'roundrobin';
+    }
+    checkRetry(config.retry, 'consumer retry');
+    this.retry = config.retry ?? {};
+    this.sessionTimeoutMs = config.sessionTimeout;
+    const set = (key: string, value: number | string | boolean | undefined) => {
+      if (value !== undefined) this.librdkafka[key] = value;
+    };
+    set('max.poll.interval.ms', config.rebalanceTimeout);
+    set('heartbeat.interval.ms', config.heartbeatInterval);
+    set('topic.metadata.refresh.interval.ms', config.metadataMaxAge);
+    set('max.partition.fetch.bytes', config.maxBytesPerPartition);
+    set('fetch.min.bytes', config.minBytes);
+    set('fetch.max.bytes', config.maxBytes);
+    set('fetch.wait.max.ms', config.maxWaitTimeInMs);
+    set('allow.auto.create.topics', config.allowAutoTopicCreation);
+    set('max.in.flight.requests.per.connection', config.maxInFlightRequests ?? undefined);
+    set('client.rack', config.rackId);
+    if (config.readUncommitted !== undefined) set('isolation.level', config.readUncommitted ? 'read_uncommitted' : 'read_committed');
+  }
+
+  /** Creates the consumer's client and waits for the cluster's metadata. */
+  async connect(): Promise<void> {
+    if (this.service) return;
+    this.service = await this.createService({});
+    this.instrumentation.emit(consumerEvents.CONNECT);
+  }
+
+  /** Adds topics (names or RegExps, matched against the cluster's topics at `run()`). */
+  async subscribe(subscription: ConsumerSubscribeTopic | ConsumerSubscribeTopics): Promise<void> {
+    if (this.running) throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running');
+    const s = subscription as Partial<ConsumerSubscribeTopic & ConsumerSubscribeTopics>;
+    const topics = s.topics ?? (s.topic !== undefined ? [s.topic] : []);
+    if (topics.length === 0 || topics.some((t) => !(typeof t === 'string' && t !== '') && !(t instanceof RegExp))) {
+      throw new KafkaJSNonRetriableError(`Invalid topics array ${JSON.stringify(topics)}`, { code: 'ERR_INVALID_ARG' });
+    }
+    const fromBeginning = s.fromBeginning ?? false;
+    if (this.fromBeginning !== undefined && this.fromBeginning !== fromBeginning) {
+      throw new KafkaJSNotImplemented('subscribing topics of one consumer with different fromBeginning values', 'use one consumer per setting');
+    }
+    this.fromBeginning = fromBeginning;
+    this.topics.push(...topics);
+  }
+
+  /** Starts consuming; resolves once the subscription is running (kafkajs resolves early too). */
+  async run(config: ConsumerRunConfig & { kafkaNative?: KafkaNativeRunOptions } = {}): Promise<void> {
+    if (this.running) throw new KafkaJSNonRetriableError('Consumer is already running');
+    if (!this.service) throw new KafkaJSNonRetriableError('Consumer is not connected; call connect() first', { code: 'ERR_DISCONNECTED' });
+    if (this.topics.length === 0) throw new KafkaJSNonRetriableError('Consumer has no subscriptions; call subscribe() first');
+    if (!config.eachMessage === !config.eachBatch) {
+      throw new KafkaJSNonRetriableError('Consumer run() needs exactly one of eachMessage or eachBatch', { code: 'ERR_INVALID_ARG' });
+    }
+    if (config.autoCommitThreshold != null) {
+      throw new KafkaJSNotImplemented('autoCommitThreshold', 'offsets are committed on autoCommitInterval, rebalance and stop');
+    }
+    if (config.eachBatchAutoResolve === false) {
+      throw new KafkaJSNotImplemented('eachBatchAutoResolve: false', 'a batch whose handler resolves counts as processed; throw to have it delivered again');
+    }
+    if (config.autoCommitInterval != null) {
+      const previous = this.service;
+      this.service = await this.createService({ 'auto.commit.interval.ms': config.autoCommitInterval });
+      await previous.disconnect().catch(() => undefined);
+    }
+    this.runConfig = config;
+    this.running = true;
+    try {
+      await this.start();
+    } catch (e) {
+      this.running = false;
+      throw toKafkaJSError(e);
+    }
+  }
+
+  /**
+   * Commits the offsets of every message whose handler has finished (the engine's at-least-once
+   * commit). The offsets given are checked against the subscription; the engine does not commit
+   * an arbitrary offset (rewinding is `admin.resetOffsets` on a stopped group).
+   */
+  async commitOffsets(offsets: TopicPartitionOffsetAndMetadata[]): Promise<void> {
+    if (!Array.isArray(offsets)) throw new KafkaJSNonRetriableError('commitOffsets needs an array of {topic, partition, offset}', { code: 'ERR_INVALID_ARG' });
+    const subscription = this.subscription;
+    if (!subscription || !this.running) throw new KafkaJSNonRetriableError('Consumer is not running', { code: 'ERR_DISCONNECTED' });
+    await this.commitUnlessStopping(subscription, true);
+  }
+
+  seek(_topicPartitionOffset: { topic: string; partition: number; offset: string }): void {
+    throw new KafkaJSNotImplemented(
+      'consumer.seek()',
+      'replay with run({kafkaNative: {fromTimestamp}}), a new group with fromBeginning, or admin.resetOffsets on a stopped group',
+    );
+  }
+
+  /**
+   * Pauses topics (or some of their partitions). Fetching stops when every subscribed partition is
+   * paused; a paused partition's remaining messages wait, each holding one of the
+   * `partitionsConsumedConcurrently` slots, until `resume`.
+   */
+  pause(topicPartitions: TopicPartition[]): void {
+    for (const { topic, partitions } of checkTopicPartitions(topicPartitions, 'pause')) {
+      const current = this.pausedTopics.get(topic);
+      if (!partitions) this.pausedTopics.set(topic, 'all');
+      else if (current !== 'all') this.pausedTopics.set(topic, new Set([...(current ?? []), ...partitions]));
+    }
+    this.syncEnginePause();
+  }
+
+  resume(topicPartitions: TopicPartition[]): void {
+    for (const { topic, partitions } of checkTopicPartitions(topicPartitions, 'resume')) {
+      const current = this.pausedTopics.get(topic);
+      if (!partitions || current === undefined) {
+        this.pausedTopics.delete(topic);
+      } else if (current === 'all') {
+        const assigned = this.assignedPartitions(topic).filter((p) => !partitions.includes(p));
+        if (assigned.length === 0) this.pausedTopics.delete(topic);
+        else this.pausedTopics.set(topic, new Set(assigned));
+      } else {
+        for (const p of partitions) current.delete(p);
+        if (current.size === 0) this.pausedTopics.delete(topic);
+      }
+    }
+    this.syncEnginePause();
+    this.pauseChanged.fire();
+  }
+
+  paused(): TopicPartitions[] {
+    return [...this.pausedTopics.entries()].map(([topic, partitions]) => ({
+      topic,
+      partitions: partitions === 'all' ? this.assignedPartitions(topic) : [...partitions],
+    }));
+  }
+
+  /** Stops consuming: running handlers finish and their offsets are committed. */
+  async stop(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    const wasRunning = this.running;
+    this.running = false;
+    this.pauseChanged.fire();
+    this.stopping.fire();
+    if (subscription) await subscription.stop();
+    this.pausedTopics.clear();
+    if (wasRunning) this.instrumentation.emit(consumerEvents.STOP);
+  }
+
+  async disconnect(): Promise<void> {
+    await this.stop();
+    const service = this.service;
+    this.service = undefined;
+    const admin = this.nativeAdmin;
+    this.nativeAdmin = undefined;
+    await admin?.disconnect?.().catch(() => undefined);
+    if (service) {
+      await service.disconnect().catch(() => undefined);
+      this.instrumentation.emit(consumerEvents.DISCONNECT);
+    }
+  }
+
+  /** The group's state and members (needs the admin API of this package). */
+  async describeGroup(): Promise<GroupDescription> {
+    if (!this.nativeAdmin && this.service) this.nativeAdmin = adminOf(this.service);
+    const admin = this.nativeAdmin;
+    if (!admin || typeof admin.describeGroup !== 'function') {
+      throw new KafkaJSNotImplemented('consumer.describeGroup()', 'this build of @cosmic-horizons/kafka-native has no admin API');
+    }
+    const g = readGroupDescription(this.groupId, await admin.describeGroup(this.groupId).catch((e: unknown) => Promise.reject(toKafkaJSError(e))));
+    return {
+      groupId: g.groupId,
+      protocol: g.protocol,
+      protocolType: g.protocolType,
+      state: g.state,
+      errorCode: 0,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        memberAssignment: encodeMemberAssignment(m.assignments),
+        memberMetadata: Buffer.alloc(0),
+      })),
+    };
+  }
+
+  logger(): Logger {
+    return this.factory.log.logger('Consumer');
+  }
+
+  on(eventName: ConsumerEventName, listener: (event: InstrumentationEvent<unknown>) => void): () => void {
+    return this.instrumentation.on(eventName, listener);
+  }
+
+  private createService(extra: Librdkafka): Promise<KafkaService> {
+    return (async () => {
+      try {
+        const service = await this.factory.service({ librdkafka: { ...this.librdkafka, ...extra } });
+        await service.connect();
+        return service;
+      } catch (e) {
+        throw toKafkaJSError(e);
+      }
+    })();
+  }
+
+  /**
+   * Commits, but gives up waiting when the consumer stops: a commit awaited inside a handler
+   * must not hold up `stop()`, which waits for that handler and commits anyway.
+   */
+  private async commitUnlessStopping(subscription: Subscription, rethrow: boolean): Promise<void> {
+    const commit = subscription.commit().catch((e: unknown) => {
+      if (rethrow && this.running) throw toKafkaJSError(e);
+    });
+    await Promise.race([commit, this.stopping.wait()]);
+  }
+
+  private async resolveTopics(service: KafkaService): Promise<string[]> {
+    const names = new Set<string>();
+    const patterns = this.topics.filter((t): t is RegExp => t instanceof RegExp);
+    for (const t of this.topics) if (typeof t === 'string') names.add(t);
+    if (patterns.length > 0) {
+      const { topics } = await service.connect();
+      for (const name of topics) if (patterns.some((p) => p.test(name))) names.add(name);
+    }
+    if (names.size === 0) throw new KafkaJSNonRetriableError(`No topic of the cluster matches ${patterns.map(String).join(', ')}`);
+    return [...names];
+  }
+
+  private async start(): Promise<void> {
+    const service = this.service;
+    const config = this.runConfig;
+    if (!service || !config) return;
+    const options: SubscribeOptions = {
+      groupId: this.groupId,
+      topics: await this.resolveTopics(service),
+      fromBeginning: this.fromBeginning ?? false,
+      autoCommit: config.autoCommit ?? true,
+      concurrency: Math.max(1, config.partitionsConsumedConcurrently ?? 1),
+      onError: (error) => this.crashed(error),
+      ...config.kafkaNative,
+    };
+    if (this.sessionTimeoutMs !== undefined) options.sessionTimeoutMs = this.sessionTimeoutMs;
+    if (this.retry.retries !== undefined) options.retries = this.retry.retries;
+    if (this.retry.initialRetryTime !== undefined) options.retryBackoffMs = this.retry.initialRetryTime;
+    const handler = config.eachMessage
+      ? { eachMessage: this.eachMessage(config.eachMessage) }
+      : { eachBatch: this.eachBatch(config.eachBatch as NonNullable<ConsumerRunConfig['eachBatch']>) };
+    const subscription = await service.subscribe(options, handler);
+    if (!this.running) {
+      await subscription.stop();
+      return;
+    }
+    this.subscription = subscription;
+    this.syncEnginePause();
+  }
+
+  /** kafkajs restarts a crashed consumer when `retry.restartOnFailure` (default: always) says so. */
+  private crashed(error: unknown): void {
+    const kafkajsError = toKafkaJSError(error);
+    // As in kafkajs, the error the handler threw is the crash error's `originalError`.
+    if (this.lastHandlerError !== undefined) Object.assign(kafkajsError, { originalError: this.lastHandlerError });
+    const restartOnFailure = this.retry.restartOnFailure ?? (async () => true);
+    this.subscription = undefined;
+    void (async () => {
+      let restart = false;
+      try {
+        restart = this.running && (await restartOnFailure(kafkajsError));
+      } catch {
+        restart = false;
+      }
+      this.instrumentation.emit(consumerEvents.CRASH, { error: kafkajsError, groupId: this.groupId, restart });
+      this.factory.log.emit('Consumer', 1, `Crash: ${kafkajsError.name}: ${kafkajsError.message}`, { groupId: this.groupId, restart });
+      if (!restart) {
+        this.running = false;
+        return;
+      }
+      this.restartTimer = setTimeout(() => {
+        if (!this.running) return;
+        this.start().catch((e: unknown) => this.crashed(e));
+      }, this.retry.initialRetryTime ?? 300);
+    })();
+  }
+
+  private isPaused(topic: string, partition: number): boolean {
+    const p = this.pausedTopics.get(topic);
+    return p === 'all' || (p !== undefined && p.has(partition));
+  }
+
+  private async waitWhilePaused(topic: string, partition: number): Promise<void> {
+    while (this.isPaused(topic, partition)) {
+      if (!this.running) throw new KafkaJSError('The consumer stopped while the partition was paused', { retriable: false });
+      await this.pauseChanged.wait();
+    }
+  }
+
+  private pauseOne(topic: string, partition: number): () => void {
+    this.pause([{ topic, partitions: [partition] }]);
+    return () => this.resume([{ topic, partitions: [partition] }]);
+  }
+
+  private assignedPartitions(topic: string): number[] {
+    const subscription = this.subscription;
+    if (!subscription) return [];
+    return subscription
+      .assignments()
+      .filter((a) => a.topic === topic)
+      .map((a) => a.partition)
+      .sort((a, b) => a - b);
+  }
+
+  /** Pauses fetching in the engine when nothing subscribed is left to deliver. */
+  private syncEnginePause(): void {
+    const subscription = this.subscription;
+    if (!subscription) return;
+    const assigned = subscription.assignments();
+    const everything =
+      this.pausedTopics.size > 0 &&
+      (assigned.length > 0 ? assigned.every((a) => this.isPaused(a.topic, a.partition)) : [...this.pausedTopics.values()].every((p) => p === 'all'));
+    if (everything && !subscription.paused) subscription.pause();
+    else if (!everything && subscription.paused) subscription.resume();
+  }
+
+  private eachMessage(user: NonNullable<ConsumerRunConfig['eachMessage']>) {
+    return async (p: NativeMessagePayload): Promise<void> => {
+      const { topic, partition } = p;
+      if (this.pausedTopics.size > 0) await this.waitWhilePaused(topic, partition);
+      const payload: EachMessagePayload = {
+        topic,
+        partition,
+        message: kafkaMessage(p.message),
+        heartbeat: p.heartbeat,
+        pause: () => this.pauseOne(topic, partition),
+      };
+      try {
+        await user(payload);
+      } catch (e) {
+        this.lastHandlerError = e;
+        throw e;
+      }
+    };
+  }
+
+  private eachBatch(user: NonNullable<ConsumerRunConfig['eachBatch']>) {
+    return async (p: NativeBatchPayload): Promise<void> => {
+      const native = p.batch;
+      const { topic, partition } = native;
+      if (this.pausedTopics.size > 0) await this.waitWhilePaused(topic, partition);
+      const messages = native.messages.map(kafkaMessage);
+      let resolved: string | undefined;
+      const lag = () => this.lagOf(topic, partition);
+      const last = () => (messages.length ? messages[messages.length - 1].offset : String(-1));
+      const batch: Batch = {
+        topic,
+        partition,
+        messages,
+        get highWatermark() {
+          return String(Number(last()) + 1 + lag());
+        },
+        isEmpty: () => messages.length === 0,
+        firstOffset: () => (messages.length ? messages[0].offset : null),
+        lastOffset: last,
+        offsetLag: () => String(lag()),
+        offsetLagLow: () => String(lag() + messages.length - 1),
+      };
+      const payload: EachBatchPayload = {
+        batch,
+        resolveOffset: (offset: string) => {
+          resolved = String(offset);
+          p.resolveOffset(resolved);
+        },
+        heartbeat: p.heartbeat,
+        pause: () => this.pauseOne(topic, partition),
+        commitOffsetsIfNecessary: async (offsets?: unknown) => {
+          refuse(offsets, 'commitOffsetsIfNecessary(offsets)', 'call it without arguments');
+          // Offsets of this batch are stored when the handler resolves; earlier ones commit now.
+          const subscription = this.subscription;
+          if (this.runConfig?.autoCommit === false || !subscription || !this.running) return;
+          await this.commitUnlessStopping(subscription, false);
+        },
+        uncommittedOffsets: () => ({
+          topics: resolved === undefined ? [] : [{ topic, partitions: [{ partition, offset: String(Number(resolved) + 1) }] }],
+        }),
+        isRunning: () => this.running,
+        isStale: () => !this.running || !this.assignedPartitions(topic).includes(partition),
+      };
+      try {
+        await user(payload);
+      } catch (e) {
+        this.lastHandlerError = e;
+        throw e;
+      }
+    };
+  }
+
+  private lagOf(topic: string, partition: number): number {
+    const service = this.service;
+    if (!service) return 0;
+    const row = service.stats().consumer.lag.find((l) => l.topic === topic && l.partition === partition);
+    return row ? Math.max(0, row.lag) : 0;
+  }
+}
+
+/** The engine's message with kafkajs' `null` for an absent key or value. */
+function kafkaMessage(m: NativeMessagePayload['message']): KafkaMessage {
+  const message = m as unknown as KafkaMessage;
+  if (message.key === undefined) message.key = null;
+  if (message.value === undefined) message.value = null;
+  return message;
+}
+
+function checkTopicPartitions(list: TopicPartition[], what: string): TopicPartition[] {
+  if (!Array.isArray(list) || list.some((t) => !t || typeof t.topic !== 'string')) {
+    throw new KafkaJSNonRetriableError(`${what}() needs an array of {topic, partitions?}`, { code: 'ERR_INVALID_ARG' });
+  }
+  return list;
+}
+
+/** A promise that resolves at the next `fire()`, renewed each time. */
+function signal(): { wait(): Promise<void>; fire(): void } {
+  let release!: () => void;
+  let current = new Promise<void>((r) => (release = r));
+  return {
+    wait: () => current,
+    fire: () => {
+      const done = release;
+      current = new Promise<void>((r) => (release = r));
+      done();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// kafkajs instrumentation events (`client.on(client.events.X, listener)`), for the events the
+// engine can honestly report. Subscribing to any other event throws `KafkaJSNotImplemented`.
+
+import { KafkaJSNotImplemented } from './errors';
+import type { InstrumentationEvent, RemoveInstrumentationEventListener } from './types';
+
+let sequence = 0;
+
+export class Instrumentation<Names extends string> {
+  private readonly listeners = new Map<string, Set<(event: InstrumentationEvent<unknown>) => void>>();
+
+  constructor(
+    private readonly client: string,
+    private readonly supported: ReadonlySet<Names>,
+  ) {}
+
+  on(eventName: Names, listener: (event: InstrumentationEvent<unknown>) => void): RemoveInstrumentationEventListener {
+    if (!this.supported.has(eventName)) {
+      throw new KafkaJSNotImplemented(
+        `${this.client}.on('${eventName}')`,
+        `the events reported are ${[...this.supported].join(', ')}`,
+      );
+    }
+    let set = this.listeners.get(eventName);
+    if (!set) this.listeners.set(eventName, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set?.delete(listener);
+    };
+  }
+
+  emit(eventName: Names, payload: unknown = null): void {
+    const set = this.listeners.get(eventName);
+    if (!set || set.size === 0) return;
+    sequence += 1;
+    const event: InstrumentationEvent<unknown> = { id: String(sequence), type: eventName, timestamp: Date.now(), payload };
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch {
+        // A throwing listener must not break the client it listens to (as in kafkajs).
+      }
+    }
+  }
+}
+
+export const producerEvents = {
+  CONNECT: 'producer.connect',
+  DISCONNECT: 'producer.disconnect',
+  REQUEST: 'producer.network.request',
+  REQUEST_TIMEOUT: 'producer.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'producer.network.request_queue_size',
+} as const;
+
+export const consumerEvents = {
+  HEARTBEAT: 'consumer.heartbeat',
+  COMMIT_OFFSETS: 'consumer.commit_offsets',
+  GROUP_JOIN: 'consumer.group_join',
+  FETCH_START: 'consumer.fetch_start',
+  FETCH: 'consumer.fetch',
+  START_BATCH_PROCESS: 'consumer.start_batch_process',
+  END_BATCH_PROCESS: 'consumer.end_batch_process',
+  CONNECT: 'consumer.connect',
+  DISCONNECT: 'consumer.disconnect',
+  STOP: 'consumer.stop',
+  CRASH: 'consumer.crash',
+  REBALANCING: 'consumer.rebalancing',
+  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics',
+  REQUEST: 'consumer.network.request',
+  REQUEST_TIMEOUT: 'consumer.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size',
+} as const;
+
+export const adminEvents = {
+  CONNECT: 'admin.connect',
+  DISCONNECT: 'admin.disconnect',
+  REQUEST: 'admin.network.request',
+  REQUEST_TIMEOUT: 'admin.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'admin.network.request_queue_size',
+} as const;
+
+type ValueOf<T> = T[keyof T];
+export type ProducerEventName = ValueOf<typeof producerEvents>;
+export type ConsumerEventName = ValueOf<typeof consumerEvents>;
+export type AdminEventName = ValueOf<typeof adminEvents>;

@@ -1,0 +1,230 @@
+// kafkajs' `Producer` over `KafkaService`. acks and compression are per send in kafkajs but per
+// librdkafka producer in the engine, so the producer keeps one engine service per (acks, codec)
+// pair that its sends use, created on first use; most applications use exactly one.
+
+import { KafkaService, type BatchPublishResult, type KafkaConfig as NativeKafkaConfig, type PublishMessage } from '../native/binding';
+import { checkRetry } from './config';
+import { CompressionTypes, Partitioners, codecName } from './enums';
+import {
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSNotImplemented,
+  KafkaJSRequestTimeoutError,
+  refuse,
+  toKafkaJSError,
+} from './errors';
+import { Instrumentation, producerEvents, type ProducerEventName } from './events';
+import type { LogSink } from './logging';
+import type { InstrumentationEvent, Logger, Message, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata } from './types';
+
+/** What a producer needs of its `Kafka`. */
+export interface ClientFactory {
+  log: LogSink;
+  service(own: { librdkafka?: Record<string, string | number | boolean>; producer?: NativeKafkaConfig['producer'] }): Promise<KafkaService>;
+}
+
+type Codec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+export class Producer {
+  readonly events = producerEvents;
+  private readonly services = new Map<string, Promise<KafkaService>>();
+  private readonly instrumentation = new Instrumentation<ProducerEventName>('producer', new Set([producerEvents.CONNECT, producerEvents.DISCONNECT]));
+  private readonly idempotent: boolean;
+  private readonly defaultCodec: Codec;
+  private readonly librdkafka: Record<string, string | number | boolean> = {};
+  private readonly maxInFlight?: number;
+  private connected = false;
+
+  constructor(
+    private readonly factory: ClientFactory,
+    config: ProducerConfig = {},
+  ) {
+    refuse(config.transactionalId, 'transactionalId (transactions)');
+    const partitioner = config.createPartitioner;
+    if (partitioner === Partitioners.LegacyPartitioner) {
+      throw new KafkaJSNotImplemented(
+        'Partitioners.LegacyPartitioner',
+        'keys are partitioned like the Java client and kafkajs 2 (DefaultPartitioner); see "Migrating from kafkajs"',
+      );
+    }
+    if (partitioner !== undefined && partitioner !== Partitioners.DefaultPartitioner && partitioner !== Partitioners.JavaCompatiblePartitioner) {
+      throw new KafkaJSNotImplemented('a custom createPartitioner', 'set message.partition explicitly instead');
+    }
+    checkRetry(config.retry, 'producer retry');
+    refuse(config.retry?.restartOnFailure, 'producer retry.restartOnFailure');
+    this.idempotent = config.idempotent ?? false;
+    const codec = codecName(config.compression ?? CompressionTypes.None);
+    if (codec === undefined) throw new KafkaJSNonRetriableError(`Unsupported compression codec ${String(config.compression)}`);
+    this.defaultCodec = codec;
+    this.librdkafka['allow.auto.create.topics'] = config.allowAutoTopicCreation ?? true;
+    if (config.metadataMaxAge !== undefined) this.librdkafka['topic.metadata.refresh.interval.ms'] = config.metadataMaxAge;
+    if (config.retry?.retries !== undefined) this.librdkafka['message.send.max.retries'] = config.retry.retries;
+    if (config.retry?.initialRetryTime !== undefined) this.librdkafka['retry.backoff.ms'] = config.retry.initialRetryTime;
+    if (config.retry?.maxRetryTime !== undefined) this.librdkafka['retry.backoff.max.ms'] = config.retry.maxRetryTime;
+    if (config.maxInFlightRequests != null) this.maxInFlight = config.maxInFlightRequests;
+  }
+
+  /** Creates the producer and waits for the cluster's metadata. */
+  async connect(): Promise<void> {
+    await this.service(-1, this.defaultCodec);
+    this.connected = true;
+    this.instrumentation.emit(producerEvents.CONNECT);
+  }
+
+  /** Publishes `messages` to `topic`; resolves once the broker acknowledged all of them (per `acks`). */
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (!record || typeof record.topic !== 'string' || record.topic === '') {
+      throw new KafkaJSNonRetriableError(`Invalid topic`, { code: 'ERR_INVALID_ARG' });
+    }
+    return this.sendBatch({
+      acks: record.acks,
+      timeout: record.timeout,
+      compression: record.compression,
+      topicMessages: [{ topic: record.topic, messages: record.messages }],
+    });
+  }
+
+  /** Publishes to several topics at once; resolves with one entry per topic-partition written. */
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    const topicMessages = batch?.topicMessages ?? [];
+    for (const { topic, messages } of topicMessages) {
+      if (!Array.isArray(messages)) {
+        throw new KafkaJSNonRetriableError(`Invalid messages array [${String(messages)}] for topic "${topic}"`, { code: 'ERR_INVALID_ARG' });
+      }
+    }
+    if (!this.connected) throw new KafkaJSError('The producer is disconnected', { retriable: false, code: 'ERR_DISCONNECTED' });
+    const acks = batch.acks ?? -1;
+    if (acks !== -1 && acks !== 0 && acks !== 1) {
+      throw new KafkaJSNonRetriableError(`Invalid acks ${acks}: use -1, 0 or 1`, { code: 'ERR_INVALID_ARG' });
+    }
+    if (this.idempotent && acks !== -1) {
+      throw new KafkaJSNonRetriableError(
+        "Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees",
+        { code: 'ERR_INVALID_ARG' },
+      );
+    }
+    const codec = batch.compression === undefined ? this.defaultCodec : codecName(batch.compression);
+    if (codec === undefined) throw new KafkaJSNonRetriableError(`Unsupported compression codec ${String(batch.compression)}`);
+    const service = await this.service(acks, codec);
+    const publish = Promise.all(
+      topicMessages.filter((t) => t.messages.length > 0).map(({ topic, messages }) => service.publishBatch(topic, messages.map(engineMessage) as PublishMessage[])),
+    ).catch((e: unknown) => {
+      throw toKafkaJSError(e);
+    });
+    const results = await bounded(publish, batch.timeout);
+    return recordMetadata(results.flat());
+  }
+
+  /** Delivers what is queued (at most 10 s), then closes. Idempotent. */
+  async disconnect(): Promise<void> {
+    const services = [...this.services.values()];
+    this.services.clear();
+    const wasConnected = this.connected;
+    this.connected = false;
+    await Promise.all(
+      services.map(async (s) => {
+        try {
+          await (await s).disconnect();
+        } catch {
+          // A service that never connected has nothing to flush.
+        }
+      }),
+    );
+    if (wasConnected) this.instrumentation.emit(producerEvents.DISCONNECT);
+  }
+
+  isIdempotent(): boolean {
+    return this.idempotent;
+  }
+
+  transaction(): Promise<never> {
+    return Promise.reject(new KafkaJSNotImplemented('producer.transaction() (transactions)'));
+  }
+
+  logger(): Logger {
+    return this.factory.log.logger('Producer');
+  }
+
+  on(eventName: ProducerEventName, listener: (event: InstrumentationEvent<unknown>) => void): () => void {
+    return this.instrumentation.on(eventName, listener);
+  }
+
+  private service(acks: number, codec: Codec): Promise<KafkaService> {
+    const key = `${acks}/${codec}`;
+    let service = this.services.get(key);
+    if (!service) {
+      const producer: NonNullable<NativeKafkaConfig['producer']> = { acks, idempotent: this.idempotent, compression: codec };
+      if (this.maxInFlight !== undefined) producer.maxInFlight = this.maxInFlight;
+      service = (async () => {
+        try {
+          const s = await this.factory.service({ librdkafka: this.librdkafka, producer });
+          await s.connect();
+          return s;
+        } catch (e) {
+          this.services.delete(key);
+          throw toKafkaJSError(e);
+        }
+      })();
+      this.services.set(key, service);
+    }
+    return service;
+  }
+}
+
+/** A kafkajs message as the engine reads it: headers without `undefined` values. */
+function engineMessage(m: Message): Message {
+  const headers = m.headers;
+  if (!headers) return m;
+  for (const k in headers) {
+    if (headers[k] === undefined) {
+      const clean: Message['headers'] = {};
+      for (const [name, value] of Object.entries(headers)) if (value !== undefined) clean[name] = value;
+      return { ...m, headers: clean };
+    }
+  }
+  return m;
+}
+
+function bounded<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined || !(timeoutMs > 0)) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new KafkaJSRequestTimeoutError(`Request timed out after ${timeoutMs}ms (the messages may still be delivered)`, {
+            code: 'ERR__TIMED_OUT',
+          }),
+        ),
+      timeoutMs,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * kafkajs' result of a send: one entry per topic-partition written, with the offset of the
+ * first message written there. Rejects with the first message's error if any failed.
+ */
+function recordMetadata(results: BatchPublishResult[]): RecordMetadata[] {
+  const failed = results.find((r) => r.error);
+  if (failed?.error) throw toKafkaJSError(failed.error);
+  const byPartition = new Map<string, RecordMetadata>();
+  for (const r of results) {
+    const key = `${r.topic}\u0000${r.partition}`;
+    const seen = byPartition.get(key);
+    if (!seen) {
+      byPartition.set(key, {
+        topicName: r.topic,
+        partition: r.partition,
+        errorCode: 0,
+        baseOffset: String(r.offset),
+        logAppendTime: '-1',
+        logStartOffset: '-1',
+      });
+    } else if (Number(seen.baseOffset) > r.offset) {
+      seen.baseOffset = String(r.offset);
+    }
+  }
+  return [...byPartition.values()];
+}

@@ -1,0 +1,40 @@
+// The package's own entry point (napi-generated index.js / index.d.ts), as the subpath layers
+// see it. Relative, so that dist/ loads the very addon it was shipped with.
+import * as binding from '../../index';
+
+export const KafkaService = binding.KafkaService;
+export type KafkaService = binding.KafkaService;
+export const KafkaNativeError = binding.KafkaNativeError;
+export type KafkaNativeError = binding.KafkaNativeError;
+export const MockCluster = binding.MockCluster;
+export type MockCluster = binding.MockCluster;
+export type Subscription = binding.Subscription;
+
+export type {
+  BatchPublishResult,
+  ClusterInfo,
+  ConsumedMessage,
+  EachBatchPayload as NativeEachBatchPayload,
+  EachMessagePayload as NativeEachMessagePayload,
+  KafkaConfig,
+  LogRecord,
+  ProducerOptions,
+  PublishMessage,
+  PublishResult,
+  SaslOptions,
+  ServiceStats,
+  SslOptions,
+  SubscribeOptions,
+  TopicPartition,
+} from '../../index';
+
+/** Whether `e` is the package's `KafkaNativeError` (by class, or by shape across realms). */
+export function isKafkaNativeError(e: unknown): e is KafkaNativeError {
+  if (e instanceof binding.KafkaNativeError) return true;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { name?: unknown }).name === 'KafkaNativeError' &&
+    typeof (e as { code?: unknown }).code === 'string'
+  );
+}

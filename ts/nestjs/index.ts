@@ -1,0 +1,13 @@
+// `@cosmic-horizons/kafka-native/nestjs`: the NestJS module, the `@KafkaSubscriber` decorator,
+// the terminus health indicator and the Nest logger bridge.
+
+export { KafkaNativeModule } from './kafka-native.module';
+export { KafkaNativeRuntime, type SubscriberState } from './kafka-native.runtime';
+export { KafkaSubscriber, type KafkaSubscriberOptions } from './subscriber.decorator';
+export { KafkaHealthIndicator, type KafkaHealthResult } from './kafka.health';
+export { nestLogBridge } from './logger';
+export { DEAD_LETTER_HEADERS, withDeadLetter, type DeadLetterOptions } from './dead-letter';
+export { kafkaOptionsFromConfig, type ConfigSource, type KafkaNativeModuleOptions, type KafkaNativeModuleAsyncOptions } from './options';
+export { KAFKA_NATIVE_OPTIONS } from './tokens';
+export { KafkaService, KafkaNativeError } from '../native/binding';
+export type { EachMessagePayload, EachBatchPayload, ConsumedMessage, PublishMessage, PublishResult } from '../../index';

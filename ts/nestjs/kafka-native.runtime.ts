@@ -1,0 +1,126 @@
+// The module's lifecycle: connect on init, subscribe every `@KafkaSubscriber` method at
+// bootstrap, stop the subscriptions when the module is destroyed, and flush and disconnect on
+// application shutdown (`app.close()`, or a signal with `app.enableShutdownHooks()`).
+
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { KafkaService, type NativeEachMessagePayload, type Subscription } from '../native/binding';
+import { withDeadLetter } from './dead-letter';
+import type { KafkaNativeModuleOptions } from './options';
+import type { KafkaSubscriberOptions } from './subscriber.decorator';
+import { KAFKA_NATIVE_OPTIONS, KAFKA_SUBSCRIBER_METADATA } from './tokens';
+
+/** A discovered `@KafkaSubscriber` method and its running subscription. */
+export interface SubscriberState {
+  /** `ClassName.method`. */
+  name: string;
+  options: KafkaSubscriberOptions;
+  subscription?: Subscription;
+  /** Set when the subscription stopped on its own (a message kept failing without a dead-letter topic). */
+  failed?: unknown;
+}
+
+const DEFAULT_RETRIES = 5;
+
+@Injectable()
+export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+  private readonly logger = new Logger('KafkaNative');
+  private readonly states: SubscriberState[] = [];
+  private stopping = false;
+
+  constructor(
+    private readonly service: KafkaService,
+    @Inject(KAFKA_NATIVE_OPTIONS) private readonly options: KafkaNativeModuleOptions,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+  ) {}
+
+  /** The discovered subscribers and whether each is running. */
+  subscribers(): ReadonlyArray<SubscriberState> {
+    return this.states;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.options.connectOnInit === false) return;
+    const info = await this.service.connect();
+    this.logger.log(`Connected to Kafka (${info.brokers.length} brokers, ${info.topics.length} topics)`);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    const seen = new Set<object>();
+    for (const wrapper of wrappers) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || seen.has(instance) || !wrapper.isDependencyTreeStatic()) continue;
+      seen.add(instance);
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const fn = instance[method];
+        if (typeof fn !== 'function') continue;
+        const options = this.reflector.get<KafkaSubscriberOptions | undefined>(KAFKA_SUBSCRIBER_METADATA, fn as () => void);
+        if (!options) continue;
+        await this.start(`${instance.constructor.name}.${method}`, options, (fn as (p: NativeEachMessagePayload) => unknown).bind(instance));
+      }
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.states.map((s) => s.subscription?.stop().catch(() => undefined)));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.service.disconnect({ timeoutMs: this.options.disconnectTimeoutMs ?? 10000 });
+    this.logger.log('Disconnected from Kafka');
+  }
+
+  private async start(name: string, options: KafkaSubscriberOptions, method: (p: NativeEachMessagePayload) => unknown): Promise<void> {
+    const { topics, deadLetterTopic, retries = DEFAULT_RETRIES, ...rest } = options;
+    const state: SubscriberState = { name, options };
+    const handler = withDeadLetter(async (payload) => {
+      await method(payload);
+    }, {
+      groupId: options.groupId,
+      retries,
+      deadLetterTopic,
+      service: this.service,
+      onFailure: (payload, error, attempt, final) => {
+        const where = `${payload.topic}[${payload.partition}]@${payload.message.offset}`;
+        const what = `${name} failed on ${where} (attempt ${attempt} of ${retries + 1})`;
+        const trace = error instanceof Error ? error.stack : String(error);
+        if (final) this.logger.error(`${what}${deadLetterTopic ? `; sending it to ${deadLetterTopic}` : '; giving up'}`, trace);
+        else this.logger.warn(`${what}; retrying: ${error instanceof Error ? error.message : String(error)}`);
+      },
+      onDeadLetter: (payload) => {
+        this.logger.warn(`${name}: ${payload.topic}[${payload.partition}]@${payload.message.offset} dead-lettered to ${deadLetterTopic}`);
+      },
+    });
+    state.subscription = await this.service.subscribe(
+      {
+        ...rest,
+        groupId: options.groupId,
+        topics: [topics].flat(),
+        retries,
+        onError: (error) => {
+          if (this.stopping) return;
+          state.failed = error;
+          this.logger.error(
+            `${name} stopped consuming ${[topics].flat().join(', ')} (group ${options.groupId}): ${error.code}: ${error.message}`,
+          );
+        },
+      },
+      { eachMessage: handler },
+    );
+    this.states.push(state);
+    this.logger.log(`${name} subscribed to ${[topics].flat().join(', ')} as group ${options.groupId}`);
+  }
+}

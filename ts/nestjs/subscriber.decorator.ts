@@ -1,0 +1,33 @@
+// `@KafkaSubscriber(...)`: marks a provider or controller method as the `eachMessage` handler of
+// a consumer group. The module finds these methods at bootstrap and subscribes them.
+
+import { SetMetadata } from '@nestjs/common';
+import type { SubscribeOptions } from '../native/binding';
+import { KAFKA_SUBSCRIBER_METADATA } from './tokens';
+
+export interface KafkaSubscriberOptions
+  extends Omit<SubscribeOptions, 'groupId' | 'topics' | 'onError' | 'retries'> {
+  /** The consumer group. */
+  groupId: string;
+  /** One topic or several. */
+  topics: string | string[];
+  /** Partitions handled in parallel (order within a partition is kept). Default 1. */
+  concurrency?: number;
+  /**
+   * Attempts after a failure before giving up on a message. Default 5. Then the message goes to
+   * `deadLetterTopic` and consumption goes on or, without one, the subscription stops (nothing
+   * past that message is committed) and the error is logged.
+   */
+  retries?: number;
+  /** Where a message goes when its retries run out, with `x-original-*` and `x-error` headers. */
+  deadLetterTopic?: string;
+}
+
+/**
+ * Subscribes the decorated method as `eachMessage` handler: it receives
+ * `{topic, partition, message, heartbeat}` (kafkajs' payload shape) and its Promise settles the
+ * message (at-least-once: the offset is committed after it resolves).
+ */
+export function KafkaSubscriber(options: KafkaSubscriberOptions): MethodDecorator {
+  return SetMetadata(KAFKA_SUBSCRIBER_METADATA, options);
+}
