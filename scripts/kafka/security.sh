@@ -14,8 +14,8 @@
 KN_SASL_PORT_OFFSET=20
 KN_MTLS_PORT_OFFSET=30
 KN_EXPIRED_PORT_OFFSET=40
-KN_SECURE_BASE_PORT_1=39292 # brokers 39292, controllers 39302, SASL_SSL 39312, mTLS 39322, expired 39332
-KN_SECURE_BASE_PORT_3=39392
+KN_SECURE_BASE_PORT_1=19292 # brokers 19292, controllers 19302, SASL_SSL 19312, mTLS 19322, expired 19332
+KN_SECURE_BASE_PORT_3=19392
 
 # Test users. Distinctive passwords, so tests can prove they never appear in logs or errors.
 KN_SASL_USER=alice
