@@ -1,6 +1,8 @@
-// `unit` and `subpaths` (the /kafkajs and /nestjs layers) run against the embedded mock cluster (no
-// external service); `integration` runs against a real Apache Kafka that scripts/test-integration.sh
-// starts (or KAFKA_BROKERS).
+// Suites: `unit` and `subpaths` (the /kafkajs and /nestjs layers) run against the embedded mock
+// cluster (no external service); `integration` against a real Apache Kafka that
+// scripts/test-integration.sh starts (or KAFKA_BROKERS); `security` against a broker with TLS and
+// SASL listeners (scripts/test-security.sh); `faults` against a 3-node cluster whose brokers it
+// kills (scripts/test-faults.sh).
 module.exports = {
   // Jest 29 reads testTimeout only at the top level, not inside a project.
   testTimeout: 120000,
@@ -18,6 +20,14 @@ module.exports = {
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/__test__/integration/*.test.js'],
+    },
+    {
+      displayName: 'security',
+      testMatch: ['<rootDir>/__test__/security/*.test.js'],
+    },
+    {
+      displayName: 'faults',
+      testMatch: ['<rootDir>/__test__/faults/*.test.js'],
     },
   ],
 };

@@ -3,14 +3,14 @@
 # RUN_DIR/node-N/pid, SIGKILL after a bounded wait, then delete the run dir's contents
 # (unless --keep-data). Idempotent: exits 0 when nothing is running.
 #
-#   scripts/kafka/down.sh [--nodes 1|3] [--run-dir DIR] [--keep-data] [--timeout SECONDS]
+#   scripts/kafka/down.sh [--nodes 1|3] [--security] [--run-dir DIR] [--keep-data] [--timeout SECONDS]
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat >&2 <<EOF
-usage: $0 [--nodes 1|3] [--run-dir DIR] [--keep-data] [--timeout SECONDS]
+usage: $0 [--nodes 1|3] [--security] [--run-dir DIR] [--keep-data] [--timeout SECONDS]
   --nodes      only selects the default run dir (default 1)
   --run-dir    state dir used by up.sh
   --keep-data  keep logs and storage (default: delete them)
@@ -19,11 +19,12 @@ usage: $0 [--nodes 1|3] [--run-dir DIR] [--keep-data] [--timeout SECONDS]
 EOF
 }
 
-nodes=1 run_dir="" keep=0 timeout="${KAFKA_NATIVE_STOP_TIMEOUT:-}"
+nodes=1 security=0 run_dir="" keep=0 timeout="${KAFKA_NATIVE_STOP_TIMEOUT:-}"
 while (($#)); do
   case "$1" in
     --nodes) nodes="${2:?--nodes needs a value}"; shift 2 ;;
     --nodes=*) nodes="${1#*=}"; shift ;;
+    --security) security=1; shift ;;
     --run-dir) run_dir="${2:?--run-dir needs a value}"; shift 2 ;;
     --run-dir=*) run_dir="${1#*=}"; shift ;;
     --keep-data) keep=1; shift ;;
@@ -36,7 +37,7 @@ done
 kn_check_nodes "$nodes"
 if [[ -z "$timeout" ]]; then if ((keep)); then timeout=20; else timeout=10; fi; fi
 kn_check_uint --timeout "$timeout"
-[[ -n "$run_dir" ]] || run_dir="$(kn_default_run_dir "$nodes")"
+[[ -n "$run_dir" ]] || run_dir="$(kn_default_run_dir "$nodes" "$security")"
 KN_RUN_DIR="$(kn_abs_path "$run_dir")"
 
 if [[ ! -d "$KN_RUN_DIR" ]]; then
@@ -79,6 +80,7 @@ if [[ ${#ids[@]} -eq 0 && ! -f "$KN_RUN_DIR/cluster.env" ]]; then
   exit 0
 fi
 for d in ${node_dirs[@]+"${node_dirs[@]}"}; do rm -rf "$d"; done
-rm -f "$KN_RUN_DIR/cluster.env" "$KN_RUN_DIR/bootstrap" "$KN_RUN_DIR/.lock"
+rm -rf "$KN_RUN_DIR/tls"
+rm -f "$KN_RUN_DIR/cluster.env" "$KN_RUN_DIR/bootstrap" "$KN_RUN_DIR/security.json" "$KN_RUN_DIR/.lock"
 rmdir "$KN_RUN_DIR" 2>/dev/null || kn_log "left $KN_RUN_DIR in place (it contains other files)"
 kn_log "removed data and logs in $KN_RUN_DIR"

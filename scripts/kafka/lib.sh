@@ -22,6 +22,10 @@ KN_DEFAULT_BASE_PORT_1=19092 # broker 19092, controller 19102
 KN_DEFAULT_BASE_PORT_3=19192 # brokers 19192-19194, controllers 19202-19204
 KN_CONTROLLER_PORT_OFFSET=10
 
+# shellcheck source=security.sh
+source "$KN_SCRIPT_DIR/security.sh"
+KN_SECURITY=0
+
 # node -> byte offset in its server.log after which "Kafka Server started" must appear.
 declare -gA KN_LOG_OFFSETS=()
 
@@ -48,18 +52,21 @@ kn_check_uint() { # name value
   [[ "$2" =~ ^[0-9]+$ ]] || kn_die "$1 must be a non-negative integer (got '$2')"
 }
 
-kn_default_run_dir() { # nodes
-  local base="${KAFKA_NATIVE_RUN_DIR:-${TMPDIR:-/tmp}/kafka-native-kafka}"
+kn_default_run_dir() { # nodes [secure 0|1]
+  local base="${KAFKA_NATIVE_RUN_DIR:-${TMPDIR:-/tmp}/kafka-native-kafka}" suffix=""
   base="${base%/}"
+  [[ "${2:-0}" == 1 ]] && suffix="-secure"
   if [[ "$1" == 1 ]]; then
-    printf '%s\n' "$base"
+    printf '%s%s\n' "$base" "$suffix"
   else
-    printf '%s-%s\n' "$base" "$1"
+    printf '%s-%s%s\n' "$base" "$1" "$suffix"
   fi
 }
 
-kn_default_base_port() { # nodes
-  if [[ "$1" == 1 ]]; then echo "$KN_DEFAULT_BASE_PORT_1"; else echo "$KN_DEFAULT_BASE_PORT_3"; fi
+kn_default_base_port() { # nodes [secure 0|1]
+  if [[ "${2:-0}" == 1 ]]; then
+    if [[ "$1" == 1 ]]; then echo "$KN_SECURE_BASE_PORT_1"; else echo "$KN_SECURE_BASE_PORT_3"; fi
+  elif [[ "$1" == 1 ]]; then echo "$KN_DEFAULT_BASE_PORT_1"; else echo "$KN_DEFAULT_BASE_PORT_3"; fi
 }
 
 kn_abs_path() { # path (may not exist yet)
@@ -189,9 +196,10 @@ kn_bootstrap_for() { # nodes base_port
 kn_load_cluster_env() { # run_dir
   local f="$1/cluster.env" k v
   [[ -f "$f" ]] || return 1
-  KN_NODES="" KN_BASE_PORT="" KN_CLUSTER_ID="" KN_BOOTSTRAP=""
+  KN_NODES="" KN_BASE_PORT="" KN_CLUSTER_ID="" KN_BOOTSTRAP="" KN_SECURITY=0
   while IFS='=' read -r k v; do
     case "$k" in
+      security) KN_SECURITY="$v" ;;
       nodes) KN_NODES="$v" ;;
       base_port) KN_BASE_PORT="$v" ;;
       cluster_id) KN_CLUSTER_ID="$v" ;;
@@ -256,6 +264,12 @@ transaction.state.log.num.partitions=10
 share.coordinator.state.topic.replication.factor=$rf
 share.coordinator.state.topic.min.isr=$min_isr
 EOF
+  if [[ "$KN_SECURITY" == 1 ]]; then
+    {
+      printf '\n# --security: SASL_SSL, mutual TLS and expired-certificate listeners (scripts/kafka/security.sh)\n'
+      kn_security_properties "$n"
+    } >>"$dir/server.properties"
+  fi
   if [[ -n "${KAFKA_NATIVE_EXTRA_PROPS:-}" ]]; then
     [[ -f "$KAFKA_NATIVE_EXTRA_PROPS" ]] || kn_die "KAFKA_NATIVE_EXTRA_PROPS=$KAFKA_NATIVE_EXTRA_PROPS is not a file"
     {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fault injection on single nodes of a cluster started by up.sh.
 #
-#   scripts/kafka/node.sh stop|kill|pause|resume|start N [N...] [--nodes 1|3] [--run-dir DIR] [--timeout S]
-#   scripts/kafka/node.sh status [N...] [--nodes 1|3] [--run-dir DIR]
+#   scripts/kafka/node.sh stop|kill|pause|resume|start N [N...] [--nodes 1|3] [--security] [--run-dir DIR] [--timeout S]
+#   scripts/kafka/node.sh status [N...] [--nodes 1|3] [--security] [--run-dir DIR]
 #
 #   stop    SIGTERM (controlled shutdown), wait for exit (SIGKILL after --timeout, default 30 s)
 #   kill    SIGKILL, wait for exit
@@ -20,17 +20,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat >&2 <<EOF
-usage: $0 stop|kill|pause|resume|start N [N...] [--nodes 1|3] [--run-dir DIR] [--timeout SECONDS]
-       $0 status [N...] [--nodes 1|3] [--run-dir DIR]
+usage: $0 stop|kill|pause|resume|start N [N...] [--nodes 1|3] [--security] [--run-dir DIR] [--timeout SECONDS]
+       $0 status [N...] [--nodes 1|3] [--security] [--run-dir DIR]
   default run dir: the 3-node cluster's ($(kn_default_run_dir 3))
 EOF
 }
 
-action="" nodes=3 run_dir="" timeout="" targets=()
+action="" nodes=3 security=0 run_dir="" timeout="" targets=()
 while (($#)); do
   case "$1" in
     --nodes) nodes="${2:?--nodes needs a value}"; shift 2 ;;
     --nodes=*) nodes="${1#*=}"; shift ;;
+    --security) security=1; shift ;;
     --run-dir) run_dir="${2:?--run-dir needs a value}"; shift 2 ;;
     --run-dir=*) run_dir="${1#*=}"; shift ;;
     --timeout) timeout="${2:?--timeout needs a value}"; shift 2 ;;
@@ -46,7 +47,7 @@ while (($#)); do
 done
 [[ -n "$action" ]] || { usage; kn_die "no action given"; }
 kn_check_nodes "$nodes"
-[[ -n "$run_dir" ]] || run_dir="$(kn_default_run_dir "$nodes")"
+[[ -n "$run_dir" ]] || run_dir="$(kn_default_run_dir "$nodes" "$security")"
 KN_RUN_DIR="$(kn_abs_path "$run_dir")"
 kn_load_cluster_env "$KN_RUN_DIR" || kn_die "no cluster in $KN_RUN_DIR (start one with scripts/kafka/up.sh --nodes $nodes)"
 if ((${#targets[@]} == 0)); then

@@ -12,8 +12,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat >&2 <<EOF
-usage: $0 [--nodes 1|3] [--run-dir DIR] [--base-port N] [--timeout SECONDS]
+usage: $0 [--nodes 1|3] [--security] [--run-dir DIR] [--base-port N] [--timeout SECONDS]
   --nodes      cluster size (default 1)
+  --security   also listen with SASL_SSL (port+20), mutual TLS (port+30) and an expired certificate
+               (port+40); certificates and users in RUN_DIR/tls and RUN_DIR/security.json. Its own
+               default run dir (suffix '-secure') and ports ($KN_SECURE_BASE_PORT_1 / $KN_SECURE_BASE_PORT_3)
   --run-dir    state dir (default \${KAFKA_NATIVE_RUN_DIR:-\${TMPDIR:-/tmp}/kafka-native-kafka}, plus '-3' for 3 nodes)
   --base-port  first broker port (default $KN_DEFAULT_BASE_PORT_1 for 1 node, $KN_DEFAULT_BASE_PORT_3 for 3 nodes);
                brokers use base..base+nodes-1, controllers base+$KN_CONTROLLER_PORT_OFFSET..
@@ -21,11 +24,12 @@ usage: $0 [--nodes 1|3] [--run-dir DIR] [--base-port N] [--timeout SECONDS]
 EOF
 }
 
-nodes=1 run_dir="" base_port="" timeout="${KAFKA_NATIVE_UP_TIMEOUT:-90}"
+nodes=1 run_dir="" base_port="" timeout="${KAFKA_NATIVE_UP_TIMEOUT:-90}" security=0
 while (($#)); do
   case "$1" in
     --nodes) nodes="${2:?--nodes needs a value}"; shift 2 ;;
     --nodes=*) nodes="${1#*=}"; shift ;;
+    --security) security=1; shift ;;
     --run-dir) run_dir="${2:?--run-dir needs a value}"; shift 2 ;;
     --run-dir=*) run_dir="${1#*=}"; shift ;;
     --base-port) base_port="${2:?--base-port needs a value}"; shift 2 ;;
@@ -38,10 +42,10 @@ while (($#)); do
 done
 kn_check_nodes "$nodes"
 kn_check_uint --timeout "$timeout"
-[[ -n "$run_dir" ]] || run_dir="$(kn_default_run_dir "$nodes")"
-[[ -n "$base_port" ]] || base_port="$(kn_default_base_port "$nodes")"
+[[ -n "$run_dir" ]] || run_dir="$(kn_default_run_dir "$nodes" "$security")"
+[[ -n "$base_port" ]] || base_port="$(kn_default_base_port "$nodes" "$security")"
 kn_check_uint --base-port "$base_port"
-((base_port >= 1024 && base_port + KN_CONTROLLER_PORT_OFFSET + nodes <= 65535)) || kn_die "--base-port out of range: $base_port"
+((base_port >= 1024 && base_port + KN_EXPIRED_PORT_OFFSET + nodes <= 65535)) || kn_die "--base-port out of range: $base_port"
 
 KN_RUN_DIR="$(kn_abs_path "$run_dir")"
 t_start="$(kn_now_ms)"
@@ -65,7 +69,7 @@ if kn_load_cluster_env "$KN_RUN_DIR"; then
     if kn_node_pid "$i" >/dev/null; then alive+=("$i"); else dead+=("$i"); fi
   done
   if ((${#alive[@]} > 0)); then
-    if [[ "$KN_NODES" != "$nodes" || "$KN_BASE_PORT" != "$base_port" ]]; then
+    if [[ "$KN_NODES" != "$nodes" || "$KN_BASE_PORT" != "$base_port" || "$KN_SECURITY" != "$security" ]]; then
       kn_die "$KN_RUN_DIR already runs a ${KN_NODES}-node cluster on $KN_BOOTSTRAP (asked for ${nodes} node(s) from port $base_port); stop it first: scripts/kafka/down.sh --run-dir $KN_RUN_DIR"
     fi
     kn_find_java
@@ -107,15 +111,19 @@ for d in "$KN_RUN_DIR"/node-*/; do
   rm -rf "$d"
 done
 shopt -u nullglob
-rm -f "$KN_RUN_DIR/cluster.env" "$KN_RUN_DIR/bootstrap"
+rm -f "$KN_RUN_DIR/cluster.env" "$KN_RUN_DIR/bootstrap" "$KN_RUN_DIR/security.json"
+rm -rf "$KN_RUN_DIR/tls"
 
 KN_NODES="$nodes"
+KN_SECURITY="$security"
 KN_BASE_PORT="$base_port"
 KN_BOOTSTRAP="$(kn_bootstrap_for "$nodes" "$base_port")"
 KN_CLUSTER_ID="$(kn_random_cluster_id)"
 
 for ((i = 1; i <= nodes; i++)); do
-  for port in "$(kn_broker_port "$i")" "$(kn_controller_port "$i")"; do
+  ports=("$(kn_broker_port "$i")" "$(kn_controller_port "$i")")
+  if ((security)); then ports+=("$(kn_sasl_port "$i")" "$(kn_mtls_port "$i")" "$(kn_expired_port "$i")"); fi
+  for port in "${ports[@]}"; do
     if kn_port_open "$port"; then
       kn_die "port 127.0.0.1:$port is already in use (another Kafka? use --base-port or scripts/kafka/down.sh)"
     fi
@@ -132,7 +140,13 @@ base_port=$KN_BASE_PORT
 cluster_id=$KN_CLUSTER_ID
 bootstrap=$KN_BOOTSTRAP
 kafka_version=$KN_KAFKA_VERSION
+security=$KN_SECURITY
 EOF
+if ((security)); then
+  kn_make_security_material
+  kn_write_security_json
+  mapfile -t scram_args < <(kn_scram_format_args)
+fi
 
 # Format every node's storage (in parallel: one short JVM each).
 format_pids=()
@@ -142,6 +156,7 @@ for ((i = 1; i <= nodes; i++)); do
   # 1 node: dynamic quorum (controller.quorum.bootstrap.servers) => --standalone.
   # 3 nodes: static quorum (controller.quorum.voters) => no --standalone.
   if ((nodes == 1)); then fmt_args+=(--standalone); fi
+  if ((security)); then fmt_args+=("${scram_args[@]}"); fi
   kn_run_tool kafka.tools.StorageTool "${fmt_args[@]}" >"$KN_RUN_DIR/node-$i/format.log" 2>&1 &
   format_pids+=("$!")
 done

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 
+use crate::engine::connection::ConnectionWatch;
 use crate::engine::logging::{LogLevel, Logger};
 use crate::engine::stats::{parse_statistics, BrokerSnapshot, ConsumerStats};
 
@@ -16,17 +17,23 @@ pub struct ClientEvents {
     source: &'static str,
     brokers: Mutex<Vec<BrokerSnapshot>>,
     consumer_stats: Option<Arc<ConsumerStats>>,
+    connection: ConnectionWatch,
 }
 
 impl ClientEvents {
     /// Events of a client named by `source` (`producer`, `consumer`).
     pub fn new(logger: Logger, source: &'static str, consumer_stats: Option<Arc<ConsumerStats>>) -> Self {
-        ClientEvents { logger, source, brokers: Mutex::new(Vec::new()), consumer_stats }
+        ClientEvents { logger, source, brokers: Mutex::new(Vec::new()), consumer_stats, connection: ConnectionWatch::default() }
     }
 
     /// The service's logger.
     pub fn logger(&self) -> &Logger {
         &self.logger
+    }
+
+    /// What the client's connection attempts ran into.
+    pub fn connection(&self) -> &ConnectionWatch {
+        &self.connection
     }
 
     /// Brokers as of the client's latest statistics.
@@ -35,6 +42,7 @@ impl ClientEvents {
     }
 
     pub(crate) fn on_log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        self.connection.on_log(facility, message);
         let mut level = match level {
             RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
                 LogLevel::Error
@@ -67,6 +75,9 @@ impl ClientEvents {
     }
 
     pub(crate) fn on_error(&self, error: KafkaError, reason: &str) {
+        if let Some(code) = error.rdkafka_error_code() {
+            self.connection.on_error(code, reason);
+        }
         // Transport errors repeat for as long as a broker is away; librdkafka reconnects on its own.
         let level = match error.rdkafka_error_code() {
             Some(rdkafka::types::RDKafkaErrorCode::BrokerTransportFailure)

@@ -267,8 +267,12 @@ impl ServiceConfig {
         c.set("bootstrap.servers", self.brokers.join(","));
         c.set("client.id", &self.client_id);
         c.set("statistics.interval.ms", self.statistics_interval_ms.to_string());
-        c.set("log_level", self.log_level.syslog_level().to_string());
-        c.set_log_level(match self.log_level {
+        // At least info: librdkafka reports some connection failures (a broker that closes a
+        // plaintext client's connection on a TLS port) only as info log lines, which `connect()`
+        // watches. The service's logger still drops records below its own level.
+        let level = self.log_level.max(LogLevel::Info);
+        c.set("log_level", level.syslog_level().to_string());
+        c.set_log_level(match level {
             LogLevel::Error => RDKafkaLogLevel::Error,
             LogLevel::Warn => RDKafkaLogLevel::Warning,
             LogLevel::Info => RDKafkaLogLevel::Info,

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod client_events;
 pub mod config;
+pub mod connection;
 pub mod consumer;
 pub mod error;
 pub mod latency;

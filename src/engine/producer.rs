@@ -209,6 +209,11 @@ impl Producer {
         self.inner.context().events.brokers()
     }
 
+    /// What the producer's connection attempts ran into.
+    pub fn connection(&self) -> &crate::engine::connection::ConnectionWatch {
+        self.inner.context().events.connection()
+    }
+
     /// The underlying librdkafka client, for metadata and admin calls.
     pub fn client(&self) -> &rdkafka::client::Client<ProducerContext> {
         self.inner.client()

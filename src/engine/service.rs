@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::types::RDKafkaErrorCode;
 
@@ -115,33 +115,17 @@ impl KafkaEngine {
         self.producer.lock().ok().and_then(|p| p.clone()).ok_or(EngineError::Disconnected)
     }
 
-    /// Waits for the cluster's metadata, at most `connectionTimeoutMs`. Fails with
-    /// `ERR__TIMED_OUT` (retriable) when no broker answers.
+    /// Waits for the cluster's metadata, at most `connectionTimeoutMs`. Fails at once, without
+    /// waiting out the timeout, with `ERR__AUTHENTICATION` (SASL credentials refused),
+    /// `ERR__SSL` (broker certificate untrusted or expired, TLS handshake refused) or
+    /// `ERR__TRANSPORT` (retriable; the broker keeps closing connections before answering, as
+    /// a TLS port does for a plaintext client); with `ERR__TIMED_OUT` (retriable) when no broker
+    /// answers in time.
     pub async fn connect(&self) -> EngineResult<ClusterInfo> {
         let producer = self.producer()?;
         let timeout = Duration::from_millis(self.config.connection_timeout_ms as u64);
         let brokers = self.config.brokers.join(",");
-        let info = tokio::task::spawn_blocking(move || {
-            let metadata = producer.client().fetch_metadata(None, timeout).map_err(|e| match e.rdkafka_error_code() {
-                Some(RDKafkaErrorCode::OperationTimedOut)
-                | Some(RDKafkaErrorCode::AllBrokersDown)
-                | Some(RDKafkaErrorCode::BrokerTransportFailure) => EngineError::Kafka {
-                    code: RDKafkaErrorCode::OperationTimedOut,
-                    message: format!("no broker of {brokers} answered within {} ms", timeout.as_millis()),
-                    topic: None,
-                    partition: None,
-                },
-                _ => EngineError::from(e),
-            })?;
-            Ok::<_, EngineError>(ClusterInfo {
-                brokers: metadata
-                    .brokers()
-                    .iter()
-                    .map(|b| BrokerAddress { id: b.id(), host: b.host().to_string(), port: b.port() })
-                    .collect(),
-                topics: metadata.topics().iter().map(|t| t.name().to_string()).collect(),
-            })
-        })
+        let info = tokio::task::spawn_blocking(move || wait_for_metadata(&producer, timeout, &brokers))
         .await
         .map_err(|e| EngineError::InvalidArg(format!("connect task failed: {e}")))??;
         let _ = self.state.compare_exchange(
@@ -227,6 +211,62 @@ impl KafkaEngine {
             .await;
         }
         Ok(())
+    }
+}
+
+/// First wait for metadata; doubled after each miss, up to `MAX_METADATA_SLICE`. Short waits let
+/// `connect()` notice a conclusive failure soon; an abandoned metadata request costs nothing (its
+/// own timeout is librdkafka's `socket.timeout.ms`, and the connection is kept).
+const FIRST_METADATA_SLICE: Duration = Duration::from_millis(100);
+const MAX_METADATA_SLICE: Duration = Duration::from_secs(1);
+
+/// Asks for the cluster's metadata until it arrives, a conclusive connection failure is
+/// reported, or `timeout` passes. Blocks: run it off the async threads.
+fn wait_for_metadata(producer: &Producer, timeout: Duration, brokers: &str) -> EngineResult<ClusterInfo> {
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let mut slice = FIRST_METADATA_SLICE;
+    loop {
+        if let Some(e) = producer.connection().conclusive_since(start) {
+            return Err(e);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let last = producer.connection().last_failure_since(start).map(|r| format!(" (last error: {r})")).unwrap_or_default();
+            return Err(EngineError::Kafka {
+                code: RDKafkaErrorCode::OperationTimedOut,
+                message: format!("no broker of {brokers} answered within {} ms{last}", timeout.as_millis()),
+                topic: None,
+                partition: None,
+            });
+        }
+        match producer.client().fetch_metadata(None, slice.min(deadline - now)) {
+            Ok(metadata) => {
+                return Ok(ClusterInfo {
+                    brokers: metadata
+                        .brokers()
+                        .iter()
+                        .map(|b| BrokerAddress { id: b.id(), host: b.host().to_string(), port: b.port() })
+                        .collect(),
+                    topics: metadata.topics().iter().map(|t| t.name().to_string()).collect(),
+                })
+            }
+            Err(e)
+                if matches!(
+                    e.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::OperationTimedOut)
+                        | Some(RDKafkaErrorCode::AllBrokersDown)
+                        | Some(RDKafkaErrorCode::BrokerTransportFailure)
+                ) =>
+            {
+                slice = (slice * 2).min(MAX_METADATA_SLICE);
+                // A failure that returns at once (all brokers down) must not spin.
+                if Instant::now() < now + Duration::from_millis(20) {
+                    std::thread::sleep(Duration::from_millis(50).min(deadline.saturating_duration_since(Instant::now())));
+                }
+            }
+            Err(e) => return Err(EngineError::from(e)),
+        }
     }
 }
 
