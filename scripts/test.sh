@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d node_modules ] || npm install --no-audit --no-fund
 [ -f kafka-native.linux-x64-gnu.node ] || bash scripts/build.sh
 
 echo "== cargo test (engine)"
