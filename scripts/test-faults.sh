@@ -18,7 +18,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if [ -z "${KAFKA_BROKERS_3:-}" ]; then
-  started=1
+  # A cluster that already runs in the default run dir is reused, and left running.
+  bash scripts/kafka/node.sh status 2>/dev/null | grep -q running || started=1
   KAFKA_BROKERS_3="$(bash scripts/kafka/up.sh --nodes 3)"
   export KAFKA_BROKERS_3
 fi

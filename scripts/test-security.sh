@@ -16,7 +16,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if [ -z "${KAFKA_SECURITY_INFO:-}" ]; then
-  started=1
+  # A secure broker that already runs in the default run dir is reused, and left running.
+  bash scripts/kafka/node.sh --nodes 1 --security status 2>/dev/null | grep -q running || started=1
   bash scripts/kafka/up.sh --security >/dev/null
   KAFKA_SECURITY_INFO="$(bash -c 'source scripts/kafka/lib.sh; kn_default_run_dir 1 1')/security.json"
   export KAFKA_SECURITY_INFO

@@ -26,3 +26,9 @@ if [ -f scripts/test-integration.sh ]; then
   echo "== integration (Apache Kafka)"
   bash scripts/test-integration.sh
 fi
+
+echo "== security (TLS and SASL on Apache Kafka)"
+bash scripts/test-security.sh
+
+echo "== faults (3-node Apache Kafka; QUICK=0 for the full load phases: npm run test:faults)"
+QUICK="${QUICK-1}" bash scripts/test-faults.sh

@@ -12,7 +12,7 @@ const { KafkaService, uniqueName, sleep, waitFor } = require('../helpers');
 
 const ROOT = path.join(__dirname, '..', '..');
 const BROKERS = process.env.KAFKA_BROKERS_3 || '';
-const QUICK = Boolean(process.env.QUICK);
+const QUICK = Boolean(process.env.QUICK) && process.env.QUICK !== '0';
 
 function run(script, args, timeoutMs = 180000) {
   return new Promise((resolve, reject) => {

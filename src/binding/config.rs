@@ -86,14 +86,15 @@ pub struct KafkaConfig<'a> {
 }
 
 /// Refuses a nested options object that is present but not an object: napi reads the fields of
-/// any value, so `producer: 'fast'` would otherwise configure nothing, silently.
+/// any value, so `producer: 'fast'` would otherwise configure nothing, silently, and reading the
+/// fields of `null` leaves a plain `TypeError` pending instead of our error.
 pub fn check_nested_objects(env: &napi::Env, config: Unknown<'_>) -> EngineResult<()> {
     let invalid = |e: Error| EngineError::InvalidConfig(e.reason.clone());
     let obj = unsafe { Object::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
-    for key in ["producer", "sasl"] {
+    for key in ["producer", "sasl", "librdkafka"] {
         let value: Unknown = obj.get_named_property(key).map_err(invalid)?;
         match value.get_type().map_err(invalid)? {
-            napi::ValueType::Undefined | napi::ValueType::Null | napi::ValueType::Object => {}
+            napi::ValueType::Undefined | napi::ValueType::Object => {}
             other => return Err(EngineError::InvalidConfig(format!("{key} must be an object (got {other:?})"))),
         }
     }

@@ -16,12 +16,21 @@
     }
   }
 
+  // Always a string: the engine takes a missing description for "no error" (and delivers the
+  // rest of the batch again at once), so `throw undefined` or a rejection with a Symbol must
+  // still read as a failure.
   function describe(e) {
-    if (e instanceof Error) return e.stack || e.message || String(e);
     try {
-      return typeof e === 'string' ? e : JSON.stringify(e);
+      if (e instanceof Error) return String(e.stack || e.message || e);
+      if (typeof e === 'string') return e;
+      const json = JSON.stringify(e);
+      return json === undefined ? String(e) : json;
     } catch (_) {
-      return String(e);
+      try {
+        return String(e);
+      } catch (_) {
+        return 'the handler failed with a value that cannot be converted to a string';
+      }
     }
   }
 
