@@ -128,7 +128,18 @@ impl KafkaService {
                     let list = second.ok_or_else(|| invalid_arg("messages", "expected an array of messages"))?;
                     (Some(read_topic(env, first, "topic")?), list)
                 }
-                _ => (None, first),
+                _ => {
+                    // `(records)` takes no second argument: a topic that is not a string must not
+                    // silently drop the messages given after it.
+                    let extra = match &second {
+                        Some(v) => v.get_type().map_err(|e| invalid_arg("publishBatch", e))? != ValueType::Undefined,
+                        None => false,
+                    };
+                    if extra {
+                        return Err(invalid_arg("topic", "expected a topic name (string) before the messages"));
+                    }
+                    (None, first)
+                }
             };
             if !list.is_array().unwrap_or(false) {
                 return Err(invalid_arg("messages", "expected an array of messages"));
