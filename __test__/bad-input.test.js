@@ -229,6 +229,31 @@ describe('bad input never crashes, hangs or escapes as an untyped error', () => 
     expect(typed(error, 'constructor').code).toBe('ERR_INVALID_CONFIG');
   });
 
+  // Regression: a NUL inside a string setting failed as ERR__FAIL ("FFI nul error").
+  test.each([
+    ['brokers', { brokers: '\u0000\u0000:4' }],
+    ['clientId', { clientId: 'a\u0000b' }],
+    ['a librdkafka value', { librdkafka: { 'client.rack': 'r\u0000' } }],
+    ['a librdkafka name', { librdkafka: { 'client\u0000.rack': 'r' } }],
+    ['the SASL password', { sasl: { mechanism: 'plain', username: 'u', password: 'p\u0000w' } }],
+    ['the TLS CA', { ssl: { ca: '\u0000' } }],
+  ])('configuration: a NUL in %s is ERR_INVALID_CONFIG', (_, extra) => {
+    count('config');
+    let error;
+    try {
+      new KafkaService({ brokers: cluster.mock.bootstrapServers, logger: quiet, ...extra });
+    } catch (e) {
+      error = e;
+    }
+    expect(typed(error, 'constructor').code).toBe('ERR_INVALID_CONFIG');
+  });
+
+  test('subscribe: a NUL in the groupId is ERR_INVALID_ARG', async () => {
+    count('subscribe');
+    const { error } = await call(() => service.subscribe({ groupId: 'g\u0000', topics: [topic] }, async () => {}), 'subscribe');
+    expect(error.code).toBe('ERR_INVALID_ARG');
+  });
+
   test('configuration: a config that is not an object', () => {
     fc.assert(
       fc.property(anyValue, (c) => {
