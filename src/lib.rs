@@ -6,9 +6,11 @@
 
 pub mod engine;
 
-#[cfg(not(test))]
+// Left out of `cargo test` and of the fuzz targets (`--cfg fuzzing`): executables that are not
+// loaded by Node have no napi symbols to link against.
+#[cfg(not(any(test, fuzzing)))]
 #[macro_use]
 extern crate napi_derive;
 
-#[cfg(not(test))]
+#[cfg(not(any(test, fuzzing)))]
 mod binding;

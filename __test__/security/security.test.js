@@ -107,7 +107,6 @@ describe('SASL_SSL', () => {
       expectKafkaError(error, 'ERR__AUTHENTICATION');
       expect(error.retriable).toBe(false);
       expect(error.fatal).toBe(false);
-      // Publishing on the same service is refused too, within its bounded message timeout.
       expect(s.stats().state).toBe('idle');
     });
   }

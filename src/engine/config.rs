@@ -232,6 +232,7 @@ impl ServiceConfig {
                 return Err(EngineError::InvalidConfig(format!("broker '{b}' is not host:port")));
             }
         }
+        self.check_no_nul()?;
         if self.client_id.is_empty() {
             return Err(EngineError::InvalidConfig("clientId must not be empty".into()));
         }
@@ -260,6 +261,36 @@ impl ServiceConfig {
         self.producer_config().create_native_config()?;
         self.consumer_config("validation", false).create_native_config()?;
         Ok(())
+    }
+
+    /// librdkafka takes C strings: a NUL inside a setting would fail as a bare "FFI nul error".
+    /// Names the setting, never its value (it may be a secret).
+    fn check_no_nul(&self) -> EngineResult<()> {
+        let mut settings: Vec<(&str, &str)> = self.brokers.iter().map(|b| ("brokers", b.as_str())).collect();
+        settings.push(("clientId", &self.client_id));
+        if let Some(ssl) = &self.ssl {
+            for (name, value) in [("ssl.ca", &ssl.ca), ("ssl.cert", &ssl.cert), ("ssl.key", &ssl.key), ("ssl.passphrase", &ssl.key_password)] {
+                if let Some(v) = value {
+                    settings.push((name, v));
+                }
+            }
+        }
+        if let Some(sasl) = &self.sasl {
+            settings.push(("sasl.username", &sasl.username));
+            settings.push(("sasl.password", &sasl.password));
+        }
+        for (k, v) in &self.librdkafka {
+            if k.contains('\0') {
+                return Err(EngineError::InvalidConfig("a librdkafka property name contains a NUL character".into()));
+            }
+            if v.contains('\0') {
+                return Err(EngineError::InvalidConfig(format!("the value of librdkafka property {k} contains a NUL character")));
+            }
+        }
+        match settings.iter().find(|(_, v)| v.contains('\0')) {
+            Some((name, _)) => Err(EngineError::InvalidConfig(format!("{name} contains a NUL character"))),
+            None => Ok(()),
+        }
     }
 
     fn common_config(&self) -> ClientConfig {
@@ -414,6 +445,29 @@ mod tests {
 
         assert!("brotli".parse::<Compression>().is_err());
         assert!("gssapi".parse::<SaslMechanism>().is_err());
+    }
+
+    #[test]
+    fn nul_characters_are_invalid_config_naming_the_setting_not_the_value() {
+        let mut c = config();
+        c.client_id = "a\0b".into();
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+        assert!(e.to_string().contains("clientId"));
+
+        let mut c = config();
+        c.sasl = Some(SaslConfig { mechanism: SaslMechanism::Plain, username: "u".into(), password: "se\0cret".into() });
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+        assert!(!e.to_string().contains("cret"));
+
+        let mut c = config();
+        c.brokers = vec!["\0\0\0\0:4".into()];
+        assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_CONFIG");
+
+        let mut c = config();
+        c.librdkafka.push(("client.rack".into(), "r\0".into()));
+        assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_CONFIG");
     }
 
     #[test]

@@ -104,6 +104,9 @@ impl From<KafkaError> for EngineError {
                 EngineError::InvalidConfig(format!("{key}={value}: {description}"))
             }
             KafkaError::ClientCreation(reason) => EngineError::InvalidConfig(reason.clone()),
+            // A string handed to librdkafka had a NUL inside; the checks before should catch
+            // every such string, this keeps a missed one typed.
+            KafkaError::Nul(_) => EngineError::InvalidArg("a string contains a NUL character".into()),
             _ => match err.rdkafka_error_code() {
                 Some(code) => EngineError::Kafka {
                     code,

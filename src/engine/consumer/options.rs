@@ -56,6 +56,9 @@ impl SubscribeOptions {
         if self.group_id.trim().is_empty() {
             return Err(EngineError::InvalidArg("groupId must not be empty".into()));
         }
+        if self.group_id.contains('\0') {
+            return Err(EngineError::InvalidArg("groupId must not contain a NUL character".into()));
+        }
         if self.topics.is_empty() {
             return Err(EngineError::InvalidArg("topics must name at least one topic".into()));
         }
@@ -71,5 +74,17 @@ impl SubscribeOptions {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_id_with_a_nul_is_invalid() {
+        let o = SubscribeOptions::new("g\0", vec!["t".into()]);
+        assert_eq!(o.validate().unwrap_err().code(), "ERR_INVALID_ARG");
+        SubscribeOptions::new("g", vec!["t".into()]).validate().unwrap();
     }
 }
