@@ -423,7 +423,8 @@ describe('handler return values', () => {
       }),
       { numRuns: runs(20) },
     );
-  });
+    // Each case joins a group on the mock cluster (about 3 s).
+  }, 60000 + runs(20) * 10000);
 
   // Regression: a handler that threw `undefined` (or rejected with a value JSON cannot describe)
   // was taken for one that processed part of its batch without error, and its message was
