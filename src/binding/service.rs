@@ -147,7 +147,7 @@ impl KafkaService {
             let array: Array = from_js(env, list, "messages")?;
             let fields = MessageFields::new(env).map_err(|e| invalid_arg("messages", e))?;
             let mut topics: Vec<String> = Vec::with_capacity(array.len() as usize);
-            let mut messages: Vec<OutgoingMessage<Payload>> = Vec::with_capacity(array.len() as usize);
+            let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> = Vec::with_capacity(array.len() as usize);
             let mut refused: Vec<(usize, EngineError)> = Vec::new();
             for i in 0..array.len() {
                 let item: Unknown = array
@@ -158,21 +158,14 @@ impl KafkaService {
                     Some(t) => Ok(t.clone()),
                     None => read_record_topic(env, item, &fields),
                 };
-                let hint = record_topic.as_ref().cloned().unwrap_or_default();
-                match record_topic.and_then(|t| read_message(env, item, &fields).map(|m| (t, m))) {
-                    Ok((t, m)) => {
-                        topics.push(t);
-                        messages.push(m);
-                    }
-                    Err(e) => {
-                        topics.push(hint);
-                        messages.push(OutgoingMessage { key: None, value: None, headers: Vec::new(), partition: None, timestamp: None });
-                        refused.push((i as usize, e));
-                    }
+                topics.push(record_topic.as_ref().cloned().unwrap_or_default());
+                match record_topic.and_then(|_| read_message(env, item, &fields)) {
+                    Ok(m) => sendable.push((i as usize, m)),
+                    Err(e) => refused.push((i as usize, e)),
                 }
             }
-            let sendable: Vec<usize> = (0..messages.len()).filter(|i| !refused.iter().any(|(r, _)| r == i)).collect();
-            let delivery = self.engine.send_batch(sendable.iter().map(|&i| (topics[i].as_str(), &messages[i])))?;
+            let delivery = self.engine.send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)))?;
+            let sendable: Vec<usize> = sendable.into_iter().map(|(i, _)| i).collect();
             Ok((topics, sendable, refused, delivery))
         })();
         let (topics, sendable, refused, delivery) = match queued {
@@ -182,6 +175,9 @@ impl KafkaService {
         let n = topics.len();
         let (promise, settle_many) = self.settler.many(env, topics)?;
         let place = move |results: crate::engine::producer::BatchOutcome| {
+            if refused.is_empty() {
+                return settle_many(results);
+            }
             // Put each delivery back at its message's index, between the refused ones.
             let mut slots: Vec<Option<EngineResult<_>>> = (0..n).map(|_| None).collect();
             for (i, r) in sendable.into_iter().zip(results) {
