@@ -65,8 +65,13 @@ describeOn(BROKERS, 'KafkaAdmin on a single broker', () => {
       expect(configs.entries.find((e) => e.name === 'segment.bytes').isDefault).toBe(true);
 
       // Incremental: only the named configs change; null reverts to the default.
+      // The controller accepts the change before every broker has applied it, so a describe right after may
+      // still show the old value: wait for it (Kafka's own tests do the same).
       await admin.alterConfigs(topic, { 'retention.ms': '7200000', 'segment.ms': null });
-      const [altered] = await admin.describeConfigs([topic]);
+      const [altered] = await waitFor(async () => {
+        const described = await admin.describeConfigs([topic]);
+        return described[0].values['retention.ms'] === '7200000' ? described : null;
+      }, 30000, 'retention.ms to become 7200000');
       expect(altered.values['retention.ms']).toBe('7200000');
       expect(altered.values['compression.type']).toBe('lz4');
       expect(altered.entries.find((e) => e.name === 'segment.ms').source).not.toBe('topic');
