@@ -156,6 +156,37 @@ describe('publishBatch(records)', () => {
   });
 });
 
+describe('settling many acknowledgements', () => {
+  // Settlement runs in rounds of at most 1,024 messages (ROUND_BUDGET in settlement.rs) with a turn
+  // of the event loop between rounds, so a flood of acknowledgements never holds timers and I/O
+  // back. Rounds run from setImmediate, one per turn, so a probe that re-arms itself with
+  // setImmediate sees at most one round between two of its turns.
+  test('single publishes and batches settle in bounded rounds with event-loop turns between', async () => {
+    const topic = cluster.topic('rounds', 3);
+    const service = cluster.service();
+    let settled = 0;
+    let maxBetweenTurns = 0;
+    let atLastTurn = 0;
+    let probing = true;
+    const probe = () => {
+      maxBetweenTurns = Math.max(maxBetweenTurns, settled - atLastTurn);
+      atLastTurn = settled;
+      if (probing) setImmediate(probe);
+    };
+    setImmediate(probe);
+    const count = (p, n) => p.then((r) => { settled += n; return r; });
+    const value = Buffer.alloc(10, 1);
+    const singles = Array.from({ length: 10000 }, (_, i) => count(service.publish(topic, { key: `k${i}`, value }), 1));
+    const batch = Array.from({ length: 1000 }, (_, i) => ({ key: `b${i}`, value }));
+    const batches = Array.from({ length: 10 }, () => count(service.publishBatch(topic, batch), 1000));
+    await Promise.all([...singles, ...batches]);
+    probing = false;
+    expect(settled).toBe(20000);
+    expect(maxBetweenTurns).toBeGreaterThan(0);
+    expect(maxBetweenTurns).toBeLessThanOrEqual(1024);
+  });
+});
+
 describe('default partitioner (murmur2_random)', () => {
   // Key -> the Java client's `Utils.murmur2`: kafkajs' src/producer/partitioners/defaultJava/
   // murmur2.spec.js (generated with the Java function; this partitioner became kafkajs 2's

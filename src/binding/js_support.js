@@ -122,14 +122,18 @@
     };
   }
 
-  // Runs `drain` (which settles queued publish outcomes and returns true when more arrived
-  // meanwhile) now, and again on later turns of the event loop while it has more: timers and
-  // I/O run between groups instead of waiting behind a burst of acknowledgements.
+  // The callback of the settlement signal. It settles nothing itself: it schedules `drain` (which
+  // settles one round of queued publish outcomes and returns true when more is queued) with
+  // setImmediate, and again while there is more, so a round always runs in the check phase, one
+  // per turn of the event loop. Settling inside the signal's own callback would let Node chain
+  // rounds there (it dispatches signals that arrive meanwhile in the same callback, up to 1,000).
   function settlementLoop(drain) {
     const again = () => {
       if (drain()) setImmediate(again);
     };
-    return again;
+    return () => {
+      setImmediate(again);
+    };
   }
 
   // publishBatch's result from packed outcomes (see batch_results in message.rs): 4 numbers per

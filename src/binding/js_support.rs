@@ -54,8 +54,8 @@ impl JsSupport {
         self.each_message.borrow_back(env)?.call(handler)
     }
 
-    /// Wraps a drain function (settles, returns whether more is queued) in a loop that yields to
-    /// the event loop between rounds.
+    /// The settlement signal's callback: runs a drain function (settles a round, returns whether
+    /// more is queued) from setImmediate, one round per turn of the event loop.
     pub fn settlement_loop<'e>(&self, env: &'e Env, drain: Function<'e>) -> Result<Function<'e>> {
         self.settlement_loop.borrow_back(env)?.call(drain)
     }

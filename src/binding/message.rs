@@ -290,11 +290,6 @@ pub fn read_topic(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String>
     unsafe { String::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e))
 }
 
-/// `{topic, partition, offset, timestamp}` of a delivery.
-pub fn publish_result(r: DeliveryReport) -> PublishResult {
-    PublishResult { topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp }
-}
-
 /// `publishBatch`'s result: one `{topic, partition, offset, timestamp, error?}` per message, in
 /// order. The numbers cross as one Float64Array and the objects are built in JS; only failed
 /// slots carry an error object (`partition` -1 unless known, `offset` -1, `timestamp` null).

@@ -3,12 +3,15 @@
 //! call resolves every Promise queued since the last one. Under load one call into JS settles
 //! hundreds of publishes.
 //!
-//! A round settles what is queued; what arrives meanwhile waits for a later turn of the event loop
-//! (setImmediate), so timers and I/O are never starved by a stream of acknowledgements.
+//! A round settles what is queued, up to `ROUND_BUDGET` messages; the rest, and what arrives
+//! meanwhile, waits for a later turn of the event loop (setImmediate), so timers and I/O are never
+//! starved by a stream of acknowledgements, nor held up by the work that one large round's
+//! Promise reactions start (typically: publishing again).
 //!
 //! While any publish is unsettled the thread-safe function holds Node's event loop open (an
 //! awaited publish must not let the process exit under it); when none is, it lets go.
 
+use std::collections::VecDeque;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -19,7 +22,7 @@ use napi::{sys, Env};
 
 use crate::binding::error::to_js_error;
 use crate::binding::js_support::JsSupport;
-use crate::binding::message::{batch_results, publish_result};
+use crate::binding::message::batch_results;
 use crate::engine::error::EngineError;
 use crate::engine::producer::BatchOutcome;
 
@@ -30,6 +33,25 @@ struct Deferred(sys::napi_deferred);
 // SAFETY: the pointer is only dereferenced by napi on the JS thread (in `settle_all`).
 unsafe impl Send for Deferred {}
 
+/// Messages settled per round at most (a batch counts its messages; a round takes at least one
+/// settlement). Measured (bench, 100 B, 10,000 publishes or 10 batches in flight): event-loop
+/// delay p99 11-22 ms and 8-11 ms, against 110-360 ms and 58-90 ms when a round took everything.
+const ROUND_BUDGET: usize = 1024;
+
+/// Takes the settlements of one round from the front of the queue.
+fn take_round(queue: &mut VecDeque<Settlement>) -> Vec<Settlement> {
+    let mut weight = 0;
+    let mut n = 0;
+    for s in queue.iter() {
+        if n > 0 && weight + s.messages() > ROUND_BUDGET {
+            break;
+        }
+        weight += s.messages();
+        n += 1;
+    }
+    queue.drain(..n).collect()
+}
+
 /// What a queued outcome resolves.
 enum Settlement {
     /// `publish`: `PublishResult`, or a rejection.
@@ -38,8 +60,18 @@ enum Settlement {
     Many(Deferred, Vec<String>, BatchOutcome),
 }
 
+impl Settlement {
+    /// How many messages it settles.
+    fn messages(&self) -> usize {
+        match self {
+            Settlement::One(..) => 1,
+            Settlement::Many(_, _, outcome) => outcome.len(),
+        }
+    }
+}
+
 struct Shared {
-    queue: Mutex<Vec<Settlement>>,
+    queue: Mutex<VecDeque<Settlement>>,
     scheduled: AtomicBool,
     /// Unsettled Promises. Changed on the JS thread only.
     pending: AtomicUsize,
@@ -66,7 +98,7 @@ impl Settler {
     /// Creates the queue and its (weak) thread-safe function.
     pub fn new(env: &Env) -> Result<Self> {
         let shared = Arc::new(Shared {
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(VecDeque::new()),
             scheduled: AtomicBool::new(false),
             pending: AtomicUsize::new(0),
             tsfn: OnceLock::new(),
@@ -108,7 +140,7 @@ impl Settler {
 
     fn push(&self, s: Settlement) {
         if let Ok(mut q) = self.shared.queue.lock() {
-            q.push(s);
+            q.push_back(s);
         }
         if !self.shared.scheduled.swap(true, Ordering::AcqRel) {
             let _ = self.tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
@@ -118,31 +150,42 @@ impl Settler {
 
 /// Resolves or rejects everything queued; returns true when more arrived meanwhile and the caller
 /// must run another round (on a later turn of the event loop). Runs on the JS thread.
+///
+/// The result objects of successful publishes are built by one JS call for the whole round (the
+/// numbers cross as one typed array), not field by field through napi.
 fn settle_all(env: &Env, shared: &Shared) -> bool {
-    let batch = shared.queue.lock().map(|mut q| std::mem::take(&mut *q)).unwrap_or_default();
+    let batch = shared.queue.lock().map(|mut q| take_round(&mut q)).unwrap_or_default();
     let settled = batch.len();
+    let mut delivered: Vec<Deferred> = Vec::with_capacity(batch.len());
+    let mut reports: BatchOutcome = Vec::with_capacity(batch.len());
     for s in batch {
         // A value that cannot be built rejects its Promise rather than leaving it pending.
-        let (deferred, result) = match s {
-            Settlement::One(d, mut outcome) => {
-                let r = outcome.pop().unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into())));
-                let value = match r {
-                    Ok(report) => unsafe { ToNapiValue::to_napi_value(env.raw(), publish_result(report)) }.map(Ok),
-                    Err(e) => to_js_error(env, &e).map(|v| Err(v.raw())),
-                };
-                (d, value)
-            }
-            Settlement::Many(d, topics, outcome) => (d, batch_results(env, &topics, &outcome).map(|v| Ok(v.raw()))),
-        };
-        unsafe {
-            match result {
-                Ok(Ok(v)) => sys::napi_resolve_deferred(env.raw(), deferred.0, v),
-                Ok(Err(e)) => sys::napi_reject_deferred(env.raw(), deferred.0, e),
-                Err(e) => {
-                    let reason = env.create_string(&e.reason).map(|s| s.raw()).unwrap_or(ptr::null_mut());
-                    sys::napi_reject_deferred(env.raw(), deferred.0, reason)
+        match s {
+            Settlement::One(d, mut outcome) => match outcome.pop().unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into()))) {
+                Ok(report) => {
+                    delivered.push(d);
+                    reports.push(Ok(report));
                 }
-            };
+                Err(e) => settle(env, d, to_js_error(env, &e).map(|v| Err(v.raw()))),
+            },
+            Settlement::Many(d, topics, outcome) => settle(env, d, batch_results(env, &topics, &outcome).map(|v| Ok(v.raw()))),
+        }
+    }
+    if !delivered.is_empty() {
+        match batch_results(env, &[], &reports) {
+            Ok(results) => {
+                for (i, d) in delivered.into_iter().enumerate() {
+                    let mut value = ptr::null_mut();
+                    let status = unsafe { sys::napi_get_element(env.raw(), results.raw(), i as u32, &mut value) };
+                    let value = if status == sys::Status::napi_ok { Ok(Ok(value)) } else { Err(Error::from_reason("could not read a publish result")) };
+                    settle(env, d, value);
+                }
+            }
+            Err(e) => {
+                for d in delivered {
+                    settle(env, d, Err(Error::from_reason(e.reason.clone())));
+                }
+            }
         }
     }
     if settled > 0 && shared.pending.fetch_sub(settled, Ordering::AcqRel) == settled {
@@ -156,4 +199,19 @@ fn settle_all(env: &Env, shared: &Shared) -> bool {
     shared.scheduled.store(false, Ordering::Release);
     let more = shared.queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
     more && !shared.scheduled.swap(true, Ordering::AcqRel)
+}
+
+/// Resolves (`Ok(Ok)`), rejects (`Ok(Err)`) or, when the value could not be built, rejects with
+/// the reason as a string. JS thread only.
+fn settle(env: &Env, deferred: Deferred, result: Result<std::result::Result<sys::napi_value, sys::napi_value>>) {
+    unsafe {
+        match result {
+            Ok(Ok(v)) => sys::napi_resolve_deferred(env.raw(), deferred.0, v),
+            Ok(Err(e)) => sys::napi_reject_deferred(env.raw(), deferred.0, e),
+            Err(e) => {
+                let reason = env.create_string(&e.reason).map(|s| s.raw()).unwrap_or(ptr::null_mut());
+                sys::napi_reject_deferred(env.raw(), deferred.0, reason)
+            }
+        };
+    }
 }
