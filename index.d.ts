@@ -339,7 +339,10 @@ export interface ConsumedMessage {
 export interface ConsumerStats {
   consumed: number
   processed: number
+  /** Handler calls that failed (rejected, threw, or timed out). */
   handlerFailures: number
+  /** Handler calls abandoned after `handlerTimeoutMs` (also counted in `handlerFailures`). */
+  handlerTimeouts: number
   /**
    * Duration of each handler delivery (one `eachBatch` call, or one batch of `eachMessage`
    * calls).
@@ -743,6 +746,14 @@ export interface SubscribeOptions {
   maxBufferedMessages?: number
   /** How long `stop()` and rebalances wait for running handlers. Default 30000. */
   drainTimeoutMs?: number
+  /**
+   * Bound on one handler call (one `eachBatch` call, or one batch of `eachMessage` calls), in
+   * ms. A call still running then counts as a failure (retried with backoff, then `onError`)
+   * and is abandoned, not cancelled: what it does or returns later is ignored, and the retry
+   * may run while it is still busy. Default: no bound (a handler that never settles holds its
+   * partition until `stop()`, which waits `drainTimeoutMs`).
+   */
+  handlerTimeoutMs?: number
   /** Group session timeout (librdkafka `session.timeout.ms`). Default 45000. */
   sessionTimeoutMs?: number
   /** Called once if the subscription stops on an error (a handler that kept failing). */

@@ -168,6 +168,84 @@ describe('handlers that are not async functions', () => {
   });
 });
 
+describe('handlerTimeoutMs', () => {
+  test('a handler call that outlives it is abandoned and retried; the subscription carries on', async () => {
+    const service = cluster.service();
+    const topic = await topicWith(service, 'slow-once', [0, 1, 2, 3]);
+    const errors = [];
+    const seen = [];
+    let hung = false;
+    const subscription = await service.subscribe(
+      subscribeOptions(topic, { handlerTimeoutMs: 200, retryBackoffMs: 20, maxBatchSize: 1, onError: (e) => errors.push(e) }),
+      {
+        eachMessage: ({ message }) => {
+          seen.push(Number(message.offset));
+          if (message.offset === '2' && !hung) {
+            hung = true;
+            return new Promise(() => {}); // never settles
+          }
+          return undefined;
+        },
+      },
+    );
+    await waitFor(() => service.stats().consumer.processed === 4, 30000, 'four processed');
+    expect(seen).toEqual([0, 1, 2, 2, 3]);
+    expect(errors).toEqual([]);
+    expect(subscription.running).toBe(true);
+    expect(service.stats().consumer.handlerTimeouts).toBe(1);
+    expect(service.stats().consumer.handlerFailures).toBe(1);
+    await subscription.stop();
+  });
+
+  test('a handler that never settles ends in onError (ERR_HANDLER_FAILED) with nothing committed past it', async () => {
+    const service = cluster.service();
+    const topic = await topicWith(service, 'stuck-always', [0, 1, 2]);
+    const groupId = uniqueName('group');
+    const errors = [];
+    const seen = [];
+    const subscription = await service.subscribe(
+      {
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        handlerTimeoutMs: 100,
+        retries: 2,
+        retryBackoffMs: 10,
+        maxBatchSize: 1,
+        drainTimeoutMs: 1000,
+        sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        onError: (e) => errors.push(e),
+      },
+      {
+        eachMessage: ({ message }) => {
+          seen.push(Number(message.offset));
+          return message.offset === '1' ? new Promise(() => {}) : undefined;
+        },
+      },
+    );
+    await waitFor(() => errors.length > 0, 30000, 'onError');
+    const error = expectKafkaError(errors[0], 'ERR_HANDLER_FAILED');
+    expect(error.message).toMatch(/handlerTimeoutMs \(100 ms\)/);
+    expect(error.message).toMatch(/offset 1\b/);
+    expect(seen).toEqual([0, 1, 1, 1]);
+    expect(service.stats().consumer.handlerTimeouts).toBe(3);
+    await waitFor(() => !subscription.running, 10000, 'the subscription to stop');
+    await subscription.stop();
+    expect(await nextMemberOffsets(service, topic, groupId, 2)).toEqual([1, 2]);
+  });
+
+  test('must be a positive whole number of ms', async () => {
+    const service = cluster.service();
+    const topic = cluster.topic('timeout-arg', 1);
+    for (const handlerTimeoutMs of [0, -1, 1.5, Number.NaN]) {
+      await expectRejection(
+        () => service.subscribe(subscribeOptions(topic, { handlerTimeoutMs }), { eachMessage: () => {} }),
+        'ERR_INVALID_ARG',
+      );
+    }
+  });
+});
+
 describe('eachBatch', () => {
   test('messages up to a resolved offset count as processed when the handler then throws', async () => {
     const service = cluster.service();

@@ -205,6 +205,12 @@ pub struct SubscribeOptions<'a> {
     pub max_buffered_messages: Option<f64>,
     /// How long `stop()` and rebalances wait for running handlers. Default 30000.
     pub drain_timeout_ms: Option<f64>,
+    /// Bound on one handler call (one `eachBatch` call, or one batch of `eachMessage` calls), in
+    /// ms. A call still running then counts as a failure (retried with backoff, then `onError`)
+    /// and is abandoned, not cancelled: what it does or returns later is ignored, and the retry
+    /// may run while it is still busy. Default: no bound (a handler that never settles holds its
+    /// partition until `stop()`, which waits `drainTimeoutMs`).
+    pub handler_timeout_ms: Option<f64>,
     /// Group session timeout (librdkafka `session.timeout.ms`). Default 45000.
     pub session_timeout_ms: Option<f64>,
     /// Called once if the subscription stops on an error (a handler that kept failing).
@@ -241,6 +247,7 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
     if let Some(v) = o.drain_timeout_ms {
         options.drain_timeout_ms = whole(v, "drainTimeoutMs", arg)? as u64;
     }
+    options.handler_timeout_ms = o.handler_timeout_ms.map(|v| whole(v, "handlerTimeoutMs", arg)).transpose()?.map(u64::from);
     options.session_timeout_ms = o.session_timeout_ms.map(|v| whole(v, "sessionTimeoutMs", arg)).transpose()?;
     Ok(options)
 }

@@ -53,7 +53,10 @@ pub struct PartitionLag {
 pub struct ConsumerStats {
     pub consumed: i64,
     pub processed: i64,
+    /// Handler calls that failed (rejected, threw, or timed out).
     pub handler_failures: i64,
+    /// Handler calls abandoned after `handlerTimeoutMs` (also counted in `handlerFailures`).
+    pub handler_timeouts: i64,
     /// Duration of each handler delivery (one `eachBatch` call, or one batch of `eachMessage`
     /// calls).
     pub handler_latency: Latency,
@@ -110,6 +113,7 @@ pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
             consumed: s.consumer.consumed as i64,
             processed: s.consumer.processed as i64,
             handler_failures: s.consumer.handler_failures as i64,
+            handler_timeouts: s.consumer.handler_timeouts as i64,
             handler_latency: latency(s.consumer.handler_latency),
             lag: s.consumer.lag.into_iter().map(|l| PartitionLag { topic: l.topic, partition: l.partition, lag: l.lag }).collect(),
         },

@@ -101,6 +101,7 @@ pub struct ConsumerStats {
     consumed: AtomicU64,
     processed: AtomicU64,
     handler_failures: AtomicU64,
+    handler_timeouts: AtomicU64,
     pub(crate) handler_latency: LatencyRecorder,
     lag: Mutex<BTreeMap<(String, i32), i64>>,
 }
@@ -116,6 +117,11 @@ impl ConsumerStats {
 
     pub(crate) fn on_handler_failure(&self) {
         self.handler_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A handler call that outlived `handlerTimeoutMs` (it is counted as a failure too).
+    pub(crate) fn on_handler_timeout(&self) {
+        self.handler_timeouts.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn set_lag(&self, lags: impl IntoIterator<Item = ((String, i32), i64)>) {
@@ -138,6 +144,7 @@ impl ConsumerStats {
             consumed: self.consumed.load(Ordering::Relaxed),
             processed: self.processed.load(Ordering::Relaxed),
             handler_failures: self.handler_failures.load(Ordering::Relaxed),
+            handler_timeouts: self.handler_timeouts.load(Ordering::Relaxed),
             handler_latency: self.handler_latency.summary(),
             lag: self
                 .lag
@@ -164,6 +171,8 @@ pub struct ConsumerSnapshot {
     /// Messages whose handler finished.
     pub processed: u64,
     pub handler_failures: u64,
+    /// Handler calls abandoned after `handlerTimeoutMs` (also counted in `handler_failures`).
+    pub handler_timeouts: u64,
     /// Duration of each handler call (one call handles a batch of messages).
     pub handler_latency: LatencySummary,
     pub lag: Vec<PartitionLag>,

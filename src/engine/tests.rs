@@ -96,6 +96,38 @@ async fn publish_then_consume_keeps_per_key_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_call_past_handler_timeout_is_abandoned_and_retried() {
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    cluster.create_topic("slow", 1, 1).unwrap();
+    let engine = engine_for(&cluster);
+    for i in 0..3 {
+        engine.publish("slow", &OutgoingMessage::value(format!("{i}").into_bytes())).await.unwrap();
+    }
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let seen: Seen = Arc::default();
+    let record = recording_handler(seen.clone());
+    // The first call never finishes; later calls record and succeed.
+    let handler = Arc::new(move |batch: Arc<MessageBatch>| {
+        if c.fetch_add(1, Ordering::SeqCst) == 0 {
+            futures::future::pending::<HandlerOutcome>().boxed()
+        } else {
+            record.handle(batch)
+        }
+    });
+    let mut options = SubscribeOptions::new("g-slow", vec!["slow".into()]);
+    options.from_beginning = true;
+    options.handler_timeout_ms = Some(100);
+    options.retry_backoff_ms = 10;
+    let sub = engine.subscribe(options, handler, None).await.unwrap();
+    wait_until("three messages", || seen.lock().unwrap().len() >= 3).await;
+    assert!(sub.is_running());
+    let stats = engine.stats().consumer;
+    assert_eq!((stats.handler_timeouts, stats.handler_failures, stats.processed), (1, 1, 3));
+    sub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_handler_is_retried_then_stops_without_committing_past_it() {
     let cluster = MockKafkaCluster::start(1).unwrap();
     cluster.create_topic("retry", 1, 1).unwrap();

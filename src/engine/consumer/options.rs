@@ -28,6 +28,10 @@ pub struct SubscribeOptions {
     pub max_buffered_per_partition: usize,
     /// Bound on waiting for in-flight handlers at stop and revocation.
     pub drain_timeout_ms: u64,
+    /// Bound on one handler call. A call that has not settled by then counts as a failure of its
+    /// first unprocessed message (retried, then `onError`) and is abandoned: whatever it reports
+    /// later is ignored. None: no bound.
+    pub handler_timeout_ms: Option<u64>,
     /// librdkafka `session.timeout.ms` for the group member.
     pub session_timeout_ms: Option<u32>,
 }
@@ -47,6 +51,7 @@ impl SubscribeOptions {
             retry_backoff_ms: 100,
             max_buffered_per_partition: 10_000,
             drain_timeout_ms: 30_000,
+            handler_timeout_ms: None,
             session_timeout_ms: None,
         }
     }
@@ -67,6 +72,9 @@ impl SubscribeOptions {
         }
         if self.concurrency == 0 || self.max_batch_size == 0 || self.max_buffered_per_partition == 0 {
             return Err(EngineError::InvalidArg("concurrency, maxBatchSize and maxBuffered must be positive".into()));
+        }
+        if self.handler_timeout_ms == Some(0) {
+            return Err(EngineError::InvalidArg("handlerTimeoutMs must be positive".into()));
         }
         if let Some(ts) = self.from_timestamp {
             if ts < 0 {

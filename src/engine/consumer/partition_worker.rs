@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
+use crate::engine::consumer::handler::HandlerOutcome;
 use crate::engine::consumer::shared::{Command, NextBatch, Shared, TopicPartition};
 use crate::engine::error::EngineError;
 use crate::engine::message::MessageBatch;
@@ -46,7 +48,7 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
     loop {
         let Some(handler) = shared.handler() else { return false };
         let started = Instant::now();
-        let outcome = handler.handle(batch.clone()).await;
+        let outcome = call_handler(shared, handler.handle(batch.clone())).await;
         shared.stats.handler_latency.record(started.elapsed());
 
         let total = batch.messages.len();
@@ -94,6 +96,20 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
         tokio::time::sleep(backoff).await;
         if shared.is_closed(tp) {
             return false;
+        }
+    }
+}
+
+/// Awaits a handler call, at most `handlerTimeoutMs` when one is set: a call still running then is
+/// dropped here (the JS side cannot be cancelled; its late result goes nowhere) and reported as a
+/// failure at the batch's first message.
+async fn call_handler(shared: &Shared, call: BoxFuture<'static, HandlerOutcome>) -> HandlerOutcome {
+    let Some(ms) = shared.options.handler_timeout_ms else { return call.await };
+    match tokio::time::timeout(Duration::from_millis(ms), call).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            shared.stats.on_handler_timeout();
+            HandlerOutcome::failed(0, format!("handler did not settle within handlerTimeoutMs ({ms} ms)"))
         }
     }
 }
