@@ -13,7 +13,7 @@ const path = require('path');
 const CLIENTS = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native'];
 
 const CLIENT_NOTES = {
-  'kafka-native': "KafkaService, producer {compression: 'lz4', idempotent: true, acks: -1}; lingerMs default 0; subscribe defaults (concurrency 1, maxBatchSize 500)",
+  'kafka-native': "KafkaService, producer {compression: 'lz4', idempotent: true, acks: -1}; lingerMs default 0; subscribe defaults (concurrency 1, maxBatchSize 1000)",
   kafkajs: "Kafka.producer({idempotent: true}), send({acks: -1, compression: LZ4}) with the @2l/kafkajs-lz4 codec (lz4-napi); no linger (a send is one request); consumer defaults (partitionsConsumedConcurrently 1)",
   confluent: "@confluentinc/kafka-javascript KafkaJS API, producer {kafkaJS: {acks: -1, idempotent: true, compression: LZ4}}; librdkafka's default linger.ms 5; consumer defaults",
   'confluent-native': "@confluentinc/kafka-javascript node-rdkafka API (Producer, dr_cb, setPollInBackground), acks=all, enable.idempotence, compression.codec=lz4; linger.ms default 5",
