@@ -63,7 +63,10 @@ const kafkaNative = {
       mode === 'eachBatch'
         ? { eachBatch: async ({ batch }) => onBatch(batch.messages) }
         : { eachMessage: async ({ message }) => onMessage(message) };
-    const sub = await svc.subscribe({ groupId, topics: [topic], fromBeginning: true }, handler);
+    // KAFKA_NATIVE_BENCH_SUBSCRIBE (JSON) adds subscribe options, for experiments; the reported
+    // runs leave it unset.
+    const extra = JSON.parse(process.env.KAFKA_NATIVE_BENCH_SUBSCRIBE || '{}');
+    const sub = await svc.subscribe({ groupId, topics: [topic], fromBeginning: true, ...extra }, handler);
     return {
       stop: async () => {
         await sub.stop();
