@@ -139,7 +139,9 @@ export declare class KafkaService {
    * Publishes one message; resolves with where it was stored once the broker acknowledged it
    * (per `acks`). Rejects with `KafkaNativeError`: `ERR_INVALID_ARG` (bad message),
    * `ERR_TOPIC_EXCEPTION` (bad topic name), `ERR_MSG_SIZE_TOO_LARGE`,
-   * `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR_DISCONNECTED`.
+   * `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR__AUTHENTICATION` /
+   * `ERR__SSL` (the cluster refused the client's credentials or certificates while the message
+   * waited to be sent: reported then, not after `messageTimeoutMs`), `ERR_DISCONNECTED`.
    */
   publish(topic: string, message: PublishMessage): Promise<PublishResult>
   /**

@@ -111,6 +111,30 @@ describe('SASL_SSL', () => {
     });
   }
 
+  test('publish() with a wrong password rejects with ERR__AUTHENTICATION, not after messageTimeoutMs', async () => {
+    // No connect() first: the publishes queue, the broker refuses the login, and the queued
+    // messages are failed with that reason. messageTimeoutMs is far beyond the test's timeout, so
+    // only the authentication failure can settle them in time.
+    const s = service({
+      brokers: info.saslSsl,
+      ssl: { ca },
+      sasl: { mechanism: 'scram-sha-256', username: alice.username, password: WRONG_PASSWORD },
+      producer: { messageTimeoutMs: 600000 },
+    });
+    const outcomes = await Promise.allSettled([
+      s.publish('secure-orders', { key: 'k', value: 'v1' }),
+      s.publishBatch('secure-orders', [{ value: 'v2' }, { value: 'v3' }]),
+    ]);
+    const error = outcomes[0].reason;
+    expectKafkaError(error, 'ERR__AUTHENTICATION');
+    expect(error.retriable).toBe(false);
+    expect(error.topic).toBe('secure-orders');
+    const slots = outcomes[1].value;
+    expect(slots.map((r) => r.error && r.error.code)).toEqual(['ERR__AUTHENTICATION', 'ERR__AUTHENTICATION']);
+    assertNoSecrets(`${error.message} ${error.stack} ${JSON.stringify(slots)}`, 'an error');
+    expect(s.stats().producer.acknowledged).toBe(0);
+  });
+
   test('an unknown user fails with ERR__AUTHENTICATION', async () => {
     const { error } = await connectError({
       brokers: info.saslSsl,

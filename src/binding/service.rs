@@ -94,7 +94,9 @@ impl KafkaService {
     /// Publishes one message; resolves with where it was stored once the broker acknowledged it
     /// (per `acks`). Rejects with `KafkaNativeError`: `ERR_INVALID_ARG` (bad message),
     /// `ERR_TOPIC_EXCEPTION` (bad topic name), `ERR_MSG_SIZE_TOO_LARGE`,
-    /// `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR_DISCONNECTED`.
+    /// `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR__AUTHENTICATION` /
+    /// `ERR__SSL` (the cluster refused the client's credentials or certificates while the message
+    /// waited to be sent: reported then, not after `messageTimeoutMs`), `ERR_DISCONNECTED`.
     #[napi(ts_args_type = "topic: string, message: PublishMessage", ts_return_type = "Promise<PublishResult>")]
     pub fn publish<'e>(&self, env: &'e Env, topic: Unknown<'e>, message: Unknown<'e>) -> Result<Unknown<'e>> {
         let queued = (|| {

@@ -114,6 +114,15 @@ impl ConnectionWatch {
         None
     }
 
+    /// The authentication or TLS failure that happened since `since`, if one did: why a message
+    /// queued then was not delivered.
+    pub fn refused_since(&self, since: Instant) -> Option<EngineError> {
+        let s = self.state();
+        let f = s.conclusive.as_ref().filter(|f| f.at >= since && matches!(f.code, RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL))?;
+        let what = if f.code == RDKafkaErrorCode::SSL { "TLS handshake failed" } else { "authentication failed" };
+        Some(EngineError::Kafka { code: f.code, message: format!("not delivered: {what}: {}", f.reason), topic: None, partition: None })
+    }
+
     /// The latest transport failure since `since`, to explain a timeout.
     pub fn last_failure_since(&self, since: Instant) -> Option<String> {
         self.state().last.as_ref().filter(|f| f.at >= since).map(|f| f.reason.clone())
@@ -145,6 +154,20 @@ mod tests {
             "Receive failed: ssl3_read_bytes error:0A000412:SSL routines::sslv3 alert bad certificate: SSL alert number 42",
         );
         assert_eq!(w.conclusive_since(start).unwrap().code(), "ERR__SSL");
+    }
+
+    #[test]
+    fn only_a_refusal_after_a_message_was_queued_explains_its_failure() {
+        let w = ConnectionWatch::default();
+        w.on_error(RDKafkaErrorCode::Authentication, "old");
+        let queued = Instant::now();
+        assert!(w.refused_since(queued).is_none());
+        w.on_error(RDKafkaErrorCode::BrokerTransportFailure, "Connection refused");
+        assert!(w.refused_since(queued).is_none());
+        w.on_error(RDKafkaErrorCode::SSL, "certificate verify failed");
+        let e = w.refused_since(queued).unwrap();
+        assert_eq!(e.code(), "ERR__SSL");
+        assert!(e.to_string().starts_with("not delivered: TLS handshake failed"));
     }
 
     #[test]

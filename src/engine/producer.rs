@@ -1,7 +1,7 @@
 //! The service's producer: queues messages into librdkafka without waiting, and settles each
 //! publish from its delivery report the moment librdkafka reports it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use tokio::sync::oneshot;
 
-use crate::engine::client_events::{forward_client_events, ClientEvents};
+use crate::engine::client_events::ClientEvents;
 use crate::engine::config::ServiceConfig;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::Logger;
@@ -25,13 +25,39 @@ pub struct PendingDelivery {
     index: usize,
 }
 
-/// The producer client's context: delivery reports, logs and statistics.
+/// The producer client's context: delivery reports, logs, statistics, and failing queued
+/// messages fast when the cluster refuses the client's credentials or certificates.
 pub struct ProducerContext {
     events: ClientEvents,
     stats: Arc<ProducerStats>,
+    /// The client's handle, set once it exists (callbacks run only while it does).
+    handle: AtomicPtr<rdkafka::bindings::rd_kafka_t>,
 }
 
-forward_client_events!(ProducerContext);
+impl rdkafka::client::ClientContext for ProducerContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
+        self.events.on_log(level, fac, log_message);
+    }
+
+    fn stats_raw(&self, statistics: &[u8]) {
+        self.events.on_statistics(statistics);
+    }
+
+    /// Authentication and TLS failures do not pass with retries: the messages waiting for a
+    /// connection are purged, and their delivery reports carry that failure (see `delivery`),
+    /// instead of each publish waiting `messageTimeoutMs` for `ERR__MSG_TIMED_OUT`. Messages
+    /// already sent are left to their acknowledgements.
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        let refused = matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL));
+        self.events.on_error(error, reason);
+        let rk = self.handle.load(Ordering::Acquire);
+        if refused && !rk.is_null() {
+            let flags = (rdkafka::bindings::RD_KAFKA_PURGE_F_QUEUE | rdkafka::bindings::RD_KAFKA_PURGE_F_NON_BLOCKING) as i32;
+            // SAFETY: the handle is the live client whose callback this is.
+            unsafe { rdkafka::bindings::rd_kafka_purge(rk, flags) };
+        }
+    }
+}
 
 impl rdkafka::producer::ProducerContext for ProducerContext {
     type DeliveryOpaque = Box<PendingDelivery>;
@@ -51,7 +77,11 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
             Err((e, m)) => {
                 self.stats.on_settled(m.topic(), false);
                 let partition = (m.partition() >= 0).then_some(m.partition());
-                Err(EngineError::from(e.clone()).about(m.topic(), partition))
+                // Purged or timed out while the cluster refused the client: say why.
+                let refused = matches!(e.rdkafka_error_code(), Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::MessageTimedOut))
+                    .then(|| self.events.connection().refused_since(pending.started))
+                    .flatten();
+                Err(refused.unwrap_or_else(|| EngineError::from(e.clone())).about(m.topic(), partition))
             }
         };
         pending.collector.settle(pending.index, outcome);
@@ -189,9 +219,14 @@ impl Producer {
     /// Creates the producer; librdkafka checks the configuration here.
     pub fn new(config: &ServiceConfig, logger: Logger) -> EngineResult<Arc<Self>> {
         let stats = Arc::new(ProducerStats::default());
-        let context = ProducerContext { events: ClientEvents::new(logger, "producer", None), stats: stats.clone() };
+        let context = ProducerContext {
+            events: ClientEvents::new(logger, "producer", None),
+            stats: stats.clone(),
+            handle: AtomicPtr::new(std::ptr::null_mut()),
+        };
         let inner: ThreadedProducer<ProducerContext> =
             config.producer_config().create_with_context(context)?;
+        inner.context().handle.store(inner.client().native_ptr(), Ordering::Release);
         Ok(Arc::new(Producer {
             inner,
             stats,
