@@ -8,12 +8,16 @@ const SOURCE: &str = include_str!("js_support.js");
 
 /// References to the compiled helpers.
 pub struct JsSupport {
-    error_class: FunctionRef<FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>, Unknown<'static>>,
+    error_class: FunctionRef<ErrorClassArgs, Unknown<'static>>,
     each_message: FunctionRef<Function<'static>, Function<'static>>,
     each_batch: FunctionRef<Function<'static>, Function<'static>>,
     settlement_loop: FunctionRef<Function<'static>, Function<'static>>,
     batch_results: FunctionRef<BatchResultsArgs, Unknown<'static>>,
 }
+
+/// Arguments of the `KafkaNativeError` constructor: message, code, retriable, fatal, topic,
+/// partition.
+pub type ErrorClassArgs = FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>;
 
 /// Arguments of `batchResults` in js_support.js.
 pub type BatchResultsArgs = FnArgs<(Vec<String>, Float64Array, Int32Array, Vec<Unknown<'static>>)>;
@@ -25,7 +29,7 @@ impl JsSupport {
             return Ok(s);
         }
         let exports: Object = env.run_script(SOURCE)?;
-        let error_class: Function<FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>, Unknown> =
+        let error_class: Function<ErrorClassArgs, Unknown> =
             exports.get_named_property("KafkaNativeError")?;
         let each_message: Function<Function, Function> = exports.get_named_property("eachMessage")?;
         let each_batch: Function<Function, Function> = exports.get_named_property("eachBatch")?;
@@ -45,7 +49,7 @@ impl JsSupport {
     }
 
     /// The `KafkaNativeError` class.
-    pub fn error_class<'e>(&self, env: &'e Env) -> Result<Function<'e, FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>, Unknown<'e>>> {
+    pub fn error_class<'e>(&self, env: &'e Env) -> Result<Function<'e, ErrorClassArgs, Unknown<'e>>> {
         self.error_class.borrow_back(env)
     }
 

@@ -74,8 +74,10 @@ impl ClientEvents {
         }
     }
 
-    pub(crate) fn on_error(&self, error: KafkaError, reason: &str) {
-        if let Some(code) = error.rdkafka_error_code() {
+    /// Records and logs a client-level error; returns its code.
+    pub(crate) fn on_error(&self, error: KafkaError, reason: &str) -> Option<rdkafka::types::RDKafkaErrorCode> {
+        let code = error.rdkafka_error_code();
+        if let Some(code) = code {
             self.connection.on_error(code, reason);
         }
         // Transport errors repeat for as long as a broker is away; librdkafka reconnects on its own.
@@ -85,12 +87,15 @@ impl ClientEvents {
             _ => LogLevel::Error,
         };
         self.logger.log(level, self.source, "ERROR", &format!("{error}: {reason}"));
+        code
     }
 }
 
-/// Implements `ClientContext` for a context type with a `events: ClientEvents` field.
+/// Implements `ClientContext` for a context type with a `events: ClientEvents` field. With
+/// `after_error = method`, the context's `method(Option<RDKafkaErrorCode>)` runs after each error
+/// was recorded.
 macro_rules! forward_client_events {
-    ($context:ty) => {
+    ($context:ty $(, after_error = $hook:ident)?) => {
         impl rdkafka::client::ClientContext for $context {
             fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
                 self.events.on_log(level, fac, log_message);
@@ -99,7 +104,8 @@ macro_rules! forward_client_events {
                 self.events.on_statistics(statistics);
             }
             fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-                self.events.on_error(error, reason);
+                let _code = self.events.on_error(error, reason);
+                $(self.$hook(_code);)?
             }
         }
     };

@@ -22,6 +22,23 @@ struct Failure {
     at: Instant,
 }
 
+impl Failure {
+    /// The failure as an error, its message starting with `prefix`.
+    fn to_error(&self, prefix: &str) -> EngineError {
+        let what = match self.code {
+            RDKafkaErrorCode::Authentication => "authentication failed",
+            RDKafkaErrorCode::SSL => "TLS handshake failed",
+            _ => "the client failed",
+        };
+        EngineError::Kafka { code: self.code, message: format!("{prefix}{what}: {}", self.reason), topic: None, partition: None }
+    }
+}
+
+/// The cluster refused this client (its credentials or certificates): no retry will pass.
+pub fn is_refusal(code: RDKafkaErrorCode) -> bool {
+    matches!(code, RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL)
+}
+
 #[derive(Default)]
 struct State {
     /// Authentication, TLS and fatal errors: waiting longer cannot help.
@@ -86,17 +103,7 @@ impl ConnectionWatch {
     pub fn conclusive_since(&self, since: Instant) -> Option<EngineError> {
         let s = self.state();
         if let Some(f) = s.conclusive.as_ref().filter(|f| f.at >= since) {
-            let what = match f.code {
-                RDKafkaErrorCode::Authentication => "authentication failed",
-                RDKafkaErrorCode::SSL => "TLS handshake failed",
-                _ => "the client failed",
-            };
-            return Some(EngineError::Kafka {
-                code: f.code,
-                message: format!("{what}: {}", f.reason),
-                topic: None,
-                partition: None,
-            });
+            return Some(f.to_error(""));
         }
         let closes: Vec<_> = s.handshake_closes.iter().filter(|(at, _)| *at >= since).collect();
         if closes.len() >= HANDSHAKE_CLOSES_CONCLUSIVE {
@@ -118,9 +125,7 @@ impl ConnectionWatch {
     /// queued then was not delivered.
     pub fn refused_since(&self, since: Instant) -> Option<EngineError> {
         let s = self.state();
-        let f = s.conclusive.as_ref().filter(|f| f.at >= since && matches!(f.code, RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL))?;
-        let what = if f.code == RDKafkaErrorCode::SSL { "TLS handshake failed" } else { "authentication failed" };
-        Some(EngineError::Kafka { code: f.code, message: format!("not delivered: {what}: {}", f.reason), topic: None, partition: None })
+        s.conclusive.as_ref().filter(|f| f.at >= since && is_refusal(f.code)).map(|f| f.to_error("not delivered: "))
     }
 
     /// The latest transport failure since `since`, to explain a timeout.

@@ -11,7 +11,8 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use tokio::sync::oneshot;
 
-use crate::engine::client_events::ClientEvents;
+use crate::engine::client_events::{forward_client_events, ClientEvents};
+use crate::engine::connection::is_refusal;
 use crate::engine::config::ServiceConfig;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::Logger;
@@ -34,25 +35,17 @@ pub struct ProducerContext {
     handle: AtomicPtr<rdkafka::bindings::rd_kafka_t>,
 }
 
-impl rdkafka::client::ClientContext for ProducerContext {
-    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
-        self.events.on_log(level, fac, log_message);
-    }
+forward_client_events!(ProducerContext, after_error = purge_if_refused);
 
-    fn stats_raw(&self, statistics: &[u8]) {
-        self.events.on_statistics(statistics);
-    }
-
+impl ProducerContext {
     /// Authentication and TLS failures do not pass with retries: the messages waiting for a
     /// connection are purged, and their delivery reports carry that failure (see `delivery`),
     /// instead of each publish waiting `messageTimeoutMs` for `ERR__MSG_TIMED_OUT`. Messages
     /// already sent are left to their acknowledgements.
-    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-        let refused = matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL));
-        self.events.on_error(error, reason);
+    fn purge_if_refused(&self, code: Option<RDKafkaErrorCode>) {
         let rk = self.handle.load(Ordering::Acquire);
-        if refused && !rk.is_null() {
-            let flags = (rdkafka::bindings::RD_KAFKA_PURGE_F_QUEUE | rdkafka::bindings::RD_KAFKA_PURGE_F_NON_BLOCKING) as i32;
+        if code.is_some_and(is_refusal) && !rk.is_null() {
+            let flags = rdkafka::bindings::RD_KAFKA_PURGE_F_QUEUE | rdkafka::bindings::RD_KAFKA_PURGE_F_NON_BLOCKING;
             // SAFETY: the handle is the live client whose callback this is.
             unsafe { rdkafka::bindings::rd_kafka_purge(rk, flags) };
         }
