@@ -81,7 +81,7 @@ impl ClientEvents {
             self.connection.on_error(code, reason);
         }
         // Transport errors repeat for as long as a broker is away; librdkafka reconnects on its own.
-        let level = match error.rdkafka_error_code() {
+        let level = match code {
             Some(rdkafka::types::RDKafkaErrorCode::BrokerTransportFailure)
             | Some(rdkafka::types::RDKafkaErrorCode::AllBrokersDown) => LogLevel::Info,
             _ => LogLevel::Error,

@@ -100,13 +100,14 @@ pub struct BatchCollector {
 }
 
 impl BatchCollector {
-    fn new(n: usize, completion: Completion) -> Self {
+    /// A collector for `n` messages; `wait` or `on_complete` says what completes it.
+    fn new(n: usize) -> Self {
         BatchCollector {
             slots: Mutex::new((0..n).map(|_| None).collect()),
             // One extra count, released once every message is queued, so a batch cannot complete
             // while it is still being handed to librdkafka.
             remaining: AtomicUsize::new(n + 1),
-            completion: Mutex::new(Some(completion)),
+            completion: Mutex::new(None),
         }
     }
 
@@ -152,7 +153,6 @@ struct Deferred {
 pub struct BatchDelivery {
     producer: Arc<Producer>,
     collector: Arc<BatchCollector>,
-    done: Option<oneshot::Receiver<()>>,
     deferred: Vec<Deferred>,
 }
 
@@ -167,10 +167,13 @@ impl BatchDelivery {
 
     /// Waits for every message's delivery report (each bounded by `messageTimeoutMs`).
     pub async fn wait(mut self) -> BatchOutcome {
-        self.finish_queueing().await;
-        if let Some(done) = self.done.take() {
-            let _ = done.await;
+        // Installed before the extra count is released, so the completion cannot be missed.
+        let (tx, done) = oneshot::channel();
+        if let Ok(mut c) = self.collector.completion.lock() {
+            *c = Some(Completion::Wake(tx));
         }
+        self.finish_queueing().await;
+        let _ = done.await;
         self.collector.take_outcomes()
     }
 
@@ -181,7 +184,6 @@ impl BatchDelivery {
         if let Ok(mut c) = self.collector.completion.lock() {
             *c = Some(Completion::Call(Box::new(f)));
         }
-        self.done = None;
         if self.deferred.is_empty() {
             self.collector.count_down();
             return;
@@ -255,8 +257,7 @@ impl Producer {
         records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
     ) -> BatchDelivery {
         let n = records.len();
-        let (tx, rx) = oneshot::channel();
-        let collector = Arc::new(BatchCollector::new(n, Completion::Wake(tx)));
+        let collector = Arc::new(BatchCollector::new(n));
         let mut deferred = Vec::new();
         for (index, (topic, message)) in records.enumerate() {
             if let Err(e) = validate_topic(topic).and_then(|_| message.validate()) {
@@ -273,7 +274,7 @@ impl Producer {
                 Err(e) => collector.settle(index, Err(e.about(topic, message.partition))),
             }
         }
-        BatchDelivery { producer: self.clone(), collector, done: Some(rx), deferred }
+        BatchDelivery { producer: self.clone(), collector, deferred }
     }
 
     /// Publishes one message and waits for its delivery report.

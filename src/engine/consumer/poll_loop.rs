@@ -2,7 +2,6 @@
 //! polling while handlers are slow (partitions whose buffer is full are paused, not starved), so
 //! the member never misses `max.poll.interval.ms`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,33 +27,23 @@ pub(crate) fn run(consumer: BaseConsumer<SubscriptionContext>, shared: Arc<Share
         if shared.is_stopping() {
             break;
         }
-        let mut fetched: HashMap<TopicPartition, Vec<ConsumedMessage>> = HashMap::new();
-        // Messages come in runs of one partition: collect a run, then file it under its partition.
-        let mut run: Option<(TopicPartition, Vec<ConsumedMessage>)> = None;
+        // Messages come in runs of one partition: each run is handed on whole.
+        let mut fetched: Vec<(TopicPartition, Vec<ConsumedMessage>)> = Vec::new();
         let mut count = 0;
         let mut wait = POLL_WAIT;
         while count < MAX_BURST {
             match consumer.poll(wait) {
                 None => break,
                 Some(Ok(m)) => {
-                    let same = run.as_ref().is_some_and(|((t, p), _)| *p == m.partition() && t == m.topic());
-                    if !same {
-                        if let Some((tp, messages)) = run.take() {
-                            fetched.entry(tp).or_default().extend(messages);
-                        }
-                        run = Some(((m.topic().to_string(), m.partition()), Vec::new()));
-                    }
-                    if let Some((_, messages)) = run.as_mut() {
-                        messages.push(to_consumed(&m));
+                    match fetched.last_mut() {
+                        Some(((t, p), run)) if *p == m.partition() && t == m.topic() => run.push(to_consumed(&m)),
+                        _ => fetched.push(((m.topic().to_string(), m.partition()), vec![to_consumed(&m)])),
                     }
                     count += 1;
                 }
                 Some(Err(e)) => on_poll_error(&shared, e),
             }
             wait = Duration::ZERO;
-        }
-        if let Some((tp, messages)) = run.take() {
-            fetched.entry(tp).or_default().extend(messages);
         }
         if !fetched.is_empty() {
             let to_pause = shared.route(fetched);

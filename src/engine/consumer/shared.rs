@@ -227,9 +227,10 @@ impl Shared {
         v
     }
 
-    /// Appends fetched messages to their partitions' buffers and wakes their workers. Returns
-    /// the partitions whose buffer is now over the limit and must pause fetching.
-    pub fn route(&self, fetched: HashMap<TopicPartition, Vec<ConsumedMessage>>) -> Vec<TopicPartition> {
+    /// Appends fetched messages, runs of one partition each in the order they were polled, to
+    /// their partitions' buffers and wakes their workers. Returns the partitions whose buffer is
+    /// now over the limit and must pause fetching.
+    pub fn route(&self, fetched: Vec<(TopicPartition, Vec<ConsumedMessage>)>) -> Vec<TopicPartition> {
         let limit = self.options.max_buffered_per_partition;
         let mut to_pause = Vec::new();
         let mut table = self.table();
