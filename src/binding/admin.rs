@@ -2,6 +2,7 @@
 //! and maps results and errors back.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::{Env, ValueType};
@@ -13,7 +14,7 @@ use crate::binding::groups::{
     group_description, group_lag, group_listing, partition_offsets, reset_target, GroupDescription, GroupLag, GroupListing,
     GroupOffsetsOptions, PartitionOffset, ResetOffsetsOptions,
 };
-use crate::binding::health::{cluster_description, health_report, ClusterDescription, HealthOptions, HealthReport};
+use crate::binding::health::{cluster_description, health_report, health_timeout, ClusterDescription, HealthReport};
 use crate::binding::logger::js_log_sink;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::topics::{
@@ -46,21 +47,23 @@ fn read_specs(env: &Env, specs: Unknown<'_>) -> EngineResult<Vec<EngineSpec>> {
         return Err(invalid_arg("specs", "expected an array of topic specs"));
     }
     let specs: Vec<TopicSpec> = read(env, specs, "specs")?;
-    Ok(specs.iter().map(engine_spec).collect())
+    Ok(specs.into_iter().map(engine_spec).collect())
 }
 
-fn read_group(env: &Env, group_id: Unknown<'_>) -> EngineResult<String> {
-    if group_id.get_type().map_err(|e| invalid_arg("groupId", e))? != ValueType::String {
-        return Err(invalid_arg("groupId", "expected a string"));
+/// A string argument (`groupId`, `topic`), or `ERR_INVALID_ARG` naming `what`.
+fn read_string(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String> {
+    if v.get_type().map_err(|e| invalid_arg(what, e))? != ValueType::String {
+        return Err(invalid_arg(what, "expected a string"));
     }
-    read(env, group_id, "groupId")
+    read(env, v, what)
 }
 
-fn read_topic_name(env: &Env, topic: Unknown<'_>) -> EngineResult<String> {
-    if topic.get_type().map_err(|e| invalid_arg("topic", e))? != ValueType::String {
-        return Err(invalid_arg("topic", "expected a string"));
-    }
-    read(env, topic, "topic")
+/// The arguments of `groupOffsets` and `lag`: the group, the topics asked for, the timeout
+/// (the options are read first).
+fn read_group_offsets(env: &Env, group_id: Unknown<'_>, options: Option<Unknown<'_>>) -> EngineResult<(String, Option<Vec<String>>, Duration)> {
+    let o: Option<GroupOffsetsOptions> = read_optional(env, options, "options")?;
+    let timeout = timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
+    Ok((read_string(env, group_id, "groupId")?, o.and_then(|o| o.topics), timeout))
 }
 
 /// A Kafka admin client: topics and their configs, consumer groups and offsets, the cluster's
@@ -235,7 +238,7 @@ impl KafkaAdmin {
             self,
             env,
             {
-                let topic = read_topic_name(env, topic)?;
+                let topic = read_string(env, topic, "topic")?;
                 if configs.get_type().map_err(|e| invalid_arg("configs", e))? != ValueType::Object || configs.is_array().unwrap_or(false) {
                     return Err(invalid_arg("configs", "expected an object of config names to values"));
                 }
@@ -263,7 +266,7 @@ impl KafkaAdmin {
         admin_call!(
             self,
             env,
-            Ok((read_group(env, group_id)?, call_timeout(env, options)?)),
+            Ok((read_string(env, group_id, "groupId")?, call_timeout(env, options)?)),
             |admin, (group, timeout)| admin.describe_group(&group, timeout),
             |_, g| Ok(group_description(g))
         )
@@ -276,11 +279,7 @@ impl KafkaAdmin {
         admin_call!(
             self,
             env,
-            {
-                let o: Option<GroupOffsetsOptions> = read_optional(env, options, "options")?;
-                let timeout = timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
-                Ok((read_group(env, group_id)?, o.and_then(|o| o.topics), timeout))
-            },
+            read_group_offsets(env, group_id, options),
             |admin, (group, topics, timeout)| admin.group_offsets(&group, topics.as_deref(), timeout),
             |_, offsets| Ok(partition_offsets(offsets))
         )
@@ -293,11 +292,7 @@ impl KafkaAdmin {
         admin_call!(
             self,
             env,
-            {
-                let o: Option<GroupOffsetsOptions> = read_optional(env, options, "options")?;
-                let timeout = timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
-                Ok((read_group(env, group_id)?, o.and_then(|o| o.topics), timeout))
-            },
+            read_group_offsets(env, group_id, options),
             |admin, (group, topics, timeout)| admin.lag(&group, topics.as_deref(), timeout),
             |_, l| Ok(group_lag(l))
         )
@@ -312,12 +307,14 @@ impl KafkaAdmin {
             self,
             env,
             {
-                let group = read_group(env, group_id)?;
+                let group = read_string(env, group_id, "groupId")?;
                 if options.get_type().map_err(|e| invalid_arg("options", e))? != ValueType::Object {
                     return Err(invalid_arg("options", "expected {topics, to}"));
                 }
                 let o: ResetOffsetsOptions = read(env, options, "options")?;
-                Ok((group, o.topics.clone(), reset_target(&o)?, timeout_of(o.timeout_ms)?))
+                let target = reset_target(&o)?;
+                let timeout = timeout_of(o.timeout_ms)?;
+                Ok((group, o.topics, target, timeout))
             },
             |admin, (group, topics, target, timeout)| admin.reset_offsets(&group, &topics, target, timeout),
             |_, offsets| Ok(partition_offsets(offsets))
@@ -336,7 +333,7 @@ impl KafkaAdmin {
             self,
             env,
             {
-                let topic = read_topic_name(env, topic)?;
+                let topic = read_string(env, topic, "topic")?;
                 let ts: Either<f64, Date> = read(env, timestamp, "timestamp")?;
                 Ok((topic, read_time(&ts, "timestamp")?, call_timeout(env, options)?))
             },
@@ -354,10 +351,7 @@ impl KafkaAdmin {
         admin_call!(
             self,
             env,
-            {
-                let o: Option<HealthOptions> = read_optional(env, options, "options")?;
-                timeout_of(o.and_then(|o| o.timeout_ms))
-            },
+            health_timeout(env, options),
             |admin, timeout| admin.health(timeout),
             |_, h| Ok(health_report(h))
         )

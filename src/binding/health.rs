@@ -1,8 +1,22 @@
 //! The cluster objects of the admin API: `describeCluster` and `health` results.
 
+use std::time::Duration;
+
+use napi::bindgen_prelude::Unknown;
+use napi::Env;
+
+use crate::binding::args::{read_optional, timeout_of};
 use crate::binding::service::BrokerInfo;
 use crate::binding::subscription::TopicPartition;
 use crate::engine::admin::{ClusterDescription as EngineCluster, HealthReport as EngineHealth, PartitionRef};
+use crate::engine::error::EngineResult;
+use crate::engine::service::BrokerAddress;
+
+impl From<BrokerAddress> for BrokerInfo {
+    fn from(b: BrokerAddress) -> Self {
+        BrokerInfo { id: b.id, host: b.host, port: b.port }
+    }
+}
 
 /// Brokers, controller and id of the cluster.
 #[napi(object)]
@@ -21,7 +35,7 @@ pub fn cluster_description(c: EngineCluster) -> ClusterDescription {
     ClusterDescription {
         cluster_id: c.cluster_id,
         controller: c.controller_id,
-        brokers: c.brokers.into_iter().map(|b| BrokerInfo { id: b.id, host: b.host, port: b.port }).collect(),
+        brokers: c.brokers.into_iter().map(BrokerInfo::from).collect(),
     }
 }
 
@@ -79,6 +93,12 @@ pub struct HealthReport {
 pub struct HealthOptions {
     /// Bound on the whole check. Default 10000.
     pub timeout_ms: Option<u32>,
+}
+
+/// The timeout of `health()`'s optional `HealthOptions`.
+pub fn health_timeout(env: &Env, options: Option<Unknown<'_>>) -> EngineResult<Duration> {
+    let o: Option<HealthOptions> = read_optional(env, options, "options")?;
+    timeout_of(o.and_then(|o| o.timeout_ms))
 }
 
 fn partitions(list: Vec<PartitionRef>) -> Vec<TopicPartition> {

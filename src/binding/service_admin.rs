@@ -5,9 +5,8 @@ use napi::bindgen_prelude::*;
 use napi::Env;
 
 use crate::binding::admin::KafkaAdmin;
-use crate::binding::args::{read_optional, timeout_of};
 use crate::binding::error::to_napi_error;
-use crate::binding::health::{health_report, HealthOptions, HealthReport};
+use crate::binding::health::{health_report, health_timeout, HealthReport};
 use crate::binding::promise::{rejected, settle};
 use crate::binding::service::KafkaService;
 use crate::engine::admin::Admin;
@@ -38,7 +37,7 @@ impl KafkaService {
     /// rejects only with `ERR_DISCONNECTED` or `ERR_INVALID_ARG`.
     #[napi(ts_args_type = "options?: HealthOptions", ts_return_type = "Promise<HealthReport>")]
     pub fn health<'e>(&self, env: &'e Env, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, HealthReport>> {
-        let timeout = match read_optional::<HealthOptions>(env, options, "options").and_then(|o| timeout_of(o.and_then(|o| o.timeout_ms))) {
+        let timeout = match health_timeout(env, options) {
             Ok(t) => t,
             Err(e) => return rejected(env, e),
         };

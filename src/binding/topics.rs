@@ -14,7 +14,6 @@ use crate::engine::admin::{
 /// A topic as it should be: what `createTopics` and `ensureTopics` take and `topicCatalog`
 /// returns. Settings left out are the broker's defaults.
 #[napi(object)]
-#[derive(Clone)]
 pub struct TopicSpec {
     pub name: String,
     /// Partition count. Default: the broker's `num.partitions`.
@@ -44,21 +43,21 @@ pub struct TopicSpec {
 }
 
 /// A spec from JS, for the engine.
-pub fn engine_spec(s: &TopicSpec) -> EngineSpec {
-    let mut configs: Vec<(String, String)> = s.configs.clone().unwrap_or_default().into_iter().collect();
+pub fn engine_spec(s: TopicSpec) -> EngineSpec {
+    let mut configs: Vec<(String, String)> = s.configs.unwrap_or_default().into_iter().collect();
     configs.sort();
     EngineSpec {
-        name: s.name.clone(),
+        name: s.name,
         partitions: s.partitions,
         replication_factor: s.replication_factor,
         retention_ms: s.retention_ms,
         retention_bytes: s.retention_bytes,
-        cleanup_policy: s.cleanup_policy.clone(),
-        compression_type: s.compression_type.clone(),
+        cleanup_policy: s.cleanup_policy,
+        compression_type: s.compression_type,
         min_insync_replicas: s.min_insync_replicas,
         configs,
-        key_strategy: s.key_strategy.clone(),
-        description: s.description.clone(),
+        key_strategy: s.key_strategy,
+        description: s.description,
     }
 }
 

@@ -62,13 +62,6 @@ pub struct TopicConfigs {
     pub entries: Vec<TopicConfigEntry>,
 }
 
-impl TopicConfigs {
-    /// The value of one config, if it has one.
-    pub fn value(&self, name: &str) -> Option<&str> {
-        self.entries.iter().find(|e| e.name == name).and_then(|e| e.value.as_deref())
-    }
-}
-
 /// The configs of each topic, in the order asked, or the first topic's error.
 fn configs_of(topics: &[String], described: Vec<DescribedResource>) -> EngineResult<Vec<TopicConfigs>> {
     topics

@@ -69,7 +69,6 @@ impl Admin {
     /// answered; fails only when the admin client is closed.
     pub async fn health(&self, timeout: Duration) -> EngineResult<HealthReport> {
         let deadline = Deadline::after(timeout);
-        self.client()?;
         let started = Instant::now();
         let snapshot = match self.metadata_until(deadline).await {
             Ok(s) => s,

@@ -75,11 +75,6 @@ impl Admin {
         Ok(Admin { config, logger, client: Mutex::new(Some(Arc::new(client))) })
     }
 
-    /// The configuration the client was built from.
-    pub fn config(&self) -> &ServiceConfig {
-        &self.config
-    }
-
     fn client(&self) -> EngineResult<Arc<Client>> {
         self.client.lock().ok().and_then(|c| c.clone()).ok_or(EngineError::Disconnected)
     }

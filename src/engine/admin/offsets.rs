@@ -14,10 +14,6 @@ use crate::engine::admin::{blocking, group_client, is_internal, Admin, Deadline}
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
 
-/// Sort order of results: topic, then partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Key<'a>(&'a str, i32);
-
 /// An offset of one partition: committed, looked up or reset to; -1 when there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionOffset {
@@ -174,12 +170,13 @@ impl Admin {
                 .collect::<Vec<_>>())
         })
         .await?;
-        let keep: BTreeSet<&str> = match topics {
-            Some(_) => committed.iter().map(|o| o.topic.as_str()).collect(),
-            None => committed.iter().filter(|o| o.offset >= 0).map(|o| o.topic.as_str()).collect(),
-        };
-        let mut out: Vec<PartitionOffset> = committed.iter().filter(|o| keep.contains(o.topic.as_str())).cloned().collect();
-        out.sort_by(|a, b| Key(&a.topic, a.partition).cmp(&Key(&b.topic, b.partition)));
+        let mut out = committed;
+        if topics.is_none() {
+            // By default, only the topics where the group committed something.
+            let keep: BTreeSet<String> = out.iter().filter(|o| o.offset >= 0).map(|o| o.topic.clone()).collect();
+            out.retain(|o| keep.contains(&o.topic));
+        }
+        out.sort_by(|a, b| (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)));
         Ok(out)
     }
 
@@ -292,7 +289,7 @@ impl Admin {
             .into_iter()
             .map(|((topic, partition), offset)| PartitionOffset { topic, partition, offset: offset.unwrap_or(-1) })
             .collect();
-        out.sort_by(|a, b| Key(&a.topic, a.partition).cmp(&Key(&b.topic, b.partition)));
+        out.sort_by(|a, b| (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)));
         Ok(out)
     }
 }
