@@ -1,6 +1,8 @@
 //! Messages across the boundary: published messages read from JS objects without copying their
 //! Buffers, delivery results and consumed batches built as JS objects.
 
+use std::collections::HashMap;
+
 use napi::bindgen_prelude::*;
 use napi::{sys, Env, JsValue, ValueType};
 
@@ -135,19 +137,31 @@ impl AsRef<[u8]> for Payload<'_> {
     }
 }
 
-fn payload<'e>(env: &'e Env, v: Unknown<'e>, what: &str) -> EngineResult<Option<Payload<'e>>> {
-    let kind = v.get_type().map_err(|e| invalid_arg(what, e))?;
+/// `headers.<name>`, the label of a header value in errors: formatted only when one is reported.
+#[derive(Clone, Copy)]
+struct HeaderLabel<'a>(&'a str);
+
+impl std::fmt::Display for HeaderLabel<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "headers.{}", self.0)
+    }
+}
+
+/// `what` is a `Display` so that a header's label is built only on the error path.
+fn payload<'e>(env: &'e Env, v: Unknown<'e>, what: impl std::fmt::Display) -> EngineResult<Option<Payload<'e>>> {
+    let bad = |detail: &dyn std::fmt::Display| invalid_arg(&what.to_string(), detail);
+    let kind = v.get_type().map_err(|e| bad(&e))?;
     match kind {
         ValueType::Null | ValueType::Undefined => Ok(None),
         ValueType::String => {
-            let s: String = unsafe { String::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e))?;
+            let s: String = unsafe { String::from_napi_value(env.raw(), v.raw()) }.map_err(|e| bad(&e))?;
             Ok(Some(Payload::Text(s)))
         }
         ValueType::Object if v.is_buffer().unwrap_or(false) || v.is_typedarray().unwrap_or(false) => {
-            let b = unsafe { BufferSlice::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e))?;
+            let b = unsafe { BufferSlice::from_napi_value(env.raw(), v.raw()) }.map_err(|e| bad(&e))?;
             Ok(Some(Payload::Buffer(b)))
         }
-        other => Err(invalid_arg(what, format!("expected a Buffer, a string or null, got {other:?}"))),
+        other => Err(bad(&format_args!("expected a Buffer, a string or null, got {other:?}"))),
     }
 }
 
@@ -241,44 +255,38 @@ pub fn read_message<'e>(env: &'e Env, v: Unknown<'e>, fields: &MessageFields) ->
     if !fields.has(env, raw, fields.value) {
         return Err(invalid_arg("message.value", "is required (use null for a tombstone)"));
     }
-    let get = |name: &str| -> EngineResult<Unknown<'e>> {
-        let key = match name {
-            "key" => fields.key,
-            "value" => fields.value,
-            "headers" => fields.headers,
-            "partition" => fields.partition,
-            _ => fields.timestamp,
-        };
-        fields.get(env, raw, key, name)
-    };
     let mut headers = Vec::new();
-    let h = get("headers")?;
+    let h = fields.get(env, raw, fields.headers, "headers")?;
     match h.get_type().map_err(|e| invalid_arg("headers", e))? {
         ValueType::Null | ValueType::Undefined => {}
         ValueType::Object if !h.is_array().unwrap_or(false) => {
             let hobj = unsafe { Object::from_napi_value(env.raw(), h.raw()) }.map_err(|e| invalid_arg("headers", e))?;
             for name in Object::keys(&hobj).map_err(|e| invalid_arg("headers", e))? {
                 let value: Unknown = hobj.get_named_property(&name).map_err(|e| invalid_arg("headers", e))?;
-                let what = format!("headers.{name}");
+                let what = HeaderLabel(&name);
                 if value.is_array().unwrap_or(false) {
-                    let arr = unsafe { Array::from_napi_value(env.raw(), value.raw()) }.map_err(|e| invalid_arg(&what, e))?;
+                    let arr = unsafe { Array::from_napi_value(env.raw(), value.raw()) }.map_err(|e| invalid_arg(&what.to_string(), e))?;
                     for i in 0..arr.len() {
-                        let item: Unknown = arr.get(i).map_err(|e| invalid_arg(&what, e))?.ok_or_else(|| invalid_arg(&what, "hole in array"))?;
-                        headers.push((name.clone(), payload(env, item, &what)?));
+                        let item: Unknown = arr
+                            .get(i)
+                            .map_err(|e| invalid_arg(&what.to_string(), e))?
+                            .ok_or_else(|| invalid_arg(&what.to_string(), "hole in array"))?;
+                        headers.push((name.clone(), payload(env, item, what)?));
                     }
                 } else {
-                    headers.push((name.clone(), payload(env, value, &what)?));
+                    let value = payload(env, value, what)?;
+                    headers.push((name, value));
                 }
             }
         }
         other => return Err(invalid_arg("headers", format!("expected an object of Buffers or strings, got {other:?}"))),
     }
     Ok(OutgoingMessage {
-        key: payload(env, get("key")?, "key")?,
-        value: payload(env, get("value")?, "value")?,
+        key: payload(env, fields.get(env, raw, fields.key, "key")?, "key")?,
+        value: payload(env, fields.get(env, raw, fields.value, "value")?, "value")?,
         headers,
-        partition: partition(get("partition")?)?,
-        timestamp: timestamp(get("timestamp")?)?,
+        partition: partition(fields.get(env, raw, fields.partition, "partition")?)?,
+        timestamp: timestamp(fields.get(env, raw, fields.timestamp, "timestamp")?)?,
     })
 }
 
@@ -293,16 +301,24 @@ pub fn read_topic(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String>
 /// `publishBatch`'s result: one `{topic, partition, offset, timestamp, error?}` per message, in
 /// order. The numbers cross as one Float64Array and the objects are built in JS; only failed
 /// slots carry an error object (`partition` -1 unless known, `offset` -1, `timestamp` null).
-pub fn batch_results<'e>(env: &'e Env, topics: &[String], outcomes: &[EngineResult<DeliveryReport>]) -> Result<Unknown<'e>> {
+pub fn batch_results<'e, 'a>(env: &'e Env, topics: &'a [String], outcomes: &'a [EngineResult<DeliveryReport>]) -> Result<Unknown<'e>> {
+    // Topic names in first-seen order; `seen` finds a name's index without a scan, and the
+    // last-hit name is checked first (a batch is mostly one topic).
     let mut names: Vec<String> = Vec::new();
-    let mut index_of = |name: &str| -> f64 {
-        match names.iter().position(|n| n == name) {
-            Some(i) => i as f64,
-            None => {
-                names.push(name.to_string());
-                (names.len() - 1) as f64
+    let mut seen: HashMap<&'a str, f64> = HashMap::new();
+    let mut last: Option<(&'a str, f64)> = None;
+    let mut index_of = |name: &'a str| -> f64 {
+        if let Some((n, i)) = last {
+            if n == name {
+                return i;
             }
         }
+        let i = *seen.entry(name).or_insert_with(|| {
+            names.push(name.to_string());
+            (names.len() - 1) as f64
+        });
+        last = Some((name, i));
+        i
     };
     let mut numbers = Vec::with_capacity(outcomes.len() * 4);
     let mut error_index = Vec::new();

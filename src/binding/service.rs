@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, ValueType};
 
+use crate::binding::args;
 use crate::binding::config::{check_nested_objects, service_config, subscribe_options, KafkaConfig, SubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::logger::js_log_sink;
@@ -41,10 +42,6 @@ pub struct ClusterInfo {
 pub struct DisconnectOptions {
     /// Longest wait for queued messages to be delivered. Default 10000.
     pub timeout_ms: Option<f64>,
-}
-
-fn from_js<T: FromNapiValue>(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<T> {
-    unsafe { T::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e.reason.clone()))
 }
 
 /// A Kafka client: publish (one or many), subscribe, observe, disconnect. Every async method
@@ -85,7 +82,7 @@ impl KafkaService {
         let engine = self.engine.clone();
         settle(env, async move { engine.connect().await }, |_, info: EngineClusterInfo| {
             Ok(ClusterInfo {
-                brokers: info.brokers.into_iter().map(|b| BrokerInfo { id: b.id, host: b.host, port: b.port }).collect(),
+                brokers: info.brokers.into_iter().map(BrokerInfo::from).collect(),
                 topics: info.topics,
             })
         })
@@ -146,7 +143,7 @@ impl KafkaService {
             if !list.is_array().unwrap_or(false) {
                 return Err(invalid_arg("messages", "expected an array of messages"));
             }
-            let array: Array = from_js(env, list, "messages")?;
+            let array: Array = args::read(env, list, "messages")?;
             let fields = MessageFields::new(env).map_err(|e| invalid_arg("messages", e))?;
             let mut topics: Vec<String> = Vec::with_capacity(array.len() as usize);
             let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> = Vec::with_capacity(array.len() as usize);
@@ -160,14 +157,24 @@ impl KafkaService {
                     Some(t) => Ok(t.clone()),
                     None => read_record_topic(env, item, &fields),
                 };
-                topics.push(record_topic.as_ref().cloned().unwrap_or_default());
-                match record_topic.and_then(|_| read_message(env, item, &fields)) {
+                let message = match record_topic {
+                    Ok(t) => {
+                        topics.push(t);
+                        read_message(env, item, &fields)
+                    }
+                    Err(e) => {
+                        topics.push(String::new());
+                        Err(e)
+                    }
+                };
+                match message {
                     Ok(m) => sendable.push((i as usize, m)),
                     Err(e) => refused.push((i as usize, e)),
                 }
             }
             let delivery = self.engine.send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)))?;
-            let sendable: Vec<usize> = sendable.into_iter().map(|(i, _)| i).collect();
+            // The indices are needed only to interleave refused messages with the deliveries.
+            let sendable: Vec<usize> = if refused.is_empty() { Vec::new() } else { sendable.into_iter().map(|(i, _)| i).collect() };
             Ok((topics, sendable, refused, delivery))
         })();
         let (topics, sendable, refused, delivery) = match queued {
@@ -209,7 +216,7 @@ impl KafkaService {
             if options.get_type().map_err(|e| invalid_arg("options", e))? != ValueType::Object {
                 return Err(invalid_arg("options", "expected {groupId, topics}"));
             }
-            let js: SubscribeOptions = from_js(env, options, "options")?;
+            let js: SubscribeOptions = args::read(env, options, "options")?;
             let engine_options = subscribe_options(&js)?;
             engine_options.validate()?;
             let (function, kind) = handler_function(env, handler)?;
@@ -259,13 +266,13 @@ fn read_record_topic(env: &Env, item: Unknown<'_>, fields: &MessageFields) -> En
 
 fn handler_function<'e>(env: &'e Env, handler: Unknown<'e>) -> EngineResult<(Function<'e>, HandlerKind)> {
     match handler.get_type().map_err(|e| invalid_arg("handler", e))? {
-        ValueType::Function => Ok((from_js(env, handler, "handler")?, HandlerKind::EachMessage)),
+        ValueType::Function => Ok((args::read(env, handler, "handler")?, HandlerKind::EachMessage)),
         ValueType::Object => {
-            let obj: Object = from_js(env, handler, "handler")?;
+            let obj: Object = args::read(env, handler, "handler")?;
             let get = |name: &str| -> EngineResult<Option<Function<'e>>> {
                 let v: Unknown = obj.get_named_property(name).map_err(|e| invalid_arg(name, e))?;
                 match v.get_type().map_err(|e| invalid_arg(name, e))? {
-                    ValueType::Function => Ok(Some(from_js(env, v, name)?)),
+                    ValueType::Function => Ok(Some(args::read(env, v, name)?)),
                     ValueType::Undefined | ValueType::Null => Ok(None),
                     _ => Err(invalid_arg(name, "expected a function")),
                 }
