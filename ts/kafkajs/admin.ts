@@ -14,9 +14,9 @@ import {
   readWatermarks,
   type NativeAdmin,
 } from '../native/admin-contract';
-import { KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, toKafkaJSError } from './errors';
+import { KafkaJSNonRetriableError, KafkaJSNotImplemented, kafkajsErrors, refuse, toKafkaJSError } from './errors';
 import { Instrumentation, adminEvents, type AdminEventName } from './events';
-import { encodeMemberAssignment } from './member-assignment';
+import { kafkajsGroup } from './member-assignment';
 import type { ClientFactory } from './producer';
 import type {
   AdminConfig,
@@ -73,8 +73,8 @@ export class Admin {
   async listTopics(): Promise<string[]> {
     const native = this.native;
     // kafkajs lists internal topics (`__consumer_offsets`) too.
-    if (native && typeof native.listTopics === 'function') return (await this.call('listTopics', () => native.listTopics!({ includeInternal: true }))) as string[];
-    return (await this.call('listTopics', () => this.connected().connect())).topics;
+    if (native && typeof native.listTopics === 'function') return (await kafkajsErrors(() => native.listTopics!({ includeInternal: true }))) as string[];
+    return (await kafkajsErrors(() => this.connected().connect())).topics;
   }
 
   /**
@@ -124,12 +124,12 @@ export class Admin {
       throw new KafkaJSNonRetriableError(`Invalid topics array ${JSON.stringify(options?.topics)}`, { code: 'ERR_INVALID_ARG' });
     }
     const remove = this.method('deleteTopics');
-    await this.call('deleteTopics', () => remove(options.topics, options.timeout === undefined ? {} : { timeoutMs: options.timeout }));
+    await kafkajsErrors(() => remove(options.topics, options.timeout === undefined ? {} : { timeoutMs: options.timeout }));
   }
 
   async fetchTopicMetadata(options?: { topics?: string[] }): Promise<{ topics: ITopicMetadata[] }> {
     const describe = this.method('describeTopics');
-    const result = await this.call('fetchTopicMetadata', () => describe(options?.topics));
+    const result = await kafkajsErrors(() => describe(options?.topics));
     return {
       topics: readTopicDescriptions(result).map((t) => ({
         name: t.name,
@@ -149,13 +149,13 @@ export class Admin {
   async fetchTopicOffsets(topic: string): Promise<Array<SeekEntry & { high: string; low: string }>> {
     const native = this.native;
     if (native && typeof native.watermarks === 'function') {
-      const rows = readWatermarks(await this.call('fetchTopicOffsets', () => native.watermarks!(topic)));
+      const rows = readWatermarks(await kafkajsErrors(() => native.watermarks!(topic)));
       return rows.map((r) => ({ partition: r.partition, offset: r.high, high: r.high, low: r.low }));
     }
     // `lag` reports both watermarks of every partition of the topics it is given; a group that
     // never committed (this id is never used to consume) has a lag row for each of them.
     if (native && typeof native.lag === 'function') {
-      const lag = await this.call('fetchTopicOffsets', () => native.lag!(WATERMARK_GROUP, { topics: [topic] }));
+      const lag = await kafkajsErrors(() => native.lag!(WATERMARK_GROUP, { topics: [topic] }));
       return readWatermarks(lag)
         .sort((a, b) => a.partition - b.partition)
         .map((r) => ({ partition: r.partition, offset: r.high, high: r.high, low: r.low }));
@@ -164,8 +164,8 @@ export class Admin {
     // end of time, so that query answers the high watermark.
     const offsetsForTimes = this.method('offsetsForTimes', 'fetchTopicOffsets');
     const [low, high] = await Promise.all([
-      this.call('fetchTopicOffsets', () => offsetsForTimes(topic, 0)),
-      this.call('fetchTopicOffsets', () => offsetsForTimes(topic, END_OF_TIME)),
+      kafkajsErrors(() => offsetsForTimes(topic, 0)),
+      kafkajsErrors(() => offsetsForTimes(topic, END_OF_TIME)),
     ]);
     const lows = new Map(readPartitionOffsets(low).map((r) => [r.partition, r.offset]));
     return readPartitionOffsets(high).map((r) => ({ partition: r.partition, offset: r.offset, high: r.offset, low: lows.get(r.partition) ?? '0' }));
@@ -173,7 +173,7 @@ export class Admin {
 
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<SeekEntry[]> {
     const offsetsForTimes = this.method('offsetsForTimes', 'fetchTopicOffsetsByTimestamp');
-    return readPartitionOffsets(await this.call('fetchTopicOffsetsByTimestamp', () => offsetsForTimes(topic, timestamp ?? Date.now())));
+    return readPartitionOffsets(await kafkajsErrors(() => offsetsForTimes(topic, timestamp ?? Date.now())));
   }
 
   /**
@@ -195,7 +195,7 @@ export class Admin {
     if (options.resolveOffsets) throw new KafkaJSNotImplemented('fetchOffsets resolveOffsets');
     const groupOffsets = this.method('groupOffsets', 'fetchOffsets');
     const topics = options.topic !== undefined ? [options.topic] : options.topics;
-    const rows = readGroupOffsets(await this.call('fetchOffsets', () => groupOffsets(options.groupId, topics ? { topics } : {})));
+    const rows = readGroupOffsets(await kafkajsErrors(() => groupOffsets(options.groupId, topics ? { topics } : {})));
     const byTopic = new Map<string, FetchOffsetsPartition[]>();
     for (const t of topics ?? []) byTopic.set(t, []);
     for (const r of rows) {
@@ -211,44 +211,28 @@ export class Admin {
   /** Moves a stopped group's offsets to the earliest (or latest) offset of `topic`. */
   async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
     const reset = this.method('resetOffsets');
-    await this.call('resetOffsets', () => reset(options.groupId, { topics: [options.topic], to: options.earliest ? 'earliest' : 'latest' }));
+    await kafkajsErrors(() => reset(options.groupId, { topics: [options.topic], to: options.earliest ? 'earliest' : 'latest' }));
   }
 
   async describeCluster(): Promise<{ brokers: Array<{ nodeId: number; host: string; port: number }>; controller: number | null; clusterId: string }> {
     const native = this.native;
     if (native && typeof native.describeCluster === 'function') {
-      return readClusterDescription(await this.call('describeCluster', () => native.describeCluster!()));
+      return readClusterDescription(await kafkajsErrors(() => native.describeCluster!()));
     }
-    const info = await this.call('describeCluster', () => this.connected().connect());
+    const info = await kafkajsErrors(() => this.connected().connect());
     return { brokers: info.brokers.map((b) => ({ nodeId: b.id, host: b.host, port: b.port })), controller: null, clusterId: '' };
   }
 
   async listGroups(): Promise<{ groups: GroupOverview[] }> {
     const list = this.method('listGroups');
-    return { groups: readGroupListings(await this.call('listGroups', () => list())).map(({ groupId, protocolType }) => ({ groupId, protocolType })) };
+    return { groups: readGroupListings(await kafkajsErrors(() => list())).map(({ groupId, protocolType }) => ({ groupId, protocolType })) };
   }
 
   async describeGroups(groupIds: string[]): Promise<GroupDescriptions> {
     if (!Array.isArray(groupIds)) throw new KafkaJSNonRetriableError('describeGroups needs an array of group ids', { code: 'ERR_INVALID_ARG' });
     const describe = this.method('describeGroup', 'describeGroups');
     const groups = await Promise.all(
-      groupIds.map(async (id) => {
-        const g = readGroupDescription(id, await this.call('describeGroups', () => describe(id)));
-        return {
-          groupId: g.groupId,
-          protocol: g.protocol,
-          protocolType: g.protocolType,
-          state: g.state,
-          errorCode: 0,
-          members: g.members.map((m) => ({
-            memberId: m.memberId,
-            clientId: m.clientId,
-            clientHost: m.clientHost,
-            memberAssignment: encodeMemberAssignment(m.assignments),
-            memberMetadata: Buffer.alloc(0),
-          })),
-        };
-      }),
+      groupIds.map(async (id) => kafkajsGroup(readGroupDescription(id, await kafkajsErrors(() => describe(id))))),
     );
     return { groups };
   }
@@ -303,14 +287,6 @@ export class Admin {
     }
     return (fn as (...args: unknown[]) => unknown).bind(native) as NonNullable<NativeAdmin[K]>;
   }
-
-  private async call<T>(_what: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
-      throw toKafkaJSError(e);
-    }
-  }
 }
 
 /** A consumer group id nothing consumes with, whose `lag` rows carry the watermarks. */
@@ -320,6 +296,5 @@ const WATERMARK_GROUP = 'kafka-native.kafkajs.watermarks';
 const END_OF_TIME = 8.64e15;
 
 function isAlreadyExists(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return code === 'ERR_TOPIC_ALREADY_EXISTS' || code === 36;
+  return (e as { code?: unknown })?.code === 'ERR_TOPIC_ALREADY_EXISTS';
 }

@@ -8,7 +8,7 @@ import { checkRetry } from './config';
 import { PartitionAssigners } from './enums';
 import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, toKafkaJSError } from './errors';
 import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
-import { encodeMemberAssignment } from './member-assignment';
+import { kafkajsGroup } from './member-assignment';
 import type { ClientFactory } from './producer';
 import type {
   Batch,
@@ -234,21 +234,7 @@ export class Consumer {
     if (!admin || typeof admin.describeGroup !== 'function') {
       throw new KafkaJSNotImplemented('consumer.describeGroup()', 'this build of @cosmic-horizons/kafka-native has no admin API');
     }
-    const g = readGroupDescription(this.groupId, await admin.describeGroup(this.groupId).catch((e: unknown) => Promise.reject(toKafkaJSError(e))));
-    return {
-      groupId: g.groupId,
-      protocol: g.protocol,
-      protocolType: g.protocolType,
-      state: g.state,
-      errorCode: 0,
-      members: g.members.map((m) => ({
-        memberId: m.memberId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        memberAssignment: encodeMemberAssignment(m.assignments),
-        memberMetadata: Buffer.alloc(0),
-      })),
-    };
+    return kafkajsGroup(readGroupDescription(this.groupId, await admin.describeGroup(this.groupId).catch((e: unknown) => Promise.reject(toKafkaJSError(e)))));
   }
 
   logger(): Logger {
@@ -395,7 +381,8 @@ export class Consumer {
       const payload: EachMessagePayload = {
         topic,
         partition,
-        message: kafkaMessage(p.message),
+        // The engine's unpack (js_support.js) already gives kafkajs' shape, `null` for an absent key or value.
+        message: p.message as unknown as KafkaMessage,
         heartbeat: p.heartbeat,
         pause: () => this.pauseOne(topic, partition),
       };
@@ -413,7 +400,8 @@ export class Consumer {
       const native = p.batch;
       const { topic, partition } = native;
       if (this.pausedTopics.size > 0) await this.waitWhilePaused(topic, partition);
-      const messages = native.messages.map(kafkaMessage);
+      // A copy: the handler may reorder its array without touching what resolveOffset reads.
+      const messages = native.messages.slice() as unknown as KafkaMessage[];
       let resolved: string | undefined;
       const lag = () => this.lagOf(topic, partition);
       const last = () => (messages.length ? messages[messages.length - 1].offset : String(-1));
@@ -466,14 +454,6 @@ export class Consumer {
     const row = service.stats().consumer.lag.find((l) => l.topic === topic && l.partition === partition);
     return row ? Math.max(0, row.lag) : 0;
   }
-}
-
-/** The engine's message with kafkajs' `null` for an absent key or value. */
-function kafkaMessage(m: NativeMessagePayload['message']): KafkaMessage {
-  const message = m as unknown as KafkaMessage;
-  if (message.key === undefined) message.key = null;
-  if (message.value === undefined) message.value = null;
-  return message;
 }
 
 function checkTopicPartitions(list: TopicPartition[], what: string): TopicPartition[] {

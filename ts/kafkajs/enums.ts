@@ -94,7 +94,7 @@ const DefaultPartitioner: ICustomPartitioner = () => {
   return ({ partitionMetadata, message }) => {
     if (message.partition !== undefined && message.partition !== null) return message.partition;
     const count = partitionMetadata.length;
-    if (message.key !== undefined && message.key !== null) return (javaMurmur2(message.key) & 0x7fffffff) % count;
+    if (message.key !== undefined && message.key !== null) return partitionForKey(message.key, count);
     counter = (counter + 1) & 0x7fffffff;
     return partitionMetadata[counter % count].partitionId;
   };

@@ -1,6 +1,9 @@
 // A group member's assignment in the consumer protocol's binary form (version 0), which is what
 // kafkajs' `describeGroups` returns as `memberAssignment` and `AssignerProtocol` decodes.
 
+import type { GroupDescription as NativeGroupDescription } from '../native/admin-contract';
+import type { GroupDescription } from './types';
+
 export function encodeMemberAssignment(assignments: Array<{ topic: string; partition: number }>): Buffer {
   const byTopic = new Map<string, number[]>();
   for (const { topic, partition } of assignments) {
@@ -30,6 +33,24 @@ export function encodeMemberAssignment(assignments: Array<{ topic: string; parti
   }
   int32(0);
   return Buffer.concat(parts);
+}
+
+/** A group as kafkajs' `describeGroups` / `consumer.describeGroup()` shape it. */
+export function kafkajsGroup(g: NativeGroupDescription): GroupDescription {
+  return {
+    groupId: g.groupId,
+    protocol: g.protocol,
+    protocolType: g.protocolType,
+    state: g.state,
+    errorCode: 0,
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      memberAssignment: encodeMemberAssignment(m.assignments),
+      memberMetadata: Buffer.alloc(0),
+    })),
+  };
 }
 
 /** The inverse of `encodeMemberAssignment`: `{topic: [partitions]}`. */

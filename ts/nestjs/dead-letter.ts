@@ -41,11 +41,16 @@ function describe(e: unknown): string {
 export function withDeadLetter(handler: Handler, options: DeadLetterOptions): Handler {
   const attempts = new Map<string, number>();
   return async (payload) => {
-    const key = `${payload.topic}\u0000${payload.partition}\u0000${payload.message.offset}`;
+    // The key is built only when needed (a failure, or a success while attempts are tracked);
+    // its parts are read before the handler runs, as the key was.
+    const { topic, partition } = payload;
+    const offset = payload.message.offset;
+    const keyOf = () => `${topic}\u0000${partition}\u0000${offset}`;
     try {
       await handler(payload);
-      if (attempts.size > 0) attempts.delete(key);
+      if (attempts.size > 0) attempts.delete(keyOf());
     } catch (error) {
+      const key = keyOf();
       const attempt = (attempts.get(key) ?? 0) + 1;
       const final = attempt > options.retries;
       options.onFailure?.(payload, error, attempt, final);
