@@ -7,6 +7,7 @@ const { fork, spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { CLIENTS } = require('./lib/clients');
 
 const HERE = __dirname;
 const USAGE = `usage: node bench/run.js [flags]
@@ -31,7 +32,7 @@ const USAGE = `usage: node bench/run.js [flags]
 function parseArgs(argv) {
   const o = {
     quick: false, runs: null, cases: ['produce', 'latency', 'consume'],
-    clients: ['kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'floor'],
+    clients: [...CLIENTS, 'floor'],
     sizes: [100, 1024], modes: ['awaited', 'concurrent', 'batch'], seconds: null, duration: null,
     rates: [1000, 10000], consumeMessages: null, inflight: 10000, batchInflight: 10, batchSize: 1000,
     profile: false, out: path.join(HERE, 'results'),
@@ -253,7 +254,7 @@ async function main() {
   log(`broker ${broker.brokers}; ${opts.runs} run(s) per figure; ${opts.quick ? 'quick' : opts.profile ? 'profile' : 'full'} run`);
 
   const want = (c) => opts.clients.includes(c);
-  const nodeClients = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native'].filter(want);
+  const nodeClients = CLIENTS.filter(want);
   const floor = want('floor');
   const topicName = (...parts) => `bench-${parts.join('-')}-${stamp}`.replace(/[^a-zA-Z0-9._-]/g, '_');
   const created = [];
@@ -391,16 +392,7 @@ async function main() {
     if (!opts.profile && written.length) {
       const md = report.markdown(meta, results, opts);
       const svg = report.svg(results, meta, opts);
-      const mdFile = path.join(opts.out, `${prefix}-summary.md`);
-      const svgFile = path.join(opts.out, `${prefix}-chart.svg`);
-      fs.writeFileSync(mdFile, md);
-      fs.writeFileSync(svgFile, svg);
-      written.push(mdFile, svgFile);
-      if (!opts.quick) {
-        fs.writeFileSync(path.join(opts.out, 'latest.md'), md.replace(`](${path.basename(svgFile)})`, '](latest.svg)'));
-        fs.writeFileSync(path.join(opts.out, 'latest.svg'), svg);
-        written.push(path.join(opts.out, 'latest.md'), path.join(opts.out, 'latest.svg'));
-      }
+      written.push(...report.write(opts.out, prefix, md, svg, { latest: !opts.quick }));
     }
     if (opts.profile) log(`profiles in ${profileDir} (summarize: node bench/lib/profile.js ${profileDir})`);
   } finally {

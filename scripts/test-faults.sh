@@ -7,9 +7,10 @@
 # `FAULTS {json}` line; FAULTS_REPORT=FILE also collects them in FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+source scripts/test-lib.sh
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
-[ -f kafka-native.linux-x64-gnu.node ] || bash scripts/build.sh
+ensure_built
 
 started=0
 cleanup() {

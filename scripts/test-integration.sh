@@ -8,6 +8,8 @@
 # Extra arguments go to jest (e.g. -t health, or a test file's path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+source scripts/test-lib.sh
 
 started=()
 stop_started() {
@@ -50,5 +52,5 @@ export KAFKA_BROKERS
 export KAFKA_BROKERS_3="${KAFKA_BROKERS_3:-}"
 echo "test-integration: KAFKA_BROKERS=$KAFKA_BROKERS KAFKA_BROKERS_3=${KAFKA_BROKERS_3:-<unset>}" >&2
 
-ls kafka-native.*.node >/dev/null 2>&1 || bash scripts/build.sh
+ensure_built
 npx jest "$@" --selectProjects integration

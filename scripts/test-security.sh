@@ -5,9 +5,10 @@
 # started, whatever the outcome.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source-path=SCRIPTDIR/..
+source scripts/test-lib.sh
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
-[ -f kafka-native.linux-x64-gnu.node ] || bash scripts/build.sh
+ensure_built
 
 started=0
 cleanup() {

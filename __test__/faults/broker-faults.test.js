@@ -4,29 +4,20 @@
 // acks=all, idempotent producer): every acknowledged message must be read back exactly once and
 // in order per key. Figures go to stdout as `FAULTS {json}` lines.
 
-const { BROKERS, QUICK, createTopic, describeTopic, node, healCluster, service, steadyProducer, readBack, verify, report, sleep, waitFor } = require('./support');
+const { BROKERS, QUICK, createTopic, describeTopic, node, healCluster, service, disconnectAll, steadyProducer, readBack, verify, report, sleep, waitFor } = require('./support');
 
 const d = BROKERS ? describe : describe.skip;
 jest.setTimeout(600000);
 
 d('broker faults under load', () => {
-  const services = [];
-  const make = (extra) => {
-    const s = service(extra);
-    services.push(s);
-    return s;
-  };
-
   afterEach(async () => {
     await healCluster();
   });
-  afterAll(async () => {
-    await Promise.all(services.map((s) => s.disconnect({ timeoutMs: 5000 }).catch(() => {})));
-  });
+  afterAll(disconnectAll);
 
   test('kill -9 the leader of a busy partition: nothing acknowledged is lost, duplicated or reordered', async () => {
     const topic = await createTopic(3, 'kill-leader');
-    const producer = make();
+    const producer = service();
     await producer.connect();
     const load = steadyProducer(producer, topic, { rate: 2000 });
     await sleep(QUICK ? 3000 : 5000);
@@ -39,7 +30,7 @@ d('broker faults under load', () => {
     await sleep(3000);
     const produced = await load.stop();
 
-    const records = await readBack(make(), topic, new Set(load.acked.keys()));
+    const records = await readBack(service(), topic, new Set(load.acked.keys()));
     const check = verify(load.acked, records);
     const after = await describeTopic(topic);
     report('kill -9 partition leader', { topic, killed: leader, newLeader: after[0].leader, ...produced, ...check });
@@ -54,7 +45,7 @@ d('broker faults under load', () => {
 
   test('two brokers down: publishes fail with retriable typed errors, then resume by themselves', async () => {
     const topic = await createTopic(1, 'below-min-isr');
-    const producer = make({ producer: { messageTimeoutMs: 8000 } });
+    const producer = service({ producer: { messageTimeoutMs: 8000 } });
     await producer.connect();
     const before = await producer.publishBatch(topic, Array.from({ length: 100 }, (_, i) => ({ key: 'k', value: `k:${i}` })));
     expect(before.every((r) => !r.error)).toBe(true);
@@ -95,7 +86,7 @@ d('broker faults under load', () => {
     expect(afterwards.every((r) => !r.error)).toBe(true);
     afterwards.forEach((r, i) => acked.set(`k:${200 + i}`, { partition: r.partition, offset: r.offset }));
 
-    const records = (await readBack(make(), topic, new Set(acked.keys()))).filter((r) => !r.id.startsWith('probe:'));
+    const records = (await readBack(service(), topic, new Set(acked.keys()))).filter((r) => !r.id.startsWith('probe:'));
     const check = verify(acked, records);
     // Messages that timed out may still have been written (the leader appended them before
     // its followers went away); they must never be acknowledged without being stored.
@@ -111,7 +102,7 @@ d('broker faults under load', () => {
 
   test('SIGSTOP the leader for 10 s, then SIGCONT: nothing acknowledged is lost or duplicated', async () => {
     const topic = await createTopic(3, 'pause-leader');
-    const producer = make();
+    const producer = service();
     await producer.connect();
     const load = steadyProducer(producer, topic, { rate: 1000 });
     await sleep(3000);
@@ -124,7 +115,7 @@ d('broker faults under load', () => {
     await sleep(QUICK ? 5000 : 10000);
     const produced = await load.stop();
 
-    const records = await readBack(make(), topic, new Set(load.acked.keys()));
+    const records = await readBack(service(), topic, new Set(load.acked.keys()));
     const check = verify(load.acked, records);
     report('SIGSTOP/SIGCONT partition leader', { topic, paused: leader, ...produced, ...check });
     expect(check.lost).toBe(0);

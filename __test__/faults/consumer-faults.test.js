@@ -9,7 +9,7 @@ const { fork } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { BROKERS, QUICK, createTopic, service, steadyProducer, report, uniqueName, sleep, waitFor } = require('./support');
+const { BROKERS, QUICK, createTopic, service, disconnectAll, steadyProducer, report, uniqueName, sleep, waitFor } = require('./support');
 
 const d = BROKERS ? describe : describe.skip;
 jest.setTimeout(600000);
@@ -33,23 +33,17 @@ function startChild(topic, groupId, logFile, delayMs) {
 }
 
 d('consumer faults', () => {
-  const services = [];
   const children = [];
-  const make = (extra) => {
-    const s = service(extra);
-    services.push(s);
-    return s;
-  };
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await Promise.all(services.map((s) => s.disconnect({ timeoutMs: 5000 }).catch(() => {})));
+    await disconnectAll();
   });
 
   test('a member killed mid-batch: its partitions move to the survivor, every message processed, nothing committed unprocessed', async () => {
     const partitions = 6;
     const total = QUICK ? 6000 : 12000;
     const topic = await createTopic(partitions, 'crash');
-    const producer = make();
+    const producer = service();
     const ends = new Array(partitions).fill(0);
     for (let i = 0; i < total; i += 1000) {
       const results = await producer.publishBatch(topic, Array.from({ length: 1000 }, (_, j) => ({ key: `k${(i + j) % 97}`, value: String(i + j) })));
@@ -116,8 +110,8 @@ d('consumer faults', () => {
 
   test('rebalance storm: members join and leave every few seconds, no message lost', async () => {
     const topic = await createTopic(6, 'storm');
-    const producer = make();
-    const consumers = make({ logLevel: 'info' });
+    const producer = service();
+    const consumers = service({ logLevel: 'info' });
     const group = uniqueName('storm-group');
     const counts = new Map();
     const handler = {

@@ -57,7 +57,12 @@ async function healCluster() {
   if (down.length) await node('start', ...down);
 }
 
-/** A service on the 3-node cluster; `acks=all` and idempotence are the defaults. */
+const services = [];
+
+/**
+ * A service on the 3-node cluster; `acks=all` and idempotence are the defaults. Recorded for
+ * disconnectAll().
+ */
 function service(extra = {}) {
   const logs = [];
   const s = new KafkaService({
@@ -69,7 +74,14 @@ function service(extra = {}) {
     ...extra,
   });
   s.logs = logs;
+  services.push(s);
   return s;
+}
+
+/** Disconnects every service made by service() (for afterAll), ignoring errors. */
+async function disconnectAll() {
+  const all = services.splice(0);
+  await Promise.all(all.map((s) => s.disconnect({ timeoutMs: 5000 }).catch(() => {})));
 }
 
 /**
@@ -216,7 +228,6 @@ function report(scenario, figures) {
 }
 
 module.exports = {
-  ROOT,
   BROKERS,
   QUICK,
   createTopic,
@@ -224,6 +235,7 @@ module.exports = {
   node,
   healCluster,
   service,
+  disconnectAll,
   steadyProducer,
   readBack,
   verify,

@@ -16,10 +16,10 @@ function log(...a) {
   process.stderr.write(`[bench] ${a.join(' ')}\n`);
 }
 
-/** Starts the local broker (unless KAFKA_BROKERS): {brokers, started, pid()}. */
+/** Starts the local broker (unless KAFKA_BROKERS): {brokers, external, pid(), down()}. */
 function up() {
   if (process.env.KAFKA_BROKERS) {
-    return { brokers: process.env.KAFKA_BROKERS, started: false, external: true, pid: () => null, down() {} };
+    return { brokers: process.env.KAFKA_BROKERS, external: true, pid: () => null, down() {} };
   }
   log(`starting Kafka (scripts/kafka/up.sh --run-dir ${RUN_DIR} --base-port ${BASE_PORT})`);
   const out = execFileSync('bash', [path.join(REPO, 'scripts/kafka/up.sh'), '--run-dir', RUN_DIR, '--base-port', BASE_PORT], {
@@ -30,7 +30,6 @@ function up() {
   let stopped = false;
   return {
     brokers,
-    started: true,
     external: false,
     pid() {
       try {
@@ -98,4 +97,4 @@ function javaVersion() {
   return ((r.stderr || '') + (r.stdout || '')).split('\n')[0].trim() || null;
 }
 
-module.exports = { up, admin, cpuSeconds, javaVersion, RUN_DIR };
+module.exports = { up, admin, cpuSeconds, javaVersion };

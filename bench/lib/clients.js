@@ -238,4 +238,4 @@ function versions() {
   return v;
 }
 
-module.exports = { CLIENTS, CLIENT_NOTES, ADAPTERS, versions, brokerList };
+module.exports = { CLIENTS, CLIENT_NOTES, ADAPTERS, versions };

@@ -25,11 +25,5 @@ if (!meta) throw new Error(`no ${prefix}-*.json`);
 const opts = meta.config.flags;
 const md = report.markdown(meta, results, opts);
 const svg = report.svg(results, meta, opts);
-fs.writeFileSync(`${prefix}-summary.md`, md);
-fs.writeFileSync(`${prefix}-chart.svg`, svg);
-if (!opts.quick) {
-  const dir = path.dirname(prefix);
-  fs.writeFileSync(path.join(dir, 'latest.md'), md.replace(`](${path.basename(prefix)}-chart.svg)`, '](latest.svg)'));
-  fs.writeFileSync(path.join(dir, 'latest.svg'), svg);
-}
+report.write(path.dirname(prefix), path.basename(prefix), md, svg, { latest: !opts.quick });
 console.log(`${prefix}-summary.md`);

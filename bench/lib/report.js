@@ -2,6 +2,8 @@
 // Summaries (median, min, max over runs), the Markdown report and the SVG chart, written by hand
 // from the numbers.
 
+const fs = require('fs');
+const path = require('path');
 const { spread } = require('./stats');
 
 const CLIENT_ORDER = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'rdkafka_performance', 'ProducerPerformance'];
@@ -21,6 +23,12 @@ const COLOR = {
   rdkafka_performance: '#495057',
   ProducerPerformance: '#adb5bd',
 };
+
+/**
+ * Whether a fixed-rate row's client could not keep up: more than 1 % of its messages still
+ * unacknowledged after the drain. Its percentiles past the delivered share have no value.
+ */
+const unsustained = (r) => Boolean(r.unacked && r.unacked.median > 0.01 * r.messages.median);
 
 const get = (o, p) => p.split('.').reduce((x, k) => (x == null ? x : x[k]), o);
 
@@ -181,10 +189,9 @@ function markdown(meta, results, opts) {
       for (const c of CLIENT_ORDER) {
         const r = m.get(k)[c];
         if (!r) continue;
-        // A client that could not keep up leaves messages unacknowledged after the drain: its
-        // percentiles past the delivered share have no value, so the row says so instead.
-        const unsustained = r.unacked && r.unacked.median > 0.01 * r.messages.median;
-        const cell = (x) => (unsustained && !x.startsWith('eventLoop') && x !== 'cpuSPerMillion' ? 'not sustained' : fmtSpread(r[x]));
+        // A client that could not keep up: the row says so instead of its percentiles.
+        const notSustained = unsustained(r);
+        const cell = (x) => (notSustained && !x.startsWith('eventLoop') && x !== 'cpuSPerMillion' ? 'not sustained' : fmtSpread(r[x]));
         const unacked = r.unacked && r.unacked.max
           ? ` (${fmtNum(r.unacked.median, 0)} of ${fmtNum(r.messages.median, 0)} unacknowledged ${opts.quick ? 10 : 30} s after the window)` : '';
         L.push(`| ${k} | ${LABEL[c]}${unacked} | ${cell('ackMs.p50')} | ${cell('ackMs.p95')} | ${cell('ackMs.p99')} | ${cell('ackMs.p999')} | ` +
@@ -201,11 +208,10 @@ function markdown(meta, results, opts) {
       const g = m.get(k);
       const kn = g['kafka-native'];
       if (!kn) continue;
-      const sustained = (r) => r && !(r.unacked && r.unacked.median > 0.01 * r.messages.median);
-      if (!sustained(g.kafkajs)) g.kafkajs = { 'ackMs.p99': null, 'handlerMs.p99': null };
-      if (!sustained(g.confluent)) g.confluent = { 'ackMs.p99': null, 'handlerMs.p99': null };
-      L.push(`| ${k} | ${lowerRatio(kn['ackMs.p99'], g.kafkajs && g.kafkajs['ackMs.p99'])} | ${lowerRatio(kn['ackMs.p99'], g.confluent && g.confluent['ackMs.p99'])} | ` +
-        `${lowerRatio(kn['handlerMs.p99'], g.kafkajs && g.kafkajs['handlerMs.p99'])} | ${lowerRatio(kn['handlerMs.p99'], g.confluent && g.confluent['handlerMs.p99'])} |`);
+      // A peer that did not sustain the rate (or has no row) gets no ratio.
+      const peer = (c, metric) => (g[c] && !unsustained(g[c]) ? g[c][metric] : null);
+      L.push(`| ${k} | ${lowerRatio(kn['ackMs.p99'], peer('kafkajs', 'ackMs.p99'))} | ${lowerRatio(kn['ackMs.p99'], peer('confluent', 'ackMs.p99'))} | ` +
+        `${lowerRatio(kn['handlerMs.p99'], peer('kafkajs', 'handlerMs.p99'))} | ${lowerRatio(kn['handlerMs.p99'], peer('confluent', 'handlerMs.p99'))} |`);
     }
     L.push('');
   }
@@ -318,7 +324,7 @@ function svg(results, meta, opts) {
   const latBars = (k, metric) =>
     CLIENT_ORDER.map((c) => lat.find((r) => r.key === k && r.client === c))
       .filter(Boolean)
-      .map((r) => (r.unacked && r.unacked.median > 0.01 * r.messages.median
+      .map((r) => (unsustained(r)
         ? { client: r.client, median: null, note: 'could not sustain the rate' }
         : { client: r.client, ...r[metric] }));
   for (const k of [...new Set(lat.map((r) => r.key))]) {
@@ -363,4 +369,24 @@ ${parts.join('\n')}
 `;
 }
 
-module.exports = { summarize, markdown, svg, LABEL };
+/**
+ * Writes DIR/PREFIX-summary.md and DIR/PREFIX-chart.svg, and for a full run (`latest`) also
+ * DIR/latest.md (pointing at latest.svg) and DIR/latest.svg. Returns the files written.
+ */
+function write(dir, prefix, md, chart, { latest }) {
+  const mdFile = path.join(dir, `${prefix}-summary.md`);
+  const svgFile = path.join(dir, `${prefix}-chart.svg`);
+  fs.writeFileSync(mdFile, md);
+  fs.writeFileSync(svgFile, chart);
+  const written = [mdFile, svgFile];
+  if (latest) {
+    const latestMd = path.join(dir, 'latest.md');
+    const latestSvg = path.join(dir, 'latest.svg');
+    fs.writeFileSync(latestMd, md.replace(`](${path.basename(svgFile)})`, '](latest.svg)'));
+    fs.writeFileSync(latestSvg, chart);
+    written.push(latestMd, latestSvg);
+  }
+  return written;
+}
+
+module.exports = { summarize, markdown, svg, write };
