@@ -5,6 +5,7 @@
 // behaviour under broker faults injected into the mock cluster.
 
 const net = require('net');
+const { KafkaAdmin } = require('../index.js');
 const {
   KafkaService,
   MockCluster,
@@ -72,6 +73,12 @@ describe('invalid configuration throws ERR_INVALID_CONFIG at construction', () =
 
   test.each(cases)('%s', (_, config) => {
     expectThrow(() => new KafkaService(config), 'ERR_INVALID_CONFIG');
+  });
+
+  // KafkaAdmin reads the same configuration the same way (it once skipped the nested-type
+  // check, so `sasl: 'plain'` configured no SASL at all, silently).
+  test.each(cases)('KafkaAdmin: %s', (_, config) => {
+    expectThrow(() => new KafkaAdmin(config), 'ERR_INVALID_CONFIG');
   });
 
   test.each([

@@ -8,21 +8,20 @@ use napi::bindgen_prelude::*;
 use napi::{Env, ValueType};
 
 use crate::binding::args::{call_timeout, read, read_optional, read_strings, read_time, timeout_of};
-use crate::binding::config::{service_config, KafkaConfig};
+use crate::binding::config::read_client_config;
 use crate::binding::error::{invalid_arg, to_napi_error};
 use crate::binding::groups::{
     group_description, group_lag, group_listing, partition_offsets, reset_target, GroupDescription, GroupLag, GroupListing,
     GroupOffsetsOptions, PartitionOffset, ResetOffsetsOptions,
 };
 use crate::binding::health::{cluster_description, health_report, health_timeout, ClusterDescription, HealthReport};
-use crate::binding::logger::js_log_sink;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::topics::{
     engine_spec, ensure_result, topic_configs, topic_description, EnsureTopicsResult, ListTopicsOptions, PartitionCount,
     TopicConfigs, TopicDescription, TopicSpec,
 };
 use crate::engine::admin::{Admin, TopicSpec as EngineSpec};
-use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::error::EngineResult;
 use crate::engine::logging::Logger;
 
 /// Runs `$call` (an async engine call on `admin`) once the arguments are read, or rejects with
@@ -92,12 +91,7 @@ impl KafkaAdmin {
     #[napi(constructor, ts_args_type = "config: KafkaConfig")]
     pub fn new(env: Env, config: Unknown<'_>) -> Result<Self> {
         let build = || -> EngineResult<Admin> {
-            if config.get_type().map_err(|e| EngineError::InvalidConfig(e.reason.clone()))? != ValueType::Object {
-                return Err(EngineError::InvalidConfig("config must be an object with brokers".into()));
-            }
-            let js: KafkaConfig = read(&env, config, "config").map_err(|e| EngineError::InvalidConfig(e.to_string()))?;
-            let sink = js.logger.as_ref().map(js_log_sink).transpose().map_err(|e| EngineError::InvalidConfig(e.reason.clone()))?;
-            let service = service_config(&js)?;
+            let (service, sink) = read_client_config(&env, config)?;
             let logger = Logger::new(service.log_level, &service.client_id, sink);
             Admin::new(service, logger)
         };

@@ -7,7 +7,8 @@ use napi::bindgen_prelude::*;
 
 use crate::engine::config::{Acks, ServiceConfig, SaslConfig, SslConfig};
 use crate::engine::consumer::SubscribeOptions as EngineSubscribeOptions;
-use crate::binding::logger::LogRecord;
+use crate::binding::logger::{js_log_sink, LogRecord};
+use crate::engine::logging::LogSink;
 use crate::engine::error::{EngineError, EngineResult};
 
 /// SASL credentials.
@@ -83,6 +84,19 @@ pub struct KafkaConfig<'a> {
     pub logger: Option<Function<'a, LogRecord, ()>>,
     /// Any other librdkafka property (CONFIGURATION.md), applied last.
     pub librdkafka: Option<HashMap<String, Either3<String, f64, bool>>>,
+}
+
+/// Reads a client's JS configuration (`KafkaService`, `KafkaAdmin`): the engine's settings and
+/// the log callback, if any. Every failure is `ERR_INVALID_CONFIG`.
+pub fn read_client_config(env: &napi::Env, config: Unknown<'_>) -> EngineResult<(ServiceConfig, Option<LogSink>)> {
+    let invalid = |e: Error| EngineError::InvalidConfig(e.reason.clone());
+    if config.get_type().map_err(invalid)? != ValueType::Object {
+        return Err(EngineError::InvalidConfig("config must be an object with brokers".into()));
+    }
+    check_nested_objects(env, config)?;
+    let js: KafkaConfig = unsafe { KafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
+    let sink = js.logger.as_ref().map(js_log_sink).transpose().map_err(invalid)?;
+    Ok((service_config(&js)?, sink))
 }
 
 /// Refuses a nested options object that is present but not an object: napi reads the fields of

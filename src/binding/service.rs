@@ -9,9 +9,8 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, ValueType};
 
 use crate::binding::args;
-use crate::binding::config::{check_nested_objects, service_config, subscribe_options, KafkaConfig, SubscribeOptions};
+use crate::binding::config::{read_client_config, subscribe_options, SubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
-use crate::binding::logger::js_log_sink;
 use crate::binding::message::{read_message, read_topic, MessageFields, Payload, PublishResult};
 use crate::binding::settlement::Settler;
 use crate::binding::promise::{rejected, settle};
@@ -60,14 +59,8 @@ impl KafkaService {
     #[napi(constructor, ts_args_type = "config: KafkaConfig")]
     pub fn new(env: Env, config: Unknown<'_>) -> Result<Self> {
         let build = || -> EngineResult<KafkaEngine> {
-            if config.get_type().map_err(|e| EngineError::InvalidConfig(e.reason.clone()))? != ValueType::Object {
-                return Err(EngineError::InvalidConfig("config must be an object with brokers".into()));
-            }
-            check_nested_objects(&env, config)?;
-            let js: KafkaConfig =
-                unsafe { KafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(|e| EngineError::InvalidConfig(e.reason.clone()))?;
-            let sink = js.logger.as_ref().map(js_log_sink).transpose().map_err(|e| EngineError::InvalidConfig(e.reason.clone()))?;
-            KafkaEngine::new(service_config(&js)?, sink)
+            let (service, sink) = read_client_config(&env, config)?;
+            KafkaEngine::new(service, sink)
         };
         match build() {
             Ok(engine) => Ok(KafkaService { engine: Arc::new(engine), settler: Settler::new(&env)? }),
