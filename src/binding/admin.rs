@@ -7,18 +7,22 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi::{Env, ValueType};
 
-use crate::binding::args::{call_timeout, read, read_optional, read_strings, read_time, timeout_of};
+use crate::binding::args::{
+    call_timeout, read, read_optional, read_strings, read_time, timeout_of,
+};
 use crate::binding::config::read_client_config;
 use crate::binding::error::{invalid_arg, to_napi_error};
 use crate::binding::groups::{
-    group_description, group_lag, group_listing, partition_offsets, reset_target, GroupDescription, GroupLag, GroupListing,
-    GroupOffsetsOptions, PartitionOffset, ResetOffsetsOptions,
+    group_description, group_lag, group_listing, partition_offsets, reset_target, GroupDescription,
+    GroupLag, GroupListing, GroupOffsetsOptions, PartitionOffset, ResetOffsetsOptions,
 };
-use crate::binding::health::{cluster_description, health_report, health_timeout, ClusterDescription, HealthReport};
+use crate::binding::health::{
+    cluster_description, health_report, health_timeout, ClusterDescription, HealthReport,
+};
 use crate::binding::promise::{rejected, settle};
 use crate::binding::topics::{
-    engine_spec, ensure_result, topic_configs, topic_description, EnsureTopicsResult, ListTopicsOptions, PartitionCount,
-    TopicConfigs, TopicDescription, TopicSpec,
+    engine_spec, ensure_result, topic_configs, topic_description, EnsureTopicsResult,
+    ListTopicsOptions, PartitionCount, TopicConfigs, TopicDescription, TopicSpec,
 };
 use crate::engine::admin::{Admin, TopicSpec as EngineSpec};
 use crate::engine::error::EngineResult;
@@ -59,10 +63,18 @@ fn read_string(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String> {
 
 /// The arguments of `groupOffsets` and `lag`: the group, the topics asked for, the timeout
 /// (the options are read first).
-fn read_group_offsets(env: &Env, group_id: Unknown<'_>, options: Option<Unknown<'_>>) -> EngineResult<(String, Option<Vec<String>>, Duration)> {
+fn read_group_offsets(
+    env: &Env,
+    group_id: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> EngineResult<(String, Option<Vec<String>>, Duration)> {
     let o: Option<GroupOffsetsOptions> = read_optional(env, options, "options")?;
     let timeout = timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
-    Ok((read_string(env, group_id, "groupId")?, o.and_then(|o| o.topics), timeout))
+    Ok((
+        read_string(env, group_id, "groupId")?,
+        o.and_then(|o| o.topics),
+        timeout,
+    ))
 }
 
 /// A Kafka admin client: topics and their configs, consumer groups and offsets, the cluster's
@@ -80,7 +92,9 @@ pub struct KafkaAdmin {
 impl KafkaAdmin {
     /// Wraps an engine admin client.
     pub(crate) fn from_engine(admin: Admin) -> Self {
-        KafkaAdmin { admin: Arc::new(admin) }
+        KafkaAdmin {
+            admin: Arc::new(admin),
+        }
     }
 }
 
@@ -95,15 +109,25 @@ impl KafkaAdmin {
             let logger = Logger::new(service.log_level, &service.client_id, sink);
             Admin::new(service, logger)
         };
-        build().map(KafkaAdmin::from_engine).map_err(|e| to_napi_error(&env, &e))
+        build()
+            .map(KafkaAdmin::from_engine)
+            .map_err(|e| to_napi_error(&env, &e))
     }
 
     /// Creates the topics that do not exist, as specified, and compares the ones that do with
     /// their specs (partitions, replication factor, and the configs the spec names) without
     /// changing them. Resolves with what it created and how the existing topics differ; a
     /// second run creates nothing. `ensureTopics(topicCatalog('dev'))` sets up a fresh cluster.
-    #[napi(ts_args_type = "specs: TopicSpec[], options?: AdminCallOptions", ts_return_type = "Promise<EnsureTopicsResult>")]
-    pub fn ensure_topics<'e>(&self, env: &'e Env, specs: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, EnsureTopicsResult>> {
+    #[napi(
+        ts_args_type = "specs: TopicSpec[], options?: AdminCallOptions",
+        ts_return_type = "Promise<EnsureTopicsResult>"
+    )]
+    pub fn ensure_topics<'e>(
+        &self,
+        env: &'e Env,
+        specs: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, EnsureTopicsResult>> {
         admin_call!(
             self,
             env,
@@ -119,8 +143,16 @@ impl KafkaAdmin {
     /// Not transactional: if one fails (`ERR_TOPIC_ALREADY_EXISTS`,
     /// `ERR_INVALID_REPLICATION_FACTOR`, `ERR_POLICY_VIOLATION`, ...) the rejection names it in
     /// `topic`, and the others may have been created.
-    #[napi(ts_args_type = "specs: TopicSpec[], options?: AdminCallOptions", ts_return_type = "Promise<string[]>")]
-    pub fn create_topics<'e>(&self, env: &'e Env, specs: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Vec<String>>> {
+    #[napi(
+        ts_args_type = "specs: TopicSpec[], options?: AdminCallOptions",
+        ts_return_type = "Promise<string[]>"
+    )]
+    pub fn create_topics<'e>(
+        &self,
+        env: &'e Env,
+        specs: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<String>>> {
         admin_call!(
             self,
             env,
@@ -132,12 +164,23 @@ impl KafkaAdmin {
 
     /// Deletes the topics and their messages. Rejects with `ERR_UNKNOWN_TOPIC_OR_PART` (and
     /// `topic`) for one that does not exist; the others are still deleted.
-    #[napi(ts_args_type = "topics: string[], options?: AdminCallOptions", ts_return_type = "Promise<void>")]
-    pub fn delete_topics<'e>(&self, env: &'e Env, topics: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, ()>> {
+    #[napi(
+        ts_args_type = "topics: string[], options?: AdminCallOptions",
+        ts_return_type = "Promise<void>"
+    )]
+    pub fn delete_topics<'e>(
+        &self,
+        env: &'e Env,
+        topics: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, ()>> {
         admin_call!(
             self,
             env,
-            Ok((read_strings(env, topics, "topics")?, call_timeout(env, options)?)),
+            Ok((
+                read_strings(env, topics, "topics")?,
+                call_timeout(env, options)?
+            )),
             |admin, (topics, timeout)| admin.delete_topics(&topics, timeout),
             |_, ()| Ok(())
         )
@@ -146,17 +189,29 @@ impl KafkaAdmin {
     /// Raises topics' partition counts to the given totals. Partitions cannot be removed, and
     /// keys map to other partitions afterwards. Rejects with `ERR_INVALID_PARTITIONS` for a
     /// count not above the current one.
-    #[napi(ts_args_type = "partitions: PartitionCount[], options?: AdminCallOptions", ts_return_type = "Promise<void>")]
-    pub fn create_partitions<'e>(&self, env: &'e Env, partitions: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, ()>> {
+    #[napi(
+        ts_args_type = "partitions: PartitionCount[], options?: AdminCallOptions",
+        ts_return_type = "Promise<void>"
+    )]
+    pub fn create_partitions<'e>(
+        &self,
+        env: &'e Env,
+        partitions: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, ()>> {
         admin_call!(
             self,
             env,
             {
                 if !partitions.is_array().unwrap_or(false) {
-                    return Err(invalid_arg("partitions", "expected an array of {topic, count}"));
+                    return Err(invalid_arg(
+                        "partitions",
+                        "expected an array of {topic, count}",
+                    ));
                 }
                 let counts: Vec<PartitionCount> = read(env, partitions, "partitions")?;
-                let totals: Vec<(String, i32)> = counts.into_iter().map(|c| (c.topic, c.count)).collect();
+                let totals: Vec<(String, i32)> =
+                    counts.into_iter().map(|c| (c.topic, c.count)).collect();
                 Ok((totals, call_timeout(env, options)?))
             },
             |admin, (totals, timeout)| admin.create_partitions(&totals, timeout),
@@ -165,8 +220,15 @@ impl KafkaAdmin {
     }
 
     /// Topic names, sorted; internal topics only with `includeInternal`.
-    #[napi(ts_args_type = "options?: ListTopicsOptions", ts_return_type = "Promise<string[]>")]
-    pub fn list_topics<'e>(&self, env: &'e Env, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Vec<String>>> {
+    #[napi(
+        ts_args_type = "options?: ListTopicsOptions",
+        ts_return_type = "Promise<string[]>"
+    )]
+    pub fn list_topics<'e>(
+        &self,
+        env: &'e Env,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<String>>> {
         admin_call!(
             self,
             env,
@@ -183,14 +245,26 @@ impl KafkaAdmin {
     /// Partitions of the named topics (in that order), or of every non-internal topic: leader,
     /// replicas, in-sync replicas, under-replicated, offline; from the cluster's metadata.
     /// Rejects with `ERR_UNKNOWN_TOPIC_OR_PART` for a topic that does not exist.
-    #[napi(ts_args_type = "topics?: string[] | null, options?: AdminCallOptions", ts_return_type = "Promise<TopicDescription[]>")]
-    pub fn describe_topics<'e>(&self, env: &'e Env, topics: Option<Unknown<'e>>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Vec<TopicDescription>>> {
+    #[napi(
+        ts_args_type = "topics?: string[] | null, options?: AdminCallOptions",
+        ts_return_type = "Promise<TopicDescription[]>"
+    )]
+    pub fn describe_topics<'e>(
+        &self,
+        env: &'e Env,
+        topics: Option<Unknown<'e>>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<TopicDescription>>> {
         admin_call!(
             self,
             env,
             {
                 let topics = match topics {
-                    Some(t) if !matches!(t.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => Some(read_strings(env, t, "topics")?),
+                    Some(t)
+                        if !matches!(t.get_type(), Ok(ValueType::Undefined | ValueType::Null)) =>
+                    {
+                        Some(read_strings(env, t, "topics")?)
+                    }
                     _ => None,
                 };
                 Ok((topics, call_timeout(env, options)?))
@@ -201,20 +275,42 @@ impl KafkaAdmin {
     }
 
     /// Brokers, controller id and cluster id.
-    #[napi(ts_args_type = "options?: AdminCallOptions", ts_return_type = "Promise<ClusterDescription>")]
-    pub fn describe_cluster<'e>(&self, env: &'e Env, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, ClusterDescription>> {
-        admin_call!(self, env, call_timeout(env, options), |admin, timeout| admin.describe_cluster(timeout), |_, c| Ok(
-            cluster_description(c)
-        ))
-    }
-
-    /// Every config of each topic, defaults included, with where its value comes from.
-    #[napi(ts_args_type = "topics: string[], options?: AdminCallOptions", ts_return_type = "Promise<TopicConfigs[]>")]
-    pub fn describe_configs<'e>(&self, env: &'e Env, topics: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Vec<TopicConfigs>>> {
+    #[napi(
+        ts_args_type = "options?: AdminCallOptions",
+        ts_return_type = "Promise<ClusterDescription>"
+    )]
+    pub fn describe_cluster<'e>(
+        &self,
+        env: &'e Env,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, ClusterDescription>> {
         admin_call!(
             self,
             env,
-            Ok((read_strings(env, topics, "topics")?, call_timeout(env, options)?)),
+            call_timeout(env, options),
+            |admin, timeout| admin.describe_cluster(timeout),
+            |_, c| Ok(cluster_description(c))
+        )
+    }
+
+    /// Every config of each topic, defaults included, with where its value comes from.
+    #[napi(
+        ts_args_type = "topics: string[], options?: AdminCallOptions",
+        ts_return_type = "Promise<TopicConfigs[]>"
+    )]
+    pub fn describe_configs<'e>(
+        &self,
+        env: &'e Env,
+        topics: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<TopicConfigs>>> {
+        admin_call!(
+            self,
+            env,
+            Ok((
+                read_strings(env, topics, "topics")?,
+                call_timeout(env, options)?
+            )),
             |admin, (topics, timeout)| admin.describe_configs(&topics, timeout),
             |_, list| Ok(list.into_iter().map(topic_configs).collect::<Vec<_>>())
         )
@@ -227,16 +323,28 @@ impl KafkaAdmin {
         ts_args_type = "topic: string, configs: Record<string, string | null>, options?: AdminCallOptions",
         ts_return_type = "Promise<void>"
     )]
-    pub fn alter_configs<'e>(&self, env: &'e Env, topic: Unknown<'e>, configs: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, ()>> {
+    pub fn alter_configs<'e>(
+        &self,
+        env: &'e Env,
+        topic: Unknown<'e>,
+        configs: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, ()>> {
         admin_call!(
             self,
             env,
             {
                 let topic = read_string(env, topic, "topic")?;
-                if configs.get_type().map_err(|e| invalid_arg("configs", e))? != ValueType::Object || configs.is_array().unwrap_or(false) {
-                    return Err(invalid_arg("configs", "expected an object of config names to values"));
+                if configs.get_type().map_err(|e| invalid_arg("configs", e))? != ValueType::Object
+                    || configs.is_array().unwrap_or(false)
+                {
+                    return Err(invalid_arg(
+                        "configs",
+                        "expected an object of config names to values",
+                    ));
                 }
-                let map: std::collections::HashMap<String, Option<String>> = read(env, configs, "configs")?;
+                let map: std::collections::HashMap<String, Option<String>> =
+                    read(env, configs, "configs")?;
                 let mut changes: Vec<(String, Option<String>)> = map.into_iter().collect();
                 changes.sort();
                 Ok((topic, changes, call_timeout(env, options)?))
@@ -247,20 +355,42 @@ impl KafkaAdmin {
     }
 
     /// Every consumer group of the cluster, sorted by id.
-    #[napi(ts_args_type = "options?: AdminCallOptions", ts_return_type = "Promise<GroupListing[]>")]
-    pub fn list_groups<'e>(&self, env: &'e Env, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Vec<GroupListing>>> {
-        admin_call!(self, env, call_timeout(env, options), |admin, timeout| admin.list_groups(timeout), |_, list| Ok(
-            list.into_iter().map(group_listing).collect::<Vec<_>>()
-        ))
-    }
-
-    /// A group's state, assignor and members with the partitions each consumes.
-    #[napi(ts_args_type = "groupId: string, options?: AdminCallOptions", ts_return_type = "Promise<GroupDescription>")]
-    pub fn describe_group<'e>(&self, env: &'e Env, group_id: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, GroupDescription>> {
+    #[napi(
+        ts_args_type = "options?: AdminCallOptions",
+        ts_return_type = "Promise<GroupListing[]>"
+    )]
+    pub fn list_groups<'e>(
+        &self,
+        env: &'e Env,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<GroupListing>>> {
         admin_call!(
             self,
             env,
-            Ok((read_string(env, group_id, "groupId")?, call_timeout(env, options)?)),
+            call_timeout(env, options),
+            |admin, timeout| admin.list_groups(timeout),
+            |_, list| Ok(list.into_iter().map(group_listing).collect::<Vec<_>>())
+        )
+    }
+
+    /// A group's state, assignor and members with the partitions each consumes.
+    #[napi(
+        ts_args_type = "groupId: string, options?: AdminCallOptions",
+        ts_return_type = "Promise<GroupDescription>"
+    )]
+    pub fn describe_group<'e>(
+        &self,
+        env: &'e Env,
+        group_id: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, GroupDescription>> {
+        admin_call!(
+            self,
+            env,
+            Ok((
+                read_string(env, group_id, "groupId")?,
+                call_timeout(env, options)?
+            )),
             |admin, (group, timeout)| admin.describe_group(&group, timeout),
             |_, g| Ok(group_description(g))
         )
@@ -268,21 +398,41 @@ impl KafkaAdmin {
 
     /// The group's committed offsets: on every partition of `topics` (-1 where it committed
     /// nothing), or by default on the topics where it committed something.
-    #[napi(ts_args_type = "groupId: string, options?: GroupOffsetsOptions", ts_return_type = "Promise<PartitionOffset[]>")]
-    pub fn group_offsets<'e>(&self, env: &'e Env, group_id: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    #[napi(
+        ts_args_type = "groupId: string, options?: GroupOffsetsOptions",
+        ts_return_type = "Promise<PartitionOffset[]>"
+    )]
+    pub fn group_offsets<'e>(
+        &self,
+        env: &'e Env,
+        group_id: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
         admin_call!(
             self,
             env,
             read_group_offsets(env, group_id, options),
-            |admin, (group, topics, timeout)| admin.group_offsets(&group, topics.as_deref(), timeout),
+            |admin, (group, topics, timeout)| admin.group_offsets(
+                &group,
+                topics.as_deref(),
+                timeout
+            ),
             |_, offsets| Ok(partition_offsets(offsets))
         )
     }
 
     /// How far the group is behind: committed offset against the high watermark on each
     /// partition (of `topics`, or of the topics where it committed something), and the total.
-    #[napi(ts_args_type = "groupId: string, options?: GroupOffsetsOptions", ts_return_type = "Promise<GroupLag>")]
-    pub fn lag<'e>(&self, env: &'e Env, group_id: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, GroupLag>> {
+    #[napi(
+        ts_args_type = "groupId: string, options?: GroupOffsetsOptions",
+        ts_return_type = "Promise<GroupLag>"
+    )]
+    pub fn lag<'e>(
+        &self,
+        env: &'e Env,
+        group_id: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, GroupLag>> {
         admin_call!(
             self,
             env,
@@ -295,8 +445,16 @@ impl KafkaAdmin {
     /// Moves a stopped group's committed offsets on every partition of `topics` to the
     /// earliest or latest offset, or to the first message at or after a time; resolves with
     /// the offsets committed. Rejects with `ERR_NON_EMPTY_GROUP` while the group has members.
-    #[napi(ts_args_type = "groupId: string, options: ResetOffsetsOptions", ts_return_type = "Promise<PartitionOffset[]>")]
-    pub fn reset_offsets<'e>(&self, env: &'e Env, group_id: Unknown<'e>, options: Unknown<'e>) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    #[napi(
+        ts_args_type = "groupId: string, options: ResetOffsetsOptions",
+        ts_return_type = "Promise<PartitionOffset[]>"
+    )]
+    pub fn reset_offsets<'e>(
+        &self,
+        env: &'e Env,
+        group_id: Unknown<'e>,
+        options: Unknown<'e>,
+    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -310,7 +468,8 @@ impl KafkaAdmin {
                 let timeout = timeout_of(o.timeout_ms)?;
                 Ok((group, o.topics, target, timeout))
             },
-            |admin, (group, topics, target, timeout)| admin.reset_offsets(&group, &topics, target, timeout),
+            |admin, (group, topics, target, timeout)| admin
+                .reset_offsets(&group, &topics, target, timeout),
             |_, offsets| Ok(partition_offsets(offsets))
         )
     }
@@ -322,14 +481,24 @@ impl KafkaAdmin {
         ts_args_type = "topic: string, timestamp: number | Date, options?: AdminCallOptions",
         ts_return_type = "Promise<PartitionOffset[]>"
     )]
-    pub fn offsets_for_times<'e>(&self, env: &'e Env, topic: Unknown<'e>, timestamp: Unknown<'e>, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    pub fn offsets_for_times<'e>(
+        &self,
+        env: &'e Env,
+        topic: Unknown<'e>,
+        timestamp: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
         admin_call!(
             self,
             env,
             {
                 let topic = read_string(env, topic, "topic")?;
                 let ts: Either<f64, Date> = read(env, timestamp, "timestamp")?;
-                Ok((topic, read_time(&ts, "timestamp")?, call_timeout(env, options)?))
+                Ok((
+                    topic,
+                    read_time(&ts, "timestamp")?,
+                    call_timeout(env, options)?,
+                ))
             },
             |admin, (topic, ts, timeout)| admin.offsets_for_times(&topic, ts, timeout),
             |_, offsets| Ok(partition_offsets(offsets))
@@ -340,8 +509,15 @@ impl KafkaAdmin {
     /// and controller ids, each broker pinged on its own connection (`up`), and the partitions
     /// under-replicated or offline. Resolves with `healthy: false` and `error` when no broker
     /// answers; rejects only with `ERR_DISCONNECTED` or `ERR_INVALID_ARG`.
-    #[napi(ts_args_type = "options?: HealthOptions", ts_return_type = "Promise<HealthReport>")]
-    pub fn health<'e>(&self, env: &'e Env, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, HealthReport>> {
+    #[napi(
+        ts_args_type = "options?: HealthOptions",
+        ts_return_type = "Promise<HealthReport>"
+    )]
+    pub fn health<'e>(
+        &self,
+        env: &'e Env,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, HealthReport>> {
         admin_call!(
             self,
             env,

@@ -20,11 +20,16 @@ pub struct AdminCallOptions {
 /// `v` as a `T`, or `ERR_INVALID_ARG` naming `what`.
 pub fn read<T: FromNapiValue>(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<T> {
     // SAFETY: `v` is a live value of this env's current scope.
-    unsafe { T::from_napi_value(env.raw(), v.raw()) }.map_err(|e| invalid_arg(what, e.reason.clone()))
+    unsafe { T::from_napi_value(env.raw(), v.raw()) }
+        .map_err(|e| invalid_arg(what, e.reason.clone()))
 }
 
 /// Like `read`, with `undefined` and `null` read as `None`.
-pub fn read_optional<T: FromNapiValue>(env: &Env, v: Option<Unknown<'_>>, what: &str) -> EngineResult<Option<T>> {
+pub fn read_optional<T: FromNapiValue>(
+    env: &Env,
+    v: Option<Unknown<'_>>,
+    what: &str,
+) -> EngineResult<Option<T>> {
     match v {
         None => Ok(None),
         Some(v) => match v.get_type().map_err(|e| invalid_arg(what, e))? {
@@ -66,6 +71,9 @@ pub fn read_time(v: &Either<f64, Date<'_>>, what: &str) -> EngineResult<i64> {
     if ms.is_finite() && ms >= 0.0 {
         Ok(ms as i64)
     } else {
-        Err(invalid_arg(what, "expected a time in ms since the epoch, or a Date"))
+        Err(invalid_arg(
+            what,
+            "expected a time in ms since the epoch, or a Date",
+        ))
     }
 }

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 
-use crate::engine::config::{Acks, ServiceConfig, SaslConfig, SslConfig};
-use crate::engine::consumer::SubscribeOptions as EngineSubscribeOptions;
 use crate::binding::logger::{js_log_sink, LogRecord};
-use crate::engine::logging::LogSink;
+use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
+use crate::engine::consumer::SubscribeOptions as EngineSubscribeOptions;
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::logging::LogSink;
 
 /// SASL credentials.
 #[napi(object)]
@@ -58,7 +58,9 @@ pub struct ProducerOptions {
     pub message_timeout_ms: Option<f64>,
     /// How keys map to partitions. Default `'murmur2_random'`: the Java client's and kafkajs'
     /// mapping (random partition for null keys).
-    #[napi(ts_type = "'murmur2_random' | 'murmur2' | 'consistent_random' | 'consistent' | 'random' | 'fnv1a' | 'fnv1a_random'")]
+    #[napi(
+        ts_type = "'murmur2_random' | 'murmur2' | 'consistent_random' | 'consistent' | 'random' | 'fnv1a' | 'fnv1a_random'"
+    )]
     pub partitioner: Option<String>,
 }
 
@@ -88,14 +90,25 @@ pub struct KafkaConfig<'a> {
 
 /// Reads a client's JS configuration (`KafkaService`, `KafkaAdmin`): the engine's settings and
 /// the log callback, if any. Every failure is `ERR_INVALID_CONFIG`.
-pub fn read_client_config(env: &napi::Env, config: Unknown<'_>) -> EngineResult<(ServiceConfig, Option<LogSink>)> {
+pub fn read_client_config(
+    env: &napi::Env,
+    config: Unknown<'_>,
+) -> EngineResult<(ServiceConfig, Option<LogSink>)> {
     let invalid = |e: Error| EngineError::InvalidConfig(e.reason.clone());
     if config.get_type().map_err(invalid)? != ValueType::Object {
-        return Err(EngineError::InvalidConfig("config must be an object with brokers".into()));
+        return Err(EngineError::InvalidConfig(
+            "config must be an object with brokers".into(),
+        ));
     }
     check_nested_objects(env, config)?;
-    let js: KafkaConfig = unsafe { KafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
-    let sink = js.logger.as_ref().map(js_log_sink).transpose().map_err(invalid)?;
+    let js: KafkaConfig =
+        unsafe { KafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
+    let sink = js
+        .logger
+        .as_ref()
+        .map(js_log_sink)
+        .transpose()
+        .map_err(invalid)?;
     Ok((service_config(&js)?, sink))
 }
 
@@ -109,7 +122,11 @@ pub fn check_nested_objects(env: &napi::Env, config: Unknown<'_>) -> EngineResul
         let value: Unknown = obj.get_named_property(key).map_err(invalid)?;
         match value.get_type().map_err(invalid)? {
             napi::ValueType::Undefined | napi::ValueType::Object => {}
-            other => return Err(EngineError::InvalidConfig(format!("{key} must be an object (got {other:?})"))),
+            other => {
+                return Err(EngineError::InvalidConfig(format!(
+                    "{key} must be an object (got {other:?})"
+                )))
+            }
         }
     }
     Ok(())
@@ -118,7 +135,11 @@ pub fn check_nested_objects(env: &napi::Env, config: Unknown<'_>) -> EngineResul
 /// Turns a JS config into the engine's, refusing unknown enum values.
 pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
     let brokers = match &c.brokers {
-        Either::A(list) => list.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        Either::A(list) => list
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         Either::B(s) => ServiceConfig::parse_brokers(s),
     };
     let mut config = ServiceConfig::new(brokers);
@@ -127,7 +148,10 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
     }
     config.ssl = match &c.ssl {
         None | Some(Either::A(false)) => None,
-        Some(Either::A(true)) => Some(SslConfig { reject_unauthorized: true, ..Default::default() }),
+        Some(Either::A(true)) => Some(SslConfig {
+            reject_unauthorized: true,
+            ..Default::default()
+        }),
         Some(Either::B(s)) => Some(SslConfig {
             ca: s.ca.clone(),
             cert: s.cert.clone(),
@@ -137,8 +161,11 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
         }),
     };
     if let Some(s) = &c.sasl {
-        config.sasl =
-            Some(SaslConfig { mechanism: s.mechanism.parse()?, username: s.username.clone(), password: s.password.clone() });
+        config.sasl = Some(SaslConfig {
+            mechanism: s.mechanism.parse()?,
+            username: s.username.clone(),
+            password: s.password.clone(),
+        });
     }
     if let Some(p) = &c.producer {
         let target = &mut config.producer;
@@ -158,10 +185,15 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
             target.batch_size = Some(whole(v, "producer.batchSize", EngineError::InvalidConfig)?);
         }
         if let Some(v) = p.max_in_flight {
-            target.max_in_flight = Some(whole(v, "producer.maxInFlight", EngineError::InvalidConfig)?);
+            target.max_in_flight = Some(whole(
+                v,
+                "producer.maxInFlight",
+                EngineError::InvalidConfig,
+            )?);
         }
         if let Some(v) = p.message_timeout_ms {
-            target.message_timeout_ms = whole(v, "producer.messageTimeoutMs", EngineError::InvalidConfig)?;
+            target.message_timeout_ms =
+                whole(v, "producer.messageTimeoutMs", EngineError::InvalidConfig)?;
         }
         if let Some(v) = &p.partitioner {
             target.partitioner = v.clone();
@@ -171,7 +203,8 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
         config.connection_timeout_ms = whole(v, "connectionTimeoutMs", EngineError::InvalidConfig)?;
     }
     if let Some(v) = c.statistics_interval_ms {
-        config.statistics_interval_ms = whole(v, "statisticsIntervalMs", EngineError::InvalidConfig)?;
+        config.statistics_interval_ms =
+            whole(v, "statisticsIntervalMs", EngineError::InvalidConfig)?;
     }
     if let Some(v) = &c.log_level {
         config.log_level = v.parse()?;
@@ -239,7 +272,11 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
     options.from_timestamp = match &o.from_timestamp {
         None => None,
         Some(Either::A(ms)) => Some(finite_ms(*ms, "fromTimestamp")?),
-        Some(Either::B(d)) => Some(finite_ms(d.value_of().map_err(|e| EngineError::InvalidArg(e.reason.clone()))?, "fromTimestamp")?),
+        Some(Either::B(d)) => Some(finite_ms(
+            d.value_of()
+                .map_err(|e| EngineError::InvalidArg(e.reason.clone()))?,
+            "fromTimestamp",
+        )?),
     };
     options.auto_commit = o.auto_commit.unwrap_or(true);
     let arg = EngineError::InvalidArg;
@@ -261,8 +298,15 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
     if let Some(v) = o.drain_timeout_ms {
         options.drain_timeout_ms = whole(v, "drainTimeoutMs", arg)? as u64;
     }
-    options.handler_timeout_ms = o.handler_timeout_ms.map(|v| whole(v, "handlerTimeoutMs", arg)).transpose()?.map(u64::from);
-    options.session_timeout_ms = o.session_timeout_ms.map(|v| whole(v, "sessionTimeoutMs", arg)).transpose()?;
+    options.handler_timeout_ms = o
+        .handler_timeout_ms
+        .map(|v| whole(v, "handlerTimeoutMs", arg))
+        .transpose()?
+        .map(u64::from);
+    options.session_timeout_ms = o
+        .session_timeout_ms
+        .map(|v| whole(v, "sessionTimeoutMs", arg))
+        .transpose()?;
     Ok(options)
 }
 
@@ -271,7 +315,9 @@ fn whole(v: f64, what: &str, kind: fn(String) -> EngineError) -> EngineResult<u3
     if v.is_finite() && v.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&v) {
         Ok(v as u32)
     } else {
-        Err(kind(format!("{what} must be a whole number >= 0 (got {v})")))
+        Err(kind(format!(
+            "{what} must be a whole number >= 0 (got {v})"
+        )))
     }
 }
 
@@ -279,6 +325,8 @@ fn finite_ms(v: f64, what: &str) -> EngineResult<i64> {
     if v.is_finite() && v >= 0.0 {
         Ok(v as i64)
     } else {
-        Err(EngineError::InvalidArg(format!("{what} must be a time in ms since the epoch")))
+        Err(EngineError::InvalidArg(format!(
+            "{what} must be a time in ms since the epoch"
+        )))
     }
 }

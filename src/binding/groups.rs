@@ -4,8 +4,8 @@ use napi::bindgen_prelude::*;
 
 use crate::binding::args::read_time;
 use crate::engine::admin::{
-    GroupDescription as EngineGroup, GroupLag as EngineLag, GroupListing as EngineListing, PartitionOffset as EngineOffset,
-    ResetTarget,
+    GroupDescription as EngineGroup, GroupLag as EngineLag, GroupListing as EngineListing,
+    PartitionOffset as EngineOffset, ResetTarget,
 };
 use crate::engine::error::{EngineError, EngineResult};
 
@@ -112,14 +112,22 @@ pub fn reset_target(o: &ResetOffsetsOptions<'_>) -> EngineResult<ResetTarget> {
         ("earliest", _) => Ok(ResetTarget::Earliest),
         ("latest", _) => Ok(ResetTarget::Latest),
         ("timestamp", Some(ts)) => Ok(ResetTarget::Timestamp(read_time(ts, "timestamp")?)),
-        ("timestamp", None) => Err(EngineError::InvalidArg("to: 'timestamp' needs a timestamp".into())),
-        (other, _) => Err(EngineError::InvalidArg(format!("to must be 'earliest', 'latest' or 'timestamp' (got '{other}')"))),
+        ("timestamp", None) => Err(EngineError::InvalidArg(
+            "to: 'timestamp' needs a timestamp".into(),
+        )),
+        (other, _) => Err(EngineError::InvalidArg(format!(
+            "to must be 'earliest', 'latest' or 'timestamp' (got '{other}')"
+        ))),
     }
 }
 
 /// Converts a listing.
 pub fn group_listing(g: EngineListing) -> GroupListing {
-    GroupListing { group_id: g.group_id, protocol_type: g.protocol_type, state: g.state }
+    GroupListing {
+        group_id: g.group_id,
+        protocol_type: g.protocol_type,
+        state: g.state,
+    }
 }
 
 /// Converts a description.
@@ -139,7 +147,10 @@ pub fn group_description(g: EngineGroup) -> GroupDescription {
                 assignment: m
                     .assignment
                     .into_iter()
-                    .map(|a| TopicPartitions { topic: a.topic, partitions: a.partitions })
+                    .map(|a| TopicPartitions {
+                        topic: a.topic,
+                        partitions: a.partitions,
+                    })
                     .collect(),
             })
             .collect(),
@@ -148,7 +159,14 @@ pub fn group_description(g: EngineGroup) -> GroupDescription {
 
 /// Converts offsets.
 pub fn partition_offsets(offsets: Vec<EngineOffset>) -> Vec<PartitionOffset> {
-    offsets.into_iter().map(|o| PartitionOffset { topic: o.topic, partition: o.partition, offset: o.offset }).collect()
+    offsets
+        .into_iter()
+        .map(|o| PartitionOffset {
+            topic: o.topic,
+            partition: o.partition,
+            offset: o.offset,
+        })
+        .collect()
 }
 
 /// Converts a lag report.

@@ -8,13 +8,19 @@ use napi::Env;
 use crate::binding::args::{read_optional, timeout_of};
 use crate::binding::service::BrokerInfo;
 use crate::binding::subscription::TopicPartition;
-use crate::engine::admin::{ClusterDescription as EngineCluster, HealthReport as EngineHealth, PartitionRef};
+use crate::engine::admin::{
+    ClusterDescription as EngineCluster, HealthReport as EngineHealth, PartitionRef,
+};
 use crate::engine::error::EngineResult;
 use crate::engine::service::BrokerAddress;
 
 impl From<BrokerAddress> for BrokerInfo {
     fn from(b: BrokerAddress) -> Self {
-        BrokerInfo { id: b.id, host: b.host, port: b.port }
+        BrokerInfo {
+            id: b.id,
+            host: b.host,
+            port: b.port,
+        }
     }
 }
 
@@ -102,7 +108,12 @@ pub fn health_timeout(env: &Env, options: Option<Unknown<'_>>) -> EngineResult<D
 }
 
 fn partitions(list: Vec<PartitionRef>) -> Vec<TopicPartition> {
-    list.into_iter().map(|p| TopicPartition { topic: p.topic, partition: p.partition }).collect()
+    list.into_iter()
+        .map(|p| TopicPartition {
+            topic: p.topic,
+            partition: p.partition,
+        })
+        .collect()
 }
 
 /// Converts the engine's report.
@@ -112,8 +123,24 @@ pub fn health_report(h: EngineHealth) -> HealthReport {
         latency_ms: h.latency_ms,
         cluster_id: h.cluster_id,
         controller: h.controller_id,
-        brokers: h.brokers.into_iter().map(|b| BrokerHealth { id: b.id, host: b.host, port: b.port, up: b.up }).collect(),
-        topics: HealthTopics { under_replicated: partitions(h.under_replicated), offline: partitions(h.offline) },
-        error: h.error.map(|e| HealthError { code: e.code(), message: e.to_string(), retriable: e.retriable() }),
+        brokers: h
+            .brokers
+            .into_iter()
+            .map(|b| BrokerHealth {
+                id: b.id,
+                host: b.host,
+                port: b.port,
+                up: b.up,
+            })
+            .collect(),
+        topics: HealthTopics {
+            under_replicated: partitions(h.under_replicated),
+            offline: partitions(h.offline),
+        },
+        error: h.error.map(|e| HealthError {
+            code: e.code(),
+            message: e.to_string(),
+            retriable: e.retriable(),
+        }),
     }
 }

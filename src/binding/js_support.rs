@@ -31,10 +31,13 @@ impl JsSupport {
         let exports: Object = env.run_script(SOURCE)?;
         let error_class: Function<ErrorClassArgs, Unknown> =
             exports.get_named_property("KafkaNativeError")?;
-        let each_message: Function<Function, Function> = exports.get_named_property("eachMessage")?;
+        let each_message: Function<Function, Function> =
+            exports.get_named_property("eachMessage")?;
         let each_batch: Function<Function, Function> = exports.get_named_property("eachBatch")?;
-        let settlement_loop: Function<Function, Function> = exports.get_named_property("settlementLoop")?;
-        let batch_results: Function<BatchResultsArgs, Unknown> = exports.get_named_property("batchResults")?;
+        let settlement_loop: Function<Function, Function> =
+            exports.get_named_property("settlementLoop")?;
+        let batch_results: Function<BatchResultsArgs, Unknown> =
+            exports.get_named_property("batchResults")?;
         let support = JsSupport {
             error_class: error_class.create_ref()?,
             each_message: each_message.create_ref()?,
@@ -49,7 +52,10 @@ impl JsSupport {
     }
 
     /// The `KafkaNativeError` class.
-    pub fn error_class<'e>(&self, env: &'e Env) -> Result<Function<'e, ErrorClassArgs, Unknown<'e>>> {
+    pub fn error_class<'e>(
+        &self,
+        env: &'e Env,
+    ) -> Result<Function<'e, ErrorClassArgs, Unknown<'e>>> {
         self.error_class.borrow_back(env)
     }
 

@@ -24,7 +24,11 @@ type LoggerFn = ThreadsafeFunction<LogRecord, (), LogRecord, Status, false, true
 
 /// A sink that queues each record to the JS callback (weak: logging never keeps Node alive).
 pub fn js_log_sink(callback: &Function<'_, LogRecord, ()>) -> Result<LogSink> {
-    let tsfn: LoggerFn = callback.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?;
+    let tsfn: LoggerFn = callback
+        .build_threadsafe_function()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?;
     let tsfn = Arc::new(tsfn);
     Ok(Arc::new(move |r: EngineLogRecord| {
         let record = LogRecord {
@@ -36,6 +40,9 @@ pub fn js_log_sink(callback: &Function<'_, LogRecord, ()>) -> Result<LogSink> {
         };
         // The returning variant hands a throw to us instead of crashing Node: a logger that
         // throws loses its record, nothing more.
-        let _ = tsfn.call_with_return_value(record, ThreadsafeFunctionCallMode::NonBlocking, |_, _| Ok(()));
+        let _ =
+            tsfn.call_with_return_value(record, ThreadsafeFunctionCallMode::NonBlocking, |_, _| {
+                Ok(())
+            });
     }))
 }

@@ -20,7 +20,9 @@ pub struct PublishMessage {
     /// The payload; `null` for a tombstone. Required.
     pub value: Either3<Buffer, String, Null>,
     /// Header values; an array gives a header several values.
-    pub headers: Option<std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>>,
+    pub headers: Option<
+        std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>,
+    >,
     /// Explicit partition, instead of the partitioner's choice.
     pub partition: Option<i32>,
     /// Milliseconds since the epoch (number, digit string or Date). Default: now.
@@ -35,7 +37,9 @@ pub struct PublishRecord {
     pub topic: String,
     pub key: Option<Either<Buffer, String>>,
     pub value: Either3<Buffer, String, Null>,
-    pub headers: Option<std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>>,
+    pub headers: Option<
+        std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>,
+    >,
     pub partition: Option<i32>,
     #[napi(ts_type = "number | string | Date")]
     pub timestamp: Option<Unknown<'static>>,
@@ -148,20 +152,30 @@ impl std::fmt::Display for HeaderLabel<'_> {
 }
 
 /// `what` is a `Display` so that a header's label is built only on the error path.
-fn payload<'e>(env: &'e Env, v: Unknown<'e>, what: impl std::fmt::Display) -> EngineResult<Option<Payload<'e>>> {
+fn payload<'e>(
+    env: &'e Env,
+    v: Unknown<'e>,
+    what: impl std::fmt::Display,
+) -> EngineResult<Option<Payload<'e>>> {
     let bad = |detail: &dyn std::fmt::Display| invalid_arg(&what.to_string(), detail);
     let kind = v.get_type().map_err(|e| bad(&e))?;
     match kind {
         ValueType::Null | ValueType::Undefined => Ok(None),
         ValueType::String => {
-            let s: String = unsafe { String::from_napi_value(env.raw(), v.raw()) }.map_err(|e| bad(&e))?;
+            let s: String =
+                unsafe { String::from_napi_value(env.raw(), v.raw()) }.map_err(|e| bad(&e))?;
             Ok(Some(Payload::Text(s)))
         }
-        ValueType::Object if v.is_buffer().unwrap_or(false) || v.is_typedarray().unwrap_or(false) => {
-            let b = unsafe { BufferSlice::from_napi_value(env.raw(), v.raw()) }.map_err(|e| bad(&e))?;
+        ValueType::Object
+            if v.is_buffer().unwrap_or(false) || v.is_typedarray().unwrap_or(false) =>
+        {
+            let b =
+                unsafe { BufferSlice::from_napi_value(env.raw(), v.raw()) }.map_err(|e| bad(&e))?;
             Ok(Some(Payload::Buffer(b)))
         }
-        other => Err(bad(&format_args!("expected a Buffer, a string or null, got {other:?}"))),
+        other => Err(bad(&format_args!(
+            "expected a Buffer, a string or null, got {other:?}"
+        ))),
     }
 }
 
@@ -169,16 +183,27 @@ fn timestamp(v: Unknown<'_>) -> EngineResult<Option<i64>> {
     let what = "timestamp";
     let ms: f64 = match v.get_type().map_err(|e| invalid_arg(what, e))? {
         ValueType::Null | ValueType::Undefined => return Ok(None),
-        ValueType::Number => unsafe { f64::from_napi_value(v.value().env, v.raw()) }.map_err(|e| invalid_arg(what, e))?,
+        ValueType::Number => unsafe { f64::from_napi_value(v.value().env, v.raw()) }
+            .map_err(|e| invalid_arg(what, e))?,
         ValueType::String => {
-            let s: String = unsafe { String::from_napi_value(v.value().env, v.raw()) }.map_err(|e| invalid_arg(what, e))?;
-            s.trim().parse::<i64>().map_err(|_| invalid_arg(what, format!("'{s}' is not a number of ms")))? as f64
+            let s: String = unsafe { String::from_napi_value(v.value().env, v.raw()) }
+                .map_err(|e| invalid_arg(what, e))?;
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| invalid_arg(what, format!("'{s}' is not a number of ms")))?
+                as f64
         }
         ValueType::Object if v.is_date().unwrap_or(false) => {
-            let d = unsafe { Date::from_napi_value(v.value().env, v.raw()) }.map_err(|e| invalid_arg(what, e))?;
+            let d = unsafe { Date::from_napi_value(v.value().env, v.raw()) }
+                .map_err(|e| invalid_arg(what, e))?;
             d.value_of().map_err(|e| invalid_arg(what, e))?
         }
-        other => return Err(invalid_arg(what, format!("expected ms since the epoch, got {other:?}"))),
+        other => {
+            return Err(invalid_arg(
+                what,
+                format!("expected ms since the epoch, got {other:?}"),
+            ))
+        }
     };
     if !ms.is_finite() || ms < 0.0 {
         return Err(invalid_arg(what, "must be a non-negative number of ms"));
@@ -190,13 +215,20 @@ fn partition(v: Unknown<'_>) -> EngineResult<Option<i32>> {
     match v.get_type().map_err(|e| invalid_arg("partition", e))? {
         ValueType::Null | ValueType::Undefined => Ok(None),
         ValueType::Number => {
-            let n = unsafe { f64::from_napi_value(v.value().env, v.raw()) }.map_err(|e| invalid_arg("partition", e))?;
+            let n = unsafe { f64::from_napi_value(v.value().env, v.raw()) }
+                .map_err(|e| invalid_arg("partition", e))?;
             if n.fract() != 0.0 || !(0.0..=i32::MAX as f64).contains(&n) {
-                return Err(invalid_arg("partition", format!("must be a whole number >= 0, got {n}")));
+                return Err(invalid_arg(
+                    "partition",
+                    format!("must be a whole number >= 0, got {n}"),
+                ));
             }
             Ok(Some(n as i32))
         }
-        other => Err(invalid_arg("partition", format!("expected a number, got {other:?}"))),
+        other => Err(invalid_arg(
+            "partition",
+            format!("expected a number, got {other:?}"),
+        )),
     }
 }
 
@@ -225,7 +257,13 @@ impl MessageFields {
         })
     }
 
-    fn get<'e>(&self, env: &'e Env, obj: sys::napi_value, name: sys::napi_value, what: &str) -> EngineResult<Unknown<'e>> {
+    fn get<'e>(
+        &self,
+        env: &'e Env,
+        obj: sys::napi_value,
+        name: sys::napi_value,
+        what: &str,
+    ) -> EngineResult<Unknown<'e>> {
         let mut out = std::ptr::null_mut();
         let status = unsafe { sys::napi_get_property(env.raw(), obj, name, &mut out) };
         if status != sys::Status::napi_ok {
@@ -247,25 +285,38 @@ impl MessageFields {
 }
 
 /// Reads `{key, value, headers, partition, timestamp}`. `value` must be present (it may be null).
-pub fn read_message<'e>(env: &'e Env, v: Unknown<'e>, fields: &MessageFields) -> EngineResult<OutgoingMessage<Payload<'e>>> {
-    if v.get_type().map_err(|e| invalid_arg("message", e))? != ValueType::Object || v.is_array().unwrap_or(false) {
+pub fn read_message<'e>(
+    env: &'e Env,
+    v: Unknown<'e>,
+    fields: &MessageFields,
+) -> EngineResult<OutgoingMessage<Payload<'e>>> {
+    if v.get_type().map_err(|e| invalid_arg("message", e))? != ValueType::Object
+        || v.is_array().unwrap_or(false)
+    {
         return Err(invalid_arg("message", "expected an object with a value"));
     }
     let raw = v.raw();
     if !fields.has(env, raw, fields.value) {
-        return Err(invalid_arg("message.value", "is required (use null for a tombstone)"));
+        return Err(invalid_arg(
+            "message.value",
+            "is required (use null for a tombstone)",
+        ));
     }
     let mut headers = Vec::new();
     let h = fields.get(env, raw, fields.headers, "headers")?;
     match h.get_type().map_err(|e| invalid_arg("headers", e))? {
         ValueType::Null | ValueType::Undefined => {}
         ValueType::Object if !h.is_array().unwrap_or(false) => {
-            let hobj = unsafe { Object::from_napi_value(env.raw(), h.raw()) }.map_err(|e| invalid_arg("headers", e))?;
+            let hobj = unsafe { Object::from_napi_value(env.raw(), h.raw()) }
+                .map_err(|e| invalid_arg("headers", e))?;
             for name in Object::keys(&hobj).map_err(|e| invalid_arg("headers", e))? {
-                let value: Unknown = hobj.get_named_property(&name).map_err(|e| invalid_arg("headers", e))?;
+                let value: Unknown = hobj
+                    .get_named_property(&name)
+                    .map_err(|e| invalid_arg("headers", e))?;
                 let what = HeaderLabel(&name);
                 if value.is_array().unwrap_or(false) {
-                    let arr = unsafe { Array::from_napi_value(env.raw(), value.raw()) }.map_err(|e| invalid_arg(&what.to_string(), e))?;
+                    let arr = unsafe { Array::from_napi_value(env.raw(), value.raw()) }
+                        .map_err(|e| invalid_arg(&what.to_string(), e))?;
                     for i in 0..arr.len() {
                         let item: Unknown = arr
                             .get(i)
@@ -279,7 +330,12 @@ pub fn read_message<'e>(env: &'e Env, v: Unknown<'e>, fields: &MessageFields) ->
                 }
             }
         }
-        other => return Err(invalid_arg("headers", format!("expected an object of Buffers or strings, got {other:?}"))),
+        other => {
+            return Err(invalid_arg(
+                "headers",
+                format!("expected an object of Buffers or strings, got {other:?}"),
+            ))
+        }
     }
     Ok(OutgoingMessage {
         key: payload(env, fields.get(env, raw, fields.key, "key")?, "key")?,
@@ -301,7 +357,11 @@ pub fn read_topic(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String>
 /// `publishBatch`'s result: one `{topic, partition, offset, timestamp, error?}` per message, in
 /// order. The numbers cross as one Float64Array and the objects are built in JS; only failed
 /// slots carry an error object (`partition` -1 unless known, `offset` -1, `timestamp` null).
-pub fn batch_results<'e, 'a>(env: &'e Env, topics: &'a [String], outcomes: &'a [EngineResult<DeliveryReport>]) -> Result<Unknown<'e>> {
+pub fn batch_results<'e, 'a>(
+    env: &'e Env,
+    topics: &'a [String],
+    outcomes: &'a [EngineResult<DeliveryReport>],
+) -> Result<Unknown<'e>> {
     // Topic names in first-seen order; `seen` finds a name's index without a scan, and the
     // last-hit name is checked first (a batch is mostly one topic).
     let mut names: Vec<String> = Vec::new();
@@ -325,18 +385,41 @@ pub fn batch_results<'e, 'a>(env: &'e Env, topics: &'a [String], outcomes: &'a [
     let mut errors = Vec::new();
     for (i, r) in outcomes.iter().enumerate() {
         match r {
-            Ok(d) => numbers.extend_from_slice(&[index_of(&d.topic), d.partition as f64, d.offset as f64, d.timestamp.map_or(f64::NAN, |t| t as f64)]),
+            Ok(d) => numbers.extend_from_slice(&[
+                index_of(&d.topic),
+                d.partition as f64,
+                d.offset as f64,
+                d.timestamp.map_or(f64::NAN, |t| t as f64),
+            ]),
             Err(e) => {
-                let topic = e.topic().unwrap_or_else(|| topics.get(i).map_or("", String::as_str));
-                numbers.extend_from_slice(&[index_of(topic), e.partition().unwrap_or(-1) as f64, -1.0, f64::NAN]);
+                let topic = e
+                    .topic()
+                    .unwrap_or_else(|| topics.get(i).map_or("", String::as_str));
+                numbers.extend_from_slice(&[
+                    index_of(topic),
+                    e.partition().unwrap_or(-1) as f64,
+                    -1.0,
+                    f64::NAN,
+                ]);
                 error_index.push(i as i32);
                 errors.push(to_js_error(env, e)?);
             }
         }
     }
     // SAFETY: the error values are used within this call, on the JS thread that made them.
-    let errors: Vec<Unknown<'static>> = errors.into_iter().map(|e| unsafe { std::mem::transmute::<Unknown<'_>, Unknown<'static>>(e) }).collect();
-    JsSupport::get(env)?.batch_results(env, FnArgs::from((names, Float64Array::new(numbers), Int32Array::new(error_index), errors)))
+    let errors: Vec<Unknown<'static>> = errors
+        .into_iter()
+        .map(|e| unsafe { std::mem::transmute::<Unknown<'_>, Unknown<'static>>(e) })
+        .collect();
+    JsSupport::get(env)?.batch_results(
+        env,
+        FnArgs::from((
+            names,
+            Float64Array::new(numbers),
+            Int32Array::new(error_index),
+            errors,
+        )),
+    )
 }
 
 /// Numbers per message in a packed batch's `meta`: offset, timestamp (-1 if none), key start,
@@ -355,7 +438,10 @@ pub fn batch_to_js<'e>(env: &'e Env, batch: &MessageBatch) -> Result<Object<'e>>
         .map(|m| {
             m.key.as_ref().map_or(0, Vec::len)
                 + m.value.as_ref().map_or(0, Vec::len)
-                + m.headers.iter().map(|(_, v)| v.as_ref().map_or(0, Vec::len)).sum::<usize>()
+                + m.headers
+                    .iter()
+                    .map(|(_, v)| v.as_ref().map_or(0, Vec::len))
+                    .sum::<usize>()
         })
         .sum();
     let mut data = Vec::with_capacity(bytes);
@@ -375,7 +461,15 @@ pub fn batch_to_js<'e>(env: &'e Env, batch: &MessageBatch) -> Result<Object<'e>>
     for m in &batch.messages {
         let (ks, kl) = append(m.key.as_ref(), &mut data);
         let (vs, vl) = append(m.value.as_ref(), &mut data);
-        meta.extend_from_slice(&[m.offset as f64, m.timestamp.map_or(-1.0, |t| t as f64), ks, kl, vs, vl, m.headers.len() as f64]);
+        meta.extend_from_slice(&[
+            m.offset as f64,
+            m.timestamp.map_or(-1.0, |t| t as f64),
+            ks,
+            kl,
+            vs,
+            vl,
+            m.headers.len() as f64,
+        ]);
         for (name, value) in &m.headers {
             let (hs, hl) = append(value.as_ref(), &mut data);
             header_names.push(name);

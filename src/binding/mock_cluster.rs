@@ -27,8 +27,13 @@ impl MockCluster {
     /// Starts a cluster. Throws `KafkaNativeError` (`ERR_INVALID_ARG`) for a bad broker count.
     #[napi(factory)]
     pub fn start(env: Env, options: Option<MockClusterOptions>) -> Result<MockCluster> {
-        let brokers = options.and_then(|o| o.brokers).unwrap_or(3).min(i32::MAX as u32) as i32;
-        MockKafkaCluster::start(brokers).map(|inner| MockCluster { inner }).map_err(|e| to_napi_error(&env, &e))
+        let brokers = options
+            .and_then(|o| o.brokers)
+            .unwrap_or(3)
+            .min(i32::MAX as u32) as i32;
+        MockKafkaCluster::start(brokers)
+            .map(|inner| MockCluster { inner })
+            .map_err(|e| to_napi_error(&env, &e))
     }
 
     /// `host:port,...` to use as `brokers`.
@@ -39,21 +44,35 @@ impl MockCluster {
 
     /// Creates a topic (replication at most the broker count).
     #[napi]
-    pub fn create_topic(&self, env: Env, name: String, partitions: u32, replication: Option<u32>) -> Result<()> {
-        let r = self.inner.create_topic(&name, partitions.min(i32::MAX as u32) as i32, replication.unwrap_or(1).min(i32::MAX as u32) as i32);
+    pub fn create_topic(
+        &self,
+        env: Env,
+        name: String,
+        partitions: u32,
+        replication: Option<u32>,
+    ) -> Result<()> {
+        let r = self.inner.create_topic(
+            &name,
+            partitions.min(i32::MAX as u32) as i32,
+            replication.unwrap_or(1).min(i32::MAX as u32) as i32,
+        );
         r.map_err(|e| to_napi_error(&env, &e))
     }
 
     /// Takes broker `id` down: connections close and none are accepted until `brokerUp`.
     #[napi]
     pub fn broker_down(&self, env: Env, id: u32) -> Result<()> {
-        self.inner.broker_down(id as i32).map_err(|e| to_napi_error(&env, &e))
+        self.inner
+            .broker_down(id as i32)
+            .map_err(|e| to_napi_error(&env, &e))
     }
 
     /// Brings broker `id` back.
     #[napi]
     pub fn broker_up(&self, env: Env, id: u32) -> Result<()> {
-        self.inner.broker_up(id as i32).map_err(|e| to_napi_error(&env, &e))
+        self.inner
+            .broker_up(id as i32)
+            .map_err(|e| to_napi_error(&env, &e))
     }
 
     /// The next requests with this API key (0 Produce, 1 Fetch, 3 Metadata, 8 OffsetCommit, ...)
@@ -61,13 +80,23 @@ impl MockCluster {
     #[napi]
     pub fn push_request_errors(&self, env: Env, api_key: i32, codes: Vec<i32>) -> Result<()> {
         let key = i16::try_from(api_key).unwrap_or(i16::MAX);
-        self.inner.push_request_errors(key, &codes).map_err(|e| to_napi_error(&env, &e))
+        self.inner
+            .push_request_errors(key, &codes)
+            .map_err(|e| to_napi_error(&env, &e))
     }
 
     /// Makes broker `brokerId` the leader of a partition.
     #[napi]
-    pub fn set_partition_leader(&self, env: Env, topic: String, partition: u32, broker_id: u32) -> Result<()> {
-        self.inner.set_partition_leader(&topic, partition as i32, broker_id as i32).map_err(|e| to_napi_error(&env, &e))
+    pub fn set_partition_leader(
+        &self,
+        env: Env,
+        topic: String,
+        partition: u32,
+        broker_id: u32,
+    ) -> Result<()> {
+        self.inner
+            .set_partition_leader(&topic, partition as i32, broker_id as i32)
+            .map_err(|e| to_napi_error(&env, &e))
     }
 
     /// Stops the brokers (on a background thread). Idempotent.

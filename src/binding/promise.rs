@@ -17,13 +17,21 @@ where
     F: Future<Output = EngineResult<T>> + Send + 'static,
     C: FnOnce(&'e Env, T) -> Result<V> + 'static,
 {
-    env.spawn_future_with_callback(async move { Ok(work.await) }, move |env, outcome| match outcome {
-        Ok(value) => to_js(env, value),
-        Err(e) => Err(to_napi_error(env, &e)),
-    })
+    env.spawn_future_with_callback(
+        async move { Ok(work.await) },
+        move |env, outcome| match outcome {
+            Ok(value) => to_js(env, value),
+            Err(e) => Err(to_napi_error(env, &e)),
+        },
+    )
 }
 
 /// A promise already rejected with this error (for arguments refused before any work starts).
-pub fn rejected<'e, V: ToNapiValue + 'static>(env: &'e Env, e: EngineError) -> Result<PromiseRaw<'e, V>> {
-    settle(env, async move { Err::<(), _>(e) }, |_, ()| -> Result<V> { Err(Error::from_reason("rejected")) })
+pub fn rejected<'e, V: ToNapiValue + 'static>(
+    env: &'e Env,
+    e: EngineError,
+) -> Result<PromiseRaw<'e, V>> {
+    settle(env, async move { Err::<(), _>(e) }, |_, ()| -> Result<V> {
+        Err(Error::from_reason("rejected"))
+    })
 }

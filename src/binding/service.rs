@@ -12,8 +12,8 @@ use crate::binding::args;
 use crate::binding::config::{read_client_config, subscribe_options, SubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::message::{read_message, read_topic, MessageFields, Payload, PublishResult};
-use crate::binding::settlement::Settler;
 use crate::binding::promise::{rejected, settle};
+use crate::binding::settlement::Settler;
 use crate::binding::stats::{service_stats, ServiceStats};
 use crate::binding::subscription::{HandlerKind, JsBatchHandler, Subscription};
 use crate::engine::consumer::ErrorSink;
@@ -63,7 +63,10 @@ impl KafkaService {
             KafkaEngine::new(service, sink)
         };
         match build() {
-            Ok(engine) => Ok(KafkaService { engine: Arc::new(engine), settler: Settler::new(&env)? }),
+            Ok(engine) => Ok(KafkaService {
+                engine: Arc::new(engine),
+                settler: Settler::new(&env)?,
+            }),
             Err(e) => Err(to_napi_error(&env, &e)),
         }
     }
@@ -73,12 +76,16 @@ impl KafkaService {
     #[napi(ts_return_type = "Promise<ClusterInfo>")]
     pub fn connect<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, ClusterInfo>> {
         let engine = self.engine.clone();
-        settle(env, async move { engine.connect().await }, |_, info: EngineClusterInfo| {
-            Ok(ClusterInfo {
-                brokers: info.brokers.into_iter().map(BrokerInfo::from).collect(),
-                topics: info.topics,
-            })
-        })
+        settle(
+            env,
+            async move { engine.connect().await },
+            |_, info: EngineClusterInfo| {
+                Ok(ClusterInfo {
+                    brokers: info.brokers.into_iter().map(BrokerInfo::from).collect(),
+                    topics: info.topics,
+                })
+            },
+        )
     }
 
     /// Publishes one message; resolves with where it was stored once the broker acknowledged it
@@ -87,12 +94,25 @@ impl KafkaService {
     /// `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR__AUTHENTICATION` /
     /// `ERR__SSL` (the cluster refused the client's credentials or certificates while the message
     /// waited to be sent: reported then, not after `messageTimeoutMs`), `ERR_DISCONNECTED`.
-    #[napi(ts_args_type = "topic: string, message: PublishMessage", ts_return_type = "Promise<PublishResult>")]
-    pub fn publish<'e>(&self, env: &'e Env, topic: Unknown<'e>, message: Unknown<'e>) -> Result<Unknown<'e>> {
+    #[napi(
+        ts_args_type = "topic: string, message: PublishMessage",
+        ts_return_type = "Promise<PublishResult>"
+    )]
+    pub fn publish<'e>(
+        &self,
+        env: &'e Env,
+        topic: Unknown<'e>,
+        message: Unknown<'e>,
+    ) -> Result<Unknown<'e>> {
         let queued = (|| {
             let topic = read_topic(env, topic, "topic")?;
-            let message = read_message(env, message, &MessageFields::new(env).map_err(|e| invalid_arg("message", e))?)?;
-            self.engine.send_batch(std::iter::once((topic.as_str(), &message)))
+            let message = read_message(
+                env,
+                message,
+                &MessageFields::new(env).map_err(|e| invalid_arg("message", e))?,
+            )?;
+            self.engine
+                .send_batch(std::iter::once((topic.as_str(), &message)))
         })();
         match queued {
             Err(e) => rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
@@ -113,22 +133,37 @@ impl KafkaService {
         ts_args_type = "topicOrRecords: string | PublishRecord[], messages?: PublishMessage[]",
         ts_return_type = "Promise<BatchPublishResult[]>"
     )]
-    pub fn publish_batch<'e>(&self, env: &'e Env, first: Unknown<'e>, second: Option<Unknown<'e>>) -> Result<Unknown<'e>> {
+    pub fn publish_batch<'e>(
+        &self,
+        env: &'e Env,
+        first: Unknown<'e>,
+        second: Option<Unknown<'e>>,
+    ) -> Result<Unknown<'e>> {
         let queued = (|| {
-            let (topic, list) = match first.get_type().map_err(|e| invalid_arg("publishBatch", e))? {
+            let (topic, list) = match first
+                .get_type()
+                .map_err(|e| invalid_arg("publishBatch", e))?
+            {
                 ValueType::String => {
-                    let list = second.ok_or_else(|| invalid_arg("messages", "expected an array of messages"))?;
+                    let list = second
+                        .ok_or_else(|| invalid_arg("messages", "expected an array of messages"))?;
                     (Some(read_topic(env, first, "topic")?), list)
                 }
                 _ => {
                     // `(records)` takes no second argument: a topic that is not a string must not
                     // silently drop the messages given after it.
                     let extra = match &second {
-                        Some(v) => v.get_type().map_err(|e| invalid_arg("publishBatch", e))? != ValueType::Undefined,
+                        Some(v) => {
+                            v.get_type().map_err(|e| invalid_arg("publishBatch", e))?
+                                != ValueType::Undefined
+                        }
                         None => false,
                     };
                     if extra {
-                        return Err(invalid_arg("topic", "expected a topic name (string) before the messages"));
+                        return Err(invalid_arg(
+                            "topic",
+                            "expected a topic name (string) before the messages",
+                        ));
                     }
                     (None, first)
                 }
@@ -139,7 +174,8 @@ impl KafkaService {
             let array: Array = args::read(env, list, "messages")?;
             let fields = MessageFields::new(env).map_err(|e| invalid_arg("messages", e))?;
             let mut topics: Vec<String> = Vec::with_capacity(array.len() as usize);
-            let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> = Vec::with_capacity(array.len() as usize);
+            let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> =
+                Vec::with_capacity(array.len() as usize);
             let mut refused: Vec<(usize, EngineError)> = Vec::new();
             for i in 0..array.len() {
                 let item: Unknown = array
@@ -165,9 +201,15 @@ impl KafkaService {
                     Err(e) => refused.push((i as usize, e)),
                 }
             }
-            let delivery = self.engine.send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)))?;
+            let delivery = self
+                .engine
+                .send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)))?;
             // The indices are needed only to interleave refused messages with the deliveries.
-            let sendable: Vec<usize> = if refused.is_empty() { Vec::new() } else { sendable.into_iter().map(|(i, _)| i).collect() };
+            let sendable: Vec<usize> = if refused.is_empty() {
+                Vec::new()
+            } else {
+                sendable.into_iter().map(|(i, _)| i).collect()
+            };
             Ok((topics, sendable, refused, delivery))
         })();
         let (topics, sendable, refused, delivery) = match queued {
@@ -188,7 +230,16 @@ impl KafkaService {
             for (i, e) in refused {
                 slots[i] = Some(Err(e));
             }
-            settle_many(slots.into_iter().map(|s| s.unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into())))).collect())
+            settle_many(
+                slots
+                    .into_iter()
+                    .map(|s| {
+                        s.unwrap_or_else(|| {
+                            Err(EngineError::InvalidArg("no delivery report".into()))
+                        })
+                    })
+                    .collect(),
+            )
         };
         within_runtime_if_available(|| delivery.on_complete(place));
         Ok(promise)
@@ -204,7 +255,12 @@ impl KafkaService {
         ts_args_type = "options: SubscribeOptions, handler: { eachMessage?: (payload: EachMessagePayload) => Promise<void> | void; eachBatch?: (payload: EachBatchPayload) => Promise<void> | void } | ((payload: EachMessagePayload) => Promise<void> | void)",
         ts_return_type = "Promise<Subscription>"
     )]
-    pub fn subscribe<'e>(&self, env: &'e Env, options: Unknown<'e>, handler: Unknown<'e>) -> Result<PromiseRaw<'e, Subscription>> {
+    pub fn subscribe<'e>(
+        &self,
+        env: &'e Env,
+        options: Unknown<'e>,
+        handler: Unknown<'e>,
+    ) -> Result<PromiseRaw<'e, Subscription>> {
         let prepared = (|| {
             if options.get_type().map_err(|e| invalid_arg("options", e))? != ValueType::Object {
                 return Err(invalid_arg("options", "expected {groupId, topics}"));
@@ -213,8 +269,14 @@ impl KafkaService {
             let engine_options = subscribe_options(&js)?;
             engine_options.validate()?;
             let (function, kind) = handler_function(env, handler)?;
-            let bridge = JsBatchHandler::new(env, function, kind).map_err(|e| invalid_arg("handler", e.reason.clone()))?;
-            let on_error = js.on_error.as_ref().map(|f| error_sink(env, f)).transpose().map_err(|e| invalid_arg("onError", e.reason.clone()))?;
+            let bridge = JsBatchHandler::new(env, function, kind)
+                .map_err(|e| invalid_arg("handler", e.reason.clone()))?;
+            let on_error = js
+                .on_error
+                .as_ref()
+                .map(|f| error_sink(env, f))
+                .transpose()
+                .map_err(|e| invalid_arg("onError", e.reason.clone()))?;
             Ok((engine_options, bridge, on_error))
         })();
         let (options, bridge, on_error) = match prepared {
@@ -239,14 +301,25 @@ impl KafkaService {
     /// queued (at most `timeoutMs`), and closes. Idempotent. Afterwards every method rejects
     /// with `ERR_DISCONNECTED`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn disconnect<'e>(&self, env: &'e Env, options: Option<DisconnectOptions>) -> Result<PromiseRaw<'e, ()>> {
+    pub fn disconnect<'e>(
+        &self,
+        env: &'e Env,
+        options: Option<DisconnectOptions>,
+    ) -> Result<PromiseRaw<'e, ()>> {
         let engine = self.engine.clone();
         let ms = options.and_then(|o| o.timeout_ms).unwrap_or(10_000.0);
         if !(ms.is_finite() && ms >= 0.0) {
-            return rejected(env, EngineError::InvalidArg(format!("timeoutMs must be a number >= 0 (got {ms})")));
+            return rejected(
+                env,
+                EngineError::InvalidArg(format!("timeoutMs must be a number >= 0 (got {ms})")),
+            );
         }
         let timeout = Duration::from_millis(ms as u64);
-        settle(env, async move { engine.disconnect(timeout).await }, |_, ()| Ok(()))
+        settle(
+            env,
+            async move { engine.disconnect(timeout).await },
+            |_, ()| Ok(()),
+        )
     }
 }
 
@@ -257,13 +330,21 @@ fn read_record_topic(env: &Env, item: Unknown<'_>, fields: &MessageFields) -> En
     read_topic(env, fields.topic(env, item)?, "record.topic")
 }
 
-fn handler_function<'e>(env: &'e Env, handler: Unknown<'e>) -> EngineResult<(Function<'e>, HandlerKind)> {
+fn handler_function<'e>(
+    env: &'e Env,
+    handler: Unknown<'e>,
+) -> EngineResult<(Function<'e>, HandlerKind)> {
     match handler.get_type().map_err(|e| invalid_arg("handler", e))? {
-        ValueType::Function => Ok((args::read(env, handler, "handler")?, HandlerKind::EachMessage)),
+        ValueType::Function => Ok((
+            args::read(env, handler, "handler")?,
+            HandlerKind::EachMessage,
+        )),
         ValueType::Object => {
             let obj: Object = args::read(env, handler, "handler")?;
             let get = |name: &str| -> EngineResult<Option<Function<'e>>> {
-                let v: Unknown = obj.get_named_property(name).map_err(|e| invalid_arg(name, e))?;
+                let v: Unknown = obj
+                    .get_named_property(name)
+                    .map_err(|e| invalid_arg(name, e))?;
                 match v.get_type().map_err(|e| invalid_arg(name, e))? {
                     ValueType::Function => Ok(Some(args::read(env, v, name)?)),
                     ValueType::Undefined | ValueType::Null => Ok(None),
@@ -273,11 +354,20 @@ fn handler_function<'e>(env: &'e Env, handler: Unknown<'e>) -> EngineResult<(Fun
             match (get("eachMessage")?, get("eachBatch")?) {
                 (Some(f), None) => Ok((f, HandlerKind::EachMessage)),
                 (None, Some(f)) => Ok((f, HandlerKind::EachBatch)),
-                (Some(_), Some(_)) => Err(invalid_arg("handler", "give eachMessage or eachBatch, not both")),
-                (None, None) => Err(invalid_arg("handler", "expected {eachMessage} or {eachBatch}")),
+                (Some(_), Some(_)) => Err(invalid_arg(
+                    "handler",
+                    "give eachMessage or eachBatch, not both",
+                )),
+                (None, None) => Err(invalid_arg(
+                    "handler",
+                    "expected {eachMessage} or {eachBatch}",
+                )),
             }
         }
-        _ => Err(invalid_arg("handler", "expected a function or {eachMessage} / {eachBatch}")),
+        _ => Err(invalid_arg(
+            "handler",
+            "expected a function or {eachMessage} / {eachBatch}",
+        )),
     }
 }
 
@@ -302,6 +392,7 @@ fn error_sink(env: &Env, f: &Function<'_, Unknown<'_>, ()>) -> Result<ErrorSink>
     let tsfn = Arc::new(tsfn);
     Ok(Arc::new(move |e: EngineError| {
         // The returning variant hands a throw from onError to us instead of crashing Node.
-        let _ = tsfn.call_with_return_value(e, ThreadsafeFunctionCallMode::NonBlocking, |_, _| Ok(()));
+        let _ =
+            tsfn.call_with_return_value(e, ThreadsafeFunctionCallMode::NonBlocking, |_, _| Ok(()));
     }))
 }

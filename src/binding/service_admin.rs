@@ -35,8 +35,15 @@ impl KafkaService {
     /// {underReplicated, offline}}`. A broker is `up` when it answered a request sent to it on
     /// its own connection. Resolves with `healthy: false` and `error` when no broker answers;
     /// rejects only with `ERR_DISCONNECTED` or `ERR_INVALID_ARG`.
-    #[napi(ts_args_type = "options?: HealthOptions", ts_return_type = "Promise<HealthReport>")]
-    pub fn health<'e>(&self, env: &'e Env, options: Option<Unknown<'e>>) -> Result<PromiseRaw<'e, HealthReport>> {
+    #[napi(
+        ts_args_type = "options?: HealthOptions",
+        ts_return_type = "Promise<HealthReport>"
+    )]
+    pub fn health<'e>(
+        &self,
+        env: &'e Env,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, HealthReport>> {
         let timeout = match health_timeout(env, options) {
             Ok(t) => t,
             Err(e) => return rejected(env, e),

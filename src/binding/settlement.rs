@@ -104,13 +104,23 @@ impl Settler {
             tsfn: OnceLock::new(),
         });
         let for_drain = shared.clone();
-        let drain = env.create_function_from_closure::<(), bool, _>("drainSettlements", move |ctx| Ok(settle_all(ctx.env, &for_drain)))?;
+        let drain = env
+            .create_function_from_closure::<(), bool, _>("drainSettlements", move |ctx| {
+                Ok(settle_all(ctx.env, &for_drain))
+            })?;
         let drain: Function = unsafe { Function::from_napi_value(env.raw(), drain.raw())? };
         let round = JsSupport::get(env)?.settlement_loop(env, drain)?;
         let round: Function<(), ()> = unsafe { Function::from_napi_value(env.raw(), round.raw())? };
-        let tsfn: SettleFn = round.build_threadsafe_function::<()>().callee_handled::<false>().weak::<true>().build_callback(|_| Ok(()))?;
+        let tsfn: SettleFn = round
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(|_| Ok(()))?;
         let _ = shared.tsfn.set(RawTsfn(tsfn.raw()));
-        Ok(Settler { shared, tsfn: Arc::new(tsfn) })
+        Ok(Settler {
+            shared,
+            tsfn: Arc::new(tsfn),
+        })
     }
 
     /// A new Promise that `complete_one` or `complete_many` will settle. JS thread only.
@@ -119,23 +129,38 @@ impl Settler {
         let mut promise = ptr::null_mut();
         check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
         if self.shared.pending.fetch_add(1, Ordering::AcqRel) == 0 {
-            check_status!(unsafe { sys::napi_ref_threadsafe_function(env.raw(), self.tsfn.raw()) })?;
+            check_status!(unsafe {
+                sys::napi_ref_threadsafe_function(env.raw(), self.tsfn.raw())
+            })?;
         }
-        Ok((Deferred(deferred), unsafe { Unknown::from_raw_unchecked(env.raw(), promise) }))
+        Ok((Deferred(deferred), unsafe {
+            Unknown::from_raw_unchecked(env.raw(), promise)
+        }))
     }
 
     /// A Promise for one publish, and the callback that settles it.
-    pub fn one<'e>(&self, env: &'e Env) -> Result<(Unknown<'e>, impl FnOnce(BatchOutcome) + Send + 'static)> {
+    pub fn one<'e>(
+        &self,
+        env: &'e Env,
+    ) -> Result<(Unknown<'e>, impl FnOnce(BatchOutcome) + Send + 'static)> {
         let (deferred, promise) = self.promise(env)?;
         let me = self.clone();
-        Ok((promise, move |outcome| me.push(Settlement::One(deferred, outcome))))
+        Ok((promise, move |outcome| {
+            me.push(Settlement::One(deferred, outcome))
+        }))
     }
 
     /// A Promise for a batch, and the callback that settles it with one slot per message.
-    pub fn many<'e>(&self, env: &'e Env, topics: Vec<String>) -> Result<(Unknown<'e>, impl FnOnce(BatchOutcome) + Send + 'static)> {
+    pub fn many<'e>(
+        &self,
+        env: &'e Env,
+        topics: Vec<String>,
+    ) -> Result<(Unknown<'e>, impl FnOnce(BatchOutcome) + Send + 'static)> {
         let (deferred, promise) = self.promise(env)?;
         let me = self.clone();
-        Ok((promise, move |outcome| me.push(Settlement::Many(deferred, topics, outcome))))
+        Ok((promise, move |outcome| {
+            me.push(Settlement::Many(deferred, topics, outcome))
+        }))
     }
 
     fn push(&self, s: Settlement) {
@@ -154,21 +179,32 @@ impl Settler {
 /// The result objects of successful publishes are built by one JS call for the whole round (the
 /// numbers cross as one typed array), not field by field through napi.
 fn settle_all(env: &Env, shared: &Shared) -> bool {
-    let batch = shared.queue.lock().map(|mut q| take_round(&mut q)).unwrap_or_default();
+    let batch = shared
+        .queue
+        .lock()
+        .map(|mut q| take_round(&mut q))
+        .unwrap_or_default();
     let settled = batch.len();
     let mut delivered: Vec<Deferred> = Vec::with_capacity(batch.len());
     let mut reports: BatchOutcome = Vec::with_capacity(batch.len());
     for s in batch {
         // A value that cannot be built rejects its Promise rather than leaving it pending.
         match s {
-            Settlement::One(d, mut outcome) => match outcome.pop().unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into()))) {
+            Settlement::One(d, mut outcome) => match outcome
+                .pop()
+                .unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into())))
+            {
                 Ok(report) => {
                     delivered.push(d);
                     reports.push(Ok(report));
                 }
                 Err(e) => settle(env, d, to_js_error(env, &e).map(|v| Err(v.raw()))),
             },
-            Settlement::Many(d, topics, outcome) => settle(env, d, batch_results(env, &topics, &outcome).map(|v| Ok(v.raw()))),
+            Settlement::Many(d, topics, outcome) => settle(
+                env,
+                d,
+                batch_results(env, &topics, &outcome).map(|v| Ok(v.raw())),
+            ),
         }
     }
     if !delivered.is_empty() {
@@ -176,8 +212,14 @@ fn settle_all(env: &Env, shared: &Shared) -> bool {
             Ok(results) => {
                 for (i, d) in delivered.into_iter().enumerate() {
                     let mut value = ptr::null_mut();
-                    let status = unsafe { sys::napi_get_element(env.raw(), results.raw(), i as u32, &mut value) };
-                    let value = if status == sys::Status::napi_ok { Ok(Ok(value)) } else { Err(Error::from_reason("could not read a publish result")) };
+                    let status = unsafe {
+                        sys::napi_get_element(env.raw(), results.raw(), i as u32, &mut value)
+                    };
+                    let value = if status == sys::Status::napi_ok {
+                        Ok(Ok(value))
+                    } else {
+                        Err(Error::from_reason("could not read a publish result"))
+                    };
                     settle(env, d, value);
                 }
             }
@@ -203,13 +245,20 @@ fn settle_all(env: &Env, shared: &Shared) -> bool {
 
 /// Resolves (`Ok(Ok)`), rejects (`Ok(Err)`) or, when the value could not be built, rejects with
 /// the reason as a string. JS thread only.
-fn settle(env: &Env, deferred: Deferred, result: Result<std::result::Result<sys::napi_value, sys::napi_value>>) {
+fn settle(
+    env: &Env,
+    deferred: Deferred,
+    result: Result<std::result::Result<sys::napi_value, sys::napi_value>>,
+) {
     unsafe {
         match result {
             Ok(Ok(v)) => sys::napi_resolve_deferred(env.raw(), deferred.0, v),
             Ok(Err(e)) => sys::napi_reject_deferred(env.raw(), deferred.0, e),
             Err(e) => {
-                let reason = env.create_string(&e.reason).map(|s| s.raw()).unwrap_or(ptr::null_mut());
+                let reason = env
+                    .create_string(&e.reason)
+                    .map(|s| s.raw())
+                    .unwrap_or(ptr::null_mut());
                 sys::napi_reject_deferred(env.raw(), deferred.0, reason)
             }
         };

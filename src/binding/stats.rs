@@ -86,7 +86,16 @@ pub struct ServiceStats {
 }
 
 fn latency(l: LatencySummary) -> Latency {
-    Latency { count: l.count as i64, p50: l.p50, p95: l.p95, p99: l.p99, p999: l.p999, max: l.max, mean: l.mean, stddev: l.stddev }
+    Latency {
+        count: l.count as i64,
+        p50: l.p50,
+        p95: l.p95,
+        p99: l.p99,
+        p999: l.p999,
+        max: l.max,
+        mean: l.mean,
+        stddev: l.stddev,
+    }
 }
 
 /// Converts the engine's snapshot.
@@ -104,7 +113,15 @@ pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
                 .per_topic
                 .into_iter()
                 .map(|(t, c)| {
-                    (t, TopicStats { sent: c.sent as i64, acknowledged: c.acknowledged as i64, failed: c.failed as i64, bytes: c.bytes as i64 })
+                    (
+                        t,
+                        TopicStats {
+                            sent: c.sent as i64,
+                            acknowledged: c.acknowledged as i64,
+                            failed: c.failed as i64,
+                            bytes: c.bytes as i64,
+                        },
+                    )
                 })
                 .collect(),
             ack_latency: latency(s.producer.ack_latency),
@@ -115,12 +132,27 @@ pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
             handler_failures: s.consumer.handler_failures as i64,
             handler_timeouts: s.consumer.handler_timeouts as i64,
             handler_latency: latency(s.consumer.handler_latency),
-            lag: s.consumer.lag.into_iter().map(|l| PartitionLag { topic: l.topic, partition: l.partition, lag: l.lag }).collect(),
+            lag: s
+                .consumer
+                .lag
+                .into_iter()
+                .map(|l| PartitionLag {
+                    topic: l.topic,
+                    partition: l.partition,
+                    lag: l.lag,
+                })
+                .collect(),
         },
         brokers: s
             .brokers
             .into_iter()
-            .map(|b| BrokerStats { id: b.id, name: b.name, state: b.state, rtt_avg_ms: b.rtt_avg_ms, rtt_p99_ms: b.rtt_p99_ms })
+            .map(|b| BrokerStats {
+                id: b.id,
+                name: b.name,
+                state: b.state,
+                rtt_avg_ms: b.rtt_avg_ms,
+                rtt_p99_ms: b.rtt_p99_ms,
+            })
             .collect(),
         subscriptions: s.subscriptions as u32,
     }

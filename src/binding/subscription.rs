@@ -56,9 +56,15 @@ impl JsBatchHandler {
             HandlerKind::EachMessage => support.each_message(env, handler)?,
             HandlerKind::EachBatch => support.each_batch(env, handler)?,
         };
-        let typed: Function<JsBatch, Promise<HandlerReport>> = unsafe { Function::from_napi_value(env.raw(), driver.raw())? };
-        let deliver: DeliverFn = typed.build_threadsafe_function().callee_handled::<false>().build()?;
-        Ok(JsBatchHandler { deliver: Arc::new(deliver) })
+        let typed: Function<JsBatch, Promise<HandlerReport>> =
+            unsafe { Function::from_napi_value(env.raw(), driver.raw())? };
+        let deliver: DeliverFn = typed
+            .build_threadsafe_function()
+            .callee_handled::<false>()
+            .build()?;
+        Ok(JsBatchHandler {
+            deliver: Arc::new(deliver),
+        })
     }
 }
 
@@ -71,7 +77,10 @@ impl BatchHandler for JsBatchHandler {
                 Err(e) => Err(e),
             };
             match report {
-                Ok(r) => HandlerOutcome { processed: r.processed as usize, error: r.error },
+                Ok(r) => HandlerOutcome {
+                    processed: r.processed as usize,
+                    error: r.error,
+                },
                 Err(e) => HandlerOutcome::failed(0, e.reason.clone()),
             }
         }
@@ -136,7 +145,11 @@ impl Subscription {
     /// Partitions currently assigned to this member.
     #[napi]
     pub fn assignments(&self) -> Vec<TopicPartition> {
-        self.inner.assignments().into_iter().map(|(topic, partition)| TopicPartition { topic, partition }).collect()
+        self.inner
+            .assignments()
+            .into_iter()
+            .map(|(topic, partition)| TopicPartition { topic, partition })
+            .collect()
     }
 
     /// Commits the offsets of every message whose handler has finished. Rejects with
@@ -152,6 +165,13 @@ impl Subscription {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, ()>> {
         let inner = self.inner.clone();
-        settle(env, async move { inner.stop().await; Ok::<_, EngineError>(()) }, |_, ()| Ok(()))
+        settle(
+            env,
+            async move {
+                inner.stop().await;
+                Ok::<_, EngineError>(())
+            },
+            |_, ()| Ok(()),
+        )
     }
 }

@@ -7,8 +7,9 @@ use napi::Env;
 
 use crate::binding::error::to_napi_error;
 use crate::engine::admin::{
-    self, EnsureReport, PartitionDescription as EnginePartition, TopicConfigs as EngineTopicConfigs,
-    TopicDescription as EngineTopicDescription, TopicDifference as EngineDifference, TopicSpec as EngineSpec,
+    self, EnsureReport, PartitionDescription as EnginePartition,
+    TopicConfigs as EngineTopicConfigs, TopicDescription as EngineTopicDescription,
+    TopicDifference as EngineDifference, TopicSpec as EngineSpec,
 };
 
 /// A topic as it should be: what `createTopics` and `ensureTopics` take and `topicCatalog`
@@ -112,12 +113,21 @@ pub struct EnsureTopicsResult {
 }
 
 fn difference(d: EngineDifference) -> TopicDifference {
-    TopicDifference { topic: d.topic, setting: d.setting, expected: d.expected, actual: d.actual }
+    TopicDifference {
+        topic: d.topic,
+        setting: d.setting,
+        expected: d.expected,
+        actual: d.actual,
+    }
 }
 
 /// Converts the engine's report.
 pub fn ensure_result(r: EnsureReport) -> EnsureTopicsResult {
-    EnsureTopicsResult { created: r.created, existing: r.existing, differences: r.differences.into_iter().map(difference).collect() }
+    EnsureTopicsResult {
+        created: r.created,
+        existing: r.existing,
+        differences: r.differences.into_iter().map(difference).collect(),
+    }
 }
 
 /// One partition, from the cluster's metadata.
@@ -170,7 +180,9 @@ pub struct TopicConfigEntry {
     /// Absent for sensitive configs and configs without a value.
     pub value: Option<String>,
     /// Where the value comes from: set on the topic, a broker setting, or Kafka's default.
-    #[napi(ts_type = "'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'group' | 'unknown'")]
+    #[napi(
+        ts_type = "'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'group' | 'unknown'"
+    )]
     pub source: String,
     pub read_only: bool,
     pub is_default: bool,
@@ -188,7 +200,11 @@ pub struct TopicConfigs {
 
 /// Converts the engine's configs.
 pub fn topic_configs(c: EngineTopicConfigs) -> TopicConfigs {
-    let values = c.entries.iter().filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v))).collect();
+    let values = c
+        .entries
+        .iter()
+        .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
+        .collect();
     TopicConfigs {
         topic: c.topic,
         entries: c

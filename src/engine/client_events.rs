@@ -22,8 +22,18 @@ pub struct ClientEvents {
 
 impl ClientEvents {
     /// Events of a client named by `source` (`producer`, `consumer`).
-    pub fn new(logger: Logger, source: &'static str, consumer_stats: Option<Arc<ConsumerStats>>) -> Self {
-        ClientEvents { logger, source, brokers: Mutex::new(Vec::new()), consumer_stats, connection: ConnectionWatch::default() }
+    pub fn new(
+        logger: Logger,
+        source: &'static str,
+        consumer_stats: Option<Arc<ConsumerStats>>,
+    ) -> Self {
+        ClientEvents {
+            logger,
+            source,
+            brokers: Mutex::new(Vec::new()),
+            consumer_stats,
+            connection: ConnectionWatch::default(),
+        }
     }
 
     /// The service's logger.
@@ -44,9 +54,10 @@ impl ClientEvents {
     pub(crate) fn on_log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
         self.connection.on_log(facility, message);
         let mut level = match level {
-            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
-                LogLevel::Error
-            }
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => LogLevel::Error,
             RDKafkaLogLevel::Warning => LogLevel::Warn,
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => LogLevel::Info,
             RDKafkaLogLevel::Debug => LogLevel::Debug,
@@ -65,7 +76,9 @@ impl ClientEvents {
     }
 
     pub(crate) fn on_statistics(&self, json: &[u8]) {
-        let Some(parsed) = parse_statistics(json) else { return };
+        let Some(parsed) = parse_statistics(json) else {
+            return;
+        };
         if let Ok(mut b) = self.brokers.lock() {
             *b = parsed.brokers;
         }
@@ -75,7 +88,11 @@ impl ClientEvents {
     }
 
     /// Records and logs a client-level error; returns its code.
-    pub(crate) fn on_error(&self, error: KafkaError, reason: &str) -> Option<rdkafka::types::RDKafkaErrorCode> {
+    pub(crate) fn on_error(
+        &self,
+        error: KafkaError,
+        reason: &str,
+    ) -> Option<rdkafka::types::RDKafkaErrorCode> {
         let code = error.rdkafka_error_code();
         if let Some(code) = code {
             self.connection.on_error(code, reason);
@@ -86,7 +103,8 @@ impl ClientEvents {
             | Some(rdkafka::types::RDKafkaErrorCode::AllBrokersDown) => LogLevel::Info,
             _ => LogLevel::Error,
         };
-        self.logger.log(level, self.source, "ERROR", &format!("{error}: {reason}"));
+        self.logger
+            .log(level, self.source, "ERROR", &format!("{error}: {reason}"));
         code
     }
 }

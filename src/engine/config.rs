@@ -26,7 +26,9 @@ impl Acks {
             -1 => Ok(Acks::All),
             1 => Ok(Acks::Leader),
             0 => Ok(Acks::None),
-            other => Err(EngineError::InvalidConfig(format!("acks must be -1, 0 or 1 (got {other})"))),
+            other => Err(EngineError::InvalidConfig(format!(
+                "acks must be -1, 0 or 1 (got {other})"
+            ))),
         }
     }
 
@@ -179,8 +181,15 @@ pub const DEFAULT_CONNECTION_TIMEOUT_MS: u32 = 10_000;
 /// Default interval of librdkafka's statistics, which feed `stats()`.
 pub const DEFAULT_STATISTICS_INTERVAL_MS: u32 = 1_000;
 
-const PARTITIONERS: &[&str] =
-    &["random", "consistent", "consistent_random", "murmur2", "murmur2_random", "fnv1a", "fnv1a_random"];
+const PARTITIONERS: &[&str] = &[
+    "random",
+    "consistent",
+    "consistent_random",
+    "murmur2",
+    "murmur2_random",
+    "fnv1a",
+    "fnv1a_random",
+];
 
 /// Everything a `KafkaService` is built from.
 #[derive(Clone)]
@@ -215,26 +224,36 @@ impl ServiceConfig {
 
     /// Splits `"a:9092, b:9092"` into broker addresses.
     pub fn parse_brokers(list: &str) -> Vec<String> {
-        list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
     }
 
     /// Checks what librdkafka cannot check for us, then lets librdkafka check every property
     /// of both a producer and a consumer configuration.
     pub fn validate(&self) -> EngineResult<()> {
         if self.brokers.is_empty() {
-            return Err(EngineError::InvalidConfig("brokers must name at least one broker".into()));
+            return Err(EngineError::InvalidConfig(
+                "brokers must name at least one broker".into(),
+            ));
         }
         for b in &self.brokers {
             let valid = b.rsplit_once(':').is_some_and(|(host, port)| {
                 !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
             });
             if !valid {
-                return Err(EngineError::InvalidConfig(format!("broker '{b}' is not host:port")));
+                return Err(EngineError::InvalidConfig(format!(
+                    "broker '{b}' is not host:port"
+                )));
             }
         }
         self.check_no_nul()?;
         if self.client_id.is_empty() {
-            return Err(EngineError::InvalidConfig("clientId must not be empty".into()));
+            return Err(EngineError::InvalidConfig(
+                "clientId must not be empty".into(),
+            ));
         }
         let p = &self.producer;
         if !PARTITIONERS.contains(&p.partitioner.as_str()) {
@@ -250,26 +269,42 @@ impl ServiceConfig {
             ));
         }
         if !(0.0..=900_000.0).contains(&p.linger_ms) {
-            return Err(EngineError::InvalidConfig("lingerMs must be between 0 and 900000".into()));
+            return Err(EngineError::InvalidConfig(
+                "lingerMs must be between 0 and 900000".into(),
+            ));
         }
         if p.message_timeout_ms == 0 {
-            return Err(EngineError::InvalidConfig("messageTimeoutMs must be positive".into()));
+            return Err(EngineError::InvalidConfig(
+                "messageTimeoutMs must be positive".into(),
+            ));
         }
         if self.connection_timeout_ms == 0 {
-            return Err(EngineError::InvalidConfig("connectionTimeoutMs must be positive".into()));
+            return Err(EngineError::InvalidConfig(
+                "connectionTimeoutMs must be positive".into(),
+            ));
         }
         self.producer_config().create_native_config()?;
-        self.consumer_config("validation", false).create_native_config()?;
+        self.consumer_config("validation", false)
+            .create_native_config()?;
         Ok(())
     }
 
     /// librdkafka takes C strings: a NUL inside a setting would fail as a bare "FFI nul error".
     /// Names the setting, never its value (it may be a secret).
     fn check_no_nul(&self) -> EngineResult<()> {
-        let mut settings: Vec<(&str, &str)> = self.brokers.iter().map(|b| ("brokers", b.as_str())).collect();
+        let mut settings: Vec<(&str, &str)> = self
+            .brokers
+            .iter()
+            .map(|b| ("brokers", b.as_str()))
+            .collect();
         settings.push(("clientId", &self.client_id));
         if let Some(ssl) = &self.ssl {
-            for (name, value) in [("ssl.ca", &ssl.ca), ("ssl.cert", &ssl.cert), ("ssl.key", &ssl.key), ("ssl.passphrase", &ssl.key_password)] {
+            for (name, value) in [
+                ("ssl.ca", &ssl.ca),
+                ("ssl.cert", &ssl.cert),
+                ("ssl.key", &ssl.key),
+                ("ssl.passphrase", &ssl.key_password),
+            ] {
                 if let Some(v) = value {
                     settings.push((name, v));
                 }
@@ -281,14 +316,20 @@ impl ServiceConfig {
         }
         for (k, v) in &self.librdkafka {
             if k.contains('\0') {
-                return Err(EngineError::InvalidConfig("a librdkafka property name contains a NUL character".into()));
+                return Err(EngineError::InvalidConfig(
+                    "a librdkafka property name contains a NUL character".into(),
+                ));
             }
             if v.contains('\0') {
-                return Err(EngineError::InvalidConfig(format!("the value of librdkafka property {k} contains a NUL character")));
+                return Err(EngineError::InvalidConfig(format!(
+                    "the value of librdkafka property {k} contains a NUL character"
+                )));
             }
         }
         match settings.iter().find(|(_, v)| v.contains('\0')) {
-            Some((name, _)) => Err(EngineError::InvalidConfig(format!("{name} contains a NUL character"))),
+            Some((name, _)) => Err(EngineError::InvalidConfig(format!(
+                "{name} contains a NUL character"
+            ))),
             None => Ok(()),
         }
     }
@@ -297,7 +338,10 @@ impl ServiceConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", self.brokers.join(","));
         c.set("client.id", &self.client_id);
-        c.set("statistics.interval.ms", self.statistics_interval_ms.to_string());
+        c.set(
+            "statistics.interval.ms",
+            self.statistics_interval_ms.to_string(),
+        );
         // At least info: librdkafka reports some connection failures (a broker that closes a
         // plaintext client's connection on a TLS port) only as info log lines, which `connect()`
         // watches. The service's logger still drops records below its own level.
@@ -329,7 +373,10 @@ impl ServiceConfig {
             if let Some(pw) = &ssl.key_password {
                 c.set("ssl.key.password", pw);
             }
-            c.set("enable.ssl.certificate.verification", ssl.reject_unauthorized.to_string());
+            c.set(
+                "enable.ssl.certificate.verification",
+                ssl.reject_unauthorized.to_string(),
+            );
         }
         if let Some(sasl) = &self.sasl {
             c.set("sasl.mechanisms", sasl.mechanism.property());
@@ -381,7 +428,10 @@ impl ServiceConfig {
         c.set("group.id", group_id);
         c.set("enable.auto.commit", "true");
         c.set("enable.auto.offset.store", "false");
-        c.set("auto.offset.reset", if from_beginning { "earliest" } else { "latest" });
+        c.set(
+            "auto.offset.reset",
+            if from_beginning { "earliest" } else { "latest" },
+        );
         c.set("enable.partition.eof", "false");
         // librdkafka's 500 ms default bounds how long a quiet partition's next message can wait
         // in a parked fetch on brokers that do not answer early; 100 ms costs a few idle requests.
@@ -401,8 +451,18 @@ impl ServiceConfig {
             .config_map()
             .iter()
             .map(|(k, v)| {
-                let secret = k.contains("password") || k.contains("secret") || k.ends_with(".pem") || k.contains("key");
-                (k.to_string(), if secret { "<redacted>".to_string() } else { v.to_string() })
+                let secret = k.contains("password")
+                    || k.contains("secret")
+                    || k.ends_with(".pem")
+                    || k.contains("key");
+                (
+                    k.to_string(),
+                    if secret {
+                        "<redacted>".to_string()
+                    } else {
+                        v.to_string()
+                    },
+                )
             })
             .collect()
     }
@@ -427,7 +487,10 @@ mod tests {
 
     #[test]
     fn brokers_parse_from_a_list() {
-        assert_eq!(ServiceConfig::parse_brokers(" a:1, b:2 ,"), vec!["a:1", "b:2"]);
+        assert_eq!(
+            ServiceConfig::parse_brokers(" a:1, b:2 ,"),
+            vec!["a:1", "b:2"]
+        );
     }
 
     #[test]
@@ -461,7 +524,11 @@ mod tests {
         assert!(e.to_string().contains("clientId"));
 
         let mut c = config();
-        c.sasl = Some(SaslConfig { mechanism: SaslMechanism::Plain, username: "u".into(), password: "se\0cret".into() });
+        c.sasl = Some(SaslConfig {
+            mechanism: SaslMechanism::Plain,
+            username: "u".into(),
+            password: "se\0cret".into(),
+        });
         let e = c.validate().unwrap_err();
         assert_eq!(e.code(), "ERR_INVALID_CONFIG");
         assert!(!e.to_string().contains("cret"));
@@ -483,7 +550,10 @@ mod tests {
             username: "u".into(),
             password: "secret".into(),
         });
-        c.ssl = Some(SslConfig { reject_unauthorized: true, ..Default::default() });
+        c.ssl = Some(SslConfig {
+            reject_unauthorized: true,
+            ..Default::default()
+        });
         let p = c.producer_config();
         assert_eq!(p.get("security.protocol"), Some("sasl_ssl"));
         assert_eq!(p.get("sasl.mechanisms"), Some("SCRAM-SHA-512"));
@@ -500,9 +570,21 @@ mod tests {
 
     #[test]
     fn consumer_fetches_again_soon_after_a_full_queue_unless_overridden() {
-        assert_eq!(config().consumer_config("g", true).get("fetch.queue.backoff.ms"), Some("50"));
+        assert_eq!(
+            config()
+                .consumer_config("g", true)
+                .get("fetch.queue.backoff.ms"),
+            Some("50")
+        );
         let mut tuned = config();
-        tuned.librdkafka.push(("fetch.queue.backoff.ms".into(), "1000".into()));
-        assert_eq!(tuned.consumer_config("g", true).get("fetch.queue.backoff.ms"), Some("1000"));
+        tuned
+            .librdkafka
+            .push(("fetch.queue.backoff.ms".into(), "1000".into()));
+        assert_eq!(
+            tuned
+                .consumer_config("g", true)
+                .get("fetch.queue.backoff.ms"),
+            Some("1000")
+        );
     }
 }

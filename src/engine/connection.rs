@@ -30,13 +30,21 @@ impl Failure {
             RDKafkaErrorCode::SSL => "TLS handshake failed",
             _ => "the client failed",
         };
-        EngineError::Kafka { code: self.code, message: format!("{prefix}{what}: {}", self.reason), topic: None, partition: None }
+        EngineError::Kafka {
+            code: self.code,
+            message: format!("{prefix}{what}: {}", self.reason),
+            topic: None,
+            partition: None,
+        }
     }
 }
 
 /// The cluster refused this client (its credentials or certificates): no retry will pass.
 pub fn is_refusal(code: RDKafkaErrorCode) -> bool {
-    matches!(code, RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL)
+    matches!(
+        code,
+        RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL
+    )
 }
 
 #[derive(Default)]
@@ -71,14 +79,20 @@ impl ConnectionWatch {
         } else {
             code
         };
-        let failure = Failure { code, reason: reason.to_string(), at: Instant::now() };
+        let failure = Failure {
+            code,
+            reason: reason.to_string(),
+            at: Instant::now(),
+        };
         let mut s = self.state();
         match code {
             RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL | RDKafkaErrorCode::Fatal => {
                 s.conclusive = Some(failure.clone());
                 s.last = Some(failure);
             }
-            RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::AllBrokersDown => s.last = Some(failure),
+            RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::AllBrokersDown => {
+                s.last = Some(failure)
+            }
             _ => {}
         }
     }
@@ -87,7 +101,10 @@ impl ConnectionWatch {
     /// waited for its ApiVersions answer is logged (at info level) but not reported as an error:
     /// it is what a plaintext client sees on a TLS port.
     pub fn on_log(&self, facility: &str, message: &str) {
-        if facility != "FAIL" || !message.contains("in state APIVERSION_QUERY") || !message.contains("closed") {
+        if facility != "FAIL"
+            || !message.contains("in state APIVERSION_QUERY")
+            || !message.contains("closed")
+        {
             return;
         }
         let mut s = self.state();
@@ -96,7 +113,11 @@ impl ConnectionWatch {
         while s.handshake_closes.len() > HANDSHAKE_CLOSES_CONCLUSIVE {
             s.handshake_closes.pop_front();
         }
-        s.last = Some(Failure { code: RDKafkaErrorCode::BrokerTransportFailure, reason: message.to_string(), at: now });
+        s.last = Some(Failure {
+            code: RDKafkaErrorCode::BrokerTransportFailure,
+            reason: message.to_string(),
+            at: now,
+        });
     }
 
     /// An error that ends a wait for the cluster that started at `since`, if one happened since.
@@ -105,7 +126,11 @@ impl ConnectionWatch {
         if let Some(f) = s.conclusive.as_ref().filter(|f| f.at >= since) {
             return Some(f.to_error(""));
         }
-        let closes: Vec<_> = s.handshake_closes.iter().filter(|(at, _)| *at >= since).collect();
+        let closes: Vec<_> = s
+            .handshake_closes
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .collect();
         if closes.len() >= HANDSHAKE_CLOSES_CONCLUSIVE {
             let reason = closes.last().map(|(_, m)| m.as_str()).unwrap_or_default();
             return Some(EngineError::Kafka {
@@ -125,12 +150,19 @@ impl ConnectionWatch {
     /// queued then was not delivered.
     pub fn refused_since(&self, since: Instant) -> Option<EngineError> {
         let s = self.state();
-        s.conclusive.as_ref().filter(|f| f.at >= since && is_refusal(f.code)).map(|f| f.to_error("not delivered: "))
+        s.conclusive
+            .as_ref()
+            .filter(|f| f.at >= since && is_refusal(f.code))
+            .map(|f| f.to_error("not delivered: "))
     }
 
     /// The latest transport failure since `since`, to explain a timeout.
     pub fn last_failure_since(&self, since: Instant) -> Option<String> {
-        self.state().last.as_ref().filter(|f| f.at >= since).map(|f| f.reason.clone())
+        self.state()
+            .last
+            .as_ref()
+            .filter(|f| f.at >= since)
+            .map(|f| f.reason.clone())
     }
 }
 
@@ -143,10 +175,19 @@ mod tests {
         let w = ConnectionWatch::default();
         let start = Instant::now();
         assert!(w.conclusive_since(start).is_none());
-        w.on_error(RDKafkaErrorCode::BrokerTransportFailure, "Connection refused");
+        w.on_error(
+            RDKafkaErrorCode::BrokerTransportFailure,
+            "Connection refused",
+        );
         assert!(w.conclusive_since(start).is_none());
-        assert_eq!(w.last_failure_since(start).as_deref(), Some("Connection refused"));
-        w.on_error(RDKafkaErrorCode::Authentication, "SASL authentication error");
+        assert_eq!(
+            w.last_failure_since(start).as_deref(),
+            Some("Connection refused")
+        );
+        w.on_error(
+            RDKafkaErrorCode::Authentication,
+            "SASL authentication error",
+        );
         let e = w.conclusive_since(start).unwrap();
         assert_eq!(e.code(), "ERR__AUTHENTICATION");
         assert!(!e.retriable());
@@ -167,12 +208,17 @@ mod tests {
         w.on_error(RDKafkaErrorCode::Authentication, "old");
         let queued = Instant::now();
         assert!(w.refused_since(queued).is_none());
-        w.on_error(RDKafkaErrorCode::BrokerTransportFailure, "Connection refused");
+        w.on_error(
+            RDKafkaErrorCode::BrokerTransportFailure,
+            "Connection refused",
+        );
         assert!(w.refused_since(queued).is_none());
         w.on_error(RDKafkaErrorCode::SSL, "certificate verify failed");
         let e = w.refused_since(queued).unwrap();
         assert_eq!(e.code(), "ERR__SSL");
-        assert!(e.to_string().starts_with("not delivered: TLS handshake failed"));
+        assert!(e
+            .to_string()
+            .starts_with("not delivered: TLS handshake failed"));
     }
 
     #[test]
@@ -189,7 +235,10 @@ mod tests {
         let w = ConnectionWatch::default();
         let start = Instant::now();
         let line = "b/bootstrap: Disconnected: connection closed by peer: receive 0 after POLLIN (after 0ms in state APIVERSION_QUERY)";
-        w.on_log("FAIL", "Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in state CONNECT)");
+        w.on_log(
+            "FAIL",
+            "Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in state CONNECT)",
+        );
         w.on_log("FAIL", line);
         assert!(w.conclusive_since(start).is_none());
         w.on_log("FAIL", line);

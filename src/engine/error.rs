@@ -19,7 +19,12 @@ pub enum EngineError {
     TimedOut(String),
     /// A subscription's handler kept failing after its retries.
     #[error("handler failed for {topic}[{partition}] at offset {offset}: {message}")]
-    Handler { topic: String, partition: i32, offset: i64, message: String },
+    Handler {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        message: String,
+    },
     /// An error reported by librdkafka or the broker.
     #[error("{message}")]
     Kafka {
@@ -36,12 +41,20 @@ pub type EngineResult<T> = Result<T, EngineError>;
 impl EngineError {
     /// An error from a librdkafka code, with its own description as message.
     pub fn from_code(code: RDKafkaErrorCode) -> Self {
-        EngineError::Kafka { code, message: code.to_string(), topic: None, partition: None }
+        EngineError::Kafka {
+            code,
+            message: code.to_string(),
+            topic: None,
+            partition: None,
+        }
     }
 
     /// Attaches the topic (and partition, when known) the error is about.
     pub fn about(mut self, t: &str, p: Option<i32>) -> Self {
-        if let EngineError::Kafka { topic, partition, .. } = &mut self {
+        if let EngineError::Kafka {
+            topic, partition, ..
+        } = &mut self
+        {
             *topic = Some(t.to_string());
             if p.is_some() {
                 *partition = p;
@@ -75,7 +88,13 @@ impl EngineError {
 
     /// Whether the client can no longer work and must be recreated.
     pub fn fatal(&self) -> bool {
-        matches!(self, EngineError::Kafka { code: RDKafkaErrorCode::Fatal, .. })
+        matches!(
+            self,
+            EngineError::Kafka {
+                code: RDKafkaErrorCode::Fatal,
+                ..
+            }
+        )
     }
 
     /// The topic the error is about, when there is one.
@@ -106,7 +125,9 @@ impl From<KafkaError> for EngineError {
             KafkaError::ClientCreation(reason) => EngineError::InvalidConfig(reason.clone()),
             // A string handed to librdkafka had a NUL inside; the checks before should catch
             // every such string, this keeps a missed one typed.
-            KafkaError::Nul(_) => EngineError::InvalidArg("a string contains a NUL character".into()),
+            KafkaError::Nul(_) => {
+                EngineError::InvalidArg("a string contains a NUL character".into())
+            }
             _ => match err.rdkafka_error_code() {
                 Some(code) => EngineError::Kafka {
                     code,
@@ -131,7 +152,11 @@ pub fn code_name(code: RDKafkaErrorCode) -> String {
         .iter()
         .find(|d| d.code as i32 == code as i32 && !d.name.is_null())
         // SAFETY: names in librdkafka's table are static NUL-terminated strings.
-        .map(|d| unsafe { std::ffi::CStr::from_ptr(d.name) }.to_string_lossy().into_owned());
+        .map(|d| {
+            unsafe { std::ffi::CStr::from_ptr(d.name) }
+                .to_string_lossy()
+                .into_owned()
+        });
     match name {
         Some(n) => format!("ERR_{n}"),
         None => format!("ERR_{}", code as i32),
@@ -190,8 +215,14 @@ mod tests {
 
     #[test]
     fn codes_use_librdkafka_names() {
-        assert_eq!(EngineError::from_code(RDKafkaErrorCode::OperationTimedOut).code(), "ERR__TIMED_OUT");
-        assert_eq!(EngineError::from_code(RDKafkaErrorCode::MessageSizeTooLarge).code(), "ERR_MSG_SIZE_TOO_LARGE");
+        assert_eq!(
+            EngineError::from_code(RDKafkaErrorCode::OperationTimedOut).code(),
+            "ERR__TIMED_OUT"
+        );
+        assert_eq!(
+            EngineError::from_code(RDKafkaErrorCode::MessageSizeTooLarge).code(),
+            "ERR_MSG_SIZE_TOO_LARGE"
+        );
         assert_eq!(
             EngineError::from_code(RDKafkaErrorCode::UnknownTopicOrPartition).code(),
             "ERR_UNKNOWN_TOPIC_OR_PART"

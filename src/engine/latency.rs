@@ -34,8 +34,11 @@ impl Default for LatencyRecorder {
 impl LatencyRecorder {
     /// An empty recorder.
     pub fn new() -> Self {
-        let histogram = Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static histogram bounds are valid");
-        LatencyRecorder { histogram: Mutex::new(histogram) }
+        let histogram = Histogram::new_with_bounds(1, MAX_MICROS, 3)
+            .expect("static histogram bounds are valid");
+        LatencyRecorder {
+            histogram: Mutex::new(histogram),
+        }
     }
 
     /// Records one duration (clamped to the histogram's range).
@@ -48,7 +51,9 @@ impl LatencyRecorder {
 
     /// Percentiles of everything recorded so far.
     pub fn summary(&self) -> LatencySummary {
-        let Ok(h) = self.histogram.lock() else { return LatencySummary::default() };
+        let Ok(h) = self.histogram.lock() else {
+            return LatencySummary::default();
+        };
         if h.is_empty() {
             return LatencySummary::default();
         }

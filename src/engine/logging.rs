@@ -92,7 +92,11 @@ impl Logger {
         if sink.is_none() {
             install_stderr_subscriber();
         }
-        Logger { level, client_id: client_id.to_string(), sink }
+        Logger {
+            level,
+            client_id: client_id.to_string(),
+            sink,
+        }
     }
 
     /// The most verbose level this logger passes on.

@@ -19,7 +19,13 @@ pub struct OutgoingMessage<B> {
 impl<B> OutgoingMessage<B> {
     /// A message with only a value.
     pub fn value(value: B) -> Self {
-        OutgoingMessage { key: None, value: Some(value), headers: Vec::new(), partition: None, timestamp: None }
+        OutgoingMessage {
+            key: None,
+            value: Some(value),
+            headers: Vec::new(),
+            partition: None,
+            timestamp: None,
+        }
     }
 
     /// Sets the key.
@@ -41,7 +47,11 @@ impl<B: AsRef<[u8]>> OutgoingMessage<B> {
         let len = |b: &Option<B>| b.as_ref().map_or(0, |b| b.as_ref().len());
         len(&self.key)
             + len(&self.value)
-            + self.headers.iter().map(|(k, v)| k.len() + len(v)).sum::<usize>()
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + len(v))
+                .sum::<usize>()
     }
 
     /// Rejects what Kafka would refuse anyway, before it is queued: bad partition numbers and
@@ -49,17 +59,23 @@ impl<B: AsRef<[u8]>> OutgoingMessage<B> {
     pub fn validate(&self) -> EngineResult<()> {
         if let Some(p) = self.partition {
             if p < 0 {
-                return Err(EngineError::InvalidArg(format!("partition must be >= 0 (got {p})")));
+                return Err(EngineError::InvalidArg(format!(
+                    "partition must be >= 0 (got {p})"
+                )));
             }
         }
         if let Some(ts) = self.timestamp {
             if ts < 0 {
-                return Err(EngineError::InvalidArg(format!("timestamp must be >= 0 (got {ts})")));
+                return Err(EngineError::InvalidArg(format!(
+                    "timestamp must be >= 0 (got {ts})"
+                )));
             }
         }
         for (name, _) in &self.headers {
             if name.contains('\0') {
-                return Err(EngineError::InvalidArg("header names must not contain NUL".into()));
+                return Err(EngineError::InvalidArg(
+                    "header names must not contain NUL".into(),
+                ));
             }
         }
         Ok(())
@@ -104,7 +120,9 @@ impl MessageBatch {
 /// Checks a topic name against Kafka's rules: 1 to 249 characters of `[a-zA-Z0-9._-]`, not `.`
 /// or `..`. A bad name fails with `ERR_TOPIC_EXCEPTION`, as the broker would answer.
 pub fn validate_topic(topic: &str) -> EngineResult<()> {
-    let valid_chars = topic.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+    let valid_chars = topic
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
     if topic.is_empty() || topic.len() > 249 || !valid_chars || topic == "." || topic == ".." {
         return Err(EngineError::Kafka {
             code: RDKafkaErrorCode::InvalidTopic,
@@ -128,14 +146,28 @@ mod tests {
         for ok in ["job-lifecycle", "element.raw_data", "a", &"x".repeat(249)] {
             validate_topic(ok).unwrap();
         }
-        for bad in ["", ".", "..", "has space", "tab\t", "ünïcode", &"x".repeat(250)] {
-            assert_eq!(validate_topic(bad).unwrap_err().code(), "ERR_TOPIC_EXCEPTION", "{bad:?}");
+        for bad in [
+            "",
+            ".",
+            "..",
+            "has space",
+            "tab\t",
+            "ünïcode",
+            &"x".repeat(250),
+        ] {
+            assert_eq!(
+                validate_topic(bad).unwrap_err().code(),
+                "ERR_TOPIC_EXCEPTION",
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn message_checks() {
-        let m = OutgoingMessage::value(b"v".to_vec()).with_key(b"k".to_vec()).with_header("h", b"12".to_vec());
+        let m = OutgoingMessage::value(b"v".to_vec())
+            .with_key(b"k".to_vec())
+            .with_header("h", b"12".to_vec());
         assert_eq!(m.size(), 1 + 1 + 1 + 2);
         m.validate().unwrap();
         let mut bad = m.clone();

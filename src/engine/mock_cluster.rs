@@ -45,11 +45,17 @@ impl MockKafkaCluster {
     /// Starts a cluster of `brokers` brokers (ids 1..=brokers) on loopback ports.
     pub fn start(brokers: i32) -> EngineResult<Self> {
         if !(1..=16).contains(&brokers) {
-            return Err(EngineError::InvalidArg(format!("brokers must be 1 to 16 (got {brokers})")));
+            return Err(EngineError::InvalidArg(format!(
+                "brokers must be 1 to 16 (got {brokers})"
+            )));
         }
         let cluster = RdMockCluster::new(brokers)?;
         let bootstrap = cluster.bootstrap_servers();
-        Ok(MockKafkaCluster { inner: Some(Owned(cluster)), bootstrap, brokers })
+        Ok(MockKafkaCluster {
+            inner: Some(Owned(cluster)),
+            bootstrap,
+            brokers,
+        })
     }
 
     /// `host:port,...` of the brokers.
@@ -58,14 +64,20 @@ impl MockKafkaCluster {
     }
 
     fn cluster(&self) -> EngineResult<&RdMockCluster<'static, DefaultProducerContext>> {
-        self.inner.as_ref().map(|o| &o.0).ok_or(EngineError::Disconnected)
+        self.inner
+            .as_ref()
+            .map(|o| &o.0)
+            .ok_or(EngineError::Disconnected)
     }
 
     fn broker(&self, id: i32) -> EngineResult<i32> {
         if (1..=self.brokers).contains(&id) {
             Ok(id)
         } else {
-            Err(EngineError::InvalidArg(format!("no broker {id}: ids are 1 to {}", self.brokers)))
+            Err(EngineError::InvalidArg(format!(
+                "no broker {id}: ids are 1 to {}",
+                self.brokers
+            )))
         }
     }
 
@@ -88,12 +100,21 @@ impl MockKafkaCluster {
                 self.brokers
             )));
         }
-        Ok(self.cluster()?.create_topic(topic, partitions, replication)?)
+        Ok(self
+            .cluster()?
+            .create_topic(topic, partitions, replication)?)
     }
 
     /// Makes `broker` the leader of a partition.
-    pub fn set_partition_leader(&self, topic: &str, partition: i32, broker: i32) -> EngineResult<()> {
-        Ok(self.cluster()?.partition_leader(topic, partition, Some(self.broker(broker)?))?)
+    pub fn set_partition_leader(
+        &self,
+        topic: &str,
+        partition: i32,
+        broker: i32,
+    ) -> EngineResult<()> {
+        Ok(self
+            .cluster()?
+            .partition_leader(topic, partition, Some(self.broker(broker)?))?)
     }
 
     /// Makes the next requests of this API key fail with these error codes, one per request.
@@ -103,7 +124,10 @@ impl MockKafkaCluster {
             .copied()
             .find(|k| i16::from(*k) == api_key)
             .ok_or_else(|| EngineError::InvalidArg(format!("unsupported api key {api_key}")))?;
-        let errors = codes.iter().map(|c| response_error(*c)).collect::<EngineResult<Vec<_>>>()?;
+        let errors = codes
+            .iter()
+            .map(|c| response_error(*c))
+            .collect::<EngineResult<Vec<_>>>()?;
         self.cluster()?.request_errors(key, &errors);
         Ok(())
     }
@@ -112,7 +136,9 @@ impl MockKafkaCluster {
     /// of its own; idempotent.
     pub fn close(&mut self) {
         if let Some(owned) = self.inner.take() {
-            let _ = std::thread::Builder::new().name("kafka-native-mock-close".into()).spawn(move || drop(owned));
+            let _ = std::thread::Builder::new()
+                .name("kafka-native-mock-close".into())
+                .spawn(move || drop(owned));
         }
     }
 }

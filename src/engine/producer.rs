@@ -12,8 +12,8 @@ use rdkafka::util::Timeout;
 use tokio::sync::oneshot;
 
 use crate::engine::client_events::{forward_client_events, ClientEvents};
-use crate::engine::connection::is_refusal;
 use crate::engine::config::ServiceConfig;
+use crate::engine::connection::is_refusal;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::Logger;
 use crate::engine::message::{validate_topic, DeliveryReport, OutgoingMessage};
@@ -45,7 +45,8 @@ impl ProducerContext {
     fn purge_if_refused(&self, code: Option<RDKafkaErrorCode>) {
         let rk = self.handle.load(Ordering::Acquire);
         if code.is_some_and(is_refusal) && !rk.is_null() {
-            let flags = rdkafka::bindings::RD_KAFKA_PURGE_F_QUEUE | rdkafka::bindings::RD_KAFKA_PURGE_F_NON_BLOCKING;
+            let flags = rdkafka::bindings::RD_KAFKA_PURGE_F_QUEUE
+                | rdkafka::bindings::RD_KAFKA_PURGE_F_NON_BLOCKING;
             // SAFETY: the handle is the live client whose callback this is.
             unsafe { rdkafka::bindings::rd_kafka_purge(rk, flags) };
         }
@@ -71,10 +72,15 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
                 self.stats.on_settled(m.topic(), false);
                 let partition = (m.partition() >= 0).then_some(m.partition());
                 // Purged or timed out while the cluster refused the client: say why.
-                let refused = matches!(e.rdkafka_error_code(), Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::MessageTimedOut))
-                    .then(|| self.events.connection().refused_since(pending.started))
-                    .flatten();
-                Err(refused.unwrap_or_else(|| EngineError::from(e.clone())).about(m.topic(), partition))
+                let refused = matches!(
+                    e.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::MessageTimedOut)
+                )
+                .then(|| self.events.connection().refused_since(pending.started))
+                .flatten();
+                Err(refused
+                    .unwrap_or_else(|| EngineError::from(e.clone()))
+                    .about(m.topic(), partition))
             }
         };
         pending.collector.settle(pending.index, outcome);
@@ -125,8 +131,15 @@ impl BatchCollector {
     }
 
     fn take_outcomes(&self) -> BatchOutcome {
-        let slots = self.slots.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
-        slots.into_iter().map(|s| s.unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail)))).collect()
+        let slots = self
+            .slots
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
+        slots
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail))))
+            .collect()
     }
 
     fn complete(&self) {
@@ -194,7 +207,8 @@ impl BatchDelivery {
             }
             Err(_) => {
                 for d in std::mem::take(&mut self.deferred) {
-                    let e = EngineError::from_code(RDKafkaErrorCode::QueueFull).about(&d.topic, d.message.partition);
+                    let e = EngineError::from_code(RDKafkaErrorCode::QueueFull)
+                        .about(&d.topic, d.message.partition);
                     self.collector.settle(d.index, Err(e));
                 }
                 self.collector.count_down();
@@ -221,7 +235,10 @@ impl Producer {
         };
         let inner: ThreadedProducer<ProducerContext> =
             config.producer_config().create_with_context(context)?;
-        inner.context().handle.store(inner.client().native_ptr(), Ordering::Release);
+        inner
+            .context()
+            .handle
+            .store(inner.client().native_ptr(), Ordering::Release);
         Ok(Arc::new(Producer {
             inner,
             stats,
@@ -274,13 +291,25 @@ impl Producer {
                 Err(e) => collector.settle(index, Err(e.about(topic, message.partition))),
             }
         }
-        BatchDelivery { producer: self.clone(), collector, deferred }
+        BatchDelivery {
+            producer: self.clone(),
+            collector,
+            deferred,
+        }
     }
 
     /// Publishes one message and waits for its delivery report.
-    pub async fn publish<B: AsRef<[u8]>>(self: &Arc<Self>, topic: &str, message: &OutgoingMessage<B>) -> EngineResult<DeliveryReport> {
+    pub async fn publish<B: AsRef<[u8]>>(
+        self: &Arc<Self>,
+        topic: &str,
+        message: &OutgoingMessage<B>,
+    ) -> EngineResult<DeliveryReport> {
         let delivery = self.send_batch(std::iter::once((topic, message)));
-        delivery.wait().await.pop().unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail)))
+        delivery
+            .wait()
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail)))
     }
 
     fn enqueue<B: AsRef<[u8]>>(
@@ -290,8 +319,13 @@ impl Producer {
         index: usize,
         collector: &Arc<BatchCollector>,
     ) -> EngineResult<()> {
-        let pending = Box::new(PendingDelivery { started: Instant::now(), collector: collector.clone(), index });
-        let mut record: BaseRecord<'_, [u8], [u8], Box<PendingDelivery>> = BaseRecord::with_opaque_to(topic, pending);
+        let pending = Box::new(PendingDelivery {
+            started: Instant::now(),
+            collector: collector.clone(),
+            index,
+        });
+        let mut record: BaseRecord<'_, [u8], [u8], Box<PendingDelivery>> =
+            BaseRecord::with_opaque_to(topic, pending);
         if let Some(k) = &message.key {
             record = record.key(k.as_ref());
         }
@@ -307,7 +341,10 @@ impl Producer {
         if !message.headers.is_empty() {
             let mut headers = OwnedHeaders::new_with_capacity(message.headers.len());
             for (name, value) in &message.headers {
-                headers = headers.insert(Header { key: name, value: value.as_ref().map(|v| v.as_ref()) });
+                headers = headers.insert(Header {
+                    key: name,
+                    value: value.as_ref().map(|v| v.as_ref()),
+                });
             }
             record = record.headers(headers);
         }
@@ -338,19 +375,31 @@ impl Producer {
 
     /// Waits (blocking) until every queued message is delivered or failed, or the timeout passes.
     pub fn flush(&self, timeout: Duration) -> EngineResult<()> {
-        self.inner.flush(Timeout::After(timeout)).map_err(EngineError::from)
+        self.inner
+            .flush(Timeout::After(timeout))
+            .map_err(EngineError::from)
     }
 }
 
 fn is_queue_full(e: &EngineError) -> bool {
-    matches!(e, EngineError::Kafka { code: RDKafkaErrorCode::QueueFull, .. })
+    matches!(
+        e,
+        EngineError::Kafka {
+            code: RDKafkaErrorCode::QueueFull,
+            ..
+        }
+    )
 }
 
 fn to_owned_message<B: AsRef<[u8]>>(m: &OutgoingMessage<B>) -> OutgoingMessage<Vec<u8>> {
     OutgoingMessage {
         key: m.key.as_ref().map(|b| b.as_ref().to_vec()),
         value: m.value.as_ref().map(|b| b.as_ref().to_vec()),
-        headers: m.headers.iter().map(|(k, v)| (k.clone(), v.as_ref().map(|b| b.as_ref().to_vec()))).collect(),
+        headers: m
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_ref().map(|b| b.as_ref().to_vec())))
+            .collect(),
         partition: m.partition,
         timestamp: m.timestamp,
     }

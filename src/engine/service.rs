@@ -112,7 +112,11 @@ impl KafkaEngine {
         if self.state() == ConnectionState::Disconnected {
             return Err(EngineError::Disconnected);
         }
-        self.producer.lock().ok().and_then(|p| p.clone()).ok_or(EngineError::Disconnected)
+        self.producer
+            .lock()
+            .ok()
+            .and_then(|p| p.clone())
+            .ok_or(EngineError::Disconnected)
     }
 
     /// Waits for the cluster's metadata, at most `connectionTimeoutMs`. Fails at once, without
@@ -125,9 +129,10 @@ impl KafkaEngine {
         let producer = self.producer()?;
         let timeout = Duration::from_millis(self.config.connection_timeout_ms as u64);
         let brokers = self.config.brokers.join(",");
-        let info = tokio::task::spawn_blocking(move || wait_for_metadata(&producer, timeout, &brokers))
-        .await
-        .map_err(|e| EngineError::InvalidArg(format!("connect task failed: {e}")))??;
+        let info =
+            tokio::task::spawn_blocking(move || wait_for_metadata(&producer, timeout, &brokers))
+                .await
+                .map_err(|e| EngineError::InvalidArg(format!("connect task failed: {e}")))??;
         let _ = self.state.compare_exchange(
             ConnectionState::Idle as u8,
             ConnectionState::Connected as u8,
@@ -146,7 +151,11 @@ impl KafkaEngine {
     }
 
     /// Publishes one message and waits for the broker's acknowledgement.
-    pub async fn publish<B: AsRef<[u8]>>(&self, topic: &str, message: &OutgoingMessage<B>) -> EngineResult<DeliveryReport> {
+    pub async fn publish<B: AsRef<[u8]>>(
+        &self,
+        topic: &str,
+        message: &OutgoingMessage<B>,
+    ) -> EngineResult<DeliveryReport> {
         self.producer()?.publish(topic, message).await
     }
 
@@ -160,8 +169,14 @@ impl KafkaEngine {
         if self.state() == ConnectionState::Disconnected {
             return Err(EngineError::Disconnected);
         }
-        let subscription =
-            Subscription::start(&self.config, options, handler, on_error, self.logger.clone(), self.consumer_stats.clone())?;
+        let subscription = Subscription::start(
+            &self.config,
+            options,
+            handler,
+            on_error,
+            self.logger.clone(),
+            self.consumer_stats.clone(),
+        )?;
         if let Ok(mut subs) = self.subscriptions.lock() {
             subs.retain(|s| s.is_running());
             subs.push(subscription.clone());
@@ -174,10 +189,17 @@ impl KafkaEngine {
         let producer = self.producer.lock().ok().and_then(|p| p.clone());
         StatsSnapshot {
             state: self.state(),
-            producer: producer.as_ref().map(|p| p.stats().snapshot()).unwrap_or_default(),
+            producer: producer
+                .as_ref()
+                .map(|p| p.stats().snapshot())
+                .unwrap_or_default(),
             consumer: self.consumer_stats.snapshot(),
             brokers: producer.as_ref().map(|p| p.brokers()).unwrap_or_default(),
-            subscriptions: self.subscriptions.lock().map(|s| s.iter().filter(|s| s.is_running()).count()).unwrap_or(0),
+            subscriptions: self
+                .subscriptions
+                .lock()
+                .map(|s| s.iter().filter(|s| s.is_running()).count())
+                .unwrap_or(0),
         }
     }
 
@@ -186,11 +208,17 @@ impl KafkaEngine {
     /// every call fails with `ERR_DISCONNECTED`. Messages still queued after the timeout fail
     /// with `ERR__PURGE_QUEUE`.
     pub async fn disconnect(&self, flush_timeout: Duration) -> EngineResult<()> {
-        let previous = self.state.swap(ConnectionState::Disconnected as u8, Ordering::AcqRel);
+        let previous = self
+            .state
+            .swap(ConnectionState::Disconnected as u8, Ordering::AcqRel);
         if previous == ConnectionState::Disconnected as u8 {
             return Ok(());
         }
-        let subscriptions: Vec<_> = self.subscriptions.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+        let subscriptions: Vec<_> = self
+            .subscriptions
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
         for s in subscriptions {
             s.stop().await;
         }
@@ -203,7 +231,10 @@ impl KafkaEngine {
                         LogLevel::Warn,
                         "producer",
                         "FLUSH",
-                        &format!("{} messages not delivered within the flush timeout", producer.stats().in_flight()),
+                        &format!(
+                            "{} messages not delivered within the flush timeout",
+                            producer.stats().in_flight()
+                        ),
                     );
                 }
                 drop(producer);
@@ -222,7 +253,11 @@ const MAX_METADATA_SLICE: Duration = Duration::from_secs(1);
 
 /// Asks for the cluster's metadata until it arrives, a conclusive connection failure is
 /// reported, or `timeout` passes. Blocks: run it off the async threads.
-fn wait_for_metadata(producer: &Producer, timeout: Duration, brokers: &str) -> EngineResult<ClusterInfo> {
+fn wait_for_metadata(
+    producer: &Producer,
+    timeout: Duration,
+    brokers: &str,
+) -> EngineResult<ClusterInfo> {
     let start = Instant::now();
     let deadline = start + timeout;
     let mut slice = FIRST_METADATA_SLICE;
@@ -232,23 +267,41 @@ fn wait_for_metadata(producer: &Producer, timeout: Duration, brokers: &str) -> E
         }
         let now = Instant::now();
         if now >= deadline {
-            let last = producer.connection().last_failure_since(start).map(|r| format!(" (last error: {r})")).unwrap_or_default();
+            let last = producer
+                .connection()
+                .last_failure_since(start)
+                .map(|r| format!(" (last error: {r})"))
+                .unwrap_or_default();
             return Err(EngineError::Kafka {
                 code: RDKafkaErrorCode::OperationTimedOut,
-                message: format!("no broker of {brokers} answered within {} ms{last}", timeout.as_millis()),
+                message: format!(
+                    "no broker of {brokers} answered within {} ms{last}",
+                    timeout.as_millis()
+                ),
                 topic: None,
                 partition: None,
             });
         }
-        match producer.client().fetch_metadata(None, slice.min(deadline - now)) {
+        match producer
+            .client()
+            .fetch_metadata(None, slice.min(deadline - now))
+        {
             Ok(metadata) => {
                 return Ok(ClusterInfo {
                     brokers: metadata
                         .brokers()
                         .iter()
-                        .map(|b| BrokerAddress { id: b.id(), host: b.host().to_string(), port: b.port() })
+                        .map(|b| BrokerAddress {
+                            id: b.id(),
+                            host: b.host().to_string(),
+                            port: b.port(),
+                        })
                         .collect(),
-                    topics: metadata.topics().iter().map(|t| t.name().to_string()).collect(),
+                    topics: metadata
+                        .topics()
+                        .iter()
+                        .map(|t| t.name().to_string())
+                        .collect(),
                 })
             }
             Err(e)
@@ -262,7 +315,10 @@ fn wait_for_metadata(producer: &Producer, timeout: Duration, brokers: &str) -> E
                 slice = (slice * 2).min(MAX_METADATA_SLICE);
                 // A failure that returns at once (all brokers down) must not spin.
                 if Instant::now() < now + Duration::from_millis(20) {
-                    std::thread::sleep(Duration::from_millis(50).min(deadline.saturating_duration_since(Instant::now())));
+                    std::thread::sleep(
+                        Duration::from_millis(50)
+                            .min(deadline.saturating_duration_since(Instant::now())),
+                    );
                 }
             }
             Err(e) => return Err(EngineError::from(e)),
@@ -276,7 +332,9 @@ impl Drop for KafkaEngine {
         // (possibly the JS) thread.
         let producer = self.producer.get_mut().ok().and_then(|p| p.take());
         if let Some(producer) = producer {
-            let _ = std::thread::Builder::new().name("kafka-native-close".into()).spawn(move || drop(producer));
+            let _ = std::thread::Builder::new()
+                .name("kafka-native-close".into())
+                .spawn(move || drop(producer));
         }
     }
 }

@@ -42,7 +42,14 @@ impl ProducerStats {
                     c.bytes += bytes as u64;
                 }
                 None => {
-                    t.insert(topic.to_string(), TopicCounters { sent: 1, bytes: bytes as u64, ..Default::default() });
+                    t.insert(
+                        topic.to_string(),
+                        TopicCounters {
+                            sent: 1,
+                            bytes: bytes as u64,
+                            ..Default::default()
+                        },
+                    );
                 }
             }
         }
@@ -50,7 +57,11 @@ impl ProducerStats {
 
     pub(crate) fn on_settled(&self, topic: &str, acknowledged: bool) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        let counter = if acknowledged { &self.acknowledged } else { &self.failed };
+        let counter = if acknowledged {
+            &self.acknowledged
+        } else {
+            &self.failed
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut t) = self.per_topic.lock() {
             if let Some(c) = t.get_mut(topic) {
@@ -149,7 +160,15 @@ impl ConsumerStats {
             lag: self
                 .lag
                 .lock()
-                .map(|l| l.iter().map(|((t, p), lag)| PartitionLag { topic: t.clone(), partition: *p, lag: *lag }).collect())
+                .map(|l| {
+                    l.iter()
+                        .map(|((t, p), lag)| PartitionLag {
+                            topic: t.clone(),
+                            partition: *p,
+                            lag: *lag,
+                        })
+                        .collect()
+                })
                 .unwrap_or_default(),
         }
     }
@@ -276,8 +295,25 @@ mod tests {
         s.on_settled("a", true);
         s.on_settled("b", false);
         let snap = s.snapshot();
-        assert_eq!((snap.sent, snap.acknowledged, snap.failed, snap.in_flight, snap.bytes), (3, 1, 1, 1, 16));
-        assert_eq!(snap.per_topic["a"], TopicCounters { sent: 2, acknowledged: 1, failed: 0, bytes: 15 });
+        assert_eq!(
+            (
+                snap.sent,
+                snap.acknowledged,
+                snap.failed,
+                snap.in_flight,
+                snap.bytes
+            ),
+            (3, 1, 1, 1, 16)
+        );
+        assert_eq!(
+            snap.per_topic["a"],
+            TopicCounters {
+                sent: 2,
+                acknowledged: 1,
+                failed: 0,
+                bytes: 15
+            }
+        );
     }
 
     #[test]

@@ -17,8 +17,12 @@ fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
     let mut config = ServiceConfig::new(ServiceConfig::parse_brokers(cluster.bootstrap_servers()));
     config.producer.message_timeout_ms = 5_000;
     config.statistics_interval_ms = 100;
-    config.librdkafka.push(("topic.metadata.refresh.interval.ms".into(), "500".into()));
-    if let Ok(d) = std::env::var("TEST_RDKAFKA_DEBUG") { config.librdkafka.push(("debug".into(), d)); }
+    config
+        .librdkafka
+        .push(("topic.metadata.refresh.interval.ms".into(), "500".into()));
+    if let Ok(d) = std::env::var("TEST_RDKAFKA_DEBUG") {
+        config.librdkafka.push(("debug".into(), d));
+    }
     KafkaEngine::new(config, None).unwrap()
 }
 
@@ -62,7 +66,11 @@ async fn publish_then_consume_keeps_per_key_order() {
                 .with_header("n", i.to_string().into_bytes())
         })
         .collect();
-    let results = engine.send_batch(messages.iter().map(|m| ("orders", m))).unwrap().wait().await;
+    let results = engine
+        .send_batch(messages.iter().map(|m| ("orders", m)))
+        .unwrap()
+        .wait()
+        .await;
     assert_eq!(results.len(), 200);
     let mut partition_of_key = HashMap::new();
     for (i, r) in results.iter().enumerate() {
@@ -75,16 +83,27 @@ async fn publish_then_consume_keeps_per_key_order() {
     let mut options = SubscribeOptions::new("g-order", vec!["orders".into()]);
     options.from_beginning = true;
     options.concurrency = 4;
-    let sub = engine.subscribe(options, recording_handler(seen.clone()), None).await.unwrap();
+    let sub = engine
+        .subscribe(options, recording_handler(seen.clone()), None)
+        .await
+        .unwrap();
     wait_until("200 messages", || seen.lock().unwrap().len() >= 200).await;
     let seen = seen.lock().unwrap().clone();
     for k in 0..7 {
         let values: Vec<i32> = seen
             .iter()
             .filter(|(_, _, key, _)| key.as_deref() == Some(format!("job-{k}").as_bytes()))
-            .map(|(_, _, _, v)| String::from_utf8(v.clone().unwrap()).unwrap().parse().unwrap())
+            .map(|(_, _, _, v)| {
+                String::from_utf8(v.clone().unwrap())
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
             .collect();
-        assert!(values.windows(2).all(|w| w[0] < w[1]), "key {k} out of order: {values:?}");
+        assert!(
+            values.windows(2).all(|w| w[0] < w[1]),
+            "key {k} out of order: {values:?}"
+        );
     }
     sub.stop().await;
     assert!(!sub.is_running());
@@ -92,7 +111,14 @@ async fn publish_then_consume_keeps_per_key_order() {
     assert_eq!(stats.producer.acknowledged, 200);
     assert_eq!(stats.consumer.processed, 200);
     engine.disconnect(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(engine.publish("orders", &OutgoingMessage::value(b"x".to_vec())).await.unwrap_err().code(), "ERR_DISCONNECTED");
+    assert_eq!(
+        engine
+            .publish("orders", &OutgoingMessage::value(b"x".to_vec()))
+            .await
+            .unwrap_err()
+            .code(),
+        "ERR_DISCONNECTED"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +127,10 @@ async fn a_handler_call_past_handler_timeout_is_abandoned_and_retried() {
     cluster.create_topic("slow", 1, 1).unwrap();
     let engine = engine_for(&cluster);
     for i in 0..3 {
-        engine.publish("slow", &OutgoingMessage::value(format!("{i}").into_bytes())).await.unwrap();
+        engine
+            .publish("slow", &OutgoingMessage::value(format!("{i}").into_bytes()))
+            .await
+            .unwrap();
     }
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
@@ -123,7 +152,14 @@ async fn a_handler_call_past_handler_timeout_is_abandoned_and_retried() {
     wait_until("three messages", || seen.lock().unwrap().len() >= 3).await;
     assert!(sub.is_running());
     let stats = engine.stats().consumer;
-    assert_eq!((stats.handler_timeouts, stats.handler_failures, stats.processed), (1, 1, 3));
+    assert_eq!(
+        (
+            stats.handler_timeouts,
+            stats.handler_failures,
+            stats.processed
+        ),
+        (1, 1, 3)
+    );
     sub.stop().await;
 }
 
@@ -133,7 +169,13 @@ async fn failing_handler_is_retried_then_stops_without_committing_past_it() {
     cluster.create_topic("retry", 1, 1).unwrap();
     let engine = engine_for(&cluster);
     for i in 0..5 {
-        engine.publish("retry", &OutgoingMessage::value(format!("{i}").into_bytes())).await.unwrap();
+        engine
+            .publish(
+                "retry",
+                &OutgoingMessage::value(format!("{i}").into_bytes()),
+            )
+            .await
+            .unwrap();
     }
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
@@ -141,8 +183,11 @@ async fn failing_handler_is_retried_then_stops_without_committing_past_it() {
         c.fetch_add(1, Ordering::SeqCst);
         // Offsets 0 and 1 succeed; offset 2 always fails.
         let ok = batch.messages.iter().take_while(|m| m.offset < 2).count();
-        let outcome =
-            if ok == batch.messages.len() { HandlerOutcome::done(ok) } else { HandlerOutcome::failed(ok, "boom") };
+        let outcome = if ok == batch.messages.len() {
+            HandlerOutcome::done(ok)
+        } else {
+            HandlerOutcome::failed(ok, "boom")
+        };
         async move { outcome }.boxed()
     });
     let errors = Arc::new(Mutex::new(Vec::new()));
@@ -153,7 +198,11 @@ async fn failing_handler_is_retried_then_stops_without_committing_past_it() {
     options.session_timeout_ms = Some(6_000);
     options.retry_backoff_ms = 10;
     let sub = engine
-        .subscribe(options, handler, Some(Arc::new(move |err| e.lock().unwrap().push(err))))
+        .subscribe(
+            options,
+            handler,
+            Some(Arc::new(move |err| e.lock().unwrap().push(err))),
+        )
         .await
         .unwrap();
     wait_until("the subscription to fail", || !sub.is_running()).await;
@@ -161,7 +210,10 @@ async fn failing_handler_is_retried_then_stops_without_committing_past_it() {
     let errors = errors.lock().unwrap().clone();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].code(), "ERR_HANDLER_FAILED");
-    assert!(calls.load(Ordering::SeqCst) >= 3, "first call plus two retries");
+    assert!(
+        calls.load(Ordering::SeqCst) >= 3,
+        "first call plus two retries"
+    );
 
     // A new member of the group starts at the failed message: offsets 0-1 were committed, 2 not.
     let seen: Seen = Arc::default();
@@ -169,7 +221,10 @@ async fn failing_handler_is_retried_then_stops_without_committing_past_it() {
     options.from_beginning = true;
     // The mock coordinator holds a group that just emptied for session.timeout.ms - 1 s.
     options.session_timeout_ms = Some(6_000);
-    let sub = engine.subscribe(options, recording_handler(seen.clone()), None).await.unwrap();
+    let sub = engine
+        .subscribe(options, recording_handler(seen.clone()), None)
+        .await
+        .unwrap();
     wait_until("redelivery", || seen.lock().unwrap().len() >= 3).await;
     assert_eq!(seen.lock().unwrap()[0].1, 2);
     sub.stop().await;
@@ -188,8 +243,14 @@ async fn errors_before_queueing_are_per_message() {
         .wait()
         .await;
     assert!(results[0].is_ok());
-    assert_eq!(results[1].as_ref().unwrap_err().code(), "ERR_TOPIC_EXCEPTION");
-    assert_eq!(results[2].as_ref().unwrap_err().code(), "ERR_MSG_SIZE_TOO_LARGE");
+    assert_eq!(
+        results[1].as_ref().unwrap_err().code(),
+        "ERR_TOPIC_EXCEPTION"
+    );
+    assert_eq!(
+        results[2].as_ref().unwrap_err().code(),
+        "ERR_MSG_SIZE_TOO_LARGE"
+    );
     assert!(results[3].is_ok());
     assert!(results[0].as_ref().unwrap().offset < results[3].as_ref().unwrap().offset);
 }
@@ -212,23 +273,34 @@ async fn broker_down_times_out_then_recovers() {
     config.producer.message_timeout_ms = 1_000;
     let engine = KafkaEngine::new(config, None).unwrap();
     // On a loaded machine the first publish (metadata, connection) can outlast 1 s: retry it.
-    let mut first = engine.publish("down", &OutgoingMessage::value(b"a".to_vec())).await;
+    let mut first = engine
+        .publish("down", &OutgoingMessage::value(b"a".to_vec()))
+        .await;
     for _ in 0..10 {
         if first.is_ok() {
             break;
         }
-        first = engine.publish("down", &OutgoingMessage::value(b"a".to_vec())).await;
+        first = engine
+            .publish("down", &OutgoingMessage::value(b"a".to_vec()))
+            .await;
     }
     first.unwrap();
     cluster.broker_down(1).unwrap();
-    let err = engine.publish("down", &OutgoingMessage::value(b"b".to_vec())).await.unwrap_err();
+    let err = engine
+        .publish("down", &OutgoingMessage::value(b"b".to_vec()))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "ERR__MSG_TIMED_OUT");
     assert!(err.retriable());
     assert_eq!(err.topic(), Some("down"));
     cluster.broker_up(1).unwrap();
     let mut ok = false;
     for _ in 0..20 {
-        if engine.publish("down", &OutgoingMessage::value(b"c".to_vec())).await.is_ok() {
+        if engine
+            .publish("down", &OutgoingMessage::value(b"c".to_vec()))
+            .await
+            .is_ok()
+        {
             ok = true;
             break;
         }

@@ -18,9 +18,16 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> EngineResult<&'a [u8]> {
-        let end = self.at.checked_add(n).filter(|e| *e <= self.bytes.len()).ok_or_else(|| {
-            EngineError::InvalidArg(format!("assignment truncated at byte {} (needs {n} more)", self.at))
-        })?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|e| *e <= self.bytes.len())
+            .ok_or_else(|| {
+                EngineError::InvalidArg(format!(
+                    "assignment truncated at byte {} (needs {n} more)",
+                    self.at
+                ))
+            })?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
@@ -40,13 +47,17 @@ impl<'a> Reader<'a> {
     fn count(&mut self) -> EngineResult<usize> {
         let n = self.i32()?;
         if n < -1 {
-            return Err(EngineError::InvalidArg(format!("negative array length {n} in assignment")));
+            return Err(EngineError::InvalidArg(format!(
+                "negative array length {n} in assignment"
+            )));
         }
         let n = n.max(0) as usize;
         // Each element takes at least 2 bytes: a count larger than that is corrupt, and must not
         // make us allocate for it.
         if n > (self.bytes.len() - self.at) / 2 {
-            return Err(EngineError::InvalidArg(format!("array length {n} exceeds the assignment's size")));
+            return Err(EngineError::InvalidArg(format!(
+                "array length {n} exceeds the assignment's size"
+            )));
         }
         Ok(n)
     }
@@ -54,10 +65,13 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> EngineResult<String> {
         let n = self.i16()?;
         if n < 0 {
-            return Err(EngineError::InvalidArg("null topic name in assignment".into()));
+            return Err(EngineError::InvalidArg(
+                "null topic name in assignment".into(),
+            ));
         }
         let b = self.take(n as usize)?;
-        String::from_utf8(b.to_vec()).map_err(|_| EngineError::InvalidArg("topic name in assignment is not UTF-8".into()))
+        String::from_utf8(b.to_vec())
+            .map_err(|_| EngineError::InvalidArg("topic name in assignment is not UTF-8".into()))
     }
 }
 
@@ -70,7 +84,9 @@ pub fn parse_assignment(bytes: &[u8]) -> EngineResult<Vec<TopicPartitions>> {
     let mut r = Reader { bytes, at: 0 };
     let version = r.i16()?;
     if version < 0 {
-        return Err(EngineError::InvalidArg(format!("assignment version {version}")));
+        return Err(EngineError::InvalidArg(format!(
+            "assignment version {version}"
+        )));
     }
     let topics = r.count()?;
     let mut out = Vec::with_capacity(topics);
@@ -116,8 +132,14 @@ mod tests {
             assert_eq!(
                 parse_assignment(&bytes).unwrap(),
                 vec![
-                    TopicPartitions { topic: "audit-trail".into(), partitions: vec![1] },
-                    TopicPartitions { topic: "orders".into(), partitions: vec![0, 2] },
+                    TopicPartitions {
+                        topic: "audit-trail".into(),
+                        partitions: vec![1]
+                    },
+                    TopicPartitions {
+                        topic: "orders".into(),
+                        partitions: vec![0, 2]
+                    },
                 ]
             );
         }
@@ -129,7 +151,11 @@ mod tests {
     fn malformed_bytes_are_errors_not_panics() {
         let bytes = encode(1, &[("orders", &[0, 1, 2])]);
         for cut in 1..bytes.len() - 4 {
-            assert_eq!(parse_assignment(&bytes[..cut]).unwrap_err().code(), "ERR_INVALID_ARG", "cut at {cut}");
+            assert_eq!(
+                parse_assignment(&bytes[..cut]).unwrap_err().code(),
+                "ERR_INVALID_ARG",
+                "cut at {cut}"
+            );
         }
         let mut huge = vec![0, 0];
         huge.extend_from_slice(&i32::MAX.to_be_bytes());

@@ -23,7 +23,9 @@ impl FromStr for Profile {
         match s {
             "dev" => Ok(Profile::Dev),
             "prod" => Ok(Profile::Prod),
-            other => Err(EngineError::InvalidArg(format!("profile must be 'dev' or 'prod' (got '{other}')"))),
+            other => Err(EngineError::InvalidArg(format!(
+                "profile must be 'dev' or 'prod' (got '{other}')"
+            ))),
         }
     }
 }
@@ -177,7 +179,15 @@ mod tests {
         let names: Vec<&str> = dev.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
-            ["job-lifecycle", "job-metrics", "notifications", "audit-trail", "system-health", "element.raw_data", DEAD_LETTER_TOPIC]
+            [
+                "job-lifecycle",
+                "job-metrics",
+                "notifications",
+                "audit-trail",
+                "system-health",
+                "element.raw_data",
+                DEAD_LETTER_TOPIC
+            ]
         );
         validate_specs(&dev).unwrap();
         validate_specs(&catalog(Profile::Prod)).unwrap();
@@ -200,15 +210,31 @@ mod tests {
     #[test]
     fn profiles_set_replication_and_min_isr() {
         for s in catalog(Profile::Dev) {
-            assert_eq!((s.replication_factor, s.min_insync_replicas), (Some(1), Some(1)), "{}", s.name);
+            assert_eq!(
+                (s.replication_factor, s.min_insync_replicas),
+                (Some(1), Some(1)),
+                "{}",
+                s.name
+            );
         }
         let prod = catalog(Profile::Prod);
         for s in &prod {
-            assert_eq!((s.replication_factor, s.min_insync_replicas), (Some(3), Some(2)), "{}", s.name);
+            assert_eq!(
+                (s.replication_factor, s.min_insync_replicas),
+                (Some(3), Some(2)),
+                "{}",
+                s.name
+            );
         }
         assert_eq!(find(&prod, "element.raw_data").partitions, Some(3));
-        assert_eq!(find(&catalog(Profile::Dev), "element.raw_data").partitions, Some(1));
+        assert_eq!(
+            find(&catalog(Profile::Dev), "element.raw_data").partitions,
+            Some(1)
+        );
         assert_eq!("prod".parse::<Profile>().unwrap(), Profile::Prod);
-        assert_eq!("staging".parse::<Profile>().unwrap_err().code(), "ERR_INVALID_ARG");
+        assert_eq!(
+            "staging".parse::<Profile>().unwrap_err().code(),
+            "ERR_INVALID_ARG"
+        );
     }
 }

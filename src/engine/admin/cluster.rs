@@ -25,12 +25,19 @@ impl Admin {
         let mut brokers = self.metadata_until(deadline).await?.brokers;
         brokers.sort_by_key(|b| b.id);
         let (cluster_id, controller_id) = self.identity_until(deadline).await?;
-        Ok(ClusterDescription { cluster_id, controller_id, brokers })
+        Ok(ClusterDescription {
+            cluster_id,
+            controller_id,
+            brokers,
+        })
     }
 
     /// Cluster id and controller id, from the client's latest metadata (fetching it if the
     /// client has none yet).
-    pub(crate) async fn identity_until(&self, deadline: Deadline) -> EngineResult<(Option<String>, Option<i32>)> {
+    pub(crate) async fn identity_until(
+        &self,
+        deadline: Deadline,
+    ) -> EngineResult<(Option<String>, Option<i32>)> {
         let client = self.client()?;
         let left = deadline.remaining()?;
         blocking(move || {
@@ -38,7 +45,9 @@ impl Admin {
             let ms = left.as_millis().min(i32::MAX as u128) as i32;
             // SAFETY: a live handle; rd_kafka_controllerid only reads the cached metadata (or
             // waits for it, at most `ms`).
-            let controller = unsafe { rdkafka::bindings::rd_kafka_controllerid(client.inner().native_ptr(), ms) };
+            let controller = unsafe {
+                rdkafka::bindings::rd_kafka_controllerid(client.inner().native_ptr(), ms)
+            };
             Ok((cluster_id, (controller >= 0).then_some(controller)))
         })
         .await

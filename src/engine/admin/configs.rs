@@ -63,20 +63,29 @@ pub struct TopicConfigs {
 }
 
 /// The configs of each topic, in the order asked, or the first topic's error.
-fn configs_of(topics: &[String], described: Vec<DescribedResource>) -> EngineResult<Vec<TopicConfigs>> {
+fn configs_of(
+    topics: &[String],
+    described: Vec<DescribedResource>,
+) -> EngineResult<Vec<TopicConfigs>> {
     topics
         .iter()
         .map(|t| {
-            let r = described.iter().find(|r| &r.name == t).ok_or_else(|| EngineError::Kafka {
-                code: RDKafkaErrorCode::UnknownTopicOrPartition,
-                message: format!("no configs returned for topic '{t}'"),
-                topic: Some(t.clone()),
-                partition: None,
-            })?;
+            let r = described
+                .iter()
+                .find(|r| &r.name == t)
+                .ok_or_else(|| EngineError::Kafka {
+                    code: RDKafkaErrorCode::UnknownTopicOrPartition,
+                    message: format!("no configs returned for topic '{t}'"),
+                    topic: Some(t.clone()),
+                    partition: None,
+                })?;
             if let Some(e) = &r.error {
                 return Err(e.clone().about(t, None));
             }
-            Ok(TopicConfigs { topic: t.clone(), entries: r.entries.clone() })
+            Ok(TopicConfigs {
+                topic: t.clone(),
+                entries: r.entries.clone(),
+            })
         })
         .collect()
 }
@@ -84,12 +93,20 @@ fn configs_of(topics: &[String], described: Vec<DescribedResource>) -> EngineRes
 impl Admin {
     /// Every config of each topic (defaults included), in the order asked. Fails with the
     /// broker's error for the first topic it refused (`ERR_UNKNOWN_TOPIC_OR_PART`, ...).
-    pub async fn describe_configs(&self, topics: &[String], timeout: Duration) -> EngineResult<Vec<TopicConfigs>> {
+    pub async fn describe_configs(
+        &self,
+        topics: &[String],
+        timeout: Duration,
+    ) -> EngineResult<Vec<TopicConfigs>> {
         let deadline = Deadline::after(timeout);
         self.describe_configs_until(topics, deadline).await
     }
 
-    pub(crate) async fn describe_configs_until(&self, topics: &[String], deadline: Deadline) -> EngineResult<Vec<TopicConfigs>> {
+    pub(crate) async fn describe_configs_until(
+        &self,
+        topics: &[String],
+        deadline: Deadline,
+    ) -> EngineResult<Vec<TopicConfigs>> {
         for t in topics {
             validate_topic(t)?;
         }
@@ -98,12 +115,18 @@ impl Admin {
         }
         loop {
             let client = self.client()?;
-            let resources: Vec<Resource> = topics.iter().map(|t| Resource::Topic(t.clone())).collect();
+            let resources: Vec<Resource> =
+                topics.iter().map(|t| Resource::Topic(t.clone())).collect();
             let left = deadline.remaining()?;
-            let described = blocking(move || native::describe_configs(client.inner().native_ptr(), &resources, left)).await?;
+            let described = blocking(move || {
+                native::describe_configs(client.inner().native_ptr(), &resources, left)
+            })
+            .await?;
             match configs_of(topics, described) {
                 // The broker asked may not have applied a just-created topic's metadata yet.
-                Err(e) if self.still_propagating(&e, deadline).await => tokio::time::sleep(PROPAGATION_BACKOFF).await,
+                Err(e) if self.still_propagating(&e, deadline).await => {
+                    tokio::time::sleep(PROPAGATION_BACKOFF).await
+                }
                 other => return other,
             }
         }
@@ -112,16 +135,28 @@ impl Admin {
     /// Sets (`Some`) or reverts to the default (`None`) the named configs of `topic`, leaving
     /// the others alone. Fails with the broker's error: `ERR_INVALID_CONFIG`,
     /// `ERR_POLICY_VIOLATION`, `ERR_UNKNOWN_TOPIC_OR_PART`, ...
-    pub async fn alter_configs(&self, topic: &str, changes: Vec<(String, Option<String>)>, timeout: Duration) -> EngineResult<()> {
+    pub async fn alter_configs(
+        &self,
+        topic: &str,
+        changes: Vec<(String, Option<String>)>,
+        timeout: Duration,
+    ) -> EngineResult<()> {
         validate_topic(topic)?;
         if changes.is_empty() {
-            return Err(EngineError::InvalidArg("configs must name at least one config".into()));
+            return Err(EngineError::InvalidArg(
+                "configs must name at least one config".into(),
+            ));
         }
         if let Some((name, _)) = changes.iter().find(|(n, _)| n.trim().is_empty()) {
-            return Err(EngineError::InvalidArg(format!("config name '{name}' is empty")));
+            return Err(EngineError::InvalidArg(format!(
+                "config name '{name}' is empty"
+            )));
         }
         let client = self.client()?;
         let topic = topic.to_string();
-        blocking(move || native::alter_topic_configs(client.inner().native_ptr(), &topic, &changes, timeout)).await
+        blocking(move || {
+            native::alter_topic_configs(client.inner().native_ptr(), &topic, &changes, timeout)
+        })
+        .await
     }
 }

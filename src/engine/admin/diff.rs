@@ -32,16 +32,29 @@ pub struct ObservedTopic {
 pub fn differences(spec: &TopicSpec, observed: &ObservedTopic) -> Vec<TopicDifference> {
     let mut out = Vec::new();
     let mut differ = |setting: &str, expected: String, actual: Option<String>| {
-        out.push(TopicDifference { topic: spec.name.clone(), setting: setting.to_string(), expected, actual });
+        out.push(TopicDifference {
+            topic: spec.name.clone(),
+            setting: setting.to_string(),
+            expected,
+            actual,
+        });
     };
     if let Some(p) = spec.partitions {
         if p != observed.partitions {
-            differ("partitions", p.to_string(), Some(observed.partitions.to_string()));
+            differ(
+                "partitions",
+                p.to_string(),
+                Some(observed.partitions.to_string()),
+            );
         }
     }
     if let Some(r) = spec.replication_factor {
         if r != observed.replication_factor {
-            differ("replicationFactor", r.to_string(), Some(observed.replication_factor.to_string()));
+            differ(
+                "replicationFactor",
+                r.to_string(),
+                Some(observed.replication_factor.to_string()),
+            );
         }
     }
     for (name, expected) in spec.config_entries() {
@@ -57,7 +70,11 @@ pub fn differences(spec: &TopicSpec, observed: &ObservedTopic) -> Vec<TopicDiffe
 /// `cleanup.policy` in a fixed order.
 fn normalize(name: &str, value: &str) -> String {
     if name == CLEANUP_POLICY {
-        let mut parts: Vec<&str> = value.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        let mut parts: Vec<&str> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
         parts.sort_unstable();
         parts.join(",")
     } else {
@@ -83,21 +100,33 @@ mod tests {
     #[test]
     fn a_topic_as_specified_has_no_differences() {
         for spec in catalog(Profile::Dev) {
-            assert_eq!(differences(&spec, &observed_as(&spec)), vec![], "{}", spec.name);
+            assert_eq!(
+                differences(&spec, &observed_as(&spec)),
+                vec![],
+                "{}",
+                spec.name
+            );
         }
     }
 
     #[test]
     fn each_setting_that_differs_is_reported() {
-        let spec = catalog(Profile::Prod).into_iter().find(|s| s.name == "job-lifecycle").unwrap();
+        let spec = catalog(Profile::Prod)
+            .into_iter()
+            .find(|s| s.name == "job-lifecycle")
+            .unwrap();
         let mut observed = observed_as(&spec);
         observed.partitions = 6;
         observed.replication_factor = 1;
-        observed.configs.insert("retention.ms".into(), "604800000".into());
+        observed
+            .configs
+            .insert("retention.ms".into(), "604800000".into());
         observed.configs.remove("compression.type");
         let found = differences(&spec, &observed);
-        let settings: Vec<(&str, &str, Option<&str>)> =
-            found.iter().map(|d| (d.setting.as_str(), d.expected.as_str(), d.actual.as_deref())).collect();
+        let settings: Vec<(&str, &str, Option<&str>)> = found
+            .iter()
+            .map(|d| (d.setting.as_str(), d.expected.as_str(), d.actual.as_deref()))
+            .collect();
         assert_eq!(
             settings,
             vec![
@@ -112,11 +141,16 @@ mod tests {
 
     #[test]
     fn unspecified_settings_and_list_order_do_not_count() {
-        let spec = TopicSpec { cleanup_policy: Some("delete,compact".into()), ..TopicSpec::new("t") };
+        let spec = TopicSpec {
+            cleanup_policy: Some("delete,compact".into()),
+            ..TopicSpec::new("t")
+        };
         let observed = ObservedTopic {
             partitions: 12,
             replication_factor: 3,
-            configs: [("cleanup.policy".to_string(), "compact, delete".to_string())].into_iter().collect(),
+            configs: [("cleanup.policy".to_string(), "compact, delete".to_string())]
+                .into_iter()
+                .collect(),
         };
         assert_eq!(differences(&spec, &observed), vec![]);
     }

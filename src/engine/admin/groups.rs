@@ -63,11 +63,20 @@ impl Admin {
     }
 
     /// A group's state, protocol and members with their assignments (DescribeGroups).
-    pub async fn describe_group(&self, group_id: &str, timeout: Duration) -> EngineResult<GroupDescription> {
-        self.describe_group_until(group_id, Deadline::after(timeout)).await
+    pub async fn describe_group(
+        &self,
+        group_id: &str,
+        timeout: Duration,
+    ) -> EngineResult<GroupDescription> {
+        self.describe_group_until(group_id, Deadline::after(timeout))
+            .await
     }
 
-    pub(crate) async fn describe_group_until(&self, group_id: &str, deadline: Deadline) -> EngineResult<GroupDescription> {
+    pub(crate) async fn describe_group_until(
+        &self,
+        group_id: &str,
+        deadline: Deadline,
+    ) -> EngineResult<GroupDescription> {
         if group_id.trim().is_empty() {
             return Err(EngineError::InvalidArg("groupId must not be empty".into()));
         }
@@ -87,25 +96,31 @@ impl Admin {
                 });
             };
             let consumer_protocol = g.protocol_type() == "consumer";
-            let members = g
-                .members()
-                .iter()
-                .map(|m| {
-                    let assignment = match m.assignment() {
-                        Some(bytes) if consumer_protocol => parse_assignment(bytes).unwrap_or_else(|e| {
-                            logger.log(LogLevel::Warn, "admin", "GROUP", &format!("member {} of {group}: {e}", m.id()));
-                            Vec::new()
-                        }),
-                        _ => Vec::new(),
-                    };
-                    GroupMember {
-                        member_id: m.id().to_string(),
-                        client_id: m.client_id().to_string(),
-                        client_host: m.client_host().to_string(),
-                        assignment,
-                    }
-                })
-                .collect();
+            let members =
+                g.members()
+                    .iter()
+                    .map(|m| {
+                        let assignment = match m.assignment() {
+                            Some(bytes) if consumer_protocol => parse_assignment(bytes)
+                                .unwrap_or_else(|e| {
+                                    logger.log(
+                                        LogLevel::Warn,
+                                        "admin",
+                                        "GROUP",
+                                        &format!("member {} of {group}: {e}", m.id()),
+                                    );
+                                    Vec::new()
+                                }),
+                            _ => Vec::new(),
+                        };
+                        GroupMember {
+                            member_id: m.id().to_string(),
+                            client_id: m.client_id().to_string(),
+                            client_host: m.client_host().to_string(),
+                            assignment,
+                        }
+                    })
+                    .collect();
             Ok(GroupDescription {
                 group_id: g.name().to_string(),
                 state: g.state().to_string(),

@@ -76,7 +76,8 @@ impl Admin {
             Err(e) => return Ok(self.unreachable(e)),
         };
         let latency = started.elapsed();
-        let (cluster_id, controller_id) = self.identity_until(deadline).await.unwrap_or((None, None));
+        let (cluster_id, controller_id) =
+            self.identity_until(deadline).await.unwrap_or((None, None));
 
         let pings = snapshot.brokers.iter().map(|b| self.ping(b.id, deadline));
         let answers = futures::future::join_all(pings).await;
@@ -84,7 +85,17 @@ impl Admin {
             .brokers
             .iter()
             .zip(answers)
-            .map(|(b, up)| (b.id, BrokerHealth { id: b.id, host: b.host.clone(), port: b.port, up }))
+            .map(|(b, up)| {
+                (
+                    b.id,
+                    BrokerHealth {
+                        id: b.id,
+                        host: b.host.clone(),
+                        port: b.port,
+                        up,
+                    },
+                )
+            })
             .collect();
 
         let stats = self.broker_states();
@@ -92,7 +103,10 @@ impl Admin {
         let mut offline = Vec::new();
         for topic in &snapshot.topics {
             for p in &topic.partitions {
-                let here = || PartitionRef { topic: topic.name.clone(), partition: p.partition };
+                let here = || PartitionRef {
+                    topic: topic.name.clone(),
+                    partition: p.partition,
+                };
                 if p.offline {
                     offline.push(here());
                 }
@@ -106,13 +120,21 @@ impl Admin {
                             .find(|s| s.id == *id)
                             .and_then(|s| address_of(&s.name))
                             .unwrap_or_else(|| (String::new(), -1));
-                        BrokerHealth { id: *id, host, port, up: false }
+                        BrokerHealth {
+                            id: *id,
+                            host,
+                            port,
+                            up: false,
+                        }
                     });
                 }
             }
         }
         let brokers: Vec<BrokerHealth> = brokers.into_values().collect();
-        let healthy = !brokers.is_empty() && brokers.iter().all(|b| b.up) && offline.is_empty() && under_replicated.is_empty();
+        let healthy = !brokers.is_empty()
+            && brokers.iter().all(|b| b.up)
+            && offline.is_empty()
+            && under_replicated.is_empty();
         Ok(HealthReport {
             healthy,
             latency_ms: Some(latency.as_secs_f64() * 1000.0),
@@ -129,8 +151,13 @@ impl Admin {
     /// librdkafka routes to that broker); true if it answered before the deadline, even with an
     /// error code (e.g. not authorized).
     async fn ping(&self, id: i32, deadline: Deadline) -> bool {
-        let (Ok(client), Ok(left)) = (self.client(), deadline.remaining()) else { return false };
-        let outcome = blocking(move || native::describe_configs(client.inner().native_ptr(), &[Resource::Broker(id)], left)).await;
+        let (Ok(client), Ok(left)) = (self.client(), deadline.remaining()) else {
+            return false;
+        };
+        let outcome = blocking(move || {
+            native::describe_configs(client.inner().native_ptr(), &[Resource::Broker(id)], left)
+        })
+        .await;
         match outcome {
             Ok(_) => true,
             Err(e) => answered(&e),
@@ -144,7 +171,14 @@ impl Admin {
             .broker_states()
             .into_iter()
             .filter(|b| b.id >= 0)
-            .filter_map(|b| address_of(&b.name).map(|(host, port)| BrokerHealth { id: b.id, host, port, up: false }))
+            .filter_map(|b| {
+                address_of(&b.name).map(|(host, port)| BrokerHealth {
+                    id: b.id,
+                    host,
+                    port,
+                    up: false,
+                })
+            })
             .collect();
         if brokers.is_empty() {
             brokers = self
@@ -152,7 +186,12 @@ impl Admin {
                 .brokers
                 .iter()
                 .filter_map(|b| address_of(b))
-                .map(|(host, port)| BrokerHealth { id: -1, host, port, up: false })
+                .map(|(host, port)| BrokerHealth {
+                    id: -1,
+                    host,
+                    port,
+                    up: false,
+                })
                 .collect();
         }
         brokers.sort_by_key(|b| b.id);
@@ -176,16 +215,28 @@ mod tests {
 
     #[test]
     fn statistics_names_give_addresses() {
-        assert_eq!(address_of("127.0.0.1:39192/1"), Some(("127.0.0.1".to_string(), 39192)));
-        assert_eq!(address_of("broker.example:9092"), Some(("broker.example".to_string(), 9092)));
+        assert_eq!(
+            address_of("127.0.0.1:39192/1"),
+            Some(("127.0.0.1".to_string(), 39192))
+        );
+        assert_eq!(
+            address_of("broker.example:9092"),
+            Some(("broker.example".to_string(), 9092))
+        );
         assert_eq!(address_of("GroupCoordinator"), None);
     }
 
     #[test]
     fn broker_error_codes_count_as_answers() {
-        assert!(answered(&EngineError::from_code(RDKafkaErrorCode::ClusterAuthorizationFailed)));
-        assert!(!answered(&EngineError::from_code(RDKafkaErrorCode::OperationTimedOut)));
-        assert!(!answered(&EngineError::from_code(RDKafkaErrorCode::BrokerTransportFailure)));
+        assert!(answered(&EngineError::from_code(
+            RDKafkaErrorCode::ClusterAuthorizationFailed
+        )));
+        assert!(!answered(&EngineError::from_code(
+            RDKafkaErrorCode::OperationTimedOut
+        )));
+        assert!(!answered(&EngineError::from_code(
+            RDKafkaErrorCode::BrokerTransportFailure
+        )));
         assert!(!answered(&EngineError::TimedOut("x".into())));
     }
 }

@@ -32,9 +32,15 @@ fn admin_for(cluster: &MockKafkaCluster) -> Admin {
 }
 
 async fn publish(engine: &KafkaEngine, topic: &str, n: usize) {
-    let messages: Vec<OutgoingMessage<Vec<u8>>> =
-        (0..n).map(|i| OutgoingMessage::value(vec![b'x']).with_key(format!("k{i}").into_bytes())).collect();
-    for r in engine.send_batch(messages.iter().map(|m| (topic, m))).unwrap().wait().await {
+    let messages: Vec<OutgoingMessage<Vec<u8>>> = (0..n)
+        .map(|i| OutgoingMessage::value(vec![b'x']).with_key(format!("k{i}").into_bytes()))
+        .collect();
+    for r in engine
+        .send_batch(messages.iter().map(|m| (topic, m)))
+        .unwrap()
+        .wait()
+        .await
+    {
         r.unwrap();
     }
 }
@@ -45,29 +51,62 @@ async fn describes_topics_and_the_cluster_from_metadata() {
     cluster.create_topic("described", 3, 2).unwrap();
     let admin = admin_for(&cluster);
 
-    let topics = admin.describe_topics(Some(&["described".to_string()]), T).await.unwrap();
+    let topics = admin
+        .describe_topics(Some(&["described".to_string()]), T)
+        .await
+        .unwrap();
     assert_eq!(topics.len(), 1);
     assert_eq!(topics[0].replication_factor, 2);
-    assert_eq!(topics[0].partitions.iter().map(|p| p.partition).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(
+        topics[0]
+            .partitions
+            .iter()
+            .map(|p| p.partition)
+            .collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
     for p in &topics[0].partitions {
         assert_eq!(p.replicas.len(), 2);
         assert!(p.replicas.contains(&p.leader));
         assert!(!p.offline);
     }
-    assert!(admin.list_topics(false, T).await.unwrap().contains(&"described".to_string()));
+    assert!(admin
+        .list_topics(false, T)
+        .await
+        .unwrap()
+        .contains(&"described".to_string()));
 
-    let missing = admin.describe_topics(Some(&["no-such-topic".to_string()]), T).await.unwrap_err();
+    let missing = admin
+        .describe_topics(Some(&["no-such-topic".to_string()]), T)
+        .await
+        .unwrap_err();
     assert_eq!(missing.code(), "ERR_UNKNOWN_TOPIC_OR_PART");
     assert_eq!(missing.topic(), Some("no-such-topic"));
-    assert_eq!(admin.describe_topics(Some(&["bad name".to_string()]), T).await.unwrap_err().code(), "ERR_TOPIC_EXCEPTION");
+    assert_eq!(
+        admin
+            .describe_topics(Some(&["bad name".to_string()]), T)
+            .await
+            .unwrap_err()
+            .code(),
+        "ERR_TOPIC_EXCEPTION"
+    );
 
     let described = admin.describe_cluster(T).await.unwrap();
-    assert_eq!(described.brokers.iter().map(|b| b.id).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        described.brokers.iter().map(|b| b.id).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     assert!(described.controller_id.is_some());
 
     admin.close().await;
-    assert_eq!(admin.list_topics(false, T).await.unwrap_err().code(), "ERR_DISCONNECTED");
-    assert_eq!(admin.health(T).await.unwrap_err().code(), "ERR_DISCONNECTED");
+    assert_eq!(
+        admin.list_topics(false, T).await.unwrap_err().code(),
+        "ERR_DISCONNECTED"
+    );
+    assert_eq!(
+        admin.health(T).await.unwrap_err().code(),
+        "ERR_DISCONNECTED"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,8 +120,15 @@ async fn lag_follows_what_the_group_committed() {
     let topics = ["lagging".to_string()];
     let before = admin.lag("g-lag", Some(&topics), T).await.unwrap();
     assert_eq!(before.total, 20);
-    assert!(before.partitions.iter().all(|p| p.committed == -1 && p.lag == p.high));
-    assert_eq!(admin.group_offsets("g-lag", None, T).await.unwrap(), vec![], "no commits yet");
+    assert!(before
+        .partitions
+        .iter()
+        .all(|p| p.committed == -1 && p.lag == p.high));
+    assert_eq!(
+        admin.group_offsets("g-lag", None, T).await.unwrap(),
+        vec![],
+        "no commits yet"
+    );
 
     let processed = Arc::new(AtomicUsize::new(0));
     let counter = processed.clone();
@@ -102,7 +148,10 @@ async fn lag_follows_what_the_group_committed() {
     sub.stop().await;
 
     let committed = admin.group_offsets("g-lag", None, T).await.unwrap();
-    assert_eq!(committed.iter().map(|o| o.partition).collect::<Vec<_>>(), vec![0, 1]);
+    assert_eq!(
+        committed.iter().map(|o| o.partition).collect::<Vec<_>>(),
+        vec![0, 1]
+    );
     assert_eq!(committed.iter().map(|o| o.offset).sum::<i64>(), 20);
     let caught_up = admin.lag("g-lag", None, T).await.unwrap();
     assert_eq!(caught_up.total, 0);
@@ -110,10 +159,20 @@ async fn lag_follows_what_the_group_committed() {
 
     // The mock keeps no time index, so every lookup falls back to the end of the partition.
     let at = admin.offsets_for_times("lagging", 0, T).await.unwrap();
-    assert_eq!(at.iter().map(|o| o.offset).collect::<Vec<_>>(), caught_up.partitions.iter().map(|p| p.high).collect::<Vec<_>>());
+    assert_eq!(
+        at.iter().map(|o| o.offset).collect::<Vec<_>>(),
+        caught_up
+            .partitions
+            .iter()
+            .map(|p| p.high)
+            .collect::<Vec<_>>()
+    );
 
     publish(&engine, "lagging", 5).await;
     assert_eq!(admin.lag("g-lag", None, T).await.unwrap().total, 5);
-    assert_eq!(admin.lag("", None, T).await.unwrap_err().code(), "ERR_INVALID_ARG");
+    assert_eq!(
+        admin.lag("", None, T).await.unwrap_err().code(),
+        "ERR_INVALID_ARG"
+    );
     engine.disconnect(Duration::from_secs(5)).await.unwrap();
 }

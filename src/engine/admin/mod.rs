@@ -70,18 +70,30 @@ impl Admin {
     /// any unknown or invalid setting. Connects on first use.
     pub fn new(config: ServiceConfig, logger: Logger) -> EngineResult<Self> {
         config.validate()?;
-        let context = AdminContext { events: ClientEvents::new(logger.clone(), "admin", None) };
+        let context = AdminContext {
+            events: ClientEvents::new(logger.clone(), "admin", None),
+        };
         let client: Client = config.admin_config().create_with_context(context)?;
-        Ok(Admin { config, logger, client: Mutex::new(Some(Arc::new(client))) })
+        Ok(Admin {
+            config,
+            logger,
+            client: Mutex::new(Some(Arc::new(client))),
+        })
     }
 
     fn client(&self) -> EngineResult<Arc<Client>> {
-        self.client.lock().ok().and_then(|c| c.clone()).ok_or(EngineError::Disconnected)
+        self.client
+            .lock()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or(EngineError::Disconnected)
     }
 
     /// Brokers as of the admin client's latest statistics.
     pub fn broker_states(&self) -> Vec<BrokerSnapshot> {
-        self.client().map(|c| c.inner().context().events.brokers()).unwrap_or_default()
+        self.client()
+            .map(|c| c.inner().context().events.brokers())
+            .unwrap_or_default()
     }
 
     /// Releases the librdkafka handle; afterwards every call fails with `ERR_DISCONNECTED`.
@@ -99,7 +111,9 @@ impl Drop for Admin {
     fn drop(&mut self) {
         let client = self.client.get_mut().ok().and_then(|c| c.take());
         if let Some(client) = client {
-            let _ = std::thread::Builder::new().name("kafka-native-admin-close".into()).spawn(move || drop(client));
+            let _ = std::thread::Builder::new()
+                .name("kafka-native-admin-close".into())
+                .spawn(move || drop(client));
         }
     }
 }
@@ -107,10 +121,16 @@ impl Drop for Admin {
 /// A client of `group` that never joins it: reads and commits the group's offsets, which the
 /// coordinator accepts from a non-member only while the group has no members. Creating and
 /// dropping it (which closes it) block: call this on the blocking pool.
-fn group_client(config: &ServiceConfig, logger: &Logger, group: &str) -> EngineResult<BaseConsumer<AdminContext>> {
+fn group_client(
+    config: &ServiceConfig,
+    logger: &Logger,
+    group: &str,
+) -> EngineResult<BaseConsumer<AdminContext>> {
     let mut client_config = config.consumer_config(group, true);
     client_config.set("enable.auto.commit", "false");
-    let context = AdminContext { events: ClientEvents::new(logger.clone(), "admin", None) };
+    let context = AdminContext {
+        events: ClientEvents::new(logger.clone(), "admin", None),
+    };
     Ok(client_config.create_with_context(context)?)
 }
 
@@ -124,7 +144,10 @@ pub(crate) struct Deadline {
 impl Deadline {
     /// `timeout` from now.
     pub(crate) fn after(timeout: Duration) -> Self {
-        Deadline { end: Instant::now() + timeout, total: timeout }
+        Deadline {
+            end: Instant::now() + timeout,
+            total: timeout,
+        }
     }
 
     /// Time left, or `ERR__TIMED_OUT` when none is.
@@ -138,13 +161,18 @@ impl Deadline {
     }
 
     pub(crate) fn timed_out(&self) -> EngineError {
-        EngineError::TimedOut(format!("the admin call did not complete within {} ms", self.total.as_millis()))
+        EngineError::TimedOut(format!(
+            "the admin call did not complete within {} ms",
+            self.total.as_millis()
+        ))
     }
 
     /// Options of an admin request that must be answered (and carried out) in the time left.
     fn options(&self) -> EngineResult<AdminOptions> {
         let left = self.remaining()?;
-        Ok(AdminOptions::new().request_timeout(Some(left)).operation_timeout(Some(left)))
+        Ok(AdminOptions::new()
+            .request_timeout(Some(left))
+            .operation_timeout(Some(left)))
     }
 
     /// Awaits one of rdkafka's admin futures, at most until the deadline.
@@ -160,13 +188,17 @@ impl Deadline {
 pub(crate) const PROPAGATION_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Runs a blocking librdkafka call on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> EngineResult<T> + Send + 'static) -> EngineResult<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| EngineError::Kafka {
-        code: RDKafkaErrorCode::Fail,
-        message: format!("admin task failed: {e}"),
-        topic: None,
-        partition: None,
-    })?
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> EngineResult<T> + Send + 'static,
+) -> EngineResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| EngineError::Kafka {
+            code: RDKafkaErrorCode::Fail,
+            message: format!("admin task failed: {e}"),
+            topic: None,
+            partition: None,
+        })?
 }
 
 /// An rdkafka admin error as an engine error: a request that could not be built is a bad
@@ -174,12 +206,17 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> EngineResult<T> + Se
 fn admin_error(e: KafkaError) -> EngineError {
     match e {
         KafkaError::AdminOpCreation(message) => EngineError::InvalidArg(message),
-        KafkaError::Nul(_) => EngineError::InvalidArg("names and values must not contain NUL characters".into()),
+        KafkaError::Nul(_) => {
+            EngineError::InvalidArg("names and values must not contain NUL characters".into())
+        }
         // rdkafka does not report the code of a failed admin request through
         // `rdkafka_error_code()`, so it is taken from the variant.
-        KafkaError::AdminOp(code) => {
-            EngineError::Kafka { code, message: format!("admin request failed: {code}"), topic: None, partition: None }
-        }
+        KafkaError::AdminOp(code) => EngineError::Kafka {
+            code,
+            message: format!("admin request failed: {code}"),
+            topic: None,
+            partition: None,
+        },
         other => EngineError::from(other),
     }
 }

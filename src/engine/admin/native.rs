@@ -76,8 +76,14 @@ impl ConfigResources {
         let mut out = ConfigResources(Vec::with_capacity(resources.len()));
         for r in resources {
             let (kind, name) = match r {
-                Resource::Topic(t) => (rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC, c_string(t)?),
-                Resource::Broker(id) => (rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_BROKER, c_string(&id.to_string())?),
+                Resource::Topic(t) => (
+                    rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
+                    c_string(t)?,
+                ),
+                Resource::Broker(id) => (
+                    rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_BROKER,
+                    c_string(&id.to_string())?,
+                ),
             };
             // SAFETY: librdkafka copies the name.
             let native = unsafe { rd::rd_kafka_ConfigResource_new(kind, name.as_ptr()) };
@@ -101,7 +107,12 @@ impl Drop for ConfigResources {
 }
 
 fn c_string(s: &str) -> EngineResult<CString> {
-    CString::new(s).map_err(|_| EngineError::InvalidArg(format!("'{}' contains a NUL character", s.replace('\0', "\\0"))))
+    CString::new(s).map_err(|_| {
+        EngineError::InvalidArg(format!(
+            "'{}' contains a NUL character",
+            s.replace('\0', "\\0")
+        ))
+    })
 }
 
 /// Copies a C string librdkafka owns; `None` for a null pointer.
@@ -121,13 +132,25 @@ fn millis(d: Duration) -> c_int {
 }
 
 fn failure(message: &str) -> EngineError {
-    EngineError::Kafka { code: RDKafkaErrorCode::Fail, message: message.to_string(), topic: None, partition: None }
+    EngineError::Kafka {
+        code: RDKafkaErrorCode::Fail,
+        message: message.to_string(),
+        topic: None,
+        partition: None,
+    }
 }
 
 fn kafka_error(err: RDKafkaRespErr, message: Option<String>) -> EngineError {
     let code = RDKafkaErrorCode::from(err);
-    let message = message.filter(|m| !m.is_empty()).unwrap_or_else(|| code.to_string());
-    EngineError::Kafka { code, message, topic: None, partition: None }
+    let message = message
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| code.to_string());
+    EngineError::Kafka {
+        code,
+        message,
+        topic: None,
+        partition: None,
+    }
 }
 
 /// Sends one admin request built by `submit` on a queue of its own and waits for its answer.
@@ -147,7 +170,12 @@ fn request(
     let mut errstr = [0 as c_char; 512];
     // SAFETY: valid options; errstr is writable for its length.
     let set = unsafe {
-        rd::rd_kafka_AdminOptions_set_request_timeout(options.0, millis(timeout), errstr.as_mut_ptr(), errstr.len())
+        rd::rd_kafka_AdminOptions_set_request_timeout(
+            options.0,
+            millis(timeout),
+            errstr.as_mut_ptr(),
+            errstr.len(),
+        )
     };
     if set != NO_ERROR {
         // SAFETY: librdkafka wrote a NUL-terminated message into errstr.
@@ -158,7 +186,10 @@ fn request(
     // SAFETY: valid queue; the event returned is ours.
     let event = unsafe { rd::rd_kafka_queue_poll(queue.0, millis(timeout + POLL_MARGIN)) };
     if event.is_null() {
-        return Err(EngineError::TimedOut(format!("no answer within {} ms", timeout.as_millis())));
+        return Err(EngineError::TimedOut(format!(
+            "no answer within {} ms",
+            timeout.as_millis()
+        )));
     }
     let event = Event(event);
     // SAFETY: valid event.
@@ -178,15 +209,30 @@ pub(crate) fn describe_configs(
     timeout: Duration,
 ) -> EngineResult<Vec<DescribedResource>> {
     let mut natives = ConfigResources::new(resources)?;
-    let event = request(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout, |options, queue| {
-        // SAFETY: live handle, resources, options and queue; librdkafka copies the resources.
-        unsafe { rd::rd_kafka_DescribeConfigs(rk, natives.0.as_mut_ptr(), natives.0.len(), options, queue) }
-    })?;
+    let event = request(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS,
+        timeout,
+        |options, queue| {
+            // SAFETY: live handle, resources, options and queue; librdkafka copies the resources.
+            unsafe {
+                rd::rd_kafka_DescribeConfigs(
+                    rk,
+                    natives.0.as_mut_ptr(),
+                    natives.0.len(),
+                    options,
+                    queue,
+                )
+            }
+        },
+    )?;
     // SAFETY: valid event; the result and everything it points to live as long as the event.
     unsafe {
         let result = rd::rd_kafka_event_DescribeConfigs_result(event.0);
         if result.is_null() {
-            return Err(failure("DescribeConfigs was answered with another event type"));
+            return Err(failure(
+                "DescribeConfigs was answered with another event type",
+            ));
         }
         let mut n = 0usize;
         let list = rd::rd_kafka_DescribeConfigs_result_resources(result, &mut n);
@@ -199,7 +245,8 @@ pub(crate) fn describe_configs(
 unsafe fn read_resource(r: *const rd::rd_kafka_ConfigResource_t) -> DescribedResource {
     let name = owned(rd::rd_kafka_ConfigResource_name(r)).unwrap_or_default();
     let err = rd::rd_kafka_ConfigResource_error(r);
-    let error = (err != NO_ERROR).then(|| kafka_error(err, owned(rd::rd_kafka_ConfigResource_error_string(r))));
+    let error = (err != NO_ERROR)
+        .then(|| kafka_error(err, owned(rd::rd_kafka_ConfigResource_error_string(r))));
     let mut n = 0usize;
     let list = rd::rd_kafka_ConfigResource_configs(r, &mut n);
     let entries = (0..n)
@@ -215,7 +262,11 @@ unsafe fn read_resource(r: *const rd::rd_kafka_ConfigResource_t) -> DescribedRes
             }
         })
         .collect();
-    DescribedResource { name, error, entries }
+    DescribedResource {
+        name,
+        error,
+        entries,
+    }
 }
 
 fn source_kind(source: rd::rd_kafka_ConfigSource_t) -> ConfigSourceKind {
@@ -223,7 +274,9 @@ fn source_kind(source: rd::rd_kafka_ConfigSource_t) -> ConfigSourceKind {
     match source {
         RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG => ConfigSourceKind::Topic,
         RD_KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG => ConfigSourceKind::DynamicBroker,
-        RD_KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG => ConfigSourceKind::DynamicDefaultBroker,
+        RD_KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG => {
+            ConfigSourceKind::DynamicDefaultBroker
+        }
         RD_KAFKA_CONFIG_SOURCE_STATIC_BROKER_CONFIG => ConfigSourceKind::StaticBroker,
         RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG => ConfigSourceKind::Default,
         RD_KAFKA_CONFIG_SOURCE_GROUP_CONFIG => ConfigSourceKind::Group,
@@ -250,7 +303,14 @@ pub(crate) fn alter_topic_configs(
         };
         let value_ptr = value_c.as_ref().map_or(ptr::null(), |v| v.as_ptr());
         // SAFETY: live resource; librdkafka copies name and value (value may be null for DELETE).
-        let error = unsafe { rd::rd_kafka_ConfigResource_add_incremental_config(resource, name_c.as_ptr(), op, value_ptr) };
+        let error = unsafe {
+            rd::rd_kafka_ConfigResource_add_incremental_config(
+                resource,
+                name_c.as_ptr(),
+                op,
+                value_ptr,
+            )
+        };
         if !error.is_null() {
             // SAFETY: a non-null error object we own: read, then destroy once.
             let message = unsafe {
@@ -258,19 +318,32 @@ pub(crate) fn alter_topic_configs(
                 rd::rd_kafka_error_destroy(error);
                 m
             };
-            return Err(EngineError::InvalidArg(format!("config '{name}': {}", message.unwrap_or_default())));
+            return Err(EngineError::InvalidArg(format!(
+                "config '{name}': {}",
+                message.unwrap_or_default()
+            )));
         }
     }
     let op = rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS;
     let event = request(rk, op, timeout, |options, queue| {
         // SAFETY: live handle, resources, options and queue; librdkafka copies the resources.
-        unsafe { rd::rd_kafka_IncrementalAlterConfigs(rk, natives.0.as_mut_ptr(), natives.0.len(), options, queue) }
+        unsafe {
+            rd::rd_kafka_IncrementalAlterConfigs(
+                rk,
+                natives.0.as_mut_ptr(),
+                natives.0.len(),
+                options,
+                queue,
+            )
+        }
     })?;
     // SAFETY: valid event; the result and its resources live as long as the event.
     unsafe {
         let result = rd::rd_kafka_event_IncrementalAlterConfigs_result(event.0);
         if result.is_null() {
-            return Err(failure("IncrementalAlterConfigs was answered with another event type"));
+            return Err(failure(
+                "IncrementalAlterConfigs was answered with another event type",
+            ));
         }
         let mut n = 0usize;
         let list = rd::rd_kafka_IncrementalAlterConfigs_result_resources(result, &mut n);
@@ -289,7 +362,11 @@ pub(crate) fn alter_topic_configs(
 /// ListOffsets for every partition of `tpl`, whose offsets are the query: a time in ms (the
 /// first offset at or after it; `Offset::End` in the answer when there is none), -1 (the
 /// latest offset, the high watermark) or -2 (the earliest). Answers replace the queries.
-pub(crate) fn list_offsets(rk: *mut rd::rd_kafka_t, tpl: &mut TopicPartitionList, timeout: Duration) -> EngineResult<()> {
+pub(crate) fn list_offsets(
+    rk: *mut rd::rd_kafka_t,
+    tpl: &mut TopicPartitionList,
+    timeout: Duration,
+) -> EngineResult<()> {
     if tpl.count() == 0 {
         return Ok(());
     }

@@ -68,7 +68,10 @@ pub fn partition_lag(committed: Option<i64>, low: i64, high: i64) -> i64 {
 const EARLIEST: i64 = -2;
 const LATEST: i64 = -1;
 
-fn partitions_of(snapshot: &MetadataSnapshot, topics: &[String]) -> EngineResult<Vec<(String, i32)>> {
+fn partitions_of(
+    snapshot: &MetadataSnapshot,
+    topics: &[String],
+) -> EngineResult<Vec<(String, i32)>> {
     let mut out = Vec::new();
     for t in topics {
         for p in &snapshot.require(t)?.partitions {
@@ -95,15 +98,32 @@ fn offset_of(offset: Offset) -> Option<i64> {
 
 /// One ListOffsets lookup (`query`: a time, `LATEST` or `EARLIEST`) for every partition; `None`
 /// where the answer is "no such offset" (no message at or after the time).
-fn lookup(rk: *mut rdkafka::bindings::rd_kafka_t, tps: &[(String, i32)], query: i64, timeout: Duration) -> EngineResult<HashMap<(String, i32), Option<i64>>> {
+fn lookup(
+    rk: *mut rdkafka::bindings::rd_kafka_t,
+    tps: &[(String, i32)],
+    query: i64,
+    timeout: Duration,
+) -> EngineResult<HashMap<(String, i32), Option<i64>>> {
     let mut tpl = list_of(tps, Offset::from_raw(query))?;
     native::list_offsets(rk, &mut tpl, timeout)?;
-    Ok(tpl.elements().iter().map(|e| ((e.topic().to_string(), e.partition()), offset_of(e.offset()))).collect())
+    Ok(tpl
+        .elements()
+        .iter()
+        .map(|e| {
+            (
+                (e.topic().to_string(), e.partition()),
+                offset_of(e.offset()),
+            )
+        })
+        .collect())
 }
 
 /// Runs a group request again while the group's coordinator is still being found, loading or
 /// moving (as right after the offsets topic is created), until it succeeds or the deadline.
-fn until_coordinated<T>(deadline: Deadline, mut request: impl FnMut() -> EngineResult<T>) -> EngineResult<T> {
+fn until_coordinated<T>(
+    deadline: Deadline,
+    mut request: impl FnMut() -> EngineResult<T>,
+) -> EngineResult<T> {
     loop {
         match request() {
             Err(EngineError::Kafka { code, .. })
@@ -112,7 +132,9 @@ fn until_coordinated<T>(deadline: Deadline, mut request: impl FnMut() -> EngineR
                     RDKafkaErrorCode::NotCoordinator
                         | RDKafkaErrorCode::CoordinatorNotAvailable
                         | RDKafkaErrorCode::CoordinatorLoadInProgress
-                ) && deadline.remaining().is_ok_and(|left| left > COORDINATOR_BACKOFF) =>
+                ) && deadline
+                    .remaining()
+                    .is_ok_and(|left| left > COORDINATOR_BACKOFF) =>
             {
                 std::thread::sleep(COORDINATOR_BACKOFF);
             }
@@ -125,7 +147,9 @@ const COORDINATOR_BACKOFF: Duration = Duration::from_millis(100);
 
 fn check_timestamp(ts: i64) -> EngineResult<()> {
     if ts < 0 {
-        return Err(EngineError::InvalidArg(format!("timestamp must be ms since the epoch (got {ts})")));
+        return Err(EngineError::InvalidArg(format!(
+            "timestamp must be ms since the epoch (got {ts})"
+        )));
     }
     Ok(())
 }
@@ -134,11 +158,22 @@ impl Admin {
     /// The group's committed offsets on `topics` (every partition; -1 where it has committed
     /// nothing), or, with `None`, on every topic where it has committed something. A group
     /// that does not exist has no offsets.
-    pub async fn group_offsets(&self, group_id: &str, topics: Option<&[String]>, timeout: Duration) -> EngineResult<Vec<PartitionOffset>> {
-        self.group_offsets_until(group_id, topics, Deadline::after(timeout)).await
+    pub async fn group_offsets(
+        &self,
+        group_id: &str,
+        topics: Option<&[String]>,
+        timeout: Duration,
+    ) -> EngineResult<Vec<PartitionOffset>> {
+        self.group_offsets_until(group_id, topics, Deadline::after(timeout))
+            .await
     }
 
-    async fn group_offsets_until(&self, group_id: &str, topics: Option<&[String]>, deadline: Deadline) -> EngineResult<Vec<PartitionOffset>> {
+    async fn group_offsets_until(
+        &self,
+        group_id: &str,
+        topics: Option<&[String]>,
+        deadline: Deadline,
+    ) -> EngineResult<Vec<PartitionOffset>> {
         if group_id.trim().is_empty() {
             return Err(EngineError::InvalidArg("groupId must not be empty".into()));
         }
@@ -148,17 +183,30 @@ impl Admin {
         let snapshot = self.metadata_until(deadline).await?;
         let candidates: Vec<String> = match topics {
             Some(names) => names.to_vec(),
-            None => snapshot.topics.iter().map(|t| t.name.clone()).filter(|n| !is_internal(n)).collect(),
+            None => snapshot
+                .topics
+                .iter()
+                .map(|t| t.name.clone())
+                .filter(|n| !is_internal(n))
+                .collect(),
         };
         let tps = partitions_of(&snapshot, &candidates)?;
         if tps.is_empty() {
             return Ok(Vec::new());
         }
-        let (config, logger, group) = (self.config.clone(), self.logger.clone(), group_id.to_string());
+        let (config, logger, group) = (
+            self.config.clone(),
+            self.logger.clone(),
+            group_id.to_string(),
+        );
         let committed = blocking(move || {
             let consumer = group_client(&config, &logger, &group)?;
             let query = list_of(&tps, Offset::Invalid)?;
-            let answer = until_coordinated(deadline, || consumer.committed_offsets(query.clone(), deadline.remaining()?).map_err(EngineError::from))?;
+            let answer = until_coordinated(deadline, || {
+                consumer
+                    .committed_offsets(query.clone(), deadline.remaining()?)
+                    .map_err(EngineError::from)
+            })?;
             Ok(answer
                 .elements()
                 .iter()
@@ -173,7 +221,11 @@ impl Admin {
         let mut out = committed;
         if topics.is_none() {
             // By default, only the topics where the group committed something.
-            let keep: BTreeSet<String> = out.iter().filter(|o| o.offset >= 0).map(|o| o.topic.clone()).collect();
+            let keep: BTreeSet<String> = out
+                .iter()
+                .filter(|o| o.offset >= 0)
+                .map(|o| o.topic.clone())
+                .collect();
             out.retain(|o| keep.contains(&o.topic));
         }
         out.sort_by(|a, b| (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)));
@@ -182,15 +234,26 @@ impl Admin {
 
     /// How far the group is behind the high watermark on each partition of `topics` (or of
     /// every topic where it has committed something), and in total.
-    pub async fn lag(&self, group_id: &str, topics: Option<&[String]>, timeout: Duration) -> EngineResult<GroupLag> {
+    pub async fn lag(
+        &self,
+        group_id: &str,
+        topics: Option<&[String]>,
+        timeout: Duration,
+    ) -> EngineResult<GroupLag> {
         let deadline = Deadline::after(timeout);
         let committed = self.group_offsets_until(group_id, topics, deadline).await?;
-        let tps: Vec<(String, i32)> = committed.iter().map(|o| (o.topic.clone(), o.partition)).collect();
+        let tps: Vec<(String, i32)> = committed
+            .iter()
+            .map(|o| (o.topic.clone(), o.partition))
+            .collect();
         let client = self.client()?;
         let left = deadline.remaining()?;
         let (low, high) = blocking(move || {
             let rk = client.inner().native_ptr();
-            Ok((lookup(rk, &tps, EARLIEST, left)?, lookup(rk, &tps, LATEST, left)?))
+            Ok((
+                lookup(rk, &tps, EARLIEST, left)?,
+                lookup(rk, &tps, LATEST, left)?,
+            ))
         })
         .await?;
         let partitions: Vec<PartitionLag> = committed
@@ -200,18 +263,37 @@ impl Admin {
                 let low = low.get(&key).copied().flatten().unwrap_or(0);
                 let high = high.get(&key).copied().flatten().unwrap_or(low);
                 let committed = (o.offset >= 0).then_some(o.offset);
-                PartitionLag { lag: partition_lag(committed, low, high), topic: o.topic, partition: o.partition, committed: o.offset, low, high }
+                PartitionLag {
+                    lag: partition_lag(committed, low, high),
+                    topic: o.topic,
+                    partition: o.partition,
+                    committed: o.offset,
+                    low,
+                    high,
+                }
             })
             .collect();
-        Ok(GroupLag { group_id: group_id.to_string(), total: partitions.iter().map(|p| p.lag).sum(), partitions })
+        Ok(GroupLag {
+            group_id: group_id.to_string(),
+            total: partitions.iter().map(|p| p.lag).sum(),
+            partitions,
+        })
     }
 
     /// Commits new offsets for a group that has no active member, on every partition of
     /// `topics`; resolves with what was committed. Fails with `ERR_NON_EMPTY_GROUP` while the
     /// group has members (stop its consumers first).
-    pub async fn reset_offsets(&self, group_id: &str, topics: &[String], target: ResetTarget, timeout: Duration) -> EngineResult<Vec<PartitionOffset>> {
+    pub async fn reset_offsets(
+        &self,
+        group_id: &str,
+        topics: &[String],
+        target: ResetTarget,
+        timeout: Duration,
+    ) -> EngineResult<Vec<PartitionOffset>> {
         if topics.is_empty() {
-            return Err(EngineError::InvalidArg("topics must name at least one topic".into()));
+            return Err(EngineError::InvalidArg(
+                "topics must name at least one topic".into(),
+            ));
         }
         for t in topics {
             validate_topic(t)?;
@@ -236,7 +318,11 @@ impl Admin {
         let snapshot = self.metadata_until(deadline).await?;
         let tps = partitions_of(&snapshot, topics)?;
         let targets = self.resolve_until(&tps, target, deadline).await?;
-        let (config, logger, group) = (self.config.clone(), self.logger.clone(), group_id.to_string());
+        let (config, logger, group) = (
+            self.config.clone(),
+            self.logger.clone(),
+            group_id.to_string(),
+        );
         let left = deadline.remaining()?;
         let commit: Vec<PartitionOffset> = targets.clone();
         let committing = blocking(move || {
@@ -245,28 +331,45 @@ impl Admin {
             for o in &commit {
                 tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.offset))?;
             }
-            until_coordinated(deadline, || consumer.commit(&tpl, CommitMode::Sync).map_err(EngineError::from))
+            until_coordinated(deadline, || {
+                consumer
+                    .commit(&tpl, CommitMode::Sync)
+                    .map_err(EngineError::from)
+            })
         });
         // A synchronous commit has no timeout of its own: stop waiting at the deadline (the
         // commit may still land; a retry commits the same offsets).
-        tokio::time::timeout(left, committing).await.map_err(|_| deadline.timed_out())??;
+        tokio::time::timeout(left, committing)
+            .await
+            .map_err(|_| deadline.timed_out())??;
         Ok(targets)
     }
 
     /// For each partition of `topic`, the offset of the first message at or after `timestamp`
     /// (ms since the epoch), or the high watermark when there is none: where a replay from that
     /// time starts.
-    pub async fn offsets_for_times(&self, topic: &str, timestamp: i64, timeout: Duration) -> EngineResult<Vec<PartitionOffset>> {
+    pub async fn offsets_for_times(
+        &self,
+        topic: &str,
+        timestamp: i64,
+        timeout: Duration,
+    ) -> EngineResult<Vec<PartitionOffset>> {
         validate_topic(topic)?;
         check_timestamp(timestamp)?;
         let deadline = Deadline::after(timeout);
         let snapshot = self.metadata_until(deadline).await?;
         let tps = partitions_of(&snapshot, &[topic.to_string()])?;
-        self.resolve_until(&tps, ResetTarget::Timestamp(timestamp), deadline).await
+        self.resolve_until(&tps, ResetTarget::Timestamp(timestamp), deadline)
+            .await
     }
 
     /// The offset each partition has for `target`, sorted by topic and partition.
-    async fn resolve_until(&self, tps: &[(String, i32)], target: ResetTarget, deadline: Deadline) -> EngineResult<Vec<PartitionOffset>> {
+    async fn resolve_until(
+        &self,
+        tps: &[(String, i32)],
+        target: ResetTarget,
+        deadline: Deadline,
+    ) -> EngineResult<Vec<PartitionOffset>> {
         let client = self.client()?;
         let left = deadline.remaining()?;
         let tps = tps.to_vec();
@@ -278,7 +381,11 @@ impl Admin {
                 ResetTarget::Timestamp(ts) => ts,
             };
             let mut found = lookup(rk, &tps, query, left)?;
-            let past_the_end: Vec<(String, i32)> = found.iter().filter(|(_, o)| o.is_none()).map(|(k, _)| k.clone()).collect();
+            let past_the_end: Vec<(String, i32)> = found
+                .iter()
+                .filter(|(_, o)| o.is_none())
+                .map(|(k, _)| k.clone())
+                .collect();
             if !past_the_end.is_empty() {
                 found.extend(lookup(rk, &past_the_end, LATEST, left)?);
             }
@@ -287,7 +394,11 @@ impl Admin {
         .await?;
         let mut out: Vec<PartitionOffset> = found
             .into_iter()
-            .map(|((topic, partition), offset)| PartitionOffset { topic, partition, offset: offset.unwrap_or(-1) })
+            .map(|((topic, partition), offset)| PartitionOffset {
+                topic,
+                partition,
+                offset: offset.unwrap_or(-1),
+            })
             .collect();
         out.sort_by(|a, b| (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)));
         Ok(out)
@@ -302,8 +413,16 @@ mod tests {
     fn lag_counts_from_the_commit_to_the_high_watermark() {
         assert_eq!(partition_lag(Some(40), 0, 100), 60);
         assert_eq!(partition_lag(Some(100), 0, 100), 0, "caught up");
-        assert_eq!(partition_lag(None, 10, 100), 90, "no commit: every retained message");
-        assert_eq!(partition_lag(Some(5), 10, 100), 90, "commit below the log start");
+        assert_eq!(
+            partition_lag(None, 10, 100),
+            90,
+            "no commit: every retained message"
+        );
+        assert_eq!(
+            partition_lag(Some(5), 10, 100),
+            90,
+            "commit below the log start"
+        );
         assert_eq!(partition_lag(Some(120), 0, 100), 0, "never negative");
         assert_eq!(partition_lag(None, 0, 0), 0, "empty partition");
     }

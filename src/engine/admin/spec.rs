@@ -13,7 +13,13 @@ pub(crate) const CLEANUP_POLICY: &str = "cleanup.policy";
 pub(crate) const COMPRESSION_TYPE: &str = "compression.type";
 pub(crate) const MIN_INSYNC_REPLICAS: &str = "min.insync.replicas";
 
-const TYPED_CONFIGS: &[&str] = &[RETENTION_MS, RETENTION_BYTES, CLEANUP_POLICY, COMPRESSION_TYPE, MIN_INSYNC_REPLICAS];
+const TYPED_CONFIGS: &[&str] = &[
+    RETENTION_MS,
+    RETENTION_BYTES,
+    CLEANUP_POLICY,
+    COMPRESSION_TYPE,
+    MIN_INSYNC_REPLICAS,
+];
 const CLEANUP_POLICIES: &[&str] = &["delete", "compact"];
 const COMPRESSION_TYPES: &[&str] = &["uncompressed", "producer", "gzip", "snappy", "lz4", "zstd"];
 
@@ -47,7 +53,10 @@ pub struct TopicSpec {
 impl TopicSpec {
     /// A spec for `name` that leaves every setting to the broker.
     pub fn new(name: &str) -> Self {
-        TopicSpec { name: name.to_string(), ..Default::default() }
+        TopicSpec {
+            name: name.to_string(),
+            ..Default::default()
+        }
     }
 
     /// Rejects what no broker would accept, with `ERR_INVALID_ARG` (or `ERR_TOPIC_EXCEPTION`
@@ -62,30 +71,44 @@ impl TopicSpec {
         }
         if let Some(r) = self.replication_factor {
             if !(1..=i16::MAX as i32).contains(&r) {
-                return Err(bad(format!("replicationFactor must be at least 1 (got {r})")));
+                return Err(bad(format!(
+                    "replicationFactor must be at least 1 (got {r})"
+                )));
             }
         }
-        for (what, v) in [("retentionMs", self.retention_ms), ("retentionBytes", self.retention_bytes)] {
+        for (what, v) in [
+            ("retentionMs", self.retention_ms),
+            ("retentionBytes", self.retention_bytes),
+        ] {
             if let Some(v) = v {
                 if v < -1 {
-                    return Err(bad(format!("{what} must be -1 (unlimited) or more (got {v})")));
+                    return Err(bad(format!(
+                        "{what} must be -1 (unlimited) or more (got {v})"
+                    )));
                 }
             }
         }
         if let Some(policy) = &self.cleanup_policy {
             let parts: Vec<&str> = policy.split(',').map(str::trim).collect();
             if parts.is_empty() || parts.iter().any(|p| !CLEANUP_POLICIES.contains(p)) {
-                return Err(bad(format!("cleanupPolicy must be delete, compact or compact,delete (got '{policy}')")));
+                return Err(bad(format!(
+                    "cleanupPolicy must be delete, compact or compact,delete (got '{policy}')"
+                )));
             }
         }
         if let Some(c) = &self.compression_type {
             if !COMPRESSION_TYPES.contains(&c.as_str()) {
-                return Err(bad(format!("compressionType must be one of {} (got '{c}')", COMPRESSION_TYPES.join(", "))));
+                return Err(bad(format!(
+                    "compressionType must be one of {} (got '{c}')",
+                    COMPRESSION_TYPES.join(", ")
+                )));
             }
         }
         if let Some(m) = self.min_insync_replicas {
             if m < 1 {
-                return Err(bad(format!("minInsyncReplicas must be at least 1 (got {m})")));
+                return Err(bad(format!(
+                    "minInsyncReplicas must be at least 1 (got {m})"
+                )));
             }
             if let Some(r) = self.replication_factor {
                 if m > r {
@@ -121,8 +144,10 @@ impl TopicSpec {
     /// The topic-level configs this spec sets, by Kafka name: the typed ones first, then
     /// `configs` in order.
     pub fn config_entries(&self) -> Vec<(String, String)> {
-        let mut entries: Vec<(String, String)> =
-            TYPED_CONFIGS.iter().filter_map(|k| self.typed_value(k).map(|v| (k.to_string(), v))).collect();
+        let mut entries: Vec<(String, String)> = TYPED_CONFIGS
+            .iter()
+            .filter_map(|k| self.typed_value(k).map(|v| (k.to_string(), v)))
+            .collect();
         entries.extend(self.configs.iter().cloned());
         entries
     }
@@ -134,7 +159,10 @@ pub(crate) fn validate_specs(specs: &[TopicSpec]) -> EngineResult<()> {
     for s in specs {
         s.validate()?;
         if !names.insert(s.name.as_str()) {
-            return Err(EngineError::InvalidArg(format!("topic '{}' appears twice", s.name)));
+            return Err(EngineError::InvalidArg(format!(
+                "topic '{}' appears twice",
+                s.name
+            )));
         }
     }
     Ok(())
@@ -173,19 +201,51 @@ mod tests {
     fn invalid_specs_are_refused() {
         spec().validate().unwrap();
         let cases = [
-            TopicSpec { partitions: Some(0), ..spec() },
-            TopicSpec { replication_factor: Some(0), ..spec() },
-            TopicSpec { retention_ms: Some(-2), ..spec() },
-            TopicSpec { cleanup_policy: Some("forever".into()), ..spec() },
-            TopicSpec { compression_type: Some("brotli".into()), ..spec() },
-            TopicSpec { min_insync_replicas: Some(4), ..spec() },
-            TopicSpec { configs: vec![("retention.ms".into(), "1".into())], ..spec() },
+            TopicSpec {
+                partitions: Some(0),
+                ..spec()
+            },
+            TopicSpec {
+                replication_factor: Some(0),
+                ..spec()
+            },
+            TopicSpec {
+                retention_ms: Some(-2),
+                ..spec()
+            },
+            TopicSpec {
+                cleanup_policy: Some("forever".into()),
+                ..spec()
+            },
+            TopicSpec {
+                compression_type: Some("brotli".into()),
+                ..spec()
+            },
+            TopicSpec {
+                min_insync_replicas: Some(4),
+                ..spec()
+            },
+            TopicSpec {
+                configs: vec![("retention.ms".into(), "1".into())],
+                ..spec()
+            },
         ];
         for c in cases {
             assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_ARG", "{c:?}");
         }
-        assert_eq!(TopicSpec::new("bad name").validate().unwrap_err().code(), "ERR_TOPIC_EXCEPTION");
-        assert_eq!(validate_specs(&[spec(), spec()]).unwrap_err().code(), "ERR_INVALID_ARG");
-        TopicSpec { cleanup_policy: Some("compact,delete".into()), ..spec() }.validate().unwrap();
+        assert_eq!(
+            TopicSpec::new("bad name").validate().unwrap_err().code(),
+            "ERR_TOPIC_EXCEPTION"
+        );
+        assert_eq!(
+            validate_specs(&[spec(), spec()]).unwrap_err().code(),
+            "ERR_INVALID_ARG"
+        );
+        TopicSpec {
+            cleanup_policy: Some("compact,delete".into()),
+            ..spec()
+        }
+        .validate()
+        .unwrap();
     }
 }

@@ -10,7 +10,9 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use crate::engine::admin::diff::{differences, ObservedTopic, TopicDifference};
 use crate::engine::admin::spec::{validate_specs, TopicSpec};
-use crate::engine::admin::{blocking, is_internal, topic_error, Admin, Deadline, PROPAGATION_BACKOFF};
+use crate::engine::admin::{
+    blocking, is_internal, topic_error, Admin, Deadline, PROPAGATION_BACKOFF,
+};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
 use crate::engine::service::BrokerAddress;
@@ -92,33 +94,55 @@ fn describe_partition(p: &rdkafka::metadata::MetadataPartition) -> PartitionDesc
 
 impl Admin {
     /// The brokers and every topic, in one metadata request.
-    pub(crate) async fn metadata_until(&self, deadline: Deadline) -> EngineResult<MetadataSnapshot> {
+    pub(crate) async fn metadata_until(
+        &self,
+        deadline: Deadline,
+    ) -> EngineResult<MetadataSnapshot> {
         let client = self.client()?;
         let left = deadline.remaining()?;
         let brokers = self.config.brokers.join(",");
         blocking(move || {
-            let metadata = client.inner().fetch_metadata(None, left).map_err(|e| match e.rdkafka_error_code() {
-                // However librdkafka words it, no broker answered in time.
-                Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::AllBrokersDown | RDKafkaErrorCode::BrokerTransportFailure) => {
-                    EngineError::TimedOut(format!("no broker of {brokers} answered within {} ms", left.as_millis()))
+            let metadata = client.inner().fetch_metadata(None, left).map_err(|e| {
+                match e.rdkafka_error_code() {
+                    // However librdkafka words it, no broker answered in time.
+                    Some(
+                        RDKafkaErrorCode::OperationTimedOut
+                        | RDKafkaErrorCode::AllBrokersDown
+                        | RDKafkaErrorCode::BrokerTransportFailure,
+                    ) => EngineError::TimedOut(format!(
+                        "no broker of {brokers} answered within {} ms",
+                        left.as_millis()
+                    )),
+                    _ => EngineError::from(e),
                 }
-                _ => EngineError::from(e),
             })?;
             let brokers = metadata
                 .brokers()
                 .iter()
-                .map(|b| BrokerAddress { id: b.id(), host: b.host().to_string(), port: b.port() })
+                .map(|b| BrokerAddress {
+                    id: b.id(),
+                    host: b.host().to_string(),
+                    port: b.port(),
+                })
                 .collect();
             let topics = metadata
                 .topics()
                 .iter()
-                .filter(|t| t.error().map(RDKafkaErrorCode::from) != Some(RDKafkaErrorCode::UnknownTopicOrPartition))
+                .filter(|t| {
+                    t.error().map(RDKafkaErrorCode::from)
+                        != Some(RDKafkaErrorCode::UnknownTopicOrPartition)
+                })
                 .map(|t| {
-                    let mut partitions: Vec<PartitionDescription> = t.partitions().iter().map(describe_partition).collect();
+                    let mut partitions: Vec<PartitionDescription> =
+                        t.partitions().iter().map(describe_partition).collect();
                     partitions.sort_by_key(|p| p.partition);
                     TopicDescription {
                         name: t.name().to_string(),
-                        replication_factor: partitions.iter().map(|p| p.replicas.len() as i32).max().unwrap_or(0),
+                        replication_factor: partitions
+                            .iter()
+                            .map(|p| p.replicas.len() as i32)
+                            .max()
+                            .unwrap_or(0),
                         partitions,
                     }
                 })
@@ -131,12 +155,25 @@ impl Admin {
     /// Whether `e` says a topic is unknown that the cluster's metadata does list: a broker that
     /// has not yet applied the topic's creation. False once the deadline is near.
     pub(crate) async fn still_propagating(&self, e: &EngineError, deadline: Deadline) -> bool {
-        let unknown = matches!(e, EngineError::Kafka { code: RDKafkaErrorCode::UnknownTopicOrPartition, .. });
-        let Some(topic) = e.topic().filter(|_| unknown) else { return false };
-        if !deadline.remaining().is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF) {
+        let unknown = matches!(
+            e,
+            EngineError::Kafka {
+                code: RDKafkaErrorCode::UnknownTopicOrPartition,
+                ..
+            }
+        );
+        let Some(topic) = e.topic().filter(|_| unknown) else {
+            return false;
+        };
+        if !deadline
+            .remaining()
+            .is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF)
+        {
             return false;
         }
-        self.metadata_until(deadline).await.is_ok_and(|s| s.topic(topic).is_some())
+        self.metadata_until(deadline)
+            .await
+            .is_ok_and(|s| s.topic(topic).is_some())
     }
 
     /// Waits, at most until shortly before the deadline, until the metadata lists every one of
@@ -146,10 +183,17 @@ impl Admin {
         if topics.is_empty() {
             return;
         }
-        while deadline.remaining().is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF) {
-            let Ok(snapshot) = self.metadata_until(deadline).await else { return };
+        while deadline
+            .remaining()
+            .is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF)
+        {
+            let Ok(snapshot) = self.metadata_until(deadline).await else {
+                return;
+            };
             let visible = |name: &String| {
-                snapshot.topic(name).is_some_and(|t| !t.partitions.is_empty() && t.partitions.iter().all(|p| !p.offline))
+                snapshot.topic(name).is_some_and(|t| {
+                    !t.partitions.is_empty() && t.partitions.iter().all(|p| !p.offline)
+                })
             };
             if topics.iter().all(visible) {
                 return;
@@ -159,10 +203,18 @@ impl Admin {
     }
 
     /// Topic names, sorted; internal topics (`__consumer_offsets`, ...) only when asked.
-    pub async fn list_topics(&self, include_internal: bool, timeout: Duration) -> EngineResult<Vec<String>> {
+    pub async fn list_topics(
+        &self,
+        include_internal: bool,
+        timeout: Duration,
+    ) -> EngineResult<Vec<String>> {
         let snapshot = self.metadata_until(Deadline::after(timeout)).await?;
-        let mut names: Vec<String> =
-            snapshot.topics.into_iter().map(|t| t.name).filter(|n| include_internal || !is_internal(n)).collect();
+        let mut names: Vec<String> = snapshot
+            .topics
+            .into_iter()
+            .map(|t| t.name)
+            .filter(|n| include_internal || !is_internal(n))
+            .collect();
         names.sort();
         Ok(names)
     }
@@ -170,7 +222,11 @@ impl Admin {
     /// Partitions, leaders, replicas and in-sync replicas of the named topics (in that order),
     /// or of every non-internal topic (sorted) when `topics` is `None`. Fails with
     /// `ERR_UNKNOWN_TOPIC_OR_PART` for a topic that does not exist.
-    pub async fn describe_topics(&self, topics: Option<&[String]>, timeout: Duration) -> EngineResult<Vec<TopicDescription>> {
+    pub async fn describe_topics(
+        &self,
+        topics: Option<&[String]>,
+        timeout: Duration,
+    ) -> EngineResult<Vec<TopicDescription>> {
         if let Some(names) = topics {
             for t in names {
                 validate_topic(t)?;
@@ -180,7 +236,11 @@ impl Admin {
         match topics {
             Some(names) => names.iter().map(|n| snapshot.require(n).cloned()).collect(),
             None => {
-                let mut all: Vec<TopicDescription> = snapshot.topics.into_iter().filter(|t| !is_internal(&t.name)).collect();
+                let mut all: Vec<TopicDescription> = snapshot
+                    .topics
+                    .into_iter()
+                    .filter(|t| !is_internal(&t.name))
+                    .collect();
                 all.sort_by(|a, b| a.name.cmp(&b.name));
                 Ok(all)
             }
@@ -192,7 +252,11 @@ impl Admin {
     /// transactional: when one fails (`ERR_TOPIC_ALREADY_EXISTS`, `ERR_INVALID_REPLICATION_FACTOR`,
     /// `ERR_POLICY_VIOLATION`, ...) the others may still have been created; the error names the
     /// topic.
-    pub async fn create_topics(&self, specs: &[TopicSpec], timeout: Duration) -> EngineResult<Vec<String>> {
+    pub async fn create_topics(
+        &self,
+        specs: &[TopicSpec],
+        timeout: Duration,
+    ) -> EngineResult<Vec<String>> {
         validate_specs(specs)?;
         let results = self.create_until(specs, Deadline::after(timeout)).await?;
         let mut created = Vec::with_capacity(results.len());
@@ -205,19 +269,27 @@ impl Admin {
         Ok(created)
     }
 
-    async fn create_until(&self, specs: &[TopicSpec], deadline: Deadline) -> EngineResult<Vec<(String, Result<(), RDKafkaErrorCode>)>> {
+    async fn create_until(
+        &self,
+        specs: &[TopicSpec],
+        deadline: Deadline,
+    ) -> EngineResult<Vec<(String, Result<(), RDKafkaErrorCode>)>> {
         if specs.is_empty() {
             return Ok(Vec::new());
         }
         let client = self.client()?;
-        let configs: Vec<Vec<(String, String)>> = specs.iter().map(TopicSpec::config_entries).collect();
+        let configs: Vec<Vec<(String, String)>> =
+            specs.iter().map(TopicSpec::config_entries).collect();
         let new_topics: Vec<NewTopic<'_>> = specs
             .iter()
             .zip(&configs)
             .map(|(s, entries)| {
                 // -1: the broker's num.partitions / default.replication.factor.
                 let replication = TopicReplication::Fixed(s.replication_factor.unwrap_or(-1));
-                entries.iter().fold(NewTopic::new(&s.name, s.partitions.unwrap_or(-1), replication), |t, (k, v)| t.set(k, v))
+                entries.iter().fold(
+                    NewTopic::new(&s.name, s.partitions.unwrap_or(-1), replication),
+                    |t, (k, v)| t.set(k, v),
+                )
             })
             .collect();
         let options = deadline.options()?;
@@ -230,7 +302,11 @@ impl Admin {
                 Err((name, code)) => (name, Err(code)),
             })
             .collect();
-        let created: Vec<String> = results.iter().filter(|(_, r)| r.is_ok()).map(|(n, _)| n.clone()).collect();
+        let created: Vec<String> = results
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(n, _)| n.clone())
+            .collect();
         self.await_visible(&created, deadline).await;
         Ok(results)
     }
@@ -248,18 +324,26 @@ impl Admin {
         let deadline = Deadline::after(timeout);
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         let options = deadline.options()?;
-        let results = deadline.bound(client.delete_topics(&names, &options)).await?;
+        let results = deadline
+            .bound(client.delete_topics(&names, &options))
+            .await?;
         first_failure("delete topic", results)
     }
 
     /// Raises each topic's partition count to the given total (partitions cannot be removed).
     /// Keys hash to other partitions afterwards. Fails with `ERR_INVALID_PARTITIONS` for a count
     /// not above the current one.
-    pub async fn create_partitions(&self, totals: &[(String, i32)], timeout: Duration) -> EngineResult<()> {
+    pub async fn create_partitions(
+        &self,
+        totals: &[(String, i32)],
+        timeout: Duration,
+    ) -> EngineResult<()> {
         for (t, count) in totals {
             validate_topic(t)?;
             if *count < 1 {
-                return Err(EngineError::InvalidArg(format!("topic '{t}': count must be at least 1 (got {count})")));
+                return Err(EngineError::InvalidArg(format!(
+                    "topic '{t}': count must be at least 1 (got {count})"
+                )));
             }
         }
         if totals.is_empty() {
@@ -267,20 +351,33 @@ impl Admin {
         }
         let client = self.client()?;
         let deadline = Deadline::after(timeout);
-        let requests: Vec<NewPartitions<'_>> = totals.iter().map(|(t, n)| NewPartitions::new(t, *n as usize)).collect();
+        let requests: Vec<NewPartitions<'_>> = totals
+            .iter()
+            .map(|(t, n)| NewPartitions::new(t, *n as usize))
+            .collect();
         let options = deadline.options()?;
-        let results = deadline.bound(client.create_partitions(requests.iter(), &options)).await?;
+        let results = deadline
+            .bound(client.create_partitions(requests.iter(), &options))
+            .await?;
         first_failure("create partitions of", results)
     }
 
     /// Creates the topics that do not exist yet, as specified; for those that do, compares
     /// partitions, replication and the configs the spec names, and reports the differences
     /// without changing anything. Running it again changes nothing.
-    pub async fn ensure_topics(&self, specs: &[TopicSpec], timeout: Duration) -> EngineResult<EnsureReport> {
+    pub async fn ensure_topics(
+        &self,
+        specs: &[TopicSpec],
+        timeout: Duration,
+    ) -> EngineResult<EnsureReport> {
         validate_specs(specs)?;
         let deadline = Deadline::after(timeout);
         let mut snapshot = self.metadata_until(deadline).await?;
-        let missing: Vec<TopicSpec> = specs.iter().filter(|s| snapshot.topic(&s.name).is_none()).cloned().collect();
+        let missing: Vec<TopicSpec> = specs
+            .iter()
+            .filter(|s| snapshot.topic(&s.name).is_none())
+            .cloned()
+            .collect();
         let mut report = EnsureReport::default();
         let mut raced = false;
         for (name, result) in self.create_until(&missing, deadline).await? {
@@ -294,9 +391,14 @@ impl Admin {
         if raced {
             snapshot = self.metadata_until(deadline).await?;
         }
-        let existing: Vec<&TopicSpec> = specs.iter().filter(|s| !report.created.contains(&s.name)).collect();
+        let existing: Vec<&TopicSpec> = specs
+            .iter()
+            .filter(|s| !report.created.contains(&s.name))
+            .collect();
         report.existing = existing.iter().map(|s| s.name.clone()).collect();
-        let configs = self.describe_configs_until(&report.existing, deadline).await?;
+        let configs = self
+            .describe_configs_until(&report.existing, deadline)
+            .await?;
         for (spec, described) in existing.into_iter().zip(configs) {
             let topic = snapshot.require(&spec.name)?;
             let observed = ObservedTopic {

@@ -20,12 +20,18 @@ pub struct HandlerOutcome {
 impl HandlerOutcome {
     /// Every message of a batch of `n` processed.
     pub fn done(n: usize) -> Self {
-        HandlerOutcome { processed: n, error: None }
+        HandlerOutcome {
+            processed: n,
+            error: None,
+        }
     }
 
     /// The first `processed` messages done, then a failure.
     pub fn failed(processed: usize, error: impl Into<String>) -> Self {
-        HandlerOutcome { processed, error: Some(error.into()) }
+        HandlerOutcome {
+            processed,
+            error: Some(error.into()),
+        }
     }
 }
 

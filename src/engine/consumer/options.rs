@@ -62,19 +62,28 @@ impl SubscribeOptions {
             return Err(EngineError::InvalidArg("groupId must not be empty".into()));
         }
         if self.group_id.contains('\0') {
-            return Err(EngineError::InvalidArg("groupId must not contain a NUL character".into()));
+            return Err(EngineError::InvalidArg(
+                "groupId must not contain a NUL character".into(),
+            ));
         }
         if self.topics.is_empty() {
-            return Err(EngineError::InvalidArg("topics must name at least one topic".into()));
+            return Err(EngineError::InvalidArg(
+                "topics must name at least one topic".into(),
+            ));
         }
         for t in &self.topics {
             validate_topic(t)?;
         }
-        if self.concurrency == 0 || self.max_batch_size == 0 || self.max_buffered_per_partition == 0 {
-            return Err(EngineError::InvalidArg("concurrency, maxBatchSize and maxBuffered must be positive".into()));
+        if self.concurrency == 0 || self.max_batch_size == 0 || self.max_buffered_per_partition == 0
+        {
+            return Err(EngineError::InvalidArg(
+                "concurrency, maxBatchSize and maxBuffered must be positive".into(),
+            ));
         }
         if self.handler_timeout_ms == Some(0) {
-            return Err(EngineError::InvalidArg("handlerTimeoutMs must be positive".into()));
+            return Err(EngineError::InvalidArg(
+                "handlerTimeoutMs must be positive".into(),
+            ));
         }
         if let Some(ts) = self.from_timestamp {
             if ts < 0 {
@@ -93,6 +102,8 @@ mod tests {
     fn a_group_id_with_a_nul_is_invalid() {
         let o = SubscribeOptions::new("g\0", vec!["t".into()]);
         assert_eq!(o.validate().unwrap_err().code(), "ERR_INVALID_ARG");
-        SubscribeOptions::new("g", vec!["t".into()]).validate().unwrap();
+        SubscribeOptions::new("g", vec!["t".into()])
+            .validate()
+            .unwrap();
     }
 }

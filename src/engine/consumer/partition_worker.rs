@@ -46,7 +46,9 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
     let mut batch = Arc::new(batch);
     let mut attempt: u32 = 0;
     loop {
-        let Some(handler) = shared.handler() else { return false };
+        let Some(handler) = shared.handler() else {
+            return false;
+        };
         let started = Instant::now();
         let outcome = call_handler(shared, handler.handle(batch.clone())).await;
         shared.stats.handler_latency.record(started.elapsed());
@@ -55,7 +57,10 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
         let processed = outcome.processed.min(total);
         if processed > 0 {
             shared.stats.on_processed(processed);
-            shared.command(Command::Store(tp.clone(), batch.messages[processed - 1].offset + 1));
+            shared.command(Command::Store(
+                tp.clone(),
+                batch.messages[processed - 1].offset + 1,
+            ));
             attempt = 0;
         }
         // An error after the last message leaves nothing to deliver again.
@@ -75,11 +80,21 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
             return false;
         }
         if attempt >= shared.options.retries {
-            shared.fail(EngineError::Handler { topic: tp.0.clone(), partition: tp.1, offset: failed_offset, message });
+            shared.fail(EngineError::Handler {
+                topic: tp.0.clone(),
+                partition: tp.1,
+                offset: failed_offset,
+                message,
+            });
             return false;
         }
-        let backoff = Duration::from_millis(shared.options.retry_backoff_ms.saturating_mul(1 << attempt.min(16)))
-            .min(MAX_BACKOFF);
+        let backoff = Duration::from_millis(
+            shared
+                .options
+                .retry_backoff_ms
+                .saturating_mul(1 << attempt.min(16)),
+        )
+        .min(MAX_BACKOFF);
         attempt += 1;
         shared.logger.log(
             crate::engine::logging::LogLevel::Warn,
@@ -104,16 +119,25 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
 /// dropped here (the JS side cannot be cancelled; its late result goes nowhere) and reported as a
 /// failure at the batch's first message.
 async fn call_handler(shared: &Shared, call: BoxFuture<'static, HandlerOutcome>) -> HandlerOutcome {
-    let Some(ms) = shared.options.handler_timeout_ms else { return call.await };
+    let Some(ms) = shared.options.handler_timeout_ms else {
+        return call.await;
+    };
     match tokio::time::timeout(Duration::from_millis(ms), call).await {
         Ok(outcome) => outcome,
         Err(_) => {
             shared.stats.on_handler_timeout();
-            HandlerOutcome::failed(0, format!("handler did not settle within handlerTimeoutMs ({ms} ms)"))
+            HandlerOutcome::failed(
+                0,
+                format!("handler did not settle within handlerTimeoutMs ({ms} ms)"),
+            )
         }
     }
 }
 
 fn rest_of(batch: &MessageBatch, from: usize) -> MessageBatch {
-    MessageBatch { topic: batch.topic.clone(), partition: batch.partition, messages: batch.messages[from..].to_vec() }
+    MessageBatch {
+        topic: batch.topic.clone(),
+        partition: batch.partition,
+        messages: batch.messages[from..].to_vec(),
+    }
 }

@@ -21,7 +21,11 @@ const POLL_WAIT: Duration = Duration::from_millis(50);
 const MAX_BURST: usize = 2_000;
 
 /// Polls until the subscription stops, then drains, commits and leaves the group.
-pub(crate) fn run(consumer: BaseConsumer<SubscriptionContext>, shared: Arc<Shared>, done: watch::Sender<bool>) {
+pub(crate) fn run(
+    consumer: BaseConsumer<SubscriptionContext>,
+    shared: Arc<Shared>,
+    done: watch::Sender<bool>,
+) {
     while !shared.is_stopping() {
         apply_commands(&consumer, &shared);
         if shared.is_stopping() {
@@ -36,8 +40,13 @@ pub(crate) fn run(consumer: BaseConsumer<SubscriptionContext>, shared: Arc<Share
                 None => break,
                 Some(Ok(m)) => {
                     match fetched.last_mut() {
-                        Some(((t, p), run)) if *p == m.partition() && t == m.topic() => run.push(to_consumed(&m)),
-                        _ => fetched.push(((m.topic().to_string(), m.partition()), vec![to_consumed(&m)])),
+                        Some(((t, p), run)) if *p == m.partition() && t == m.topic() => {
+                            run.push(to_consumed(&m))
+                        }
+                        _ => fetched.push((
+                            (m.topic().to_string(), m.partition()),
+                            vec![to_consumed(&m)],
+                        )),
                     }
                     count += 1;
                 }
@@ -59,7 +68,12 @@ pub(crate) fn run(consumer: BaseConsumer<SubscriptionContext>, shared: Arc<Share
 fn shutdown(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
     let drain = Duration::from_millis(shared.options.drain_timeout_ms);
     if !shared.close_partitions(None, drain) {
-        shared.logger.log(LogLevel::Warn, "consumer", "STOP", "handlers still running after the drain timeout");
+        shared.logger.log(
+            LogLevel::Warn,
+            "consumer",
+            "STOP",
+            "handlers still running after the drain timeout",
+        );
     }
     apply_commands(&consumer, shared);
     if shared.options.auto_commit {
@@ -74,7 +88,9 @@ fn shutdown(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
 fn on_poll_error(shared: &Shared, e: KafkaError) {
     match e {
         KafkaError::MessageConsumptionFatal(_) => shared.fail(EngineError::from(e)),
-        _ => shared.logger.log(LogLevel::Warn, "consumer", "CONSUME", &e.to_string()),
+        _ => shared
+            .logger
+            .log(LogLevel::Warn, "consumer", "CONSUME", &e.to_string()),
     }
 }
 
@@ -85,7 +101,10 @@ pub(crate) fn apply_commands(consumer: &BaseConsumer<SubscriptionContext>, share
         match command {
             Command::Store((t, p), next) => {
                 let mut tpl = TopicPartitionList::new();
-                if tpl.add_partition_offset(&t, p, Offset::Offset(next)).is_ok() {
+                if tpl
+                    .add_partition_offset(&t, p, Offset::Offset(next))
+                    .is_ok()
+                {
                     // Fails only for a partition no longer assigned; its next owner gets it again.
                     let _ = consumer.store_offsets(&tpl);
                 }
@@ -102,10 +121,16 @@ pub(crate) fn apply_commands(consumer: &BaseConsumer<SubscriptionContext>, share
                 let _ = consumer.resume(&list_of(&shared.assigned()));
             }
             Command::Commit(reply) => {
-                let result = match consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync) {
-                    Err(e) if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::NoOffset) => Ok(()),
-                    other => other.map_err(EngineError::from),
-                };
+                let result =
+                    match consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync) {
+                        Err(e)
+                            if e.rdkafka_error_code()
+                                == Some(rdkafka::types::RDKafkaErrorCode::NoOffset) =>
+                        {
+                            Ok(())
+                        }
+                        other => other.map_err(EngineError::from),
+                    };
                 let _ = reply.send(result);
             }
             Command::Stop => {}
@@ -124,7 +149,11 @@ fn list_of(tps: &[TopicPartition]) -> TopicPartitionList {
 fn to_consumed(m: &BorrowedMessage<'_>) -> ConsumedMessage {
     let headers = m
         .headers()
-        .map(|h| h.iter().map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec))).collect())
+        .map(|h| {
+            h.iter()
+                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                .collect()
+        })
         .unwrap_or_default();
     ConsumedMessage {
         key: m.key().map(<[u8]>::to_vec),

@@ -27,7 +27,11 @@ forward_client_events!(SubscriptionContext);
 
 impl SubscriptionContext {
     pub(crate) fn new(events: ClientEvents, shared: Arc<Shared>) -> Self {
-        SubscriptionContext { events, shared, replayed: Mutex::new(HashSet::new()) }
+        SubscriptionContext {
+            events,
+            shared,
+            replayed: Mutex::new(HashSet::new()),
+        }
     }
 
     fn log(&self, level: LogLevel, facility: &str, message: &str) {
@@ -36,12 +40,18 @@ impl SubscriptionContext {
 
     fn on_assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
         let tps = partitions_of(tpl);
-        self.log(LogLevel::Info, "ASSIGN", &format!("group {} assigned {:?}", self.shared.options.group_id, tps));
+        self.log(
+            LogLevel::Info,
+            "ASSIGN",
+            &format!("group {} assigned {:?}", self.shared.options.group_id, tps),
+        );
         if let Some(ts) = self.shared.options.from_timestamp {
             self.seek_to_timestamp(consumer, tpl, &tps, ts);
         }
         for (tp, _) in self.shared.open_partitions(&tps) {
-            self.shared.runtime.spawn(partition_worker::run(self.shared.clone(), tp));
+            self.shared
+                .runtime
+                .spawn(partition_worker::run(self.shared.clone(), tp));
         }
         let result = match consumer.rebalance_protocol() {
             RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),
@@ -55,7 +65,13 @@ impl SubscriptionContext {
         }
     }
 
-    fn seek_to_timestamp(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList, tps: &[TopicPartition], ts: i64) {
+    fn seek_to_timestamp(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        tpl: &mut TopicPartitionList,
+        tps: &[TopicPartition],
+        ts: i64,
+    ) {
         let mut replayed = self.replayed.lock().unwrap_or_else(|p| p.into_inner());
         let mut query = TopicPartitionList::new();
         for (t, p) in tps.iter().filter(|tp| !replayed.contains(*tp)) {
@@ -76,16 +92,28 @@ impl SubscriptionContext {
                     replayed.insert((e.topic().to_string(), e.partition()));
                 }
             }
-            Err(e) => self.log(LogLevel::Error, "REPLAY", &format!("offsets for time {ts} failed: {e}")),
+            Err(e) => self.log(
+                LogLevel::Error,
+                "REPLAY",
+                &format!("offsets for time {ts} failed: {e}"),
+            ),
         }
     }
 
     fn on_revoke(&self, consumer: &BaseConsumer<Self>, tpl: &TopicPartitionList) {
         let tps = partitions_of(tpl);
-        self.log(LogLevel::Info, "REVOKE", &format!("group {} revoking {:?}", self.shared.options.group_id, tps));
+        self.log(
+            LogLevel::Info,
+            "REVOKE",
+            &format!("group {} revoking {:?}", self.shared.options.group_id, tps),
+        );
         let drain = Duration::from_millis(self.shared.options.drain_timeout_ms);
         if !self.shared.close_partitions(Some(&tps), drain) {
-            self.log(LogLevel::Warn, "REVOKE", "handlers still running after the drain timeout; their offsets are not committed");
+            self.log(
+                LogLevel::Warn,
+                "REVOKE",
+                "handlers still running after the drain timeout; their offsets are not committed",
+            );
         }
         apply_commands(consumer, &self.shared);
         if self.shared.options.auto_commit {
@@ -103,13 +131,22 @@ impl SubscriptionContext {
 }
 
 impl ConsumerContext for SubscriptionContext {
-    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => self.on_assign(consumer, tpl),
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => self.on_revoke(consumer, tpl),
             other => {
                 let code: RDKafkaErrorCode = other.into();
-                self.log(LogLevel::Error, "REBALANCE", &format!("rebalance error: {code}"));
+                self.log(
+                    LogLevel::Error,
+                    "REBALANCE",
+                    &format!("rebalance error: {code}"),
+                );
                 let _ = consumer.unassign();
             }
         }
@@ -121,10 +158,18 @@ pub(crate) fn commit_stored(consumer: &BaseConsumer<SubscriptionContext>, shared
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) => {}
         Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::NoOffset) => {}
-        Err(e) => shared.logger.log(LogLevel::Warn, "consumer", "COMMIT", &format!("commit failed: {e}")),
+        Err(e) => shared.logger.log(
+            LogLevel::Warn,
+            "consumer",
+            "COMMIT",
+            &format!("commit failed: {e}"),
+        ),
     }
 }
 
 fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
-    tpl.elements().iter().map(|e| (e.topic().to_string(), e.partition())).collect()
+    tpl.elements()
+        .iter()
+        .map(|e| (e.topic().to_string(), e.partition()))
+        .collect()
 }

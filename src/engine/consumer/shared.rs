@@ -94,7 +94,10 @@ impl Shared {
     }
 
     pub fn command(&self, c: Command) {
-        self.commands.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+        self.commands
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(c);
     }
 
     pub fn take_commands(&self) -> Vec<Command> {
@@ -111,7 +114,10 @@ impl Shared {
         if let Ok(mut h) = self.handler.lock() {
             h.take();
         }
-        self.on_error.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.on_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
     }
 
     pub fn is_stopping(&self) -> bool {
@@ -124,7 +130,11 @@ impl Shared {
 
     pub fn set_user_paused(&self, paused: bool) {
         self.user_paused.store(paused, Ordering::Release);
-        self.command(if paused { Command::PauseAll } else { Command::ResumeAll });
+        self.command(if paused {
+            Command::PauseAll
+        } else {
+            Command::ResumeAll
+        });
         if !paused {
             for s in self.table().values() {
                 s.wake.notify_one();
@@ -141,7 +151,8 @@ impl Shared {
 
     /// Records why the subscription stops, tells the error sink, and stops it.
     pub fn fail(&self, error: EngineError) {
-        self.logger.log(LogLevel::Error, "consumer", "HANDLER", &error.to_string());
+        self.logger
+            .log(LogLevel::Error, "consumer", "HANDLER", &error.to_string());
         let first = {
             let mut f = self.failure.lock().unwrap_or_else(|p| p.into_inner());
             let first = f.is_none();
@@ -151,7 +162,11 @@ impl Shared {
             first
         };
         if first {
-            let sink = self.on_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let sink = self
+                .on_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             if let Some(sink) = sink {
                 sink(error);
             }
@@ -174,7 +189,13 @@ impl Shared {
             let wake = Arc::new(Notify::new());
             table.insert(
                 tp.clone(),
-                PartitionState { queue: VecDeque::new(), busy: false, closed: false, throttled: false, wake: wake.clone() },
+                PartitionState {
+                    queue: VecDeque::new(),
+                    busy: false,
+                    closed: false,
+                    throttled: false,
+                    wake: wake.clone(),
+                },
             );
             opened.push((tp.clone(), wake));
         }
@@ -196,7 +217,9 @@ impl Shared {
         }
         let deadline = Instant::now() + timeout;
         loop {
-            let busy = table.iter().any(|(tp, s)| s.busy && tps.is_none_or(|list| list.contains(tp)));
+            let busy = table
+                .iter()
+                .any(|(tp, s)| s.busy && tps.is_none_or(|list| list.contains(tp)));
             if !busy {
                 return true;
             }
@@ -222,7 +245,12 @@ impl Shared {
 
     /// Partitions currently delivering.
     pub fn assigned(&self) -> Vec<TopicPartition> {
-        let mut v: Vec<_> = self.table().iter().filter(|(_, s)| !s.closed).map(|(tp, _)| tp.clone()).collect();
+        let mut v: Vec<_> = self
+            .table()
+            .iter()
+            .filter(|(_, s)| !s.closed)
+            .map(|(tp, _)| tp.clone())
+            .collect();
         v.sort();
         v
     }
@@ -230,12 +258,17 @@ impl Shared {
     /// Appends fetched messages, runs of one partition each in the order they were polled, to
     /// their partitions' buffers and wakes their workers. Returns the partitions whose buffer is
     /// now over the limit and must pause fetching.
-    pub fn route(&self, fetched: Vec<(TopicPartition, Vec<ConsumedMessage>)>) -> Vec<TopicPartition> {
+    pub fn route(
+        &self,
+        fetched: Vec<(TopicPartition, Vec<ConsumedMessage>)>,
+    ) -> Vec<TopicPartition> {
         let limit = self.options.max_buffered_per_partition;
         let mut to_pause = Vec::new();
         let mut table = self.table();
         for (tp, messages) in fetched {
-            let Some(s) = table.get_mut(&tp) else { continue };
+            let Some(s) = table.get_mut(&tp) else {
+                continue;
+            };
             if s.closed {
                 continue;
             }
@@ -253,7 +286,9 @@ impl Shared {
     /// Takes the next batch for a partition's worker, and marks the partition busy.
     pub fn next_batch(&self, tp: &TopicPartition) -> NextBatch {
         let mut table = self.table();
-        let Some(s) = table.get_mut(tp) else { return NextBatch::Exit };
+        let Some(s) = table.get_mut(tp) else {
+            return NextBatch::Exit;
+        };
         if s.closed || self.is_stopping() {
             return NextBatch::Exit;
         }
@@ -269,7 +304,11 @@ impl Shared {
                 self.command(Command::Resume(tp.clone()));
             }
         }
-        NextBatch::Batch(MessageBatch { topic: tp.0.clone(), partition: tp.1, messages })
+        NextBatch::Batch(MessageBatch {
+            topic: tp.0.clone(),
+            partition: tp.1,
+            messages,
+        })
     }
 
     /// A worker's handler call ended.

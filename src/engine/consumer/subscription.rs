@@ -34,8 +34,9 @@ impl Subscription {
         stats: Arc<ConsumerStats>,
     ) -> EngineResult<Arc<Subscription>> {
         options.validate()?;
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| EngineError::InvalidArg("subscribe must be called within a tokio runtime".into()))?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            EngineError::InvalidArg("subscribe must be called within a tokio runtime".into())
+        })?;
         let mut client_config = config.consumer_config(&options.group_id, options.from_beginning);
         if !options.auto_commit {
             client_config.set("enable.auto.commit", "false");
@@ -43,9 +44,20 @@ impl Subscription {
         if let Some(ms) = options.session_timeout_ms {
             client_config.set("session.timeout.ms", ms.to_string());
         }
-        let shared = Arc::new(Shared::new(options, logger.clone(), stats.clone(), handler, on_error, runtime));
-        let context = SubscriptionContext::new(ClientEvents::new(logger, "consumer", Some(stats)), shared.clone());
-        let consumer: BaseConsumer<SubscriptionContext> = client_config.create_with_context(context)?;
+        let shared = Arc::new(Shared::new(
+            options,
+            logger.clone(),
+            stats.clone(),
+            handler,
+            on_error,
+            runtime,
+        ));
+        let context = SubscriptionContext::new(
+            ClientEvents::new(logger, "consumer", Some(stats)),
+            shared.clone(),
+        );
+        let consumer: BaseConsumer<SubscriptionContext> =
+            client_config.create_with_context(context)?;
         let topics: Vec<&str> = shared.options.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
 
@@ -54,8 +66,13 @@ impl Subscription {
         std::thread::Builder::new()
             .name("kafka-native-consumer".into())
             .spawn(move || poll_loop::run(consumer, thread_shared, done_tx))
-            .map_err(|e| EngineError::InvalidConfig(format!("cannot start the consumer thread: {e}")))?;
-        Ok(Arc::new(Subscription { shared, done: done_rx }))
+            .map_err(|e| {
+                EngineError::InvalidConfig(format!("cannot start the consumer thread: {e}"))
+            })?;
+        Ok(Arc::new(Subscription {
+            shared,
+            done: done_rx,
+        }))
     }
 
     /// The group this subscription belongs to.
