@@ -164,9 +164,12 @@ export declare class KafkaService {
   /** Counters, latency percentiles, consumer lag and broker states. Cheap; never throws. */
   stats(): ServiceStats
   /**
-   * Stops every subscription (handlers finish, offsets are committed), delivers what is still
-   * queued (at most `timeoutMs`), and closes. Idempotent. Afterwards every method rejects
-   * with `ERR_DISCONNECTED`.
+   * Stops every subscription (handlers finish, at most their `drainTimeoutMs`; offsets are
+   * committed and groups left) and delivers what is still queued (at most `timeoutMs`), then
+   * closes. Final: from the call on, every method rejects with `ERR_DISCONNECTED`, and a
+   * `subscribe` or `connect` it raced with starts nothing. Resolves within `drainTimeoutMs` +
+   * `timeoutMs` even with handlers stuck or the brokers gone; afterwards the service holds
+   * nothing that keeps Node alive. Idempotent: a second call resolves with the first.
    */
   disconnect(options?: DisconnectOptions | undefined | null): Promise<void>
   /**
@@ -241,8 +244,11 @@ export declare class Subscription {
    */
   commit(): Promise<void>
   /**
-   * Stops: no new deliveries, running handlers finish, their offsets are committed, and the
-   * member leaves its group. Resolves when all of that is done; idempotent.
+   * Stops: no new deliveries, running handlers finish (a handler still running after
+   * `drainTimeoutMs` is abandoned), their offsets are committed, and the member leaves its
+   * group (at most 10 s more, even with the brokers gone). Resolves when all of that is done,
+   * within `drainTimeoutMs` + 10 s; afterwards nothing of the subscription keeps Node alive.
+   * Idempotent.
    */
   stop(): Promise<void>
 }

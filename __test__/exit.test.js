@@ -7,44 +7,18 @@
 // exited after HANG_MS is killed and fails its test.
 
 const path = require('path');
-const { spawn } = require('child_process');
+const child = require('./helpers/child');
 const { useMockCluster, uniqueName, waitFor, sleep } = require('./helpers');
 
 // The project's testTimeout sits in a `projects` entry, where Jest 29 ignores it.
-jest.setTimeout(60000);
+jest.setTimeout(120000);
 
 const cluster = useMockCluster();
 const CHILD = path.join(__dirname, 'helpers', 'exit-child.js');
-const HANG_MS = 30000;
+const HANG_MS = 60000;
 
-/**
- * Starts a child on `scenario`; `exited` resolves with its code, signal, output and whether it had
- * to be killed after HANG_MS.
- */
 function startChild(scenario, env) {
-  const child = spawn(process.execPath, [CHILD, scenario], {
-    env: { ...process.env, KAFKA_NATIVE_LOG: 'error', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d) => {
-    out.stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    out.stderr += d;
-  });
-  let hung = false;
-  const timer = setTimeout(() => {
-    hung = true;
-    child.kill('SIGKILL');
-  }, HANG_MS);
-  const exited = new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, hung, lines: () => out.stdout.trim().split('\n'), stderr: () => out.stderr });
-    });
-  });
-  return { child, out, exited, lines: () => out.stdout.trim().split('\n') };
+  return child.startChild(CHILD, scenario, env, HANG_MS);
 }
 
 /** A topic of one partition holding one message, and the env a child needs to use it. */
@@ -56,10 +30,7 @@ async function fixture() {
 }
 
 async function expectCleanExit(scenario) {
-  const result = await startChild(scenario, await fixture()).exited;
-  if (result.hung) throw new Error(`the child (${scenario}) did not exit within ${HANG_MS} ms; output: ${result.lines()}`);
-  expect({ code: result.code, signal: result.signal, stderr: result.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
-  return result.lines();
+  return child.expectCleanExit(startChild(scenario, await fixture()), scenario, HANG_MS);
 }
 
 test('a service that never connected', async () => {

@@ -4,17 +4,13 @@
 // KAFKA_TOPIC (a topic of one partition holding one message) from the parent. It prints what it
 // did, one line a step, and never calls process.exit: whether it ends is what the test observes.
 
+const { say, runScenario } = require('./scenario');
 const { KafkaService, KafkaNativeError } = require('../../index.js');
 
 const brokers = process.env.KAFKA_BROKERS;
 const topic = process.env.KAFKA_TOPIC;
 const groupId = process.env.KAFKA_GROUP;
-const scenario = process.argv[2];
 const quiet = () => {};
-
-function say(line) {
-  process.stdout.write(`${line}\n`);
-}
 
 const scenarios = {
   // A service created and never used.
@@ -107,16 +103,4 @@ const scenarios = {
   },
 };
 
-const run = scenarios[scenario];
-if (!run) {
-  say(`unknown scenario ${scenario}`);
-  process.exitCode = 2;
-} else {
-  run().then(
-    () => say('end of script'),
-    (e) => {
-      say(`failed ${e && e.code} ${e}`);
-      process.exitCode = 1;
-    },
-  );
-}
+runScenario(scenarios);

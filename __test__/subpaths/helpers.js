@@ -22,12 +22,14 @@ const hasHealth = typeof core.KafkaService.prototype.health === 'function';
  * whose log lines are kept in `kafkaLogs`, and `track(client)` to disconnect a client after the file.
  */
 function useKafkajs(options) {
-  const cluster = core.useMockCluster(options);
   const clients = [];
   const kafkaLogs = [];
+  // Declared before the cluster's own afterAll (Jest runs them in order): clients leave their
+  // groups while the brokers are still up.
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
   });
+  const cluster = core.useMockCluster(options);
   return Object.assign(cluster, {
     kafkaLogs,
     kafka(config = {}) {

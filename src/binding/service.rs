@@ -297,9 +297,12 @@ impl KafkaService {
         service_stats(self.engine.stats())
     }
 
-    /// Stops every subscription (handlers finish, offsets are committed), delivers what is still
-    /// queued (at most `timeoutMs`), and closes. Idempotent. Afterwards every method rejects
-    /// with `ERR_DISCONNECTED`.
+    /// Stops every subscription (handlers finish, at most their `drainTimeoutMs`; offsets are
+    /// committed and groups left) and delivers what is still queued (at most `timeoutMs`), then
+    /// closes. Final: from the call on, every method rejects with `ERR_DISCONNECTED`, and a
+    /// `subscribe` or `connect` it raced with starts nothing. Resolves within `drainTimeoutMs` +
+    /// `timeoutMs` even with handlers stuck or the brokers gone; afterwards the service holds
+    /// nothing that keeps Node alive. Idempotent: a second call resolves with the first.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn disconnect<'e>(
         &self,

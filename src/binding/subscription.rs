@@ -160,8 +160,11 @@ impl Subscription {
         settle(env, async move { inner.commit().await }, |_, ()| Ok(()))
     }
 
-    /// Stops: no new deliveries, running handlers finish, their offsets are committed, and the
-    /// member leaves its group. Resolves when all of that is done; idempotent.
+    /// Stops: no new deliveries, running handlers finish (a handler still running after
+    /// `drainTimeoutMs` is abandoned), their offsets are committed, and the member leaves its
+    /// group (at most 10 s more, even with the brokers gone). Resolves when all of that is done,
+    /// within `drainTimeoutMs` + 10 s; afterwards nothing of the subscription keeps Node alive.
+    /// Idempotent.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, ()>> {
         let inner = self.inner.clone();

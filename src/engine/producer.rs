@@ -348,12 +348,16 @@ impl Producer {
             }
             record = record.headers(headers);
         }
+        // Counted before librdkafka has the message: its delivery report, on librdkafka's thread,
+        // may be counted (and the publish settled) before `send` returns here.
+        let size = message.size();
+        self.stats.on_sent(topic, size);
         match self.inner.send(record) {
-            Ok(()) => {
-                self.stats.on_sent(topic, message.size());
-                Ok(())
+            Ok(()) => Ok(()),
+            Err((e, _record)) => {
+                self.stats.on_not_sent(topic, size);
+                Err(EngineError::from(e))
             }
-            Err((e, _record)) => Err(EngineError::from(e)),
         }
     }
 

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures::future::join_all;
 use rdkafka::types::RDKafkaErrorCode;
+use tokio::sync::watch;
 
 use crate::engine::config::ServiceConfig;
 use crate::engine::consumer::{BatchHandler, ErrorSink, SubscribeOptions, Subscription};
@@ -68,8 +70,13 @@ pub struct KafkaEngine {
     logger: Logger,
     producer: Mutex<Option<Arc<Producer>>>,
     consumer_stats: Arc<ConsumerStats>,
+    /// Every subscription not yet finished. Its lock also orders `subscribe` against
+    /// `disconnect`: a subscription starts before the disconnect (which then stops it) or not
+    /// at all.
     subscriptions: Mutex<Vec<Arc<Subscription>>>,
-    state: AtomicU8,
+    state: Arc<AtomicU8>,
+    /// Becomes true when the first `disconnect()` finished; later calls wait for it.
+    disconnected: watch::Sender<bool>,
 }
 
 impl KafkaEngine {
@@ -85,7 +92,8 @@ impl KafkaEngine {
             producer: Mutex::new(Some(producer)),
             consumer_stats: Arc::new(ConsumerStats::default()),
             subscriptions: Mutex::new(Vec::new()),
-            state: AtomicU8::new(ConnectionState::Idle as u8),
+            state: Arc::new(AtomicU8::new(ConnectionState::Idle as u8)),
+            disconnected: watch::channel(false).0,
         })
     }
 
@@ -101,11 +109,7 @@ impl KafkaEngine {
 
     /// The current state.
     pub fn state(&self) -> ConnectionState {
-        match self.state.load(Ordering::Acquire) {
-            0 => ConnectionState::Idle,
-            1 => ConnectionState::Connected,
-            _ => ConnectionState::Disconnected,
-        }
+        state_of(&self.state)
     }
 
     fn producer(&self) -> EngineResult<Arc<Producer>> {
@@ -124,15 +128,18 @@ impl KafkaEngine {
     /// `ERR__SSL` (broker certificate untrusted or expired, TLS handshake refused) or
     /// `ERR__TRANSPORT` (retriable; the broker keeps closing connections before answering, as
     /// a TLS port does for a plaintext client); with `ERR__TIMED_OUT` (retriable) when no broker
-    /// answers in time.
+    /// answers in time; with `ERR_DISCONNECTED` once `disconnect()` began (soon, not after the
+    /// timeout).
     pub async fn connect(&self) -> EngineResult<ClusterInfo> {
         let producer = self.producer()?;
         let timeout = Duration::from_millis(self.config.connection_timeout_ms as u64);
         let brokers = self.config.brokers.join(",");
-        let info =
-            tokio::task::spawn_blocking(move || wait_for_metadata(&producer, timeout, &brokers))
-                .await
-                .map_err(|e| EngineError::InvalidArg(format!("connect task failed: {e}")))??;
+        let state = self.state.clone();
+        let info = tokio::task::spawn_blocking(move || {
+            wait_for_metadata(&producer, timeout, &brokers, &state)
+        })
+        .await
+        .map_err(|e| EngineError::InvalidArg(format!("connect task failed: {e}")))??;
         let _ = self.state.compare_exchange(
             ConnectionState::Idle as u8,
             ConnectionState::Connected as u8,
@@ -159,13 +166,15 @@ impl KafkaEngine {
         self.producer()?.publish(topic, message).await
     }
 
-    /// Starts a group subscription. Must run inside a tokio runtime.
+    /// Starts a group subscription. Must run inside a tokio runtime. Fails with
+    /// `ERR_DISCONNECTED` once `disconnect()` began.
     pub async fn subscribe(
         &self,
         options: SubscribeOptions,
         handler: Arc<dyn BatchHandler>,
         on_error: Option<ErrorSink>,
     ) -> EngineResult<Arc<Subscription>> {
+        let mut subscriptions = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner());
         if self.state() == ConnectionState::Disconnected {
             return Err(EngineError::Disconnected);
         }
@@ -177,10 +186,8 @@ impl KafkaEngine {
             self.logger.clone(),
             self.consumer_stats.clone(),
         )?;
-        if let Ok(mut subs) = self.subscriptions.lock() {
-            subs.retain(|s| s.is_running());
-            subs.push(subscription.clone());
-        }
+        subscriptions.retain(|s| !s.is_done());
+        subscriptions.push(subscription.clone());
         Ok(subscription)
     }
 
@@ -203,27 +210,31 @@ impl KafkaEngine {
         }
     }
 
-    /// Stops every subscription (their handlers finish, offsets are committed), then delivers
-    /// what the producer still queues, waiting at most `flush_timeout`. Idempotent; afterwards
-    /// every call fails with `ERR_DISCONNECTED`. Messages still queued after the timeout fail
-    /// with `ERR__PURGE_QUEUE`.
+    /// Stops every subscription (their handlers finish, at most their `drainTimeoutMs`; offsets
+    /// are committed and the group left, at most `flush_timeout` more) and, at the same time,
+    /// delivers what the producer still queues, waiting at most `flush_timeout`. Final: from its
+    /// start every call fails with `ERR_DISCONNECTED`, and no subscription or producer starts
+    /// again. Resolves within the longest `drainTimeoutMs` + `flush_timeout` (and a second's
+    /// slack) even with handlers stuck or the brokers gone. Idempotent: a second call resolves
+    /// when the first finished. Messages still queued after the timeout fail with
+    /// `ERR__PURGE_QUEUE`.
     pub async fn disconnect(&self, flush_timeout: Duration) -> EngineResult<()> {
-        let previous = self
-            .state
-            .swap(ConnectionState::Disconnected as u8, Ordering::AcqRel);
-        if previous == ConnectionState::Disconnected as u8 {
-            return Ok(());
-        }
-        let subscriptions: Vec<_> = self
-            .subscriptions
-            .lock()
-            .map(|mut s| std::mem::take(&mut *s))
-            .unwrap_or_default();
-        for s in subscriptions {
-            s.stop().await;
-        }
+        let subscriptions = {
+            let mut subscriptions = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner());
+            let previous = self
+                .state
+                .swap(ConnectionState::Disconnected as u8, Ordering::AcqRel);
+            if previous == ConnectionState::Disconnected as u8 {
+                drop(subscriptions);
+                let mut done = self.disconnected.subscribe();
+                let _ = done.wait_for(|d| *d).await;
+                return Ok(());
+            }
+            std::mem::take(&mut *subscriptions)
+        };
         let producer = self.producer.lock().ok().and_then(|mut p| p.take());
-        if let Some(producer) = producer {
+        let flush = async {
+            let Some(producer) = producer else { return };
             let logger = self.logger.clone();
             let _ = tokio::task::spawn_blocking(move || {
                 if producer.flush(flush_timeout).is_err() {
@@ -240,8 +251,19 @@ impl KafkaEngine {
                 drop(producer);
             })
             .await;
-        }
+        };
+        let stops = join_all(subscriptions.iter().map(|s| s.stop_within(flush_timeout)));
+        tokio::join!(stops, flush);
+        self.disconnected.send_replace(true);
         Ok(())
+    }
+}
+
+fn state_of(state: &AtomicU8) -> ConnectionState {
+    match state.load(Ordering::Acquire) {
+        0 => ConnectionState::Idle,
+        1 => ConnectionState::Connected,
+        _ => ConnectionState::Disconnected,
     }
 }
 
@@ -257,11 +279,15 @@ fn wait_for_metadata(
     producer: &Producer,
     timeout: Duration,
     brokers: &str,
+    state: &AtomicU8,
 ) -> EngineResult<ClusterInfo> {
     let start = Instant::now();
     let deadline = start + timeout;
     let mut slice = FIRST_METADATA_SLICE;
     loop {
+        if state_of(state) == ConnectionState::Disconnected {
+            return Err(EngineError::Disconnected);
+        }
         if let Some(e) = producer.connection().conclusive_since(start) {
             return Err(e);
         }

@@ -55,6 +55,23 @@ impl ProducerStats {
         }
     }
 
+    /// Takes back `on_sent` for a message librdkafka refused (a full queue, an unknown
+    /// partition): it was never in flight.
+    pub(crate) fn on_not_sent(&self, topic: &str, bytes: usize) {
+        self.sent.fetch_sub(1, Ordering::Relaxed);
+        self.bytes.fetch_sub(bytes as u64, Ordering::Relaxed);
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(mut t) = self.per_topic.lock() {
+            if let Some(c) = t.get_mut(topic) {
+                c.sent = c.sent.saturating_sub(1);
+                c.bytes = c.bytes.saturating_sub(bytes as u64);
+                if *c == TopicCounters::default() {
+                    t.remove(topic);
+                }
+            }
+        }
+    }
+
     pub(crate) fn on_settled(&self, topic: &str, acknowledged: bool) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         let counter = if acknowledged {

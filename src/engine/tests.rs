@@ -307,3 +307,41 @@ async fn broker_down_times_out_then_recovers() {
     }
     assert!(ok, "publishing works again once the broker is back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_counter_includes_a_publish_once_it_resolved() {
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    let engine = Arc::new(engine_for(&cluster));
+    let topics: Vec<String> = (0..40).map(|i| format!("counted-{i}")).collect();
+    for t in &topics {
+        cluster.create_topic(t, 1, 1).unwrap();
+    }
+    // One publish per new topic, each checked as soon as it resolved: a delivery report counted
+    // before the send was (the first message of a topic) lost its per-topic acknowledgement.
+    let checks = topics.iter().cloned().map(|t| {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            engine
+                .publish(&t, &OutgoingMessage::value(b"x".to_vec()))
+                .await
+                .unwrap();
+            let per_topic = engine.stats().producer.per_topic;
+            let c = per_topic.get(&t).cloned().unwrap_or_default();
+            (c.sent, c.acknowledged)
+        })
+    });
+    for check in futures::future::join_all(checks).await {
+        assert_eq!(check.unwrap(), (1, 1));
+    }
+    // Refused by librdkafka (no such partition): counted nowhere.
+    let mut refused = OutgoingMessage::value(b"x".to_vec());
+    refused.partition = Some(7);
+    let error = engine.publish("counted-0", &refused).await.unwrap_err();
+    assert_eq!(error.code(), "ERR__UNKNOWN_PARTITION");
+    let producer = engine.stats().producer;
+    assert_eq!(
+        (producer.sent, producer.acknowledged, producer.in_flight),
+        (40, 40, 0)
+    );
+    assert_eq!(producer.per_topic["counted-0"].sent, 1);
+}

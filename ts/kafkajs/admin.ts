@@ -18,6 +18,7 @@ import { KafkaJSNonRetriableError, KafkaJSNotImplemented, kafkajsErrors, refuse,
 import { Instrumentation, adminEvents, type AdminEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
 import type { ClientFactory } from './producer';
+import { ClientServices } from './services';
 import type {
   AdminConfig,
   FetchOffsetsPartition,
@@ -37,37 +38,33 @@ export class Admin {
   private readonly instrumentation = new Instrumentation<AdminEventName>('admin', new Set([adminEvents.CONNECT, adminEvents.DISCONNECT]));
   private service?: KafkaService;
   private native?: NativeAdmin;
+  private readonly engines: ClientServices;
 
   constructor(
     private readonly factory: ClientFactory,
     config: AdminConfig = {},
   ) {
     refuse(config.retry?.restartOnFailure, 'admin retry.restartOnFailure');
+    this.engines = new ClientServices(factory, 'admin client');
   }
 
   async connect(): Promise<void> {
     if (this.service) return;
-    try {
-      const service = await this.factory.service({});
-      await service.connect();
-      this.service = service;
-      this.native = adminOf(service);
-    } catch (e) {
-      throw toKafkaJSError(e);
-    }
+    const service = await this.engines.connect({});
+    this.service = service;
+    this.native = adminOf(service);
     this.instrumentation.emit(adminEvents.CONNECT);
   }
 
+  /** Closes the client. Idempotent and final: a `connect()` under way rejects with `ERR_DISCONNECTED`. */
   async disconnect(): Promise<void> {
     const service = this.service;
     const native = this.native;
     this.service = undefined;
     this.native = undefined;
     await native?.disconnect?.().catch(() => undefined);
-    if (service) {
-      await service.disconnect().catch(() => undefined);
-      this.instrumentation.emit(adminEvents.DISCONNECT);
-    }
+    await this.engines.closeAll();
+    if (service) this.instrumentation.emit(adminEvents.DISCONNECT);
   }
 
   async listTopics(): Promise<string[]> {

@@ -10,6 +10,7 @@ import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, 
 import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
 import type { ClientFactory } from './producer';
+import { ClientServices } from './services';
 import type {
   Batch,
   ConsumerConfig,
@@ -50,6 +51,12 @@ export class Consumer {
   private running = false;
   private runConfig?: ConsumerRunConfig & { kafkaNative?: KafkaNativeRunOptions };
   private restartTimer?: NodeJS.Timeout;
+  /** Counts `run()`s and `stop()`s: a crash, restart or start of an earlier run must not act on a later state. */
+  private runs = 0;
+  /** The `start()` under way, which `stop()` waits for (it stops what it created). */
+  private starting?: Promise<void>;
+  private disconnecting?: Promise<void>;
+  private readonly engines: ClientServices;
   private readonly pausedTopics = new Map<string, Set<number> | 'all'>();
   private pauseChanged = signal();
   private stopping = signal();
@@ -64,6 +71,7 @@ export class Consumer {
       throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.', { code: 'ERR_INVALID_CONFIG' });
     }
     this.groupId = config.groupId;
+    this.engines = new ClientServices(factory, 'consumer');
     const assigners = config.partitionAssigners;
     if (assigners !== undefined) {
       if (!assigners.every((a) => a === PartitionAssigners.roundRobin)) {
@@ -93,7 +101,7 @@ export class Consumer {
   /** Creates the consumer's client and waits for the cluster's metadata. */
   async connect(): Promise<void> {
     if (this.service) return;
-    this.service = await this.createService({});
+    this.service = await this.engines.connect({ librdkafka: this.librdkafka });
     this.instrumentation.emit(consumerEvents.CONNECT);
   }
 
@@ -129,11 +137,17 @@ export class Consumer {
     }
     if (config.autoCommitInterval != null) {
       const previous = this.service;
-      this.service = await this.createService({ 'auto.commit.interval.ms': config.autoCommitInterval });
-      await previous.disconnect().catch(() => undefined);
+      const replacement = await this.engines.connect({ librdkafka: { ...this.librdkafka, 'auto.commit.interval.ms': config.autoCommitInterval } });
+      if (this.service !== previous || this.running) {
+        await this.engines.close(replacement);
+        throw new KafkaJSNonRetriableError('The consumer was stopped, disconnected or started while run() prepared it', { code: 'ERR_DISCONNECTED' });
+      }
+      this.service = replacement;
+      await this.engines.close(previous);
     }
     this.runConfig = config;
     this.running = true;
+    this.runs += 1;
     try {
       await this.start();
     } catch (e) {
@@ -200,31 +214,49 @@ export class Consumer {
     }));
   }
 
-  /** Stops consuming: running handlers finish and their offsets are committed. */
+  /**
+   * Stops consuming: running handlers finish and their offsets are committed. Final for this
+   * run: a pending restart after a crash is cancelled, and a `run()` still joining stops what it
+   * created before this resolves.
+   */
   async stop(): Promise<void> {
     clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.runs += 1;
     const subscription = this.subscription;
     this.subscription = undefined;
+    const starting = this.starting;
     const wasRunning = this.running;
     this.running = false;
     this.pauseChanged.fire();
     this.stopping.fire();
     if (subscription) await subscription.stop();
+    await starting?.catch(() => undefined);
     this.pausedTopics.clear();
     if (wasRunning) this.instrumentation.emit(consumerEvents.STOP);
   }
 
-  async disconnect(): Promise<void> {
+  /**
+   * Stops (see `stop()`) and closes the consumer's clients, those still connecting too. Final:
+   * nothing it raced with starts anything afterwards. A second call made meanwhile resolves with
+   * the first.
+   */
+  disconnect(): Promise<void> {
+    this.disconnecting ??= this.disconnectOnce().finally(() => {
+      this.disconnecting = undefined;
+    });
+    return this.disconnecting;
+  }
+
+  private async disconnectOnce(): Promise<void> {
     await this.stop();
     const service = this.service;
     this.service = undefined;
     const admin = this.nativeAdmin;
     this.nativeAdmin = undefined;
     await admin?.disconnect?.().catch(() => undefined);
-    if (service) {
-      await service.disconnect().catch(() => undefined);
-      this.instrumentation.emit(consumerEvents.DISCONNECT);
-    }
+    await this.engines.closeAll();
+    if (service) this.instrumentation.emit(consumerEvents.DISCONNECT);
   }
 
   /** The group's state and members (needs the admin API of this package). */
@@ -243,18 +275,6 @@ export class Consumer {
 
   on(eventName: ConsumerEventName, listener: (event: InstrumentationEvent<unknown>) => void): () => void {
     return this.instrumentation.on(eventName, listener);
-  }
-
-  private createService(extra: Librdkafka): Promise<KafkaService> {
-    return (async () => {
-      try {
-        const service = await this.factory.service({ librdkafka: { ...this.librdkafka, ...extra } });
-        await service.connect();
-        return service;
-      } catch (e) {
-        throw toKafkaJSError(e);
-      }
-    })();
   }
 
   /**
@@ -280,17 +300,31 @@ export class Consumer {
     return [...names];
   }
 
-  private async start(): Promise<void> {
+  private start(): Promise<void> {
+    const starting = this.subscribeRun(this.runs).finally(() => {
+      if (this.starting === starting) this.starting = undefined;
+    });
+    this.starting = starting;
+    return starting;
+  }
+
+  /** Subscribes for run number `run`; what it creates after that run ended is stopped at once. */
+  private async subscribeRun(run: number): Promise<void> {
     const service = this.service;
     const config = this.runConfig;
     if (!service || !config) return;
+    const current = () => this.running && run === this.runs && service === this.service;
+    const topics = await this.resolveTopics(service);
+    if (!current()) return;
     const options: SubscribeOptions = {
       groupId: this.groupId,
-      topics: await this.resolveTopics(service),
+      topics,
       fromBeginning: this.fromBeginning ?? false,
       autoCommit: config.autoCommit ?? true,
       concurrency: Math.max(1, config.partitionsConsumedConcurrently ?? 1),
-      onError: (error) => this.crashed(error),
+      onError: (error) => {
+        if (run === this.runs) this.crashed(error);
+      },
       ...config.kafkaNative,
     };
     if (this.sessionTimeoutMs !== undefined) options.sessionTimeoutMs = this.sessionTimeoutMs;
@@ -300,7 +334,7 @@ export class Consumer {
       ? { eachMessage: this.eachMessage(config.eachMessage) }
       : { eachBatch: this.eachBatch(config.eachBatch as NonNullable<ConsumerRunConfig['eachBatch']>) };
     const subscription = await service.subscribe(options, handler);
-    if (!this.running) {
+    if (!current()) {
       await subscription.stop();
       return;
     }
@@ -315,22 +349,30 @@ export class Consumer {
     if (this.lastHandlerError !== undefined) Object.assign(kafkajsError, { originalError: this.lastHandlerError });
     const restartOnFailure = this.retry.restartOnFailure ?? (async () => true);
     this.subscription = undefined;
+    // A stop() (or disconnect()) from here on, even from a CRASH listener, cancels the restart.
+    const run = this.runs;
+    const current = () => this.running && run === this.runs;
     void (async () => {
       let restart = false;
       try {
-        restart = this.running && (await restartOnFailure(kafkajsError));
+        restart = current() && (await restartOnFailure(kafkajsError));
       } catch {
         restart = false;
       }
+      restart = restart && current();
       this.instrumentation.emit(consumerEvents.CRASH, { error: kafkajsError, groupId: this.groupId, restart });
       this.factory.log.emit('Consumer', 1, `Crash: ${kafkajsError.name}: ${kafkajsError.message}`, { groupId: this.groupId, restart });
       if (!restart) {
-        this.running = false;
+        if (run === this.runs) this.running = false;
         return;
       }
+      if (!current()) return;
       this.restartTimer = setTimeout(() => {
-        if (!this.running) return;
-        this.start().catch((e: unknown) => this.crashed(e));
+        this.restartTimer = undefined;
+        if (!current()) return;
+        this.start().catch((e: unknown) => {
+          if (current()) this.crashed(e);
+        });
       }, this.retry.initialRetryTime ?? 300);
     })();
   }

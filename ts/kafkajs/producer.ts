@@ -15,6 +15,7 @@ import {
 } from './errors';
 import { Instrumentation, producerEvents, type ProducerEventName } from './events';
 import type { LogSink } from './logging';
+import { ClientServices } from './services';
 import type { InstrumentationEvent, Logger, Message, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata } from './types';
 
 /** What a producer needs of its `Kafka`. */
@@ -28,6 +29,7 @@ type Codec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export class Producer {
   readonly events = producerEvents;
   private readonly services = new Map<string, Promise<KafkaService>>();
+  private readonly engines: ClientServices;
   private readonly instrumentation = new Instrumentation<ProducerEventName>('producer', new Set([producerEvents.CONNECT, producerEvents.DISCONNECT]));
   private readonly idempotent: boolean;
   private readonly defaultCodec: Codec;
@@ -39,6 +41,7 @@ export class Producer {
     private readonly factory: ClientFactory,
     config: ProducerConfig = {},
   ) {
+    this.engines = new ClientServices(factory, 'producer');
     refuse(config.transactionalId, 'transactionalId (transactions)');
     const partitioner = config.createPartitioner;
     if (partitioner === Partitioners.LegacyPartitioner) {
@@ -115,21 +118,17 @@ export class Producer {
     return recordMetadata(results.flat());
   }
 
-  /** Delivers what is queued (at most 10 s), then closes. Idempotent. */
+  /**
+   * Delivers what is queued (at most 10 s), then closes. Idempotent and final: a `connect()` or
+   * `send()` still connecting when it began rejects with `ERR_DISCONNECTED`.
+   */
   async disconnect(): Promise<void> {
-    const services = [...this.services.values()];
+    const pending = [...this.services.values()];
     this.services.clear();
     const wasConnected = this.connected;
     this.connected = false;
-    await Promise.all(
-      services.map(async (s) => {
-        try {
-          await (await s).disconnect();
-        } catch {
-          // A service that never connected has nothing to flush.
-        }
-      }),
-    );
+    await this.engines.closeAll();
+    await Promise.all(pending.map((s) => s.catch(() => undefined)));
     if (wasConnected) this.instrumentation.emit(producerEvents.DISCONNECT);
   }
 
@@ -155,16 +154,11 @@ export class Producer {
     if (!service) {
       const producer: NonNullable<NativeKafkaConfig['producer']> = { acks, idempotent: this.idempotent, compression: codec };
       if (this.maxInFlight !== undefined) producer.maxInFlight = this.maxInFlight;
-      service = (async () => {
-        try {
-          const s = await this.factory.service({ librdkafka: this.librdkafka, producer });
-          await s.connect();
-          return s;
-        } catch (e) {
-          this.services.delete(key);
-          throw toKafkaJSError(e);
-        }
-      })();
+      const created = this.engines.connect({ librdkafka: this.librdkafka, producer }).catch((e: unknown) => {
+        if (this.services.get(key) === created) this.services.delete(key);
+        throw e;
+      });
+      service = created;
       this.services.set(key, service);
     }
     return service;

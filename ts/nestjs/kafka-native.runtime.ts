@@ -68,6 +68,7 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
         if (typeof fn !== 'function') continue;
         const options = this.reflector.get<KafkaSubscriberOptions | undefined>(KAFKA_SUBSCRIBER_METADATA, fn as () => void);
         if (!options) continue;
+        if (this.stopping) return;
         await this.start(`${instance.constructor.name}.${method}`, options, (fn as (p: NativeEachMessagePayload) => unknown).bind(instance));
       }
     }
@@ -76,6 +77,13 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.states.map((s) => s.subscription?.stop().catch(() => undefined)));
+  }
+
+  /** Stops this subscription if the module is already shutting down; true then. */
+  private async stoppedAtShutdown(subscription: Subscription): Promise<boolean> {
+    if (!this.stopping) return false;
+    await subscription.stop().catch(() => undefined);
+    return true;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -120,6 +128,8 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
       },
       { eachMessage: handler },
     );
+    // A subscribe still joining when the module began shutting down is stopped, not kept.
+    if (await this.stoppedAtShutdown(state.subscription)) return;
     this.states.push(state);
     this.logger.log(`${name} subscribed to ${[topics].flat().join(', ')} as group ${options.groupId}`);
   }

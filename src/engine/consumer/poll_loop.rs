@@ -3,7 +3,7 @@
 //! the member never misses `max.poll.interval.ms`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
@@ -11,7 +11,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use crate::engine::consumer::rebalance::{commit_stored, SubscriptionContext};
+use crate::engine::consumer::rebalance::{commit_stored, commit_within, SubscriptionContext};
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
 use crate::engine::error::EngineError;
 use crate::engine::logging::LogLevel;
@@ -72,17 +72,44 @@ fn shutdown(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
             LogLevel::Warn,
             "consumer",
             "STOP",
-            "handlers still running after the drain timeout",
+            "handlers still running after the drain timeout; they are abandoned",
         );
     }
+    shared.abort_workers();
+    shared.begin_close();
     apply_commands(&consumer, shared);
     if shared.options.auto_commit {
         commit_stored(&consumer, shared);
     }
-    // Dropping the consumer closes it: it leaves the group (a last revoke runs) and destroys the
-    // handle. This is the subscription's own thread, so nothing else waits on it.
-    drop(consumer);
+    close(consumer, shared);
     shared.release_handler();
+}
+
+/// Leaves the group (a last revoke runs) and destroys the consumer, waiting at most until the
+/// stop's close deadline. librdkafka's close has no bound of its own while the group coordinator
+/// is unreachable (brokers gone), so it runs on a thread of its own: a close that takes longer is
+/// left to finish there, bounded by librdkafka's own timeouts, and the stop does not wait for it.
+fn close(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
+    let deadline = shared.close_deadline().unwrap_or_else(Instant::now);
+    let (closed_tx, closed) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("kafka-native-close".into())
+        .spawn(move || {
+            drop(consumer);
+            let _ = closed_tx.send(());
+        });
+    if spawned.is_ok()
+        && closed
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .is_err()
+    {
+        shared.logger.log(
+            LogLevel::Warn,
+            "consumer",
+            "STOP",
+            "the group did not confirm the member's leave within the close timeout; closing in the background",
+        );
+    }
 }
 
 fn on_poll_error(shared: &Shared, e: KafkaError) {
@@ -121,17 +148,7 @@ pub(crate) fn apply_commands(consumer: &BaseConsumer<SubscriptionContext>, share
                 let _ = consumer.resume(&list_of(&shared.assigned()));
             }
             Command::Commit(reply) => {
-                let result =
-                    match consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync) {
-                        Err(e)
-                            if e.rdkafka_error_code()
-                                == Some(rdkafka::types::RDKafkaErrorCode::NoOffset) =>
-                        {
-                            Ok(())
-                        }
-                        other => other.map_err(EngineError::from),
-                    };
-                let _ = reply.send(result);
+                let _ = reply.send(commit_within(consumer, shared.commit_timeout()));
             }
             Command::Stop => {}
         }

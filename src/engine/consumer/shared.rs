@@ -7,6 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, Notify, Semaphore};
+use tokio::task::AbortHandle;
 
 use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
 use crate::engine::consumer::options::SubscribeOptions;
@@ -60,8 +61,23 @@ pub(crate) struct Shared {
     commands: Mutex<Vec<Command>>,
     user_paused: AtomicBool,
     stopping: AtomicBool,
+    /// When `stop` was asked for; handlers get `drainTimeoutMs` from then, the final commit and
+    /// the group leave `close_timeout` more.
+    stop_requested: Mutex<Option<Instant>>,
+    close_timeout: Mutex<Duration>,
+    /// Set when the stop's drain is over: the commit and group leave end by then.
+    close_by: Mutex<Option<Instant>>,
+    /// The partition workers, aborted when the stop's drain time is up.
+    workers: Mutex<Vec<AbortHandle>>,
     failure: Mutex<Option<EngineError>>,
 }
+
+/// Bound on the final commit and group leave of a stop that was given none.
+pub(crate) const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Bound on a commit while the subscription runs (librdkafka's own waits for a coordinator
+/// that is gone have none).
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Shared {
     pub fn new(
@@ -85,6 +101,10 @@ impl Shared {
             commands: Mutex::new(Vec::new()),
             user_paused: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            stop_requested: Mutex::new(None),
+            close_timeout: Mutex::new(DEFAULT_CLOSE_TIMEOUT),
+            close_by: Mutex::new(None),
+            workers: Mutex::new(Vec::new()),
             failure: Mutex::new(None),
         }
     }
@@ -142,10 +162,81 @@ impl Shared {
         }
     }
 
-    /// Asks the poll thread to stop; idempotent.
+    /// Asks the poll thread to stop; idempotent (the first request's time and bound count).
     pub fn request_stop(&self) {
+        {
+            let mut requested = self
+                .stop_requested
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if requested.is_none() {
+                *requested = Some(Instant::now());
+            }
+        }
         if !self.stopping.swap(true, Ordering::AcqRel) {
             self.command(Command::Stop);
+            // A revocation waiting for handlers now keeps to the stop's deadline.
+            let _table = self.table();
+            self.idle.notify_all();
+        }
+    }
+
+    /// Bounds the final commit and group leave of the coming stop (before `request_stop`).
+    pub fn set_close_timeout(&self, timeout: Duration) {
+        if !self.is_stopping() {
+            *self.close_timeout.lock().unwrap_or_else(|p| p.into_inner()) = timeout;
+        }
+    }
+
+    fn close_timeout(&self) -> Duration {
+        *self.close_timeout.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Until when handlers may still finish, once a stop was requested.
+    pub fn drain_deadline(&self) -> Option<Instant> {
+        let requested = *self
+            .stop_requested
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        requested.map(|t| t + Duration::from_millis(self.options.drain_timeout_ms))
+    }
+
+    /// Until when the final commit and group leave may take, once a stop was requested:
+    /// `close_timeout` after the drain ended (`begin_close`), at the latest after its deadline.
+    pub fn close_deadline(&self) -> Option<Instant> {
+        let close_by = *self.close_by.lock().unwrap_or_else(|p| p.into_inner());
+        close_by.or_else(|| self.drain_deadline().map(|d| d + self.close_timeout()))
+    }
+
+    /// The stop's drain is over: from now the commit and group leave get `close_timeout`.
+    pub fn begin_close(&self) {
+        let by = Instant::now() + self.close_timeout();
+        let latest = self.close_deadline().unwrap_or(by);
+        *self.close_by.lock().unwrap_or_else(|p| p.into_inner()) = Some(by.min(latest));
+    }
+
+    /// How long a commit may wait for the broker now: `COMMIT_TIMEOUT` while running, what is
+    /// left of the close deadline while stopping.
+    pub fn commit_timeout(&self) -> Duration {
+        match self.close_deadline() {
+            Some(d) => d.saturating_duration_since(Instant::now()),
+            None => COMMIT_TIMEOUT,
+        }
+    }
+
+    /// Starts a partition's worker on the runtime, to be aborted by `abort_workers`.
+    pub fn spawn_worker(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = self.runtime.spawn(task).abort_handle();
+        let mut workers = self.workers.lock().unwrap_or_else(|p| p.into_inner());
+        workers.retain(|w| !w.is_finished());
+        workers.push(handle);
+    }
+
+    /// Ends every partition worker at its next await: a handler call still running after the
+    /// drain is abandoned, and with it the worker's hold on the handler.
+    pub fn abort_workers(&self) {
+        for w in std::mem::take(&mut *self.workers.lock().unwrap_or_else(|p| p.into_inner())) {
+            w.abort();
         }
     }
 
@@ -204,8 +295,8 @@ impl Shared {
 
     /// Stops delivery for these partitions (all when `None`): buffered messages are dropped
     /// (they were not stored, so they come again to whoever owns the partition next) and workers
-    /// exit after their running call. Then waits, bounded, until no running call remains.
-    /// Returns false if the wait timed out.
+    /// exit after their running call. Then waits, bounded (and never past a requested stop's
+    /// drain deadline), until no running call remains. Returns false if the wait timed out.
     pub fn close_partitions(&self, tps: Option<&[TopicPartition]>, timeout: Duration) -> bool {
         let mut table = self.table();
         for (tp, s) in table.iter_mut() {
@@ -223,6 +314,7 @@ impl Shared {
             if !busy {
                 return true;
             }
+            let deadline = self.drain_deadline().map_or(deadline, |d| d.min(deadline));
             let now = Instant::now();
             if now >= deadline {
                 return false;

@@ -1,6 +1,7 @@
 //! A running subscription and its handle: pause, resume, commit, stop, assignments.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use tokio::sync::{oneshot, watch};
@@ -11,9 +12,9 @@ use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
 use crate::engine::consumer::options::SubscribeOptions;
 use crate::engine::consumer::poll_loop;
 use crate::engine::consumer::rebalance::SubscriptionContext;
-use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
+use crate::engine::consumer::shared::{Command, Shared, TopicPartition, DEFAULT_CLOSE_TIMEOUT};
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::logging::Logger;
+use crate::engine::logging::{LogLevel, Logger};
 use crate::engine::stats::ConsumerStats;
 
 /// A group member consuming its topics into a handler, until stopped.
@@ -120,12 +121,45 @@ impl Subscription {
         rx.await.unwrap_or(Err(EngineError::Disconnected))
     }
 
-    /// Stops: no new deliveries, running handlers finish (bounded by the drain timeout), their
-    /// offsets are committed, the member leaves its group. Idempotent; resolves when all that is
-    /// done.
+    /// Stops: no new deliveries, running handlers finish (at most `drainTimeoutMs`; one still
+    /// running then is abandoned), their offsets are committed and the member leaves its group
+    /// (at most 10 s more). Idempotent; resolves when all that is done, or when those bounds
+    /// passed, whichever comes first.
     pub async fn stop(&self) {
+        self.stop_within(DEFAULT_CLOSE_TIMEOUT).await
+    }
+
+    /// `stop`, with `close_timeout` instead of 10 s as the bound on the final commit and the
+    /// group leave. Past both bounds it resolves even if the poll thread has not finished (it is
+    /// then stuck in librdkafka); the handler is let go either way, so nothing of the
+    /// subscription keeps Node alive.
+    pub async fn stop_within(&self, close_timeout: Duration) {
+        self.shared.set_close_timeout(close_timeout);
         self.shared.request_stop();
+        let bound = self.shared.close_deadline().map_or(close_timeout, |d| {
+            d.saturating_duration_since(Instant::now())
+        }) + STOP_GRACE;
         let mut done = self.done.clone();
-        let _ = done.wait_for(|d| *d).await;
+        if tokio::time::timeout(bound, done.wait_for(|d| *d))
+            .await
+            .is_err()
+        {
+            self.shared.logger.log(
+                LogLevel::Warn,
+                "consumer",
+                "STOP",
+                "the consumer thread did not finish within the stop's bounds; letting it go",
+            );
+            self.shared.abort_workers();
+            self.shared.release_handler();
+        }
+    }
+
+    /// Whether the poll thread has finished (a stopped subscription's last step).
+    pub fn is_done(&self) -> bool {
+        *self.done.borrow()
     }
 }
+
+/// Slack on a stop's bounds for the poll thread to notice them.
+const STOP_GRACE: Duration = Duration::from_secs(1);
