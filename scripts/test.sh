@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 # shellcheck source-path=SCRIPTDIR/..
 source scripts/test-lib.sh
 
+ensure_node_modules
+echo "== lint (npm run lint)"
+bash scripts/lint.sh
+
 ensure_built
 
 echo "== cargo test (engine)"

@@ -316,7 +316,7 @@ export class Consumer {
     const restartOnFailure = this.retry.restartOnFailure ?? (async () => true);
     this.subscription = undefined;
     void (async () => {
-      let restart = false;
+      let restart: boolean;
       try {
         restart = this.running && (await restartOnFailure(kafkajsError));
       } catch {
