@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The lint gates (`npm run lint`; scripts/test.sh runs them first, so CI fails fast): rustfmt over
-# the crate and the fuzz workspace, tsc in strict mode over the
-# TypeScript layers and the example, and ESLint (typescript-eslint) over the JS and TS sources.
+# the crate and the fuzz workspace, clippy over the crate (all targets, warnings are errors), tsc in
+# strict mode over the TypeScript layers and the example, and ESLint (typescript-eslint) over the
+# JS and TS sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== cargo fmt --check"
 cargo fmt --check
 (cd fuzz && cargo fmt --check)
+
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --quiet --all-targets -- -D warnings
 
 echo "== tsc --noEmit (ts/, strict)"
 npx tsc -p ts/tsconfig.json --noEmit
