@@ -22,7 +22,7 @@ npx tsc -p ts/tsconfig.json --noEmit
 example=examples/cosmic-horizons-api
 if [ -d "$example/node_modules/@cosmic-horizons/kafka-native" ]; then
   echo "== tsc --noEmit ($example, strict)"
-  (cd "$example" && npx tsc -p tsconfig.json --noEmit)
+  (cd "$example" && npx tsc -p tsconfig.build.json --noEmit && npx tsc -p tsconfig.nodenext.json)
 fi
 
 echo "== eslint"
