@@ -25,6 +25,9 @@ npx jest --selectProjects subpaths --ci
 echo "== example: cosmic-horizons-api (npm pack → npm install, type checks, e2e on the mock cluster)"
 bash examples/cosmic-horizons-api/scripts/test.sh
 
+echo "== install from a registry (Verdaccio on 127.0.0.1: publish, then npm install without Rust, round trip)"
+bash scripts/test-install.sh
+
 echo "== type check (TypeScript usage of index.d.ts)"
 npx tsc -p __test__/types/tsconfig.json
 
