@@ -61,7 +61,7 @@ async function call(fn, where) {
   try {
     promise = fn();
   } catch (e) {
-    throw new Error(`${where}: threw synchronously instead of rejecting: ${e && e.stack}`);
+    throw new Error(`${where}: threw synchronously instead of rejecting: ${e && e.stack}`, { cause: e });
   }
   if (Object.prototype.toString.call(promise) !== '[object Promise]') throw new Error(`${where}: did not return a Promise`);
   const outcome = await settles(promise, where);

@@ -3,7 +3,7 @@
 // What is published is what a subscription receives: keys, headers, tombstones, binary and empty
 // payloads, timestamps, every compression codec, and per-key order across partitions.
 
-const crypto = require('crypto');
+const { randomBytes } = require('crypto');
 const { useMockCluster, collector, subscribeOptions, waitFor, sleep } = require('./helpers');
 
 // The project's testTimeout sits in a `projects` entry, where Jest 29 ignores it.
@@ -38,7 +38,7 @@ test('keys, headers, tombstones, binary and empty payloads and timestamps arrive
   const service = cluster.service();
   await service.connect();
 
-  const large = Buffer.concat([everyByte(256 * 1024), crypto.randomBytes(64 * 1024)]);
+  const large = Buffer.concat([everyByte(256 * 1024), randomBytes(64 * 1024)]);
   const sent = [
     {
       key: 'job-42',
@@ -132,7 +132,7 @@ describe('compression', () => {
         sent[codec] = [
           ...Array.from({ length: 50 }, (_, i) => ({ key: `job-${i}`, value: json(i), headers: { codec } })),
           { key: 'binary', value: everyByte(100 * 1024) },
-          { key: 'random', value: crypto.randomBytes(10 * 1024) },
+          { key: 'random', value: randomBytes(10 * 1024) },
         ];
         const results = await service.publishBatch(topics[codec], sent[codec]);
         for (const r of results) expect(r.error).toBeUndefined();

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 # shellcheck source-path=SCRIPTDIR/..
 source scripts/test-lib.sh
 
+ensure_node_modules
+echo "== lint (npm run lint)"
+bash scripts/lint.sh
+
 ensure_built
 
 echo "== cargo test (engine)"
@@ -20,6 +24,9 @@ npx jest --selectProjects subpaths --ci
 
 echo "== example: cosmic-horizons-api (npm pack → npm install, type checks, e2e on the mock cluster)"
 bash examples/cosmic-horizons-api/scripts/test.sh
+
+echo "== install from a registry (Verdaccio on 127.0.0.1: publish, then npm install without Rust, round trip)"
+bash scripts/test-install.sh
 
 echo "== type check (TypeScript usage of index.d.ts)"
 npx tsc -p __test__/types/tsconfig.json

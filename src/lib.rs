@@ -4,6 +4,8 @@
 //! - [`engine`]: plain Rust (rdkafka, tokio); tested with `cargo test`.
 //! - `binding`: the napi layer that converts JS values, calls the engine and maps errors.
 
+#![deny(clippy::all)]
+
 pub mod engine;
 
 // Left out of `cargo test` and of the fuzz targets (`--cfg fuzzing`): executables that are not

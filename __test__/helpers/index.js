@@ -55,7 +55,7 @@ async function expectRejection(call, code) {
   try {
     promise = call();
   } catch (thrown) {
-    throw new Error(`expected a rejected Promise, but the call threw synchronously: ${thrown && thrown.code} ${thrown}`);
+    throw new Error(`expected a rejected Promise, but the call threw synchronously: ${thrown && thrown.code} ${thrown}`, { cause: thrown });
   }
   expect(Object.prototype.toString.call(promise)).toBe('[object Promise]');
   let error;

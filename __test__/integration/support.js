@@ -4,7 +4,7 @@
 // scripts/test-integration.sh), unique names, clients that are disconnected after each file,
 // message collectors and polling helpers. Tests assert behaviour and codes, never wall time.
 
-const crypto = require('crypto');
+const { randomBytes } = require('crypto');
 const { KafkaService, KafkaAdmin, KafkaNativeError } = require('../../index.js');
 
 /** Bootstrap servers of the single node, and of the 3-node cluster. */
@@ -17,7 +17,7 @@ function describeOn(brokers, name, fn) {
 }
 
 function uniqueName(prefix) {
-  return `${prefix}-${crypto.randomBytes(5).toString('hex')}`;
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -29,7 +29,9 @@ function run(cmd, args, { env, timeoutMs }) {
         const [wall, user, sys, maxKb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(/\s+/).map(Number);
         time = { wallS: wall, cpuS: user + sys, peakRssMB: Math.round(maxKb / 1024) };
         fs.unlinkSync(timeFile);
-      } catch (_) {}
+      } catch (_) {
+        // No /usr/bin/time figures (not installed, or the run died first): the result has none.
+      }
       if (code !== 0) reject(new Error(`${path.basename(cmd)} exited ${code}:\n${out.slice(-2000)}`));
       else resolve({ out, time });
     });

@@ -4,7 +4,7 @@
 // the result goes back over IPC as {type: 'result', result} (or {type: 'error', error}).
 // {type: 'window', phase: 'start'|'end'} marks the measured window, for an outside profiler.
 
-const { performance, monitorEventLoopDelay } = require('perf_hooks');
+const { monitorEventLoopDelay } = require('perf_hooks');
 const { ADAPTERS } = require('./clients');
 const { latencySummary } = require('./stats');
 
@@ -15,7 +15,7 @@ const tell = (msg) => process.send && process.send(msg);
 
 const KEYS = Array.from({ length: 10000 }, (_, i) => Buffer.from(`key-${String(i).padStart(5, '0')}`));
 
-function valueOf(size, pattern) {
+function patternedValue(size, pattern) {
   const b = Buffer.alloc(size);
   const p = Buffer.from(pattern);
   for (let i = 0; i < size; i++) b[i] = p[i % p.length];
@@ -75,7 +75,7 @@ function cpuPerMillion(res, messages) {
 
 async function produceCase(spec, adapter) {
   const { topic, size, mode } = spec;
-  const value = valueOf(size, spec.pattern);
+  const value = patternedValue(size, spec.pattern);
   const p = await adapter.producer(spec.brokers);
   const batchOf = (from, n) => {
     const out = new Array(n);
@@ -190,7 +190,7 @@ async function produceCase(spec, adapter) {
 
 async function latencyCase(spec, adapter) {
   const { topic, size, rate, seconds } = spec;
-  const template = valueOf(size, spec.pattern);
+  const template = patternedValue(size, spec.pattern);
   const total = Math.round(rate * seconds);
   const ack = [];
   const e2e = [];

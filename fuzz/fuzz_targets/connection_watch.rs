@@ -30,7 +30,17 @@ fuzz_target!(|events: Vec<(bool, u8, String, String)>| {
         }
     }
     if let Some(e) = watch.conclusive_since(start) {
-        assert!(["ERR__AUTHENTICATION", "ERR__SSL", "ERR__FATAL", "ERR__TRANSPORT"].contains(&e.code().as_str()), "{}", e.code());
+        assert!(
+            [
+                "ERR__AUTHENTICATION",
+                "ERR__SSL",
+                "ERR__FATAL",
+                "ERR__TRANSPORT"
+            ]
+            .contains(&e.code().as_str()),
+            "{}",
+            e.code()
+        );
     }
     let _ = watch.last_failure_since(start);
 });

@@ -5,9 +5,21 @@
 use kafka_native::engine::message::OutgoingMessage;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|input: (Option<i32>, Option<i64>, Vec<(String, Option<Vec<u8>>)>, Option<Vec<u8>>, Option<Vec<u8>>)| {
+fuzz_target!(|input: (
+    Option<i32>,
+    Option<i64>,
+    Vec<(String, Option<Vec<u8>>)>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>
+)| {
     let (partition, timestamp, headers, key, value) = input;
-    let m = OutgoingMessage { key, value, headers, partition, timestamp };
+    let m = OutgoingMessage {
+        key,
+        value,
+        headers,
+        partition,
+        timestamp,
+    };
     let _ = m.size();
     match m.validate() {
         Ok(()) => {

@@ -9,7 +9,9 @@ fuzz_target!(|name: &str| {
         && name.len() <= 249
         && name != "."
         && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
     match validate_topic(name) {
         Ok(()) => assert!(legal, "accepted {name:?}"),
         Err(e) => {

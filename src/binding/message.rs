@@ -11,6 +11,10 @@ use crate::binding::js_support::JsSupport;
 use crate::engine::error::EngineResult;
 use crate::engine::message::{DeliveryReport, MessageBatch, OutgoingMessage};
 
+/// The headers of a message to publish, by name (its TypeScript type is written out on each field).
+type HeaderValues =
+    std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>;
+
 /// A message to publish.
 #[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
 #[napi(object, object_from_js = false, object_to_js = false)]
@@ -20,9 +24,8 @@ pub struct PublishMessage {
     /// The payload; `null` for a tombstone. Required.
     pub value: Either3<Buffer, String, Null>,
     /// Header values; an array gives a header several values.
-    pub headers: Option<
-        std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>,
-    >,
+    #[napi(ts_type = "Record<string, Buffer | string | Array<Buffer | string>>")]
+    pub headers: Option<HeaderValues>,
     /// Explicit partition, instead of the partitioner's choice.
     pub partition: Option<i32>,
     /// Milliseconds since the epoch (number, digit string or Date). Default: now.
@@ -37,9 +40,8 @@ pub struct PublishRecord {
     pub topic: String,
     pub key: Option<Either<Buffer, String>>,
     pub value: Either3<Buffer, String, Null>,
-    pub headers: Option<
-        std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>,
-    >,
+    #[napi(ts_type = "Record<string, Buffer | string | Array<Buffer | string>>")]
+    pub headers: Option<HeaderValues>,
     pub partition: Option<i32>,
     #[napi(ts_type = "number | string | Date")]
     pub timestamp: Option<Unknown<'static>>,

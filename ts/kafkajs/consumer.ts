@@ -353,7 +353,7 @@ export class Consumer {
     const run = this.runs;
     const current = () => this.running && run === this.runs;
     void (async () => {
-      let restart = false;
+      let restart: boolean;
       try {
         restart = current() && (await restartOnFailure(kafkajsError));
       } catch {

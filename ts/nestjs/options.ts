@@ -2,7 +2,7 @@
 // (through `ConfigService` or `process.env`).
 
 import { readFileSync } from 'fs';
-import type { ModuleMetadata } from '@nestjs/common';
+import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import type { KafkaConfig, SslOptions } from '../native/binding';
 
 export interface KafkaNativeModuleOptions extends KafkaConfig {
@@ -18,8 +18,8 @@ export interface KafkaNativeModuleOptions extends KafkaConfig {
 export interface KafkaNativeModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   /** Register the module globally (one `KafkaService` for the whole application). */
   global?: boolean;
-  useFactory: (...args: any[]) => KafkaNativeModuleOptions | Promise<KafkaNativeModuleOptions>;
-  inject?: any[];
+  useFactory: FactoryProvider<KafkaNativeModuleOptions>['useFactory'];
+  inject?: FactoryProvider['inject'];
 }
 
 /** Anything with `get(key)`, such as `@nestjs/config`'s `ConfigService`, or a plain record like `process.env`. */

@@ -196,7 +196,7 @@ export class KafkaService implements OnModuleDestroy {
    * Publish performance metrics
    * Key: job_id for correlation
    */
-  async publishJobMetrics(metrics: any, jobId: string): Promise<void> {
+  async publishJobMetrics(metrics: unknown, jobId: string): Promise<void> {
     if (!this.connected || !this.producer) {
       throw new Error('Kafka not connected');
     }
