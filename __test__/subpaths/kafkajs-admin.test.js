@@ -45,7 +45,7 @@ withoutAdmin('without the engine admin API: topics and brokers from metadata, th
     () => admin.fetchOffsets({ groupId: 'g', topics: [topic] }),
     () => admin.fetchTopicOffsets(topic),
     () => admin.describeGroups(['g']),
-    () => admin.createPartitions(),
+    () => admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] }),
   ]) {
     const error = await call().catch((e) => e);
     expect(error).toBeInstanceOf(KafkaJSNotImplemented);
@@ -87,7 +87,7 @@ test('createTopics maps kafkajs specs and reports an existing topic as false', a
   native._createTopics = async () => {
     throw Object.assign(new Error('policy'), { name: 'KafkaNativeError', code: 'ERR_POLICY_VIOLATION', retriable: false, fatal: false });
   };
-  await expect(admin.createTopics({ topics: [{ topic: 'x' }] })).rejects.toMatchObject({ name: 'KafkaJSProtocolError', code: 'ERR_POLICY_VIOLATION' });
+  await expect(admin.createTopics({ topics: [{ topic: 'x' }] })).rejects.toMatchObject({ name: 'KafkaJSProtocolError', code: 44, type: 'POLICY_VIOLATION', engineCode: 'ERR_POLICY_VIOLATION' });
 });
 
 test('metadata, offsets, groups and cluster come back in kafkajs shapes', async () => {
