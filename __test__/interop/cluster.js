@@ -32,7 +32,10 @@ function useInteropCluster({ real }) {
     },
     /** A topic no other test uses, with `partitions` partitions. */
     async topic(prefix, partitions = 1) {
-      const name = `${prefix}-${crypto.randomBytes(4).toString('hex')}`;
+      return this.topicNamed(`${prefix}-${crypto.randomBytes(4).toString('hex')}`, partitions);
+    },
+    /** Creates the topic `name` with `partitions` partitions; resolves with its name. */
+    async topicNamed(name, partitions = 1) {
       if (real) await state.admin.createTopics([{ name, partitions, replicationFactor: 1 }]);
       else state.mock.createTopic(name, partitions, 1);
       return name;
@@ -58,4 +61,7 @@ async function waitFor(condition, timeoutMs, what) {
   }
 }
 
-module.exports = { useInteropCluster, describeOn, facade, waitFor };
+/** A name prefix no other suite (or earlier run on the same broker) uses. */
+const uniquePrefix = (what) => `${what}-${crypto.randomBytes(4).toString('hex')}`;
+
+module.exports = { useInteropCluster, describeOn, facade, waitFor, uniquePrefix, dist };
