@@ -6,7 +6,7 @@
 
 require('reflect-metadata');
 const { Controller, Module } = require('@nestjs/common');
-const { MessagePattern, EventPattern, Payload, Ctx } = require('@nestjs/microservices');
+const { MessagePattern, EventPattern, Payload, Ctx, RpcException } = require('@nestjs/microservices');
 
 /** Topic names of one suite: `sum`, `whoami` (request–response), `events` and `audit` (events). */
 function topicsOf(prefix) {
@@ -28,7 +28,7 @@ function appModule(prefix, received) {
       return { data, topic: context.getTopic(), partition: context.getPartition(), messageKey: context.getMessage().key };
     }
     fail() {
-      throw new Error('no such thing');
+      throw new RpcException('no such thing');
     }
     onEvent(data, context) {
       received.push({ topic: context.getTopic(), data });
