@@ -9,7 +9,7 @@ import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import { KafkaResponseDeserializer } from '@nestjs/microservices/deserializers';
 import { KafkaRequestSerializer } from '@nestjs/microservices/serializers';
 import { KafkaService, type NativeEachMessagePayload, type PublishMessage, type Subscription } from '../native/binding';
-import { transportError } from './errors';
+import { nativeError } from '../native/errors';
 import { CORRELATION_ID, REPLY_PARTITION, REPLY_TOPIC, headerOf, replyTopicOf } from './headers';
 import { DEFAULT_GROUP_ID, type KafkaNativeClientOptions } from './options';
 
@@ -99,7 +99,7 @@ export class KafkaNativeClient extends ClientProxy {
     });
     const timeoutMs = this.options.requestTimeoutMs ?? 30000;
     if (timeoutMs > 0) {
-      timer = setTimeout(() => fail(transportError(`No reply within ${timeoutMs} ms`, 'ERR__TIMED_OUT', true)), timeoutMs);
+      timer = setTimeout(() => fail(nativeError(`No reply within ${timeoutMs} ms`, 'ERR__TIMED_OUT', true)), timeoutMs);
     }
     try {
       const pattern = this.normalizePattern(partial.pattern);
@@ -143,16 +143,16 @@ export class KafkaNativeClient extends ClientProxy {
       if (this.responsePatterns.every((t) => topics.has(t))) return;
       await new Promise((r) => setTimeout(r, ASSIGNMENT_POLL_MS));
     }
-    throw transportError('The reply subscription stopped before it was assigned partitions', 'ERR_DISCONNECTED', false);
+    throw nativeError('The reply subscription stopped before it was assigned partitions', 'ERR_DISCONNECTED', false);
   }
 
   private replyPartition(replyTopic: string): number {
     if (!this.responsePatterns.includes(replyTopic)) {
-      throw transportError(`The client is not subscribed to "${replyTopic}": call subscribeToResponseOf() before connect()`, 'ERR_INVALID_ARG', false);
+      throw nativeError(`The client is not subscribed to "${replyTopic}": call subscribeToResponseOf() before connect()`, 'ERR_INVALID_ARG', false);
     }
     const mine = (this.subscription?.assignments() ?? []).filter((a) => a.topic === replyTopic).map((a) => a.partition);
     if (mine.length === 0) {
-      throw transportError(`No partition of "${replyTopic}" is assigned to this client (connected?)`, 'ERR_DISCONNECTED', true);
+      throw nativeError(`No partition of "${replyTopic}" is assigned to this client (connected?)`, 'ERR_DISCONNECTED', true);
     }
     return Math.min(...mine);
   }
@@ -174,7 +174,7 @@ export class KafkaNativeClient extends ClientProxy {
   }
 
   private connected(): KafkaService {
-    if (!this.service) throw transportError('The client is not connected; call connect() first', 'ERR_DISCONNECTED', false);
+    if (!this.service) throw nativeError('The client is not connected; call connect() first', 'ERR_DISCONNECTED', false);
     return this.service;
   }
 }

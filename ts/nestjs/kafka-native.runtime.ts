@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { KafkaService, type NativeEachMessagePayload, type Subscription } from '../native/binding';
+import { nativeError } from '../native/errors';
 import { withDeadLetter } from './dead-letter';
 import type { KafkaNativeModuleOptions } from './options';
 import type { KafkaSubscriberOptions } from './subscriber.decorator';
@@ -85,11 +86,15 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
 
   private async start(name: string, options: KafkaSubscriberOptions, method: (p: NativeEachMessagePayload) => unknown): Promise<void> {
     const { topics, deadLetterTopic, retries = DEFAULT_RETRIES, ...rest } = options;
+    const groupId = options.groupId ?? this.options.groupId;
+    if (!groupId) {
+      throw nativeError(`${name}: @KafkaSubscriber needs a groupId (or the module's groupId, KAFKA_CONSUMER_GROUP)`, 'ERR_INVALID_CONFIG', false);
+    }
     const state: SubscriberState = { name, options };
     const handler = withDeadLetter(async (payload) => {
       await method(payload);
     }, {
-      groupId: options.groupId,
+      groupId,
       retries,
       deadLetterTopic,
       service: this.service,
@@ -107,20 +112,20 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
     state.subscription = await this.service.subscribe(
       {
         ...rest,
-        groupId: options.groupId,
+        groupId,
         topics: [topics].flat(),
         retries,
         onError: (error) => {
           if (this.stopping) return;
           state.failed = error;
           this.logger.error(
-            `${name} stopped consuming ${[topics].flat().join(', ')} (group ${options.groupId}): ${error.code}: ${error.message}`,
+            `${name} stopped consuming ${[topics].flat().join(', ')} (group ${groupId}): ${error.code}: ${error.message}`,
           );
         },
       },
       { eachMessage: handler },
     );
     this.states.push(state);
-    this.logger.log(`${name} subscribed to ${[topics].flat().join(', ')} as group ${options.groupId}`);
+    this.logger.log(`${name} subscribed to ${[topics].flat().join(', ')} as group ${groupId}`);
   }
 }
