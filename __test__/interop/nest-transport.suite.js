@@ -90,8 +90,10 @@ module.exports = function nestTransport(cluster) {
 
     test('a client closed with requests in flight reconnects, and requests succeed again', async () => {
       const { lastValueFrom } = require('rxjs');
-      const inFlight = Array.from({ length: 5 }, (_, i) => lastValueFrom(client.send(t.sum, [i, 1])).catch((e) => e));
-      await waitFor(() => client.routingMap.size === 5, 10000, 'the requests to be sent');
+      let settled = 0;
+      const inFlight = Array.from({ length: 5 }, (_, i) => lastValueFrom(client.send(t.sum, [i, 1])).finally(() => (settled += 1)));
+      // Sent: waiting for a reply (in the routing map) or already answered.
+      await waitFor(() => client.routingMap.size + settled === 5, 10000, 'the requests to be sent');
       await client.close();
       await client.connect();
       await expect(lastValueFrom(client.send(t.sum, [40, 2]))).resolves.toBe('42');
