@@ -17,6 +17,7 @@ import {
 import { KafkaJSNonRetriableError, KafkaJSNotImplemented, kafkajsErrors, refuse, toKafkaJSError } from './errors';
 import { Instrumentation, adminEvents, type AdminEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
+import { kafkajsPartition } from './topic-metadata';
 import type { ClientFactory } from './producer';
 import type {
   AdminConfig,
@@ -133,14 +134,7 @@ export class Admin {
     return {
       topics: readTopicDescriptions(result).map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionErrorCode: 0,
-          partitionId: p.partition,
-          leader: p.leader,
-          replicas: p.replicas,
-          isr: p.isr,
-          offlineReplicas: p.offlineReplicas,
-        })),
+        partitions: t.partitions.map(kafkajsPartition),
       })),
     };
   }

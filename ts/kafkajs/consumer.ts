@@ -455,12 +455,28 @@ export class Consumer {
         isRunning: () => this.running,
         isStale: () => !this.running || !this.assignedPartitions(topic).includes(partition),
       };
+      const report = this.instrumentation.has(consumerEvents.START_BATCH_PROCESS) || this.instrumentation.has(consumerEvents.END_BATCH_PROCESS);
+      const started = Date.now();
+      const described = report
+        ? {
+            topic,
+            partition,
+            highWatermark: batch.highWatermark,
+            offsetLag: batch.offsetLag(),
+            offsetLagLow: batch.offsetLagLow(),
+            batchSize: messages.length,
+            firstOffset: batch.firstOffset(),
+            lastOffset: batch.lastOffset(),
+          }
+        : undefined;
+      if (described) this.instrumentation.emit(consumerEvents.START_BATCH_PROCESS, described);
       try {
         await user(payload);
       } catch (e) {
         this.lastHandlerError = e;
         throw e;
       }
+      if (described) this.instrumentation.emit(consumerEvents.END_BATCH_PROCESS, { ...described, duration: Date.now() - started });
     };
   }
 

@@ -4,20 +4,12 @@
 // one included, is called in JS for every message with the topic's partition metadata.
 
 import { randomBytes } from 'crypto';
+import type { PartitionMetadata } from './types';
 
 /** A kafkajs partitioner factory: `() => ({topic, partitionMetadata, message}) => partition`. */
 export type ICustomPartitioner = () => (args: PartitionerArgs) => number;
 
-/** One partition as kafkajs' `cluster.findTopicPartitionMetadata` describes it. */
-export interface PartitionMetadata {
-  partitionErrorCode: number;
-  partitionId: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-  offlineReplicas: number[];
-}
-
+/** What kafkajs passes a partitioner: the topic, its partitions (`cluster.findTopicPartitionMetadata`), the message. */
 export interface PartitionerArgs {
   topic: string;
   partitionMetadata: PartitionMetadata[];

@@ -4,9 +4,9 @@
 // request makes a broker with `auto.create.topics.enable` do.
 
 import type { KafkaService } from '../native/binding';
-import { adminOf, readTopicDescriptions, type NativeAdmin } from '../native/admin-contract';
+import { adminOf, readTopicDescriptions, type NativeAdmin, type PartitionDescription } from '../native/admin-contract';
 import { KafkaJSNotImplemented, toKafkaJSError } from './errors';
-import type { PartitionMetadata } from './partitioners';
+import type { PartitionMetadata } from './types';
 
 const UNKNOWN_TOPIC = 'ERR_UNKNOWN_TOPIC_OR_PART';
 
@@ -61,16 +61,19 @@ export class TopicMetadata {
   }
 }
 
+/** A partition as kafkajs' metadata describes it (`fetchTopicMetadata`, partitioners). */
+export function kafkajsPartition(p: PartitionDescription): PartitionMetadata {
+  return {
+    partitionErrorCode: 0,
+    partitionId: p.partition,
+    leader: p.leader,
+    replicas: p.replicas,
+    isr: p.isr,
+    offlineReplicas: p.offlineReplicas,
+  };
+}
+
 async function describe(admin: NativeAdmin, topic: string): Promise<PartitionMetadata[]> {
   const [description] = readTopicDescriptions(await admin.describeTopics!([topic]));
-  return (description?.partitions ?? [])
-    .map((p) => ({
-      partitionErrorCode: 0,
-      partitionId: p.partition,
-      leader: p.leader,
-      replicas: p.replicas,
-      isr: p.isr,
-      offlineReplicas: p.offlineReplicas,
-    }))
-    .sort((a, b) => a.partitionId - b.partitionId);
+  return (description?.partitions ?? []).map(kafkajsPartition).sort((a, b) => a.partitionId - b.partitionId);
 }
