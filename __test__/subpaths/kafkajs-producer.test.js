@@ -3,7 +3,7 @@
 // The kafkajs facade's producer: kafkajs' RecordMetadata, kafkajs' key → partition mapping,
 // per-send acks and compression, kafkajs-shaped errors, and what is refused.
 
-const { kafkajs, useKafkajs, javaPartition, waitFor, uniqueName } = require('./helpers');
+const { kafkajs, useKafkajs, javaPartition, waitFor, uniqueName, mockOnly } = require('./helpers');
 
 const cluster = useKafkajs();
 
@@ -106,7 +106,8 @@ test('an idempotent producer refuses acks other than -1, as kafkajs does', async
   await expect(producer.send({ topic, messages: [{ value: 'x' }] })).resolves.toHaveLength(1);
 });
 
-test('engine errors reject as KafkaJS errors that keep code and retriable', async () => {
+// Takes the mock's brokers down: mock cluster only.
+mockOnly('engine errors reject as KafkaJS errors that keep code and retriable', async () => {
   const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSConnectionError, KafkaJSRequestTimeoutError } = kafkajs();
   const topic = cluster.topic('errors', 1);
   const producer = cluster.track(cluster.kafka().producer());
