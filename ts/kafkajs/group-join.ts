@@ -98,7 +98,11 @@ export class GroupJoinWatch {
       try {
         const group = readGroupDescription(this.groupId, await describe.call(this.admin(), this.groupId, { timeoutMs: 5000 }));
         groupProtocol = group.protocol;
-        const mine = group.members.find((m) => m.assignments.map((a) => `${a.topic}\u0000${a.partition}`).sort().join('\u0001') === key);
+        // The member with this assignment; a group's only member is this one even while the
+        // broker's description does not show its assignment yet.
+        const mine =
+          group.members.find((m) => m.assignments.map((a) => `${a.topic}\u0000${a.partition}`).sort().join('\u0001') === key) ??
+          (group.members.length === 1 ? group.members[0] : undefined);
         if (mine) this.memberId = mine.memberId;
       } catch {
         // The member id is informative; the assignment is what listeners act on.
