@@ -1,5 +1,6 @@
-// Suites: `unit` and `subpaths` (the /kafkajs and /nestjs layers) run against the embedded mock
-// cluster (no external service); `integration` against a real Apache Kafka that
+// Suites: `unit` and `subpaths` (the /kafkajs, /nestjs and /microservices layers, with the
+// interop suites of __test__/interop) run against the embedded mock cluster (no external
+// service); `integration` (the engine's and the interop suites) against a real Apache Kafka that
 // scripts/test-integration.sh starts (or KAFKA_BROKERS); `security` against a broker with TLS and
 // SASL listeners (scripts/test-security.sh); `faults` against a 3-node cluster whose brokers it
 // kills (scripts/test-faults.sh).

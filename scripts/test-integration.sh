@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Runs the Jest integration suite (__test__/integration) against real Apache Kafka.
+# Runs the Jest integration suite (__test__/integration) against real Apache Kafka: the engine's
+# suites and the interop suites (kafkajs facade parity, NestJS's Transport.KAFKA over the facade,
+# the microservices transport against stock NestJS/kafkajs, examples/telemetry-producer), whose
+# mock-cluster twins run in the `subpaths` project, and the subpath suites themselves
+# (subpaths-on-kafka.test.js: the facade's and the NestJS module's, with KAFKA_BROKERS in place of
+# the mock cluster).
 #
 # Unless KAFKA_BROKERS is set, starts the local single node and the local 3-node cluster
 # (scripts/kafka/up.sh) and exports KAFKA_BROKERS / KAFKA_BROKERS_3; on exit, however it exits,
@@ -53,4 +58,6 @@ export KAFKA_BROKERS_3="${KAFKA_BROKERS_3:-}"
 echo "test-integration: KAFKA_BROKERS=$KAFKA_BROKERS KAFKA_BROKERS_3=${KAFKA_BROKERS_3:-<unset>}" >&2
 
 ensure_built
+# The interop suites (__test__/integration/interop-*.test.js) load the compiled subpath layers.
+npm run build:ts >/dev/null
 npx jest "$@" --selectProjects integration

@@ -4,6 +4,7 @@
 // per-file mock cluster with the services a file created, and a message collector.
 
 const { KafkaService, MockCluster, KafkaNativeError } = require('../../index.js');
+const { realCluster, SUBPATHS_BROKERS, mockOnly } = require('./real-cluster');
 
 let sequence = 0;
 
@@ -81,13 +82,14 @@ function expectThrow(call, code) {
 }
 
 /**
- * A mock cluster for one test file, and every service the file creates, closed in `afterAll`.
+ * A mock cluster for one test file (or the Apache Kafka of KAFKA_NATIVE_SUBPATHS_BROKERS, see
+ * real-cluster.js), and every service the file creates, closed in `afterAll`.
  * Services log to an array instead of stderr (retries and broker faults are expected noise).
  */
 function useMockCluster({ brokers = 3 } = {}) {
   const state = { mock: null, services: [], logs: [] };
   beforeAll(() => {
-    state.mock = MockCluster.start({ brokers });
+    state.mock = SUBPATHS_BROKERS ? realCluster(SUBPATHS_BROKERS) : MockCluster.start({ brokers });
   });
   afterAll(async () => {
     await Promise.all(state.services.map((s) => s.disconnect({ timeoutMs: 2000 }).catch(() => {})));
@@ -191,6 +193,8 @@ function javaPartition(key, numPartitions) {
 }
 
 module.exports = {
+  SUBPATHS_BROKERS,
+  mockOnly,
   KafkaService,
   MockCluster,
   KafkaNativeError,

@@ -45,7 +45,7 @@ withoutAdmin('without the engine admin API: topics and brokers from metadata, th
     () => admin.fetchOffsets({ groupId: 'g', topics: [topic] }),
     () => admin.fetchTopicOffsets(topic),
     () => admin.describeGroups(['g']),
-    () => admin.createPartitions(),
+    () => admin.createPartitions({ topicPartitions: [{ topic, count: 3 }] }),
   ]) {
     const error = await call().catch((e) => e);
     expect(error).toBeInstanceOf(KafkaJSNotImplemented);
@@ -87,7 +87,7 @@ test('createTopics maps kafkajs specs and reports an existing topic as false', a
   native._createTopics = async () => {
     throw Object.assign(new Error('policy'), { name: 'KafkaNativeError', code: 'ERR_POLICY_VIOLATION', retriable: false, fatal: false });
   };
-  await expect(admin.createTopics({ topics: [{ topic: 'x' }] })).rejects.toMatchObject({ name: 'KafkaJSProtocolError', code: 'ERR_POLICY_VIOLATION' });
+  await expect(admin.createTopics({ topics: [{ topic: 'x' }] })).rejects.toMatchObject({ name: 'KafkaJSProtocolError', code: 44, type: 'POLICY_VIOLATION', engineCode: 'ERR_POLICY_VIOLATION' });
 });
 
 test('metadata, offsets, groups and cluster come back in kafkajs shapes', async () => {
@@ -151,14 +151,15 @@ test('without watermarks(), fetchTopicOffsets asks offsetsForTimes for time 0 (l
   expect(calls.map((c) => c[2]).sort((a, b) => a - b)).toEqual([0, 8.64e15]);
 });
 
-withAdmin('on the engine admin API: listTopics, describeCluster, fetchTopicMetadata and fetchOffsets on the mock cluster', async () => {
+withAdmin('on the engine admin API: listTopics, describeCluster, fetchTopicMetadata and fetchOffsets', async () => {
   const topic = cluster.topic('real-admin', 3);
   const kafka = cluster.kafka();
   const admin = cluster.track(kafka.admin());
   await admin.connect();
   expect(await admin.listTopics()).toContain(topic);
   const described = await admin.describeCluster();
-  expect(described.brokers).toHaveLength(3);
+  // Every broker of the cluster (the mock's three, or the brokers a real cluster bootstraps from).
+  expect(described.brokers).toHaveLength(cluster.mock.bootstrapServers.split(',').length);
   expect(described.controller).not.toBeNull();
   const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
   expect(topics[0].partitions.map((p) => p.partitionId).sort()).toEqual([0, 1, 2]);

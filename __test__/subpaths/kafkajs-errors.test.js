@@ -31,7 +31,10 @@ test.each([
   expect(error).toBeInstanceOf(m[name]);
   expect(error).toBeInstanceOf(m.KafkaJSError);
   expect(error).toBeInstanceOf(Error);
-  expect(error.code).toBe(code);
+  expect(error.engineCode).toBe(code);
+  // kafkajs' protocol errors carry the protocol's number (OFFSET_OUT_OF_RANGE is 1, ...).
+  const protocol = { ERR_OFFSET_OUT_OF_RANGE: 1, ERR_MSG_SIZE_TOO_LARGE: 10, ERR_NOT_ENOUGH_REPLICAS: 19 };
+  expect(error.code).toBe(protocol[code] ?? code);
   expect(error.retriable).toBe(name === 'KafkaJSNonRetriableError' || name === 'KafkaJSNumberOfRetriesExceeded' || name === 'KafkaJSSASLAuthenticationError' ? false : retriable);
   expect(error.topic).toBe('t');
   expect(error.partition).toBe(2);
@@ -39,8 +42,10 @@ test.each([
   expect(error.message).toBe(`engine says ${code}`);
 });
 
-test("protocol errors carry kafkajs' type name", () => {
+test("protocol errors carry kafkajs' type name and numeric code", () => {
   const { toKafkaJSError } = kafkajs();
+  expect(toKafkaJSError(nativeError('ERR_UNKNOWN_TOPIC_OR_PART', true)).code).toBe(3);
+  expect(toKafkaJSError(nativeError('ERR_REBALANCE_IN_PROGRESS', true)).code).toBe(27);
   expect(toKafkaJSError(nativeError('ERR_MSG_SIZE_TOO_LARGE', false)).type).toBe('MESSAGE_TOO_LARGE');
   expect(toKafkaJSError(nativeError('ERR_UNKNOWN_TOPIC_OR_PART', true)).type).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   expect(toKafkaJSError(nativeError('ERR_POLICY_VIOLATION', false)).type).toBe('POLICY_VIOLATION');

@@ -17,6 +17,7 @@ import {
 import { KafkaJSNonRetriableError, KafkaJSNotImplemented, kafkajsErrors, refuse, toKafkaJSError } from './errors';
 import { Instrumentation, adminEvents, type AdminEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
+import { kafkajsPartition } from './topic-metadata';
 import type { ClientFactory } from './producer';
 import { ClientServices } from './services';
 import type {
@@ -35,7 +36,7 @@ type AdminMethod = keyof NativeAdmin;
 
 export class Admin {
   readonly events = adminEvents;
-  private readonly instrumentation = new Instrumentation<AdminEventName>('admin', new Set([adminEvents.CONNECT, adminEvents.DISCONNECT]));
+  private readonly instrumentation = new Instrumentation<AdminEventName>(adminEvents);
   private service?: KafkaService;
   private native?: NativeAdmin;
   private readonly engines: ClientServices;
@@ -130,14 +131,7 @@ export class Admin {
     return {
       topics: readTopicDescriptions(result).map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionErrorCode: 0,
-          partitionId: p.partition,
-          leader: p.leader,
-          replicas: p.replicas,
-          isr: p.isr,
-          offlineReplicas: p.offlineReplicas,
-        })),
+        partitions: t.partitions.map(kafkajsPartition),
       })),
     };
   }
@@ -234,28 +228,88 @@ export class Admin {
     return { groups };
   }
 
-  createPartitions(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('admin.createPartitions()'));
+  /**
+   * Raises topics' partition counts (`topicPartitions: [{topic, count}]`). `assignments` and
+   * `validateOnly` are not supported.
+   */
+  async createPartitions(options: { topicPartitions: Array<{ topic: string; count: number; assignments?: unknown }>; validateOnly?: boolean; timeout?: number }): Promise<boolean> {
+    const list = options?.topicPartitions;
+    if (!Array.isArray(list) || list.length === 0 || list.some((t) => !t || typeof t.topic !== 'string' || !Number.isInteger(t.count))) {
+      throw new KafkaJSNonRetriableError(`Invalid topic partitions array ${JSON.stringify(list)}`, { code: 'ERR_INVALID_ARG' });
+    }
+    for (const t of list) refuse(t.assignments, 'createPartitions assignments');
+    if (options.validateOnly) throw new KafkaJSNotImplemented('createPartitions validateOnly');
+    const create = this.method('createPartitions');
+    await kafkajsErrors(() => create(list.map(({ topic, count }) => ({ topic, count })), timeoutOf(options.timeout)));
+    return true;
   }
 
-  describeConfigs(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('admin.describeConfigs()'));
+  /** Topic configs (`resources: [{type: ConfigResourceTypes.TOPIC, name, configNames?}]`), in kafkajs' response shape. */
+  async describeConfigs(options: { resources: ConfigResource[]; includeSynonyms?: boolean }): Promise<{ resources: DescribeConfigResource[]; throttleTime: number }> {
+    const resources = topicResources(options?.resources, 'describeConfigs');
+    const describe = this.method('describeConfigs');
+    const found = (await kafkajsErrors(() => describe(resources.map((r) => r.name)))) as NativeTopicConfigs[];
+    return {
+      throttleTime: 0,
+      resources: resources.map((r) => {
+        const entries = found.find((f) => f.topic === r.name)?.entries ?? [];
+        const wanted = r.configNames && r.configNames.length > 0 ? new Set(r.configNames) : undefined;
+        return {
+          errorCode: 0,
+          errorMessage: null,
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: r.name,
+          configEntries: entries
+            .filter((e) => !wanted || wanted.has(e.name))
+            .map((e) => ({
+              configName: e.name,
+              configValue: e.value ?? null,
+              readOnly: e.readOnly,
+              isDefault: e.isDefault,
+              configSource: CONFIG_SOURCES[e.source] ?? 0,
+              isSensitive: e.sensitive,
+              configSynonyms: [],
+            })),
+        };
+      }),
+    };
   }
 
-  alterConfigs(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('admin.alterConfigs()'));
+  /**
+   * Sets topic configs (`resources: [{type: ConfigResourceTypes.TOPIC, name, configEntries: [{name, value}]}]`).
+   * Only the named configs change (an incremental alter); kafkajs' AlterConfigs also reverts the
+   * configs it does not name to their defaults.
+   */
+  async alterConfigs(options: { resources: Array<ConfigResource & { configEntries: Array<{ name: string; value: string }> }>; validateOnly?: boolean }): Promise<{ resources: Array<{ errorCode: number; errorMessage: string | null; resourceName: string; resourceType: number }>; throttleTime: number }> {
+    const resources = topicResources(options?.resources, 'alterConfigs');
+    if (options.validateOnly) throw new KafkaJSNotImplemented('alterConfigs validateOnly');
+    for (const r of resources) {
+      if (!Array.isArray(r.configEntries) || r.configEntries.some((e) => typeof e?.name !== 'string' || typeof e.value !== 'string')) {
+        throw new KafkaJSNonRetriableError(`Invalid resource configEntries: ${JSON.stringify(r)}`, { code: 'ERR_INVALID_ARG' });
+      }
+    }
+    const alter = this.method('alterConfigs');
+    for (const r of resources) {
+      await kafkajsErrors(() => alter(r.name, Object.fromEntries(r.configEntries.map((e) => [e.name, e.value]))));
+    }
+    return {
+      throttleTime: 0,
+      resources: resources.map((r) => ({ errorCode: 0, errorMessage: null, resourceName: r.name, resourceType: ConfigResourceTypes.TOPIC })),
+    };
   }
 
   setOffsets(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('admin.setOffsets()', 'resetOffsets({groupId, topic, earliest}) is supported'));
+    return Promise.reject(
+      new KafkaJSNotImplemented('admin.setOffsets()', "the engine's admin moves offsets to the earliest, latest or a time: resetOffsets({groupId, topic, earliest})"),
+    );
   }
 
   deleteGroups(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('admin.deleteGroups()'));
+    return Promise.reject(new KafkaJSNotImplemented('admin.deleteGroups()', "the engine's admin API has no deleteGroups()"));
   }
 
   deleteTopicRecords(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('admin.deleteTopicRecords()'));
+    return Promise.reject(new KafkaJSNotImplemented('admin.deleteTopicRecords()', "the engine's admin API has no deleteRecords()"));
   }
 
   logger(): Logger {
@@ -291,6 +345,70 @@ const WATERMARK_GROUP = 'kafka-native.kafkajs.watermarks';
 
 /** The largest time a JS Date holds (ms since the epoch). */
 const END_OF_TIME = 8.64e15;
+
+/** kafkajs' `ConfigResourceTypes`; the engine's admin describes and alters topic configs. */
+export enum ConfigResourceTypes {
+  UNKNOWN = 0,
+  TOPIC = 2,
+  BROKER = 4,
+  BROKER_LOGGER = 8,
+}
+
+/** kafkajs' `ConfigSource` numbers by the engine's source names. */
+const CONFIG_SOURCES: Record<string, number> = {
+  unknown: 0,
+  topic: 1,
+  'dynamic-broker': 2,
+  'dynamic-default-broker': 3,
+  'static-broker': 4,
+  default: 5,
+};
+
+interface ConfigResource {
+  type: number;
+  name: string;
+  configNames?: string[] | null;
+}
+
+interface DescribeConfigResource {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
+  configEntries: Array<{
+    configName: string;
+    configValue: string | null;
+    readOnly: boolean;
+    isDefault: boolean;
+    configSource: number;
+    isSensitive: boolean;
+    configSynonyms: unknown[];
+  }>;
+}
+
+/** What the engine's `describeConfigs` resolves with, per topic. */
+interface NativeTopicConfigs {
+  topic: string;
+  entries: Array<{ name: string; value?: string; source: string; readOnly: boolean; isDefault: boolean; sensitive: boolean }>;
+}
+
+/** Checks kafkajs' `resources` argument; only topic resources are supported. */
+function topicResources<R extends ConfigResource>(resources: R[] | undefined, call: string): R[] {
+  if (!Array.isArray(resources) || resources.length === 0) {
+    throw new KafkaJSNonRetriableError(`Invalid resources array ${JSON.stringify(resources)}`, { code: 'ERR_INVALID_ARG' });
+  }
+  for (const r of resources) {
+    if (!r || typeof r.name !== 'string' || r.name === '') {
+      throw new KafkaJSNonRetriableError(`Invalid resource name: ${JSON.stringify(r)}`, { code: 'ERR_INVALID_ARG' });
+    }
+    if (r.type !== ConfigResourceTypes.TOPIC) throw new KafkaJSNotImplemented(`${call} of resource type ${String(r.type)}`, 'topic resources are supported');
+  }
+  return resources;
+}
+
+function timeoutOf(timeout: number | undefined): { timeoutMs?: number } {
+  return timeout === undefined ? {} : { timeoutMs: timeout };
+}
 
 function isAlreadyExists(e: unknown): boolean {
   return (e as { code?: unknown })?.code === 'ERR_TOPIC_ALREADY_EXISTS';

@@ -7,6 +7,7 @@ import { adminOf, readGroupDescription } from '../native/admin-contract';
 import { checkRetry } from './config';
 import { PartitionAssigners } from './enums';
 import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, toKafkaJSError } from './errors';
+import { GroupJoinWatch } from './group-join';
 import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
 import type { ClientFactory } from './producer';
@@ -36,13 +37,13 @@ type Librdkafka = Record<string, string | number | boolean>;
 
 export class Consumer {
   readonly events = consumerEvents;
-  private readonly instrumentation = new Instrumentation<ConsumerEventName>(
-    'consumer',
-    new Set([consumerEvents.CONNECT, consumerEvents.DISCONNECT, consumerEvents.STOP, consumerEvents.CRASH]),
-  );
+  private readonly instrumentation = new Instrumentation<ConsumerEventName>(consumerEvents);
+  private watch?: GroupJoinWatch;
   private readonly groupId: string;
   private readonly librdkafka: Librdkafka = {};
   private readonly sessionTimeoutMs?: number;
+  /** How long `run()` waits for the first assignment: a join takes up to a rebalance timeout. */
+  private readonly firstJoinBoundMs: number;
   private readonly retry: RetryOptions;
   private service?: KafkaService;
   private subscription?: Subscription;
@@ -73,15 +74,17 @@ export class Consumer {
     this.groupId = config.groupId;
     this.engines = new ClientServices(factory, 'consumer');
     const assigners = config.partitionAssigners;
-    if (assigners !== undefined) {
-      if (!assigners.every((a) => a === PartitionAssigners.roundRobin)) {
-        throw new KafkaJSNotImplemented('a custom partitionAssigner', 'PartitionAssigners.roundRobin is supported');
-      }
+    if (assigners !== undefined && (!Array.isArray(assigners) || assigners.some((a) => typeof a !== 'function'))) {
+      throw new KafkaJSNonRetriableError('partitionAssigners must be an array of assigner factories', { code: 'ERR_INVALID_CONFIG' });
+    }
+    // A custom assigner leaves librdkafka's assignors in charge (see PartitionAssigners).
+    if (assigners !== undefined && assigners.length > 0 && assigners.every((a) => a === PartitionAssigners.roundRobin)) {
       this.librdkafka['partition.assignment.strategy'] = 'roundrobin';
     }
     checkRetry(config.retry, 'consumer retry');
     this.retry = config.retry ?? {};
     this.sessionTimeoutMs = config.sessionTimeout;
+    this.firstJoinBoundMs = Math.max(config.rebalanceTimeout ?? 60000, config.sessionTimeout ?? 30000);
     const set = (key: string, value: number | string | boolean | undefined) => {
       if (value !== undefined) this.librdkafka[key] = value;
     };
@@ -92,7 +95,7 @@ export class Consumer {
     set('fetch.min.bytes', config.minBytes);
     set('fetch.max.bytes', config.maxBytes);
     set('fetch.wait.max.ms', config.maxWaitTimeInMs);
-    set('allow.auto.create.topics', config.allowAutoTopicCreation);
+    set('allow.auto.create.topics', config.allowAutoTopicCreation ?? true);
     set('max.in.flight.requests.per.connection', config.maxInFlightRequests ?? undefined);
     set('client.rack', config.rackId);
     if (config.readUncommitted !== undefined) set('isolation.level', config.readUncommitted ? 'read_uncommitted' : 'read_committed');
@@ -121,11 +124,14 @@ export class Consumer {
     this.topics.push(...topics);
   }
 
-  /** Starts consuming; resolves once the subscription is running (kafkajs resolves early too). */
+  /**
+   * Starts consuming; resolves once the member joined its group and has its first assignment
+   * (GROUP_JOIN emitted), as kafkajs does. Without subscribed topics it starts nothing and
+   * resolves (kafkajs allows that; NestJS's emit-only clients do it).
+   */
   async run(config: ConsumerRunConfig & { kafkaNative?: KafkaNativeRunOptions } = {}): Promise<void> {
     if (this.running) throw new KafkaJSNonRetriableError('Consumer is already running');
     if (!this.service) throw new KafkaJSNonRetriableError('Consumer is not connected; call connect() first', { code: 'ERR_DISCONNECTED' });
-    if (this.topics.length === 0) throw new KafkaJSNonRetriableError('Consumer has no subscriptions; call subscribe() first');
     if (!config.eachMessage === !config.eachBatch) {
       throw new KafkaJSNonRetriableError('Consumer run() needs exactly one of eachMessage or eachBatch', { code: 'ERR_INVALID_ARG' });
     }
@@ -223,6 +229,8 @@ export class Consumer {
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.runs += 1;
+    this.watch?.stop();
+    this.watch = undefined;
     const subscription = this.subscription;
     this.subscription = undefined;
     const starting = this.starting;
@@ -261,8 +269,7 @@ export class Consumer {
 
   /** The group's state and members (needs the admin API of this package). */
   async describeGroup(): Promise<GroupDescription> {
-    if (!this.nativeAdmin && this.service) this.nativeAdmin = adminOf(this.service);
-    const admin = this.nativeAdmin;
+    const admin = this.admin();
     if (!admin || typeof admin.describeGroup !== 'function') {
       throw new KafkaJSNotImplemented('consumer.describeGroup()', 'this build of @cosmic-horizons/kafka-native has no admin API');
     }
@@ -312,7 +319,7 @@ export class Consumer {
   private async subscribeRun(run: number): Promise<void> {
     const service = this.service;
     const config = this.runConfig;
-    if (!service || !config) return;
+    if (!service || !config || this.topics.length === 0) return;
     const current = () => this.running && run === this.runs && service === this.service;
     const topics = await this.resolveTopics(service);
     if (!current()) return;
@@ -340,6 +347,15 @@ export class Consumer {
     }
     this.subscription = subscription;
     this.syncEnginePause();
+    this.watch?.stop();
+    const watch = new GroupJoinWatch(this.groupId, subscription, this.instrumentation, () => this.admin());
+    this.watch = watch;
+    await watch.firstJoin(this.firstJoinBoundMs);
+  }
+
+  private admin(): ReturnType<typeof adminOf> {
+    if (!this.nativeAdmin && this.service) this.nativeAdmin = adminOf(this.service);
+    return this.nativeAdmin;
   }
 
   /** kafkajs restarts a crashed consumer when `retry.restartOnFailure` (default: always) says so. */
@@ -481,12 +497,28 @@ export class Consumer {
         isRunning: () => this.running,
         isStale: () => !this.running || !this.assignedPartitions(topic).includes(partition),
       };
+      const report = this.instrumentation.has(consumerEvents.START_BATCH_PROCESS) || this.instrumentation.has(consumerEvents.END_BATCH_PROCESS);
+      const started = Date.now();
+      const described = report
+        ? {
+            topic,
+            partition,
+            highWatermark: batch.highWatermark,
+            offsetLag: batch.offsetLag(),
+            offsetLagLow: batch.offsetLagLow(),
+            batchSize: messages.length,
+            firstOffset: batch.firstOffset(),
+            lastOffset: batch.lastOffset(),
+          }
+        : undefined;
+      if (described) this.instrumentation.emit(consumerEvents.START_BATCH_PROCESS, described);
       try {
         await user(payload);
       } catch (e) {
         this.lastHandlerError = e;
         throw e;
       }
+      if (described) this.instrumentation.emit(consumerEvents.END_BATCH_PROCESS, { ...described, duration: Date.now() - started });
     };
   }
 

@@ -3,6 +3,7 @@
 // `fatal`, `topic` and `partition`, and the original error as `cause`.
 
 import { isKafkaNativeError, type KafkaNativeError } from '../native/binding';
+import { PROTOCOL_CODES } from './protocol-codes';
 
 export interface KafkaJSErrorMetadata {
   retriable?: boolean;
@@ -15,8 +16,13 @@ export interface KafkaJSErrorMetadata {
 /** Base of every error the facade throws or rejects with (kafkajs' `KafkaJSError`). */
 export class KafkaJSError extends Error {
   readonly retriable: boolean;
-  /** The engine's stable code (`ERR__TIMED_OUT`, `ERR_NOT_SUPPORTED`, ...), when there is one. */
-  readonly code?: string;
+  /**
+   * The engine's stable code (`ERR__TIMED_OUT`, `ERR_NOT_SUPPORTED`, ...), when there is one; on a
+   * `KafkaJSProtocolError`, kafkajs' numeric protocol code instead (3 for an unknown topic).
+   */
+  readonly code?: string | number;
+  /** The engine's stable string code, on every error that has one (`code` before the protocol number). */
+  readonly engineCode?: string;
   readonly fatal: boolean;
   readonly topic?: string;
   readonly partition?: number;
@@ -29,6 +35,7 @@ export class KafkaJSError extends Error {
     this.retriable = metadata.retriable ?? true;
     const native = isKafkaNativeError(e) ? e : isKafkaNativeError(metadata.cause) ? metadata.cause : undefined;
     this.code = metadata.code ?? native?.code;
+    this.engineCode = metadata.code ?? native?.code;
     this.fatal = native?.fatal ?? false;
     const topic = metadata.topic ?? native?.topic;
     if (topic !== undefined) this.topic = topic;
@@ -49,9 +56,12 @@ export class KafkaJSNonRetriableError extends KafkaJSError {
 /** An error a broker answered with (kafkajs' `KafkaJSProtocolError`); `type` is kafkajs' name. */
 export class KafkaJSProtocolError extends KafkaJSError {
   readonly type: string;
+  /** kafkajs' numeric protocol code (-1 when the engine's code names no protocol error). */
+  declare readonly code: number;
   constructor(e: Error | string, metadata: KafkaJSErrorMetadata & { type?: string } = {}) {
     super(e, metadata);
-    this.type = metadata.type ?? protocolType(this.code);
+    this.type = metadata.type ?? protocolType(this.engineCode);
+    (this as { code: number }).code = PROTOCOL_CODES[(this.engineCode ?? '').replace(/^ERR_/, '')] ?? -1;
   }
 }
 

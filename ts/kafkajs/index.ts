@@ -5,8 +5,8 @@
 export { Kafka } from './kafka';
 export { Producer } from './producer';
 export { Consumer, type KafkaNativeRunOptions } from './consumer';
-export { Admin } from './admin';
-export { CompressionTypes, CompressionCodecs, logLevel, Partitioners, PartitionAssigners, partitionForKey } from './enums';
+export { Admin, ConfigResourceTypes } from './admin';
+export { CompressionTypes, CompressionCodecs, logLevel, Partitioners, PartitionAssigners, partitionForKey, legacyPartitionForKey } from './enums';
 export {
   KafkaJSError,
   KafkaJSNonRetriableError,

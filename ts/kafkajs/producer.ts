@@ -1,15 +1,20 @@
 // kafkajs' `Producer` over `KafkaService`. acks and compression are per send in kafkajs but per
 // librdkafka producer in the engine, so the producer keeps one engine service per (acks, codec)
-// pair that its sends use, created on first use; most applications use exactly one.
+// pair that its sends use, created on first use; most applications use exactly one. A custom
+// `createPartitioner` (kafkajs' `LegacyPartitioner` among them) runs in JS and gives every message
+// an explicit partition; the default one is the engine's own, identical, murmur2 mapping.
 
 import { KafkaService, type BatchPublishResult, type KafkaConfig as NativeKafkaConfig, type PublishMessage } from '../native/binding';
 import { checkRetry } from './config';
 import { CompressionTypes, Partitioners, codecName } from './enums';
+import type { PartitionerArgs } from './partitioners';
+import { TopicMetadata } from './topic-metadata';
 import {
   KafkaJSError,
   KafkaJSNonRetriableError,
   KafkaJSNotImplemented,
   KafkaJSRequestTimeoutError,
+  kafkajsErrors,
   refuse,
   toKafkaJSError,
 } from './errors';
@@ -30,11 +35,13 @@ export class Producer {
   readonly events = producerEvents;
   private readonly services = new Map<string, Promise<KafkaService>>();
   private readonly engines: ClientServices;
-  private readonly instrumentation = new Instrumentation<ProducerEventName>('producer', new Set([producerEvents.CONNECT, producerEvents.DISCONNECT]));
+  private readonly instrumentation = new Instrumentation<ProducerEventName>(producerEvents);
   private readonly idempotent: boolean;
   private readonly defaultCodec: Codec;
   private readonly librdkafka: Record<string, string | number | boolean> = {};
   private readonly maxInFlight?: number;
+  private readonly partitioner?: (args: PartitionerArgs) => number;
+  private readonly metadata: TopicMetadata;
   private connected = false;
 
   constructor(
@@ -43,16 +50,14 @@ export class Producer {
   ) {
     this.engines = new ClientServices(factory, 'producer');
     refuse(config.transactionalId, 'transactionalId (transactions)');
-    const partitioner = config.createPartitioner;
-    if (partitioner === Partitioners.LegacyPartitioner) {
-      throw new KafkaJSNotImplemented(
-        'Partitioners.LegacyPartitioner',
-        'keys are partitioned like the Java client and kafkajs 2 (DefaultPartitioner); see "Migrating from kafkajs"',
-      );
+    const create = config.createPartitioner;
+    if (create !== undefined && typeof create !== 'function') {
+      throw new KafkaJSNonRetriableError('createPartitioner must be a function', { code: 'ERR_INVALID_CONFIG' });
     }
-    if (partitioner !== undefined && partitioner !== Partitioners.DefaultPartitioner && partitioner !== Partitioners.JavaCompatiblePartitioner) {
-      throw new KafkaJSNotImplemented('a custom createPartitioner', 'set message.partition explicitly instead');
+    if (create !== undefined && create !== Partitioners.DefaultPartitioner && create !== Partitioners.JavaCompatiblePartitioner) {
+      this.partitioner = create();
     }
+    this.metadata = new TopicMetadata(config.metadataMaxAge ?? 300000, config.allowAutoTopicCreation ?? true);
     checkRetry(config.retry, 'producer retry');
     refuse(config.retry?.restartOnFailure, 'producer retry.restartOnFailure');
     this.idempotent = config.idempotent ?? false;
@@ -110,7 +115,9 @@ export class Producer {
     if (codec === undefined) throw new KafkaJSNonRetriableError(`Unsupported compression codec ${String(batch.compression)}`);
     const service = await this.service(acks, codec);
     const publish = Promise.all(
-      topicMessages.filter((t) => t.messages.length > 0).map(({ topic, messages }) => service.publishBatch(topic, messages.map(engineMessage) as PublishMessage[])),
+      topicMessages
+        .filter((t) => t.messages.length > 0)
+        .map(async ({ topic, messages }) => service.publishBatch(topic, (await this.partitioned(service, topic, messages)).map(engineMessage) as PublishMessage[])),
     ).catch((e: unknown) => {
       throw toKafkaJSError(e);
     });
@@ -125,6 +132,7 @@ export class Producer {
   async disconnect(): Promise<void> {
     const pending = [...this.services.values()];
     this.services.clear();
+    await this.metadata.close();
     const wasConnected = this.connected;
     this.connected = false;
     await this.engines.closeAll();
@@ -146,6 +154,25 @@ export class Producer {
 
   on(eventName: ProducerEventName, listener: (event: InstrumentationEvent<unknown>) => void): () => void {
     return this.instrumentation.on(eventName, listener);
+  }
+
+  /** The messages with the partition the custom partitioner picks for each (kafkajs calls it for every one). */
+  private async partitioned(service: KafkaService, topic: string, messages: Message[]): Promise<Message[]> {
+    const partitioner = this.partitioner;
+    if (!partitioner) return messages;
+    const partitionMetadata = await this.metadata.partitions(service, topic);
+    return kafkajsErrors(() =>
+      messages.map((message) => {
+        const partition = partitioner({ topic, partitionMetadata, message: message as unknown as PartitionerArgs['message'] });
+        if (!Number.isInteger(partition) || partition < 0 || partition >= partitionMetadata.length) {
+          throw new KafkaJSNonRetriableError(`The partitioner returned ${String(partition)} for topic "${topic}" of ${partitionMetadata.length} partitions`, {
+            code: 'ERR_INVALID_ARG',
+            topic,
+          });
+        }
+        return { ...message, partition };
+      }),
+    );
   }
 
   private service(acks: number, codec: Codec): Promise<KafkaService> {

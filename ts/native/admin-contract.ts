@@ -37,6 +37,9 @@ export interface NativeAdmin {
   resetOffsets?(groupId: string, options: { topics: string[]; to: 'earliest' | 'latest' | 'timestamp'; timestamp?: number; timeoutMs?: number }): Promise<unknown>;
   /** For each partition, the first offset at or after `timestamp`, or the high watermark. */
   offsetsForTimes?(topic: string, timestamp: number, options?: NativeAdminCallOptions): Promise<unknown>;
+  createPartitions?(partitions: Array<{ topic: string; count: number }>, options?: NativeAdminCallOptions): Promise<unknown>;
+  describeConfigs?(topics: string[], options?: NativeAdminCallOptions): Promise<unknown>;
+  alterConfigs?(topic: string, configs: Record<string, string | null>, options?: NativeAdminCallOptions): Promise<unknown>;
   /** Not in the engine today: low and high watermark of each partition, used when present. */
   watermarks?(topic: string): Promise<unknown>;
   disconnect?(): Promise<void>;

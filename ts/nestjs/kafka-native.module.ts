@@ -13,7 +13,7 @@ import { KAFKA_NATIVE_OPTIONS } from './tokens';
 
 /** The service of these options; engine logs go to Nest's Logger unless a `logger` is given. */
 function createService(options: KafkaNativeModuleOptions): KafkaService {
-  const { connectOnInit: _connect, disconnectTimeoutMs: _timeout, ...config } = options;
+  const { connectOnInit: _connect, disconnectTimeoutMs: _timeout, groupId: _group, ...config } = options;
   return new KafkaService({ ...config, logger: config.logger ?? nestLogBridge() });
 }
 

@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { KafkaService, type NativeEachMessagePayload, type Subscription } from '../native/binding';
+import { nativeError } from '../native/errors';
 import { withDeadLetter } from './dead-letter';
 import type { KafkaNativeModuleOptions } from './options';
 import type { KafkaSubscriberOptions } from './subscriber.decorator';
@@ -93,11 +94,15 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
 
   private async start(name: string, options: KafkaSubscriberOptions, method: (p: NativeEachMessagePayload) => unknown): Promise<void> {
     const { topics, deadLetterTopic, retries = DEFAULT_RETRIES, ...rest } = options;
+    const groupId = options.groupId ?? this.options.groupId;
+    if (!groupId) {
+      throw nativeError(`${name}: @KafkaSubscriber needs a groupId (or the module's groupId, KAFKA_CONSUMER_GROUP)`, 'ERR_INVALID_CONFIG', false);
+    }
     const state: SubscriberState = { name, options };
     const handler = withDeadLetter(async (payload) => {
       await method(payload);
     }, {
-      groupId: options.groupId,
+      groupId,
       retries,
       deadLetterTopic,
       service: this.service,
@@ -115,14 +120,14 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
     state.subscription = await this.service.subscribe(
       {
         ...rest,
-        groupId: options.groupId,
+        groupId,
         topics: [topics].flat(),
         retries,
         onError: (error) => {
           if (this.stopping) return;
           state.failed = error;
           this.logger.error(
-            `${name} stopped consuming ${[topics].flat().join(', ')} (group ${options.groupId}): ${error.code}: ${error.message}`,
+            `${name} stopped consuming ${[topics].flat().join(', ')} (group ${groupId}): ${error.code}: ${error.message}`,
           );
         },
       },
@@ -131,6 +136,6 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
     // A subscribe still joining when the module began shutting down is stopped, not kept.
     if (await this.stoppedAtShutdown(state.subscription)) return;
     this.states.push(state);
-    this.logger.log(`${name} subscribed to ${[topics].flat().join(', ')} as group ${options.groupId}`);
+    this.logger.log(`${name} subscribed to ${[topics].flat().join(', ')} as group ${groupId}`);
   }
 }

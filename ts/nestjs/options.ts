@@ -13,6 +13,8 @@ export interface KafkaNativeModuleOptions extends KafkaConfig {
   connectOnInit?: boolean;
   /** Longest wait for queued messages when the application shuts down. Default 10000. */
   disconnectTimeoutMs?: number;
+  /** The consumer group of `@KafkaSubscriber` methods that name none (KAFKA_CONSUMER_GROUP). */
+  groupId?: string;
 }
 
 export interface KafkaNativeModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -46,18 +48,44 @@ function int(v: string | undefined, key: string): number | undefined {
   return Math.round(n);
 }
 
+function acksOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const acks = v.trim().toLowerCase() === 'all' ? -1 : Number(v);
+  if (acks !== -1 && acks !== 0 && acks !== 1) throw new Error(`KAFKA_PRODUCER_ACKS must be -1 (or all), 0 or 1 (got '${v}')`);
+  return acks;
+}
+
 /**
- * Kafka settings from `KAFKA_*` variables: KAFKA_BROKERS (comma-separated; default
- * localhost:9092), KAFKA_CLIENT_ID, KAFKA_SSL, KAFKA_SSL_CA / _CERT / _KEY (PEM, or the
- * KAFKA_SSL_CA_FILE / _CERT_FILE / _KEY_FILE paths), KAFKA_SSL_KEY_PASSPHRASE,
- * KAFKA_SSL_REJECT_UNAUTHORIZED, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD,
- * KAFKA_CONNECTION_TIMEOUT (ms), KAFKA_COMPRESSION, KAFKA_LOG_LEVEL. `overrides` win.
+ * Kafka settings from `KAFKA_*` variables (the README's "Configuration from the environment"
+ * table documents each):
+ * KAFKA_BROKERS (comma-separated; else KAFKA_HOST:KAFKA_PORT; default localhost:9092),
+ * KAFKA_CLIENT_ID, KAFKA_CONSUMER_GROUP, KAFKA_CONNECTION_TIMEOUT and KAFKA_REQUEST_TIMEOUT (ms),
+ * KAFKA_RETRY_RETRIES, KAFKA_RETRY_INITIAL_RETRY_TIME and KAFKA_RETRY_MAX_RETRY_TIME (ms),
+ * KAFKA_PRODUCER_ACKS (-1/all, 0, 1), KAFKA_COMPRESSION, KAFKA_LOG_LEVEL,
+ * KAFKA_SSL / KAFKA_SSL_ENABLED, KAFKA_SSL_CA / _CERT / _KEY (PEM, or the KAFKA_SSL_CA_FILE /
+ * _CERT_FILE / _KEY_FILE paths), KAFKA_SSL_KEY_PASSPHRASE, KAFKA_SSL_REJECT_UNAUTHORIZED,
+ * KAFKA_SASL_ENABLED, KAFKA_SASL_MECHANISM (default plain), KAFKA_SASL_USERNAME,
+ * KAFKA_SASL_PASSWORD. Malformed numbers throw naming the variable. `overrides` win.
  */
 export function kafkaOptionsFromConfig(source: ConfigSource, overrides: Partial<KafkaNativeModuleOptions> = {}): KafkaNativeModuleOptions {
   const get = reader(source);
-  const options: KafkaNativeModuleOptions = { brokers: get('KAFKA_BROKERS') ?? 'localhost:9092' };
+  const host = get('KAFKA_HOST');
+  const hostPort = host ? `${host}:${get('KAFKA_PORT') ?? '9092'}` : undefined;
+  const options: KafkaNativeModuleOptions = { brokers: get('KAFKA_BROKERS') ?? hostPort ?? 'localhost:9092' };
   const clientId = get('KAFKA_CLIENT_ID');
   if (clientId) options.clientId = clientId;
+  const groupId = get('KAFKA_CONSUMER_GROUP');
+  if (groupId) options.groupId = groupId;
+  const librdkafka: Record<string, number> = {};
+  const setMs = (variable: string, property: string) => {
+    const v = int(get(variable), variable);
+    if (v !== undefined) librdkafka[property] = v;
+  };
+  setMs('KAFKA_REQUEST_TIMEOUT', 'socket.timeout.ms');
+  setMs('KAFKA_RETRY_RETRIES', 'message.send.max.retries');
+  setMs('KAFKA_RETRY_INITIAL_RETRY_TIME', 'retry.backoff.ms');
+  setMs('KAFKA_RETRY_MAX_RETRY_TIME', 'retry.backoff.max.ms');
+  if (Object.keys(librdkafka).length > 0) options.librdkafka = librdkafka;
   const pem = (name: string) => {
     const inline = get(name);
     if (inline) return inline;
@@ -75,11 +103,12 @@ export function kafkaOptionsFromConfig(source: ConfigSource, overrides: Partial<
   if (passphrase) ssl.passphrase = passphrase;
   const reject = bool(get('KAFKA_SSL_REJECT_UNAUTHORIZED'));
   if (reject !== undefined) ssl.rejectUnauthorized = reject;
-  const sslOn = bool(get('KAFKA_SSL'));
+  const sslOn = bool(get('KAFKA_SSL') ?? get('KAFKA_SSL_ENABLED'));
   if (Object.keys(ssl).length > 0 && sslOn !== false) options.ssl = ssl;
   else if (sslOn) options.ssl = true;
-  const mechanism = get('KAFKA_SASL_MECHANISM');
-  if (mechanism) {
+  const saslOn = bool(get('KAFKA_SASL_ENABLED'));
+  const mechanism = get('KAFKA_SASL_MECHANISM') ?? (saslOn ? 'plain' : undefined);
+  if (mechanism && saslOn !== false) {
     options.sasl = {
       mechanism: mechanism.toLowerCase() as 'plain' | 'scram-sha-256' | 'scram-sha-512',
       username: get('KAFKA_SASL_USERNAME') ?? '',
@@ -90,7 +119,14 @@ export function kafkaOptionsFromConfig(source: ConfigSource, overrides: Partial<
   if (timeout !== undefined) options.connectionTimeoutMs = timeout;
   const compression = get('KAFKA_COMPRESSION');
   if (compression) options.producer = { compression: compression.toLowerCase() as 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd' };
+  const acks = acksOf(get('KAFKA_PRODUCER_ACKS'));
+  if (acks !== undefined) options.producer = { ...options.producer, acks };
   const logLevel = get('KAFKA_LOG_LEVEL');
   if (logLevel) options.logLevel = logLevel.toLowerCase() as KafkaConfig['logLevel'];
-  return { ...options, ...overrides, producer: { ...options.producer, ...overrides.producer } };
+  return {
+    ...options,
+    ...overrides,
+    producer: { ...options.producer, ...overrides.producer },
+    ...(options.librdkafka || overrides.librdkafka ? { librdkafka: { ...options.librdkafka, ...overrides.librdkafka } } : {}),
+  };
 }

@@ -7,8 +7,8 @@ import { KAFKA_SUBSCRIBER_METADATA } from './tokens';
 
 export interface KafkaSubscriberOptions
   extends Omit<SubscribeOptions, 'groupId' | 'topics' | 'onError' | 'retries'> {
-  /** The consumer group. */
-  groupId: string;
+  /** The consumer group. Default: the module's `groupId` (KAFKA_CONSUMER_GROUP). */
+  groupId?: string;
   /** One topic or several. */
   topics: string | string[];
   /** Partitions handled in parallel (order within a partition is kept). Default 1. */

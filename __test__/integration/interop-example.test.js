@@ -1,0 +1,7 @@
+'use strict';
+
+// examples/telemetry-producer (../interop/example.suite.js) on Apache Kafka.
+
+const { useInteropCluster } = require('../interop/cluster');
+
+require('../interop/example.suite')(useInteropCluster({ real: true }));

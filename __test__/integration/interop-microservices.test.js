@@ -1,0 +1,8 @@
+'use strict';
+
+// The native microservices transport against NestJS's stock Transport.KAFKA
+// (../interop/microservices.suite.js), on Apache Kafka.
+
+const { useInteropCluster } = require('../interop/cluster');
+
+require('../interop/microservices.suite')(useInteropCluster({ real: true }));

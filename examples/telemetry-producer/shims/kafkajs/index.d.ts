@@ -1,0 +1,1 @@
+export * from '@cosmic-horizons/kafka-native/kafkajs';

@@ -1,0 +1,3 @@
+'use strict';
+// kafkajs, as far as this application (and NestJS's Transport.KAFKA) is concerned.
+module.exports = require('@cosmic-horizons/kafka-native/kafkajs');
