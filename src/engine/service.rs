@@ -70,10 +70,11 @@ pub struct KafkaEngine {
     logger: Logger,
     producer: Mutex<Option<Arc<Producer>>>,
     consumer_stats: Arc<ConsumerStats>,
-    /// Every subscription not yet finished. Its lock also orders `subscribe` against
-    /// `disconnect`: a subscription starts before the disconnect (which then stops it) or not
-    /// at all.
+    /// Every subscription not yet finished.
     subscriptions: Mutex<Vec<Arc<Subscription>>>,
+    /// Orders `subscribe` against `disconnect` (never taken on the JS thread): a subscription
+    /// starts before the disconnect, which then stops it, or not at all.
+    lifecycle: Mutex<()>,
     state: Arc<AtomicU8>,
     /// Becomes true when the first `disconnect()` finished; later calls wait for it.
     disconnected: watch::Sender<bool>,
@@ -92,6 +93,7 @@ impl KafkaEngine {
             producer: Mutex::new(Some(producer)),
             consumer_stats: Arc::new(ConsumerStats::default()),
             subscriptions: Mutex::new(Vec::new()),
+            lifecycle: Mutex::new(()),
             state: Arc::new(AtomicU8::new(ConnectionState::Idle as u8)),
             disconnected: watch::channel(false).0,
         })
@@ -174,7 +176,7 @@ impl KafkaEngine {
         handler: Arc<dyn BatchHandler>,
         on_error: Option<ErrorSink>,
     ) -> EngineResult<Arc<Subscription>> {
-        let mut subscriptions = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner());
+        let _lifecycle = self.lifecycle.lock().unwrap_or_else(|p| p.into_inner());
         if self.state() == ConnectionState::Disconnected {
             return Err(EngineError::Disconnected);
         }
@@ -186,6 +188,7 @@ impl KafkaEngine {
             self.logger.clone(),
             self.consumer_stats.clone(),
         )?;
+        let mut subscriptions = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner());
         subscriptions.retain(|s| !s.is_done());
         subscriptions.push(subscription.clone());
         Ok(subscription)
@@ -219,19 +222,20 @@ impl KafkaEngine {
     /// when the first finished. Messages still queued after the timeout fail with
     /// `ERR__PURGE_QUEUE`.
     pub async fn disconnect(&self, flush_timeout: Duration) -> EngineResult<()> {
-        let subscriptions = {
-            let mut subscriptions = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner());
+        let first = {
+            let _lifecycle = self.lifecycle.lock().unwrap_or_else(|p| p.into_inner());
             let previous = self
                 .state
                 .swap(ConnectionState::Disconnected as u8, Ordering::AcqRel);
-            if previous == ConnectionState::Disconnected as u8 {
-                drop(subscriptions);
-                let mut done = self.disconnected.subscribe();
-                let _ = done.wait_for(|d| *d).await;
-                return Ok(());
-            }
-            std::mem::take(&mut *subscriptions)
+            previous != ConnectionState::Disconnected as u8
         };
+        if !first {
+            let mut done = self.disconnected.subscribe();
+            let _ = done.wait_for(|d| *d).await;
+            return Ok(());
+        }
+        let subscriptions =
+            std::mem::take(&mut *self.subscriptions.lock().unwrap_or_else(|p| p.into_inner()));
         let producer = self.producer.lock().ok().and_then(|mut p| p.take());
         let flush = async {
             let Some(producer) = producer else { return };
