@@ -10,8 +10,8 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
 use crate::engine::client_events::{forward_client_events, ClientEvents};
+use crate::engine::consumer::commands::apply_commands;
 use crate::engine::consumer::partition_worker;
-use crate::engine::consumer::poll_loop::apply_commands;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
 use crate::engine::logging::LogLevel;
 
