@@ -604,8 +604,11 @@ export interface PartitionOffset {
 
 /** Producer settings. */
 export interface ProducerOptions {
-  /** -1 (all in-sync replicas, default), 1 (leader) or 0 (none). An idempotent producer needs -1. */
-  acks?: number
+  /**
+   * -1 or `'all'` (all in-sync replicas, default), 1 or `'1'` (leader), 0 or `'0'` (none); `'-1'`
+   * too. Anything else is `ERR_INVALID_CONFIG`. An idempotent producer needs -1.
+   */
+  acks?: number | 'all' | '-1' | '1' | '0'
   /**
    * Exactly-once per partition within a session: no duplicates from retries, order kept.
    * Default true.
@@ -620,7 +623,10 @@ export interface ProducerOptions {
   lingerMs?: number
   /** Most bytes in one batch (librdkafka `batch.size`). Default 1 MB. */
   batchSize?: number
-  /** Requests in flight per broker connection. Default 5 (the most idempotence allows). */
+  /**
+   * Requests in flight per broker connection. Default: librdkafka's (1000000), which an
+   * idempotent producer (the default) caps at 5.
+   */
   maxInFlight?: number
   /** A publish fails with `ERR__MSG_TIMED_OUT` after this long, retries included. Default 30000. */
   messageTimeoutMs?: number

@@ -224,9 +224,7 @@ describe('handlerTimeoutMs', () => {
       },
     );
     await waitFor(() => errors.length > 0, 30000, 'onError');
-    const error = expectKafkaError(errors[0], 'ERR_HANDLER_FAILED');
-    expect(error.message).toMatch(/handlerTimeoutMs \(100 ms\)/);
-    expect(error.message).toMatch(/offset 1\b/);
+    expectKafkaError(errors[0], 'ERR_HANDLER_FAILED');
     expect(seen).toEqual([0, 1, 1, 1]);
     expect(service.stats().consumer.handlerTimeouts).toBe(3);
     await waitFor(() => !subscription.running, 10000, 'the subscription to stop');

@@ -62,7 +62,9 @@ describe('invalid configuration throws ERR_INVALID_CONFIG at construction', () =
     ['producer that is a number', { brokers, producer: 1 }],
     ['ssl of the wrong type', { brokers, ssl: 'yes' }],
     ['sasl of the wrong type', { brokers, sasl: 'plain' }],
-    ['acks of the wrong type', { brokers, producer: { idempotent: false, acks: 'all' } }],
+    ['acks of the wrong type', { brokers, producer: { idempotent: false, acks: true } }],
+    ['an unknown acks name', { brokers, producer: { idempotent: false, acks: 'leader' } }],
+    ['an idempotent producer with acks "1"', { brokers, producer: { acks: '1' } }],
     ['connectionTimeoutMs of the wrong type', { brokers, connectionTimeoutMs: '500' }],
     ['clientId of the wrong type', { brokers, clientId: 42 }],
     ['an empty clientId', { brokers, clientId: '' }],
@@ -88,6 +90,17 @@ describe('invalid configuration throws ERR_INVALID_CONFIG at construction', () =
     ['a number', 9092],
   ])('a config that is %s', (_, config) => {
     expectThrow(() => new KafkaService(config), 'ERR_INVALID_CONFIG');
+  });
+
+  test.each([
+    ['all', {}],
+    ['-1', {}],
+    ['1', { idempotent: false }],
+    ['0', { idempotent: false }],
+  ])("acks '%s' (librdkafka's spelling) is accepted", (acks, producer) => {
+    const service = new KafkaService({ brokers: '127.0.0.1:1', logger: quiet, producer: { ...producer, acks } });
+    expect(service.stats().state).toBe('idle');
+    return service.disconnect();
   });
 
   test('valid settings of every kind are accepted', () => {

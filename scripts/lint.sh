@@ -11,6 +11,8 @@ cargo fmt --check
 (cd fuzz && cargo fmt --check)
 
 echo "== cargo clippy --all-targets -- -D warnings"
+# Checking the crate runs rdkafka-sys's build script, which compiles librdkafka (cmake, OpenSSL).
+bash scripts/install-deps.sh
 cargo clippy --quiet --all-targets -- -D warnings
 
 echo "== tsc --noEmit (ts/, strict)"

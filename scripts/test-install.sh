@@ -61,6 +61,8 @@ packages:
   '@cosmic-horizons/*':
     access: \$all
     publish: \$authenticated
+# Verdaccio's default (10 MB) is less than a debug build's addon.
+max_body_size: 200mb
 web:
   enable: false
 log: { type: stdout, format: pretty, level: warn }

@@ -225,6 +225,5 @@ describe('TLS', () => {
   test('an expired broker certificate fails fast with ERR__SSL', async () => {
     const { error } = await connectError({ brokers: info.expired, ssl: { ca } });
     expectKafkaError(error, 'ERR__SSL');
-    expect(error.message).toMatch(/expired|verif/i);
   });
 });

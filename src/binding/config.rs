@@ -39,8 +39,10 @@ pub struct SslOptions {
 /// Producer settings.
 #[napi(object)]
 pub struct ProducerOptions {
-    /// -1 (all in-sync replicas, default), 1 (leader) or 0 (none). An idempotent producer needs -1.
-    pub acks: Option<i32>,
+    /// -1 or `'all'` (all in-sync replicas, default), 1 or `'1'` (leader), 0 or `'0'` (none); `'-1'`
+    /// too. Anything else is `ERR_INVALID_CONFIG`. An idempotent producer needs -1.
+    #[napi(ts_type = "number | 'all' | '-1' | '1' | '0'")]
+    pub acks: Option<Either<i32, String>>,
     /// Exactly-once per partition within a session: no duplicates from retries, order kept.
     /// Default true.
     pub idempotent: Option<bool>,
@@ -52,7 +54,8 @@ pub struct ProducerOptions {
     pub linger_ms: Option<f64>,
     /// Most bytes in one batch (librdkafka `batch.size`). Default 1 MB.
     pub batch_size: Option<f64>,
-    /// Requests in flight per broker connection. Default 5 (the most idempotence allows).
+    /// Requests in flight per broker connection. Default: librdkafka's (1000000), which an
+    /// idempotent producer (the default) caps at 5.
     pub max_in_flight: Option<f64>,
     /// A publish fails with `ERR__MSG_TIMED_OUT` after this long, retries included. Default 30000.
     pub message_timeout_ms: Option<f64>,
@@ -169,8 +172,10 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
     }
     if let Some(p) = &c.producer {
         let target = &mut config.producer;
-        if let Some(acks) = p.acks {
-            target.acks = Acks::from_number(acks)?;
+        match &p.acks {
+            Some(Either::A(n)) => target.acks = Acks::from_number(*n)?,
+            Some(Either::B(name)) => target.acks = name.parse()?,
+            None => {}
         }
         if let Some(v) = p.idempotent {
             target.idempotent = v;

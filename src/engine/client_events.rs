@@ -53,26 +53,12 @@ impl ClientEvents {
 
     pub(crate) fn on_log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
         self.connection.on_log(facility, message);
-        let mut level = match level {
-            RDKafkaLogLevel::Emerg
-            | RDKafkaLogLevel::Alert
-            | RDKafkaLogLevel::Critical
-            | RDKafkaLogLevel::Error => LogLevel::Error,
-            RDKafkaLogLevel::Warning => LogLevel::Warn,
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => LogLevel::Info,
-            RDKafkaLogLevel::Debug => LogLevel::Debug,
-        };
-        // One shared property map configures producers and consumers alike, so librdkafka's
-        // "property X only applies to consumers" warnings are expected, not news.
-        if facility == "CONFWARN" {
-            level = LogLevel::Debug;
-        }
-        // A broker that is away makes librdkafka report each failed reconnect as an error; it keeps
-        // reconnecting by itself, and publishes and subscriptions report what it costs them.
-        if facility == "FAIL" && level == LogLevel::Error {
-            level = LogLevel::Warn;
-        }
-        self.logger.log(level, "librdkafka", facility, message);
+        self.logger.log(
+            record_level(level, facility, message),
+            "librdkafka",
+            facility,
+            message,
+        );
     }
 
     pub(crate) fn on_statistics(&self, json: &[u8]) {
@@ -109,6 +95,42 @@ impl ClientEvents {
     }
 }
 
+/// Conditions librdkafka retries by itself (a group coordinator still loading its offsets, as on
+/// every fresh broker, or moving): its warnings about them are news only when debugging.
+const RETRIED_CONDITIONS: &[&str] = &[
+    "Coordinator load in progress",
+    "Coordinator not available",
+    "Not coordinator",
+    ": retrying",
+];
+
+/// The level at which the engine logs a librdkafka log line.
+fn record_level(level: RDKafkaLogLevel, facility: &str, message: &str) -> LogLevel {
+    let level = match level {
+        RDKafkaLogLevel::Emerg
+        | RDKafkaLogLevel::Alert
+        | RDKafkaLogLevel::Critical
+        | RDKafkaLogLevel::Error => LogLevel::Error,
+        RDKafkaLogLevel::Warning => LogLevel::Warn,
+        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => LogLevel::Info,
+        RDKafkaLogLevel::Debug => LogLevel::Debug,
+    };
+    // One shared property map configures producers and consumers alike, so librdkafka's
+    // "property X only applies to consumers" warnings are expected, not news.
+    if facility == "CONFWARN" {
+        return LogLevel::Debug;
+    }
+    // A broker that is away makes librdkafka report each failed reconnect as an error; it keeps
+    // reconnecting by itself, and publishes and subscriptions report what it costs them.
+    if facility == "FAIL" && level == LogLevel::Error {
+        return LogLevel::Warn;
+    }
+    if level == LogLevel::Warn && RETRIED_CONDITIONS.iter().any(|c| message.contains(c)) {
+        return LogLevel::Info;
+    }
+    level
+}
+
 /// Implements `ClientContext` for a context type with a `events: ClientEvents` field. With
 /// `after_error = method`, the context's `method(Option<RDKafkaErrorCode>)` runs after each error
 /// was recorded.
@@ -129,3 +151,57 @@ macro_rules! forward_client_events {
     };
 }
 pub(crate) use forward_client_events;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retried_conditions_log_below_warn() {
+        let coordinator_loading = "Offset fetch for 1 partition(s) failed: Broker: Coordinator load in progress: retrying";
+        assert_eq!(
+            record_level(RDKafkaLogLevel::Warning, "OFFSETFETCH", coordinator_loading),
+            LogLevel::Info
+        );
+        assert_eq!(
+            record_level(
+                RDKafkaLogLevel::Warning,
+                "COMMITFAIL",
+                "Broker: Not coordinator"
+            ),
+            LogLevel::Info
+        );
+    }
+
+    #[test]
+    fn other_warnings_and_errors_keep_their_level() {
+        assert_eq!(
+            record_level(
+                RDKafkaLogLevel::Warning,
+                "SESSTMOUT",
+                "Consumer group session timed out"
+            ),
+            LogLevel::Warn
+        );
+        assert_eq!(
+            record_level(RDKafkaLogLevel::Error, "FAIL", "Connect to broker failed"),
+            LogLevel::Warn
+        );
+        assert_eq!(
+            record_level(
+                RDKafkaLogLevel::Warning,
+                "CONFWARN",
+                "property only for consumers"
+            ),
+            LogLevel::Debug
+        );
+        assert_eq!(
+            record_level(
+                RDKafkaLogLevel::Critical,
+                "ERROR",
+                "Coordinator load in progress"
+            ),
+            LogLevel::Error
+        );
+    }
+}

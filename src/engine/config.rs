@@ -19,6 +19,9 @@ pub enum Acks {
     None,
 }
 
+/// The accepted spellings of `acks`, for errors that name them.
+const ACKS_ACCEPTED: &str = "-1, 1, 0 or 'all', '-1', '1', '0'";
+
 impl Acks {
     /// From kafkajs' numbers: -1 (all), 1 (leader), 0 (none).
     pub fn from_number(n: i32) -> EngineResult<Self> {
@@ -27,7 +30,7 @@ impl Acks {
             1 => Ok(Acks::Leader),
             0 => Ok(Acks::None),
             other => Err(EngineError::InvalidConfig(format!(
-                "acks must be -1, 0 or 1 (got {other})"
+                "acks must be {ACKS_ACCEPTED} (got {other})"
             ))),
         }
     }
@@ -37,6 +40,21 @@ impl Acks {
             Acks::All => "all",
             Acks::Leader => "1",
             Acks::None => "0",
+        }
+    }
+}
+
+/// librdkafka's spellings: `'all'` (or `'-1'`), `'1'`, `'0'`.
+impl FromStr for Acks {
+    type Err = EngineError;
+    fn from_str(s: &str) -> EngineResult<Self> {
+        match s {
+            "all" | "-1" => Ok(Acks::All),
+            "1" => Ok(Acks::Leader),
+            "0" => Ok(Acks::None),
+            other => Err(EngineError::InvalidConfig(format!(
+                "acks must be {ACKS_ACCEPTED} (got '{other}')"
+            ))),
         }
     }
 }
@@ -586,5 +604,24 @@ mod tests {
                 .get("fetch.queue.backoff.ms"),
             Some("1000")
         );
+    }
+
+    #[test]
+    fn acks_accepts_kafkajs_numbers_and_librdkafka_names() {
+        assert_eq!(Acks::from_number(-1).unwrap(), Acks::All);
+        assert_eq!("all".parse::<Acks>().unwrap(), Acks::All);
+        assert_eq!("-1".parse::<Acks>().unwrap(), Acks::All);
+        assert_eq!("1".parse::<Acks>().unwrap(), Acks::Leader);
+        assert_eq!("0".parse::<Acks>().unwrap(), Acks::None);
+        for bad in ["ALL", "leader", "2", ""] {
+            assert!(
+                matches!(bad.parse::<Acks>(), Err(EngineError::InvalidConfig(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            Acks::from_number(2),
+            Err(EngineError::InvalidConfig(_))
+        ));
     }
 }

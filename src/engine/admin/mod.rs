@@ -5,6 +5,7 @@
 mod assignment;
 pub mod catalog;
 mod cluster;
+mod config_entry;
 mod configs;
 mod diff;
 mod groups;
@@ -34,7 +35,8 @@ use crate::engine::stats::BrokerSnapshot;
 pub use assignment::{parse_assignment, TopicPartitions};
 pub use catalog::{catalog, Profile, DEAD_LETTER_TOPIC};
 pub use cluster::ClusterDescription;
-pub use configs::{ConfigSourceKind, TopicConfigEntry, TopicConfigs};
+pub use config_entry::{ConfigSourceKind, TopicConfigEntry};
+pub use configs::TopicConfigs;
 pub use diff::{differences, ObservedTopic, TopicDifference};
 pub use groups::{GroupDescription, GroupListing, GroupMember};
 pub use health::{BrokerHealth, HealthReport, PartitionRef};

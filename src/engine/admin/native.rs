@@ -14,7 +14,7 @@ use rdkafka::bindings as rd;
 use rdkafka::topic_partition_list::TopicPartitionList;
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
-use crate::engine::admin::configs::{ConfigSourceKind, TopicConfigEntry};
+use crate::engine::admin::config_entry::{ConfigSourceKind, TopicConfigEntry};
 use crate::engine::error::{EngineError, EngineResult};
 
 const NO_ERROR: RDKafkaRespErr = RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR;

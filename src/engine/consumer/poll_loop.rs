@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
-use crate::engine::consumer::rebalance::{commit_stored, commit_within, SubscriptionContext};
-use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
+use crate::engine::consumer::commands::{apply_commands, list_of};
+use crate::engine::consumer::rebalance::{commit_stored, SubscriptionContext};
+use crate::engine::consumer::shared::{Shared, TopicPartition};
 use crate::engine::error::EngineError;
 use crate::engine::logging::LogLevel;
 use crate::engine::message::ConsumedMessage;
@@ -119,48 +119,6 @@ fn on_poll_error(shared: &Shared, e: KafkaError) {
             .logger
             .log(LogLevel::Warn, "consumer", "CONSUME", &e.to_string()),
     }
-}
-
-/// Carries out what workers and callers asked of the consumer. Runs on the poll thread, also
-/// from within a rebalance.
-pub(crate) fn apply_commands(consumer: &BaseConsumer<SubscriptionContext>, shared: &Shared) {
-    for command in shared.take_commands() {
-        match command {
-            Command::Store((t, p), next) => {
-                let mut tpl = TopicPartitionList::new();
-                if tpl
-                    .add_partition_offset(&t, p, Offset::Offset(next))
-                    .is_ok()
-                {
-                    // Fails only for a partition no longer assigned; its next owner gets it again.
-                    let _ = consumer.store_offsets(&tpl);
-                }
-            }
-            Command::Resume(tp) => {
-                let _ = consumer.resume(&list_of(&[tp]));
-            }
-            Command::PauseAll => {
-                if let Ok(a) = consumer.assignment() {
-                    let _ = consumer.pause(&a);
-                }
-            }
-            Command::ResumeAll => {
-                let _ = consumer.resume(&list_of(&shared.assigned()));
-            }
-            Command::Commit(reply) => {
-                let _ = reply.send(commit_within(consumer, shared.commit_timeout()));
-            }
-            Command::Stop => {}
-        }
-    }
-}
-
-fn list_of(tps: &[TopicPartition]) -> TopicPartitionList {
-    let mut tpl = TopicPartitionList::new();
-    for (t, p) in tps {
-        tpl.add_partition(t, *p);
-    }
-    tpl
 }
 
 fn to_consumed(m: &BorrowedMessage<'_>) -> ConsumedMessage {

@@ -2,21 +2,18 @@
 //! after their running handlers finish and their processed offsets are committed.
 
 use std::collections::HashSet;
-use std::ptr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use rdkafka::bindings as rd;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
 use crate::engine::client_events::{forward_client_events, ClientEvents};
+use crate::engine::consumer::commands::{apply_commands, commit_within};
 use crate::engine::consumer::partition_worker;
-use crate::engine::consumer::poll_loop::apply_commands;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
-use crate::engine::error::{EngineError, EngineResult};
+
 use crate::engine::logging::LogLevel;
 
 /// Context of a subscription's consumer.
@@ -166,40 +163,6 @@ pub(crate) fn commit_stored(consumer: &BaseConsumer<SubscriptionContext>, shared
             "COMMIT",
             &format!("commit failed: {e}"),
         );
-    }
-}
-
-/// Commits the stored offsets, waiting for the broker at most `timeout` (`ERR__TIMED_OUT`
-/// then; the commit may still happen). librdkafka's synchronous commit waits for a group
-/// coordinator without end, which would hold a stop forever once the brokers are gone.
-pub(crate) fn commit_within(
-    consumer: &BaseConsumer<SubscriptionContext>,
-    timeout: Duration,
-) -> EngineResult<()> {
-    let rk = consumer.client().native_ptr();
-    // SAFETY: `rk` is the live consumer borrowed for this call; the reply queue is ours, and
-    // destroying it after a timeout is allowed (librdkafka keeps its own reference until the
-    // reply is posted, then discards it).
-    let code = unsafe {
-        let queue = rd::rd_kafka_queue_new(rk);
-        let mut code = rd::rd_kafka_commit_queue(rk, ptr::null(), queue, None, ptr::null_mut());
-        if code == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
-            let event =
-                rd::rd_kafka_queue_poll(queue, timeout.as_millis().min(i32::MAX as u128) as i32);
-            code = if event.is_null() {
-                RDKafkaRespErr::RD_KAFKA_RESP_ERR__TIMED_OUT
-            } else {
-                let e = rd::rd_kafka_event_error(event);
-                rd::rd_kafka_event_destroy(event);
-                e
-            };
-        }
-        rd::rd_kafka_queue_destroy(queue);
-        code
-    };
-    match RDKafkaErrorCode::from(code) {
-        RDKafkaErrorCode::NoError | RDKafkaErrorCode::NoOffset => Ok(()),
-        other => Err(EngineError::from_code(other)),
     }
 }
 

@@ -1,0 +1,89 @@
+//! The consumer's commands (store an offset, pause, resume, commit), carried out on the thread
+//! that polls: by the poll loop between polls, and by the rebalance callback within one.
+
+use std::ptr;
+use std::time::Duration;
+
+use rdkafka::bindings as rd;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
+
+use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
+use crate::engine::error::{EngineError, EngineResult};
+
+/// Carries out what workers and callers asked of the consumer. Runs on the poll thread, also
+/// from within a rebalance.
+pub(crate) fn apply_commands<C: ConsumerContext>(consumer: &BaseConsumer<C>, shared: &Shared) {
+    for command in shared.take_commands() {
+        match command {
+            Command::Store((t, p), next) => {
+                let mut tpl = TopicPartitionList::new();
+                if tpl
+                    .add_partition_offset(&t, p, Offset::Offset(next))
+                    .is_ok()
+                {
+                    // Fails only for a partition no longer assigned; its next owner gets it again.
+                    let _ = consumer.store_offsets(&tpl);
+                }
+            }
+            Command::Resume(tp) => {
+                let _ = consumer.resume(&list_of(&[tp]));
+            }
+            Command::PauseAll => {
+                if let Ok(a) = consumer.assignment() {
+                    let _ = consumer.pause(&a);
+                }
+            }
+            Command::ResumeAll => {
+                let _ = consumer.resume(&list_of(&shared.assigned()));
+            }
+            Command::Commit(reply) => {
+                let _ = reply.send(commit_within(consumer, shared.commit_timeout()));
+            }
+            Command::Stop => {}
+        }
+    }
+}
+
+pub(crate) fn list_of(tps: &[TopicPartition]) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    for (t, p) in tps {
+        tpl.add_partition(t, *p);
+    }
+    tpl
+}
+
+/// Commits the stored offsets, waiting for the broker at most `timeout` (`ERR__TIMED_OUT`
+/// then; the commit may still happen). librdkafka's synchronous commit waits for a group
+/// coordinator without end, which would hold a stop forever once the brokers are gone.
+pub(crate) fn commit_within<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    timeout: Duration,
+) -> EngineResult<()> {
+    let rk = consumer.client().native_ptr();
+    // SAFETY: `rk` is the live consumer borrowed for this call; the reply queue is ours, and
+    // destroying it after a timeout is allowed (librdkafka keeps its own reference until the
+    // reply is posted, then discards it).
+    let code = unsafe {
+        let queue = rd::rd_kafka_queue_new(rk);
+        let mut code = rd::rd_kafka_commit_queue(rk, ptr::null(), queue, None, ptr::null_mut());
+        if code == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR {
+            let event =
+                rd::rd_kafka_queue_poll(queue, timeout.as_millis().min(i32::MAX as u128) as i32);
+            code = if event.is_null() {
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR__TIMED_OUT
+            } else {
+                let e = rd::rd_kafka_event_error(event);
+                rd::rd_kafka_event_destroy(event);
+                e
+            };
+        }
+        rd::rd_kafka_queue_destroy(queue);
+        code
+    };
+    match RDKafkaErrorCode::from(code) {
+        RDKafkaErrorCode::NoError | RDKafkaErrorCode::NoOffset => Ok(()),
+        other => Err(EngineError::from_code(other)),
+    }
+}
