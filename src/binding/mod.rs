@@ -4,6 +4,7 @@ pub mod admin;
 mod args;
 pub mod config;
 pub mod error;
+pub mod figures;
 pub mod groups;
 pub mod health;
 mod js_support;

@@ -297,6 +297,17 @@ impl KafkaService {
         service_stats(self.engine.stats())
     }
 
+    /// The service's figures in the Prometheus text exposition format (version 0.0.4), ready to
+    /// serve as a `/metrics` response (`Content-Type: text/plain; version=0.0.4`): publish and
+    /// acknowledgement counters, publish errors by code, ack, handler and end-to-end latency
+    /// histograms per topic, consumer lag and fetch queues per partition, rebalances, handler
+    /// timeouts, producer queue depths, and broker state, RTT and request queues from
+    /// librdkafka's statistics. Every name starts with `kafka_native_`. Cheap; never throws.
+    #[napi]
+    pub fn metrics(&self) -> String {
+        self.engine.metrics()
+    }
+
     /// Stops every subscription (handlers finish, offsets are committed), delivers what is still
     /// queued (at most `timeoutMs`), and closes. Idempotent. Afterwards every method rejects
     /// with `ERR_DISCONNECTED`.
