@@ -269,7 +269,7 @@ impl KafkaService {
             let engine_options = subscribe_options(&js)?;
             engine_options.validate()?;
             let (function, kind) = handler_function(env, handler)?;
-            let bridge = JsBatchHandler::new(env, function, kind)
+            let bridge = JsBatchHandler::new(env, function, kind, &engine_options.group_id)
                 .map_err(|e| invalid_arg("handler", e.reason.clone()))?;
             let on_error = js
                 .on_error
