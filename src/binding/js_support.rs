@@ -77,11 +77,7 @@ impl JsSupport {
         handler: Function<'e>,
         group_id: &str,
     ) -> Result<Function<'e>> {
-        let handler: Function<'static> =
-            unsafe { Function::from_napi_value(env.raw(), handler.raw())? };
-        self.each_message
-            .borrow_back(env)?
-            .call(FnArgs::from((handler, group_id.to_string())))
+        wrap(&self.each_message, env, handler, group_id)
     }
 
     /// Wraps `publish` and `publishBatch` of `KafkaService.prototype` with OpenTelemetry producer
@@ -110,10 +106,20 @@ impl JsSupport {
         handler: Function<'e>,
         group_id: &str,
     ) -> Result<Function<'e>> {
-        let handler: Function<'static> =
-            unsafe { Function::from_napi_value(env.raw(), handler.raw())? };
-        self.each_batch
-            .borrow_back(env)?
-            .call(FnArgs::from((handler, group_id.to_string())))
+        wrap(&self.each_batch, env, handler, group_id)
     }
+}
+
+/// Calls a handler-wrapping helper (`eachMessage` / `eachBatch`).
+fn wrap<'e>(
+    helper: &FunctionRef<HandlerArgs, Function<'static>>,
+    env: &'e Env,
+    handler: Function<'e>,
+    group_id: &str,
+) -> Result<Function<'e>> {
+    let handler: Function<'static> =
+        unsafe { Function::from_napi_value(env.raw(), handler.raw())? };
+    helper
+        .borrow_back(env)?
+        .call(FnArgs::from((handler, group_id.to_string())))
 }
