@@ -117,9 +117,9 @@ test('every advertised family is present, typed, and moves under load', async ()
       processed++;
     },
   });
-  await waitFor(() => processed >= 301, { timeoutMs: 60000 });
-  await waitFor(() => value(scrape(service), 'kafka_native_consumer_lag_messages') === 0 && scrape(service).kafka_native_consumer_lag_messages.metrics.length === 3, { timeoutMs: 30000 });
-  await waitFor(() => value(scrape(service), 'kafka_native_broker_up') >= 1 && scrape(service).kafka_native_broker_outbuf_requests.metrics.length >= 1, { timeoutMs: 30000 });
+  await waitFor(() => processed >= 301, 60000);
+  await waitFor(() => value(scrape(service), 'kafka_native_consumer_lag_messages') === 0 && scrape(service).kafka_native_consumer_lag_messages.metrics.length === 3, 30000);
+  await waitFor(() => value(scrape(service), 'kafka_native_broker_up') >= 1 && scrape(service).kafka_native_broker_outbuf_requests.metrics.length >= 1, 30000);
 
   const after = scrape(service);
   expect(value(after, 'kafka_native_connected')).toBe(1);

@@ -1,8 +1,9 @@
 // JavaScript the binding compiles once per Node environment: the error class the package
 // exports, and the loops that hand a batch of consumed messages to a user's handler. A loop runs
 // in JS so that a batch crosses the native boundary once, however many handler calls it makes.
-// The script evaluates to a function of the tracing helpers (tracing.js) that returns them.
-(function (tracing) {
+// The script evaluates to a function of the tracing helpers (tracing.js) and the metrics bridge
+// (metrics_bridge.js) that returns them.
+(function (tracing, metricsBridge) {
   'use strict';
 
   class KafkaNativeError extends Error {
@@ -163,5 +164,11 @@
     return out;
   }
 
-  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults, instrument: tracing.instrument };
+  // Wraps KafkaService.prototype's methods: producer spans, and the metrics bridge.
+  function instrument(prototype) {
+    tracing.instrument(prototype);
+    metricsBridge.instrument(prototype);
+  }
+
+  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults, instrument };
 })

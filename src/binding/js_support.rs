@@ -1,4 +1,5 @@
-//! The JS helpers of `js_support.js` (with the OpenTelemetry tracing of `tracing.js`), compiled
+//! The JS helpers of `js_support.js` (with the OpenTelemetry tracing of `tracing.js` and metrics
+//! of `metrics_bridge.js`), compiled
 //! once per Node environment and kept as references in the environment's instance data.
 
 use napi::bindgen_prelude::*;
@@ -6,6 +7,7 @@ use napi::Env;
 
 const SOURCE: &str = include_str!("js_support.js");
 const TRACING: &str = include_str!("tracing.js");
+const METRICS_BRIDGE: &str = include_str!("metrics_bridge.js");
 
 /// References to the compiled helpers.
 pub struct JsSupport {
@@ -35,8 +37,9 @@ impl JsSupport {
             return Ok(s);
         }
         let tracing: Object = env.run_script(TRACING)?;
-        let factory: Function<Object, Object> = env.run_script(SOURCE)?;
-        let exports: Object = factory.call(tracing)?;
+        let bridge: Object = env.run_script(METRICS_BRIDGE)?;
+        let factory: Function<FnArgs<(Object, Object)>, Object> = env.run_script(SOURCE)?;
+        let exports: Object = factory.call(FnArgs::from((tracing, bridge)))?;
         let error_class: Function<ErrorClassArgs, Unknown> =
             exports.get_named_property("KafkaNativeError")?;
         let each_message: Function<HandlerArgs, Function> =
@@ -81,7 +84,8 @@ impl JsSupport {
     }
 
     /// Wraps `publish` and `publishBatch` of `KafkaService.prototype` with OpenTelemetry producer
-    /// spans, taken only while a tracer provider is registered.
+    /// spans (taken only while a tracer provider is registered), and `connect` / `subscribe` to
+    /// observe the service through a registered meter provider.
     pub fn instrument(&self, env: &Env, prototype: Object<'_>) -> Result<()> {
         let prototype: Object<'static> =
             unsafe { Object::from_napi_value(env.raw(), prototype.raw())? };
