@@ -524,6 +524,12 @@ export interface KafkaConfig {
   statisticsIntervalMs?: number
   /** `'error' | 'warn' | 'info' | 'debug' | 'trace'`. Default: `KAFKA_NATIVE_LOG`, else `'warn'`. */
   logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'trace'
+  /**
+   * The header whose value is a message's event type (e.g. `'event-type'`): `stats()` then
+   * reports figures per event type (`eventTypes`), for published and consumed messages.
+   * Default: none (no header is read).
+   */
+  eventTypeHeader?: string
   /** Receives log records instead of stderr (e.g. to forward to a NestJS Logger). */
   logger?: (arg: LogRecord) => void
   /** Any other librdkafka property (CONFIGURATION.md), applied last. */
@@ -533,6 +539,7 @@ export interface KafkaConfig {
 /** Latency percentiles in milliseconds, from an HDR histogram. */
 export interface Latency {
   count: number
+  min: number
   p50: number
   p95: number
   p99: number
@@ -712,6 +719,16 @@ export interface ServiceStats {
   consumer: ConsumerStats
   brokers: Array<BrokerStats>
   subscriptions: number
+  /**
+   * Per topic: publishes, acknowledgements, errors by code, ack latency, messages processed,
+   * handler and end-to-end latency.
+   */
+  topics: Record<string, TopicFigures>
+  /**
+   * The same per event type, when `eventTypeHeader` is configured (at most 100 types; later
+   * ones under `'(other)'`).
+   */
+  eventTypes: Record<string, TopicFigures>
 }
 
 /** TLS settings. PEM strings (not paths). */
@@ -819,6 +836,29 @@ export interface TopicDifference {
   expected: string
   /** What the cluster has; absent when the broker reports no value. */
   actual?: string
+}
+
+/**
+ * Everything known about one topic (or one event type): what was published to it and what the
+ * subscriptions processed from it. Latencies in milliseconds.
+ */
+export interface TopicFigures {
+  /** Messages the broker acknowledged. */
+  acknowledged: number
+  /** Publishes that failed. */
+  failed: number
+  /** Failed publishes by error code (`ERR__MSG_TIMED_OUT`, ...). */
+  errors: Record<string, number>
+  /** From `publish` to the broker's acknowledgement. */
+  ackLatency: Latency
+  /** Messages whose handler finished. */
+  processed: number
+  /** Failed handler calls (for an event type: those failing at a message of that type). */
+  handlerFailures: number
+  /** Duration of each handler call (per topic; zero for event types: a call may span several). */
+  handlerLatency: Latency
+  /** From the message's timestamp to the end of its handler call. */
+  endToEndLatency: Latency
 }
 
 /** A topic and partition. */

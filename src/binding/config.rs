@@ -85,6 +85,10 @@ pub struct KafkaConfig<'a> {
     /// `'error' | 'warn' | 'info' | 'debug' | 'trace'`. Default: `KAFKA_NATIVE_LOG`, else `'warn'`.
     #[napi(ts_type = "'error' | 'warn' | 'info' | 'debug' | 'trace'")]
     pub log_level: Option<String>,
+    /// The header whose value is a message's event type (e.g. `'event-type'`): `stats()` then
+    /// reports figures per event type (`eventTypes`), for published and consumed messages.
+    /// Default: none (no header is read).
+    pub event_type_header: Option<String>,
     /// Receives log records instead of stderr (e.g. to forward to a NestJS Logger).
     pub logger: Option<Function<'a, LogRecord, ()>>,
     /// Any other librdkafka property (CONFIGURATION.md), applied last.
@@ -213,6 +217,14 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
     }
     if let Some(v) = &c.log_level {
         config.log_level = v.parse()?;
+    }
+    if let Some(v) = &c.event_type_header {
+        if v.is_empty() {
+            return Err(EngineError::InvalidConfig(
+                "eventTypeHeader must be a non-empty header name".into(),
+            ));
+        }
+        config.event_type_header = Some(v.clone());
     }
     if let Some(map) = &c.librdkafka {
         let mut entries: Vec<_> = map.iter().collect();

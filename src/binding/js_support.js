@@ -1,7 +1,9 @@
 // JavaScript the binding compiles once per Node environment: the error class the package
 // exports, and the loops that hand a batch of consumed messages to a user's handler. A loop runs
 // in JS so that a batch crosses the native boundary once, however many handler calls it makes.
-(function () {
+// The script evaluates to a function of the tracing helpers (tracing.js) and the metrics bridge
+// (metrics_bridge.js) that returns them.
+(function (tracing, metricsBridge) {
   'use strict';
 
   class KafkaNativeError extends Error {
@@ -71,13 +73,17 @@
     return { topic: packed.topic, partition: packed.partition, messages };
   }
 
-  function eachMessage(handler) {
+  function eachMessage(handler, groupId) {
     return async function deliver(packed) {
       const { topic, partition, messages } = unpack(packed);
+      // Looked up once per batch: without a tracer provider this is one property read.
+      const traced = tracing.messageTracer(groupId);
       let i = 0;
       try {
         for (; i < messages.length; i++) {
-          await handler({ topic, partition, message: messages[i], heartbeat });
+          const payload = { topic, partition, message: messages[i], heartbeat };
+          if (traced === undefined) await handler(payload);
+          else await traced(topic, partition, messages[i], () => handler(payload));
         }
         return { processed: i };
       } catch (e) {
@@ -86,9 +92,10 @@
     };
   }
 
-  function eachBatch(handler) {
+  function eachBatch(handler, groupId) {
     return async function deliver(packed) {
       const batch = unpack(packed);
+      const traced = tracing.batchTracer(groupId);
       const messages = batch.messages;
       let resolved = 0;
       const resolveOffset = (offset) => {
@@ -101,7 +108,7 @@
         }
       };
       try {
-        await handler({
+        const payload = {
           batch: {
             topic: batch.topic,
             partition: batch.partition,
@@ -114,7 +121,9 @@
           heartbeat,
           isRunning: () => true,
           isStale: () => false,
-        });
+        };
+        if (traced === undefined) await handler(payload);
+        else await traced(batch.topic, batch.partition, messages, () => handler(payload));
         return { processed: messages.length };
       } catch (e) {
         return { processed: resolved, error: describe(e) };
@@ -155,5 +164,11 @@
     return out;
   }
 
-  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults };
-})()
+  // Wraps KafkaService.prototype's methods: producer spans, and the metrics bridge.
+  function instrument(prototype) {
+    tracing.instrument(prototype);
+    metricsBridge.instrument(prototype);
+  }
+
+  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults, instrument };
+})

@@ -1,16 +1,20 @@
-//! The JS helpers of `js_support.js`, compiled once per Node environment and kept as references
-//! in the environment's instance data.
+//! The JS helpers of `js_support.js` (with the OpenTelemetry tracing of `tracing.js` and metrics
+//! of `metrics_bridge.js`), compiled
+//! once per Node environment and kept as references in the environment's instance data.
 
 use napi::bindgen_prelude::*;
 use napi::Env;
 
 const SOURCE: &str = include_str!("js_support.js");
+const TRACING: &str = include_str!("tracing.js");
+const METRICS_BRIDGE: &str = include_str!("metrics_bridge.js");
 
 /// References to the compiled helpers.
 pub struct JsSupport {
     error_class: FunctionRef<ErrorClassArgs, Unknown<'static>>,
-    each_message: FunctionRef<Function<'static>, Function<'static>>,
-    each_batch: FunctionRef<Function<'static>, Function<'static>>,
+    each_message: FunctionRef<HandlerArgs, Function<'static>>,
+    each_batch: FunctionRef<HandlerArgs, Function<'static>>,
+    instrument: FunctionRef<Object<'static>, ()>,
     settlement_loop: FunctionRef<Function<'static>, Function<'static>>,
     batch_results: FunctionRef<BatchResultsArgs, Unknown<'static>>,
 }
@@ -18,6 +22,10 @@ pub struct JsSupport {
 /// Arguments of the `KafkaNativeError` constructor: message, code, retriable, fatal, topic,
 /// partition.
 pub type ErrorClassArgs = FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>;
+
+/// Arguments of `eachMessage` / `eachBatch`: the user's handler and the consumer group (a span
+/// attribute when tracing).
+pub type HandlerArgs = FnArgs<(Function<'static>, String)>;
 
 /// Arguments of `batchResults` in js_support.js.
 pub type BatchResultsArgs = FnArgs<(Vec<String>, Float64Array, Int32Array, Vec<Unknown<'static>>)>;
@@ -28,12 +36,17 @@ impl JsSupport {
         if let Some(s) = env.get_instance_data::<JsSupport>()? {
             return Ok(s);
         }
-        let exports: Object = env.run_script(SOURCE)?;
+        let tracing: Object = env.run_script(TRACING)?;
+        let bridge: Object = env.run_script(METRICS_BRIDGE)?;
+        let factory: Function<FnArgs<(Object, Object)>, Object> = env.run_script(SOURCE)?;
+        let exports: Object = factory.call(FnArgs::from((tracing, bridge)))?;
         let error_class: Function<ErrorClassArgs, Unknown> =
             exports.get_named_property("KafkaNativeError")?;
-        let each_message: Function<Function, Function> =
+        let each_message: Function<HandlerArgs, Function> =
             exports.get_named_property("eachMessage")?;
-        let each_batch: Function<Function, Function> = exports.get_named_property("eachBatch")?;
+        let each_batch: Function<HandlerArgs, Function> =
+            exports.get_named_property("eachBatch")?;
+        let instrument: Function<Object, ()> = exports.get_named_property("instrument")?;
         let settlement_loop: Function<Function, Function> =
             exports.get_named_property("settlementLoop")?;
         let batch_results: Function<BatchResultsArgs, Unknown> =
@@ -42,6 +55,7 @@ impl JsSupport {
             error_class: error_class.create_ref()?,
             each_message: each_message.create_ref()?,
             each_batch: each_batch.create_ref()?,
+            instrument: instrument.create_ref()?,
             settlement_loop: settlement_loop.create_ref()?,
             batch_results: batch_results.create_ref()?,
         };
@@ -59,9 +73,23 @@ impl JsSupport {
         self.error_class.borrow_back(env)
     }
 
-    /// Wraps an `eachMessage` handler in a loop over a batch.
-    pub fn each_message<'e>(&self, env: &'e Env, handler: Function<'e>) -> Result<Function<'e>> {
-        self.each_message.borrow_back(env)?.call(handler)
+    /// Wraps an `eachMessage` handler of `group_id` in a loop over a batch.
+    pub fn each_message<'e>(
+        &self,
+        env: &'e Env,
+        handler: Function<'e>,
+        group_id: &str,
+    ) -> Result<Function<'e>> {
+        wrap(&self.each_message, env, handler, group_id)
+    }
+
+    /// Wraps `publish` and `publishBatch` of `KafkaService.prototype` with OpenTelemetry producer
+    /// spans (taken only while a tracer provider is registered), and `connect` / `subscribe` to
+    /// observe the service through a registered meter provider.
+    pub fn instrument(&self, env: &Env, prototype: Object<'_>) -> Result<()> {
+        let prototype: Object<'static> =
+            unsafe { Object::from_napi_value(env.raw(), prototype.raw())? };
+        self.instrument.borrow_back(env)?.call(prototype)
     }
 
     /// The settlement signal's callback: runs a drain function (settles a round, returns whether
@@ -75,8 +103,27 @@ impl JsSupport {
         self.batch_results.borrow_back(env)?.call(args)
     }
 
-    /// Wraps an `eachBatch` handler.
-    pub fn each_batch<'e>(&self, env: &'e Env, handler: Function<'e>) -> Result<Function<'e>> {
-        self.each_batch.borrow_back(env)?.call(handler)
+    /// Wraps an `eachBatch` handler of `group_id`.
+    pub fn each_batch<'e>(
+        &self,
+        env: &'e Env,
+        handler: Function<'e>,
+        group_id: &str,
+    ) -> Result<Function<'e>> {
+        wrap(&self.each_batch, env, handler, group_id)
     }
+}
+
+/// Calls a handler-wrapping helper (`eachMessage` / `eachBatch`).
+fn wrap<'e>(
+    helper: &FunctionRef<HandlerArgs, Function<'static>>,
+    env: &'e Env,
+    handler: Function<'e>,
+    group_id: &str,
+) -> Result<Function<'e>> {
+    let handler: Function<'static> =
+        unsafe { Function::from_napi_value(env.raw(), handler.raw())? };
+    helper
+        .borrow_back(env)?
+        .call(FnArgs::from((handler, group_id.to_string())))
 }

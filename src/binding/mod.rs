@@ -4,6 +4,7 @@ pub mod admin;
 mod args;
 pub mod config;
 pub mod error;
+pub mod figures;
 pub mod groups;
 pub mod health;
 mod js_support;
@@ -21,10 +22,16 @@ pub mod topics;
 use napi::bindgen_prelude::*;
 use napi::Env;
 
-/// Adds `KafkaNativeError` (defined in `js_support.js`) to the module's exports.
+/// Adds `KafkaNativeError` (defined in `js_support.js`) to the module's exports, and wraps
+/// `KafkaService`'s publishing methods with OpenTelemetry producer spans (`tracing.js`; inert
+/// while no tracer provider is registered).
 #[napi(module_exports)]
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
     let support = js_support::JsSupport::get(&env)?;
     exports.set("KafkaNativeError", support.error_class(&env)?)?;
+    // A class is a function: read it untyped, then as the object it also is.
+    let class: Unknown = exports.get_named_property("KafkaService")?;
+    let class = unsafe { Object::from_napi_value(env.raw(), class.raw())? };
+    support.instrument(&env, class.get_named_property("prototype")?)?;
     Ok(())
 }

@@ -269,7 +269,7 @@ impl KafkaService {
             let engine_options = subscribe_options(&js)?;
             engine_options.validate()?;
             let (function, kind) = handler_function(env, handler)?;
-            let bridge = JsBatchHandler::new(env, function, kind)
+            let bridge = JsBatchHandler::new(env, function, kind, &engine_options.group_id)
                 .map_err(|e| invalid_arg("handler", e.reason.clone()))?;
             let on_error = js
                 .on_error
@@ -295,6 +295,17 @@ impl KafkaService {
     #[napi]
     pub fn stats(&self) -> ServiceStats {
         service_stats(self.engine.stats())
+    }
+
+    /// The service's figures in the Prometheus text exposition format (version 0.0.4), ready to
+    /// serve as a `/metrics` response (`Content-Type: text/plain; version=0.0.4`): publish and
+    /// acknowledgement counters, publish errors by code, ack, handler and end-to-end latency
+    /// histograms per topic, consumer lag and fetch queues per partition, rebalances, handler
+    /// timeouts, producer queue depths, and broker state, RTT and request queues from
+    /// librdkafka's statistics. Every name starts with `kafka_native_`. Cheap; never throws.
+    #[napi]
+    pub fn metrics(&self) -> String {
+        self.engine.metrics()
     }
 
     /// Stops every subscription (handlers finish, at most their `drainTimeoutMs`; offsets are

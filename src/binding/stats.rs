@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::binding::figures::{event_type_figures, topic_figures, TopicFigures};
 use crate::engine::latency::LatencySummary;
 use crate::engine::service::StatsSnapshot;
 
@@ -9,6 +10,7 @@ use crate::engine::service::StatsSnapshot;
 #[napi(object)]
 pub struct Latency {
     pub count: i64,
+    pub min: f64,
     pub p50: f64,
     pub p95: f64,
     pub p99: f64,
@@ -83,11 +85,18 @@ pub struct ServiceStats {
     pub consumer: ConsumerStats,
     pub brokers: Vec<BrokerStats>,
     pub subscriptions: u32,
+    /// Per topic: publishes, acknowledgements, errors by code, ack latency, messages processed,
+    /// handler and end-to-end latency.
+    pub topics: HashMap<String, TopicFigures>,
+    /// The same per event type, when `eventTypeHeader` is configured (at most 100 types; later
+    /// ones under `'(other)'`).
+    pub event_types: HashMap<String, TopicFigures>,
 }
 
-fn latency(l: LatencySummary) -> Latency {
+pub(crate) fn latency(l: LatencySummary) -> Latency {
     Latency {
         count: l.count as i64,
+        min: l.min,
         p50: l.p50,
         p95: l.p95,
         p99: l.p99,
@@ -100,7 +109,11 @@ fn latency(l: LatencySummary) -> Latency {
 
 /// Converts the engine's snapshot.
 pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
+    let topics = topic_figures(&s);
+    let event_types = event_type_figures(&s);
     ServiceStats {
+        topics,
+        event_types,
         state: s.state.as_str().to_string(),
         producer: ProducerStats {
             sent: s.producer.sent as i64,

@@ -50,11 +50,16 @@ pub enum HandlerKind {
 
 impl JsBatchHandler {
     /// Wraps `handler` (`eachMessage` or `eachBatch` style) for the engine.
-    pub fn new(env: &Env, handler: Function<'_>, kind: HandlerKind) -> Result<Self> {
+    pub fn new(
+        env: &Env,
+        handler: Function<'_>,
+        kind: HandlerKind,
+        group_id: &str,
+    ) -> Result<Self> {
         let support = JsSupport::get(env)?;
         let driver = match kind {
-            HandlerKind::EachMessage => support.each_message(env, handler)?,
-            HandlerKind::EachBatch => support.each_batch(env, handler)?,
+            HandlerKind::EachMessage => support.each_message(env, handler, group_id)?,
+            HandlerKind::EachBatch => support.each_batch(env, handler, group_id)?,
         };
         let typed: Function<JsBatch, Promise<HandlerReport>> =
             unsafe { Function::from_napi_value(env.raw(), driver.raw())? };

@@ -8,6 +8,7 @@ use rdkafka::error::KafkaError;
 
 use crate::engine::connection::ConnectionWatch;
 use crate::engine::logging::{LogLevel, Logger};
+use crate::engine::metrics::librdkafka::{parse_queues, ClientQueues};
 use crate::engine::stats::{parse_statistics, BrokerSnapshot, ConsumerStats};
 
 /// Receives a client's logs, statistics and errors. Shared by the producer's and the consumers'
@@ -16,6 +17,7 @@ pub struct ClientEvents {
     logger: Logger,
     source: &'static str,
     brokers: Mutex<Vec<BrokerSnapshot>>,
+    queues: Mutex<Option<ClientQueues>>,
     consumer_stats: Option<Arc<ConsumerStats>>,
     connection: ConnectionWatch,
 }
@@ -31,6 +33,7 @@ impl ClientEvents {
             logger,
             source,
             brokers: Mutex::new(Vec::new()),
+            queues: Mutex::new(None),
             consumer_stats,
             connection: ConnectionWatch::default(),
         }
@@ -51,6 +54,11 @@ impl ClientEvents {
         self.brokers.lock().map(|b| b.clone()).unwrap_or_default()
     }
 
+    /// Queue figures as of the client's latest statistics.
+    pub fn queues(&self) -> Option<ClientQueues> {
+        self.queues.lock().ok().and_then(|q| q.clone())
+    }
+
     pub(crate) fn on_log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
         self.connection.on_log(facility, message);
         self.logger.log(
@@ -68,8 +76,17 @@ impl ClientEvents {
         if let Ok(mut b) = self.brokers.lock() {
             *b = parsed.brokers;
         }
+        let queues = parse_queues(json);
         if let Some(stats) = &self.consumer_stats {
             stats.set_lag(parsed.lag);
+            if let Some(q) = &queues {
+                stats
+                    .figures
+                    .set_fetch_queues(q.fetch_queues.iter().cloned());
+            }
+        }
+        if let Ok(mut q) = self.queues.lock() {
+            *q = queues;
         }
     }
 

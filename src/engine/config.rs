@@ -220,6 +220,8 @@ pub struct ServiceConfig {
     pub connection_timeout_ms: u32,
     pub statistics_interval_ms: u32,
     pub log_level: LogLevel,
+    /// The header whose value is a message's event type, for per-event-type figures.
+    pub event_type_header: Option<String>,
     /// Any other librdkafka property, applied last (it wins over the typed settings).
     pub librdkafka: Vec<(String, String)>,
 }
@@ -236,6 +238,7 @@ impl ServiceConfig {
             connection_timeout_ms: DEFAULT_CONNECTION_TIMEOUT_MS,
             statistics_interval_ms: DEFAULT_STATISTICS_INTERVAL_MS,
             log_level: LogLevel::from_env(),
+            event_type_header: None,
             librdkafka: Vec::new(),
         }
     }

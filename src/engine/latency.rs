@@ -9,6 +9,7 @@ use hdrhistogram::Histogram;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LatencySummary {
     pub count: u64,
+    pub min: f64,
     pub p50: f64,
     pub p95: f64,
     pub p99: f64,
@@ -51,23 +52,29 @@ impl LatencyRecorder {
 
     /// Percentiles of everything recorded so far.
     pub fn summary(&self) -> LatencySummary {
-        let Ok(h) = self.histogram.lock() else {
-            return LatencySummary::default();
-        };
-        if h.is_empty() {
-            return LatencySummary::default();
+        match self.histogram.lock() {
+            Ok(h) => summarize(&h),
+            Err(_) => LatencySummary::default(),
         }
-        let ms = |micros: u64| micros as f64 / 1000.0;
-        LatencySummary {
-            count: h.len(),
-            p50: ms(h.value_at_quantile(0.50)),
-            p95: ms(h.value_at_quantile(0.95)),
-            p99: ms(h.value_at_quantile(0.99)),
-            p999: ms(h.value_at_quantile(0.999)),
-            max: ms(h.max()),
-            mean: h.mean() / 1000.0,
-            stddev: h.stdev() / 1000.0,
-        }
+    }
+}
+
+/// Percentiles and moments, in milliseconds, of a histogram of microseconds.
+pub fn summarize(h: &Histogram<u64>) -> LatencySummary {
+    if h.is_empty() {
+        return LatencySummary::default();
+    }
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    LatencySummary {
+        count: h.len(),
+        min: ms(h.min()),
+        p50: ms(h.value_at_quantile(0.50)),
+        p95: ms(h.value_at_quantile(0.95)),
+        p99: ms(h.value_at_quantile(0.99)),
+        p999: ms(h.value_at_quantile(0.999)),
+        max: ms(h.max()),
+        mean: h.mean() / 1000.0,
+        stddev: h.stdev() / 1000.0,
     }
 }
 

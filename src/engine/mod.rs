@@ -9,6 +9,7 @@ pub mod error;
 pub mod latency;
 pub mod logging;
 pub mod message;
+pub mod metrics;
 pub mod mock_cluster;
 pub mod producer;
 pub mod service;

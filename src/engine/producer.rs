@@ -17,6 +17,7 @@ use crate::engine::connection::is_refusal;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::Logger;
 use crate::engine::message::{validate_topic, DeliveryReport, OutgoingMessage};
+use crate::engine::metrics::librdkafka::ClientQueues;
 use crate::engine::stats::{BrokerSnapshot, ProducerStats};
 
 /// What librdkafka hands back with a delivery report: where the outcome goes.
@@ -24,6 +25,8 @@ pub struct PendingDelivery {
     started: Instant,
     collector: Arc<BatchCollector>,
     index: usize,
+    /// Read from the `eventTypeHeader` header, when one is configured.
+    event_type: Option<Arc<str>>,
 }
 
 /// The producer client's context: delivery reports, logs, statistics, and failing queued
@@ -59,8 +62,15 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
     fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<PendingDelivery>) {
         let outcome = match result {
             Ok(m) => {
-                self.stats.ack_latency.record(pending.started.elapsed());
+                let elapsed = pending.started.elapsed();
+                self.stats.ack_latency.record(elapsed);
                 self.stats.on_settled(m.topic(), true);
+                self.stats.figures.on_delivery(
+                    m.topic(),
+                    pending.event_type.as_ref(),
+                    elapsed,
+                    Ok(()),
+                );
                 Ok(DeliveryReport {
                     topic: m.topic().to_string(),
                     partition: m.partition(),
@@ -78,9 +88,16 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
                 )
                 .then(|| self.events.connection().refused_since(pending.started))
                 .flatten();
-                Err(refused
+                let error = refused
                     .unwrap_or_else(|| EngineError::from(e.clone()))
-                    .about(m.topic(), partition))
+                    .about(m.topic(), partition);
+                self.stats.figures.on_delivery(
+                    m.topic(),
+                    pending.event_type.as_ref(),
+                    pending.started.elapsed(),
+                    Err(&error.code()),
+                );
+                Err(error)
             }
         };
         pending.collector.settle(pending.index, outcome);
@@ -256,6 +273,11 @@ impl Producer {
         self.inner.context().events.brokers()
     }
 
+    /// Queue figures as of the producer's latest statistics.
+    pub fn queues(&self) -> Option<ClientQueues> {
+        self.inner.context().events.queues()
+    }
+
     /// What the producer's connection attempts ran into.
     pub fn connection(&self) -> &crate::engine::connection::ConnectionWatch {
         self.inner.context().events.connection()
@@ -288,7 +310,12 @@ impl Producer {
                     topic: topic.to_string(),
                     message: to_owned_message(message),
                 }),
-                Err(e) => collector.settle(index, Err(e.about(topic, message.partition))),
+                Err(e) => {
+                    let figures = &self.stats.figures;
+                    let event_type = figures.event_types.of(&message.headers);
+                    figures.on_delivery(topic, event_type.as_ref(), Duration::ZERO, Err(&e.code()));
+                    collector.settle(index, Err(e.about(topic, message.partition)))
+                }
             }
         }
         BatchDelivery {
@@ -323,6 +350,7 @@ impl Producer {
             started: Instant::now(),
             collector: collector.clone(),
             index,
+            event_type: self.stats.figures.event_types.of(&message.headers),
         });
         let mut record: BaseRecord<'_, [u8], [u8], Box<PendingDelivery>> =
             BaseRecord::with_opaque_to(topic, pending);

@@ -14,6 +14,8 @@ use crate::engine::consumer::{BatchHandler, ErrorSink, SubscribeOptions, Subscri
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::{LogLevel, LogSink, Logger};
 use crate::engine::message::{DeliveryReport, OutgoingMessage};
+use crate::engine::metrics::librdkafka::ClientQueues;
+use crate::engine::metrics::topics::{ConsumerFiguresSnapshot, ProducerFiguresSnapshot};
 use crate::engine::producer::{BatchDelivery, Producer};
 use crate::engine::stats::{BrokerSnapshot, ConsumerSnapshot, ConsumerStats, ProducerSnapshot};
 
@@ -62,6 +64,12 @@ pub struct StatsSnapshot {
     pub consumer: ConsumerSnapshot,
     pub brokers: Vec<BrokerSnapshot>,
     pub subscriptions: usize,
+    /// Producer figures per topic and per event type.
+    pub producer_figures: ProducerFiguresSnapshot,
+    /// Consumer figures per topic and per event type, rebalances, fetch queues.
+    pub consumer_figures: ConsumerFiguresSnapshot,
+    /// The producer's queues, from its latest statistics.
+    pub producer_queues: Option<ClientQueues>,
 }
 
 /// A Kafka client service: publish, subscribe, observe, disconnect.
@@ -87,11 +95,16 @@ impl KafkaEngine {
         config.validate()?;
         let logger = Logger::new(config.log_level, &config.client_id, log_sink);
         let producer = Producer::new(&config, logger.clone())?;
+        let consumer_stats = Arc::new(ConsumerStats::default());
+        if let Some(header) = &config.event_type_header {
+            producer.stats().figures.event_types.set_header(header);
+            consumer_stats.figures.event_types.set_header(header);
+        }
         Ok(KafkaEngine {
             config,
             logger,
             producer: Mutex::new(Some(producer)),
-            consumer_stats: Arc::new(ConsumerStats::default()),
+            consumer_stats,
             subscriptions: Mutex::new(Vec::new()),
             lifecycle: Mutex::new(()),
             state: Arc::new(AtomicU8::new(ConnectionState::Idle as u8)),
@@ -205,12 +218,24 @@ impl KafkaEngine {
                 .unwrap_or_default(),
             consumer: self.consumer_stats.snapshot(),
             brokers: producer.as_ref().map(|p| p.brokers()).unwrap_or_default(),
+            producer_figures: producer
+                .as_ref()
+                .map(|p| p.stats().figures.snapshot())
+                .unwrap_or_default(),
+            consumer_figures: self.consumer_stats.figures.snapshot(),
+            producer_queues: producer.as_ref().and_then(|p| p.queues()),
             subscriptions: self
                 .subscriptions
                 .lock()
                 .map(|s| s.iter().filter(|s| s.is_running()).count())
                 .unwrap_or(0),
         }
+    }
+
+    /// The figures of `stats()` in the Prometheus text exposition format (see
+    /// `metrics::render`).
+    pub fn metrics(&self) -> String {
+        crate::engine::metrics::render::render(&self.stats())
     }
 
     /// Stops every subscription (their handlers finish, at most their `drainTimeoutMs`; offsets

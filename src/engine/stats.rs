@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::Deserialize;
 
 use crate::engine::latency::{LatencyRecorder, LatencySummary};
+use crate::engine::metrics::topics::{ConsumerFigures, ProducerFigures};
 
 /// Per-topic producer counters.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,6 +29,8 @@ pub struct ProducerStats {
     in_flight: AtomicI64,
     per_topic: Mutex<BTreeMap<String, TopicCounters>>,
     pub(crate) ack_latency: LatencyRecorder,
+    /// Per-topic and per-event-type figures (`stats().topics`, `metrics()`).
+    pub(crate) figures: ProducerFigures,
 }
 
 impl ProducerStats {
@@ -132,6 +135,8 @@ pub struct ConsumerStats {
     handler_timeouts: AtomicU64,
     pub(crate) handler_latency: LatencyRecorder,
     lag: Mutex<BTreeMap<(String, i32), i64>>,
+    /// Per-topic and per-event-type figures, rebalances and fetch queues.
+    pub(crate) figures: ConsumerFigures,
 }
 
 impl ConsumerStats {
@@ -164,6 +169,7 @@ impl ConsumerStats {
         if let Ok(mut l) = self.lag.lock() {
             l.remove(&(topic.to_string(), partition));
         }
+        self.figures.forget_partition(topic, partition);
     }
 
     /// A copy of the counters.

@@ -42,7 +42,7 @@ fn recording_handler(seen: Seen) -> Arc<dyn crate::engine::consumer::BatchHandle
     })
 }
 
-async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     for _ in 0..300 {
         if cond() {
             return;

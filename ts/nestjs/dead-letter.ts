@@ -3,6 +3,7 @@
 // topic and resolves, so the subscription goes on.
 
 import type { KafkaService, NativeEachMessagePayload, PublishMessage } from '../native/binding';
+import { addSpanEvent } from '../otel/active-span';
 
 /** Headers a dead-lettered message carries, besides its own. */
 export const DEAD_LETTER_HEADERS = {
@@ -37,6 +38,12 @@ function describe(e: unknown): string {
   return String(e);
 }
 
+function errorType(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code != null) return String(code);
+  return e instanceof Error ? e.name : 'Error';
+}
+
 /** `handler`, wrapped to dead-letter a message whose retries ran out (when a topic is set). */
 export function withDeadLetter(handler: Handler, options: DeadLetterOptions): Handler {
   const attempts = new Map<string, number>();
@@ -54,6 +61,7 @@ export function withDeadLetter(handler: Handler, options: DeadLetterOptions): Ha
       const attempt = (attempts.get(key) ?? 0) + 1;
       const final = attempt > options.retries;
       options.onFailure?.(payload, error, attempt, final);
+      if (!final) addSpanEvent('retry', { 'messaging.kafka.attempt': attempt, 'error.type': errorType(error) });
       if (!final || !options.deadLetterTopic) {
         if (attempts.size >= MAX_TRACKED) attempts.delete(attempts.keys().next().value as string);
         attempts.set(key, attempt);
@@ -77,6 +85,11 @@ export function withDeadLetter(handler: Handler, options: DeadLetterOptions): Ha
       if (message.key) dead.key = message.key;
       // If the dead-letter publish fails, this attempt fails: the message is not committed.
       await options.service.publish(options.deadLetterTopic, dead);
+      addSpanEvent('dead-letter', {
+        'messaging.destination.name': options.deadLetterTopic,
+        'messaging.kafka.attempt': attempt,
+        'error.type': errorType(error),
+      });
       options.onDeadLetter?.(payload, error);
     }
   };

@@ -51,10 +51,16 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
         };
         let started = Instant::now();
         let outcome = call_handler(shared, handler.handle(batch.clone())).await;
-        shared.stats.handler_latency.record(started.elapsed());
+        let took = started.elapsed();
+        shared.stats.handler_latency.record(took);
 
         let total = batch.messages.len();
         let processed = outcome.processed.min(total);
+        let failed = outcome.error.is_some() && processed < total;
+        shared
+            .stats
+            .figures
+            .on_handled(&tp.0, &batch.messages, processed, took, failed);
         if processed > 0 {
             shared.stats.on_processed(processed);
             shared.command(Command::Store(

@@ -15,6 +15,7 @@ use crate::engine::consumer::partition_worker;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
 
 use crate::engine::logging::LogLevel;
+use crate::engine::metrics::topics::RebalanceKind;
 
 /// Context of a subscription's consumer.
 pub struct SubscriptionContext {
@@ -137,6 +138,12 @@ impl ConsumerContext for SubscriptionContext {
         err: RDKafkaRespErr,
         tpl: &mut TopicPartitionList,
     ) {
+        let kind = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => RebalanceKind::Assign,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => RebalanceKind::Revoke,
+            _ => RebalanceKind::Error,
+        };
+        self.shared.stats.figures.on_rebalance(kind);
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => self.on_assign(consumer, tpl),
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => self.on_revoke(consumer, tpl),

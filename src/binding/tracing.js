@@ -1,0 +1,261 @@
+// OpenTelemetry tracing the binding compiles once per Node environment (see tracing.rs). It reads
+// the OpenTelemetry API's global registry (what `trace.setGlobalTracerProvider`,
+// `context.setGlobalContextManager` and `propagation.setGlobalPropagator` of @opentelemetry/api 1.x
+// register) and never loads a module: with no tracer provider registered, every check below is one
+// property read and a publish or a consumed batch costs nothing more.
+(function () {
+  'use strict';
+
+  const API = Symbol.for('opentelemetry.js.api.1');
+  // The API's context key of the active span (`createContextKey` makes keys with Symbol.for).
+  const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+  // SpanKind and SpanStatusCode of the API (stable values of the specification).
+  const PRODUCER = 3;
+  const CONSUMER = 4;
+  const ERROR = 2;
+  const NAME = '@cosmic-horizons/kafka-native';
+
+  /** The registered OpenTelemetry globals when a tracer provider is registered, else undefined. */
+  function registry() {
+    const g = globalThis[API];
+    return g !== undefined && g.trace !== undefined ? g : undefined;
+  }
+
+  // An immutable context like the API's ROOT_CONTEXT, for when no context manager is registered.
+  class Context {
+    constructor(values) {
+      this.values = values;
+    }
+    getValue(key) {
+      return this.values.get(key);
+    }
+    setValue(key, value) {
+      const next = new Map(this.values);
+      next.set(key, value);
+      return new Context(next);
+    }
+    deleteValue(key) {
+      const next = new Map(this.values);
+      next.delete(key);
+      return new Context(next);
+    }
+  }
+  const ROOT = new Context(new Map());
+
+  const setter = {
+    set(carrier, key, value) {
+      carrier[key] = value;
+    },
+  };
+  const getter = {
+    get(carrier, key) {
+      const v = carrier[key];
+      if (v == null) return undefined;
+      if (Array.isArray(v)) return v.map(String);
+      return String(v);
+    },
+    keys(carrier) {
+      return Object.keys(carrier);
+    },
+  };
+
+  function activeContext(g) {
+    return g.context !== undefined ? g.context.active() : ROOT;
+  }
+
+  function tracer(g) {
+    return g.trace.getTracer(NAME);
+  }
+
+  function keyAttribute(key) {
+    if (key == null) return undefined;
+    return typeof key === 'string' ? key : Buffer.isBuffer(key) ? key.toString('utf8') : String(key);
+  }
+
+  function bodySize(value) {
+    if (value == null) return 0;
+    return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+  }
+
+  // Errors are recognised by shape, not `instanceof`: a handler may run in another realm (a vm
+  // context, Jest) whose Error is not this script's.
+  function failed(span, e) {
+    const isError = e !== null && typeof e === 'object' && typeof e.message === 'string';
+    const code = isError && e.code != null ? String(e.code) : isError && typeof e.name === 'string' ? e.name : 'Error';
+    span.setAttribute('error.type', code);
+    span.setStatus({ code: ERROR, message: code });
+    if (isError) span.recordException(e);
+  }
+
+  // A producer span for one message, and the message with the span's context injected into its
+  // headers (a copy: the caller's object is left alone).
+  function producerSpan(g, t, parent, topic, message) {
+    if (message === null || typeof message !== 'object') return { span: undefined, message };
+    const attributes = {
+      'messaging.system': 'kafka',
+      'messaging.operation.name': 'publish',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': String(topic),
+      'messaging.message.body.size': bodySize(message.value),
+    };
+    const key = keyAttribute(message.key);
+    if (key !== undefined) attributes['messaging.kafka.message.key'] = key;
+    if (typeof message.partition === 'number') attributes['messaging.destination.partition.id'] = String(message.partition);
+    const span = t.startSpan(`publish ${topic}`, { kind: PRODUCER, attributes }, parent);
+    const headers = message.headers;
+    if (headers != null && (typeof headers !== 'object' || Array.isArray(headers))) return { span, message };
+    const carrier = {};
+    if (g.propagation !== undefined) g.propagation.inject(parent.setValue(SPAN_KEY, span), carrier, setter);
+    return { span, message: { ...message, headers: { ...headers, ...carrier } } };
+  }
+
+  function acknowledged(span, result) {
+    if (result.error) {
+      failed(span, result.error);
+    } else {
+      span.setAttribute('messaging.destination.partition.id', String(result.partition));
+      span.setAttribute('messaging.kafka.offset', Number(result.offset));
+    }
+    span.end();
+  }
+
+  /** Wraps `publish` and `publishBatch` of the service's prototype with producer spans. */
+  function instrument(prototype) {
+    const publish = prototype.publish;
+    const publishBatch = prototype.publishBatch;
+    prototype.publish = function (topic, message) {
+      const g = registry();
+      if (g === undefined) return publish.call(this, topic, message);
+      const traced = producerSpan(g, tracer(g), activeContext(g), topic, message);
+      const span = traced.span;
+      if (span === undefined) return publish.call(this, topic, message);
+      return publish.call(this, topic, traced.message).then(
+        (result) => {
+          acknowledged(span, result);
+          return result;
+        },
+        (e) => {
+          failed(span, e);
+          span.end();
+          throw e;
+        },
+      );
+    };
+    prototype.publishBatch = function (first, second) {
+      const g = registry();
+      const list = typeof first === 'string' ? second : first;
+      if (g === undefined || !Array.isArray(list)) return publishBatch.apply(this, arguments);
+      const t = tracer(g);
+      const parent = activeContext(g);
+      const spans = new Array(list.length);
+      const messages = new Array(list.length);
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i];
+        const topic = typeof first === 'string' ? first : m && m.topic;
+        const traced = producerSpan(g, t, parent, topic, m);
+        spans[i] = traced.span;
+        messages[i] = traced.message;
+      }
+      const call = typeof first === 'string' ? publishBatch.call(this, first, messages) : publishBatch.call(this, messages);
+      return call.then(
+        (results) => {
+          for (let i = 0; i < spans.length; i++) if (spans[i] !== undefined) acknowledged(spans[i], results[i]);
+          return results;
+        },
+        (e) => {
+          for (const span of spans) {
+            if (span === undefined) continue;
+            failed(span, e);
+            span.end();
+          }
+          throw e;
+        },
+      );
+    };
+  }
+
+  function consumerAttributes(topic, partition, groupId) {
+    return {
+      'messaging.system': 'kafka',
+      'messaging.operation.name': 'process',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': topic,
+      'messaging.destination.partition.id': String(partition),
+      'messaging.consumer.group.name': groupId,
+    };
+  }
+
+  // Runs `call` with `span` active and ends the span when what it returns settles; a handler that
+  // returns no promise costs no extra microtask.
+  function runInSpan(g, span, parent, call) {
+    let result;
+    try {
+      result = g.context === undefined ? call() : g.context.with(parent.setValue(SPAN_KEY, span), call);
+    } catch (e) {
+      failed(span, e);
+      span.end();
+      return Promise.reject(e);
+    }
+    if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
+      span.end();
+      return result;
+    }
+    return result.then(
+      () => span.end(),
+      (e) => {
+        failed(span, e);
+        span.end();
+        throw e;
+      },
+    );
+  }
+
+  function extracted(g, message) {
+    if (g.propagation === undefined) return ROOT;
+    return g.propagation.extract(ROOT, message.headers, getter);
+  }
+
+  /**
+   * The tracing around one `eachMessage` call, or undefined when no tracer provider is registered:
+   * `(topic, partition, message, call) => Promise`, with the span's parent taken from the message's
+   * headers.
+   */
+  function messageTracer(groupId) {
+    const g = registry();
+    if (g === undefined) return undefined;
+    const t = tracer(g);
+    return (topic, partition, message, call) => {
+      const attributes = consumerAttributes(topic, partition, groupId);
+      attributes['messaging.kafka.offset'] = Number(message.offset);
+      attributes['messaging.message.body.size'] = message.value == null ? 0 : message.value.length;
+      const key = keyAttribute(message.key);
+      if (key !== undefined) attributes['messaging.kafka.message.key'] = key;
+      const parent = extracted(g, message);
+      const span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, parent);
+      return runInSpan(g, span, activeContext(g), call);
+    };
+  }
+
+  /**
+   * The tracing around one `eachBatch` call, or undefined when no tracer provider is registered:
+   * one span for the batch, linked to each message's producer context.
+   */
+  function batchTracer(groupId) {
+    const g = registry();
+    if (g === undefined) return undefined;
+    const t = tracer(g);
+    return (topic, partition, messages, call) => {
+      const attributes = consumerAttributes(topic, partition, groupId);
+      attributes['messaging.batch.message_count'] = messages.length;
+      const links = [];
+      for (const m of messages) {
+        const span = extracted(g, m).getValue(SPAN_KEY);
+        if (span !== undefined) links.push({ context: span.spanContext() });
+      }
+      const span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links }, activeContext(g));
+      return runInSpan(g, span, activeContext(g), call);
+    };
+  }
+
+  return { instrument, messageTracer, batchTracer };
+})()
