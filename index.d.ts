@@ -164,6 +164,15 @@ export declare class KafkaService {
   /** Counters, latency percentiles, consumer lag and broker states. Cheap; never throws. */
   stats(): ServiceStats
   /**
+   * The service's figures in the Prometheus text exposition format (version 0.0.4), ready to
+   * serve as a `/metrics` response (`Content-Type: text/plain; version=0.0.4`): publish and
+   * acknowledgement counters, publish errors by code, ack, handler and end-to-end latency
+   * histograms per topic, consumer lag and fetch queues per partition, rebalances, handler
+   * timeouts, producer queue depths, and broker state, RTT and request queues from
+   * librdkafka's statistics. Every name starts with `kafka_native_`. Cheap; never throws.
+   */
+  metrics(): string
+  /**
    * Stops every subscription (handlers finish, at most their `drainTimeoutMs`; offsets are
    * committed and groups left) and delivers what is still queued (at most `timeoutMs`), then
    * closes. Final: from the call on, every method rejects with `ERR_DISCONNECTED`, and a
