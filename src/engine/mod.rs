@@ -15,4 +15,6 @@ pub mod service;
 pub mod stats;
 
 #[cfg(test)]
+mod retry_tests;
+#[cfg(test)]
 mod tests;

@@ -176,6 +176,7 @@ impl KafkaEngine {
             on_error,
             self.logger.clone(),
             self.consumer_stats.clone(),
+            self.producer().ok(),
         )?;
         if let Ok(mut subs) = self.subscriptions.lock() {
             subs.retain(|s| s.is_running());

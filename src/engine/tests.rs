@@ -13,7 +13,7 @@ use crate::engine::message::{MessageBatch, OutgoingMessage};
 use crate::engine::mock_cluster::MockKafkaCluster;
 use crate::engine::service::KafkaEngine;
 
-fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
+pub(super) fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
     let mut config = ServiceConfig::new(ServiceConfig::parse_brokers(cluster.bootstrap_servers()));
     config.producer.message_timeout_ms = 5_000;
     config.statistics_interval_ms = 100;
@@ -42,7 +42,7 @@ fn recording_handler(seen: Seen) -> Arc<dyn crate::engine::consumer::BatchHandle
     })
 }
 
-async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+pub(super) async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     for _ in 0..300 {
         if cond() {
             return;

@@ -6,10 +6,14 @@ pub mod options;
 mod partition_worker;
 mod poll_loop;
 mod rebalance;
+mod retry_delivery;
+pub mod retry_headers;
+pub mod retry_ladder;
 mod shared;
 pub mod subscription;
 
 pub use handler::{BatchHandler, ErrorSink, HandlerOutcome};
 pub use options::SubscribeOptions;
+pub use retry_ladder::RetryLadder;
 pub use shared::TopicPartition;
 pub use subscription::Subscription;

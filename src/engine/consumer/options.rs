@@ -1,5 +1,6 @@
 //! What a subscription is asked to do, with its defaults and checks.
 
+use crate::engine::consumer::retry_ladder::RetryLadder;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
 
@@ -34,6 +35,9 @@ pub struct SubscribeOptions {
     pub handler_timeout_ms: Option<u64>,
     /// librdkafka `session.timeout.ms` for the group member.
     pub session_timeout_ms: Option<u32>,
+    /// Delayed retries and dead letters after the in-place retries: the subscription republishes
+    /// a message whose retries ran out to the next step and consumes the retry topics too.
+    pub retry: Option<RetryLadder>,
 }
 
 impl SubscribeOptions {
@@ -53,6 +57,7 @@ impl SubscribeOptions {
             drain_timeout_ms: 30_000,
             handler_timeout_ms: None,
             session_timeout_ms: None,
+            retry: None,
         }
     }
 
@@ -85,12 +90,24 @@ impl SubscribeOptions {
                 "handlerTimeoutMs must be positive".into(),
             ));
         }
+        if let Some(ladder) = &self.retry {
+            ladder.validate(&self.topics)?;
+        }
         if let Some(ts) = self.from_timestamp {
             if ts < 0 {
                 return Err(EngineError::InvalidArg("fromTimestamp must be >= 0".into()));
             }
         }
         Ok(())
+    }
+
+    /// The topics the group consumer subscribes to: the user's, then the ladder's retry topics.
+    pub fn consumed_topics(&self) -> Vec<String> {
+        let mut all = self.topics.clone();
+        if let Some(ladder) = &self.retry {
+            all.extend(ladder.topics.iter().cloned());
+        }
+        all
     }
 }
 

@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 use crate::engine::consumer::handler::HandlerOutcome;
+use crate::engine::consumer::retry_delivery::{self, Admit};
 use crate::engine::consumer::shared::{Command, NextBatch, Shared, TopicPartition};
 use crate::engine::error::EngineError;
 use crate::engine::message::MessageBatch;
@@ -24,6 +25,18 @@ pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
                 continue;
             }
             NextBatch::Exit => return,
+        };
+        let batch = match retry_delivery::admit(&shared, &tp, batch) {
+            Admit::Deliver(b) => b,
+            Admit::Skip => {
+                shared.finish_batch(&tp);
+                continue;
+            }
+            Admit::NotYet(due_ms) => {
+                shared.finish_batch(&tp);
+                retry_delivery::wait_until_due(&shared, &tp, due_ms).await;
+                continue;
+            }
         };
         let permit = shared.semaphore.clone().acquire_owned().await;
         let keep_going = deliver(&shared, &tp, batch).await;
@@ -80,6 +93,23 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
             return false;
         }
         if attempt >= shared.options.retries {
+            let failed = &batch.messages[processed];
+            match retry_delivery::forward(shared, tp, failed, attempt + 1, &message).await {
+                Some(Ok(())) => {
+                    shared.command(Command::Store(tp.clone(), failed.offset + 1));
+                    if processed + 1 == total {
+                        return true;
+                    }
+                    batch = Arc::new(rest_of(&batch, processed + 1));
+                    attempt = 0;
+                    continue;
+                }
+                Some(Err(e)) => {
+                    shared.fail(e);
+                    return false;
+                }
+                None => {}
+            }
             shared.fail(EngineError::Handler {
                 topic: tp.0.clone(),
                 partition: tp.1,

@@ -112,6 +112,9 @@ pub(crate) fn apply_commands(consumer: &BaseConsumer<SubscriptionContext>, share
             Command::Resume(tp) => {
                 let _ = consumer.resume(&list_of(&[tp]));
             }
+            Command::Pause(tp) => {
+                let _ = consumer.pause(&list_of(&[tp]));
+            }
             Command::PauseAll => {
                 if let Ok(a) = consumer.assignment() {
                     let _ = consumer.pause(&a);
