@@ -125,6 +125,15 @@ export declare class KafkaAdmin {
  */
 export declare class KafkaService {
   /**
+   * Sends dead letters back: reads `topic` (from `from`, up to `to` or its current end), and
+   * republishes each one that passes `filter` to its `x-original-topic` (or `toTopic`) with its
+   * key, value and own headers (the retry ladder's headers removed, `x-replayed-from` added).
+   * Resolves with the counts once every republished message was acknowledged or failed; the
+   * dead letters stay in their topic. Rejects with `ERR_INVALID_ARG`, `ERR_TOPIC_EXCEPTION`,
+   * `ERR_UNKNOWN_TOPIC_OR_PART`, `ERR__TIMED_OUT`, `ERR_DISCONNECTED`.
+   */
+  replayDeadLetters(options: ReplayDeadLettersOptions): Promise<ReplayReport>
+  /**
    * Validates the configuration and creates the producer. Throws `KafkaNativeError` with
    * code `ERR_INVALID_CONFIG` for an unknown or invalid setting. Connecting happens in the
    * background; `connect()` waits for it.
@@ -670,6 +679,45 @@ export interface PublishResult {
   timestamp?: number
 }
 
+/** What `replayDeadLetters` reads and where it sends it. */
+export interface ReplayDeadLettersOptions {
+  /** The dead-letter topic. */
+  topic: string
+  /** Only dead letters stored at or after this time (ms since the epoch). Default: from the start. */
+  from?: number
+  /**
+   * Only dead letters stored before this time (ms since the epoch). Default: up to the end
+   * as it is when the replay starts.
+   */
+  to?: number
+  /** Send every replayed message to this topic instead of its `x-original-topic`. */
+  toTopic?: string
+  /** Only dead letters that matched: original topics, `x-error-code`, text in `x-error`, key. */
+  filter?: ReplayFilter
+  /** Bound on reading the dead-letter topic, in ms. Default 60000. */
+  timeoutMs?: number
+}
+
+/** Which dead letters a replay takes; every given condition must hold. */
+export interface ReplayFilter {
+  originalTopics?: Array<string>
+  errorCode?: string
+  errorContains?: string
+  key?: Buffer | string
+}
+
+/** What `replayDeadLetters` did. */
+export interface ReplayReport {
+  /** Dead letters read in the range. */
+  read: number
+  /** Republished and acknowledged. */
+  replayed: number
+  /** Not matching the filter, or without an original topic. */
+  skipped: number
+  /** Republishing failed; they stay in the dead-letter topic. */
+  failed: number
+}
+
 /** Options of `resetOffsets`. */
 export interface ResetOffsetsOptions {
   /** Topics whose partitions are all reset. */
@@ -683,6 +731,28 @@ export interface ResetOffsetsOptions {
   timestamp?: number | Date
   /** Default 10000. */
   timeoutMs?: number
+}
+
+/** Delayed retries and dead letters, after the in-place `retries` of a subscription. */
+export interface RetryOptions {
+  /**
+   * Wait of each retry step: ms, or `'500ms'`, `'10s'`, `'1m'`, `'5min'`, `'2h'` (at most 7
+   * days). A message whose in-place retries ran out is republished to the next step's topic and
+   * handed to the handler again no earlier than this long after its failure. Default: none
+   * (straight to `deadLetterTopic`).
+   */
+  delays?: Array<string | number>
+  /**
+   * Topic of each step, one per delay. Default `{groupId}.retry.1`, `.2`, ... The subscription
+   * consumes these topics too; create them beforehand (or let the cluster auto-create them).
+   */
+  topics?: Array<string>
+  /**
+   * Where a message goes after the last step, with `x-original-*`, `x-attempts`,
+   * `x-first-failure`, `x-error-code`, `x-error` and `x-consumer-group` headers. Without one,
+   * the last failure stops the subscription (`onError`, nothing past the message committed).
+   */
+  deadLetterTopic?: string
 }
 
 /** SASL credentials. */
@@ -758,6 +828,8 @@ export interface SubscribeOptions {
   handlerTimeoutMs?: number
   /** Group session timeout (librdkafka `session.timeout.ms`). Default 45000. */
   sessionTimeoutMs?: number
+  /** Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out. */
+  retry?: RetryOptions
   /** Called once if the subscription stops on an error (a handler that kept failing). */
   onError?: (error: KafkaNativeError) => void
 }

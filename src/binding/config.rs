@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use napi::bindgen_prelude::*;
 
 use crate::binding::logger::{js_log_sink, LogRecord};
+use crate::binding::retry::{retry_ladder, RetryOptions};
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
 use crate::engine::consumer::SubscribeOptions as EngineSubscribeOptions;
 use crate::engine::error::{EngineError, EngineResult};
@@ -260,6 +261,8 @@ pub struct SubscribeOptions<'a> {
     pub handler_timeout_ms: Option<f64>,
     /// Group session timeout (librdkafka `session.timeout.ms`). Default 45000.
     pub session_timeout_ms: Option<f64>,
+    /// Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out.
+    pub retry: Option<RetryOptions>,
     /// Called once if the subscription stops on an error (a handler that kept failing).
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
@@ -306,6 +309,11 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
     options.session_timeout_ms = o
         .session_timeout_ms
         .map(|v| whole(v, "sessionTimeoutMs", arg))
+        .transpose()?;
+    options.retry = o
+        .retry
+        .as_ref()
+        .map(|r| retry_ladder(&o.group_id, r))
         .transpose()?;
     Ok(options)
 }

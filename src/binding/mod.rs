@@ -11,6 +11,8 @@ pub mod logger;
 pub mod message;
 pub mod mock_cluster;
 mod promise;
+pub mod replay;
+pub mod retry;
 pub mod service;
 mod service_admin;
 mod settlement;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 
+use crate::engine::consumer::dead_letter_replay::{ReplayOptions, ReplayReport, REPLAYED_FROM};
 use crate::engine::consumer::retry_headers as h;
 use crate::engine::consumer::{BatchHandler, HandlerOutcome, RetryLadder, SubscribeOptions};
 use crate::engine::message::{ConsumedMessage, MessageBatch, OutgoingMessage};
@@ -197,5 +198,81 @@ async fn without_a_dead_letter_topic_the_last_failure_stops_the_subscription() {
     wait_until("the subscription stops", || !sub.is_running()).await;
     assert_eq!(sub.failure().unwrap().code(), "ERR_HANDLER_FAILED");
     assert_eq!(calls.lock().unwrap().len(), 2, "jobs once, retry.1 once");
+    engine.disconnect(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_replay_to_their_original_topics() {
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    for t in ["a", "b", "dlq", "elsewhere"] {
+        cluster.create_topic(t, 2, 1).unwrap();
+    }
+    let engine = engine_for(&cluster);
+    engine.connect().await.unwrap();
+    let letter = |original: &str, value: &str| {
+        OutgoingMessage::value(value.as_bytes().to_vec())
+            .with_key(value.as_bytes().to_vec())
+            .with_header(h::ORIGINAL_TOPIC, original.as_bytes().to_vec())
+            .with_header(h::ERROR_CODE, b"ERR_HANDLER_FAILED".to_vec())
+            .with_header(h::ATTEMPTS, b"3".to_vec())
+    };
+    let letters = [letter("a", "1"), letter("b", "2"), letter("a", "3")];
+    let mut orphan = OutgoingMessage::value(b"4".to_vec());
+    orphan.key = Some(b"4".to_vec());
+    for m in letters.iter().chain(std::iter::once(&orphan)) {
+        engine.publish("dlq", m).await.unwrap();
+    }
+
+    let report = engine
+        .replay_dead_letters(ReplayOptions {
+            topic: "dlq".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        ReplayReport {
+            read: 4,
+            replayed: 3,
+            skipped: 1,
+            failed: 0
+        }
+    );
+    let only_a = engine
+        .replay_dead_letters(ReplayOptions {
+            topic: "dlq".into(),
+            original_topics: Some(vec!["a".into()]),
+            to_topic: Some("elsewhere".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((only_a.replayed, only_a.skipped), (2, 2));
+
+    let seen: Arc<Mutex<Vec<ConsumedMessage>>> = Arc::default();
+    let mut options =
+        SubscribeOptions::new("g-replay", vec!["a".into(), "b".into(), "elsewhere".into()]);
+    options.from_beginning = true;
+    let sub = engine
+        .subscribe(options, recorder(seen.clone()), None)
+        .await
+        .unwrap();
+    wait_until("5 replayed", || seen.lock().unwrap().len() >= 5).await;
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().all(|m| h::text(m, h::ATTEMPTS).is_none()));
+    assert!(seen
+        .iter()
+        .all(|m| h::text(m, REPLAYED_FROM).is_some_and(|f| f.starts_with("dlq/"))));
+    sub.stop().await;
+
+    let missing = engine
+        .replay_dead_letters(ReplayOptions {
+            topic: "bad name".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), "ERR_TOPIC_EXCEPTION");
     engine.disconnect(Duration::from_secs(5)).await.unwrap();
 }

@@ -108,7 +108,7 @@ impl KafkaEngine {
         }
     }
 
-    fn producer(&self) -> EngineResult<Arc<Producer>> {
+    pub(crate) fn producer(&self) -> EngineResult<Arc<Producer>> {
         if self.state() == ConnectionState::Disconnected {
             return Err(EngineError::Disconnected);
         }

@@ -1,6 +1,7 @@
 //! Group consumption: a poll thread per subscription, a worker per partition, offsets stored
 //! only after the handler finished (at-least-once).
 
+pub mod dead_letter_replay;
 pub mod handler;
 pub mod options;
 mod partition_worker;

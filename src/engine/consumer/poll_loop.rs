@@ -149,7 +149,8 @@ fn list_of(tps: &[TopicPartition]) -> TopicPartitionList {
     tpl
 }
 
-fn to_consumed(m: &BorrowedMessage<'_>) -> ConsumedMessage {
+/// An owned copy of a polled message.
+pub(crate) fn to_consumed(m: &BorrowedMessage<'_>) -> ConsumedMessage {
     let headers = m
         .headers()
         .map(|h| {
