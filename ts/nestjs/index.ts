@@ -6,7 +6,7 @@ export { KafkaNativeRuntime, type SubscriberState } from './kafka-native.runtime
 export { KafkaSubscriber, type KafkaSubscriberOptions } from './subscriber.decorator';
 export { KafkaHealthIndicator, type KafkaHealthResult } from './kafka.health';
 export { nestLogBridge } from './logger';
-export { DEAD_LETTER_HEADERS, withDeadLetter, type DeadLetterOptions } from './dead-letter';
+export { DEAD_LETTER_HEADERS, subscriberRetry, withFailureLog, type FailureLogOptions } from './dead-letter';
 export { kafkaOptionsFromConfig, type ConfigSource, type KafkaNativeModuleOptions, type KafkaNativeModuleAsyncOptions } from './options';
 export { KAFKA_NATIVE_OPTIONS } from './tokens';
 export { KafkaService, KafkaNativeError } from '../native/binding';
