@@ -16,6 +16,8 @@ pub mod service;
 pub mod stats;
 
 #[cfg(test)]
+mod key_order_tests;
+#[cfg(test)]
 mod retry_tests;
 #[cfg(test)]
 mod tests;

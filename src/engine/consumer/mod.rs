@@ -3,6 +3,8 @@
 
 pub mod dead_letter_replay;
 pub mod handler;
+mod key_worker;
+pub mod offset_tracker;
 pub mod options;
 mod partition_worker;
 mod poll_loop;
@@ -14,7 +16,7 @@ mod shared;
 pub mod subscription;
 
 pub use handler::{BatchHandler, ErrorSink, HandlerOutcome};
-pub use options::SubscribeOptions;
+pub use options::{Ordering, SubscribeOptions};
 pub use retry_ladder::RetryLadder;
 pub use shared::TopicPartition;
 pub use subscription::Subscription;

@@ -4,6 +4,16 @@ use crate::engine::consumer::retry_ladder::RetryLadder;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
 
+/// What order a subscription keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    /// One handler call at a time per partition, in offset order; `concurrency` partitions at once.
+    Partition,
+    /// Messages of one key in offset order, different keys of a partition in parallel (keyless
+    /// messages in any order); `concurrency` handler calls at once over the subscription.
+    Key,
+}
+
 /// Options of `subscribe`.
 #[derive(Debug, Clone)]
 pub struct SubscribeOptions {
@@ -38,6 +48,8 @@ pub struct SubscribeOptions {
     /// Delayed retries and dead letters after the in-place retries: the subscription republishes
     /// a message whose retries ran out to the next step and consumes the retry topics too.
     pub retry: Option<RetryLadder>,
+    /// Partition order (default) or key order with parallel keys.
+    pub ordering: Ordering,
 }
 
 impl SubscribeOptions {
@@ -58,6 +70,7 @@ impl SubscribeOptions {
             handler_timeout_ms: None,
             session_timeout_ms: None,
             retry: None,
+            ordering: Ordering::Partition,
         }
     }
 
