@@ -828,6 +828,13 @@ export interface SubscribeOptions {
   handlerTimeoutMs?: number
   /** Group session timeout (librdkafka `session.timeout.ms`). Default 45000. */
   sessionTimeoutMs?: number
+  /**
+   * `'partition'` (default): one handler call at a time per partition, `concurrency` partitions
+   * at once. `'key'`: messages of one key in order, different keys of a partition in parallel
+   * (keyless messages in any order), `concurrency` handler calls at once; the committed offset
+   * of a partition never passes a message still being handled.
+   */
+  ordering?: 'partition' | 'key'
   /** Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out. */
   retry?: RetryOptions
   /** Called once if the subscription stops on an error (a handler that kept failing). */
