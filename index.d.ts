@@ -117,6 +117,22 @@ export declare class KafkaAdmin {
   health(options?: HealthOptions): Promise<HealthReport>
   /** Closes the client; afterwards every method rejects with `ERR_DISCONNECTED`. Idempotent. */
   disconnect(): Promise<void>
+  /**
+   * Creates the tenant's topics from the templates (default: the `caas` preset, `dev`
+   * profile): resolves with `created`, `existing` (already there, unchanged) and `differences`
+   * (existing topics whose settings differ). Idempotent. A bad tenant id (1-64 of `a-z0-9_-`,
+   * no `.`) is `ERR_INVALID_ARG`; only this tenant's exact topic names are touched.
+   */
+  createTenantTopics(tenantId: string, options?: TenantOptions): Promise<EnsureTopicsResult>
+  /**
+   * Deletes the tenant's topics that exist; resolves with their names (empty when there were
+   * none). Other tenants' topics are never touched, whatever their ids.
+   */
+  deleteTenantTopics(tenantId: string, options?: TenantOptions): Promise<string[]>
+  /** Tenants with at least one topic of the templates, sorted. */
+  listTenants(options?: TenantOptions): Promise<string[]>
+  /** Which of the tenant's topics exist (`healthy` when all do). */
+  tenantHealth(tenantId: string, options?: TenantOptions): Promise<TenantHealth>
 }
 
 /**
@@ -313,6 +329,25 @@ export interface BrokerStats {
   state: string
   rttAvgMs: number
   rttP99Ms: number
+}
+
+/**
+ * Catalog presets by name: `'cosmic-horizons'` (seed 000's topics, no tenant templates) and
+ * `'caas'` (seed 002: `platform.*`, `internal.dlq`, `internal.retry.1min` / `.5min` / `.30min`,
+ * and per tenant `chat.messages.{tenant}` (16 partitions, 30 days, conversation_id),
+ * `chat.events.{tenant}` (8, 7 days, user_id), `presence.{tenant}` (4, 1 day, compacted,
+ * user_id), `analytics.{tenant}` (8, 90 days, random), `notifications.{tenant}` (4, 7 days,
+ * user_id)). `'prod'`: replication 3, min.insync.replicas 2; `'dev'`: replication 1, min ISR 1
+ * and a quarter of the partitions. Throws `ERR_INVALID_ARG` for an unknown name or profile.
+ */
+export declare function catalogPreset(name: 'cosmic-horizons' | 'caas', profile: 'dev' | 'prod'): CatalogPreset
+
+/** A catalog preset: its shared topics and its per-tenant topic templates. */
+export interface CatalogPreset {
+  /** Topics created once (platform, dead-letter and retry topics). */
+  topics: Array<TopicSpec>
+  /** Topics every tenant gets: names hold `{tenant}`, `keyStrategy` is the partition strategy. */
+  tenantTemplates: Array<TopicSpec>
 }
 
 /** Brokers, controller and id of the cluster. */
@@ -533,6 +568,13 @@ export interface KafkaConfig {
   librdkafka?: Record<string, string | number | boolean>
 }
 
+/** The fields a partition strategy keys on. */
+export interface KeyFieldsInput {
+  tenantId?: string
+  conversationId?: string
+  userId?: string
+}
+
 /** Latency percentiles in milliseconds, from an HDR histogram. */
 export interface Latency {
   count: number
@@ -591,11 +633,28 @@ export interface PartitionDescription {
   offline: boolean
 }
 
+/**
+ * The message key a named partition strategy gives (`conversation_id`, `user_id`,
+ * `tenant_id`; `random` gives none): pass it as the publish's `key`, and the key maps to its
+ * partition as the Java client does. Throws `ERR_INVALID_ARG` for another strategy or a
+ * missing field.
+ */
+export declare function partitionKey(strategy: 'conversation_id' | 'user_id' | 'tenant_id' | 'random', fields: KeyFieldsInput): string | null
+
 /** Lag of one assigned partition. */
 export interface PartitionLag {
   topic: string
   partition: number
   lag: number
+}
+
+/** The load `recommendedPartitions` sizes for. */
+export interface PartitionLoad {
+  messagesPerSecond: number
+  /** Distinct keys; 0 (default) for unkeyed topics. */
+  uniqueKeys?: number
+  /** Consumer instances of the group. Default 1. */
+  consumers?: number
 }
 
 /** An offset of one partition; -1 when there is none. */
@@ -678,6 +737,13 @@ export interface PublishResult {
   /** The stored timestamp, ms since the epoch. */
   timestamp?: number
 }
+
+/**
+ * Partitions for a load: ceil(messagesPerSecond / 500) (500 msgs/s per partition keeps headroom
+ * over the ~100 msgs/s a 10 ms handler manages in partition order on the local broker), at
+ * least one per consumer, rounded up to a power of two, at most one per key, at most 128.
+ */
+export declare function recommendedPartitions(load: PartitionLoad): number
 
 /** What `replayDeadLetters` reads and where it sends it. */
 export interface ReplayDeadLettersOptions {
@@ -839,6 +905,30 @@ export interface SubscribeOptions {
   retry?: RetryOptions
   /** Called once if the subscription stops on an error (a handler that kept failing). */
   onError?: (error: KafkaNativeError) => void
+}
+
+/** Which of a tenant's topics exist. */
+export interface TenantHealth {
+  tenant: string
+  present: Array<string>
+  missing: Array<string>
+  /** Every topic of the tenant exists. */
+  healthy: boolean
+}
+
+/** Where a tenant's topics come from, and the call's bound. */
+export interface TenantOptions {
+  /** A catalog preset with tenant templates. Default `'caas'`. */
+  preset?: string
+  /** Default `'dev'`. */
+  profile?: 'dev' | 'prod'
+  /**
+   * Templates instead of a preset: names hold `{tenant}` once; `keyStrategy` names a
+   * partition strategy (default `random`).
+   */
+  templates?: Array<TopicSpec>
+  /** Bound on the whole call. Default 10000. */
+  timeoutMs?: number
 }
 
 /**

@@ -18,6 +18,7 @@ mod service_admin;
 mod settlement;
 pub mod stats;
 pub mod subscription;
+pub mod tenants;
 pub mod topics;
 
 use napi::bindgen_prelude::*;

@@ -1,6 +1,7 @@
 //! The pure-Rust Kafka engine over librdkafka and tokio. Nothing here knows about Node.
 
 pub mod admin;
+pub mod catalogs;
 pub mod client_events;
 pub mod config;
 pub mod connection;
