@@ -24,10 +24,13 @@ pub mod topics;
 use napi::bindgen_prelude::*;
 use napi::Env;
 
-/// Adds `KafkaNativeError` (defined in `js_support.js`) to the module's exports.
+/// Adds `KafkaNativeError` (defined in `js_support.js`) and `drainOnSignals` (`shutdown.js`) to
+/// the module's exports.
 #[napi(module_exports)]
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
     let support = js_support::JsSupport::get(&env)?;
     exports.set("KafkaNativeError", support.error_class(&env)?)?;
+    let drain: Unknown = env.run_script(include_str!("shutdown.js"))?;
+    exports.set("drainOnSignals", drain)?;
     Ok(())
 }
