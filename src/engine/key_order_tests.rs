@@ -138,11 +138,9 @@ async fn a_stuck_key_holds_the_commit_but_not_the_other_keys() {
     options.concurrency = 4;
     let sub = engine.subscribe(options, handler, None).await.unwrap();
     wait_until("a, b, c", || done.lock().unwrap().len() >= 3).await;
-    assert_eq!(
-        *done.lock().unwrap(),
-        vec![1, 2, 4],
-        "offset 3 waits behind its key"
-    );
+    let mut first = done.lock().unwrap().clone();
+    first.sort();
+    assert_eq!(first, vec![1, 2, 4], "offset 3 waits behind its key");
     sub.commit().await.unwrap();
     let admin = Admin::new(engine.config().clone(), engine.logger().clone()).unwrap();
     let offsets = admin
