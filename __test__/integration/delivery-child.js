@@ -12,7 +12,7 @@ async function main() {
   const service = new KafkaService({ brokers, clientId: `child-${process.pid}`, logLevel: 'error' });
   await service.connect();
   await service.subscribe(
-    { groupId: group, topics: [topic], fromBeginning: true, retries: 0, retry: { delays: [1500], topics: [step], deadLetterTopic: dlq } },
+    { groupId: group, topics: [topic], fromBeginning: true, sessionTimeoutMs: 6000, retries: 0, retry: { delays: [1500], topics: [step], deadLetterTopic: dlq } },
     {
       eachMessage: async ({ topic: t, message }) => {
         const value = message.value.toString();

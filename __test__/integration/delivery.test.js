@@ -125,10 +125,11 @@ describeOn(BROKERS, 'retry ladder on a single broker', () => {
 
   test("ordering: 'key' keeps each key's order over many messages with random handler times", async () => {
     const topic = await cluster.topic(admin, 'keyed', 1);
-    const n = 20000;
+    const n = Number(process.env.KEY_ORDER_MESSAGES || 20000);
     const records = [];
     for (let i = 0; i < n; i++) records.push({ key: `k${i % 100}`, value: String(i) });
     for (let i = 0; i < n; i += 5000) await service.publishBatch(topic, records.slice(i, i + 5000));
+    const started = Date.now();
     const last = new Map();
     let outOfOrder = 0;
     let handled = 0;
@@ -146,6 +147,7 @@ describeOn(BROKERS, 'retry ladder on a single broker', () => {
       },
     );
     await waitFor(() => handled >= n, 150000, `${n} messages`);
+    process.stdout.write(`KEY_ORDER_CHECK ${JSON.stringify({ messages: n, keys: 100, seconds: (Date.now() - started) / 1000 })}\n`);
     await subscription.stop();
     expect(outOfOrder).toBe(0);
     expect(handled).toBe(n);
