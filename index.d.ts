@@ -14,6 +14,29 @@ export declare class KafkaNativeError extends Error {
   /** The partition the error is about, when there is one. */
   readonly partition?: number
 }
+
+/** Options of `drainOnSignals`. */
+export interface DrainOnSignalsOptions {
+  /** Signals that start the drain. Default `['SIGTERM', 'SIGINT']`. */
+  signals?: string[]
+  /** Bound on the flush in `disconnect()`, in ms; the whole drain is given this plus 5 s. Default 30000. */
+  timeoutMs?: number
+  /** Exit the process when drained (0, or 1 if disconnecting failed). Default true. */
+  exit?: boolean
+  /** Told when a signal starts the drain. */
+  onSignal?: (signal: string) => void
+  /** Told when the drain ended (0 clean, 1 failed), before exiting. */
+  onDrained?: (status: number) => void
+}
+
+/**
+ * Graceful drain on SIGTERM / SIGINT (opt-in for a plain `KafkaService`): on the first signal,
+ * `service.disconnect({timeoutMs})` stops fetching, lets running handlers finish (each
+ * subscription's `drainTimeoutMs`), commits their offsets, leaves the groups and flushes queued
+ * publishes; then the process exits. A second signal exits at once (143 for SIGTERM, 130 for
+ * SIGINT). Returns a function that removes the listeners.
+ */
+export declare function drainOnSignals(service: KafkaService, options?: DrainOnSignalsOptions): () => void
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -117,6 +140,22 @@ export declare class KafkaAdmin {
   health(options?: HealthOptions): Promise<HealthReport>
   /** Closes the client; afterwards every method rejects with `ERR_DISCONNECTED`. Idempotent. */
   disconnect(): Promise<void>
+  /**
+   * Creates the tenant's topics from the templates (default: the `caas` preset, `dev`
+   * profile): resolves with `created`, `existing` (already there, unchanged) and `differences`
+   * (existing topics whose settings differ). Idempotent. A bad tenant id (1-64 of `a-z0-9_-`,
+   * no `.`) is `ERR_INVALID_ARG`; only this tenant's exact topic names are touched.
+   */
+  createTenantTopics(tenantId: string, options?: TenantOptions): Promise<EnsureTopicsResult>
+  /**
+   * Deletes the tenant's topics that exist; resolves with their names (empty when there were
+   * none). Other tenants' topics are never touched, whatever their ids.
+   */
+  deleteTenantTopics(tenantId: string, options?: TenantOptions): Promise<string[]>
+  /** Tenants with at least one topic of the templates, sorted. */
+  listTenants(options?: TenantOptions): Promise<string[]>
+  /** Which of the tenant's topics exist (`healthy` when all do). */
+  tenantHealth(tenantId: string, options?: TenantOptions): Promise<TenantHealth>
 }
 
 /**
@@ -124,6 +163,15 @@ export declare class KafkaAdmin {
  * rejects with `KafkaNativeError`.
  */
 export declare class KafkaService {
+  /**
+   * Sends dead letters back: reads `topic` (from `from`, up to `to` or its current end), and
+   * republishes each one that passes `filter` to its `x-original-topic` (or `toTopic`) with its
+   * key, value and own headers (the retry ladder's headers removed, `x-replayed-from` added).
+   * Resolves with the counts once every republished message was acknowledged or failed; the
+   * dead letters stay in their topic. Rejects with `ERR_INVALID_ARG`, `ERR_TOPIC_EXCEPTION`,
+   * `ERR_UNKNOWN_TOPIC_OR_PART`, `ERR__TIMED_OUT`, `ERR_DISCONNECTED`.
+   */
+  replayDeadLetters(options: ReplayDeadLettersOptions): Promise<ReplayReport>
   /**
    * Validates the configuration and creates the producer. Throws `KafkaNativeError` with
    * code `ERR_INVALID_CONFIG` for an unknown or invalid setting. Connecting happens in the
@@ -319,6 +367,25 @@ export interface BrokerStats {
   state: string
   rttAvgMs: number
   rttP99Ms: number
+}
+
+/**
+ * Catalog presets by name: `'cosmic-horizons'` (seed 000's topics, no tenant templates) and
+ * `'caas'` (seed 002: `platform.*`, `internal.dlq`, `internal.retry.1min` / `.5min` / `.30min`,
+ * and per tenant `chat.messages.{tenant}` (16 partitions, 30 days, conversation_id),
+ * `chat.events.{tenant}` (8, 7 days, user_id), `presence.{tenant}` (4, 1 day, compacted,
+ * user_id), `analytics.{tenant}` (8, 90 days, random), `notifications.{tenant}` (4, 7 days,
+ * user_id)). `'prod'`: replication 3, min.insync.replicas 2; `'dev'`: replication 1, min ISR 1
+ * and a quarter of the partitions. Throws `ERR_INVALID_ARG` for an unknown name or profile.
+ */
+export declare function catalogPreset(name: 'cosmic-horizons' | 'caas', profile: 'dev' | 'prod'): CatalogPreset
+
+/** A catalog preset: its shared topics and its per-tenant topic templates. */
+export interface CatalogPreset {
+  /** Topics created once (platform, dead-letter and retry topics). */
+  topics: Array<TopicSpec>
+  /** Topics every tenant gets: names hold `{tenant}`, `keyStrategy` is the partition strategy. */
+  tenantTemplates: Array<TopicSpec>
 }
 
 /** Brokers, controller and id of the cluster. */
@@ -545,6 +612,13 @@ export interface KafkaConfig {
   librdkafka?: Record<string, string | number | boolean>
 }
 
+/** The fields a partition strategy keys on. */
+export interface KeyFieldsInput {
+  tenantId?: string
+  conversationId?: string
+  userId?: string
+}
+
 /** Latency percentiles in milliseconds, from an HDR histogram. */
 export interface Latency {
   count: number
@@ -604,11 +678,28 @@ export interface PartitionDescription {
   offline: boolean
 }
 
+/**
+ * The message key a named partition strategy gives (`conversation_id`, `user_id`,
+ * `tenant_id`; `random` gives none): pass it as the publish's `key`, and the key maps to its
+ * partition as the Java client does. Throws `ERR_INVALID_ARG` for another strategy or a
+ * missing field.
+ */
+export declare function partitionKey(strategy: 'conversation_id' | 'user_id' | 'tenant_id' | 'random', fields: KeyFieldsInput): string | null
+
 /** Lag of one assigned partition. */
 export interface PartitionLag {
   topic: string
   partition: number
   lag: number
+}
+
+/** The load `recommendedPartitions` sizes for. */
+export interface PartitionLoad {
+  messagesPerSecond: number
+  /** Distinct keys; 0 (default) for unkeyed topics. */
+  uniqueKeys?: number
+  /** Consumer instances of the group. Default 1. */
+  consumers?: number
 }
 
 /** An offset of one partition; -1 when there is none. */
@@ -698,6 +789,52 @@ export interface PublishResult {
   timestamp?: number
 }
 
+/**
+ * Partitions for a load: ceil(messagesPerSecond / 500) (500 msgs/s per partition keeps headroom
+ * over the ~100 msgs/s a 10 ms handler manages in partition order on the local broker), at
+ * least one per consumer, rounded up to a power of two, at most one per key, at most 128.
+ */
+export declare function recommendedPartitions(load: PartitionLoad): number
+
+/** What `replayDeadLetters` reads and where it sends it. */
+export interface ReplayDeadLettersOptions {
+  /** The dead-letter topic. */
+  topic: string
+  /** Only dead letters stored at or after this time (ms since the epoch). Default: from the start. */
+  from?: number
+  /**
+   * Only dead letters stored before this time (ms since the epoch). Default: up to the end
+   * as it is when the replay starts.
+   */
+  to?: number
+  /** Send every replayed message to this topic instead of its `x-original-topic`. */
+  toTopic?: string
+  /** Only dead letters that matched: original topics, `x-error-code`, text in `x-error`, key. */
+  filter?: ReplayFilter
+  /** Bound on reading the dead-letter topic, in ms. Default 60000. */
+  timeoutMs?: number
+}
+
+/** Which dead letters a replay takes; every given condition must hold. */
+export interface ReplayFilter {
+  originalTopics?: Array<string>
+  errorCode?: string
+  errorContains?: string
+  key?: Buffer | string
+}
+
+/** What `replayDeadLetters` did. */
+export interface ReplayReport {
+  /** Dead letters read in the range. */
+  read: number
+  /** Republished and acknowledged. */
+  replayed: number
+  /** Not matching the filter, or without an original topic. */
+  skipped: number
+  /** Republishing failed; they stay in the dead-letter topic. */
+  failed: number
+}
+
 /** Options of `resetOffsets`. */
 export interface ResetOffsetsOptions {
   /** Topics whose partitions are all reset. */
@@ -711,6 +848,28 @@ export interface ResetOffsetsOptions {
   timestamp?: number | Date
   /** Default 10000. */
   timeoutMs?: number
+}
+
+/** Delayed retries and dead letters, after the in-place `retries` of a subscription. */
+export interface RetryOptions {
+  /**
+   * Wait of each retry step: ms, or `'500ms'`, `'10s'`, `'1m'`, `'5min'`, `'2h'` (at most 7
+   * days). A message whose in-place retries ran out is republished to the next step's topic and
+   * handed to the handler again no earlier than this long after its failure. Default: none
+   * (straight to `deadLetterTopic`).
+   */
+  delays?: Array<string | number>
+  /**
+   * Topic of each step, one per delay. Default `{groupId}.retry.1`, `.2`, ... The subscription
+   * consumes these topics too; create them beforehand (or let the cluster auto-create them).
+   */
+  topics?: Array<string>
+  /**
+   * Where a message goes after the last step, with `x-original-*`, `x-attempts`,
+   * `x-first-failure`, `x-error-code`, `x-error` and `x-consumer-group` headers. Without one,
+   * the last failure stops the subscription (`onError`, nothing past the message committed).
+   */
+  deadLetterTopic?: string
 }
 
 /** SASL credentials. */
@@ -796,8 +955,41 @@ export interface SubscribeOptions {
   handlerTimeoutMs?: number
   /** Group session timeout (librdkafka `session.timeout.ms`). Default 45000. */
   sessionTimeoutMs?: number
+  /**
+   * `'partition'` (default): one handler call at a time per partition, `concurrency` partitions
+   * at once. `'key'`: messages of one key in order, different keys of a partition in parallel
+   * (keyless messages in any order), `concurrency` handler calls at once; the committed offset
+   * of a partition never passes a message still being handled.
+   */
+  ordering?: 'partition' | 'key'
+  /** Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out. */
+  retry?: RetryOptions
   /** Called once if the subscription stops on an error (a handler that kept failing). */
   onError?: (error: KafkaNativeError) => void
+}
+
+/** Which of a tenant's topics exist. */
+export interface TenantHealth {
+  tenant: string
+  present: Array<string>
+  missing: Array<string>
+  /** Every topic of the tenant exists. */
+  healthy: boolean
+}
+
+/** Where a tenant's topics come from, and the call's bound. */
+export interface TenantOptions {
+  /** A catalog preset with tenant templates. Default `'caas'`. */
+  preset?: string
+  /** Default `'dev'`. */
+  profile?: 'dev' | 'prod'
+  /**
+   * Templates instead of a preset: names hold `{tenant}` once; `keyStrategy` names a
+   * partition strategy (default `random`).
+   */
+  templates?: Array<TopicSpec>
+  /** Bound on the whole call. Default 10000. */
+  timeoutMs?: number
 }
 
 /**

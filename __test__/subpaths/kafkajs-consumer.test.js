@@ -237,3 +237,29 @@ test('misuse and unsupported features throw kafkajs errors naming them', async (
   expect(() => c.seek({ topic, partition: 0, offset: '0' })).toThrow(/consumer.seek/);
   await c.disconnect();
 });
+
+test('run({kafkaNative: {retry}}) moves a failing message along the engine retry ladder into the dead-letter topic', async () => {
+  const kafka = cluster.kafka();
+  const topic = cluster.topic('ladder', 1);
+  const step = cluster.topic('ladder-step', 1);
+  const dlq = cluster.topic('ladder-dlq', 1);
+  await produce(kafka, topic, [{ key: 'k', value: 'poison' }, { key: 'k', value: 'fine' }]);
+  const calls = [];
+  const c = await consumer(kafka, [topic], { retry: { retries: 0 } });
+  await c.run({
+    eachMessage: async ({ topic: t, message }) => {
+      calls.push([t, message.value.toString()]);
+      if (message.value.toString() === 'poison') throw new Error('poison');
+    },
+    kafkaNative: { retry: { delays: [50], topics: [step], deadLetterTopic: dlq } },
+  });
+  const dead = [];
+  const reader = await consumer(kafka, [dlq]);
+  await reader.run({ eachMessage: async ({ message }) => void dead.push(message) });
+  await waitFor(() => dead.length === 1, 30000, 'the dead letter');
+  expect(calls).toEqual([[topic, 'poison'], [topic, 'fine'], [step, 'poison']]);
+  expect(dead[0].headers['x-original-topic'].toString()).toBe(topic);
+  expect(dead[0].headers['x-attempts'].toString()).toBe('2');
+  await reader.stop();
+  await c.stop();
+});

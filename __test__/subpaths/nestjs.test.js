@@ -269,28 +269,22 @@ test('engine logs reach Nest Logger with mapped levels and a KafkaNative:<source
   ]);
 });
 
-test('withDeadLetter counts attempts per message and rethrows until the last one', async () => {
-  const { withDeadLetter } = nestjs();
-  const published = [];
+test('withFailureLog counts attempts per message and always rethrows; subscriberRetry maps the options', async () => {
+  const { withFailureLog, subscriberRetry } = nestjs();
   const failures = [];
-  const handler = withDeadLetter(
+  const handler = withFailureLog(
     async () => {
       throw new Error('nope');
     },
-    {
-      groupId: 'g',
-      retries: 1,
-      deadLetterTopic: 'dead',
-      service: { publish: async (topic, m) => void published.push([topic, m]) },
-      onFailure: (_p, _e, attempt, final) => failures.push([attempt, final]),
-    },
+    { retries: 1, onFailure: (_p, _e, attempt, final) => failures.push([attempt, final]) },
   );
   const payload = (offset) => ({ topic: 't', partition: 0, message: { key: undefined, value: Buffer.from('v'), headers: {}, offset, timestamp: '1' } });
   await expect(handler(payload('5'))).rejects.toThrow('nope');
   await expect(handler(payload('6'))).rejects.toThrow('nope');
-  await expect(handler(payload('5'))).resolves.toBeUndefined();
-  expect(failures).toEqual([[1, false], [1, false], [2, true]]);
-  expect(published).toHaveLength(1);
-  expect(published[0][0]).toBe('dead');
-  expect(published[0][1].headers['x-original-offset']).toBe('5');
+  await expect(handler(payload('5'))).rejects.toThrow('nope');
+  await expect(handler(payload('5'))).rejects.toThrow('nope');
+  expect(failures).toEqual([[1, false], [1, false], [2, true], [1, false]]);
+  expect(subscriberRetry(undefined, undefined)).toBeUndefined();
+  expect(subscriberRetry(undefined, 'dead')).toEqual({ deadLetterTopic: 'dead' });
+  expect(subscriberRetry({ delays: ['1m'] }, 'dead')).toEqual({ delays: ['1m'], deadLetterTopic: 'dead' });
 });

@@ -79,3 +79,41 @@ async function main(): Promise<void> {
 }
 
 void main;
+
+// Delivery platform: the retry ladder, key ordering, dead-letter replay, tenants, drain.
+import {
+  KafkaAdmin,
+  catalogPreset,
+  drainOnSignals,
+  partitionKey,
+  recommendedPartitions,
+  type EnsureTopicsResult,
+  type ReplayReport,
+  type TenantHealth,
+} from '../../index';
+
+async function delivery(service: KafkaService, admin: KafkaAdmin): Promise<void> {
+  const sub: Subscription = await service.subscribe(
+    {
+      groupId: 'chat',
+      topics: ['chat.messages.acme'],
+      ordering: 'key',
+      concurrency: 10,
+      retry: { delays: ['1m', 300000], topics: ['internal.retry.1min', 'internal.retry.5min'], deadLetterTopic: 'internal.dlq' },
+    },
+    { eachMessage: async (_p: EachMessagePayload) => {} },
+  );
+  const report: ReplayReport = await service.replayDeadLetters({ topic: 'internal.dlq', from: 0, filter: { originalTopics: ['chat.messages.acme'] } });
+  const n: number = report.replayed + report.skipped + report.failed;
+  const created: EnsureTopicsResult = await admin.createTenantTopics('acme', { profile: 'prod' });
+  const health: TenantHealth = await admin.tenantHealth('acme');
+  const tenants: string[] = await admin.listTenants({ preset: 'caas' });
+  const deleted: string[] = await admin.deleteTenantTopics('acme');
+  const key: string | null | undefined = partitionKey('conversation_id', { conversationId: 'c-1' });
+  const partitions: number = recommendedPartitions({ messagesPerSecond: 1000, uniqueKeys: 500, consumers: 3 });
+  const templates = catalogPreset('caas', 'dev').tenantTemplates.map((t) => t.name);
+  const uninstall: () => void = drainOnSignals(service, { timeoutMs: 10000, signals: ['SIGTERM'] });
+  uninstall();
+  void [sub, n, created, health, tenants, deleted, key, partitions, templates];
+}
+void delivery;

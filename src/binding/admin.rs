@@ -86,7 +86,7 @@ fn read_group_offsets(
 /// `ERR__TIMED_OUT` (retriable) when the timeout passes, `ERR_DISCONNECTED` after `disconnect()`.
 #[napi]
 pub struct KafkaAdmin {
-    admin: Arc<Admin>,
+    pub(crate) admin: Arc<Admin>,
 }
 
 impl KafkaAdmin {

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use napi::bindgen_prelude::*;
 
 use crate::binding::logger::{js_log_sink, LogRecord};
+use crate::binding::retry::{retry_ladder, RetryOptions};
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
-use crate::engine::consumer::SubscribeOptions as EngineSubscribeOptions;
+use crate::engine::consumer::{Ordering, SubscribeOptions as EngineSubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::LogSink;
 
@@ -277,6 +278,14 @@ pub struct SubscribeOptions<'a> {
     pub handler_timeout_ms: Option<f64>,
     /// Group session timeout (librdkafka `session.timeout.ms`). Default 45000.
     pub session_timeout_ms: Option<f64>,
+    /// `'partition'` (default): one handler call at a time per partition, `concurrency` partitions
+    /// at once. `'key'`: messages of one key in order, different keys of a partition in parallel
+    /// (keyless messages in any order), `concurrency` handler calls at once; the committed offset
+    /// of a partition never passes a message still being handled.
+    #[napi(ts_type = "'partition' | 'key'")]
+    pub ordering: Option<String>,
+    /// Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out.
+    pub retry: Option<RetryOptions>,
     /// Called once if the subscription stops on an error (a handler that kept failing).
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
@@ -323,6 +332,20 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
     options.session_timeout_ms = o
         .session_timeout_ms
         .map(|v| whole(v, "sessionTimeoutMs", arg))
+        .transpose()?;
+    options.ordering = match o.ordering.as_deref() {
+        None | Some("partition") => Ordering::Partition,
+        Some("key") => Ordering::Key,
+        Some(other) => {
+            return Err(EngineError::InvalidArg(format!(
+                "ordering must be 'partition' or 'key' (got '{other}')"
+            )))
+        }
+    };
+    options.retry = o
+        .retry
+        .as_ref()
+        .map(|r| retry_ladder(&o.group_id, r))
         .transpose()?;
     Ok(options)
 }

@@ -23,7 +23,10 @@
   // still read as a failure.
   function describe(e) {
     try {
-      if (e instanceof Error) return String(e.stack || e.message || e);
+      // Duck-typed: an Error from another realm (a vm context, a Jest sandbox) fails instanceof.
+      if (e instanceof Error || (e !== null && typeof e === 'object' && typeof e.message === 'string')) {
+        return String(e.stack || e.message || e);
+      }
       if (typeof e === 'string') return e;
       const json = JSON.stringify(e);
       return json === undefined ? String(e) : json;

@@ -12,18 +12,21 @@ pub mod logger;
 pub mod message;
 pub mod mock_cluster;
 mod promise;
+pub mod replay;
+pub mod retry;
 pub mod service;
 mod service_admin;
 mod settlement;
 pub mod stats;
 pub mod subscription;
+pub mod tenants;
 pub mod topics;
 
 use napi::bindgen_prelude::*;
 use napi::Env;
 
-/// Adds `KafkaNativeError` (defined in `js_support.js`) to the module's exports, and wraps
-/// `KafkaService`'s publishing methods with OpenTelemetry producer spans (`tracing.js`; inert
+/// Adds `KafkaNativeError` (defined in `js_support.js`) and `drainOnSignals` (`shutdown.js`) to
+/// the module's exports, and wraps `KafkaService`'s publishing methods with OpenTelemetry producer spans (`tracing.js`; inert
 /// while no tracer provider is registered).
 #[napi(module_exports)]
 pub fn init(mut exports: Object, env: Env) -> Result<()> {
@@ -33,5 +36,7 @@ pub fn init(mut exports: Object, env: Env) -> Result<()> {
     let class: Unknown = exports.get_named_property("KafkaService")?;
     let class = unsafe { Object::from_napi_value(env.raw(), class.raw())? };
     support.instrument(&env, class.get_named_property("prototype")?)?;
+    let drain: Unknown = env.run_script(include_str!("shutdown.js"))?;
+    exports.set("drainOnSignals", drain)?;
     Ok(())
 }

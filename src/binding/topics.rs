@@ -62,7 +62,7 @@ pub fn engine_spec(s: TopicSpec) -> EngineSpec {
     }
 }
 
-fn js_spec(s: EngineSpec) -> TopicSpec {
+pub(crate) fn js_spec(s: EngineSpec) -> TopicSpec {
     TopicSpec {
         name: s.name,
         partitions: s.partitions,

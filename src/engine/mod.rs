@@ -1,6 +1,7 @@
 //! The pure-Rust Kafka engine over librdkafka and tokio. Nothing here knows about Node.
 
 pub mod admin;
+pub mod catalogs;
 pub mod client_events;
 pub mod config;
 pub mod connection;
@@ -12,10 +13,15 @@ pub mod message;
 pub mod metrics;
 pub mod mock_cluster;
 pub mod producer;
+pub mod replay;
 pub mod service;
 pub mod stats;
 
 #[cfg(test)]
 mod disconnect_tests;
+#[cfg(test)]
+mod key_order_tests;
+#[cfg(test)]
+mod retry_tests;
 #[cfg(test)]
 mod tests;

@@ -127,7 +127,7 @@ impl KafkaEngine {
         state_of(&self.state)
     }
 
-    fn producer(&self) -> EngineResult<Arc<Producer>> {
+    pub(crate) fn producer(&self) -> EngineResult<Arc<Producer>> {
         if self.state() == ConnectionState::Disconnected {
             return Err(EngineError::Disconnected);
         }
@@ -200,6 +200,7 @@ impl KafkaEngine {
             on_error,
             self.logger.clone(),
             self.consumer_stats.clone(),
+            self.producer().ok(),
         )?;
         let mut subscriptions = self.subscriptions.lock().unwrap_or_else(|p| p.into_inner());
         subscriptions.retain(|s| !s.is_done());

@@ -13,7 +13,7 @@ use crate::engine::message::{MessageBatch, OutgoingMessage};
 use crate::engine::mock_cluster::MockKafkaCluster;
 use crate::engine::service::KafkaEngine;
 
-fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
+pub(super) fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
     let mut config = ServiceConfig::new(ServiceConfig::parse_brokers(cluster.bootstrap_servers()));
     config.producer.message_timeout_ms = 5_000;
     config.statistics_interval_ms = 100;

@@ -7,7 +7,7 @@ export { KafkaSubscriber, type KafkaSubscriberOptions } from './subscriber.decor
 export { KafkaHealthIndicator, type KafkaHealthResult } from './kafka.health';
 export { nestLogBridge } from './logger';
 export { KafkaMetricsController, kafkaMetricsController, PROMETHEUS_CONTENT_TYPE } from './metrics.controller';
-export { DEAD_LETTER_HEADERS, withDeadLetter, type DeadLetterOptions } from './dead-letter';
+export { DEAD_LETTER_HEADERS, subscriberRetry, withFailureLog, type FailureLogOptions } from './dead-letter';
 export { kafkaOptionsFromConfig, type ConfigSource, type KafkaNativeModuleOptions, type KafkaNativeModuleAsyncOptions } from './options';
 export { KAFKA_NATIVE_OPTIONS } from './tokens';
 export { KafkaService, KafkaNativeError } from '../native/binding';

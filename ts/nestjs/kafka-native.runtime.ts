@@ -14,7 +14,7 @@ import {
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { KafkaService, type NativeEachMessagePayload, type Subscription } from '../native/binding';
 import { nativeError } from '../native/errors';
-import { withDeadLetter } from './dead-letter';
+import { subscriberRetry, withFailureLog } from './dead-letter';
 import type { KafkaNativeModuleOptions } from './options';
 import type { KafkaSubscriberOptions } from './subscriber.decorator';
 import { KAFKA_NATIVE_OPTIONS, KAFKA_SUBSCRIBER_METADATA } from './tokens';
@@ -93,28 +93,25 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
   }
 
   private async start(name: string, options: KafkaSubscriberOptions, method: (p: NativeEachMessagePayload) => unknown): Promise<void> {
-    const { topics, deadLetterTopic, retries = DEFAULT_RETRIES, ...rest } = options;
+    const { topics, deadLetterTopic, retry: ladder, retries = DEFAULT_RETRIES, ...rest } = options;
     const groupId = options.groupId ?? this.options.groupId;
     if (!groupId) {
       throw nativeError(`${name}: @KafkaSubscriber needs a groupId (or the module's groupId, KAFKA_CONSUMER_GROUP)`, 'ERR_INVALID_CONFIG', false);
     }
     const state: SubscriberState = { name, options };
-    const handler = withDeadLetter(async (payload) => {
+    const retry = subscriberRetry(ladder, deadLetterTopic);
+    const next = ladder?.delays?.length ? 'the retry ladder' : deadLetterTopic;
+    const handler = withFailureLog(async (payload) => {
       await method(payload);
     }, {
-      groupId,
       retries,
-      deadLetterTopic,
-      service: this.service,
+      deadLetterTopic: ladder?.delays?.length ? undefined : (ladder?.deadLetterTopic ?? deadLetterTopic),
       onFailure: (payload, error, attempt, final) => {
         const where = `${payload.topic}[${payload.partition}]@${payload.message.offset}`;
         const what = `${name} failed on ${where} (attempt ${attempt} of ${retries + 1})`;
         const trace = error instanceof Error ? error.stack : String(error);
-        if (final) this.logger.error(`${what}${deadLetterTopic ? `; sending it to ${deadLetterTopic}` : '; giving up'}`, trace);
+        if (final) this.logger.error(`${what}${next ? `; sending it to ${next}` : '; giving up'}`, trace);
         else this.logger.warn(`${what}; retrying: ${error instanceof Error ? error.message : String(error)}`);
-      },
-      onDeadLetter: (payload) => {
-        this.logger.warn(`${name}: ${payload.topic}[${payload.partition}]@${payload.message.offset} dead-lettered to ${deadLetterTopic}`);
       },
     });
     state.subscription = await this.service.subscribe(
@@ -123,6 +120,7 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
         groupId,
         topics: [topics].flat(),
         retries,
+        retry,
         onError: (error) => {
           if (this.stopping) return;
           state.failed = error;

@@ -19,7 +19,11 @@ export interface KafkaSubscriberOptions
    * past that message is committed) and the error is logged.
    */
   retries?: number;
-  /** Where a message goes when its retries run out, with `x-original-*` and `x-error` headers. */
+  /**
+   * Where a message goes when its retries (and the `retry.delays` steps, if any) run out, with
+   * `x-original-*`, `x-attempts`, `x-first-failure`, `x-error-code` and `x-error` headers: the
+   * engine's `retry.deadLetterTopic`.
+   */
   deadLetterTopic?: string;
 }
 

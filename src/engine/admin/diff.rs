@@ -85,7 +85,7 @@ fn normalize(name: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::admin::catalog::{catalog, Profile};
+    use crate::engine::admin::{catalog, Profile};
 
     fn observed_as(spec: &TopicSpec) -> ObservedTopic {
         let mut configs: HashMap<String, String> = spec.config_entries().into_iter().collect();

@@ -3,7 +3,6 @@
 //! (default 10 s); librdkafka's blocking calls run on tokio's blocking pool.
 
 mod assignment;
-pub mod catalog;
 mod cluster;
 mod config_entry;
 mod configs;
@@ -14,7 +13,8 @@ mod health;
 mod mock_tests;
 mod native;
 mod offsets;
-mod spec;
+pub(crate) mod spec;
+mod tenants;
 mod topics;
 
 use std::future::Future;
@@ -32,8 +32,9 @@ use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::Logger;
 use crate::engine::stats::BrokerSnapshot;
 
+pub use crate::engine::catalogs::cosmic_horizons::{catalog, DEAD_LETTER_TOPIC};
+pub use crate::engine::catalogs::Profile;
 pub use assignment::{parse_assignment, TopicPartitions};
-pub use catalog::{catalog, Profile, DEAD_LETTER_TOPIC};
 pub use cluster::ClusterDescription;
 pub use config_entry::{ConfigSourceKind, TopicConfigEntry};
 pub use configs::TopicConfigs;
@@ -42,6 +43,7 @@ pub use groups::{GroupDescription, GroupListing, GroupMember};
 pub use health::{BrokerHealth, HealthReport, PartitionRef};
 pub use offsets::{partition_lag, GroupLag, PartitionLag, PartitionOffset, ResetTarget};
 pub use spec::TopicSpec;
+pub use tenants::TenantHealth;
 pub use topics::{EnsureReport, PartitionDescription, TopicDescription};
 
 /// Bound on an admin call when the caller gives none.

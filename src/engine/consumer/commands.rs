@@ -30,6 +30,9 @@ pub(crate) fn apply_commands<C: ConsumerContext>(consumer: &BaseConsumer<C>, sha
             Command::Resume(tp) => {
                 let _ = consumer.resume(&list_of(&[tp]));
             }
+            Command::Pause(tp) => {
+                let _ = consumer.pause(&list_of(&[tp]));
+            }
             Command::PauseAll => {
                 if let Ok(a) = consumer.assignment() {
                     let _ = consumer.pause(&a);

@@ -2,15 +2,22 @@
 //! only after the handler finished (at-least-once).
 
 mod commands;
+pub mod dead_letter_replay;
 pub mod handler;
+mod key_worker;
+pub mod offset_tracker;
 pub mod options;
 mod partition_worker;
 mod poll_loop;
 mod rebalance;
+mod retry_delivery;
+pub mod retry_headers;
+pub mod retry_ladder;
 mod shared;
 pub mod subscription;
 
 pub use handler::{BatchHandler, ErrorSink, HandlerOutcome};
-pub use options::SubscribeOptions;
+pub use options::{Ordering, SubscribeOptions};
+pub use retry_ladder::RetryLadder;
 pub use shared::TopicPartition;
 pub use subscription::Subscription;

@@ -1,7 +1,18 @@
 //! What a subscription is asked to do, with its defaults and checks.
 
+use crate::engine::consumer::retry_ladder::RetryLadder;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
+
+/// What order a subscription keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    /// One handler call at a time per partition, in offset order; `concurrency` partitions at once.
+    Partition,
+    /// Messages of one key in offset order, different keys of a partition in parallel (keyless
+    /// messages in any order); `concurrency` handler calls at once over the subscription.
+    Key,
+}
 
 /// Options of `subscribe`.
 #[derive(Debug, Clone)]
@@ -34,6 +45,11 @@ pub struct SubscribeOptions {
     pub handler_timeout_ms: Option<u64>,
     /// librdkafka `session.timeout.ms` for the group member.
     pub session_timeout_ms: Option<u32>,
+    /// Delayed retries and dead letters after the in-place retries: the subscription republishes
+    /// a message whose retries ran out to the next step and consumes the retry topics too.
+    pub retry: Option<RetryLadder>,
+    /// Partition order (default) or key order with parallel keys.
+    pub ordering: Ordering,
 }
 
 impl SubscribeOptions {
@@ -53,6 +69,8 @@ impl SubscribeOptions {
             drain_timeout_ms: 30_000,
             handler_timeout_ms: None,
             session_timeout_ms: None,
+            retry: None,
+            ordering: Ordering::Partition,
         }
     }
 
@@ -85,12 +103,24 @@ impl SubscribeOptions {
                 "handlerTimeoutMs must be positive".into(),
             ));
         }
+        if let Some(ladder) = &self.retry {
+            ladder.validate(&self.topics)?;
+        }
         if let Some(ts) = self.from_timestamp {
             if ts < 0 {
                 return Err(EngineError::InvalidArg("fromTimestamp must be >= 0".into()));
             }
         }
         Ok(())
+    }
+
+    /// The topics the group consumer subscribes to: the user's, then the ladder's retry topics.
+    pub fn consumed_topics(&self) -> Vec<String> {
+        let mut all = self.topics.clone();
+        if let Some(ladder) = &self.retry {
+            all.extend(ladder.topics.iter().cloned());
+        }
+        all
     }
 }
 

@@ -8,6 +8,9 @@ use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 use crate::engine::consumer::handler::HandlerOutcome;
+use crate::engine::consumer::key_worker;
+use crate::engine::consumer::options::Ordering;
+use crate::engine::consumer::retry_delivery::{self, Admit};
 use crate::engine::consumer::shared::{Command, NextBatch, Shared, TopicPartition};
 use crate::engine::error::EngineError;
 use crate::engine::message::MessageBatch;
@@ -16,6 +19,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Runs until the partition is revoked or the subscription stops.
 pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
+    if shared.options.ordering == Ordering::Key {
+        return key_worker::run(shared, tp).await;
+    }
     loop {
         let batch = match shared.next_batch(&tp) {
             NextBatch::Batch(b) => b,
@@ -25,8 +31,23 @@ pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
             }
             NextBatch::Exit => return,
         };
+        let batch = match retry_delivery::admit(&shared, &tp, batch) {
+            Admit::Deliver(b) => b,
+            Admit::Skip => {
+                shared.finish_batch(&tp);
+                continue;
+            }
+            Admit::NotYet(due_ms) => {
+                shared.finish_batch(&tp);
+                retry_delivery::wait_until_due(&shared, &tp, due_ms).await;
+                continue;
+            }
+        };
         let permit = shared.semaphore.clone().acquire_owned().await;
-        let keep_going = deliver(&shared, &tp, batch).await;
+        let keep_going = deliver(&shared, &tp, batch, &|next| {
+            shared.command(Command::Store(tp.clone(), next))
+        })
+        .await;
         drop(permit);
         shared.finish_batch(&tp);
         if !keep_going {
@@ -35,14 +56,20 @@ pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
     }
 }
 
-async fn wait(wake: &Notify) {
+pub(crate) async fn wait(wake: &Notify) {
     // A bounded wait, so a missed wake-up costs a moment rather than a stall.
     let _ = tokio::time::timeout(Duration::from_millis(200), wake.notified()).await;
 }
 
 /// Delivers one batch until it is fully processed (true), or the partition closes or the
-/// retries run out (false).
-async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> bool {
+/// retries run out (false). `store` is told the next offset each time a prefix of the batch is
+/// done (processed, or moved to the retry ladder).
+pub(crate) async fn deliver(
+    shared: &Shared,
+    tp: &TopicPartition,
+    batch: MessageBatch,
+    store: &(dyn Fn(i64) + Sync),
+) -> bool {
     let mut batch = Arc::new(batch);
     let mut attempt: u32 = 0;
     loop {
@@ -63,10 +90,7 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
             .on_handled(&tp.0, &batch.messages, processed, took, failed);
         if processed > 0 {
             shared.stats.on_processed(processed);
-            shared.command(Command::Store(
-                tp.clone(),
-                batch.messages[processed - 1].offset + 1,
-            ));
+            store(batch.messages[processed - 1].offset + 1);
             attempt = 0;
         }
         // An error after the last message leaves nothing to deliver again.
@@ -86,6 +110,23 @@ async fn deliver(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> b
             return false;
         }
         if attempt >= shared.options.retries {
+            let failed = &batch.messages[processed];
+            match retry_delivery::forward(shared, tp, failed, attempt + 1, &message).await {
+                Some(Ok(())) => {
+                    store(failed.offset + 1);
+                    if processed + 1 == total {
+                        return true;
+                    }
+                    batch = Arc::new(rest_of(&batch, processed + 1));
+                    attempt = 0;
+                    continue;
+                }
+                Some(Err(e)) => {
+                    shared.fail(e);
+                    return false;
+                }
+                None => {}
+            }
             shared.fail(EngineError::Handler {
                 topic: tp.0.clone(),
                 partition: tp.1,

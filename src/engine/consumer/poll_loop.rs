@@ -121,7 +121,7 @@ fn on_poll_error(shared: &Shared, e: KafkaError) {
     }
 }
 
-fn to_consumed(m: &BorrowedMessage<'_>) -> ConsumedMessage {
+pub(crate) fn to_consumed(m: &BorrowedMessage<'_>) -> ConsumedMessage {
     let headers = m
         .headers()
         .map(|h| {

@@ -12,6 +12,7 @@ use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::consumer::commands::{apply_commands, commit_within};
 use crate::engine::consumer::partition_worker;
+use crate::engine::consumer::retry_delivery;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
 
 use crate::engine::logging::LogLevel;
@@ -50,6 +51,7 @@ impl SubscriptionContext {
         if let Some(ts) = self.shared.options.from_timestamp {
             self.seek_to_timestamp(consumer, tpl, &tps, ts);
         }
+        retry_delivery::start_retry_partitions(consumer, &self.shared, tpl);
         for (tp, _) in self.shared.open_partitions(&tps) {
             self.shared
                 .spawn_worker(partition_worker::run(self.shared.clone(), tp));

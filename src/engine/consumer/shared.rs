@@ -14,6 +14,7 @@ use crate::engine::consumer::options::SubscribeOptions;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::{LogLevel, Logger};
 use crate::engine::message::{ConsumedMessage, MessageBatch};
+use crate::engine::producer::Producer;
 use crate::engine::stats::ConsumerStats;
 
 /// A topic and partition.
@@ -24,6 +25,8 @@ pub(crate) enum Command {
     /// Store this next offset for commit (the handler finished everything before it).
     Store(TopicPartition, i64),
     Resume(TopicPartition),
+    /// Stop fetching one partition (a retry partition whose next message is not due yet).
+    Pause(TopicPartition),
     PauseAll,
     ResumeAll,
     Commit(oneshot::Sender<EngineResult<()>>),
@@ -54,6 +57,8 @@ pub(crate) struct Shared {
     pub stats: Arc<ConsumerStats>,
     pub semaphore: Arc<Semaphore>,
     pub runtime: tokio::runtime::Handle,
+    /// Publishes to the retry ladder's topics; set when the subscription has a ladder.
+    pub republisher: Option<Arc<Producer>>,
     handler: Mutex<Option<Arc<dyn BatchHandler>>>,
     on_error: Mutex<Option<ErrorSink>>,
     partitions: Mutex<HashMap<TopicPartition, PartitionState>>,
@@ -87,6 +92,7 @@ impl Shared {
         handler: Arc<dyn BatchHandler>,
         on_error: Option<ErrorSink>,
         runtime: tokio::runtime::Handle,
+        republisher: Option<Arc<Producer>>,
     ) -> Self {
         Shared {
             semaphore: Arc::new(Semaphore::new(options.concurrency)),
@@ -94,6 +100,7 @@ impl Shared {
             logger,
             stats,
             runtime,
+            republisher,
             handler: Mutex::new(Some(handler)),
             on_error: Mutex::new(on_error),
             partitions: Mutex::new(HashMap::new()),
@@ -415,5 +422,26 @@ impl Shared {
     /// Whether a partition no longer delivers.
     pub fn is_closed(&self, tp: &TopicPartition) -> bool {
         self.is_stopping() || self.table().get(tp).is_none_or(|s| s.closed)
+    }
+
+    /// Puts messages taken by `next_batch` back at the front of the partition's buffer, in order.
+    pub fn requeue_front(&self, tp: &TopicPartition, messages: Vec<ConsumedMessage>) {
+        if let Some(s) = self.table().get_mut(tp) {
+            if !s.closed {
+                for m in messages.into_iter().rev() {
+                    s.queue.push_front(m);
+                }
+            }
+        }
+    }
+
+    /// What wakes the partition's worker (new messages, closing).
+    pub fn wake_of(&self, tp: &TopicPartition) -> Option<Arc<Notify>> {
+        self.table().get(tp).map(|s| s.wake.clone())
+    }
+
+    /// Whether the partition's fetching is paused because its buffer is full.
+    pub fn is_throttled(&self, tp: &TopicPartition) -> bool {
+        self.table().get(tp).is_some_and(|s| s.throttled)
     }
 }

@@ -15,6 +15,7 @@ use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition, DEFAULT_CLOSE_TIMEOUT};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::{LogLevel, Logger};
+use crate::engine::producer::Producer;
 use crate::engine::stats::ConsumerStats;
 
 /// A group member consuming its topics into a handler, until stopped.
@@ -33,6 +34,7 @@ impl Subscription {
         on_error: Option<ErrorSink>,
         logger: Logger,
         stats: Arc<ConsumerStats>,
+        republisher: Option<Arc<Producer>>,
     ) -> EngineResult<Arc<Subscription>> {
         options.validate()?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
@@ -45,6 +47,7 @@ impl Subscription {
         if let Some(ms) = options.session_timeout_ms {
             client_config.set("session.timeout.ms", ms.to_string());
         }
+        let options_have_ladder = options.retry.is_some();
         let shared = Arc::new(Shared::new(
             options,
             logger.clone(),
@@ -52,6 +55,7 @@ impl Subscription {
             handler,
             on_error,
             runtime,
+            republisher.filter(|_| options_have_ladder),
         ));
         let context = SubscriptionContext::new(
             ClientEvents::new(logger, "consumer", Some(stats)),
@@ -59,7 +63,8 @@ impl Subscription {
         );
         let consumer: BaseConsumer<SubscriptionContext> =
             client_config.create_with_context(context)?;
-        let topics: Vec<&str> = shared.options.topics.iter().map(String::as_str).collect();
+        let consumed = shared.options.consumed_topics();
+        let topics: Vec<&str> = consumed.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;
 
         let (done_tx, done_rx) = watch::channel(false);

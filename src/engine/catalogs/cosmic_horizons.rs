@@ -1,50 +1,9 @@
-//! The Cosmic Horizons topic catalog: every topic the platform uses, with its partitions,
+//! The `cosmic-horizons` preset (seed 000): the Cosmic Horizons topic catalog: every topic the platform uses, with its partitions,
 //! retention, compression and key strategy, in a `dev` and a `prod` profile.
 //! `ensure_topics(&catalog(Profile::Dev))` sets up a fresh cluster.
 
-use std::str::FromStr;
-
-use crate::engine::admin::spec::TopicSpec;
-use crate::engine::error::{EngineError, EngineResult};
-
-/// Where the topics go: a single-broker development cluster or a replicated production one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    /// Replication 1, `min.insync.replicas` 1: runs on one broker.
-    Dev,
-    /// Replication 3, `min.insync.replicas` 2: survives the loss of one broker without
-    /// refusing `acks=all` writes.
-    Prod,
-}
-
-impl FromStr for Profile {
-    type Err = EngineError;
-    fn from_str(s: &str) -> EngineResult<Self> {
-        match s {
-            "dev" => Ok(Profile::Dev),
-            "prod" => Ok(Profile::Prod),
-            other => Err(EngineError::InvalidArg(format!(
-                "profile must be 'dev' or 'prod' (got '{other}')"
-            ))),
-        }
-    }
-}
-
-impl Profile {
-    fn replication_factor(self) -> i32 {
-        match self {
-            Profile::Dev => 1,
-            Profile::Prod => 3,
-        }
-    }
-
-    fn min_insync_replicas(self) -> i32 {
-        match self {
-            Profile::Dev => 1,
-            Profile::Prod => 2,
-        }
-    }
-}
+use crate::engine::admin::TopicSpec;
+use crate::engine::catalogs::Profile;
 
 /// Where messages that kept failing their handler are parked, with their original key.
 pub const DEAD_LETTER_TOPIC: &str = "cosmic-horizons.dlq";

@@ -1,0 +1,116 @@
+'use strict';
+
+// The retry ladder and dead letters through the JS API on the mock cluster: a handler that keeps
+// throwing climbs the delayed retry topics into the dead-letter topic with every header, one that
+// recovers is handled on a retry step, the subscription goes on meanwhile, and
+// replayDeadLetters sends dead letters back. Bad ladders are typed errors.
+
+const { useMockCluster, collector, subscribeOptions, uniqueName, waitFor, expectRejection } = require('./helpers');
+
+jest.setTimeout(60000);
+
+const cluster = useMockCluster();
+
+/** A group's topics: the main one, its two retry steps and its dead-letter topic. */
+function ladderTopics(prefix) {
+  const group = uniqueName(`${prefix}-g`);
+  const main = cluster.topic(prefix, 1);
+  const retry1 = `${group}.retry.1`;
+  const retry2 = `${group}.retry.2`;
+  const dlq = `${group}.dlq`;
+  for (const t of [retry1, retry2, dlq]) cluster.mock.createTopic(t, 1, 1);
+  return { group, main, retry1, retry2, dlq };
+}
+
+const text = (h) => (h == null ? undefined : Buffer.from(h).toString());
+
+describe('the retry ladder', () => {
+  test('retries on delayed topics, then dead-letters with the original coordinates', async () => {
+    const service = cluster.service();
+    const { group, main, retry1, retry2, dlq } = ladderTopics('ladder');
+    const calls = [];
+    const handler = async ({ topic, message }) => {
+      const value = message.value.toString();
+      calls.push({ topic, value, at: Date.now() });
+      const seen = calls.filter((c) => c.value === value).length;
+      if (value === 'poison' || (value === 'flaky' && seen <= 2)) {
+        const e = new Error(`cannot handle ${value}`);
+        throw e;
+      }
+    };
+    const errors = [];
+    const subscription = await service.subscribe(
+      subscribeOptions(main, {
+        groupId: group,
+        retries: 0,
+        retry: { delays: ['300ms', 600], deadLetterTopic: dlq },
+        onError: (e) => errors.push(e),
+      }),
+      { eachMessage: handler },
+    );
+    await service.publishBatch(main, [
+      { key: 'k', value: 'poison', headers: { trace: 't-1' } },
+      { key: 'k', value: 'flaky' },
+      { key: 'k', value: 'fine' },
+    ]);
+
+    const dead = collector();
+    const dlqSubscription = await service.subscribe(subscribeOptions(dlq), { eachMessage: dead.eachMessage });
+    await waitFor(() => dead.received.length === 1, 30000, 'the dead letter');
+    await waitFor(() => calls.filter((c) => c.value === 'flaky').length === 3, 30000, 'flaky handled');
+
+    const poison = calls.filter((c) => c.value === 'poison');
+    expect(poison.map((c) => c.topic)).toEqual([main, retry1, retry2]);
+    // No earlier than due: each step waits at least its delay after the failure before it.
+    expect(poison[1].at - poison[0].at).toBeGreaterThanOrEqual(300);
+    expect(poison[2].at - poison[1].at).toBeGreaterThanOrEqual(600);
+    expect(calls.filter((c) => c.value === 'flaky').map((c) => c.topic)).toEqual([main, retry1, retry2]);
+    // The message behind the failing ones was not held up by their delays.
+    expect(calls.find((c) => c.value === 'fine').at).toBeLessThan(poison[1].at);
+
+    const { message } = dead.received[0];
+    const h = message.headers;
+    expect(message.key.toString()).toBe('k');
+    expect(message.value.toString()).toBe('poison');
+    expect(text(h.trace)).toBe('t-1');
+    expect(text(h['x-original-topic'])).toBe(main);
+    expect(text(h['x-original-partition'])).toBe('0');
+    expect(text(h['x-original-offset'])).toBe('0');
+    expect(text(h['x-original-key'])).toBe('k');
+    expect(Number(text(h['x-original-timestamp']))).toBeGreaterThan(0);
+    expect(text(h['x-attempts'])).toBe('3');
+    expect(Number(text(h['x-first-failure']))).toBeGreaterThanOrEqual(poison[0].at);
+    expect(text(h['x-error-code'])).toBe('ERR_HANDLER_FAILED');
+    expect(text(h['x-error'])).toBe('Error: cannot handle poison');
+    expect(text(h['x-consumer-group'])).toBe(group);
+    expect(errors).toEqual([]);
+    expect(subscription.running).toBe(true);
+
+    // Replay: the dead letter goes back to its original topic and is handled there again.
+    const report = await service.replayDeadLetters({ topic: dlq, filter: { originalTopics: [main] } });
+    expect(report).toEqual({ read: 1, replayed: 1, skipped: 0, failed: 0 });
+    await waitFor(() => calls.filter((c) => c.value === 'poison').length === 4, 30000, 'the replayed message');
+    const none = await service.replayDeadLetters({ topic: dlq, filter: { errorCode: 'ERR_SOMETHING_ELSE' } });
+    expect(none).toEqual({ read: 1, replayed: 0, skipped: 1, failed: 0 });
+
+    await dlqSubscription.stop();
+    await subscription.stop();
+  });
+
+  test('bad ladders and replays are typed errors', async () => {
+    const service = cluster.service();
+    const topic = cluster.topic('bad-ladder', 1);
+    const h = { eachMessage: async () => {} };
+    for (const retry of [
+      { delays: ['soon'] },
+      { delays: [-5] },
+      { delays: ['1m', '5m'], topics: ['only-one'] },
+      { delays: ['1m'], topics: [topic] },
+      { deadLetterTopic: 'not a topic' },
+    ]) {
+      await expectRejection(() => service.subscribe(subscribeOptions(topic, { retry }), h), 'ERR_INVALID_ARG');
+    }
+    await expectRejection(() => service.replayDeadLetters({ topic: 'x', from: 10, to: 5 }), 'ERR_INVALID_ARG');
+    await expectRejection(() => service.replayDeadLetters({ topic: 'no such topic!' }), 'ERR_TOPIC_EXCEPTION');
+  });
+});

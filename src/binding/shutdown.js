@@ -1,0 +1,46 @@
+// `drainOnSignals(service, options)`: graceful drain of a KafkaService on SIGTERM / SIGINT.
+// JavaScript by nature (process signal listeners); compiled by the binding and exported as is.
+(function () {
+  'use strict';
+
+  const CODES = { SIGTERM: 143, SIGINT: 130, SIGHUP: 129 };
+
+  return function drainOnSignals(service, options) {
+    const o = options || {};
+    const signals = o.signals || ['SIGTERM', 'SIGINT'];
+    const timeoutMs = o.timeoutMs == null ? 30000 : o.timeoutMs;
+    const exit = o.exit !== false;
+    if (!service || typeof service.disconnect !== 'function') {
+      throw new TypeError('drainOnSignals needs a KafkaService');
+    }
+    if (!Array.isArray(signals) || signals.some((s) => typeof s !== 'string')) {
+      throw new TypeError('drainOnSignals: signals must be an array of signal names');
+    }
+    let draining = null;
+    const onSignal = (signal) => {
+      const code = CODES[signal] || 1;
+      // A second signal while draining: leave at once.
+      if (draining) process.exit(code);
+      if (typeof o.onSignal === 'function') o.onSignal(signal);
+      // The whole drain is bounded: running handlers (each subscription's drainTimeoutMs), the
+      // commit, leaving the group and the flush (timeoutMs).
+      const guard = setTimeout(() => process.exit(code), timeoutMs + 5000);
+      guard.unref();
+      draining = Promise.resolve()
+        .then(() => service.disconnect({ timeoutMs }))
+        .then(
+          () => 0,
+          () => 1,
+        )
+        .then((status) => {
+          clearTimeout(guard);
+          if (typeof o.onDrained === 'function') o.onDrained(status);
+          if (exit) process.exit(status);
+        });
+    };
+    for (const s of signals) process.on(s, onSignal);
+    return function uninstall() {
+      for (const s of signals) process.removeListener(s, onSignal);
+    };
+  };
+})()

@@ -1,0 +1,289 @@
+//! Catalog presets, tenant topics on `KafkaAdmin`, partition strategies and partition sizing.
+
+use napi::bindgen_prelude::*;
+use napi::Env;
+
+use crate::binding::admin::KafkaAdmin;
+use crate::binding::args;
+use crate::binding::error::to_napi_error;
+use crate::binding::promise::{rejected, settle};
+use crate::binding::topics::{engine_spec, ensure_result, js_spec, EnsureTopicsResult, TopicSpec};
+use crate::engine::admin::DEFAULT_ADMIN_TIMEOUT;
+use crate::engine::catalogs::{self, KeyFields, Load, PartitionStrategy, Profile, TopicTemplate};
+use crate::engine::error::{EngineError, EngineResult};
+
+/// A catalog preset: its shared topics and its per-tenant topic templates.
+#[napi(object)]
+pub struct CatalogPreset {
+    /// Topics created once (platform, dead-letter and retry topics).
+    pub topics: Vec<TopicSpec>,
+    /// Topics every tenant gets: names hold `{tenant}`, `keyStrategy` is the partition strategy.
+    pub tenant_templates: Vec<TopicSpec>,
+}
+
+/// Catalog presets by name: `'cosmic-horizons'` (seed 000's topics, no tenant templates) and
+/// `'caas'` (seed 002: `platform.*`, `internal.dlq`, `internal.retry.1min` / `.5min` / `.30min`,
+/// and per tenant `chat.messages.{tenant}` (16 partitions, 30 days, conversation_id),
+/// `chat.events.{tenant}` (8, 7 days, user_id), `presence.{tenant}` (4, 1 day, compacted,
+/// user_id), `analytics.{tenant}` (8, 90 days, random), `notifications.{tenant}` (4, 7 days,
+/// user_id)). `'prod'`: replication 3, min.insync.replicas 2; `'dev'`: replication 1, min ISR 1
+/// and a quarter of the partitions. Throws `ERR_INVALID_ARG` for an unknown name or profile.
+#[napi(ts_args_type = "name: 'cosmic-horizons' | 'caas', profile: 'dev' | 'prod'")]
+pub fn catalog_preset(env: Env, name: String, profile: String) -> Result<CatalogPreset> {
+    let read = || -> EngineResult<catalogs::Preset> { catalogs::preset(&name, profile.parse()?) };
+    let p = read().map_err(|e| to_napi_error(&env, &e))?;
+    Ok(CatalogPreset {
+        topics: p.topics.into_iter().map(js_spec).collect(),
+        tenant_templates: p
+            .tenant_templates
+            .into_iter()
+            .map(|t| js_spec(t.spec))
+            .collect(),
+    })
+}
+
+/// Where a tenant's topics come from, and the call's bound.
+#[napi(object)]
+pub struct TenantOptions {
+    /// A catalog preset with tenant templates. Default `'caas'`.
+    pub preset: Option<String>,
+    /// Default `'dev'`.
+    #[napi(ts_type = "'dev' | 'prod'")]
+    pub profile: Option<String>,
+    /// Templates instead of a preset: names hold `{tenant}` once; `keyStrategy` names a
+    /// partition strategy (default `random`).
+    pub templates: Option<Vec<TopicSpec>>,
+    /// Bound on the whole call. Default 10000.
+    pub timeout_ms: Option<u32>,
+}
+
+/// Which of a tenant's topics exist.
+#[napi(object)]
+pub struct TenantHealth {
+    pub tenant: String,
+    pub present: Vec<String>,
+    pub missing: Vec<String>,
+    /// Every topic of the tenant exists.
+    pub healthy: bool,
+}
+
+fn read_templates(
+    env: &Env,
+    options: Option<Unknown<'_>>,
+) -> EngineResult<(Vec<TopicTemplate>, std::time::Duration)> {
+    let o: Option<TenantOptions> = args::read_optional(env, options, "options")?;
+    let timeout = o
+        .as_ref()
+        .and_then(|o| o.timeout_ms)
+        .map_or(DEFAULT_ADMIN_TIMEOUT, |ms| {
+            std::time::Duration::from_millis(u64::from(ms))
+        });
+    let templates = match o {
+        Some(TenantOptions {
+            templates: Some(list),
+            ..
+        }) => list
+            .into_iter()
+            .map(|t| {
+                let strategy =
+                    PartitionStrategy::parse(t.key_strategy.as_deref().unwrap_or("random"))?;
+                let template = TopicTemplate {
+                    spec: engine_spec(t),
+                    strategy,
+                };
+                template.validate()?;
+                Ok(template)
+            })
+            .collect::<EngineResult<Vec<_>>>()?,
+        o => {
+            let preset = o.as_ref().and_then(|o| o.preset.clone());
+            let profile: Profile = o
+                .as_ref()
+                .and_then(|o| o.profile.as_deref())
+                .unwrap_or("dev")
+                .parse()?;
+            catalogs::preset(preset.as_deref().unwrap_or("caas"), profile)?.tenant_templates
+        }
+    };
+    Ok((templates, timeout))
+}
+
+fn read_tenant(env: &Env, tenant: Unknown<'_>) -> EngineResult<String> {
+    let id: String = args::read(env, tenant, "tenantId")?;
+    catalogs::validate_tenant_id(&id)?;
+    Ok(id)
+}
+
+#[napi]
+impl KafkaAdmin {
+    /// Creates the tenant's topics from the templates (default: the `caas` preset, `dev`
+    /// profile): resolves with `created`, `existing` (already there, unchanged) and `differences`
+    /// (existing topics whose settings differ). Idempotent. A bad tenant id (1-64 of `a-z0-9_-`,
+    /// no `.`) is `ERR_INVALID_ARG`; only this tenant's exact topic names are touched.
+    #[napi(
+        ts_args_type = "tenantId: string, options?: TenantOptions",
+        ts_return_type = "Promise<EnsureTopicsResult>"
+    )]
+    pub fn create_tenant_topics<'e>(
+        &self,
+        env: &'e Env,
+        tenant_id: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, EnsureTopicsResult>> {
+        let read = read_tenant(env, tenant_id).and_then(|t| Ok((t, read_templates(env, options)?)));
+        let (tenant, (templates, timeout)) = match read {
+            Ok(v) => v,
+            Err(e) => return rejected(env, e),
+        };
+        let admin = self.admin.clone();
+        settle(
+            env,
+            async move {
+                admin
+                    .create_tenant_topics(&templates, &tenant, timeout)
+                    .await
+            },
+            |_, r| Ok(ensure_result(r)),
+        )
+    }
+
+    /// Deletes the tenant's topics that exist; resolves with their names (empty when there were
+    /// none). Other tenants' topics are never touched, whatever their ids.
+    #[napi(
+        ts_args_type = "tenantId: string, options?: TenantOptions",
+        ts_return_type = "Promise<string[]>"
+    )]
+    pub fn delete_tenant_topics<'e>(
+        &self,
+        env: &'e Env,
+        tenant_id: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<String>>> {
+        let read = read_tenant(env, tenant_id).and_then(|t| Ok((t, read_templates(env, options)?)));
+        let (tenant, (templates, timeout)) = match read {
+            Ok(v) => v,
+            Err(e) => return rejected(env, e),
+        };
+        let admin = self.admin.clone();
+        settle(
+            env,
+            async move {
+                admin
+                    .delete_tenant_topics(&templates, &tenant, timeout)
+                    .await
+            },
+            |_, r| Ok(r),
+        )
+    }
+
+    /// Tenants with at least one topic of the templates, sorted.
+    #[napi(
+        ts_args_type = "options?: TenantOptions",
+        ts_return_type = "Promise<string[]>"
+    )]
+    pub fn list_tenants<'e>(
+        &self,
+        env: &'e Env,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, Vec<String>>> {
+        let (templates, timeout) = match read_templates(env, options) {
+            Ok(v) => v,
+            Err(e) => return rejected(env, e),
+        };
+        let admin = self.admin.clone();
+        settle(
+            env,
+            async move { admin.list_tenants(&templates, timeout).await },
+            |_, r| Ok(r),
+        )
+    }
+
+    /// Which of the tenant's topics exist (`healthy` when all do).
+    #[napi(
+        ts_args_type = "tenantId: string, options?: TenantOptions",
+        ts_return_type = "Promise<TenantHealth>"
+    )]
+    pub fn tenant_health<'e>(
+        &self,
+        env: &'e Env,
+        tenant_id: Unknown<'e>,
+        options: Option<Unknown<'e>>,
+    ) -> Result<PromiseRaw<'e, TenantHealth>> {
+        let read = read_tenant(env, tenant_id).and_then(|t| Ok((t, read_templates(env, options)?)));
+        let (tenant, (templates, timeout)) = match read {
+            Ok(v) => v,
+            Err(e) => return rejected(env, e),
+        };
+        let admin = self.admin.clone();
+        settle(
+            env,
+            async move { admin.tenant_health(&templates, &tenant, timeout).await },
+            |_, h| {
+                Ok(TenantHealth {
+                    healthy: h.missing.is_empty(),
+                    tenant: h.tenant,
+                    present: h.present,
+                    missing: h.missing,
+                })
+            },
+        )
+    }
+}
+
+/// The fields a partition strategy keys on.
+#[napi(object)]
+pub struct KeyFieldsInput {
+    pub tenant_id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// The message key a named partition strategy gives (`conversation_id`, `user_id`,
+/// `tenant_id`; `random` gives none): pass it as the publish's `key`, and the key maps to its
+/// partition as the Java client does. Throws `ERR_INVALID_ARG` for another strategy or a
+/// missing field.
+#[napi(
+    ts_args_type = "strategy: 'conversation_id' | 'user_id' | 'tenant_id' | 'random', fields: KeyFieldsInput"
+)]
+pub fn partition_key(env: Env, strategy: String, fields: KeyFieldsInput) -> Result<Option<String>> {
+    let key = || -> EngineResult<Option<String>> {
+        let s = PartitionStrategy::parse(&strategy)?;
+        let f = KeyFields {
+            tenant_id: fields.tenant_id.as_deref(),
+            conversation_id: fields.conversation_id.as_deref(),
+            user_id: fields.user_id.as_deref(),
+        };
+        Ok(s.key(&f)?.map(str::to_string))
+    };
+    key().map_err(|e| to_napi_error(&env, &e))
+}
+
+/// The load `recommendedPartitions` sizes for.
+#[napi(object)]
+pub struct PartitionLoad {
+    pub messages_per_second: f64,
+    /// Distinct keys; 0 (default) for unkeyed topics.
+    pub unique_keys: Option<f64>,
+    /// Consumer instances of the group. Default 1.
+    pub consumers: Option<u32>,
+}
+
+/// Partitions for a load: ceil(messagesPerSecond / 500) (500 msgs/s per partition keeps headroom
+/// over the ~100 msgs/s a 10 ms handler manages in partition order on the local broker), at
+/// least one per consumer, rounded up to a power of two, at most one per key, at most 128.
+#[napi]
+pub fn recommended_partitions(env: Env, load: PartitionLoad) -> Result<u32> {
+    let keys = load.unique_keys.unwrap_or(0.0);
+    if !(keys.is_finite() && keys >= 0.0) {
+        return Err(to_napi_error(
+            &env,
+            &EngineError::InvalidArg("uniqueKeys must be a number >= 0".into()),
+        ));
+    }
+    catalogs::recommended_partitions(Load {
+        messages_per_second: load.messages_per_second,
+        unique_keys: keys as u64,
+        consumers: load.consumers.unwrap_or(1),
+    })
+    .map_err(|e| to_napi_error(&env, &e))
+}

@@ -1,0 +1,190 @@
+//! Moving messages along a subscription's retry ladder: republishing a message whose in-place
+//! retries ran out to its next step (acknowledged before its offset is stored), and holding a
+//! retry partition, paused, until its next message is due.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+
+use crate::engine::consumer::rebalance::SubscriptionContext;
+use crate::engine::consumer::retry_headers::{self, Failure};
+use crate::engine::consumer::retry_ladder::NextStep;
+use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
+use crate::engine::error::EngineResult;
+use crate::engine::logging::LogLevel;
+use crate::engine::message::{ConsumedMessage, MessageBatch};
+
+/// The code a failed handler call is recorded with.
+pub const HANDLER_FAILED: &str = "ERR_HANDLER_FAILED";
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Republishes `m`, consumed from `tp`, to its next step after `attempts` failed handler calls,
+/// and resolves once that topic acknowledged it. None when the subscription has no ladder or the
+/// ladder is exhausted without a dead-letter topic: the caller stops as without one.
+pub(crate) async fn forward(
+    shared: &Shared,
+    tp: &TopicPartition,
+    m: &ConsumedMessage,
+    attempts: u32,
+    error: &str,
+) -> Option<EngineResult<()>> {
+    let ladder = shared.options.retry.as_ref()?;
+    let producer = shared.republisher.as_ref()?;
+    let now = now_ms();
+    let (topic, due_ms) = match ladder.next_after(&tp.0) {
+        NextStep::Retry {
+            topic, delay_ms, ..
+        } => (topic, Some(now.saturating_add(delay_ms as i64))),
+        NextStep::DeadLetter(topic) => (topic, None),
+        NextStep::Exhausted => return None,
+    };
+    let out = retry_headers::forwarded(
+        m,
+        &Failure {
+            topic: &tp.0,
+            partition: tp.1,
+            group_id: &shared.options.group_id,
+            attempts,
+            code: HANDLER_FAILED,
+            error,
+            now_ms: now,
+            due_ms,
+        },
+    );
+    shared.logger.log(
+        LogLevel::Warn,
+        "consumer",
+        "RETRY",
+        &format!(
+            "{}[{}] offset {} failed {attempts} time(s): moving it to {topic}{}",
+            tp.0,
+            tp.1,
+            m.offset,
+            due_ms.map_or(String::new(), |d| format!(" (due in {} ms)", d - now))
+        ),
+    );
+    Some(producer.publish(&topic, &out).await.map(|_| ()))
+}
+
+/// What a worker does with a batch taken from a partition.
+pub(crate) enum Admit {
+    /// Deliver these messages now.
+    Deliver(MessageBatch),
+    /// Nothing of the batch is for this group: its offsets are stored, nothing to deliver.
+    Skip,
+    /// The first message is not due before this time (ms since the epoch); the batch is back in
+    /// the partition's buffer.
+    NotYet(i64),
+}
+
+/// Lets through what may be delivered now. Only retry topics hold anything back: messages
+/// another group failed (a retry topic shared by several groups) are dropped, and messages from
+/// the first one not yet due on go back to the buffer.
+pub(crate) fn admit(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> Admit {
+    let Some(ladder) = shared.options.retry.as_ref() else {
+        return Admit::Deliver(batch);
+    };
+    if ladder.step_of(&tp.0).is_none() {
+        return Admit::Deliver(batch);
+    }
+    let group = shared.options.group_id.as_str();
+    let last_offset = batch.last_offset();
+    let MessageBatch {
+        topic,
+        partition,
+        messages,
+    } = batch;
+    let mut mine: Vec<ConsumedMessage> = messages
+        .into_iter()
+        .filter(|m| retry_headers::text(m, retry_headers::GROUP).is_none_or(|g| g == group))
+        .collect();
+    let now = now_ms();
+    let due = |m: &ConsumedMessage| retry_headers::number(m, retry_headers::DUE).unwrap_or(0);
+    let ready = mine.iter().take_while(|m| due(m) <= now).count();
+    if ready < mine.len() {
+        let first_due = due(&mine[ready]);
+        shared.requeue_front(tp, mine.split_off(ready));
+        if mine.is_empty() {
+            return Admit::NotYet(first_due);
+        }
+    } else if mine.is_empty() {
+        if let Some(last) = last_offset {
+            shared.command(Command::Store(tp.clone(), last + 1));
+        }
+        return Admit::Skip;
+    }
+    Admit::Deliver(MessageBatch {
+        topic,
+        partition,
+        messages: mine,
+    })
+}
+
+/// Pauses fetching from the partition and waits on a tokio timer until `due_ms`, or until the
+/// partition closes; then resumes fetching (unless the user paused the subscription or its buffer
+/// is full). Other partitions go on meanwhile: this holds no handler slot.
+pub(crate) async fn wait_until_due(shared: &Shared, tp: &TopicPartition, due_ms: i64) {
+    shared.command(Command::Pause(tp.clone()));
+    let wait = Duration::from_millis(due_ms.saturating_sub(now_ms()).max(0) as u64);
+    let deadline = tokio::time::Instant::now() + wait;
+    let Some(wake) = shared.wake_of(tp) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = wake.notified() => {
+                if shared.is_closed(tp) {
+                    return;
+                }
+            }
+        }
+    }
+    if !shared.is_user_paused() && !shared.is_throttled(tp) {
+        shared.command(Command::Resume(tp.clone()));
+    }
+}
+
+/// Retry-topic partitions the group never committed start at their first message, whatever
+/// `fromBeginning` says: a message republished there before this member was assigned the
+/// partition must not be skipped. Runs in the assign callback.
+pub(crate) fn start_retry_partitions(
+    consumer: &BaseConsumer<SubscriptionContext>,
+    shared: &Shared,
+    tpl: &mut TopicPartitionList,
+) {
+    let Some(ladder) = shared.options.retry.as_ref() else {
+        return;
+    };
+    let mut query = TopicPartitionList::new();
+    for e in tpl.elements() {
+        if ladder.step_of(e.topic()).is_some() {
+            query.add_partition(e.topic(), e.partition());
+        }
+    }
+    if query.count() == 0 {
+        return;
+    }
+    match consumer.committed_offsets(query, Duration::from_secs(10)) {
+        Ok(committed) => {
+            for e in committed.elements() {
+                if !matches!(e.offset(), Offset::Offset(_)) {
+                    let _ = tpl.set_partition_offset(e.topic(), e.partition(), Offset::Beginning);
+                }
+            }
+        }
+        Err(e) => shared.logger.log(
+            LogLevel::Warn,
+            "consumer",
+            "RETRY",
+            &format!("committed offsets of the retry topics unknown: {e}"),
+        ),
+    }
+}
