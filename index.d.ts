@@ -758,6 +758,24 @@ export interface SubscribeOptions {
   handlerTimeoutMs?: number
   /** Group session timeout (librdkafka `session.timeout.ms`). Default 45000. */
   sessionTimeoutMs?: number
+  /**
+   * Group protocol: `'classic'` (default; JoinGroup/SyncGroup) or `'consumer'` (KIP-848,
+   * Kafka 4.0+: the broker assigns and moves partitions one at a time, never stopping the
+   * others). With `'consumer'`, `assignor` and `sessionTimeoutMs` are broker settings and
+   * rejected here (`ERR_INVALID_ARG`).
+   */
+  groupProtocol?: 'classic' | 'consumer'
+  /**
+   * Classic protocol's assignor: `'range'`, `'roundrobin'` (both eager: a rebalance stops
+   * every member) or `'cooperative-sticky'` (incremental: only moving partitions stop).
+   * Default: librdkafka's `range,roundrobin`.
+   */
+  assignor?: 'range' | 'roundrobin' | 'cooperative-sticky'
+  /**
+   * Static membership (`group.instance.id`, unique per member): a member that restarts
+   * within the session timeout gets its partitions back with no rebalance of the others.
+   */
+  groupInstanceId?: string
   /** Called once if the subscription stops on an error (a handler that kept failing). */
   onError?: (error: KafkaNativeError) => void
 }

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use crate::binding::logger::{js_log_sink, LogRecord};
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
 use crate::engine::consumer::SubscribeOptions as EngineSubscribeOptions;
+use crate::engine::consumer::{Assignor, GroupProtocol, Membership};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::LogSink;
 
@@ -260,6 +261,20 @@ pub struct SubscribeOptions<'a> {
     pub handler_timeout_ms: Option<f64>,
     /// Group session timeout (librdkafka `session.timeout.ms`). Default 45000.
     pub session_timeout_ms: Option<f64>,
+    /// Group protocol: `'classic'` (default; JoinGroup/SyncGroup) or `'consumer'` (KIP-848,
+    /// Kafka 4.0+: the broker assigns and moves partitions one at a time, never stopping the
+    /// others). With `'consumer'`, `assignor` and `sessionTimeoutMs` are broker settings and
+    /// rejected here (`ERR_INVALID_ARG`).
+    #[napi(ts_type = "'classic' | 'consumer'")]
+    pub group_protocol: Option<String>,
+    /// Classic protocol's assignor: `'range'`, `'roundrobin'` (both eager: a rebalance stops
+    /// every member) or `'cooperative-sticky'` (incremental: only moving partitions stop).
+    /// Default: librdkafka's `range,roundrobin`.
+    #[napi(ts_type = "'range' | 'roundrobin' | 'cooperative-sticky'")]
+    pub assignor: Option<String>,
+    /// Static membership (`group.instance.id`, unique per member): a member that restarts
+    /// within the session timeout gets its partitions back with no rebalance of the others.
+    pub group_instance_id: Option<String>,
     /// Called once if the subscription stops on an error (a handler that kept failing).
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
@@ -307,6 +322,16 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
         .session_timeout_ms
         .map(|v| whole(v, "sessionTimeoutMs", arg))
         .transpose()?;
+    options.membership = Membership {
+        protocol: o
+            .group_protocol
+            .as_deref()
+            .map(GroupProtocol::parse)
+            .transpose()?
+            .unwrap_or_default(),
+        assignor: o.assignor.as_deref().map(Assignor::parse).transpose()?,
+        instance_id: o.group_instance_id.clone(),
+    };
     Ok(options)
 }
 

@@ -2,6 +2,7 @@
 //! only after the handler finished (at-least-once).
 
 pub mod handler;
+pub mod membership;
 pub mod options;
 mod partition_worker;
 mod poll_loop;
@@ -10,6 +11,7 @@ mod shared;
 pub mod subscription;
 
 pub use handler::{BatchHandler, ErrorSink, HandlerOutcome};
+pub use membership::{Assignor, GroupProtocol, Membership};
 pub use options::SubscribeOptions;
 pub use shared::TopicPartition;
 pub use subscription::Subscription;

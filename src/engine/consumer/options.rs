@@ -1,5 +1,6 @@
 //! What a subscription is asked to do, with its defaults and checks.
 
+use crate::engine::consumer::membership::Membership;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
 
@@ -34,6 +35,8 @@ pub struct SubscribeOptions {
     pub handler_timeout_ms: Option<u64>,
     /// librdkafka `session.timeout.ms` for the group member.
     pub session_timeout_ms: Option<u32>,
+    /// Group protocol, assignor and static membership.
+    pub membership: Membership,
 }
 
 impl SubscribeOptions {
@@ -53,6 +56,7 @@ impl SubscribeOptions {
             drain_timeout_ms: 30_000,
             handler_timeout_ms: None,
             session_timeout_ms: None,
+            membership: Membership::default(),
         }
     }
 
@@ -90,7 +94,7 @@ impl SubscribeOptions {
                 return Err(EngineError::InvalidArg("fromTimestamp must be >= 0".into()));
             }
         }
-        Ok(())
+        self.membership.validate(self.session_timeout_ms)
     }
 }
 

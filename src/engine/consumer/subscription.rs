@@ -44,6 +44,7 @@ impl Subscription {
         if let Some(ms) = options.session_timeout_ms {
             client_config.set("session.timeout.ms", ms.to_string());
         }
+        options.membership.apply(&mut client_config);
         let shared = Arc::new(Shared::new(
             options,
             logger.clone(),
