@@ -241,6 +241,21 @@ export declare class Subscription {
    */
   commit(): Promise<void>
   /**
+   * Moves a partition this member holds to `offset` (a number or a numeric string; -2 is the
+   * beginning, -1 the end): its buffered messages are dropped, its running handler finishes
+   * first, then delivery continues from `offset` and commits follow from there (with
+   * auto-commit the offset is committed at once, even below the committed one; with
+   * `autoCommit: false` it is stored, and `commit()` commits it once handlers moved past the
+   * committed offset). Resolves when the consumer fetches from the new position. Rejects with
+   * `ERR_INVALID_ARG` for a partition not held or a bad offset, `ERR_DISCONNECTED` once stopped.
+   */
+  seek(topic: string, partition: number, offset: number | string): Promise<void>
+  /**
+   * Moves a partition this member holds to the first message at or after `timestamp` (ms
+   * since the epoch, or a Date; the partition's end when there is none), as `seek` does.
+   */
+  seekToTimestamp(topic: string, partition: number, timestamp: number | Date): Promise<void>
+  /**
    * Stops: no new deliveries, running handlers finish, their offsets are committed, and the
    * member leaves its group. Resolves when all of that is done; idempotent.
    */

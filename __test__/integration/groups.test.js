@@ -5,7 +5,7 @@
 // with the other member, while an eager group (range) stops them all; a static member that
 // restarts within its session timeout gets its partitions back with no rebalance of the others; a
 // group moves from the classic to the consumer protocol one member at a time; bad combinations
-// are typed errors.
+// are typed errors; `seek` and `seekToTimestamp` move a running partition.
 
 const { BROKERS, describeOn, waitFor, uniqueName, useCluster, collector, expectKafkaError } = require('./support');
 
@@ -181,5 +181,37 @@ describeOn(BROKERS, 'consumer groups on a single broker', () => {
     await expectKafkaError(subscribe({ groupProtocol: 'consumer', assignor: 'range' }), 'ERR_INVALID_ARG');
     await expectKafkaError(subscribe({ groupProtocol: 'consumer', sessionTimeoutMs: 10000 }), 'ERR_INVALID_ARG');
     await expectKafkaError(subscribe({ groupInstanceId: '' }), 'ERR_INVALID_ARG');
+  });
+
+  test('seek and seekToTimestamp move a running partition; commits follow from there', async () => {
+    const topic = await cluster.topic(admin, 'seek', 1);
+    const first = await producer.publishBatch(topic, Array.from({ length: 20 }, (_, i) => ({ value: `v${i}` })));
+    const groupId = uniqueName('seek');
+    const service = cluster.service();
+    const c = collector();
+    const subscription = await service.subscribe({ groupId, topics: [topic], fromBeginning: true }, { eachMessage: c.eachMessage });
+    await waitFor(() => c.received.length === 20, 60000, 'the 20 messages');
+
+    await subscription.seek(topic, 0, 5);
+    await waitFor(() => c.received.length === 35, 60000, 'offsets 5-19 again');
+    expect(c.received.slice(20).map((m) => m.offset)).toEqual(Array.from({ length: 15 }, (_, i) => 5 + i));
+
+    await subscription.seekToTimestamp(topic, 0, first[12].timestamp);
+    await waitFor(() => c.received.length >= 35 + 8, 60000, 'from the 12th message again');
+    expect(c.received[35].offset).toBeLessThanOrEqual(12);
+    expect(c.received[c.received.length - 1].offset).toBe(19);
+
+    // Without new messages, seeking back to 3 commits 3 (auto-commit) until handlers move on.
+    subscription.pause();
+    await subscription.seek(topic, 0, 3);
+    const committed = async () => (await admin.groupOffsets(groupId, { topics: [topic] }))[0].offset;
+    await waitFor(async () => (await committed()) === 3, 30000, 'offset 3 committed');
+    subscription.resume();
+
+    await expectKafkaError(subscription.seek(topic, 7, 0), 'ERR_INVALID_ARG');
+    await expectKafkaError(subscription.seek(topic, 0, -3), 'ERR_INVALID_ARG');
+    await expectKafkaError(subscription.seek(topic, 0, '1.5'), 'ERR_INVALID_ARG');
+    await subscription.stop();
+    await expectKafkaError(subscription.seek(topic, 0, 0), 'ERR_DISCONNECTED');
   });
 });

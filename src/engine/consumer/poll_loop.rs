@@ -12,6 +12,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
 use crate::engine::consumer::rebalance::{commit_stored, SubscriptionContext};
+use crate::engine::consumer::seek;
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
 use crate::engine::error::EngineError;
 use crate::engine::logging::LogLevel;
@@ -141,6 +142,7 @@ pub(crate) fn apply_commands(consumer: &BaseConsumer<SubscriptionContext>, share
                     };
                 let _ = reply.send(result);
             }
+            Command::Seek(request) => seek::apply(consumer, shared, request),
             Command::Stop => {}
         }
     }

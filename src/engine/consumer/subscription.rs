@@ -11,6 +11,7 @@ use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
 use crate::engine::consumer::options::SubscribeOptions;
 use crate::engine::consumer::poll_loop;
 use crate::engine::consumer::rebalance::SubscriptionContext;
+use crate::engine::consumer::seek::{self, SeekTarget};
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::Logger;
@@ -119,6 +120,16 @@ impl Subscription {
         let (tx, rx) = oneshot::channel();
         self.shared.command(Command::Commit(tx));
         rx.await.unwrap_or(Err(EngineError::Disconnected))
+    }
+
+    /// Moves a held partition to an offset or a time: its buffered messages are dropped, its
+    /// running handler finishes first, then fetching restarts there and the new position is
+    /// stored (and committed with auto-commit). `ERR_INVALID_ARG` when the partition is not held.
+    pub async fn seek(&self, topic: &str, partition: i32, target: SeekTarget) -> EngineResult<()> {
+        if !self.is_running() {
+            return Err(EngineError::Disconnected);
+        }
+        seek::seek(&self.shared, (topic.to_string(), partition), target).await
     }
 
     /// Stops: no new deliveries, running handlers finish (bounded by the drain timeout), their
