@@ -161,6 +161,15 @@ export declare class KafkaService {
    * Resolves with the running `Subscription`.
    */
   subscribe(options: SubscribeOptions, handler: { eachMessage?: (payload: EachMessagePayload) => Promise<void> | void; eachBatch?: (payload: EachBatchPayload) => Promise<void> | void } | ((payload: EachMessagePayload) => Promise<void> | void)): Promise<Subscription>
+  /**
+   * Opens a transaction (needs the `transactionalId` option, else `ERR_INVALID_CONFIG`):
+   * resolves with it once the coordinator accepted it. The first one registers the
+   * transactional id, fencing an older producer with the same id. Rejects with `ERR__STATE`
+   * while another transaction of this service is open, and with a fatal error
+   * (`fatal: true`, e.g. `ERR__FENCED`) once this service's transactional producer was
+   * fenced: its transactions are over, publish and subscribe still work.
+   */
+  transaction(): Promise<Transaction>
   /** Counters, latency percentiles, consumer lag and broker states. Cheap; never throws. */
   stats(): ServiceStats
   /**
@@ -260,6 +269,42 @@ export declare class Subscription {
    * member leaves its group. Resolves when all of that is done; idempotent.
    */
   stop(): Promise<void>
+}
+
+/**
+ * An open transaction of a `KafkaService` with a `transactionalId`. What it publishes and the
+ * offsets given to `sendOffsets` become visible to `readCommitted` consumers together at
+ * `commit()`, or never (`abort()`, a crash, or the transaction timeout). Finish each
+ * transaction with `commit()` or `abort()`; until then the service opens no other.
+ */
+export declare class Transaction {
+  /** Whether the transaction is still open. */
+  get open(): boolean
+  /**
+   * `KafkaService.publish` within the transaction: resolves once the broker stored the message
+   * (not yet visible to `readCommitted` readers). Rejects with `ERR__STATE` once the
+   * transaction is finished.
+   */
+  publish(topic: string, message: PublishMessage): Promise<PublishResult>
+  /** `KafkaService.publishBatch` within the transaction. */
+  publishBatch(topicOrRecords: string | PublishRecord[], messages?: PublishMessage[]): Promise<BatchPublishResult[]>
+  /**
+   * Adds a group's consumed offsets to the transaction: committed for the group if and only
+   * if the transaction commits. Give `subscription` (the running member) or `groupId`.
+   * Rejects with `ERR_INVALID_ARG` for neither or both, or a bad offset.
+   */
+  sendOffsets(options: SendOffsetsOptions): Promise<void>
+  /**
+   * Commits: everything published in the transaction and its offsets become visible together.
+   * Rejects with the error, typed: `retriable` (call `commit()` again), `fatal` (the
+   * service's transactions are over), otherwise call `abort()`.
+   */
+  commit(): Promise<void>
+  /**
+   * Aborts: nothing the transaction published is ever visible to `readCommitted` readers,
+   * its offsets are not committed.
+   */
+  abort(): Promise<void>
 }
 
 /** Options every admin call takes. */
@@ -537,6 +582,17 @@ export interface KafkaConfig {
   logger?: (arg: LogRecord) => void
   /** Any other librdkafka property (CONFIGURATION.md), applied last. */
   librdkafka?: Record<string, string | number | boolean>
+  /**
+   * Enables `transaction()`: the service gets a transactional producer with this
+   * `transactional.id` (unique per producing instance, stable across its restarts: a restart
+   * fences the previous instance's producer and aborts what it left open).
+   */
+  transactionalId?: string
+  /**
+   * Longest a transaction may stay open before the broker aborts it
+   * (`transaction.timeout.ms`). Default 60000.
+   */
+  transactionTimeoutMs?: number
 }
 
 /** Latency percentiles in milliseconds, from an HDR histogram. */
@@ -708,6 +764,16 @@ export interface SaslOptions {
   password: string
 }
 
+/**
+ * Options of `sendOffsets`: the group by its running `subscription` (preferred: the broker then
+ * refuses offsets from a member that lost its partitions) or by `groupId`.
+ */
+export interface SendOffsetsOptions {
+  groupId?: string
+  subscription?: Subscription
+  offsets: Array<TransactionOffset>
+}
+
 /** Everything `stats()` returns. */
 export interface ServiceStats {
   state: 'idle' | 'connected' | 'disconnected'
@@ -791,6 +857,11 @@ export interface SubscribeOptions {
    * within the session timeout gets its partitions back with no rebalance of the others.
    */
   groupInstanceId?: string
+  /**
+   * Read only committed transactional messages (`isolation.level=read_committed`, the
+   * default) or also those of open and aborted transactions (false).
+   */
+  readCommitted?: boolean
   /** Called once if the subscription stops on an error (a handler that kept failing). */
   onError?: (error: KafkaNativeError) => void
 }
@@ -894,4 +965,12 @@ export interface TopicStats {
   acknowledged: number
   failed: number
   bytes: number
+}
+
+/** The next offset to read on a partition, as a transaction commits it for a group. */
+export interface TransactionOffset {
+  topic: string
+  partition: number
+  /** The next offset to consume (the last processed one + 1); a number or a numeric string. */
+  offset: number | string
 }

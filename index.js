@@ -839,4 +839,5 @@ module.exports.KafkaAdmin = nativeBinding.KafkaAdmin
 module.exports.KafkaService = nativeBinding.KafkaService
 module.exports.MockCluster = nativeBinding.MockCluster
 module.exports.Subscription = nativeBinding.Subscription
+module.exports.Transaction = nativeBinding.Transaction
 module.exports.topicCatalog = nativeBinding.topicCatalog

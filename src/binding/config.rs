@@ -87,6 +87,13 @@ pub struct KafkaConfig<'a> {
     pub logger: Option<Function<'a, LogRecord, ()>>,
     /// Any other librdkafka property (CONFIGURATION.md), applied last.
     pub librdkafka: Option<HashMap<String, Either3<String, f64, bool>>>,
+    /// Enables `transaction()`: the service gets a transactional producer with this
+    /// `transactional.id` (unique per producing instance, stable across its restarts: a restart
+    /// fences the previous instance's producer and aborts what it left open).
+    pub transactional_id: Option<String>,
+    /// Longest a transaction may stay open before the broker aborts it
+    /// (`transaction.timeout.ms`). Default 60000.
+    pub transaction_timeout_ms: Option<f64>,
 }
 
 /// Reads a client's JS configuration (`KafkaService`, `KafkaAdmin`): the engine's settings and
@@ -203,6 +210,14 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
     if let Some(v) = c.connection_timeout_ms {
         config.connection_timeout_ms = whole(v, "connectionTimeoutMs", EngineError::InvalidConfig)?;
     }
+    config.transactional_id = c.transactional_id.clone();
+    if let Some(v) = c.transaction_timeout_ms {
+        config.transaction_timeout_ms = Some(whole(
+            v,
+            "transactionTimeoutMs",
+            EngineError::InvalidConfig,
+        )?);
+    }
     if let Some(v) = c.statistics_interval_ms {
         config.statistics_interval_ms =
             whole(v, "statisticsIntervalMs", EngineError::InvalidConfig)?;
@@ -275,6 +290,9 @@ pub struct SubscribeOptions<'a> {
     /// Static membership (`group.instance.id`, unique per member): a member that restarts
     /// within the session timeout gets its partitions back with no rebalance of the others.
     pub group_instance_id: Option<String>,
+    /// Read only committed transactional messages (`isolation.level=read_committed`, the
+    /// default) or also those of open and aborted transactions (false).
+    pub read_committed: Option<bool>,
     /// Called once if the subscription stops on an error (a handler that kept failing).
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
@@ -332,6 +350,7 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
         assignor: o.assignor.as_deref().map(Assignor::parse).transpose()?,
         instance_id: o.group_instance_id.clone(),
     };
+    options.read_committed = o.read_committed;
     Ok(options)
 }
 

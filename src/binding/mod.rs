@@ -17,6 +17,7 @@ mod settlement;
 pub mod stats;
 pub mod subscription;
 pub mod topics;
+pub mod transaction;
 
 use napi::bindgen_prelude::*;
 use napi::Env;

@@ -102,7 +102,7 @@ pub struct TopicPartition {
 /// it.
 #[napi]
 pub struct Subscription {
-    inner: Arc<EngineSubscription>,
+    pub(crate) inner: Arc<EngineSubscription>,
 }
 
 impl Subscription {

@@ -204,6 +204,10 @@ pub struct ServiceConfig {
     pub log_level: LogLevel,
     /// Any other librdkafka property, applied last (it wins over the typed settings).
     pub librdkafka: Vec<(String, String)>,
+    /// Makes `transaction()` available, with this `transactional.id` (`engine::transaction`).
+    pub transactional_id: Option<String>,
+    /// librdkafka `transaction.timeout.ms` of the transactional producer.
+    pub transaction_timeout_ms: Option<u32>,
 }
 
 impl ServiceConfig {
@@ -219,6 +223,8 @@ impl ServiceConfig {
             statistics_interval_ms: DEFAULT_STATISTICS_INTERVAL_MS,
             log_level: LogLevel::from_env(),
             librdkafka: Vec::new(),
+            transactional_id: None,
+            transaction_timeout_ms: None,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod mock_cluster;
 pub mod producer;
 pub mod service;
 pub mod stats;
+pub mod transaction;
 
 #[cfg(test)]
 mod tests;

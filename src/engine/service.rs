@@ -14,6 +14,7 @@ use crate::engine::logging::{LogLevel, LogSink, Logger};
 use crate::engine::message::{DeliveryReport, OutgoingMessage};
 use crate::engine::producer::{BatchDelivery, Producer};
 use crate::engine::stats::{BrokerSnapshot, ConsumerSnapshot, ConsumerStats, ProducerSnapshot};
+use crate::engine::transaction::{Transaction, Transactions};
 
 /// Where the service is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +71,8 @@ pub struct KafkaEngine {
     consumer_stats: Arc<ConsumerStats>,
     subscriptions: Mutex<Vec<Arc<Subscription>>>,
     state: AtomicU8,
+    /// The transactional producer, when `transactional_id` is set.
+    transactions: Option<Arc<Transactions>>,
 }
 
 impl KafkaEngine {
@@ -79,7 +82,17 @@ impl KafkaEngine {
         config.validate()?;
         let logger = Logger::new(config.log_level, &config.client_id, log_sink);
         let producer = Producer::new(&config, logger.clone())?;
+        let transactions = match &config.transactional_id {
+            Some(id) => Some(Transactions::new(
+                &config,
+                id,
+                config.transaction_timeout_ms,
+                logger.clone(),
+            )?),
+            None => None,
+        };
         Ok(KafkaEngine {
+            transactions,
             config,
             logger,
             producer: Mutex::new(Some(producer)),
@@ -184,6 +197,20 @@ impl KafkaEngine {
         Ok(subscription)
     }
 
+    /// Opens a transaction on the service's transactional producer (see `Transactions::begin`).
+    /// `ERR_INVALID_CONFIG` without the `transactional_id` setting.
+    pub async fn transaction(&self) -> EngineResult<Transaction> {
+        if self.state() == ConnectionState::Disconnected {
+            return Err(EngineError::Disconnected);
+        }
+        match &self.transactions {
+            Some(t) => t.begin().await,
+            None => Err(EngineError::InvalidConfig(
+                "transaction() needs the transactionalId option".into(),
+            )),
+        }
+    }
+
     /// Counters, latencies, lag and broker states.
     pub fn stats(&self) -> StatsSnapshot {
         let producer = self.producer.lock().ok().and_then(|p| p.clone());
@@ -221,6 +248,9 @@ impl KafkaEngine {
             .unwrap_or_default();
         for s in subscriptions {
             s.stop().await;
+        }
+        if let Some(t) = &self.transactions {
+            t.close().await;
         }
         let producer = self.producer.lock().ok().and_then(|mut p| p.take());
         if let Some(producer) = producer {
@@ -331,10 +361,11 @@ impl Drop for KafkaEngine {
         // librdkafka's destroy purges, flushes briefly and joins threads: never on the caller's
         // (possibly the JS) thread.
         let producer = self.producer.get_mut().ok().and_then(|p| p.take());
-        if let Some(producer) = producer {
+        let transactions = self.transactions.take();
+        if producer.is_some() || transactions.is_some() {
             let _ = std::thread::Builder::new()
                 .name("kafka-native-close".into())
-                .spawn(move || drop(producer));
+                .spawn(move || drop((producer, transactions)));
         }
     }
 }

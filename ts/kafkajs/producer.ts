@@ -15,12 +15,18 @@ import {
 } from './errors';
 import { Instrumentation, producerEvents, type ProducerEventName } from './events';
 import type { LogSink } from './logging';
-import type { InstrumentationEvent, Logger, Message, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata } from './types';
+import { Transaction } from './transaction';
+import type { InstrumentationEvent, Logger, Message, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages } from './types';
 
 /** What a producer needs of its `Kafka`. */
 export interface ClientFactory {
   log: LogSink;
-  service(own: { librdkafka?: Record<string, string | number | boolean>; producer?: NativeKafkaConfig['producer'] }): Promise<KafkaService>;
+  service(own: {
+    librdkafka?: Record<string, string | number | boolean>;
+    producer?: NativeKafkaConfig['producer'];
+    transactionalId?: string;
+    transactionTimeoutMs?: number;
+  }): Promise<KafkaService>;
 }
 
 type Codec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -33,13 +39,20 @@ export class Producer {
   private readonly defaultCodec: Codec;
   private readonly librdkafka: Record<string, string | number | boolean> = {};
   private readonly maxInFlight?: number;
+  private readonly transactional?: { transactionalId: string; transactionTimeoutMs?: number };
+  private activeTransaction?: Transaction;
   private connected = false;
 
   constructor(
     private readonly factory: ClientFactory,
     config: ProducerConfig = {},
   ) {
-    refuse(config.transactionalId, 'transactionalId (transactions)');
+    if (config.transactionalId !== undefined) {
+      if (typeof config.transactionalId !== 'string' || config.transactionalId === '') {
+        throw new KafkaJSNonRetriableError('transactionalId must be a non-empty string', { code: 'ERR_INVALID_CONFIG' });
+      }
+      this.transactional = { transactionalId: config.transactionalId, transactionTimeoutMs: config.transactionTimeout };
+    }
     const partitioner = config.createPartitioner;
     if (partitioner === Partitioners.LegacyPartitioner) {
       throw new KafkaJSNotImplemented(
@@ -52,7 +65,8 @@ export class Producer {
     }
     checkRetry(config.retry, 'producer retry');
     refuse(config.retry?.restartOnFailure, 'producer retry.restartOnFailure');
-    this.idempotent = config.idempotent ?? false;
+    // As in kafkajs, a transactional producer is idempotent.
+    this.idempotent = this.transactional !== undefined || (config.idempotent ?? false);
     const codec = codecName(config.compression ?? CompressionTypes.None);
     if (codec === undefined) throw new KafkaJSNonRetriableError(`Unsupported compression codec ${String(config.compression)}`);
     this.defaultCodec = codec;
@@ -93,6 +107,11 @@ export class Producer {
       }
     }
     if (!this.connected) throw new KafkaJSError('The producer is disconnected', { retriable: false, code: 'ERR_DISCONNECTED' });
+    if (this.transactional) {
+      throw new KafkaJSNonRetriableError('Cannot send messages outside of a transaction: this producer has a transactionalId; use producer.transaction()', {
+        code: 'ERR__STATE',
+      });
+    }
     const acks = batch.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) {
       throw new KafkaJSNonRetriableError(`Invalid acks ${acks}: use -1, 0 or 1`, { code: 'ERR_INVALID_ARG' });
@@ -105,14 +124,7 @@ export class Producer {
     }
     const codec = batch.compression === undefined ? this.defaultCodec : codecName(batch.compression);
     if (codec === undefined) throw new KafkaJSNonRetriableError(`Unsupported compression codec ${String(batch.compression)}`);
-    const service = await this.service(acks, codec);
-    const publish = Promise.all(
-      topicMessages.filter((t) => t.messages.length > 0).map(({ topic, messages }) => service.publishBatch(topic, messages.map(engineMessage) as PublishMessage[])),
-    ).catch((e: unknown) => {
-      throw toKafkaJSError(e);
-    });
-    const results = await bounded(publish, batch.timeout);
-    return recordMetadata(results.flat());
+    return publishTopicMessages(await this.service(acks, codec), topicMessages, batch.timeout);
   }
 
   /** Delivers what is queued (at most 10 s), then closes. Idempotent. */
@@ -137,8 +149,24 @@ export class Producer {
     return this.idempotent;
   }
 
-  transaction(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('producer.transaction() (transactions)'));
+  /**
+   * Begins a transaction (kafkajs): needs `transactionalId`, one open transaction at a time.
+   * Its sends and `sendOffsets` commit together at `commit()`, or never (`abort()`).
+   */
+  async transaction(): Promise<Transaction> {
+    if (!this.transactional) {
+      throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer', { code: 'ERR_INVALID_CONFIG' });
+    }
+    if (!this.connected) throw new KafkaJSError('The producer is disconnected', { retriable: false, code: 'ERR_DISCONNECTED' });
+    if (this.activeTransaction?.isActive()) {
+      throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.', {
+        code: 'ERR__STATE',
+      });
+    }
+    const service = await this.service(-1, this.defaultCodec);
+    const native = await service.transaction().catch((e: unknown) => Promise.reject(toKafkaJSError(e)));
+    this.activeTransaction = new Transaction(native);
+    return this.activeTransaction;
   }
 
   logger(): Logger {
@@ -157,7 +185,7 @@ export class Producer {
       if (this.maxInFlight !== undefined) producer.maxInFlight = this.maxInFlight;
       service = (async () => {
         try {
-          const s = await this.factory.service({ librdkafka: this.librdkafka, producer });
+          const s = await this.factory.service({ librdkafka: this.librdkafka, producer, ...this.transactional });
           await s.connect();
           return s;
         } catch (e) {
@@ -183,6 +211,21 @@ function engineMessage(m: Message): Message {
     }
   }
   return m;
+}
+
+/** Publishes kafkajs topic messages through `target` (a service or a transaction). */
+export async function publishTopicMessages(
+  target: Pick<KafkaService, 'publishBatch'>,
+  topicMessages: TopicMessages[],
+  timeoutMs: number | undefined,
+): Promise<RecordMetadata[]> {
+  const publish = Promise.all(
+    topicMessages.filter((t) => t.messages.length > 0).map(({ topic, messages }) => target.publishBatch(topic, messages.map(engineMessage) as PublishMessage[])),
+  ).catch((e: unknown) => {
+    throw toKafkaJSError(e);
+  });
+  const results = await bounded(publish, timeoutMs);
+  return recordMetadata(results.flat());
 }
 
 function bounded<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {

@@ -37,6 +37,9 @@ pub struct SubscribeOptions {
     pub session_timeout_ms: Option<u32>,
     /// Group protocol, assignor and static membership.
     pub membership: Membership,
+    /// `isolation.level`: read only committed transactional messages (librdkafka's default,
+    /// true) or also open and aborted ones. None keeps the configured one.
+    pub read_committed: Option<bool>,
 }
 
 impl SubscribeOptions {
@@ -57,6 +60,7 @@ impl SubscribeOptions {
             handler_timeout_ms: None,
             session_timeout_ms: None,
             membership: Membership::default(),
+            read_committed: None,
         }
     }
 

@@ -143,6 +143,9 @@ pub(crate) fn apply_commands(consumer: &BaseConsumer<SubscriptionContext>, share
                 let _ = reply.send(result);
             }
             Command::Seek(request) => seek::apply(consumer, shared, request),
+            Command::GroupMetadata(reply) => {
+                let _ = reply.send(consumer.group_metadata());
+            }
             Command::Stop => {}
         }
     }

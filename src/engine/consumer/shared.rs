@@ -28,6 +28,8 @@ pub(crate) enum Command {
     ResumeAll,
     Commit(oneshot::Sender<EngineResult<()>>),
     Seek(SeekRequest),
+    /// The member's group metadata, for a transaction's offsets.
+    GroupMetadata(oneshot::Sender<Option<rdkafka::consumer::ConsumerGroupMetadata>>),
     Stop,
 }
 

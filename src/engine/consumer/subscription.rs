@@ -46,6 +46,16 @@ impl Subscription {
             client_config.set("session.timeout.ms", ms.to_string());
         }
         options.membership.apply(&mut client_config);
+        if let Some(committed) = options.read_committed {
+            client_config.set(
+                "isolation.level",
+                if committed {
+                    "read_committed"
+                } else {
+                    "read_uncommitted"
+                },
+            );
+        }
         let shared = Arc::new(Shared::new(
             options,
             logger.clone(),
@@ -130,6 +140,17 @@ impl Subscription {
             return Err(EngineError::Disconnected);
         }
         seek::seek(&self.shared, (topic.to_string(), partition), target).await
+    }
+
+    /// The member's group metadata (group, generation, member id), for a transaction's
+    /// `send_offsets`: the broker refuses offsets from a member that lost its partitions.
+    pub async fn group_metadata(&self) -> EngineResult<rdkafka::consumer::ConsumerGroupMetadata> {
+        if !self.is_running() {
+            return Err(EngineError::Disconnected);
+        }
+        let (tx, rx) = oneshot::channel();
+        self.shared.command(Command::GroupMetadata(tx));
+        rx.await.ok().flatten().ok_or(EngineError::Disconnected)
     }
 
     /// Stops: no new deliveries, running handlers finish (bounded by the drain timeout), their
