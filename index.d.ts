@@ -193,6 +193,18 @@ export declare class KafkaService {
    * rejects only with `ERR_DISCONNECTED` or `ERR_INVALID_ARG`.
    */
   health(options?: HealthOptions): Promise<HealthReport>
+  /**
+   * Exactly-once consume-transform-produce: joins `groupId` like `subscribe`, hands each batch
+   * (`{topic, partition, messages}`) to `transform`, and commits the records it returns (or
+   * resolves with) together with the batch's consumed offsets in one transaction, so a crash
+   * anywhere leaves each input's outputs in the output topics exactly once for
+   * `readCommitted` readers. Needs the `transactionalId` option (else `ERR_INVALID_CONFIG`);
+   * the subscription never commits by itself (`autoCommit: true` is `ERR_INVALID_ARG`). A
+   * transform that throws, or a transaction that fails, aborts the batch's transaction and
+   * the batch is delivered again (`retries`, then `onError`). Transactions of one service run
+   * one at a time. Resolves with the running `Subscription`.
+   */
+  subscribeTransactional(options: SubscribeOptions, transform: (batch: { topic: string; partition: number; messages: ConsumedMessage[] }) => Promise<PublishRecord[] | void> | PublishRecord[] | void): Promise<Subscription>
 }
 
 /**

@@ -13,6 +13,7 @@ pub mod mock_cluster;
 mod promise;
 pub mod service;
 mod service_admin;
+mod service_transform;
 mod settlement;
 pub mod stats;
 pub mod subscription;
