@@ -234,7 +234,35 @@ test('misuse and unsupported features throw kafkajs errors naming them', async (
   await expect(c.run({ eachBatch: async () => {}, eachBatchAutoResolve: false })).rejects.toThrow(/eachBatchAutoResolve/);
   await c.run({ eachMessage: async () => {} });
   await expect(c.subscribe({ topic })).rejects.toThrow(/while consumer is running/);
-  expect(() => c.seek({ topic, partition: 0, offset: '0' })).toThrow(/consumer.seek/);
+  expect(() => c.seek({ topic, partition: 0, offset: 'x' })).toThrow(KafkaJSNonRetriableError);
+  expect(() => c.seek({ topic, partition: 0, offset: '-3' })).toThrow(KafkaJSNonRetriableError);
+  await c.disconnect();
+});
+
+test('seek() replays a partition from an offset; a batch running across it is stale', async () => {
+  const { KafkaJSNonRetriableError } = kafkajs();
+  const kafka = cluster.kafka();
+  const topic = cluster.topic('seek', 1);
+  await (await produce(kafka, topic, ['a', 'b', 'c', 'd'].map((value) => ({ value })))).disconnect();
+  const c = await consumer(kafka, [topic]);
+  expect(() => c.seek({ topic, partition: 0, offset: '1' })).toThrow(KafkaJSNonRetriableError);
+  const got = [];
+  let stale;
+  let seekInBatch = true;
+  await c.run({
+    eachBatch: async ({ batch, isStale }) => {
+      got.push(...batch.messages.map((m) => Number(m.offset)));
+      if (seekInBatch && got.length >= 4) {
+        seekInBatch = false;
+        c.seek({ topic, partition: 0, offset: '1' });
+        await waitFor(() => isStale(), 30000, 'the batch going stale');
+        stale = true;
+      }
+    },
+  });
+  await waitFor(() => got.length >= 7, 30000, 'offsets 1-3 again');
+  expect(stale).toBe(true);
+  expect(got.slice(4, 7)).toEqual([1, 2, 3]);
   await c.disconnect();
 });
 

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use crate::binding::logger::{js_log_sink, LogRecord};
 use crate::binding::retry::{retry_ladder, RetryOptions};
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
+use crate::engine::consumer::{Assignor, GroupProtocol, Membership};
 use crate::engine::consumer::{Ordering, SubscribeOptions as EngineSubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::LogSink;
@@ -94,6 +95,13 @@ pub struct KafkaConfig<'a> {
     pub logger: Option<Function<'a, LogRecord, ()>>,
     /// Any other librdkafka property (CONFIGURATION.md), applied last.
     pub librdkafka: Option<HashMap<String, Either3<String, f64, bool>>>,
+    /// Enables `transaction()`: the service gets a transactional producer with this
+    /// `transactional.id` (unique per producing instance, stable across its restarts: a restart
+    /// fences the previous instance's producer and aborts what it left open).
+    pub transactional_id: Option<String>,
+    /// Longest a transaction may stay open before the broker aborts it
+    /// (`transaction.timeout.ms`). Default 60000.
+    pub transaction_timeout_ms: Option<f64>,
 }
 
 /// Reads a client's JS configuration (`KafkaService`, `KafkaAdmin`): the engine's settings and
@@ -212,6 +220,14 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
     if let Some(v) = c.connection_timeout_ms {
         config.connection_timeout_ms = whole(v, "connectionTimeoutMs", EngineError::InvalidConfig)?;
     }
+    config.transactional_id = c.transactional_id.clone();
+    if let Some(v) = c.transaction_timeout_ms {
+        config.transaction_timeout_ms = Some(whole(
+            v,
+            "transactionTimeoutMs",
+            EngineError::InvalidConfig,
+        )?);
+    }
     if let Some(v) = c.statistics_interval_ms {
         config.statistics_interval_ms =
             whole(v, "statisticsIntervalMs", EngineError::InvalidConfig)?;
@@ -286,6 +302,23 @@ pub struct SubscribeOptions<'a> {
     pub ordering: Option<String>,
     /// Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out.
     pub retry: Option<RetryOptions>,
+    /// Group protocol: `'classic'` (default; JoinGroup/SyncGroup) or `'consumer'` (KIP-848,
+    /// Kafka 4.0+: the broker assigns and moves partitions one at a time, never stopping the
+    /// others). With `'consumer'`, `assignor` and `sessionTimeoutMs` are broker settings and
+    /// rejected here (`ERR_INVALID_ARG`).
+    #[napi(ts_type = "'classic' | 'consumer'")]
+    pub group_protocol: Option<String>,
+    /// Classic protocol's assignor: `'range'`, `'roundrobin'` (both eager: a rebalance stops
+    /// every member) or `'cooperative-sticky'` (incremental: only moving partitions stop).
+    /// Default: librdkafka's `range,roundrobin`.
+    #[napi(ts_type = "'range' | 'roundrobin' | 'cooperative-sticky'")]
+    pub assignor: Option<String>,
+    /// Static membership (`group.instance.id`, unique per member): a member that restarts
+    /// within the session timeout gets its partitions back with no rebalance of the others.
+    pub group_instance_id: Option<String>,
+    /// Read only committed transactional messages (`isolation.level=read_committed`, the
+    /// default) or also those of open and aborted transactions (false).
+    pub read_committed: Option<bool>,
     /// Called once if the subscription stops on an error (a handler that kept failing).
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
@@ -347,6 +380,17 @@ pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscri
         .as_ref()
         .map(|r| retry_ladder(&o.group_id, r))
         .transpose()?;
+    options.membership = Membership {
+        protocol: o
+            .group_protocol
+            .as_deref()
+            .map(GroupProtocol::parse)
+            .transpose()?
+            .unwrap_or_default(),
+        assignor: o.assignor.as_deref().map(Assignor::parse).transpose()?,
+        instance_id: o.group_instance_id.clone(),
+    };
+    options.read_committed = o.read_committed;
     Ok(options)
 }
 

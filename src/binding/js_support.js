@@ -173,5 +173,60 @@
     metricsBridge.instrument(prototype);
   }
 
-  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults, instrument };
+  // Consume-transform-produce (KafkaService.subscribeTransactional): per batch, the records the
+  // transform returns and the batch's consumed offsets commit in one transaction of `service`,
+  // one transaction at a time. A failure aborts it and throws, so the engine delivers the batch
+  // again (retries, then onError); the consumer itself never commits (autoCommit false).
+  const COMMIT_ATTEMPTS = 5;
+
+  function transactional(service, options, transform) {
+    let chain = Promise.resolve();
+    let markReady;
+    const ready = new Promise((resolve) => (markReady = resolve));
+    const exclusive = (work) => {
+      const run = chain.then(work);
+      chain = run.catch(() => {});
+      return run;
+    };
+    async function commitWithRetries(tx) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await tx.commit();
+        } catch (e) {
+          if (!(e && e.retriable) || !tx.open || attempt >= COMMIT_ATTEMPTS) throw e;
+        }
+      }
+    }
+    async function inOneTransaction(batch, outputs) {
+      const subscription = await ready;
+      const tx = await service.transaction();
+      try {
+        if (outputs.length > 0) {
+          const results = await tx.publishBatch(outputs);
+          for (const r of results) if (r.error) throw r.error;
+        }
+        const last = batch.messages[batch.messages.length - 1];
+        const next = (BigInt(last.offset) + 1n).toString();
+        await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next }] });
+        await commitWithRetries(tx);
+      } catch (e) {
+        if (tx.open) await tx.abort().catch(() => {});
+        throw e;
+      }
+    }
+    const eachBatch = async ({ batch }) => {
+      if (batch.messages.length === 0) return;
+      const outputs = await transform({ topic: batch.topic, partition: batch.partition, messages: batch.messages });
+      if (outputs != null && !Array.isArray(outputs)) {
+        throw new TypeError('the transform must return an array of records ({topic, value, ...}) or nothing');
+      }
+      await exclusive(() => inOneTransaction(batch, outputs || []));
+    };
+    return service.subscribe({ ...options, autoCommit: false }, { eachBatch }).then((subscription) => {
+      markReady(subscription);
+      return subscription;
+    });
+  }
+
+  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults, instrument, transactional };
 })

@@ -17,7 +17,11 @@ pub struct JsSupport {
     instrument: FunctionRef<Object<'static>, ()>,
     settlement_loop: FunctionRef<Function<'static>, Function<'static>>,
     batch_results: FunctionRef<BatchResultsArgs, Unknown<'static>>,
+    transactional: FunctionRef<TransactionalArgs, Unknown<'static>>,
 }
+
+/// Arguments of `transactional` in js_support.js: the service, subscribe options, transform.
+pub type TransactionalArgs = FnArgs<(Unknown<'static>, Unknown<'static>, Unknown<'static>)>;
 
 /// Arguments of the `KafkaNativeError` constructor: message, code, retriable, fatal, topic,
 /// partition.
@@ -51,7 +55,10 @@ impl JsSupport {
             exports.get_named_property("settlementLoop")?;
         let batch_results: Function<BatchResultsArgs, Unknown> =
             exports.get_named_property("batchResults")?;
+        let transactional: Function<TransactionalArgs, Unknown> =
+            exports.get_named_property("transactional")?;
         let support = JsSupport {
+            transactional: transactional.create_ref()?,
             error_class: error_class.create_ref()?,
             each_message: each_message.create_ref()?,
             each_batch: each_batch.create_ref()?,
@@ -101,6 +108,11 @@ impl JsSupport {
     /// Builds `publishBatch`'s result array in JS from packed outcomes.
     pub fn batch_results<'e>(&self, env: &'e Env, args: BatchResultsArgs) -> Result<Unknown<'e>> {
         self.batch_results.borrow_back(env)?.call(args)
+    }
+
+    /// Starts a consume-transform-produce subscription of `service` (see `transactional`).
+    pub fn transactional<'e>(&self, env: &'e Env, args: TransactionalArgs) -> Result<Unknown<'e>> {
+        self.transactional.borrow_back(env)?.call(args)
     }
 
     /// Wraps an `eachBatch` handler of `group_id`.

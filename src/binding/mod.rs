@@ -16,11 +16,13 @@ pub mod replay;
 pub mod retry;
 pub mod service;
 mod service_admin;
+mod service_transform;
 mod settlement;
 pub mod stats;
 pub mod subscription;
 pub mod tenants;
 pub mod topics;
+pub mod transaction;
 
 use napi::bindgen_prelude::*;
 use napi::Env;

@@ -16,10 +16,13 @@ use crate::binding::promise::{rejected, settle};
 use crate::binding::settlement::Settler;
 use crate::binding::stats::{service_stats, ServiceStats};
 use crate::binding::subscription::{HandlerKind, JsBatchHandler, Subscription};
+use crate::binding::transaction::Transaction;
 use crate::engine::consumer::ErrorSink;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
+use crate::engine::producer::BatchDelivery;
 use crate::engine::service::{ClusterInfo as EngineClusterInfo, KafkaEngine};
+use crate::engine::transaction::Transaction as EngineTransaction;
 
 /// A broker of the cluster's metadata.
 #[napi(object)]
@@ -48,7 +51,7 @@ pub struct DisconnectOptions {
 #[napi]
 pub struct KafkaService {
     pub(crate) engine: Arc<KafkaEngine>,
-    settler: Settler,
+    pub(crate) settler: Settler,
 }
 
 #[napi]
@@ -104,24 +107,13 @@ impl KafkaService {
         topic: Unknown<'e>,
         message: Unknown<'e>,
     ) -> Result<Unknown<'e>> {
-        let queued = (|| {
-            let topic = read_topic(env, topic, "topic")?;
-            let message = read_message(
-                env,
-                message,
-                &MessageFields::new(env).map_err(|e| invalid_arg("message", e))?,
-            )?;
-            self.engine
-                .send_batch(std::iter::once((topic.as_str(), &message)))
-        })();
-        match queued {
-            Err(e) => rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
-            Ok(delivery) => {
-                let (promise, settle_one) = self.settler.one(env)?;
-                within_runtime_if_available(|| delivery.on_complete(settle_one));
-                Ok(promise)
-            }
-        }
+        publish_one(
+            env,
+            &self.settler,
+            Sender::Service(&self.engine),
+            topic,
+            message,
+        )
     }
 
     /// Publishes many messages in one call: `publishBatch(topic, messages)` or
@@ -139,110 +131,13 @@ impl KafkaService {
         first: Unknown<'e>,
         second: Option<Unknown<'e>>,
     ) -> Result<Unknown<'e>> {
-        let queued = (|| {
-            let (topic, list) = match first
-                .get_type()
-                .map_err(|e| invalid_arg("publishBatch", e))?
-            {
-                ValueType::String => {
-                    let list = second
-                        .ok_or_else(|| invalid_arg("messages", "expected an array of messages"))?;
-                    (Some(read_topic(env, first, "topic")?), list)
-                }
-                _ => {
-                    // `(records)` takes no second argument: a topic that is not a string must not
-                    // silently drop the messages given after it.
-                    let extra = match &second {
-                        Some(v) => {
-                            v.get_type().map_err(|e| invalid_arg("publishBatch", e))?
-                                != ValueType::Undefined
-                        }
-                        None => false,
-                    };
-                    if extra {
-                        return Err(invalid_arg(
-                            "topic",
-                            "expected a topic name (string) before the messages",
-                        ));
-                    }
-                    (None, first)
-                }
-            };
-            if !list.is_array().unwrap_or(false) {
-                return Err(invalid_arg("messages", "expected an array of messages"));
-            }
-            let array: Array = args::read(env, list, "messages")?;
-            let fields = MessageFields::new(env).map_err(|e| invalid_arg("messages", e))?;
-            let mut topics: Vec<String> = Vec::with_capacity(array.len() as usize);
-            let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> =
-                Vec::with_capacity(array.len() as usize);
-            let mut refused: Vec<(usize, EngineError)> = Vec::new();
-            for i in 0..array.len() {
-                let item: Unknown = array
-                    .get(i)
-                    .map_err(|e| invalid_arg("messages", e))?
-                    .ok_or_else(|| invalid_arg("messages", format!("no message at index {i}")))?;
-                let record_topic = match &topic {
-                    Some(t) => Ok(t.clone()),
-                    None => read_record_topic(env, item, &fields),
-                };
-                let message = match record_topic {
-                    Ok(t) => {
-                        topics.push(t);
-                        read_message(env, item, &fields)
-                    }
-                    Err(e) => {
-                        topics.push(String::new());
-                        Err(e)
-                    }
-                };
-                match message {
-                    Ok(m) => sendable.push((i as usize, m)),
-                    Err(e) => refused.push((i as usize, e)),
-                }
-            }
-            let delivery = self
-                .engine
-                .send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)))?;
-            // The indices are needed only to interleave refused messages with the deliveries.
-            let sendable: Vec<usize> = if refused.is_empty() {
-                Vec::new()
-            } else {
-                sendable.into_iter().map(|(i, _)| i).collect()
-            };
-            Ok((topics, sendable, refused, delivery))
-        })();
-        let (topics, sendable, refused, delivery) = match queued {
-            Err(e) => return rejected::<Array>(env, e).map(|p| p.to_unknown()),
-            Ok(q) => q,
-        };
-        let n = topics.len();
-        let (promise, settle_many) = self.settler.many(env, topics)?;
-        let place = move |results: crate::engine::producer::BatchOutcome| {
-            if refused.is_empty() {
-                return settle_many(results);
-            }
-            // Put each delivery back at its message's index, between the refused ones.
-            let mut slots: Vec<Option<EngineResult<_>>> = (0..n).map(|_| None).collect();
-            for (i, r) in sendable.into_iter().zip(results) {
-                slots[i] = Some(r);
-            }
-            for (i, e) in refused {
-                slots[i] = Some(Err(e));
-            }
-            settle_many(
-                slots
-                    .into_iter()
-                    .map(|s| {
-                        s.unwrap_or_else(|| {
-                            Err(EngineError::InvalidArg("no delivery report".into()))
-                        })
-                    })
-                    .collect(),
-            )
-        };
-        within_runtime_if_available(|| delivery.on_complete(place));
-        Ok(promise)
+        publish_many(
+            env,
+            &self.settler,
+            Sender::Service(&self.engine),
+            first,
+            second,
+        )
     }
 
     /// Joins `groupId` and hands the topics' messages to `handler`: `{eachMessage}` (one call
@@ -291,6 +186,23 @@ impl KafkaService {
         )
     }
 
+    /// Opens a transaction (needs the `transactionalId` option, else `ERR_INVALID_CONFIG`):
+    /// resolves with it once the coordinator accepted it. The first one registers the
+    /// transactional id, fencing an older producer with the same id. Rejects with `ERR__STATE`
+    /// while another transaction of this service is open, and with a fatal error
+    /// (`fatal: true`, e.g. `ERR__FENCED`) once this service's transactional producer was
+    /// fenced: its transactions are over, publish and subscribe still work.
+    #[napi(ts_return_type = "Promise<Transaction>")]
+    pub fn transaction<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, Transaction>> {
+        let engine = self.engine.clone();
+        let settler = self.settler.clone();
+        settle(
+            env,
+            async move { engine.transaction().await },
+            move |_, tx| Ok(Transaction::new(tx, settler)),
+        )
+    }
+
     /// Counters, latency percentiles, consumer lag and broker states. Cheap; never throws.
     #[napi]
     pub fn stats(&self) -> ServiceStats {
@@ -335,6 +247,161 @@ impl KafkaService {
             |_, ()| Ok(()),
         )
     }
+}
+
+/// Where published messages go: the service's producer, or an open transaction.
+pub(crate) enum Sender<'s> {
+    Service(&'s KafkaEngine),
+    Transaction(&'s EngineTransaction),
+}
+
+impl Sender<'_> {
+    fn send_batch<'a, B: AsRef<[u8]> + 'a>(
+        &self,
+        records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+    ) -> EngineResult<BatchDelivery> {
+        match self {
+            Sender::Service(engine) => engine.send_batch(records),
+            Sender::Transaction(tx) => tx.send_batch(records),
+        }
+    }
+}
+
+/// `publish(topic, message)` through `sender`.
+pub(crate) fn publish_one<'e>(
+    env: &'e Env,
+    settler: &Settler,
+    sender: Sender<'_>,
+    topic: Unknown<'e>,
+    message: Unknown<'e>,
+) -> Result<Unknown<'e>> {
+    let queued = (|| {
+        let topic = read_topic(env, topic, "topic")?;
+        let message = read_message(
+            env,
+            message,
+            &MessageFields::new(env).map_err(|e| invalid_arg("message", e))?,
+        )?;
+        sender.send_batch(std::iter::once((topic.as_str(), &message)))
+    })();
+    match queued {
+        Err(e) => rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
+        Ok(delivery) => {
+            let (promise, settle_one) = settler.one(env)?;
+            within_runtime_if_available(|| delivery.on_complete(settle_one));
+            Ok(promise)
+        }
+    }
+}
+
+/// `publishBatch(topic, messages)` or `publishBatch(records)` through `sender`.
+pub(crate) fn publish_many<'e>(
+    env: &'e Env,
+    settler: &Settler,
+    sender: Sender<'_>,
+    first: Unknown<'e>,
+    second: Option<Unknown<'e>>,
+) -> Result<Unknown<'e>> {
+    let queued = (|| {
+        let (topic, list) = match first
+            .get_type()
+            .map_err(|e| invalid_arg("publishBatch", e))?
+        {
+            ValueType::String => {
+                let list = second
+                    .ok_or_else(|| invalid_arg("messages", "expected an array of messages"))?;
+                (Some(read_topic(env, first, "topic")?), list)
+            }
+            _ => {
+                // `(records)` takes no second argument: a topic that is not a string must not
+                // silently drop the messages given after it.
+                let extra = match &second {
+                    Some(v) => {
+                        v.get_type().map_err(|e| invalid_arg("publishBatch", e))?
+                            != ValueType::Undefined
+                    }
+                    None => false,
+                };
+                if extra {
+                    return Err(invalid_arg(
+                        "topic",
+                        "expected a topic name (string) before the messages",
+                    ));
+                }
+                (None, first)
+            }
+        };
+        if !list.is_array().unwrap_or(false) {
+            return Err(invalid_arg("messages", "expected an array of messages"));
+        }
+        let array: Array = args::read(env, list, "messages")?;
+        let fields = MessageFields::new(env).map_err(|e| invalid_arg("messages", e))?;
+        let mut topics: Vec<String> = Vec::with_capacity(array.len() as usize);
+        let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> =
+            Vec::with_capacity(array.len() as usize);
+        let mut refused: Vec<(usize, EngineError)> = Vec::new();
+        for i in 0..array.len() {
+            let item: Unknown = array
+                .get(i)
+                .map_err(|e| invalid_arg("messages", e))?
+                .ok_or_else(|| invalid_arg("messages", format!("no message at index {i}")))?;
+            let record_topic = match &topic {
+                Some(t) => Ok(t.clone()),
+                None => read_record_topic(env, item, &fields),
+            };
+            let message = match record_topic {
+                Ok(t) => {
+                    topics.push(t);
+                    read_message(env, item, &fields)
+                }
+                Err(e) => {
+                    topics.push(String::new());
+                    Err(e)
+                }
+            };
+            match message {
+                Ok(m) => sendable.push((i as usize, m)),
+                Err(e) => refused.push((i as usize, e)),
+            }
+        }
+        let delivery = sender.send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)))?;
+        // The indices are needed only to interleave refused messages with the deliveries.
+        let sendable: Vec<usize> = if refused.is_empty() {
+            Vec::new()
+        } else {
+            sendable.into_iter().map(|(i, _)| i).collect()
+        };
+        Ok((topics, sendable, refused, delivery))
+    })();
+    let (topics, sendable, refused, delivery) = match queued {
+        Err(e) => return rejected::<Array>(env, e).map(|p| p.to_unknown()),
+        Ok(q) => q,
+    };
+    let n = topics.len();
+    let (promise, settle_many) = settler.many(env, topics)?;
+    let place = move |results: crate::engine::producer::BatchOutcome| {
+        if refused.is_empty() {
+            return settle_many(results);
+        }
+        // Put each delivery back at its message's index, between the refused ones.
+        let mut slots: Vec<Option<EngineResult<_>>> = (0..n).map(|_| None).collect();
+        for (i, r) in sendable.into_iter().zip(results) {
+            slots[i] = Some(r);
+        }
+        for (i, e) in refused {
+            slots[i] = Some(Err(e));
+        }
+        settle_many(
+            slots
+                .into_iter()
+                .map(|s| {
+                    s.unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into())))
+                })
+                .collect(),
+        )
+    };
+    within_runtime_if_available(|| delivery.on_complete(place));
+    Ok(promise)
 }
 
 fn read_record_topic(env: &Env, item: Unknown<'_>, fields: &MessageFields) -> EngineResult<String> {

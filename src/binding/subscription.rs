@@ -12,7 +12,9 @@ use napi::Env;
 use crate::binding::js_support::JsSupport;
 use crate::binding::message::batch_to_js;
 use crate::binding::promise::settle;
-use crate::engine::consumer::{BatchHandler, HandlerOutcome, Subscription as EngineSubscription};
+use crate::engine::consumer::{
+    BatchHandler, HandlerOutcome, SeekTarget, Subscription as EngineSubscription,
+};
 use crate::engine::error::EngineError;
 use crate::engine::message::MessageBatch;
 
@@ -105,7 +107,7 @@ pub struct TopicPartition {
 /// it.
 #[napi]
 pub struct Subscription {
-    inner: Arc<EngineSubscription>,
+    pub(crate) inner: Arc<EngineSubscription>,
 }
 
 impl Subscription {
@@ -165,6 +167,63 @@ impl Subscription {
         settle(env, async move { inner.commit().await }, |_, ()| Ok(()))
     }
 
+    /// Moves a partition this member holds to `offset` (a number or a numeric string; -2 is the
+    /// beginning, -1 the end): its buffered messages are dropped, its running handler finishes
+    /// first, then delivery continues from `offset` and commits follow from there (with
+    /// auto-commit the offset is committed at once, even below the committed one; with
+    /// `autoCommit: false` it is stored, and `commit()` commits it once handlers moved past the
+    /// committed offset). Resolves when the consumer fetches from the new position. Rejects with
+    /// `ERR_INVALID_ARG` for a partition not held or a bad offset, `ERR_DISCONNECTED` once stopped.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn seek<'e>(
+        &self,
+        env: &'e Env,
+        topic: String,
+        partition: i32,
+        offset: Either<f64, String>,
+    ) -> Result<PromiseRaw<'e, ()>> {
+        let inner = self.inner.clone();
+        let target = offset_arg(&offset, -2).map(SeekTarget::Offset);
+        settle(
+            env,
+            async move { inner.seek(&topic, partition, target?).await },
+            |_, ()| Ok(()),
+        )
+    }
+
+    /// Moves a partition this member holds to the first message at or after `timestamp` (ms
+    /// since the epoch, or a Date; the partition's end when there is none), as `seek` does.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn seek_to_timestamp<'e>(
+        &self,
+        env: &'e Env,
+        topic: String,
+        partition: i32,
+        timestamp: Either<f64, Date<'e>>,
+    ) -> Result<PromiseRaw<'e, ()>> {
+        let inner = self.inner.clone();
+        let ms = match timestamp {
+            Either::A(ms) => Ok(ms),
+            Either::B(d) => d
+                .value_of()
+                .map_err(|e| EngineError::InvalidArg(e.reason.clone())),
+        };
+        let target = ms.and_then(|ms| {
+            if ms.is_finite() && ms >= 0.0 {
+                Ok(SeekTarget::Timestamp(ms as i64))
+            } else {
+                Err(EngineError::InvalidArg(
+                    "timestamp must be a time in ms since the epoch".into(),
+                ))
+            }
+        });
+        settle(
+            env,
+            async move { inner.seek(&topic, partition, target?).await },
+            |_, ()| Ok(()),
+        )
+    }
+
     /// Stops: no new deliveries, running handlers finish (a handler still running after
     /// `drainTimeoutMs` is abandoned), their offsets are committed, and the member leaves its
     /// group (at most 10 s more, even with the brokers gone). Resolves when all of that is done,
@@ -182,4 +241,24 @@ impl Subscription {
             |_, ()| Ok(()),
         )
     }
+}
+
+/// An offset given as a whole number or a numeric string (kafkajs passes strings), at least
+/// `lowest` (-2 where -2 and -1 mean the beginning and the end).
+pub(crate) fn offset_arg(
+    offset: &Either<f64, String>,
+    lowest: i64,
+) -> std::result::Result<i64, EngineError> {
+    let parsed = match offset {
+        Either::A(n) if n.is_finite() && n.fract() == 0.0 && *n >= lowest as f64 => Some(*n as i64),
+        Either::A(_) => None,
+        Either::B(s) => s.trim().parse::<i64>().ok().filter(|o| *o >= lowest),
+    };
+    parsed.ok_or_else(|| {
+        EngineError::InvalidArg(if lowest < 0 {
+            "offset must be a whole number >= 0, or -2 (beginning) or -1 (end)".into()
+        } else {
+            "offset must be a whole number >= 0".into()
+        })
+    })
 }

@@ -224,6 +224,10 @@ pub struct ServiceConfig {
     pub event_type_header: Option<String>,
     /// Any other librdkafka property, applied last (it wins over the typed settings).
     pub librdkafka: Vec<(String, String)>,
+    /// Makes `transaction()` available, with this `transactional.id` (`engine::transaction`).
+    pub transactional_id: Option<String>,
+    /// librdkafka `transaction.timeout.ms` of the transactional producer.
+    pub transaction_timeout_ms: Option<u32>,
 }
 
 impl ServiceConfig {
@@ -240,6 +244,8 @@ impl ServiceConfig {
             log_level: LogLevel::from_env(),
             event_type_header: None,
             librdkafka: Vec::new(),
+            transactional_id: None,
+            transaction_timeout_ms: None,
         }
     }
 

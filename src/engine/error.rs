@@ -25,6 +25,17 @@ pub enum EngineError {
         offset: i64,
         message: String,
     },
+    /// A transactional call failed. `fatal`: the transactional producer can no longer be used
+    /// (fenced by a newer producer with the same transactional id, or a fatal broker error);
+    /// `abortable`: the open transaction can only be aborted.
+    #[error("{message}")]
+    Transaction {
+        code: RDKafkaErrorCode,
+        message: String,
+        fatal: bool,
+        abortable: bool,
+        retriable: bool,
+    },
     /// An error reported by librdkafka or the broker.
     #[error("{message}")]
     Kafka {
@@ -73,7 +84,9 @@ impl EngineError {
             EngineError::Disconnected => "ERR_DISCONNECTED".into(),
             EngineError::TimedOut(_) => "ERR__TIMED_OUT".into(),
             EngineError::Handler { .. } => "ERR_HANDLER_FAILED".into(),
-            EngineError::Kafka { code, .. } => code_name(*code),
+            EngineError::Kafka { code, .. } | EngineError::Transaction { code, .. } => {
+                code_name(*code)
+            }
         }
     }
 
@@ -82,6 +95,7 @@ impl EngineError {
         match self {
             EngineError::TimedOut(_) => true,
             EngineError::Kafka { code, .. } => is_retriable(*code),
+            EngineError::Transaction { retriable, .. } => *retriable,
             _ => false,
         }
     }
@@ -93,7 +107,7 @@ impl EngineError {
             EngineError::Kafka {
                 code: RDKafkaErrorCode::Fatal,
                 ..
-            }
+            } | EngineError::Transaction { fatal: true, .. }
         )
     }
 
@@ -123,6 +137,13 @@ impl From<KafkaError> for EngineError {
                 EngineError::InvalidConfig(format!("{key}={value}: {description}"))
             }
             KafkaError::ClientCreation(reason) => EngineError::InvalidConfig(reason.clone()),
+            KafkaError::Transaction(e) => EngineError::Transaction {
+                code: e.code(),
+                message: e.string(),
+                fatal: e.is_fatal(),
+                abortable: e.txn_requires_abort(),
+                retriable: e.is_retriable(),
+            },
             // A string handed to librdkafka had a NUL inside; the checks before should catch
             // every such string, this keeps a missed one typed.
             KafkaError::Nul(_) => {

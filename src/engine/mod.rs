@@ -16,6 +16,7 @@ pub mod producer;
 pub mod replay;
 pub mod service;
 pub mod stats;
+pub mod transaction;
 
 #[cfg(test)]
 mod disconnect_tests;

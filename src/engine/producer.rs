@@ -283,6 +283,11 @@ impl Producer {
         self.inner.context().events.connection()
     }
 
+    /// The librdkafka producer, for the transactional calls (`engine::transaction`).
+    pub(crate) fn rdkafka(&self) -> &ThreadedProducer<ProducerContext> {
+        &self.inner
+    }
+
     /// The underlying librdkafka client, for metadata and admin calls.
     pub fn client(&self) -> &rdkafka::client::Client<ProducerContext> {
         self.inner.client()

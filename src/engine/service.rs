@@ -18,6 +18,7 @@ use crate::engine::metrics::librdkafka::ClientQueues;
 use crate::engine::metrics::topics::{ConsumerFiguresSnapshot, ProducerFiguresSnapshot};
 use crate::engine::producer::{BatchDelivery, Producer};
 use crate::engine::stats::{BrokerSnapshot, ConsumerSnapshot, ConsumerStats, ProducerSnapshot};
+use crate::engine::transaction::{Transaction, Transactions};
 
 /// Where the service is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +87,8 @@ pub struct KafkaEngine {
     state: Arc<AtomicU8>,
     /// Becomes true when the first `disconnect()` finished; later calls wait for it.
     disconnected: watch::Sender<bool>,
+    /// The transactional producer, when `transactional_id` is set.
+    transactions: Option<Arc<Transactions>>,
 }
 
 impl KafkaEngine {
@@ -100,7 +103,17 @@ impl KafkaEngine {
             producer.stats().figures.event_types.set_header(header);
             consumer_stats.figures.event_types.set_header(header);
         }
+        let transactions = match &config.transactional_id {
+            Some(id) => Some(Transactions::new(
+                &config,
+                id,
+                config.transaction_timeout_ms,
+                logger.clone(),
+            )?),
+            None => None,
+        };
         Ok(KafkaEngine {
+            transactions,
             config,
             logger,
             producer: Mutex::new(Some(producer)),
@@ -208,6 +221,20 @@ impl KafkaEngine {
         Ok(subscription)
     }
 
+    /// Opens a transaction on the service's transactional producer (see `Transactions::begin`).
+    /// `ERR_INVALID_CONFIG` without the `transactional_id` setting.
+    pub async fn transaction(&self) -> EngineResult<Transaction> {
+        if self.state() == ConnectionState::Disconnected {
+            return Err(EngineError::Disconnected);
+        }
+        match &self.transactions {
+            Some(t) => t.begin().await,
+            None => Err(EngineError::InvalidConfig(
+                "transaction() needs the transactionalId option".into(),
+            )),
+        }
+    }
+
     /// Counters, latencies, lag and broker states.
     pub fn stats(&self) -> StatsSnapshot {
         let producer = self.producer.lock().ok().and_then(|p| p.clone());
@@ -282,7 +309,13 @@ impl KafkaEngine {
             })
             .await;
         };
-        let stops = join_all(subscriptions.iter().map(|s| s.stop_within(flush_timeout)));
+        let stops = async {
+            join_all(subscriptions.iter().map(|s| s.stop_within(flush_timeout))).await;
+            // After the subscriptions: a consume-transform-produce batch may still commit.
+            if let Some(t) = &self.transactions {
+                let _ = tokio::time::timeout(flush_timeout, t.close()).await;
+            }
+        };
         tokio::join!(stops, flush);
         self.disconnected.send_replace(true);
         Ok(())
@@ -387,10 +420,11 @@ impl Drop for KafkaEngine {
         // librdkafka's destroy purges, flushes briefly and joins threads: never on the caller's
         // (possibly the JS) thread.
         let producer = self.producer.get_mut().ok().and_then(|p| p.take());
-        if let Some(producer) = producer {
+        let transactions = self.transactions.take();
+        if producer.is_some() || transactions.is_some() {
             let _ = std::thread::Builder::new()
                 .name("kafka-native-close".into())
-                .spawn(move || drop(producer));
+                .spawn(move || drop((producer, transactions)));
         }
     }
 }

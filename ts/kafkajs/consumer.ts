@@ -10,6 +10,7 @@ import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, 
 import { GroupJoinWatch } from './group-join';
 import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
+import { PendingSeeks } from './seek';
 import type { ClientFactory } from './producer';
 import { ClientServices } from './services';
 import type {
@@ -63,6 +64,10 @@ export class Consumer {
   private stopping = signal();
   private lastHandlerError: unknown;
   private nativeAdmin?: ReturnType<typeof adminOf>;
+  private readonly seeks = new PendingSeeks(
+    () => (this.running ? this.subscription : undefined),
+    (message) => this.factory.log.emit('Consumer', 2, message, { groupId: this.groupId }),
+  );
 
   constructor(
     private readonly factory: ClientFactory,
@@ -174,11 +179,22 @@ export class Consumer {
     await this.commitUnlessStopping(subscription, true);
   }
 
-  seek(_topicPartitionOffset: { topic: string; partition: number; offset: string }): void {
-    throw new KafkaJSNotImplemented(
-      'consumer.seek()',
-      'replay with run({kafkaNative: {fromTimestamp}}), a new group with fromBeginning, or admin.resetOffsets on a stopped group',
-    );
+  /**
+   * kafkajs' seek: the partition's next fetch starts at `offset` ('-2' earliest, '-1' latest),
+   * messages already fetched for it are dropped, a running batch finishes (its `isStale()` turns
+   * true), and with autoCommit the offset is committed. Needs `run()` first; a seek on a partition
+   * not assigned yet applies once it is.
+   */
+  seek({ topic, partition, offset }: { topic: string; partition: number; offset: string }): void {
+    if (!this.running) throw new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first');
+    if (typeof topic !== 'string' || !Number.isInteger(partition) || partition < 0) {
+      throw new KafkaJSNonRetriableError('seek() needs {topic, partition, offset}', { code: 'ERR_INVALID_ARG' });
+    }
+    const text = String(offset);
+    if (!/^-?\d+$/.test(text) || Number(text) < -2) {
+      throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${text}`, { code: 'ERR_INVALID_ARG' });
+    }
+    this.seeks.request(topic, partition, text);
   }
 
   /**
@@ -238,6 +254,7 @@ export class Consumer {
     this.running = false;
     this.pauseChanged.fire();
     this.stopping.fire();
+    this.seeks.clear();
     if (subscription) await subscription.stop();
     await starting?.catch(() => undefined);
     this.pausedTopics.clear();
@@ -460,6 +477,7 @@ export class Consumer {
       if (this.pausedTopics.size > 0) await this.waitWhilePaused(topic, partition);
       // A copy: the handler may reorder its array without touching what resolveOffset reads.
       const messages = native.messages.slice() as unknown as KafkaMessage[];
+      const seekGeneration = this.seeks.generation(topic, partition);
       let resolved: string | undefined;
       const lag = () => this.lagOf(topic, partition);
       const last = () => (messages.length ? messages[messages.length - 1].offset : String(-1));
@@ -495,7 +513,7 @@ export class Consumer {
           topics: resolved === undefined ? [] : [{ topic, partitions: [{ partition, offset: String(Number(resolved) + 1) }] }],
         }),
         isRunning: () => this.running,
-        isStale: () => !this.running || !this.assignedPartitions(topic).includes(partition),
+        isStale: () => !this.running || !this.assignedPartitions(topic).includes(partition) || this.seeks.generation(topic, partition) !== seekGeneration,
       };
       const report = this.instrumentation.has(consumerEvents.START_BATCH_PROCESS) || this.instrumentation.has(consumerEvents.END_BATCH_PROCESS);
       const started = Date.now();

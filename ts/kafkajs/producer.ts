@@ -21,12 +21,18 @@ import {
 import { Instrumentation, producerEvents, type ProducerEventName } from './events';
 import type { LogSink } from './logging';
 import { ClientServices } from './services';
-import type { InstrumentationEvent, Logger, Message, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata } from './types';
+import { Transaction } from './transaction';
+import type { InstrumentationEvent, Logger, Message, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages } from './types';
 
 /** What a producer needs of its `Kafka`. */
 export interface ClientFactory {
   log: LogSink;
-  service(own: { librdkafka?: Record<string, string | number | boolean>; producer?: NativeKafkaConfig['producer'] }): Promise<KafkaService>;
+  service(own: {
+    librdkafka?: Record<string, string | number | boolean>;
+    producer?: NativeKafkaConfig['producer'];
+    transactionalId?: string;
+    transactionTimeoutMs?: number;
+  }): Promise<KafkaService>;
 }
 
 type Codec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -42,6 +48,8 @@ export class Producer {
   private readonly maxInFlight?: number;
   private readonly partitioner?: (args: PartitionerArgs) => number;
   private readonly metadata: TopicMetadata;
+  private readonly transactional?: { transactionalId: string; transactionTimeoutMs?: number };
+  private activeTransaction?: Transaction;
   private connected = false;
 
   constructor(
@@ -49,7 +57,12 @@ export class Producer {
     config: ProducerConfig = {},
   ) {
     this.engines = new ClientServices(factory, 'producer');
-    refuse(config.transactionalId, 'transactionalId (transactions)');
+    if (config.transactionalId !== undefined) {
+      if (typeof config.transactionalId !== 'string' || config.transactionalId === '') {
+        throw new KafkaJSNonRetriableError('transactionalId must be a non-empty string', { code: 'ERR_INVALID_CONFIG' });
+      }
+      this.transactional = { transactionalId: config.transactionalId, transactionTimeoutMs: config.transactionTimeout };
+    }
     const create = config.createPartitioner;
     if (create !== undefined && typeof create !== 'function') {
       throw new KafkaJSNonRetriableError('createPartitioner must be a function', { code: 'ERR_INVALID_CONFIG' });
@@ -60,7 +73,8 @@ export class Producer {
     this.metadata = new TopicMetadata(config.metadataMaxAge ?? 300000, config.allowAutoTopicCreation ?? true);
     checkRetry(config.retry, 'producer retry');
     refuse(config.retry?.restartOnFailure, 'producer retry.restartOnFailure');
-    this.idempotent = config.idempotent ?? false;
+    // As in kafkajs, a transactional producer is idempotent.
+    this.idempotent = this.transactional !== undefined || (config.idempotent ?? false);
     const codec = codecName(config.compression ?? CompressionTypes.None);
     if (codec === undefined) throw new KafkaJSNonRetriableError(`Unsupported compression codec ${String(config.compression)}`);
     this.defaultCodec = codec;
@@ -101,6 +115,11 @@ export class Producer {
       }
     }
     if (!this.connected) throw new KafkaJSError('The producer is disconnected', { retriable: false, code: 'ERR_DISCONNECTED' });
+    if (this.transactional) {
+      throw new KafkaJSNonRetriableError('Cannot send messages outside of a transaction: this producer has a transactionalId; use producer.transaction()', {
+        code: 'ERR__STATE',
+      });
+    }
     const acks = batch.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) {
       throw new KafkaJSNonRetriableError(`Invalid acks ${acks}: use -1, 0 or 1`, { code: 'ERR_INVALID_ARG' });
@@ -114,15 +133,7 @@ export class Producer {
     const codec = batch.compression === undefined ? this.defaultCodec : codecName(batch.compression);
     if (codec === undefined) throw new KafkaJSNonRetriableError(`Unsupported compression codec ${String(batch.compression)}`);
     const service = await this.service(acks, codec);
-    const publish = Promise.all(
-      topicMessages
-        .filter((t) => t.messages.length > 0)
-        .map(async ({ topic, messages }) => service.publishBatch(topic, (await this.partitioned(service, topic, messages)).map(engineMessage) as PublishMessage[])),
-    ).catch((e: unknown) => {
-      throw toKafkaJSError(e);
-    });
-    const results = await bounded(publish, batch.timeout);
-    return recordMetadata(results.flat());
+    return publishTopicMessages(service, topicMessages, batch.timeout, (topic, messages) => this.partitioned(service, topic, messages));
   }
 
   /**
@@ -144,8 +155,24 @@ export class Producer {
     return this.idempotent;
   }
 
-  transaction(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('producer.transaction() (transactions)'));
+  /**
+   * Begins a transaction (kafkajs): needs `transactionalId`, one open transaction at a time.
+   * Its sends and `sendOffsets` commit together at `commit()`, or never (`abort()`).
+   */
+  async transaction(): Promise<Transaction> {
+    if (!this.transactional) {
+      throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer', { code: 'ERR_INVALID_CONFIG' });
+    }
+    if (!this.connected) throw new KafkaJSError('The producer is disconnected', { retriable: false, code: 'ERR_DISCONNECTED' });
+    if (this.activeTransaction?.isActive()) {
+      throw new KafkaJSNonRetriableError('There is already an ongoing transaction for this producer. Please end the transaction before beginning another.', {
+        code: 'ERR__STATE',
+      });
+    }
+    const service = await this.service(-1, this.defaultCodec);
+    const native = await service.transaction().catch((e: unknown) => Promise.reject(toKafkaJSError(e)));
+    this.activeTransaction = new Transaction(native);
+    return this.activeTransaction;
   }
 
   logger(): Logger {
@@ -181,7 +208,7 @@ export class Producer {
     if (!service) {
       const producer: NonNullable<NativeKafkaConfig['producer']> = { acks, idempotent: this.idempotent, compression: codec };
       if (this.maxInFlight !== undefined) producer.maxInFlight = this.maxInFlight;
-      const created = this.engines.connect({ librdkafka: this.librdkafka, producer }).catch((e: unknown) => {
+      const created = this.engines.connect({ librdkafka: this.librdkafka, producer, ...this.transactional }).catch((e: unknown) => {
         if (this.services.get(key) === created) this.services.delete(key);
         throw e;
       });
@@ -204,6 +231,24 @@ function engineMessage(m: Message): Message {
     }
   }
   return m;
+}
+
+/** Publishes kafkajs topic messages through `target` (a service or a transaction). */
+export async function publishTopicMessages(
+  target: Pick<KafkaService, 'publishBatch'>,
+  topicMessages: TopicMessages[],
+  timeoutMs: number | undefined,
+  partitioned: (topic: string, messages: Message[]) => Message[] | Promise<Message[]> = (_topic, messages) => messages,
+): Promise<RecordMetadata[]> {
+  const publish = Promise.all(
+    topicMessages
+      .filter((t) => t.messages.length > 0)
+      .map(async ({ topic, messages }) => target.publishBatch(topic, (await partitioned(topic, messages)).map(engineMessage) as PublishMessage[])),
+  ).catch((e: unknown) => {
+    throw toKafkaJSError(e);
+  });
+  const results = await bounded(publish, timeoutMs);
+  return recordMetadata(results.flat());
 }
 
 function bounded<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {

@@ -9,6 +9,7 @@ export type KafkaNativeError = binding.KafkaNativeError;
 export const MockCluster = binding.MockCluster;
 export type MockCluster = binding.MockCluster;
 export type Subscription = binding.Subscription;
+export type Transaction = binding.Transaction;
 
 export type {
   BatchPublishResult,

@@ -9,6 +9,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
+use crate::engine::consumer::seek;
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
 use crate::engine::error::{EngineError, EngineResult};
 
@@ -43,6 +44,10 @@ pub(crate) fn apply_commands<C: ConsumerContext>(consumer: &BaseConsumer<C>, sha
             }
             Command::Commit(reply) => {
                 let _ = reply.send(commit_within(consumer, shared.commit_timeout()));
+            }
+            Command::Seek(request) => seek::apply(consumer, shared, request),
+            Command::GroupMetadata(reply) => {
+                let _ = reply.send(consumer.group_metadata());
             }
             Command::Stop => {}
         }

@@ -1,5 +1,6 @@
 //! What a subscription is asked to do, with its defaults and checks.
 
+use crate::engine::consumer::membership::Membership;
 use crate::engine::consumer::retry_ladder::RetryLadder;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
@@ -50,6 +51,11 @@ pub struct SubscribeOptions {
     pub retry: Option<RetryLadder>,
     /// Partition order (default) or key order with parallel keys.
     pub ordering: Ordering,
+    /// Group protocol, assignor and static membership.
+    pub membership: Membership,
+    /// `isolation.level`: read only committed transactional messages (librdkafka's default,
+    /// true) or also open and aborted ones. None keeps the configured one.
+    pub read_committed: Option<bool>,
 }
 
 impl SubscribeOptions {
@@ -71,6 +77,8 @@ impl SubscribeOptions {
             session_timeout_ms: None,
             retry: None,
             ordering: Ordering::Partition,
+            membership: Membership::default(),
+            read_committed: None,
         }
     }
 
@@ -111,7 +119,7 @@ impl SubscribeOptions {
                 return Err(EngineError::InvalidArg("fromTimestamp must be >= 0".into()));
             }
         }
-        Ok(())
+        self.membership.validate(self.session_timeout_ms)
     }
 
     /// The topics the group consumer subscribes to: the user's, then the ladder's retry topics.

@@ -36,7 +36,15 @@ pub(crate) fn run(
         let mut count = 0;
         let mut wait = POLL_WAIT;
         while count < MAX_BURST {
-            match consumer.poll(wait) {
+            let polled = consumer.poll(wait);
+            let revoked = consumer.context().take_revoked();
+            if !revoked.is_empty() {
+                // Polled before a revoke that ran inside this poll: not stored, so they come
+                // again to the partition's next owner (maybe this member, from the commit).
+                fetched.retain(|(tp, _)| !revoked.contains(tp));
+                count = fetched.iter().map(|(_, run)| run.len()).sum();
+            }
+            match polled {
                 None => break,
                 Some(Ok(m)) => {
                     match fetched.last_mut() {

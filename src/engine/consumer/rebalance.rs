@@ -2,6 +2,7 @@
 //! after their running handlers finish and their processed offsets are committed.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,6 +25,10 @@ pub struct SubscriptionContext {
     pub(crate) shared: Arc<Shared>,
     /// Partitions already moved to `from_timestamp`; a later assignment resumes from commits.
     replayed: Mutex<HashSet<TopicPartition>>,
+    /// Partitions revoked since the poll thread last looked: messages it polled for them before
+    /// the revoke must not reach a later assignment of the same partition.
+    revoked: Mutex<Vec<TopicPartition>>,
+    any_revoked: AtomicBool,
 }
 
 forward_client_events!(SubscriptionContext);
@@ -34,7 +39,25 @@ impl SubscriptionContext {
             events,
             shared,
             replayed: Mutex::new(HashSet::new()),
+            revoked: Mutex::new(Vec::new()),
+            any_revoked: AtomicBool::new(false),
         }
+    }
+
+    /// Partitions revoked since the last call (cheap when there were none).
+    pub(crate) fn take_revoked(&self) -> Vec<TopicPartition> {
+        if !self.any_revoked.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.revoked.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn note_revoked(&self, tps: &[TopicPartition]) {
+        self.revoked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(tps);
+        self.any_revoked.store(true, Ordering::Release);
     }
 
     fn log(&self, level: LogLevel, facility: &str, message: &str) {
@@ -119,9 +142,21 @@ impl SubscriptionContext {
             );
         }
         apply_commands(consumer, &self.shared);
-        if self.shared.options.auto_commit {
+        // A lost assignment (session expired) belongs to others already: committing would fail.
+        if self.shared.options.auto_commit && !consumer.assignment_lost() {
             commit_stored(consumer, &self.shared);
         }
+        self.unassign(consumer, tpl, &tps);
+    }
+
+    /// Hands partitions back: only these under an incremental protocol (cooperative-sticky,
+    /// KIP-848), everything under an eager one.
+    fn unassign(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        tpl: &TopicPartitionList,
+        tps: &[TopicPartition],
+    ) {
         let result = match consumer.rebalance_protocol() {
             RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
             _ => consumer.unassign(),
@@ -129,7 +164,8 @@ impl SubscriptionContext {
         if let Err(e) = result {
             self.log(LogLevel::Warn, "REVOKE", &format!("unassign failed: {e}"));
         }
-        self.shared.remove_partitions(&tps);
+        self.note_revoked(tps);
+        self.shared.remove_partitions(tps);
     }
 }
 
@@ -156,7 +192,17 @@ impl ConsumerContext for SubscriptionContext {
                     "REBALANCE",
                     &format!("rebalance error: {code}"),
                 );
-                let _ = consumer.unassign();
+                // Give back everything held (its buffers go, running handlers finish) so the
+                // next assignment starts clean.
+                let held = self.shared.assigned();
+                let drain = Duration::from_millis(self.shared.options.drain_timeout_ms);
+                self.shared.close_partitions(None, drain);
+                apply_commands(consumer, &self.shared);
+                let mut all = TopicPartitionList::new();
+                for (t, p) in &held {
+                    all.add_partition(t, *p);
+                }
+                self.unassign(consumer, &all, &held);
             }
         }
     }

@@ -11,6 +11,7 @@ use tokio::task::AbortHandle;
 
 use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
 use crate::engine::consumer::options::SubscribeOptions;
+use crate::engine::consumer::seek::SeekRequest;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::{LogLevel, Logger};
 use crate::engine::message::{ConsumedMessage, MessageBatch};
@@ -30,6 +31,9 @@ pub(crate) enum Command {
     PauseAll,
     ResumeAll,
     Commit(oneshot::Sender<EngineResult<()>>),
+    Seek(SeekRequest),
+    /// The member's group metadata, for a transaction's offsets.
+    GroupMetadata(oneshot::Sender<Option<rdkafka::consumer::ConsumerGroupMetadata>>),
     Stop,
 }
 
@@ -41,6 +45,8 @@ pub(crate) struct PartitionState {
     pub closed: bool,
     /// Fetching is paused because the buffer is full.
     pub throttled: bool,
+    /// A seek is under way: fetched messages are from the old position and are dropped.
+    pub seeking: bool,
     pub wake: Arc<Notify>,
 }
 
@@ -292,6 +298,7 @@ impl Shared {
                     busy: false,
                     closed: false,
                     throttled: false,
+                    seeking: false,
                     wake: wake.clone(),
                 },
             );
@@ -368,7 +375,7 @@ impl Shared {
             let Some(s) = table.get_mut(&tp) else {
                 continue;
             };
-            if s.closed {
+            if s.closed || s.seeking {
                 continue;
             }
             self.stats.on_consumed(messages.len());
@@ -391,7 +398,7 @@ impl Shared {
         if s.closed || self.is_stopping() {
             return NextBatch::Exit;
         }
-        if s.queue.is_empty() || self.is_user_paused() {
+        if s.queue.is_empty() || s.seeking || self.is_user_paused() {
             return NextBatch::Wait(s.wake.clone());
         }
         let n = s.queue.len().min(self.options.max_batch_size);
@@ -417,6 +424,41 @@ impl Shared {
             s.busy = false;
         }
         self.idle.notify_all();
+    }
+
+    /// Starts a seek: drops the partition's buffer and stops delivering it. False when the
+    /// partition is not held.
+    pub fn begin_seek(&self, tp: &TopicPartition) -> bool {
+        let mut table = self.table();
+        match table.get_mut(tp) {
+            Some(s) if !s.closed => {
+                s.seeking = true;
+                s.queue.clear();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Ends a seek (the consumer fetches from the new position); false when the partition was
+    /// revoked meanwhile.
+    pub fn end_seek(&self, tp: &TopicPartition) -> bool {
+        let mut table = self.table();
+        match table.get_mut(tp) {
+            Some(s) if !s.closed => {
+                s.seeking = false;
+                s.throttled = false;
+                s.queue.clear();
+                s.wake.notify_one();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a handler call for the partition is running.
+    pub fn is_busy(&self, tp: &TopicPartition) -> bool {
+        self.table().get(tp).is_some_and(|s| s.busy)
     }
 
     /// Whether a partition no longer delivers.

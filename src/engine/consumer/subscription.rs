@@ -12,6 +12,7 @@ use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
 use crate::engine::consumer::options::SubscribeOptions;
 use crate::engine::consumer::poll_loop;
 use crate::engine::consumer::rebalance::SubscriptionContext;
+use crate::engine::consumer::seek::{self, SeekTarget};
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition, DEFAULT_CLOSE_TIMEOUT};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::{LogLevel, Logger};
@@ -48,6 +49,17 @@ impl Subscription {
             client_config.set("session.timeout.ms", ms.to_string());
         }
         let options_have_ladder = options.retry.is_some();
+        options.membership.apply(&mut client_config);
+        if let Some(committed) = options.read_committed {
+            client_config.set(
+                "isolation.level",
+                if committed {
+                    "read_committed"
+                } else {
+                    "read_uncommitted"
+                },
+            );
+        }
         let shared = Arc::new(Shared::new(
             options,
             logger.clone(),
@@ -124,6 +136,27 @@ impl Subscription {
         let (tx, rx) = oneshot::channel();
         self.shared.command(Command::Commit(tx));
         rx.await.unwrap_or(Err(EngineError::Disconnected))
+    }
+
+    /// Moves a held partition to an offset or a time: its buffered messages are dropped, its
+    /// running handler finishes first, then fetching restarts there and the new position is
+    /// stored (and committed with auto-commit). `ERR_INVALID_ARG` when the partition is not held.
+    pub async fn seek(&self, topic: &str, partition: i32, target: SeekTarget) -> EngineResult<()> {
+        if !self.is_running() {
+            return Err(EngineError::Disconnected);
+        }
+        seek::seek(&self.shared, (topic.to_string(), partition), target).await
+    }
+
+    /// The member's group metadata (group, generation, member id), for a transaction's
+    /// `send_offsets`: the broker refuses offsets from a member that lost its partitions.
+    pub async fn group_metadata(&self) -> EngineResult<rdkafka::consumer::ConsumerGroupMetadata> {
+        if !self.is_running() {
+            return Err(EngineError::Disconnected);
+        }
+        let (tx, rx) = oneshot::channel();
+        self.shared.command(Command::GroupMetadata(tx));
+        rx.await.ok().flatten().ok_or(EngineError::Disconnected)
     }
 
     /// Stops: no new deliveries, running handlers finish (at most `drainTimeoutMs`; one still

@@ -1,0 +1,324 @@
+//! Transactions: a service's transactional producer (librdkafka `transactional.id`), one open
+//! transaction at a time, whose messages and consumed offsets commit or abort together.
+//! librdkafka's transactional calls block until the coordinator answers: they run on blocking
+//! threads, never on the caller's.
+
+use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::ConsumerGroupMetadata;
+use rdkafka::producer::Producer as _;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaErrorCode;
+use tokio::sync::Mutex;
+
+use crate::engine::config::ServiceConfig;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::logging::Logger;
+use crate::engine::message::OutgoingMessage;
+use crate::engine::producer::{BatchDelivery, Producer};
+
+/// Bound on each transactional call's wait for the coordinator (librdkafka retries within it).
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where the transactional producer is.
+enum State {
+    /// `init_transactions` has not run yet (it runs at the first `begin`).
+    New,
+    /// Ready for a transaction.
+    Ready,
+    /// A transaction is open.
+    Open,
+    /// A fatal error (fenced, or the broker's): every later call fails with it.
+    Failed(EngineError),
+    /// The service disconnected.
+    Closed,
+}
+
+/// The group whose consumed offsets a transaction commits.
+pub enum OffsetsGroup {
+    /// By id only: no zombie fencing of the consumer (KIP-447 needs the member's metadata).
+    Id(String),
+    /// A running member's metadata (group, generation, member id): a member that lost its
+    /// partitions meanwhile cannot commit.
+    Member(ConsumerGroupMetadata),
+}
+
+/// A service's transactional producer.
+pub struct Transactions {
+    producer: Arc<Producer>,
+    state: Mutex<State>,
+    /// Mirrors `State::Open`, for the synchronous publish path.
+    open: AtomicBool,
+}
+
+impl Transactions {
+    /// Creates the transactional producer (its own librdkafka client, with `transactional.id`);
+    /// it reaches the coordinator at the first transaction.
+    pub fn new(
+        config: &ServiceConfig,
+        transactional_id: &str,
+        timeout_ms: Option<u32>,
+        logger: Logger,
+    ) -> EngineResult<Arc<Self>> {
+        if transactional_id.trim().is_empty() || transactional_id.contains('\0') {
+            return Err(EngineError::InvalidConfig(
+                "transactionalId must be a non-empty string with no NUL".into(),
+            ));
+        }
+        let mut config = config.clone();
+        config
+            .librdkafka
+            .push(("transactional.id".into(), transactional_id.into()));
+        if let Some(ms) = timeout_ms {
+            config
+                .librdkafka
+                .push(("transaction.timeout.ms".into(), ms.to_string()));
+        }
+        Ok(Arc::new(Transactions {
+            producer: Producer::new(&config, logger)?,
+            state: Mutex::new(State::New),
+            open: AtomicBool::new(false),
+        }))
+    }
+
+    /// Opens a transaction. The first one registers the transactional id with its coordinator,
+    /// fencing any older producer with the same id and completing what it left open. Fails with
+    /// `ERR__STATE` while another transaction is open, with the fatal error (`fatal: true`) once
+    /// the producer was fenced, with `ERR_DISCONNECTED` after disconnect.
+    pub async fn begin(self: &Arc<Self>) -> EngineResult<Transaction> {
+        let mut state = self.state.lock().await;
+        match &*state {
+            State::Failed(e) => return Err(e.clone()),
+            State::Closed => return Err(EngineError::Disconnected),
+            State::Open => {
+                return Err(EngineError::Kafka {
+                    code: RDKafkaErrorCode::State,
+                    message: "a transaction is already open on this service".into(),
+                    topic: None,
+                    partition: None,
+                })
+            }
+            State::New => {
+                let result = self
+                    .blocking(|p| p.rdkafka().init_transactions(CALL_TIMEOUT))
+                    .await;
+                self.settle(&mut state, result, State::Ready)?;
+            }
+            State::Ready => {}
+        }
+        let result = self.blocking(|p| p.rdkafka().begin_transaction()).await;
+        self.settle(&mut state, result, State::Open)?;
+        Ok(Transaction {
+            owner: self.clone(),
+        })
+    }
+
+    /// Aborts an open transaction (its messages are never seen by `read_committed` readers)
+    /// and refuses every later call. Blocks up to the call timeout: run it off async threads.
+    pub async fn close(&self) {
+        let mut state = self.state.lock().await;
+        if matches!(*state, State::Open) {
+            let _ = self
+                .blocking(|p| p.rdkafka().abort_transaction(CALL_TIMEOUT))
+                .await;
+        }
+        if !matches!(*state, State::Failed(_)) {
+            *state = State::Closed;
+        }
+        self.open.store(false, Ordering::Release);
+    }
+
+    /// Runs a blocking librdkafka call on a blocking thread.
+    async fn blocking(
+        &self,
+        call: impl FnOnce(&Producer) -> rdkafka::error::KafkaResult<()> + Send + 'static,
+    ) -> EngineResult<()> {
+        let producer = self.producer.clone();
+        tokio::task::spawn_blocking(move || call(&producer).map_err(EngineError::from))
+            .await
+            .unwrap_or_else(|e| {
+                Err(EngineError::InvalidArg(format!(
+                    "transaction task failed: {e}"
+                )))
+            })
+    }
+
+    /// Moves to `next` on success; on a fatal error, to `Failed` for good.
+    fn settle(&self, state: &mut State, result: EngineResult<()>, next: State) -> EngineResult<()> {
+        let result = match result {
+            Ok(()) => {
+                *state = next;
+                Ok(())
+            }
+            Err(e) => {
+                if e.fatal() {
+                    *state = State::Failed(e.clone());
+                }
+                Err(e)
+            }
+        };
+        self.open
+            .store(matches!(*state, State::Open), Ordering::Release);
+        result
+    }
+}
+
+/// An open transaction: what it publishes and the offsets it is given commit together, or not
+/// at all. Finish it with `commit` or `abort`; until then the service opens no other.
+pub struct Transaction {
+    owner: Arc<Transactions>,
+}
+
+impl Transaction {
+    /// Queues messages in the transaction; see `Producer::send_batch`. Their delivery reports
+    /// arrive as usual; readers with `read_committed` see them only after `commit`.
+    pub fn send_batch<'a, B: AsRef<[u8]> + 'a>(
+        &self,
+        records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+    ) -> EngineResult<BatchDelivery> {
+        if !self.owner.open.load(Ordering::Acquire) {
+            return Err(match self.owner.state.try_lock() {
+                Ok(state) => Self::require_open(&state).err().unwrap_or_else(not_open),
+                Err(_) => not_open(),
+            });
+        }
+        Ok(self.owner.producer.send_batch(records))
+    }
+
+    /// Adds a group's consumed offsets (the next offset to read, per partition) to the
+    /// transaction: they are committed for the group if, and only if, the transaction commits.
+    pub async fn send_offsets(
+        &self,
+        group: OffsetsGroup,
+        offsets: &[(String, i32, i64)],
+    ) -> EngineResult<()> {
+        let mut tpl = TopicPartitionList::new();
+        for (topic, partition, offset) in offsets {
+            if *offset < 0 {
+                return Err(EngineError::InvalidArg(format!(
+                    "offset of {topic}[{partition}] must be >= 0"
+                )));
+            }
+            tpl.add_partition_offset(topic, *partition, Offset::Offset(*offset))
+                .map_err(EngineError::from)?;
+        }
+        let mut state = self.owner.state.lock().await;
+        Self::require_open(&state)?;
+        let result = match group {
+            OffsetsGroup::Member(cgm) => {
+                self.owner
+                    .blocking(move |p| {
+                        p.rdkafka()
+                            .send_offsets_to_transaction(&tpl, &cgm, CALL_TIMEOUT)
+                    })
+                    .await
+            }
+            OffsetsGroup::Id(id) => {
+                let id = CString::new(id)
+                    .map_err(|_| EngineError::InvalidArg("groupId contains a NUL".into()))?;
+                let producer = self.owner.producer.clone();
+                tokio::task::spawn_blocking(move || send_offsets_for_group(&producer, &tpl, &id))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(EngineError::InvalidArg(format!(
+                            "transaction task failed: {e}"
+                        )))
+                    })
+            }
+        };
+        let keep = State::Open;
+        self.owner.settle(&mut state, result, keep)
+    }
+
+    /// Commits: flushes the transaction's messages, then makes them and its offsets visible
+    /// together. On `abortable` errors call `abort`; on retriable ones `commit` may be called
+    /// again; fatal ones (`fatal: true`) leave the service's transactions unusable.
+    pub async fn commit(&self) -> EngineResult<()> {
+        let mut state = self.owner.state.lock().await;
+        Self::require_open(&state)?;
+        let result = self
+            .owner
+            .blocking(|p| p.rdkafka().commit_transaction(CALL_TIMEOUT))
+            .await;
+        self.owner.settle(&mut state, result, State::Ready)
+    }
+
+    /// Aborts: the transaction's messages are never visible to `read_committed` readers, its
+    /// offsets are not committed.
+    pub async fn abort(&self) -> EngineResult<()> {
+        let mut state = self.owner.state.lock().await;
+        Self::require_open(&state)?;
+        let result = self
+            .owner
+            .blocking(|p| p.rdkafka().abort_transaction(CALL_TIMEOUT))
+            .await;
+        self.owner.settle(&mut state, result, State::Ready)
+    }
+
+    /// Whether this transaction is still open (not committed, aborted or failed).
+    pub fn is_open(&self) -> bool {
+        self.owner.open.load(Ordering::Acquire)
+    }
+
+    fn require_open(state: &State) -> EngineResult<()> {
+        match state {
+            State::Open => Ok(()),
+            State::Failed(e) => Err(e.clone()),
+            State::Closed => Err(EngineError::Disconnected),
+            _ => Err(not_open()),
+        }
+    }
+}
+
+fn not_open() -> EngineError {
+    EngineError::Kafka {
+        code: RDKafkaErrorCode::State,
+        message: "the transaction is no longer open".into(),
+        topic: None,
+        partition: None,
+    }
+}
+
+/// `send_offsets_to_transaction` for a group known by id only: rdkafka has no constructor for
+/// group metadata, librdkafka has (`rd_kafka_consumer_group_metadata_new`).
+fn send_offsets_for_group(
+    producer: &Producer,
+    offsets: &TopicPartitionList,
+    group_id: &CString,
+) -> EngineResult<()> {
+    use rdkafka::bindings as rd;
+    // SAFETY: the group id is a valid C string; the metadata is destroyed after the call,
+    // which does not keep it; the error, when there is one, is read and destroyed here.
+    unsafe {
+        let cgm = rd::rd_kafka_consumer_group_metadata_new(group_id.as_ptr());
+        if cgm.is_null() {
+            return Err(EngineError::from_code(RDKafkaErrorCode::Fail));
+        }
+        let err = rd::rd_kafka_send_offsets_to_transaction(
+            producer.client().native_ptr(),
+            offsets.ptr(),
+            cgm,
+            CALL_TIMEOUT.as_millis() as i32,
+        );
+        rd::rd_kafka_consumer_group_metadata_destroy(cgm);
+        if err.is_null() {
+            return Ok(());
+        }
+        let code: RDKafkaErrorCode = rd::rd_kafka_error_code(err).into();
+        let message = std::ffi::CStr::from_ptr(rd::rd_kafka_error_string(err))
+            .to_string_lossy()
+            .into_owned();
+        let e = EngineError::Transaction {
+            code,
+            message,
+            fatal: rd::rd_kafka_error_is_fatal(err) != 0,
+            abortable: rd::rd_kafka_error_txn_requires_abort(err) != 0,
+            retriable: rd::rd_kafka_error_is_retriable(err) != 0,
+        };
+        rd::rd_kafka_error_destroy(err);
+        Err(e)
+    }
+}
