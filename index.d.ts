@@ -209,6 +209,15 @@ export declare class KafkaService {
    * Resolves with the running `Subscription`.
    */
   subscribe(options: SubscribeOptions, handler: { eachMessage?: (payload: EachMessagePayload) => Promise<void> | void; eachBatch?: (payload: EachBatchPayload) => Promise<void> | void } | ((payload: EachMessagePayload) => Promise<void> | void)): Promise<Subscription>
+  /**
+   * Opens a transaction (needs the `transactionalId` option, else `ERR_INVALID_CONFIG`):
+   * resolves with it once the coordinator accepted it. The first one registers the
+   * transactional id, fencing an older producer with the same id. Rejects with `ERR__STATE`
+   * while another transaction of this service is open, and with a fatal error
+   * (`fatal: true`, e.g. `ERR__FENCED`) once this service's transactional producer was
+   * fenced: its transactions are over, publish and subscribe still work.
+   */
+  transaction(): Promise<Transaction>
   /** Counters, latency percentiles, consumer lag and broker states. Cheap; never throws. */
   stats(): ServiceStats
   /**
@@ -244,6 +253,18 @@ export declare class KafkaService {
    * rejects only with `ERR_DISCONNECTED` or `ERR_INVALID_ARG`.
    */
   health(options?: HealthOptions): Promise<HealthReport>
+  /**
+   * Exactly-once consume-transform-produce: joins `groupId` like `subscribe`, hands each batch
+   * (`{topic, partition, messages}`) to `transform`, and commits the records it returns (or
+   * resolves with) together with the batch's consumed offsets in one transaction, so a crash
+   * anywhere leaves each input's outputs in the output topics exactly once for
+   * `readCommitted` readers. Needs the `transactionalId` option (else `ERR_INVALID_CONFIG`);
+   * the subscription never commits by itself (`autoCommit: true` is `ERR_INVALID_ARG`). A
+   * transform that throws, or a transaction that fails, aborts the batch's transaction and
+   * the batch is delivered again (`retries`, then `onError`). Transactions of one service run
+   * one at a time. Resolves with the running `Subscription`.
+   */
+  subscribeTransactional(options: SubscribeOptions, transform: (batch: { topic: string; partition: number; messages: ConsumedMessage[] }) => Promise<PublishRecord[] | void> | PublishRecord[] | void): Promise<Subscription>
 }
 
 /**
@@ -301,6 +322,21 @@ export declare class Subscription {
    */
   commit(): Promise<void>
   /**
+   * Moves a partition this member holds to `offset` (a number or a numeric string; -2 is the
+   * beginning, -1 the end): its buffered messages are dropped, its running handler finishes
+   * first, then delivery continues from `offset` and commits follow from there (with
+   * auto-commit the offset is committed at once, even below the committed one; with
+   * `autoCommit: false` it is stored, and `commit()` commits it once handlers moved past the
+   * committed offset). Resolves when the consumer fetches from the new position. Rejects with
+   * `ERR_INVALID_ARG` for a partition not held or a bad offset, `ERR_DISCONNECTED` once stopped.
+   */
+  seek(topic: string, partition: number, offset: number | string): Promise<void>
+  /**
+   * Moves a partition this member holds to the first message at or after `timestamp` (ms
+   * since the epoch, or a Date; the partition's end when there is none), as `seek` does.
+   */
+  seekToTimestamp(topic: string, partition: number, timestamp: number | Date): Promise<void>
+  /**
    * Stops: no new deliveries, running handlers finish (a handler still running after
    * `drainTimeoutMs` is abandoned), their offsets are committed, and the member leaves its
    * group (at most 10 s more, even with the brokers gone). Resolves when all of that is done,
@@ -308,6 +344,42 @@ export declare class Subscription {
    * Idempotent.
    */
   stop(): Promise<void>
+}
+
+/**
+ * An open transaction of a `KafkaService` with a `transactionalId`. What it publishes and the
+ * offsets given to `sendOffsets` become visible to `readCommitted` consumers together at
+ * `commit()`, or never (`abort()`, a crash, or the transaction timeout). Finish each
+ * transaction with `commit()` or `abort()`; until then the service opens no other.
+ */
+export declare class Transaction {
+  /** Whether the transaction is still open. */
+  get open(): boolean
+  /**
+   * `KafkaService.publish` within the transaction: resolves once the broker stored the message
+   * (not yet visible to `readCommitted` readers). Rejects with `ERR__STATE` once the
+   * transaction is finished.
+   */
+  publish(topic: string, message: PublishMessage): Promise<PublishResult>
+  /** `KafkaService.publishBatch` within the transaction. */
+  publishBatch(topicOrRecords: string | PublishRecord[], messages?: PublishMessage[]): Promise<BatchPublishResult[]>
+  /**
+   * Adds a group's consumed offsets to the transaction: committed for the group if and only
+   * if the transaction commits. Give `subscription` (the running member) or `groupId`.
+   * Rejects with `ERR_INVALID_ARG` for neither or both, or a bad offset.
+   */
+  sendOffsets(options: SendOffsetsOptions): Promise<void>
+  /**
+   * Commits: everything published in the transaction and its offsets become visible together.
+   * Rejects with the error, typed: `retriable` (call `commit()` again), `fatal` (the
+   * service's transactions are over), otherwise call `abort()`.
+   */
+  commit(): Promise<void>
+  /**
+   * Aborts: nothing the transaction published is ever visible to `readCommitted` readers,
+   * its offsets are not committed.
+   */
+  abort(): Promise<void>
 }
 
 /** Options every admin call takes. */
@@ -610,6 +682,17 @@ export interface KafkaConfig {
   logger?: (arg: LogRecord) => void
   /** Any other librdkafka property (CONFIGURATION.md), applied last. */
   librdkafka?: Record<string, string | number | boolean>
+  /**
+   * Enables `transaction()`: the service gets a transactional producer with this
+   * `transactional.id` (unique per producing instance, stable across its restarts: a restart
+   * fences the previous instance's producer and aborts what it left open).
+   */
+  transactionalId?: string
+  /**
+   * Longest a transaction may stay open before the broker aborts it
+   * (`transaction.timeout.ms`). Default 60000.
+   */
+  transactionTimeoutMs?: number
 }
 
 /** The fields a partition strategy keys on. */
@@ -880,6 +963,16 @@ export interface SaslOptions {
   password: string
 }
 
+/**
+ * Options of `sendOffsets`: the group by its running `subscription` (preferred: the broker then
+ * refuses offsets from a member that lost its partitions) or by `groupId`.
+ */
+export interface SendOffsetsOptions {
+  groupId?: string
+  subscription?: Subscription
+  offsets: Array<TransactionOffset>
+}
+
 /** Everything `stats()` returns. */
 export interface ServiceStats {
   state: 'idle' | 'connected' | 'disconnected'
@@ -964,6 +1057,29 @@ export interface SubscribeOptions {
   ordering?: 'partition' | 'key'
   /** Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out. */
   retry?: RetryOptions
+  /**
+   * Group protocol: `'classic'` (default; JoinGroup/SyncGroup) or `'consumer'` (KIP-848,
+   * Kafka 4.0+: the broker assigns and moves partitions one at a time, never stopping the
+   * others). With `'consumer'`, `assignor` and `sessionTimeoutMs` are broker settings and
+   * rejected here (`ERR_INVALID_ARG`).
+   */
+  groupProtocol?: 'classic' | 'consumer'
+  /**
+   * Classic protocol's assignor: `'range'`, `'roundrobin'` (both eager: a rebalance stops
+   * every member) or `'cooperative-sticky'` (incremental: only moving partitions stop).
+   * Default: librdkafka's `range,roundrobin`.
+   */
+  assignor?: 'range' | 'roundrobin' | 'cooperative-sticky'
+  /**
+   * Static membership (`group.instance.id`, unique per member): a member that restarts
+   * within the session timeout gets its partitions back with no rebalance of the others.
+   */
+  groupInstanceId?: string
+  /**
+   * Read only committed transactional messages (`isolation.level=read_committed`, the
+   * default) or also those of open and aborted transactions (false).
+   */
+  readCommitted?: boolean
   /** Called once if the subscription stops on an error (a handler that kept failing). */
   onError?: (error: KafkaNativeError) => void
 }
@@ -1114,4 +1230,12 @@ export interface TopicStats {
   acknowledged: number
   failed: number
   bytes: number
+}
+
+/** The next offset to read on a partition, as a transaction commits it for a group. */
+export interface TransactionOffset {
+  topic: string
+  partition: number
+  /** The next offset to consume (the last processed one + 1); a number or a numeric string. */
+  offset: number | string
 }

@@ -839,6 +839,7 @@ module.exports.KafkaAdmin = nativeBinding.KafkaAdmin
 module.exports.KafkaService = nativeBinding.KafkaService
 module.exports.MockCluster = nativeBinding.MockCluster
 module.exports.Subscription = nativeBinding.Subscription
+module.exports.Transaction = nativeBinding.Transaction
 module.exports.catalogPreset = nativeBinding.catalogPreset
 module.exports.partitionKey = nativeBinding.partitionKey
 module.exports.recommendedPartitions = nativeBinding.recommendedPartitions
