@@ -11,6 +11,7 @@ pub mod logging;
 pub mod message;
 pub mod mock_cluster;
 pub mod producer;
+pub mod schema;
 pub mod service;
 pub mod stats;
 
