@@ -17,7 +17,16 @@ pub struct JsSupport {
 
 /// Arguments of the `KafkaNativeError` constructor: message, code, retriable, fatal, topic,
 /// partition.
-pub type ErrorClassArgs = FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>;
+pub type ErrorClassArgs = FnArgs<(
+    String,
+    String,
+    bool,
+    bool,
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+)>;
 
 /// Arguments of `batchResults` in js_support.js.
 pub type BatchResultsArgs = FnArgs<(Vec<String>, Float64Array, Int32Array, Vec<Unknown<'static>>)>;

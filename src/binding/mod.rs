@@ -11,6 +11,8 @@ pub mod logger;
 pub mod message;
 pub mod mock_cluster;
 mod promise;
+mod schema_publish;
+pub mod schema_registry;
 pub mod service;
 mod service_admin;
 mod settlement;
