@@ -2,7 +2,8 @@
 // cluster (no external service); `integration` against a real Apache Kafka that
 // scripts/test-integration.sh starts (or KAFKA_BROKERS); `security` against a broker with TLS and
 // SASL listeners (scripts/test-security.sh); `faults` against a 3-node cluster whose brokers it
-// kills (scripts/test-faults.sh).
+// kills (scripts/test-faults.sh); `schemas` against a real Schema Registry (scripts/test-schemas.sh)
+// and the mock cluster.
 module.exports = {
   // Jest 29 reads testTimeout only at the top level, not inside a project.
   testTimeout: 120000,
@@ -24,6 +25,10 @@ module.exports = {
     {
       displayName: 'security',
       testMatch: ['<rootDir>/__test__/security/*.test.js'],
+    },
+    {
+      displayName: 'schemas',
+      testMatch: ['<rootDir>/__test__/schemas/*.test.js'],
     },
     {
       displayName: 'faults',
