@@ -29,6 +29,8 @@ module.exports = {
     {
       displayName: 'schemas',
       testMatch: ['<rootDir>/__test__/schemas/*.test.js'],
+      // nestjs.test.js loads dist/ (compiled as for the subpath suites).
+      globalSetup: '<rootDir>/__test__/subpaths/global-setup.js',
     },
     {
       displayName: 'faults',

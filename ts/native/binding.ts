@@ -9,6 +9,8 @@ export type KafkaNativeError = binding.KafkaNativeError;
 export const MockCluster = binding.MockCluster;
 export type MockCluster = binding.MockCluster;
 export type Subscription = binding.Subscription;
+export const SchemaRegistry = binding.SchemaRegistry;
+export type SchemaRegistry = binding.SchemaRegistry;
 
 export type {
   BatchPublishResult,
@@ -22,6 +24,7 @@ export type {
   PublishMessage,
   PublishResult,
   SaslOptions,
+  SchemaRegistryOptions,
   ServiceStats,
   SslOptions,
   SubscribeOptions,

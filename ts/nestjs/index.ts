@@ -9,5 +9,5 @@ export { nestLogBridge } from './logger';
 export { DEAD_LETTER_HEADERS, withDeadLetter, type DeadLetterOptions } from './dead-letter';
 export { kafkaOptionsFromConfig, type ConfigSource, type KafkaNativeModuleOptions, type KafkaNativeModuleAsyncOptions } from './options';
 export { KAFKA_NATIVE_OPTIONS } from './tokens';
-export { KafkaService, KafkaNativeError } from '../native/binding';
+export { KafkaService, KafkaNativeError, SchemaRegistry } from '../native/binding';
 export type { EachMessagePayload, EachBatchPayload, ConsumedMessage, PublishMessage, PublishResult } from '../../index';

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'fs';
 import type { ModuleMetadata } from '@nestjs/common';
-import type { KafkaConfig, SslOptions } from '../native/binding';
+import type { KafkaConfig, SchemaRegistryOptions, SslOptions } from '../native/binding';
 
 export interface KafkaNativeModuleOptions extends KafkaConfig {
   /**
@@ -13,6 +13,11 @@ export interface KafkaNativeModuleOptions extends KafkaConfig {
   connectOnInit?: boolean;
   /** Longest wait for queued messages when the application shuts down. Default 10000. */
   disconnectTimeoutMs?: number;
+  /**
+   * A Confluent-API Schema Registry: the module provides `SchemaRegistry` and gives it to the
+   * `KafkaService` (`publish(..., {schema})`, `@KafkaSubscriber({decode: true})`).
+   */
+  schemaRegistry?: SchemaRegistryOptions;
 }
 
 export interface KafkaNativeModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -51,7 +56,9 @@ function int(v: string | undefined, key: string): number | undefined {
  * localhost:9092), KAFKA_CLIENT_ID, KAFKA_SSL, KAFKA_SSL_CA / _CERT / _KEY (PEM, or the
  * KAFKA_SSL_CA_FILE / _CERT_FILE / _KEY_FILE paths), KAFKA_SSL_KEY_PASSPHRASE,
  * KAFKA_SSL_REJECT_UNAUTHORIZED, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD,
- * KAFKA_CONNECTION_TIMEOUT (ms), KAFKA_COMPRESSION, KAFKA_LOG_LEVEL. `overrides` win.
+ * KAFKA_CONNECTION_TIMEOUT (ms), KAFKA_COMPRESSION, KAFKA_LOG_LEVEL; and the Schema Registry from
+ * SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD, SCHEMA_REGISTRY_CA (PEM,
+ * or SCHEMA_REGISTRY_CA_FILE). `overrides` win.
  */
 export function kafkaOptionsFromConfig(source: ConfigSource, overrides: Partial<KafkaNativeModuleOptions> = {}): KafkaNativeModuleOptions {
   const get = reader(source);
@@ -92,5 +99,16 @@ export function kafkaOptionsFromConfig(source: ConfigSource, overrides: Partial<
   if (compression) options.producer = { compression: compression.toLowerCase() as 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd' };
   const logLevel = get('KAFKA_LOG_LEVEL');
   if (logLevel) options.logLevel = logLevel.toLowerCase() as KafkaConfig['logLevel'];
+  const registryUrl = get('SCHEMA_REGISTRY_URL');
+  if (registryUrl) {
+    const registry: SchemaRegistryOptions = { url: registryUrl };
+    const user = get('SCHEMA_REGISTRY_USERNAME');
+    if (user) registry.username = user;
+    const password = get('SCHEMA_REGISTRY_PASSWORD');
+    if (password) registry.password = password;
+    const registryCa = pem('SCHEMA_REGISTRY_CA');
+    if (registryCa) registry.ca = registryCa;
+    options.schemaRegistry = registry;
+  }
   return { ...options, ...overrides, producer: { ...options.producer, ...overrides.producer } };
 }
