@@ -154,12 +154,21 @@ impl SchemaCodec {
     /// fetch; a failed fetch is not cached).
     pub async fn schema(&self, id: u32) -> EngineResult<Arc<CompiledSchema>> {
         let cell = self.cell(id);
-        cell.get_or_try_init(|| async {
-            let s = self.client.schema_by_id(id).await?;
-            CompiledSchema::compile(&s.schema, s.schema_type).map(Arc::new)
-        })
-        .await
-        .cloned()
+        let found = cell
+            .get_or_try_init(|| async {
+                let s = self.client.schema_by_id(id).await?;
+                CompiledSchema::compile(&s.schema, s.schema_type).map(Arc::new)
+            })
+            .await
+            .cloned();
+        if found.is_err() {
+            // Ids from garbage frames must not grow the cache: forget a cell nobody filled.
+            let mut cells = lock(&self.by_id);
+            if cells.get(&id).is_some_and(|c| c.get().is_none()) {
+                cells.remove(&id);
+            }
+        }
+        found
     }
 
     /// Caches a schema the registry returned for a subject lookup under its id.
@@ -228,6 +237,36 @@ impl SchemaCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::schema::registry::RegistryConfig;
+
+    #[tokio::test]
+    async fn failed_lookups_are_typed_and_not_cached() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client = RegistryClient::new(&RegistryConfig {
+            url: format!("http://127.0.0.1:{port}"),
+            retries: Some(0),
+            ..Default::default()
+        })
+        .unwrap();
+        let codec = SchemaCodec::new(client, Duration::from_secs(1));
+        for id in 1..20u32 {
+            let mut frame = wire::begin(id, 1);
+            frame.push(0);
+            assert_eq!(
+                codec.decode(&frame, None).await.unwrap_err().code(),
+                "ERR_SCHEMA_REGISTRY"
+            );
+        }
+        assert!(lock(&codec.by_id).is_empty());
+        assert_eq!(
+            codec.decode(&[1, 2], None).await.unwrap_err().code(),
+            "ERR_SCHEMA_DECODE"
+        );
+    }
 
     #[test]
     fn compiled_schemas_frame_and_unframe() {
