@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.KafkaAdmin = nativeBinding.KafkaAdmin
 module.exports.KafkaService = nativeBinding.KafkaService
 module.exports.MockCluster = nativeBinding.MockCluster
+module.exports.SchemaRegistry = nativeBinding.SchemaRegistry
 module.exports.Subscription = nativeBinding.Subscription
 module.exports.Transaction = nativeBinding.Transaction
 module.exports.catalogPreset = nativeBinding.catalogPreset

@@ -3,7 +3,8 @@
 // service); `integration` (the engine's and the interop suites) against a real Apache Kafka that
 // scripts/test-integration.sh starts (or KAFKA_BROKERS); `security` against a broker with TLS and
 // SASL listeners (scripts/test-security.sh); `faults` against a 3-node cluster whose brokers it
-// kills (scripts/test-faults.sh).
+// kills (scripts/test-faults.sh); `schemas` against a real Schema Registry (scripts/test-schemas.sh)
+// and the mock cluster.
 //
 // Every project's environment (__test__/environment.js) prints the handles a test file left
 // keeping Node alive, naming the file.
@@ -34,6 +35,13 @@ module.exports = {
       displayName: 'security',
       testEnvironment,
       testMatch: ['<rootDir>/__test__/security/*.test.js'],
+    },
+    {
+      displayName: 'schemas',
+      testEnvironment,
+      testMatch: ['<rootDir>/__test__/schemas/*.test.js'],
+      // nestjs.test.js loads dist/ (compiled as for the subpath suites).
+      globalSetup: '<rootDir>/__test__/subpaths/global-setup.js',
     },
     {
       displayName: 'faults',

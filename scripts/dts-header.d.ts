@@ -3,7 +3,7 @@
 
 /** The error every method of the package throws or rejects with. */
 export declare class KafkaNativeError extends Error {
-  /** Stable code: librdkafka's error names (`ERR__TIMED_OUT`, `ERR_MSG_SIZE_TOO_LARGE`, `ERR_UNKNOWN_TOPIC_OR_PART`, ...) or the package's own (`ERR_INVALID_CONFIG`, `ERR_INVALID_ARG`, `ERR_DISCONNECTED`, `ERR_HANDLER_FAILED`). */
+  /** Stable code: librdkafka's error names (`ERR__TIMED_OUT`, `ERR_MSG_SIZE_TOO_LARGE`, `ERR_UNKNOWN_TOPIC_OR_PART`, ...) or the package's own (`ERR_INVALID_CONFIG`, `ERR_INVALID_ARG`, `ERR_DISCONNECTED`, `ERR_HANDLER_FAILED`, `ERR_SCHEMA_VALIDATION`, `ERR_SCHEMA_DECODE`, `ERR_SCHEMA_NOT_FOUND`, `ERR_SCHEMA_REGISTRY`). */
   readonly code: string
   /** Whether the same call may succeed if tried again later. */
   readonly retriable: boolean
@@ -13,6 +13,10 @@ export declare class KafkaNativeError extends Error {
   readonly topic?: string
   /** The partition the error is about, when there is one. */
   readonly partition?: number
+  /** A Schema Registry error's code (40401 subject not found, 40403 schema not found, 409 incompatible, 42201 invalid schema, ...; 0 when the registry could not be reached). */
+  readonly registryCode?: number
+  /** `ERR_SCHEMA_VALIDATION`: the JSON pointer of the offending field (`/metadata/cpu_usage`; empty for the whole value). */
+  readonly path?: string
 }
 
 /** Options of `drainOnSignals`. */

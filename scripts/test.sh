@@ -40,6 +40,10 @@ step "install" 900 bash scripts/test-install.sh
 
 step "type check" 300 npx tsc -p __test__/types/tsconfig.json
 
+echo "== schemas (a real Schema Registry, the mock cluster; types of schemas/ up to date)"
+node scripts/schema-types.js --check
+bash scripts/test-schemas.sh
+
 # The 3-node cluster, started once here for the integration and the fault suites: both reuse a
 # cluster that runs in its default run dir and leave it running. It is stopped on exit unless it
 # already ran. Not when KAFKA_BROKERS_3 names another cluster, nor when KAFKA_NATIVE_BASE_PORT_3

@@ -322,6 +322,12 @@ pub struct SubscribeOptions<'a> {
     /// Called once if the subscription stops on an error (a handler that kept failing).
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
+    /// Decode each value (Confluent wire format) through the registry given to
+    /// `useSchemaRegistry()`, on the runtime: the handler's `message.decoded` is the value and
+    /// `message.schemaId` its writer schema's id (`message.value` keeps the raw bytes).
+    /// `{readerSchema}` pins an Avro reader schema. A value that cannot be decoded fails like a
+    /// throwing handler (retries, then `onError`), and is never skipped.
+    pub decode: Option<Either<bool, crate::binding::schema_registry::DecodeOptions>>,
 }
 
 /// Turns JS subscribe options into the engine's.

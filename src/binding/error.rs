@@ -1,5 +1,5 @@
 //! The one place engine errors become JS values: `KafkaNativeError` objects with `code`,
-//! `retriable`, `fatal`, `topic` and `partition`.
+//! `retriable`, `fatal`, `topic`, `partition`, and for schema errors `registryCode` and `path`.
 
 use napi::bindgen_prelude::*;
 use napi::Env;
@@ -17,6 +17,8 @@ pub fn to_js_error<'e>(env: &'e Env, e: &EngineError) -> Result<Unknown<'e>> {
         e.fatal(),
         e.topic().map(String::from),
         e.partition(),
+        e.registry_code(),
+        e.field_path().map(String::from),
     )))
 }
 

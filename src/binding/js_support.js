@@ -7,7 +7,7 @@
   'use strict';
 
   class KafkaNativeError extends Error {
-    constructor(message, code, retriable, fatal, topic, partition) {
+    constructor(message, code, retriable, fatal, topic, partition, registryCode, path) {
       super(message);
       this.name = 'KafkaNativeError';
       this.code = code;
@@ -15,6 +15,8 @@
       this.fatal = fatal;
       if (topic != null) this.topic = topic;
       if (partition != null) this.partition = partition;
+      if (registryCode != null) this.registryCode = registryCode;
+      if (path != null) this.path = path;
     }
   }
 
@@ -73,7 +75,29 @@
         attributes: 0,
       };
     }
+    if (packed.decoded) attachDecoded(packed, messages);
     return { topic: packed.topic, partition: packed.partition, messages };
+  }
+
+  // A decoding subscription's values (see set_decoded in message.rs): `decoded` and `schemaId`
+  // on each message, or the `decodeError` that fails it before the handler sees it.
+  function attachDecoded(packed, messages) {
+    const { decoded, schemaIds, decodeErrors } = packed;
+    for (let i = 0; i < messages.length; i++) {
+      const error = decodeErrors[i];
+      if (error != null) messages[i].decodeError = error;
+      else if (decoded[i] == null) messages[i].decoded = null;
+      else {
+        messages[i].decoded = JSON.parse(decoded[i]);
+        messages[i].schemaId = schemaIds[i];
+      }
+    }
+  }
+
+  // Index of the first message that could not be decoded, or -1.
+  function firstUndecodable(messages) {
+    for (let i = 0; i < messages.length; i++) if (messages[i].decodeError) return i;
+    return -1;
   }
 
   function eachMessage(handler, groupId) {
@@ -84,6 +108,7 @@
       let i = 0;
       try {
         for (; i < messages.length; i++) {
+          if (messages[i].decodeError) throw messages[i].decodeError;
           const payload = { topic, partition, message: messages[i], heartbeat };
           if (traced === undefined) await handler(payload);
           else await traced(topic, partition, messages[i], () => handler(payload));
@@ -99,7 +124,11 @@
     return async function deliver(packed) {
       const batch = unpack(packed);
       const traced = tracing.batchTracer(groupId);
-      const messages = batch.messages;
+      // An undecodable message ends the batch: the handler gets those before it, then the batch
+      // fails at it (retried, then onError), so it is never skipped.
+      const bad = firstUndecodable(batch.messages);
+      if (bad === 0) return { processed: 0, error: describe(batch.messages[0].decodeError) };
+      const messages = bad < 0 ? batch.messages : batch.messages.slice(0, bad);
       let resolved = 0;
       const resolveOffset = (offset) => {
         const o = String(offset);
@@ -127,6 +156,7 @@
         };
         if (traced === undefined) await handler(payload);
         else await traced(batch.topic, batch.partition, messages, () => handler(payload));
+        if (bad >= 0) return { processed: messages.length, error: describe(batch.messages[bad].decodeError) };
         return { processed: messages.length };
       } catch (e) {
         return { processed: resolved, error: describe(e) };

@@ -25,7 +25,16 @@ pub type TransactionalArgs = FnArgs<(Unknown<'static>, Unknown<'static>, Unknown
 
 /// Arguments of the `KafkaNativeError` constructor: message, code, retriable, fatal, topic,
 /// partition.
-pub type ErrorClassArgs = FnArgs<(String, String, bool, bool, Option<String>, Option<i32>)>;
+pub type ErrorClassArgs = FnArgs<(
+    String,
+    String,
+    bool,
+    bool,
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+)>;
 
 /// Arguments of `eachMessage` / `eachBatch`: the user's handler and the consumer group (a span
 /// attribute when tracing).

@@ -10,6 +10,7 @@ use crate::binding::error::{invalid_arg, to_js_error};
 use crate::binding::js_support::JsSupport;
 use crate::engine::error::EngineResult;
 use crate::engine::message::{DeliveryReport, MessageBatch, OutgoingMessage};
+use crate::engine::schema::codec::Decoded;
 
 /// The headers of a message to publish, by name (its TypeScript type is written out on each field).
 type HeaderValues =
@@ -84,6 +85,11 @@ pub struct ConsumedMessage {
     pub timestamp: String,
     pub size: u32,
     pub attributes: u32,
+    /// With `decode`: the decoded value (`null` for a tombstone).
+    #[napi(ts_type = "unknown")]
+    pub decoded: Option<()>,
+    /// With `decode`: the registry id of the value's writer schema.
+    pub schema_id: Option<u32>,
 }
 
 /// The argument of an `eachMessage` handler, shaped as kafkajs' `EachMessagePayload`.
@@ -292,6 +298,26 @@ pub fn read_message<'e>(
     v: Unknown<'e>,
     fields: &MessageFields,
 ) -> EngineResult<OutgoingMessage<Payload<'e>>> {
+    read_message_parts(env, v, fields, true)
+}
+
+/// Reads a message whose value is encoded elsewhere (a schema'd publish): the message without
+/// its value, and the value as given.
+pub fn read_message_envelope<'e>(
+    env: &'e Env,
+    v: Unknown<'e>,
+    fields: &MessageFields,
+) -> EngineResult<(OutgoingMessage<Payload<'e>>, Unknown<'e>)> {
+    let message = read_message_parts(env, v, fields, false)?;
+    Ok((message, fields.get(env, v.raw(), fields.value, "value")?))
+}
+
+fn read_message_parts<'e>(
+    env: &'e Env,
+    v: Unknown<'e>,
+    fields: &MessageFields,
+    with_value: bool,
+) -> EngineResult<OutgoingMessage<Payload<'e>>> {
     if v.get_type().map_err(|e| invalid_arg("message", e))? != ValueType::Object
         || v.is_array().unwrap_or(false)
     {
@@ -341,7 +367,11 @@ pub fn read_message<'e>(
     }
     Ok(OutgoingMessage {
         key: payload(env, fields.get(env, raw, fields.key, "key")?, "key")?,
-        value: payload(env, fields.get(env, raw, fields.value, "value")?, "value")?,
+        value: if with_value {
+            payload(env, fields.get(env, raw, fields.value, "value")?, "value")?
+        } else {
+            None
+        },
         headers,
         partition: partition(fields.get(env, raw, fields.partition, "partition")?)?,
         timestamp: timestamp(fields.get(env, raw, fields.timestamp, "timestamp")?)?,
@@ -432,7 +462,11 @@ const META_FIELDS: usize = 7;
 /// messages it holds: `{topic, partition, data, meta, headerNames, headerMeta}`. `data` is every
 /// key, value and header value back to back (handed over without a copy); `js_support.js` turns
 /// it into kafkajs-shaped messages whose Buffers are views of `data`.
-pub fn batch_to_js<'e>(env: &'e Env, batch: &MessageBatch) -> Result<Object<'e>> {
+pub fn batch_to_js<'e>(
+    env: &'e Env,
+    batch: &MessageBatch,
+    decoded: Option<&[Option<EngineResult<Decoded>>]>,
+) -> Result<Object<'e>> {
     let n = batch.messages.len();
     let bytes: usize = batch
         .messages
@@ -485,5 +519,42 @@ pub fn batch_to_js<'e>(env: &'e Env, batch: &MessageBatch) -> Result<Object<'e>>
     b.set("meta", Float64Array::new(meta))?;
     b.set("headerNames", header_names)?;
     b.set("headerMeta", Float64Array::new(header_meta))?;
+    if let Some(decoded) = decoded {
+        set_decoded(env, &mut b, decoded)?;
+    }
     Ok(b)
+}
+
+/// Adds a decoded batch's values (JSON texts, null for tombstones), writer schema ids and
+/// decoding errors (`KafkaNativeError`s) to its packed form; `js_support.js` attaches them to the
+/// messages.
+fn set_decoded(
+    env: &Env,
+    b: &mut Object<'_>,
+    decoded: &[Option<EngineResult<Decoded>>],
+) -> Result<()> {
+    let mut texts: Vec<Option<&str>> = Vec::with_capacity(decoded.len());
+    let mut ids: Vec<Option<u32>> = Vec::with_capacity(decoded.len());
+    let mut errors = env.create_array(decoded.len() as u32)?;
+    for (i, d) in decoded.iter().enumerate() {
+        match d {
+            Some(Ok(d)) => {
+                texts.push(Some(&d.json));
+                ids.push(Some(d.schema_id));
+            }
+            Some(Err(e)) => {
+                texts.push(None);
+                ids.push(None);
+                errors.set(i as u32, to_js_error(env, e)?)?;
+            }
+            None => {
+                texts.push(None);
+                ids.push(None);
+            }
+        }
+    }
+    b.set("decoded", texts)?;
+    b.set("schemaIds", ids)?;
+    b.set("decodeErrors", errors)?;
+    Ok(())
 }

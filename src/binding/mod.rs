@@ -14,6 +14,8 @@ pub mod mock_cluster;
 mod promise;
 pub mod replay;
 pub mod retry;
+mod schema_publish;
+pub mod schema_registry;
 pub mod service;
 mod service_admin;
 mod service_transform;

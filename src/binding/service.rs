@@ -1,7 +1,7 @@
 //! `KafkaService`, the class the package exports: converts JS arguments, calls the engine, and
 //! maps results and errors back.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
@@ -13,14 +13,19 @@ use crate::binding::config::{read_client_config, subscribe_options, SubscribeOpt
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::message::{read_message, read_topic, MessageFields, Payload, PublishResult};
 use crate::binding::promise::{rejected, settle};
+use crate::binding::schema_publish::{
+    publish_encoded, publish_one as publish_one_with_schema, requested_schema,
+};
+use crate::binding::schema_registry::{reader_schema, SchemaRegistry};
 use crate::binding::settlement::Settler;
 use crate::binding::stats::{service_stats, ServiceStats};
-use crate::binding::subscription::{HandlerKind, JsBatchHandler, Subscription};
+use crate::binding::subscription::{BatchDecoder, HandlerKind, JsBatchHandler, Subscription};
 use crate::binding::transaction::Transaction;
 use crate::engine::consumer::ErrorSink;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::BatchDelivery;
+use crate::engine::schema::codec::SchemaCodec;
 use crate::engine::service::{ClusterInfo as EngineClusterInfo, KafkaEngine};
 use crate::engine::transaction::Transaction as EngineTransaction;
 
@@ -52,6 +57,7 @@ pub struct DisconnectOptions {
 pub struct KafkaService {
     pub(crate) engine: Arc<KafkaEngine>,
     pub(crate) settler: Settler,
+    schemas: Mutex<Option<Arc<SchemaCodec>>>,
 }
 
 #[napi]
@@ -69,6 +75,7 @@ impl KafkaService {
             Ok(engine) => Ok(KafkaService {
                 engine: Arc::new(engine),
                 settler: Settler::new(&env)?,
+                schemas: Mutex::new(None),
             }),
             Err(e) => Err(to_napi_error(&env, &e)),
         }
@@ -97,8 +104,14 @@ impl KafkaService {
     /// `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR__AUTHENTICATION` /
     /// `ERR__SSL` (the cluster refused the client's credentials or certificates while the message
     /// waited to be sent: reported then, not after `messageTimeoutMs`), `ERR_DISCONNECTED`.
+    ///
+    /// With `{schema}` in `options`, `message.value` is any JSON-able value, encoded (on the
+    /// runtime, not the JS thread) with that schema through the registry given to
+    /// `useSchemaRegistry()`; a value that does not match rejects with `ERR_SCHEMA_VALIDATION`
+    /// (its `path` names the field), a schema the registry does not have with
+    /// `ERR_SCHEMA_NOT_FOUND`, an unreachable registry with `ERR_SCHEMA_REGISTRY`.
     #[napi(
-        ts_args_type = "topic: string, message: PublishMessage",
+        ts_args_type = "topic: string, message: PublishMessage | SchemaMessage, options?: PublishOptions",
         ts_return_type = "Promise<PublishResult>"
     )]
     pub fn publish<'e>(
@@ -106,7 +119,32 @@ impl KafkaService {
         env: &'e Env,
         topic: Unknown<'e>,
         message: Unknown<'e>,
+        options: Option<Unknown<'e>>,
     ) -> Result<Unknown<'e>> {
+        if options.is_some() {
+            let schema = (|| {
+                let Some(reference) = requested_schema(env, options)? else {
+                    return Ok(None);
+                };
+                let topic = read_topic(env, topic, "topic")?;
+                let codec = self.codec()?;
+                publish_one_with_schema(
+                    env,
+                    self.engine.clone(),
+                    &self.settler,
+                    codec,
+                    reference,
+                    topic,
+                    message,
+                )
+                .map(Some)
+            })();
+            match schema {
+                Ok(Some(promise)) => return Ok(promise),
+                Ok(None) => {}
+                Err(e) => return rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
+            }
+        }
         publish_one(
             env,
             &self.settler,
@@ -121,8 +159,12 @@ impl KafkaService {
     /// settled, with one result per message in order; a message that failed has `error` (a
     /// `KafkaNativeError`) in its own slot and `offset: -1`. Rejects only when the arguments
     /// are not an array of messages.
+    ///
+    /// With `{schema}` as the last argument (`publishBatch(topic, messages, {schema})` or
+    /// `publishBatch(records, {schema})`), each `value` is encoded as in `publish`; a value that
+    /// does not match fails its own slot.
     #[napi(
-        ts_args_type = "topicOrRecords: string | PublishRecord[], messages?: PublishMessage[]",
+        ts_args_type = "topicOrRecords: string | PublishRecord[] | SchemaRecord[], messages?: PublishMessage[] | SchemaMessage[] | PublishOptions, options?: PublishOptions",
         ts_return_type = "Promise<BatchPublishResult[]>"
     )]
     pub fn publish_batch<'e>(
@@ -130,7 +172,15 @@ impl KafkaService {
         env: &'e Env,
         first: Unknown<'e>,
         second: Option<Unknown<'e>>,
+        third: Option<Unknown<'e>>,
     ) -> Result<Unknown<'e>> {
+        if second.is_some() || third.is_some() {
+            match self.publish_batch_with_schema(env, first, second, third) {
+                Ok(Some(promise)) => return Ok(promise),
+                Ok(None) => {}
+                Err(e) => return rejected::<Array>(env, e).map(|p| p.to_unknown()),
+            }
+        }
         publish_many(
             env,
             &self.settler,
@@ -164,8 +214,17 @@ impl KafkaService {
             let engine_options = subscribe_options(&js)?;
             engine_options.validate()?;
             let (function, kind) = handler_function(env, handler)?;
-            let bridge = JsBatchHandler::new(env, function, kind, &engine_options.group_id)
+            let mut bridge = JsBatchHandler::new(env, function, kind, &engine_options.group_id)
                 .map_err(|e| invalid_arg("handler", e.reason.clone()))?;
+            let decode = match &js.decode {
+                None | Some(Either::A(false)) => None,
+                Some(Either::A(true)) => Some(None),
+                Some(Either::B(o)) => Some(Some(o)),
+            };
+            if let Some(options) = decode {
+                let reader = reader_schema(options)?;
+                bridge = bridge.with_decoder(BatchDecoder::new(self.codec()?, reader));
+            }
             let on_error = js
                 .on_error
                 .as_ref()
@@ -201,6 +260,15 @@ impl KafkaService {
             async move { engine.transaction().await },
             move |_, tx| Ok(Transaction::new(tx, settler)),
         )
+    }
+
+    /// Uses `registry` for `publish`/`publishBatch` with `{schema}` and for subscriptions with
+    /// `decode`. Replaces a registry set before.
+    #[napi]
+    pub fn use_schema_registry(&self, registry: &SchemaRegistry) {
+        if let Ok(mut s) = self.schemas.lock() {
+            *s = Some(registry.codec.clone());
+        }
     }
 
     /// Counters, latency percentiles, consumer lag and broker states. Cheap; never throws.
@@ -402,6 +470,85 @@ pub(crate) fn publish_many<'e>(
     };
     within_runtime_if_available(|| delivery.on_complete(place));
     Ok(promise)
+}
+
+impl KafkaService {
+    /// The registry given to `useSchemaRegistry()`.
+    fn codec(&self) -> EngineResult<Arc<SchemaCodec>> {
+        self.schemas
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(|| {
+                invalid_arg(
+                    "schema",
+                    "no schema registry: call useSchemaRegistry(new SchemaRegistry({url})) first",
+                )
+            })
+    }
+
+    /// `publishBatch` with `{schema}` as its last argument; `None` when it has none.
+    fn publish_batch_with_schema<'e>(
+        &self,
+        env: &'e Env,
+        first: Unknown<'e>,
+        second: Option<Unknown<'e>>,
+        third: Option<Unknown<'e>>,
+    ) -> EngineResult<Option<Unknown<'e>>> {
+        let by_topic = first
+            .get_type()
+            .map_err(|e| invalid_arg("publishBatch", e))?
+            == ValueType::String;
+        let (options, list) = if by_topic {
+            (third, second)
+        } else {
+            (second, Some(first))
+        };
+        let Some(reference) = requested_schema(env, options)? else {
+            return Ok(None);
+        };
+        let list = list.ok_or_else(|| invalid_arg("messages", "expected an array of messages"))?;
+        if !list.is_array().unwrap_or(false) {
+            return Err(invalid_arg("messages", "expected an array of messages"));
+        }
+        let topic = if by_topic {
+            Some(read_topic(env, first, "topic")?)
+        } else {
+            None
+        };
+        let codec = self.codec()?;
+        let array: Array = args::read(env, list, "messages")?;
+        let fields = MessageFields::new(env).map_err(|e| invalid_arg("messages", e))?;
+        let mut items = Vec::with_capacity(array.len() as usize);
+        for i in 0..array.len() {
+            let item: Unknown = array
+                .get(i)
+                .map_err(|e| invalid_arg("messages", e))?
+                .ok_or_else(|| invalid_arg("messages", format!("no message at index {i}")))?;
+            let t = match &topic {
+                Some(t) => Ok(t.clone()),
+                None => read_record_topic(env, item, &fields),
+            };
+            items.push((t, item));
+        }
+        let topics = items
+            .iter()
+            .map(|(t, _)| t.clone().unwrap_or_default())
+            .collect();
+        let (promise, settle_many) = self
+            .settler
+            .many(env, topics)
+            .map_err(|e| invalid_arg("publishBatch", e))?;
+        publish_encoded(
+            env,
+            self.engine.clone(),
+            codec,
+            reference,
+            items,
+            settle_many,
+        );
+        Ok(Some(promise))
+    }
 }
 
 fn read_record_topic(env: &Env, item: Unknown<'_>, fields: &MessageFields) -> EngineResult<String> {

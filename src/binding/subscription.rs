@@ -15,8 +15,9 @@ use crate::binding::promise::settle;
 use crate::engine::consumer::{
     BatchHandler, HandlerOutcome, SeekTarget, Subscription as EngineSubscription,
 };
-use crate::engine::error::EngineError;
+use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::MessageBatch;
+use crate::engine::schema::codec::{CompiledSchema, Decoded, SchemaCodec};
 
 /// What the JS loop around a handler reports for one batch (internal).
 #[napi(object)]
@@ -25,13 +26,42 @@ pub struct HandlerReport {
     pub error: Option<String>,
 }
 
-/// A batch on its way to JS; becomes `{topic, partition, messages}` on the JS thread.
-pub struct JsBatch(Arc<MessageBatch>);
+/// Decoded values of a batch's messages, in order (`None` for a tombstone).
+type DecodedBatch = Vec<Option<EngineResult<Decoded>>>;
+
+/// A batch on its way to JS, with its decoded values when the subscription decodes; becomes
+/// `{topic, partition, messages}` on the JS thread.
+pub struct JsBatch(Arc<MessageBatch>, Option<DecodedBatch>);
 
 impl ToNapiValue for JsBatch {
     unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
         let env = Env::from_raw(env);
-        batch_to_js(&env, &val.0).map(|o| o.raw())
+        batch_to_js(&env, &val.0, val.1.as_deref()).map(|o| o.raw())
+    }
+}
+
+/// Decodes a subscription's values through a registry, on the runtime.
+#[derive(Clone)]
+pub struct BatchDecoder {
+    codec: Arc<SchemaCodec>,
+    reader: Option<Arc<CompiledSchema>>,
+}
+
+impl BatchDecoder {
+    /// A decoder over `codec`, resolving Avro values to `reader` when given.
+    pub fn new(codec: Arc<SchemaCodec>, reader: Option<Arc<CompiledSchema>>) -> Self {
+        BatchDecoder { codec, reader }
+    }
+
+    async fn decode(&self, batch: &MessageBatch) -> DecodedBatch {
+        let mut out = Vec::with_capacity(batch.messages.len());
+        for m in &batch.messages {
+            out.push(match &m.value {
+                None => None,
+                Some(v) => Some(self.codec.decode(v, self.reader.as_deref()).await),
+            });
+        }
+        out
     }
 }
 
@@ -42,6 +72,7 @@ type DeliverFn = ThreadsafeFunction<JsBatch, Promise<HandlerReport>, JsBatch, St
 /// it when the subscription ends.
 pub struct JsBatchHandler {
     deliver: Arc<DeliverFn>,
+    decoder: Option<BatchDecoder>,
 }
 
 /// Which handler the user gave.
@@ -71,15 +102,27 @@ impl JsBatchHandler {
             .build()?;
         Ok(JsBatchHandler {
             deliver: Arc::new(deliver),
+            decoder: None,
         })
+    }
+
+    /// Decodes every batch with `decoder` before the handler sees it.
+    pub fn with_decoder(mut self, decoder: BatchDecoder) -> Self {
+        self.decoder = Some(decoder);
+        self
     }
 }
 
 impl BatchHandler for JsBatchHandler {
     fn handle(&self, batch: Arc<MessageBatch>) -> BoxFuture<'static, HandlerOutcome> {
         let deliver = self.deliver.clone();
+        let decoder = self.decoder.clone();
         async move {
-            let report = match deliver.call_async_catch(JsBatch(batch)).await {
+            let decoded = match &decoder {
+                Some(d) => Some(d.decode(&batch).await),
+                None => None,
+            };
+            let report = match deliver.call_async_catch(JsBatch(batch, decoded)).await {
                 Ok(promise) => promise.await,
                 Err(e) => Err(e),
             };

@@ -123,13 +123,14 @@
   function instrument(prototype) {
     const publish = prototype.publish;
     const publishBatch = prototype.publishBatch;
-    prototype.publish = function (topic, message) {
+    // `options` ({schema}) passes through untouched.
+    prototype.publish = function (topic, message, options) {
       const g = registry();
-      if (g === undefined) return publish.call(this, topic, message);
+      if (g === undefined) return publish.apply(this, arguments);
       const traced = producerSpan(g, tracer(g), activeContext(g), topic, message);
       const span = traced.span;
-      if (span === undefined) return publish.call(this, topic, message);
-      return publish.call(this, topic, traced.message).then(
+      if (span === undefined) return publish.apply(this, arguments);
+      return publish.call(this, topic, traced.message, options).then(
         (result) => {
           acknowledged(span, result);
           return result;
@@ -141,7 +142,7 @@
         },
       );
     };
-    prototype.publishBatch = function (first, second) {
+    prototype.publishBatch = function (first, second, third) {
       const g = registry();
       const list = typeof first === 'string' ? second : first;
       if (g === undefined || !Array.isArray(list)) return publishBatch.apply(this, arguments);
@@ -156,7 +157,8 @@
         spans[i] = traced.span;
         messages[i] = traced.message;
       }
-      const call = typeof first === 'string' ? publishBatch.call(this, first, messages) : publishBatch.call(this, messages);
+      const call =
+        typeof first === 'string' ? publishBatch.call(this, first, messages, third) : publishBatch.call(this, messages, second);
       return call.then(
         (results) => {
           for (let i = 0; i < spans.length; i++) if (spans[i] !== undefined) acknowledged(spans[i], results[i]);

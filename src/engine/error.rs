@@ -36,6 +36,26 @@ pub enum EngineError {
         abortable: bool,
         retriable: bool,
     },
+    /// A value does not match its schema (on encode), or a schema itself is invalid. `path` is
+    /// the JSON pointer of the offending field (`/metadata/cpu_usage`; empty for the whole value).
+    #[error("schema validation failed at '{path}': {message}")]
+    SchemaValidation { path: String, message: String },
+    /// Bytes that are not a value framed in the Confluent wire format with a known schema, or an
+    /// Avro/JSON body that does not decode with its writer schema.
+    #[error("cannot decode: {0}")]
+    SchemaDecode(String),
+    /// The registry has no such subject, version or schema id (registry codes 40401, 40402,
+    /// 40403).
+    #[error("schema not found ({registry_code}): {message}")]
+    SchemaNotFound { registry_code: i32, message: String },
+    /// Any other registry failure: its HTTP status and error code (409 incompatible, 42201
+    /// invalid schema, 50001 ...; 0 when the registry could not be reached).
+    #[error("schema registry error ({registry_code}, HTTP {status}): {message}")]
+    SchemaRegistry {
+        status: u16,
+        registry_code: i32,
+        message: String,
+    },
     /// An error reported by librdkafka or the broker.
     #[error("{message}")]
     Kafka {
@@ -76,7 +96,8 @@ impl EngineError {
 
     /// The stable code: librdkafka's error names (`ERR__TIMED_OUT`, `ERR_MSG_SIZE_TOO_LARGE`)
     /// or the engine's own (`ERR_INVALID_CONFIG`, `ERR_INVALID_ARG`, `ERR_DISCONNECTED`,
-    /// `ERR_HANDLER_FAILED`).
+    /// `ERR_HANDLER_FAILED`, `ERR_SCHEMA_VALIDATION`, `ERR_SCHEMA_DECODE`, `ERR_SCHEMA_NOT_FOUND`,
+    /// `ERR_SCHEMA_REGISTRY`).
     pub fn code(&self) -> String {
         match self {
             EngineError::InvalidConfig(_) => "ERR_INVALID_CONFIG".into(),
@@ -84,6 +105,10 @@ impl EngineError {
             EngineError::Disconnected => "ERR_DISCONNECTED".into(),
             EngineError::TimedOut(_) => "ERR__TIMED_OUT".into(),
             EngineError::Handler { .. } => "ERR_HANDLER_FAILED".into(),
+            EngineError::SchemaValidation { .. } => "ERR_SCHEMA_VALIDATION".into(),
+            EngineError::SchemaDecode(_) => "ERR_SCHEMA_DECODE".into(),
+            EngineError::SchemaNotFound { .. } => "ERR_SCHEMA_NOT_FOUND".into(),
+            EngineError::SchemaRegistry { .. } => "ERR_SCHEMA_REGISTRY".into(),
             EngineError::Kafka { code, .. } | EngineError::Transaction { code, .. } => {
                 code_name(*code)
             }
@@ -94,6 +119,8 @@ impl EngineError {
     pub fn retriable(&self) -> bool {
         match self {
             EngineError::TimedOut(_) => true,
+            // Unreachable (0), overloaded or failing (5xx) registries may answer later.
+            EngineError::SchemaRegistry { status, .. } => *status == 0 || *status >= 500,
             EngineError::Kafka { code, .. } => is_retriable(*code),
             EngineError::Transaction { retriable, .. } => *retriable,
             _ => false,
@@ -116,6 +143,23 @@ impl EngineError {
         match self {
             EngineError::Kafka { topic, .. } => topic.as_deref(),
             EngineError::Handler { topic, .. } => Some(topic),
+            _ => None,
+        }
+    }
+
+    /// The registry's error code (40401, 409, 42201, ...) of a registry error, when there is one.
+    pub fn registry_code(&self) -> Option<i32> {
+        match self {
+            EngineError::SchemaNotFound { registry_code, .. }
+            | EngineError::SchemaRegistry { registry_code, .. } => Some(*registry_code),
+            _ => None,
+        }
+    }
+
+    /// The JSON pointer of the field a schema validation error is about.
+    pub fn field_path(&self) -> Option<&str> {
+        match self {
+            EngineError::SchemaValidation { path, .. } => Some(path),
             _ => None,
         }
     }

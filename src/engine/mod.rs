@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod mock_cluster;
 pub mod producer;
 pub mod replay;
+pub mod schema;
 pub mod service;
 pub mod stats;
 pub mod transaction;

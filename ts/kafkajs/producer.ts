@@ -12,7 +12,6 @@ import { TopicMetadata } from './topic-metadata';
 import {
   KafkaJSError,
   KafkaJSNonRetriableError,
-  KafkaJSNotImplemented,
   KafkaJSRequestTimeoutError,
   kafkajsErrors,
   refuse,

@@ -10,6 +10,8 @@ export const MockCluster = binding.MockCluster;
 export type MockCluster = binding.MockCluster;
 export type Subscription = binding.Subscription;
 export type Transaction = binding.Transaction;
+export const SchemaRegistry = binding.SchemaRegistry;
+export type SchemaRegistry = binding.SchemaRegistry;
 
 export type {
   BatchPublishResult,
@@ -26,6 +28,7 @@ export type {
   ReplayReport,
   RetryOptions,
   SaslOptions,
+  SchemaRegistryOptions,
   ServiceStats,
   SslOptions,
   SubscribeOptions,

@@ -10,5 +10,5 @@ export { KafkaMetricsController, kafkaMetricsController, PROMETHEUS_CONTENT_TYPE
 export { DEAD_LETTER_HEADERS, subscriberRetry, withFailureLog, type FailureLogOptions } from './dead-letter';
 export { kafkaOptionsFromConfig, type ConfigSource, type KafkaNativeModuleOptions, type KafkaNativeModuleAsyncOptions } from './options';
 export { KAFKA_NATIVE_OPTIONS } from './tokens';
-export { KafkaService, KafkaNativeError } from '../native/binding';
+export { KafkaService, KafkaNativeError, SchemaRegistry } from '../native/binding';
 export type { EachMessagePayload, EachBatchPayload, ConsumedMessage, PublishMessage, PublishResult } from '../../index';

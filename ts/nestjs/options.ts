@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'fs';
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
-import type { KafkaConfig, SslOptions } from '../native/binding';
+import type { KafkaConfig, SchemaRegistryOptions, SslOptions } from '../native/binding';
 
 export interface KafkaNativeModuleOptions extends KafkaConfig {
   /**
@@ -15,6 +15,11 @@ export interface KafkaNativeModuleOptions extends KafkaConfig {
   disconnectTimeoutMs?: number;
   /** The consumer group of `@KafkaSubscriber` methods that name none (KAFKA_CONSUMER_GROUP). */
   groupId?: string;
+  /**
+   * A Confluent-API Schema Registry: the module provides `SchemaRegistry` and gives it to the
+   * `KafkaService` (`publish(..., {schema})`, `@KafkaSubscriber({decode: true})`).
+   */
+  schemaRegistry?: SchemaRegistryOptions;
 }
 
 export interface KafkaNativeModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -65,7 +70,9 @@ function acksOf(v: string | undefined): number | undefined {
  * KAFKA_SSL / KAFKA_SSL_ENABLED, KAFKA_SSL_CA / _CERT / _KEY (PEM, or the KAFKA_SSL_CA_FILE /
  * _CERT_FILE / _KEY_FILE paths), KAFKA_SSL_KEY_PASSPHRASE, KAFKA_SSL_REJECT_UNAUTHORIZED,
  * KAFKA_SASL_ENABLED, KAFKA_SASL_MECHANISM (default plain), KAFKA_SASL_USERNAME,
- * KAFKA_SASL_PASSWORD. Malformed numbers throw naming the variable. `overrides` win.
+ * KAFKA_SASL_PASSWORD. Malformed numbers throw naming the variable. `overrides` win. The Schema
+ * Registry from SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD,
+ * SCHEMA_REGISTRY_CA (PEM, or SCHEMA_REGISTRY_CA_FILE).
  */
 export function kafkaOptionsFromConfig(source: ConfigSource, overrides: Partial<KafkaNativeModuleOptions> = {}): KafkaNativeModuleOptions {
   const get = reader(source);
@@ -123,6 +130,17 @@ export function kafkaOptionsFromConfig(source: ConfigSource, overrides: Partial<
   if (acks !== undefined) options.producer = { ...options.producer, acks };
   const logLevel = get('KAFKA_LOG_LEVEL');
   if (logLevel) options.logLevel = logLevel.toLowerCase() as KafkaConfig['logLevel'];
+  const registryUrl = get('SCHEMA_REGISTRY_URL');
+  if (registryUrl) {
+    const registry: SchemaRegistryOptions = { url: registryUrl };
+    const user = get('SCHEMA_REGISTRY_USERNAME');
+    if (user) registry.username = user;
+    const password = get('SCHEMA_REGISTRY_PASSWORD');
+    if (password) registry.password = password;
+    const registryCa = pem('SCHEMA_REGISTRY_CA');
+    if (registryCa) registry.ca = registryCa;
+    options.schemaRegistry = registry;
+  }
   return {
     ...options,
     ...overrides,

@@ -1,0 +1,293 @@
+//! An Avro schema compiled once per registry id: encodes JSON values to Avro binary and decodes
+//! Avro binary (resolved to an optional pinned reader schema) back to JSON text.
+
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema::Names;
+use apache_avro::types::Value as Avro;
+use apache_avro::Schema;
+use serde_json::{Map, Number, Value};
+
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::schema::avro_encode;
+
+/// A parsed Avro schema with its named types resolved.
+pub struct AvroSchema {
+    schema: Schema,
+    names: Names,
+}
+
+impl std::fmt::Debug for AvroSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvroSchema").finish_non_exhaustive()
+    }
+}
+
+impl AvroSchema {
+    /// Parses schema text (`.avsc` JSON); `ERR_SCHEMA_VALIDATION` (empty path) when it is not a
+    /// valid Avro schema.
+    pub fn parse(text: &str) -> EngineResult<Self> {
+        let invalid = |e: apache_avro::Error| EngineError::SchemaValidation {
+            path: String::new(),
+            message: format!("invalid Avro schema: {e}"),
+        };
+        let schema = Schema::parse_str(text).map_err(invalid)?;
+        let mut names = Names::new();
+        collect_names(&schema, &mut names);
+        Ok(AvroSchema { schema, names })
+    }
+
+    /// The parsed schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Appends the Avro binary of `value` to `out`; `ERR_SCHEMA_VALIDATION` with the field's
+    /// path when the value does not match.
+    pub fn encode(&self, value: &Value, out: &mut Vec<u8>) -> EngineResult<()> {
+        avro_encode::encode(&self.schema, &self.names, value, out)
+    }
+
+    /// Decodes a body written with this (writer) schema, resolved to `reader` when given, as
+    /// JSON text. `ERR_SCHEMA_DECODE` when the bytes do not decode (truncated, garbage) or the
+    /// schemas cannot be resolved.
+    pub fn decode(&self, body: &[u8], reader: Option<&AvroSchema>) -> EngineResult<String> {
+        // apache-avro reads a nullable union at the end of the input as null: a truncated body
+        // would decode "successfully". A sentinel byte after the body (1: an invalid union index,
+        // and a complete varint) must be the only byte left, else the body was short.
+        let mut padded = Vec::with_capacity(body.len() + 1);
+        padded.extend_from_slice(body);
+        padded.push(1);
+        let mut cursor = &padded[..];
+        let failed = |e: apache_avro::Error| EngineError::SchemaDecode(format!("Avro body: {e}"));
+        let value = GenericDatumReader::builder(&self.schema)
+            .maybe_reader_schema(reader.map(AvroSchema::schema))
+            .build()
+            .map_err(failed)?
+            .read_value(&mut cursor)
+            .map_err(failed)?;
+        match cursor.len() {
+            1 => {}
+            0 => {
+                return Err(EngineError::SchemaDecode(
+                    "the Avro body is truncated".into(),
+                ))
+            }
+            n => {
+                return Err(EngineError::SchemaDecode(format!(
+                    "{} bytes left after the Avro value",
+                    n - 1
+                )))
+            }
+        }
+        serde_json::to_string(&to_json(value))
+            .map_err(|e| EngineError::SchemaDecode(format!("Avro value as JSON: {e}")))
+    }
+}
+
+/// Every named type (record, enum, fixed) in `schema`, by full name, for resolving references.
+fn collect_names(schema: &Schema, names: &mut Names) {
+    match schema {
+        Schema::Record(r) => {
+            names.insert(r.name.clone(), schema.clone());
+            for f in &r.fields {
+                collect_names(&f.schema, names);
+            }
+        }
+        Schema::Enum(e) => {
+            names.insert(e.name.clone(), schema.clone());
+        }
+        Schema::Fixed(f) => {
+            names.insert(f.name.clone(), schema.clone());
+        }
+        Schema::Array(a) => collect_names(&a.items, names),
+        Schema::Map(m) => collect_names(&m.types, names),
+        Schema::Union(u) => {
+            for v in u.variants() {
+                collect_names(v, names);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn float(f: f64) -> Value {
+    Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
+fn latin1(b: &[u8]) -> Value {
+    Value::String(b.iter().map(|&c| char::from(c)).collect())
+}
+
+/// A decoded Avro value in the JSON form `avsc` gives plain-object users: unions bare, enums as
+/// their symbol, bytes as a string of code points 0-255, NaN and infinities as null.
+fn to_json(v: Avro) -> Value {
+    match v {
+        Avro::Null => Value::Null,
+        Avro::Boolean(b) => Value::Bool(b),
+        Avro::Int(n) | Avro::Date(n) | Avro::TimeMillis(n) => Value::from(n),
+        Avro::Long(n)
+        | Avro::TimeMicros(n)
+        | Avro::TimestampMillis(n)
+        | Avro::TimestampMicros(n)
+        | Avro::TimestampNanos(n)
+        | Avro::LocalTimestampMillis(n)
+        | Avro::LocalTimestampMicros(n)
+        | Avro::LocalTimestampNanos(n) => Value::from(n),
+        Avro::Float(f) => float(f64::from(f)),
+        Avro::Double(f) => float(f),
+        Avro::Bytes(b) | Avro::Fixed(_, b) => latin1(&b),
+        Avro::String(s) | Avro::Enum(_, s) => Value::String(s),
+        Avro::Union(_, inner) => to_json(*inner),
+        Avro::Array(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Avro::Map(m) => Value::Object(m.into_iter().map(|(k, v)| (k, to_json(v))).collect()),
+        Avro::Record(fields) => {
+            let mut o = Map::with_capacity(fields.len());
+            for (k, v) in fields {
+                o.insert(k, to_json(v));
+            }
+            Value::Object(o)
+        }
+        Avro::Uuid(u) => Value::String(u.to_string()),
+        Avro::Decimal(d) => match <Vec<u8>>::try_from(d) {
+            Ok(b) => latin1(&b),
+            Err(_) => Value::Null,
+        },
+        Avro::BigDecimal(d) => Value::String(d.to_string()),
+        Avro::Duration(d) => latin1(&<[u8; 12]>::from(d)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const JOB_V1: &str = r#"{"type":"record","name":"Job","namespace":"t","fields":[
+        {"name":"id","type":"string"},
+        {"name":"state","type":{"type":"enum","name":"State","symbols":["QUEUED","RUNNING","DONE"]}},
+        {"name":"progress","type":"double"},
+        {"name":"attempt","type":"int"},
+        {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+        {"name":"note","type":["null","string"],"default":null},
+        {"name":"tags","type":{"type":"array","items":"string"}},
+        {"name":"meta","type":{"type":"map","values":"double"}},
+        {"name":"inner","type":["null",{"type":"record","name":"Inner","fields":[{"name":"cpu","type":"float"}]}],"default":null},
+        {"name":"again","type":["null","Inner"],"default":null}
+    ]}"#;
+
+    fn job() -> Value {
+        json!({"id":"j1","state":"RUNNING","progress":0.5,"attempt":2,"at":1700000000000i64,
+               "note":"hi","tags":["a","b"],"meta":{"x":1.5},"inner":{"cpu":0.25},"again":null})
+    }
+
+    fn round_trip(schema: &AvroSchema, v: &Value, reader: Option<&AvroSchema>) -> Value {
+        let mut out = Vec::new();
+        schema.encode(v, &mut out).unwrap();
+        serde_json::from_str(&schema.decode(&out, reader).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn encodes_what_apache_avro_decodes() {
+        let s = AvroSchema::parse(JOB_V1).unwrap();
+        assert_eq!(round_trip(&s, &job(), None), job());
+        // The wrapped union form is accepted too.
+        let mut wrapped = job();
+        wrapped["note"] = json!({"string": "hi"});
+        wrapped["inner"] = json!({"t.Inner": {"cpu": 0.25}});
+        assert_eq!(round_trip(&s, &wrapped, None), job());
+    }
+
+    #[test]
+    fn defaults_fill_missing_fields() {
+        let s = AvroSchema::parse(JOB_V1).unwrap();
+        let mut v = job();
+        v.as_object_mut().unwrap().remove("note");
+        let back = round_trip(&s, &v, None);
+        assert_eq!(back["note"], Value::Null);
+    }
+
+    #[test]
+    fn mismatches_name_the_field() {
+        let s = AvroSchema::parse(JOB_V1).unwrap();
+        let cases = [
+            ("/progress", json!({"progress": "x"})),
+            ("/attempt", json!({"attempt": 1.5})),
+            ("/attempt", json!({"attempt": 3_000_000_000i64})),
+            ("/state", json!({"state": "LOST"})),
+            ("/tags/1", json!({"tags": ["a", 3]})),
+            ("/meta/x", json!({"meta": {"x": "no"}})),
+            ("/inner/cpu", json!({"inner": {"cpu": "hot"}})),
+        ];
+        for (path, patch) in cases {
+            let mut v = job();
+            for (k, x) in patch.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            let e = s.encode(&v, &mut Vec::new()).unwrap_err();
+            assert_eq!(e.code(), "ERR_SCHEMA_VALIDATION");
+            assert_eq!(e.field_path(), Some(path), "{patch}");
+        }
+        let mut v = job();
+        v.as_object_mut().unwrap().remove("id");
+        assert_eq!(
+            s.encode(&v, &mut Vec::new()).unwrap_err().field_path(),
+            Some("/id")
+        );
+        assert_eq!(
+            s.encode(&json!(7), &mut Vec::new())
+                .unwrap_err()
+                .field_path(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn reader_schema_resolution() {
+        let v1 = AvroSchema::parse(
+            r#"{"type":"record","name":"E","fields":[{"name":"a","type":"int"},{"name":"gone","type":"string"}]}"#,
+        )
+        .unwrap();
+        let v2 = AvroSchema::parse(
+            r#"{"type":"record","name":"E","fields":[{"name":"a","type":"long"},{"name":"added","type":"string","default":"d"}]}"#,
+        )
+        .unwrap();
+        let back = round_trip(&v1, &json!({"a": 1, "gone": "x"}), Some(&v2));
+        assert_eq!(back, json!({"a": 1, "added": "d"}));
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_decode_errors() {
+        let s = AvroSchema::parse(JOB_V1).unwrap();
+        let mut out = Vec::new();
+        s.encode(&job(), &mut out).unwrap();
+        for cut in 0..out.len() {
+            let e = s.decode(&out[..cut], None).unwrap_err();
+            assert_eq!(e.code(), "ERR_SCHEMA_DECODE");
+        }
+        let mut longer = out.clone();
+        longer.push(1);
+        assert_eq!(
+            s.decode(&longer, None).unwrap_err().code(),
+            "ERR_SCHEMA_DECODE"
+        );
+        assert_eq!(
+            s.decode(&[0xff; 40], None).unwrap_err().code(),
+            "ERR_SCHEMA_DECODE"
+        );
+    }
+
+    #[test]
+    fn invalid_schema_text_is_typed() {
+        for bad in [
+            "",
+            "{",
+            r#"{"type":"nope"}"#,
+            r#"{"type":"record","name":"R"}"#,
+        ] {
+            assert_eq!(
+                AvroSchema::parse(bad).unwrap_err().code(),
+                "ERR_SCHEMA_VALIDATION"
+            );
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Schemas: Avro and JSON Schema values in the Confluent wire format, through a Confluent-API
+//! Schema Registry.
+//!
+//! - [`registry`]: the HTTP client of the registry.
+//! - [`codec`]: encoding and decoding through the registry, with its answers cached.
+//! - [`avro`], [`avro_encode`], [`json_schema`]: the two schema languages.
+//! - [`wire`]: the framing (magic byte, schema id).
+
+pub mod avro;
+pub mod avro_encode;
+pub mod codec;
+pub mod json_schema;
+pub mod registry;
+pub mod wire;
