@@ -3,7 +3,7 @@
 
 /** The error every method of the package throws or rejects with. */
 export declare class KafkaNativeError extends Error {
-  /** Stable code: librdkafka's error names (`ERR__TIMED_OUT`, `ERR_MSG_SIZE_TOO_LARGE`, `ERR_UNKNOWN_TOPIC_OR_PART`, ...) or the package's own (`ERR_INVALID_CONFIG`, `ERR_INVALID_ARG`, `ERR_DISCONNECTED`, `ERR_HANDLER_FAILED`). */
+  /** Stable code: librdkafka's error names (`ERR__TIMED_OUT`, `ERR_MSG_SIZE_TOO_LARGE`, `ERR_UNKNOWN_TOPIC_OR_PART`, ...) or the package's own (`ERR_INVALID_CONFIG`, `ERR_INVALID_ARG`, `ERR_DISCONNECTED`, `ERR_HANDLER_FAILED`, `ERR_SCHEMA_VALIDATION`, `ERR_SCHEMA_DECODE`, `ERR_SCHEMA_NOT_FOUND`, `ERR_SCHEMA_REGISTRY`). */
   readonly code: string
   /** Whether the same call may succeed if tried again later. */
   readonly retriable: boolean
@@ -13,6 +13,10 @@ export declare class KafkaNativeError extends Error {
   readonly topic?: string
   /** The partition the error is about, when there is one. */
   readonly partition?: number
+  /** A Schema Registry error's code (40401 subject not found, 40403 schema not found, 409 incompatible, 42201 invalid schema, ...; 0 when the registry could not be reached). */
+  readonly registryCode?: number
+  /** `ERR_SCHEMA_VALIDATION`: the JSON pointer of the offending field (`/metadata/cpu_usage`; empty for the whole value). */
+  readonly path?: string
 }
 
 /** Options of `drainOnSignals`. */
@@ -190,16 +194,26 @@ export declare class KafkaService {
    * `ERR__MSG_TIMED_OUT` (not acknowledged within `messageTimeoutMs`), `ERR__AUTHENTICATION` /
    * `ERR__SSL` (the cluster refused the client's credentials or certificates while the message
    * waited to be sent: reported then, not after `messageTimeoutMs`), `ERR_DISCONNECTED`.
+   *
+   * With `{schema}` in `options`, `message.value` is any JSON-able value, encoded (on the
+   * runtime, not the JS thread) with that schema through the registry given to
+   * `useSchemaRegistry()`; a value that does not match rejects with `ERR_SCHEMA_VALIDATION`
+   * (its `path` names the field), a schema the registry does not have with
+   * `ERR_SCHEMA_NOT_FOUND`, an unreachable registry with `ERR_SCHEMA_REGISTRY`.
    */
-  publish(topic: string, message: PublishMessage): Promise<PublishResult>
+  publish(topic: string, message: PublishMessage | SchemaMessage, options?: PublishOptions): Promise<PublishResult>
   /**
    * Publishes many messages in one call: `publishBatch(topic, messages)` or
    * `publishBatch(records)` (each record names its topic). Resolves, once every message is
    * settled, with one result per message in order; a message that failed has `error` (a
    * `KafkaNativeError`) in its own slot and `offset: -1`. Rejects only when the arguments
    * are not an array of messages.
+   *
+   * With `{schema}` as the last argument (`publishBatch(topic, messages, {schema})` or
+   * `publishBatch(records, {schema})`), each `value` is encoded as in `publish`; a value that
+   * does not match fails its own slot.
    */
-  publishBatch(topicOrRecords: string | PublishRecord[], messages?: PublishMessage[]): Promise<BatchPublishResult[]>
+  publishBatch(topicOrRecords: string | PublishRecord[] | SchemaRecord[], messages?: PublishMessage[] | SchemaMessage[] | PublishOptions, options?: PublishOptions): Promise<BatchPublishResult[]>
   /**
    * Joins `groupId` and hands the topics' messages to `handler`: `{eachMessage}` (one call
    * per message, awaited in order within a partition) or `{eachBatch}`. An offset is
@@ -218,6 +232,11 @@ export declare class KafkaService {
    * fenced: its transactions are over, publish and subscribe still work.
    */
   transaction(): Promise<Transaction>
+  /**
+   * Uses `registry` for `publish`/`publishBatch` with `{schema}` and for subscriptions with
+   * `decode`. Replaces a registry set before.
+   */
+  useSchemaRegistry(registry: SchemaRegistry): void
   /** Counters, latency percentiles, consumer lag and broker states. Cheap; never throws. */
   stats(): ServiceStats
   /**
@@ -293,6 +312,57 @@ export declare class MockCluster {
   setPartitionLeader(topic: string, partition: number, brokerId: number): void
   /** Stops the brokers (on a background thread). Idempotent. */
   close(): void
+}
+
+/**
+ * A client of a Confluent-API Schema Registry, and the Avro / JSON Schema codec over it
+ * (schemas cached by id). Give it to `KafkaService.useSchemaRegistry()` to publish and consume
+ * schema'd values, or call it directly (as with `@kafkajs/confluent-schema-registry`). Every
+ * method rejects with `KafkaNativeError`: `ERR_SCHEMA_REGISTRY` (with the registry's
+ * `registryCode`: 409 incompatible, 42201 invalid, 0 unreachable), `ERR_SCHEMA_NOT_FOUND`
+ * (40401 subject, 40402 version, 40403 id), `ERR_SCHEMA_VALIDATION` (with the offending
+ * field's `path`), `ERR_SCHEMA_DECODE`, `ERR_INVALID_ARG`.
+ */
+export declare class SchemaRegistry {
+  /**
+   * Creates the client; throws `ERR_INVALID_CONFIG` for a URL that is not http(s) or a CA
+   * that is not PEM. Does not contact the registry.
+   */
+  constructor(options: SchemaRegistryOptions)
+  /**
+   * Registers a schema (normalised first) under `subject`; resolves with its id, the same id
+   * when it is already registered. `schemaType` defaults to `'AVRO'`.
+   */
+  register(subject: string, schema: string, schemaType?: 'AVRO' | 'JSON'): Promise<number>
+  /** The schema with registry id `id`. */
+  getSchema(id: number): Promise<RegisteredSchema>
+  /** A version (number, or `'latest'`, the default) of `subject`. */
+  getVersion(subject: string, version?: number | 'latest'): Promise<RegisteredSchema>
+  /**
+   * Whether `schema` could be registered as the next version of `subject` under its
+   * compatibility level (checked against `version`, default `'latest'`).
+   */
+  isCompatible(subject: string, schema: string, schemaType?: 'AVRO' | 'JSON', version?: number | 'latest'): Promise<boolean>
+  /** Every subject. */
+  subjects(): Promise<Array<string>>
+  /** The version numbers of `subject`. */
+  versions(subject: string): Promise<Array<number>>
+  /** Deletes one version of `subject`; resolves with its number. */
+  deleteVersion(subject: string, version: number | 'latest'): Promise<number>
+  /** Deletes `subject` and its versions; resolves with the versions deleted. */
+  deleteSubject(subject: string): Promise<Array<number>>
+  /** Sets the compatibility level of `subject` (or the registry's default without one). */
+  setCompatibility(level: 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE' | 'NONE', subject?: string): Promise<undefined>
+  /**
+   * Encodes a value (any JSON-able JS value; `JSON.stringify` is the only work on the JS
+   * thread) with the schema `schema` names, framed in the Confluent wire format.
+   */
+  encode(schema: SchemaReference, value: unknown): Promise<Buffer>
+  /**
+   * Decodes a value framed in the Confluent wire format, by the schema id in its header
+   * (fetched once, then cached); resolves with `{schemaId, value}`.
+   */
+  decode(data: Buffer, options?: DecodeOptions | undefined | null): Promise<DecodedValue>
 }
 
 /**
@@ -489,6 +559,10 @@ export interface ConsumedMessage {
   timestamp: string
   size: number
   attributes: number
+  /** With `decode`: the decoded value (`null` for a tombstone). */
+  decoded?: unknown
+  /** With `decode`: the registry id of the value's writer schema. */
+  schemaId?: number
 }
 
 /** What the subscriptions have consumed. */
@@ -505,6 +579,21 @@ export interface ConsumerStats {
    */
   handlerLatency: Latency
   lag: Array<PartitionLag>
+}
+
+/** A decoded value and the registry id of the schema it was written with. */
+export interface DecodedValue {
+  schemaId: number
+  value: unknown
+}
+
+/** Options of `decode()` and of a subscription's decoding. */
+export interface DecodeOptions {
+  /**
+   * Avro reader schema (text) to resolve every value to (added fields take their defaults,
+   * removed fields are dropped), instead of each value's writer schema.
+   */
+  readerSchema?: string
 }
 
 /** Options of `disconnect()`. */
@@ -853,6 +942,15 @@ export interface PublishMessage {
   timestamp?: number | string | Date
 }
 
+/** Options of `publish` and `publishBatch`. */
+export interface PublishOptions {
+  /**
+   * Encode each message's `value` (any JSON-able value) with this registered schema, through
+   * the registry given to `useSchemaRegistry()`.
+   */
+  schema?: SchemaReference
+}
+
 /** A message with its topic, for `publishBatch(records)`. */
 export interface PublishRecord {
   topic: string
@@ -878,6 +976,16 @@ export interface PublishResult {
  * least one per consumer, rounded up to a power of two, at most one per key, at most 128.
  */
 export declare function recommendedPartitions(load: PartitionLoad): number
+
+/** A schema as the registry returned it. */
+export interface RegisteredSchema {
+  id: number
+  subject?: string
+  version?: number
+  /** Schema text. */
+  schema: string
+  schemaType: 'AVRO' | 'JSON' | 'PROTOBUF'
+}
 
 /** What `replayDeadLetters` reads and where it sends it. */
 export interface ReplayDeadLettersOptions {
@@ -961,6 +1069,63 @@ export interface SaslOptions {
   mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'
   username: string
   password: string
+}
+
+/** A message to publish with `{schema}`: as `PublishMessage`, with any JSON-able `value`. */
+export interface SchemaMessage {
+  key?: Buffer | string
+  /** The value to encode (an object matching the schema; `JSON.stringify`-able). */
+  value: unknown
+  headers?: Record<string, Buffer | string | Array<Buffer | string>>
+  partition?: number
+  timestamp?: number | string | Date
+}
+
+/** A `SchemaMessage` with its topic, for `publishBatch(records, {schema})`. */
+export interface SchemaRecord {
+  topic: string
+  key?: Buffer | string
+  value: unknown
+  headers?: Record<string, Buffer | string | Array<Buffer | string>>
+  partition?: number
+  timestamp?: number | string | Date
+}
+
+/**
+ * Which registered schema to encode with: `{subject, version?}` (version a number or
+ * `'latest'`, the default) or `{id}`.
+ */
+export interface SchemaReference {
+  /** Subject (`<topic>-value` by Confluent's naming). */
+  subject?: string
+  /** Version within the subject. Default `'latest'`. */
+  version?: number | 'latest'
+  /** A registry id, instead of a subject. */
+  id?: number
+}
+
+/** How to reach a Confluent-API Schema Registry. */
+export interface SchemaRegistryOptions {
+  /**
+   * Base URL of the Confluent API: `http://127.0.0.1:8081`, or for Apicurio
+   * `http://host:port/apis/ccompat/v7`. Credentials in the URL are used as basic auth.
+   */
+  url: string
+  /** Basic auth user name. */
+  username?: string
+  /** Basic auth password. */
+  password?: string
+  /** PEM CA certificate(s) to trust for an `https` URL, besides the system's. */
+  ca?: string
+  /** Per-request timeout. Default 10000. */
+  timeoutMs?: number
+  /** Further attempts after a retriable failure (unreachable, timed out, HTTP 5xx). Default 2. */
+  retries?: number
+  /**
+   * How long the id of a subject's `latest` version is reused before it is asked again.
+   * Default 5000.
+   */
+  latestCacheMs?: number
 }
 
 /**
@@ -1082,6 +1247,14 @@ export interface SubscribeOptions {
   readCommitted?: boolean
   /** Called once if the subscription stops on an error (a handler that kept failing). */
   onError?: (error: KafkaNativeError) => void
+  /**
+   * Decode each value (Confluent wire format) through the registry given to
+   * `useSchemaRegistry()`, on the runtime: the handler's `message.decoded` is the value and
+   * `message.schemaId` its writer schema's id (`message.value` keeps the raw bytes).
+   * `{readerSchema}` pins an Avro reader schema. A value that cannot be decoded fails like a
+   * throwing handler (retries, then `onError`), and is never skipped.
+   */
+  decode?: boolean | DecodeOptions
 }
 
 /** Which of a tenant's topics exist. */
