@@ -31,7 +31,7 @@ ensure_verdaccio() {
   "overrides": { "node-fetch": "2.7.0" }
 }
 JSON
-  (cd "$verdaccio_dir" && npm install --no-audit --no-fund --registry https://registry.npmjs.org/ >&2)
+  (cd "$verdaccio_dir" && npm install --no-audit --no-fund >&2)
 }
 
 ensure_built

@@ -9,8 +9,24 @@ KN_REGISTRY_VERSION=3.0.9
 KN_REGISTRY_DEFAULT_PORT=18081
 KN_REGISTRY_CACHE="${KAFKA_NATIVE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-native}/apicurio-registry-${KN_REGISTRY_VERSION}"
 KN_REGISTRY_JAR="$KN_REGISTRY_CACHE/apicurio-registry-app-${KN_REGISTRY_VERSION}-runner.jar"
-# Maven Central's layout for io.apicurio:apicurio-registry-app:3.0.9:zip:all.
-KN_REGISTRY_ZIP_URL="${KAFKA_NATIVE_MAVEN_REPO:-https://repo.maven.apache.org/maven2}/io/apicurio/apicurio-registry-app/${KN_REGISTRY_VERSION}/apicurio-registry-app-${KN_REGISTRY_VERSION}-all.zip"
+# The zip's path in a Maven repository (io.apicurio:apicurio-registry-app:3.0.9:zip:all).
+KN_REGISTRY_ZIP_PATH="io/apicurio/apicurio-registry-app/${KN_REGISTRY_VERSION}/apicurio-registry-app-${KN_REGISTRY_VERSION}-all.zip"
+
+# The Maven repository to fetch from: KAFKA_NATIVE_MAVEN_REPO, else Maven's own central
+# repository as its super POM names it (asked of Maven, so that a mirror set up for Maven is the
+# only configuration there is).
+kr_maven_repo() {
+  if [[ -n "${KAFKA_NATIVE_MAVEN_REPO:-}" ]]; then
+    printf '%s\n' "${KAFKA_NATIVE_MAVEN_REPO%/}"
+    return
+  fi
+  local here url
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+  url="$(mvn -q -f "$here/../kafka/pom.xml" help:evaluate -Dexpression='project.repositories[0].url' -DforceStdout 2>/dev/null |
+    sed 's/\x1b\[[0-9;]*m//g')" || kr_die "cannot ask Maven for its central repository"
+  [[ "$url" == http* ]] || kr_die "Maven named no central repository (got '$url')"
+  printf '%s\n' "${url%/}"
+}
 
 kr_log() { printf '[registry] %s\n' "$*" >&2; }
 kr_die() {
@@ -47,6 +63,8 @@ kr_install() {
     command -v curl >/dev/null || kr_die "curl not found (needed once to download the registry)"
     command -v unzip >/dev/null || kr_die "unzip not found (apt-get install unzip)"
     local zip="$KN_REGISTRY_CACHE/apicurio-registry-app-${KN_REGISTRY_VERSION}-all.zip" want got
+    local KN_REGISTRY_ZIP_URL
+    KN_REGISTRY_ZIP_URL="$(kr_maven_repo)/$KN_REGISTRY_ZIP_PATH"
     want="$(curl -fsSL "$KN_REGISTRY_ZIP_URL.sha1")" || kr_die "cannot fetch $KN_REGISTRY_ZIP_URL.sha1"
     want="${want%% *}"
     got="$(sha1sum "$zip" 2>/dev/null | cut -d' ' -f1 || true)"
