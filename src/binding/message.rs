@@ -13,7 +13,7 @@ use crate::engine::message::{DeliveryReport, MessageBatch, OutgoingMessage};
 use crate::engine::schema::codec::Decoded;
 
 /// The headers of a message to publish, by name (its TypeScript type is written out on each field).
-type HeaderValues =
+pub(crate) type HeaderValues =
     std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>;
 
 /// A message to publish.

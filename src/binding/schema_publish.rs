@@ -34,9 +34,8 @@ pub struct SchemaMessage {
     /// The value to encode (an object matching the schema; `JSON.stringify`-able).
     #[napi(ts_type = "unknown")]
     pub value: (),
-    pub headers: Option<
-        std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>,
-    >,
+    #[napi(ts_type = "Record<string, Buffer | string | Array<Buffer | string>>")]
+    pub headers: Option<crate::binding::message::HeaderValues>,
     pub partition: Option<i32>,
     #[napi(ts_type = "number | string | Date")]
     pub timestamp: Option<Unknown<'static>>,
@@ -50,9 +49,8 @@ pub struct SchemaRecord {
     pub key: Option<Either<Buffer, String>>,
     #[napi(ts_type = "unknown")]
     pub value: (),
-    pub headers: Option<
-        std::collections::HashMap<String, Either3<Buffer, String, Vec<Either<Buffer, String>>>>,
-    >,
+    #[napi(ts_type = "Record<string, Buffer | string | Array<Buffer | string>>")]
+    pub headers: Option<crate::binding::message::HeaderValues>,
     pub partition: Option<i32>,
     #[napi(ts_type = "number | string | Date")]
     pub timestamp: Option<Unknown<'static>>,

@@ -122,7 +122,7 @@ pub fn parse_delay(text: &str) -> EngineResult<u64> {
     };
     let n: f64 = number.parse().map_err(|_| bad_delay(text))?;
     let ms = n * scale;
-    if !ms.is_finite() || ms < 0.0 || ms > 7.0 * 86_400_000.0 || ms.fract() != 0.0 {
+    if !ms.is_finite() || !(0.0..=7.0 * 86_400_000.0).contains(&ms) || ms.fract() != 0.0 {
         return Err(bad_delay(text));
     }
     Ok(ms as u64)
