@@ -60,9 +60,12 @@ for platform in "${platforms[@]}"; do
     continue
   fi
   echo "== build-platforms: $platform ($triple)"
+  # The addon gets the build's start time: a source edited during the build is newer than it.
+  started="$(date +%s)"
   if [ "$platform" = linux-x64-gnu ]; then
     bash scripts/build.sh
     cp "$addon" "npm/$platform/$addon"
+    touch -d "@$started" "npm/$platform/$addon"
     continue
   fi
   bash scripts/install-deps.sh
@@ -79,4 +82,5 @@ for platform in "${platforms[@]}"; do
     npx napi build --platform --release --target "$triple" --cross-compile --features vendored-openssl \
     --output-dir "$out" --no-js --dts "$out/index.d.ts"
   cp "$out/$addon" "npm/$platform/$addon"
+  touch -d "@$started" "npm/$platform/$addon"
 done
