@@ -40,9 +40,9 @@ step "install" 900 bash scripts/test-install.sh
 
 step "type check" 300 npx tsc -p __test__/types/tsconfig.json
 
-echo "== schemas (a real Schema Registry, the mock cluster; types of schemas/ up to date)"
-node scripts/schema-types.js --check
-bash scripts/test-schemas.sh
+# The types of schemas/ up to date; a real Schema Registry (Apicurio) and the mock cluster.
+step "schema types" 120 node scripts/schema-types.js --check
+step "schemas" 900 bash scripts/test-schemas.sh
 
 # The 3-node cluster, started once here for the integration and the fault suites: both reuse a
 # cluster that runs in its default run dir and leave it running. It is stopped on exit unless it
@@ -65,7 +65,7 @@ if [ -z "${KAFKA_BROKERS_3:-}" ] && [ "${KAFKA_NATIVE_BASE_PORT_3:-19192}" = 191
 fi
 
 if [ -f scripts/test-integration.sh ]; then
-  step "integration" 1200 bash scripts/test-integration.sh
+  step "integration" 2400 bash scripts/test-integration.sh
 fi
 
 # TLS and SASL on Apache Kafka.
