@@ -381,6 +381,7 @@ export class Consumer {
     // As in kafkajs, the error the handler threw is the crash error's `originalError`.
     if (this.lastHandlerError !== undefined) Object.assign(kafkajsError, { originalError: this.lastHandlerError });
     const restartOnFailure = this.retry.restartOnFailure ?? (async () => true);
+    const crashedSubscription = this.subscription;
     this.subscription = undefined;
     // A stop() (or disconnect()) from here on, even from a CRASH listener, cancels the restart.
     const run = this.runs;
@@ -399,6 +400,11 @@ export class Consumer {
         if (run === this.runs) this.running = false;
         return;
       }
+      if (!current()) return;
+      // The crashed member first commits what its handlers finished and leaves the group, as
+      // kafkajs disconnects before it restarts: a new member joining earlier would be handed the
+      // partitions at the older committed offsets and see those messages again.
+      await crashedSubscription?.stop().catch(() => undefined);
       if (!current()) return;
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
