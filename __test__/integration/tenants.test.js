@@ -71,8 +71,16 @@ function tenantSuite(name, brokers, profile) {
       expect(created.every((r, i) => r.created.length === TEMPLATES.length && r.created[0].endsWith(ids[i]))).toBe(true);
       const again = await inBatches((id) => admin.createTenantTopics(id, options));
       expect(again.every((r) => r.created.length === 0 && r.existing.length === TEMPLATES.length && r.differences.length === 0)).toBe(true);
-      const listed = await admin.listTenants(options);
-      expect(listed).toEqual(expect.arrayContaining(ids));
+      // Each broker's metadata catches up with the creations shortly after (the listing may ask
+      // another broker than the one that created them).
+      await waitFor(
+        async () => {
+          const listed = await admin.listTenants(options);
+          return ids.every((id) => listed.includes(id));
+        },
+        60000,
+        'every tenant listed',
+      );
       const deleted = await inBatches((id) => admin.deleteTenantTopics(id, options));
       expect(deleted.every((names, i) => names.length === TEMPLATES.length && names.every((n) => n.endsWith(`.${ids[i]}`)))).toBe(true);
       // Metadata catches up with deletions shortly after.
