@@ -145,6 +145,26 @@ export declare class KafkaAdmin {
   /** Closes the client; afterwards every method rejects with `ERR_DISCONNECTED`. Idempotent. */
   disconnect(): Promise<void>
   /**
+   * Commits the given offsets for a group that has no active member; resolves with what was
+   * committed. Rejects with `ERR_NON_EMPTY_GROUP` while the group has members,
+   * `ERR_UNKNOWN_TOPIC_OR_PART` for a partition the cluster does not have, `ERR_INVALID_ARG`
+   * for a negative offset.
+   */
+  setOffsets(groupId: string, offsets: PartitionOffset[], options?: AdminCallOptions): Promise<PartitionOffset[]>
+  /**
+   * Deletes consumer groups and their committed offsets. Rejects with the first failure
+   * (`ERR_NON_EMPTY_GROUP` while a group has members, `ERR_GROUP_ID_NOT_FOUND` for one that
+   * does not exist); the other groups are still deleted.
+   */
+  deleteGroups(groupIds: string[], options?: AdminCallOptions): Promise<void>
+  /**
+   * Deletes each partition's records below `offset` (-1: all of them, up to the high
+   * watermark); resolves with each partition's new low watermark. Rejects with the first
+   * partition's error: `ERR_OFFSET_OUT_OF_RANGE` for an offset above the high watermark,
+   * `ERR_UNKNOWN_TOPIC_OR_PART` for a partition that does not exist.
+   */
+  deleteRecords(offsets: PartitionOffset[], options?: AdminCallOptions): Promise<PartitionOffset[]>
+  /**
    * Creates the tenant's topics from the templates (default: the `caas` preset, `dev`
    * profile): resolves with `created`, `existing` (already there, unchanged) and `differences`
    * (existing topics whose settings differ). Idempotent. A bad tenant id (1-64 of `a-z0-9_-`,

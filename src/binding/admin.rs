@@ -44,6 +44,7 @@ macro_rules! admin_call {
         }
     }};
 }
+pub(crate) use admin_call;
 
 fn read_specs(env: &Env, specs: Unknown<'_>) -> EngineResult<Vec<EngineSpec>> {
     if !specs.is_array().unwrap_or(false) {
@@ -54,7 +55,7 @@ fn read_specs(env: &Env, specs: Unknown<'_>) -> EngineResult<Vec<EngineSpec>> {
 }
 
 /// A string argument (`groupId`, `topic`), or `ERR_INVALID_ARG` naming `what`.
-fn read_string(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String> {
+pub(crate) fn read_string(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String> {
     if v.get_type().map_err(|e| invalid_arg(what, e))? != ValueType::String {
         return Err(invalid_arg(what, "expected a string"));
     }

@@ -1,6 +1,7 @@
 //! The napi-rs layer: JS values in, engine calls, JS values and `KafkaNativeError`s out.
 
 pub mod admin;
+mod admin_maintenance;
 mod args;
 pub mod config;
 pub mod error;

@@ -176,3 +176,31 @@ async fn lag_follows_what_the_group_committed() {
     );
     engine.disconnect(Duration::from_secs(5)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_offsets_delete_records_and_delete_groups_refuse_bad_arguments_before_any_request() {
+    use crate::engine::admin::PartitionOffset;
+    use crate::engine::error::EngineError;
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    let admin = admin_for(&cluster);
+    let at = |partition, offset| PartitionOffset {
+        topic: "t".into(),
+        partition,
+        offset,
+    };
+    for r in [
+        admin.set_offsets("g", Vec::new(), T).await,
+        admin.set_offsets("g", vec![at(0, -1)], T).await,
+        admin.set_offsets("g", vec![at(-1, 0)], T).await,
+        admin.delete_records(&[at(-1, 0)], T).await,
+        admin.delete_records(&[at(0, -2)], T).await,
+    ] {
+        assert!(matches!(r, Err(EngineError::InvalidArg(_))), "{r:?}");
+    }
+    assert!(matches!(
+        admin.delete_groups(&[" ".to_string()], T).await,
+        Err(EngineError::InvalidArg(_))
+    ));
+    assert!(admin.delete_groups(&[], T).await.is_ok());
+    assert_eq!(admin.delete_records(&[], T).await.unwrap(), Vec::new());
+}

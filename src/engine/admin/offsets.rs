@@ -302,22 +302,86 @@ impl Admin {
             check_timestamp(ts)?;
         }
         let deadline = Deadline::after(timeout);
-        let group = self.describe_group_until(group_id, deadline).await?;
-        if !group.members.is_empty() {
-            return Err(EngineError::Kafka {
-                code: RDKafkaErrorCode::NonEmptyGroup,
-                message: format!(
-                    "group '{group_id}' has {} active member(s) ({}): stop them before resetting its offsets",
-                    group.members.len(),
-                    group.state
-                ),
-                topic: None,
-                partition: None,
-            });
-        }
+        self.require_stopped(group_id, "resetting", deadline)
+            .await?;
         let snapshot = self.metadata_until(deadline).await?;
         let tps = partitions_of(&snapshot, topics)?;
         let targets = self.resolve_until(&tps, target, deadline).await?;
+        self.commit_stopped(group_id, targets, deadline).await
+    }
+
+    /// Commits the given offsets for a group that has no active member (kafkajs'
+    /// `setOffsets`); resolves with what was committed. Fails with `ERR_NON_EMPTY_GROUP` while
+    /// the group has members, `ERR_UNKNOWN_TOPIC_OR_PART` for a partition the cluster does not
+    /// have, `ERR_INVALID_ARG` for a negative offset.
+    pub async fn set_offsets(
+        &self,
+        group_id: &str,
+        offsets: Vec<PartitionOffset>,
+        timeout: Duration,
+    ) -> EngineResult<Vec<PartitionOffset>> {
+        if offsets.is_empty() {
+            return Err(EngineError::InvalidArg(
+                "offsets must name at least one partition".into(),
+            ));
+        }
+        for o in &offsets {
+            validate_topic(&o.topic)?;
+            if o.offset < 0 || o.partition < 0 {
+                return Err(EngineError::InvalidArg(format!(
+                    "{}[{}]: partition and offset must not be negative (got offset {})",
+                    o.topic, o.partition, o.offset
+                )));
+            }
+        }
+        let deadline = Deadline::after(timeout);
+        self.require_stopped(group_id, "setting", deadline).await?;
+        let snapshot = self.metadata_until(deadline).await?;
+        for o in &offsets {
+            let topic = snapshot.require(&o.topic)?;
+            if !topic.partitions.iter().any(|p| p.partition == o.partition) {
+                return Err(EngineError::Kafka {
+                    code: RDKafkaErrorCode::UnknownTopicOrPartition,
+                    message: format!("topic '{}' has no partition {}", o.topic, o.partition),
+                    topic: Some(o.topic.clone()),
+                    partition: Some(o.partition),
+                });
+            }
+        }
+        self.commit_stopped(group_id, offsets, deadline).await
+    }
+
+    /// Fails with `ERR_NON_EMPTY_GROUP` while the group has members: the coordinator takes a
+    /// non-member's commit only for a group without them.
+    async fn require_stopped(
+        &self,
+        group_id: &str,
+        doing: &str,
+        deadline: Deadline,
+    ) -> EngineResult<()> {
+        let group = self.describe_group_until(group_id, deadline).await?;
+        if group.members.is_empty() {
+            return Ok(());
+        }
+        Err(EngineError::Kafka {
+            code: RDKafkaErrorCode::NonEmptyGroup,
+            message: format!(
+                "group '{group_id}' has {} active member(s) ({}): stop them before {doing} its offsets",
+                group.members.len(),
+                group.state
+            ),
+            topic: None,
+            partition: None,
+        })
+    }
+
+    /// Commits `targets` as a non-member of the (stopped) group; resolves with them.
+    async fn commit_stopped(
+        &self,
+        group_id: &str,
+        targets: Vec<PartitionOffset>,
+        deadline: Deadline,
+    ) -> EngineResult<Vec<PartitionOffset>> {
         let (config, logger, group) = (
             self.config.clone(),
             self.logger.clone(),
