@@ -180,3 +180,36 @@ withAdmin('on the engine admin API: listTopics, describeCluster, fetchTopicMetad
   const watermarks = await admin.fetchTopicOffsets(topic);
   expect(watermarks.find((p) => p.partition === 1)).toMatchObject({ high: '1', low: '0' });
 });
+
+test('setOffsets, deleteTopicRecords and deleteGroups map onto the engine and check their arguments', async () => {
+  const { KafkaJSNonRetriableError } = kafkajs();
+  const calls = [];
+  const native = {
+    _setOffsets: async (_group, offsets) => offsets,
+    _deleteRecords: async (offsets) => offsets,
+    _deleteGroups: async () => undefined,
+  };
+  const admin = await adminOver(native, calls);
+  await admin.setOffsets({ groupId: 'g', topic: 't', partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '0' }] });
+  await admin.deleteTopicRecords({ topic: 't', partitions: [{ partition: 2, offset: '-1' }] });
+  await expect(admin.deleteGroups(['a', 'b'])).resolves.toEqual([{ groupId: 'a', errorCode: 0 }, { groupId: 'b', errorCode: 0 }]);
+  expect(calls).toEqual([
+    ['setOffsets', 'g', [{ topic: 't', partition: 0, offset: 5 }, { topic: 't', partition: 1, offset: 0 }]],
+    ['deleteRecords', [{ topic: 't', partition: 2, offset: -1 }]],
+    ['deleteGroups', ['a', 'b']],
+  ]);
+  for (const call of [
+    () => admin.setOffsets({ groupId: '', topic: 't', partitions: [{ partition: 0, offset: '1' }] }),
+    () => admin.setOffsets({ groupId: 'g', topic: 't', partitions: [{ partition: 0, offset: '-1' }] }),
+    () => admin.setOffsets({ groupId: 'g', topic: 't', partitions: [] }),
+    () => admin.deleteTopicRecords({ topic: 't', partitions: [{ partition: 0, offset: '-2' }] }),
+    () => admin.deleteTopicRecords({ topic: 't', partitions: [{ partition: 0, offset: 'x' }] }),
+    () => admin.deleteTopicRecords({ partitions: [{ partition: 0, offset: '1' }] }),
+    () => admin.deleteGroups('g'),
+  ]) {
+    const error = await call().catch((e) => e);
+    expect(error).toBeInstanceOf(KafkaJSNonRetriableError);
+    expect(error.code).toBe('ERR_INVALID_ARG');
+  }
+  expect(calls).toHaveLength(3);
+});

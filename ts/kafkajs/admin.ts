@@ -298,18 +298,37 @@ export class Admin {
     };
   }
 
-  setOffsets(): Promise<never> {
-    return Promise.reject(
-      new KafkaJSNotImplemented('admin.setOffsets()', "the engine's admin moves offsets to the earliest, latest or a time: resetOffsets({groupId, topic, earliest})"),
-    );
+  /**
+   * Commits `partitions`' offsets for a group with no running member (kafkajs' `setOffsets`).
+   * Rejects with `ERR_NON_EMPTY_GROUP` while the group has members.
+   */
+  async setOffsets(options: { groupId: string; topic: string; partitions: SeekEntry[] }): Promise<void> {
+    const { groupId, topic } = options ?? ({} as typeof options);
+    if (typeof groupId !== 'string' || groupId === '') throw new KafkaJSNonRetriableError(`Invalid groupId ${JSON.stringify(groupId)}`, { code: 'ERR_INVALID_ARG' });
+    const offsets = partitionOffsets(topic, options.partitions, 'setOffsets', 0);
+    const set = this.method('setOffsets');
+    await kafkajsErrors(() => set(groupId, offsets));
   }
 
-  deleteGroups(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('admin.deleteGroups()', "the engine's admin API has no deleteGroups()"));
+  /**
+   * Deletes groups with their committed offsets; resolves `[{groupId, errorCode: 0}]`. Rejects
+   * with the first group's error (`ERR_NON_EMPTY_GROUP`, `ERR_GROUP_ID_NOT_FOUND`); kafkajs
+   * rejects with one error listing every failed group.
+   */
+  async deleteGroups(groupIds: string[]): Promise<Array<{ groupId: string; errorCode: number }>> {
+    if (!Array.isArray(groupIds) || groupIds.some((g) => typeof g !== 'string' || g === '')) {
+      throw new KafkaJSNonRetriableError(`Invalid groupIds array ${JSON.stringify(groupIds)}`, { code: 'ERR_INVALID_ARG' });
+    }
+    const remove = this.method('deleteGroups');
+    await kafkajsErrors(() => remove(groupIds));
+    return groupIds.map((groupId) => ({ groupId, errorCode: 0 }));
   }
 
-  deleteTopicRecords(): Promise<never> {
-    return Promise.reject(new KafkaJSNotImplemented('admin.deleteTopicRecords()', "the engine's admin API has no deleteRecords()"));
+  /** Deletes a topic's records below each partition's `offset` ('-1': all of them). */
+  async deleteTopicRecords(options: { topic: string; partitions: SeekEntry[] }): Promise<void> {
+    const offsets = partitionOffsets(options?.topic, options?.partitions, 'deleteTopicRecords', -1);
+    const remove = this.method('deleteRecords', 'deleteTopicRecords');
+    await kafkajsErrors(() => remove(offsets));
   }
 
   logger(): Logger {
@@ -404,6 +423,21 @@ function topicResources<R extends ConfigResource>(resources: R[] | undefined, ca
     if (r.type !== ConfigResourceTypes.TOPIC) throw new KafkaJSNotImplemented(`${call} of resource type ${String(r.type)}`, 'topic resources are supported');
   }
   return resources;
+}
+
+/** kafkajs' `{topic, partitions: [{partition, offset}]}` as the engine's offset list; offsets below `min` are refused. */
+function partitionOffsets(topic: string | undefined, partitions: SeekEntry[] | undefined, call: string, min: number): Array<{ topic: string; partition: number; offset: number }> {
+  if (typeof topic !== 'string' || topic === '') throw new KafkaJSNonRetriableError(`${call}: invalid topic ${JSON.stringify(topic)}`, { code: 'ERR_INVALID_ARG' });
+  if (!Array.isArray(partitions) || partitions.length === 0) {
+    throw new KafkaJSNonRetriableError(`${call}: invalid partitions ${JSON.stringify(partitions)}`, { code: 'ERR_INVALID_ARG' });
+  }
+  return partitions.map((p) => {
+    const offset = Number(p?.offset);
+    if (!p || !Number.isInteger(p.partition) || p.partition < 0 || !Number.isSafeInteger(offset) || offset < min || !/^-?\d+$/.test(String(p.offset))) {
+      throw new KafkaJSNonRetriableError(`${call}: invalid partition entry ${JSON.stringify(p)}`, { code: 'ERR_INVALID_ARG' });
+    }
+    return { topic, partition: p.partition, offset };
+  });
 }
 
 function timeoutOf(timeout: number | undefined): { timeoutMs?: number } {

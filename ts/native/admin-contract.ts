@@ -40,6 +40,11 @@ export interface NativeAdmin {
   createPartitions?(partitions: Array<{ topic: string; count: number }>, options?: NativeAdminCallOptions): Promise<unknown>;
   describeConfigs?(topics: string[], options?: NativeAdminCallOptions): Promise<unknown>;
   alterConfigs?(topic: string, configs: Record<string, string | null>, options?: NativeAdminCallOptions): Promise<unknown>;
+  /** Commits offsets for a group without members; resolves with them. */
+  setOffsets?(groupId: string, offsets: Array<{ topic: string; partition: number; offset: number }>, options?: NativeAdminCallOptions): Promise<unknown>;
+  deleteGroups?(groupIds: string[], options?: NativeAdminCallOptions): Promise<unknown>;
+  /** Deletes records below each offset (-1: all); resolves with the new low watermarks. */
+  deleteRecords?(offsets: Array<{ topic: string; partition: number; offset: number }>, options?: NativeAdminCallOptions): Promise<unknown>;
   /** Not in the engine today: low and high watermark of each partition, used when present. */
   watermarks?(topic: string): Promise<unknown>;
   disconnect?(): Promise<void>;
