@@ -3,7 +3,9 @@
 // What NestJS's Transport.KAFKA needs of the kafkajs facade, checked against kafkajs itself where
 // kafkajs computes something (partitions): custom and legacy partitioners, custom assigners,
 // run() without subscribe(), run() resolving after the first assignment with GROUP_JOIN (and
-// REBALANCING when a second member joins), topic auto-creation, numeric protocol codes.
+// REBALANCING when a second member joins) and its start positions (a message published right
+// after it is consumed), topic auto-creation, numeric protocol codes, and the admin calls that
+// move, trim and delete (setOffsets, deleteTopicRecords, deleteGroups).
 
 const fc = require('fast-check');
 const realKafkajs = require('kafkajs');
@@ -83,6 +85,8 @@ module.exports = function facadeParity(cluster) {
       expect(joins[0].payload).toMatchObject({ groupId, memberAssignment: { [topic]: [0, 1, 2, 3] }, duration: expect.any(Number) });
       // librdkafka's member ids start with the client id; the mock cluster cannot describe groups.
       expect(joins[0].payload.memberId).toMatch(cluster.real ? /^parity-/ : /^$/);
+      // The only member leads its group; librdkafka reports no leader otherwise.
+      expect(joins[0].payload).toMatchObject(cluster.real ? { leaderId: joins[0].payload.memberId, isLeader: true } : { leaderId: '', isLeader: false });
 
       const second = track(kafka().consumer({ groupId, partitionAssigners: [PartitionAssigners.roundRobin, nestAssigner] }));
       await second.connect();
@@ -94,6 +98,35 @@ module.exports = function facadeParity(cluster) {
       const mine = joins[joins.length - 1].payload.memberAssignment[topic];
       expect(mine.length).toBeGreaterThanOrEqual(1);
       expect(mine.length).toBeLessThan(4);
+    });
+
+    test('a message published right after run() resolves reaches a fresh group starting at the latest offset, every time', async () => {
+      const topic = await cluster.topic('fresh', 3);
+      const producer = track(kafka().producer());
+      await producer.connect();
+      // Earlier messages, so that "latest" is not the start of the log.
+      await producer.send({ topic, messages: [0, 1, 2].map((partition) => ({ partition, value: 'earlier' })) });
+      const rounds = 2;
+      const perRound = 8;
+      for (let round = 0; round < rounds; round++) {
+        await Promise.all(
+          Array.from({ length: perRound }, async (_, i) => {
+            const mark = `r${round}-c${i}`;
+            const consumer = kafka().consumer({ groupId: `fresh-${mark}-${Date.now()}` });
+            const seen = [];
+            await consumer.connect();
+            try {
+              await consumer.subscribe({ topic });
+              await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value.toString()) });
+              await producer.send({ topic, messages: [{ partition: i % 3, value: mark }] });
+              await waitFor(() => seen.includes(mark), 60000, `${mark} at its fresh group`);
+              expect(seen).not.toContain('earlier');
+            } finally {
+              await consumer.disconnect();
+            }
+          }),
+        );
+      }
     });
 
     test('run() without subscribe() resolves (an emit-only NestJS client)', async () => {
@@ -136,6 +169,46 @@ module.exports = function facadeParity(cluster) {
             configEntries: [expect.objectContaining({ configName: 'retention.ms', configValue: '3600000', isDefault: false, configSource: 1 })],
           }),
         ]);
+      });
+
+      test('admin setOffsets, deleteTopicRecords and deleteGroups in kafkajs shapes', async () => {
+        const { KafkaJSProtocolError } = facade();
+        const topic = await cluster.topic('maintain', 2);
+        const groupId = `maintain-${Date.now()}`;
+        const admin = track(kafka().admin());
+        await admin.connect();
+        const producer = track(kafka().producer());
+        await producer.connect();
+        await producer.send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ partition: i % 2, value: String(i) })) });
+
+        await admin.setOffsets({ groupId, topic, partitions: [{ partition: 1, offset: '2' }] });
+        expect(await admin.fetchOffsets({ groupId, topics: [topic] })).toEqual([
+          { topic, partitions: [{ partition: 0, offset: '-1', metadata: null }, { partition: 1, offset: '2', metadata: null }] },
+        ]);
+        const consumer = track(kafka().consumer({ groupId }));
+        const seen = [];
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ partition, message }) => void seen.push(`${partition}:${message.offset}`) });
+        await waitFor(() => seen.length >= 4, 60000, 'partition 0 and partition 1 from offset 2');
+        expect(seen.filter((s) => s.startsWith('1:'))).toEqual(['1:2']);
+        const running = await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '0' }] }).catch((e) => e);
+        expect(running).toBeInstanceOf(KafkaJSProtocolError);
+        expect(running.type).toBe('NON_EMPTY_GROUP');
+        await consumer.disconnect();
+
+        await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '2' }, { partition: 1, offset: '-1' }] });
+        const offsets = await admin.fetchTopicOffsets(topic);
+        expect(offsets.map(({ partition, low, high }) => ({ partition, low, high }))).toEqual([
+          { partition: 0, low: '2', high: '3' },
+          { partition: 1, low: '3', high: '3' },
+        ]);
+
+        await waitFor(async () => (await admin.describeGroups([groupId])).groups[0].members.length === 0, 30000, 'the member to leave');
+        await expect(admin.deleteGroups([groupId])).resolves.toEqual([{ groupId, errorCode: 0 }]);
+        expect((await admin.listGroups()).groups.map((g) => g.groupId)).not.toContain(groupId);
+        const missing = await admin.deleteGroups([groupId]).catch((e) => e);
+        expect(missing.type).toBe('GROUP_ID_NOT_FOUND');
       });
 
       test('a producer auto-creates a topic for a custom partitioner, as kafkajs does by default', async () => {

@@ -5,12 +5,13 @@
 import type { NativeEachBatchPayload as NativeBatchPayload, NativeEachMessagePayload as NativeMessagePayload, KafkaService, Subscription, SubscribeOptions } from '../native/binding';
 import { adminOf, readGroupDescription } from '../native/admin-contract';
 import { checkRetry } from './config';
-import { PartitionAssigners } from './enums';
+import { PartitionAssigners, logLevel } from './enums';
 import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, toKafkaJSError } from './errors';
 import { GroupJoinWatch } from './group-join';
 import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
 import { PendingSeeks } from './seek';
+import { pinLatestPositions } from './start-positions';
 import type { ClientFactory } from './producer';
 import { ClientServices } from './services';
 import type {
@@ -82,9 +83,14 @@ export class Consumer {
     if (assigners !== undefined && (!Array.isArray(assigners) || assigners.some((a) => typeof a !== 'function'))) {
       throw new KafkaJSNonRetriableError('partitionAssigners must be an array of assigner factories', { code: 'ERR_INVALID_CONFIG' });
     }
-    // A custom assigner leaves librdkafka's assignors in charge (see PartitionAssigners).
-    if (assigners !== undefined && assigners.length > 0 && assigners.every((a) => a === PartitionAssigners.roundRobin)) {
-      this.librdkafka['partition.assignment.strategy'] = 'roundrobin';
+    // librdkafka cannot host a JS assignor: with a custom one its own assignors share the
+    // partitions (see PartitionAssigners), and the consumer says so when it is created.
+    const custom = (assigners ?? []).filter((a) => a !== PartitionAssigners.roundRobin);
+    if (custom.length === 0 && assigners !== undefined && assigners.length > 0) this.librdkafka['partition.assignment.strategy'] = 'roundrobin';
+    if (custom.length > 0) {
+      factory.log.emit('Consumer', logLevel.INFO, "partitionAssigners: a custom assigner's protocol() and assign() are not called; librdkafka's range,roundrobin assign the partitions", {
+        groupId: config.groupId,
+      });
     }
     checkRetry(config.retry, 'consumer retry');
     this.retry = config.retry ?? {};
@@ -130,9 +136,11 @@ export class Consumer {
   }
 
   /**
-   * Starts consuming; resolves once the member joined its group and has its first assignment
-   * (GROUP_JOIN emitted), as kafkajs does. Without subscribed topics it starts nothing and
-   * resolves (kafkajs allows that; NestJS's emit-only clients do it).
+   * Starts consuming; resolves once the member joined its group, has its first assignment
+   * (GROUP_JOIN emitted) and the positions it starts from are known, as kafkajs does: a message
+   * published after `run()` resolved is consumed, also by a new group starting at the latest
+   * offset. Without subscribed topics it starts nothing and resolves (kafkajs allows that;
+   * NestJS's emit-only clients do it).
    */
   async run(config: ConsumerRunConfig & { kafkaNative?: KafkaNativeRunOptions } = {}): Promise<void> {
     if (this.running) throw new KafkaJSNonRetriableError('Consumer is already running');
@@ -368,6 +376,10 @@ export class Consumer {
     const watch = new GroupJoinWatch(this.groupId, subscription, this.instrumentation, () => this.admin());
     this.watch = watch;
     await watch.firstJoin(this.firstJoinBoundMs);
+    // From the beginning or from a committed offset, a message published later is always ahead
+    // of the position; only "latest" is resolved after the assignment.
+    if (!current() || options.fromBeginning || options.fromTimestamp !== undefined) return;
+    await pinLatestPositions(this.groupId, subscription, this.admin(), (message) => this.factory.log.emit('Consumer', 2, message, { groupId: this.groupId }));
   }
 
   private admin(): ReturnType<typeof adminOf> {

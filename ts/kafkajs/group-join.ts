@@ -15,9 +15,13 @@ const WATCH_INTERVAL_MS = 50;
 export interface GroupJoinPayload {
   groupId: string;
   memberId: string;
-  /** The group leader is not reported by librdkafka: always ''. */
+  /**
+   * The group leader's member id. librdkafka does not report the leader (its JoinGroup answer
+   * stays inside it, and DescribeGroups does not name one): known only when this member is the
+   * group's only member, hence its leader; '' otherwise.
+   */
   leaderId: string;
-  /** Always false (see `leaderId`). */
+  /** Whether this member leads the group: true when it is the only member, false otherwise (see `leaderId`). */
   isLeader: boolean;
   memberAssignment: Record<string, number[]>;
   groupProtocol: string;
@@ -93,6 +97,7 @@ export class GroupJoinWatch {
 
   private async report(key: string, memberAssignment: Record<string, number[]>, duration: number): Promise<void> {
     let groupProtocol = '';
+    let leaderId = '';
     const describe = this.admin()?.describeGroup;
     if (describe && this.instrumentation.has(consumerEvents.GROUP_JOIN)) {
       try {
@@ -104,6 +109,7 @@ export class GroupJoinWatch {
           group.members.find((m) => m.assignments.map((a) => `${a.topic}\u0000${a.partition}`).sort().join('\u0001') === key) ??
           (group.members.length === 1 ? group.members[0] : undefined);
         if (mine) this.memberId = mine.memberId;
+        if (mine && group.members.length === 1) leaderId = mine.memberId;
       } catch {
         // The member id is informative; the assignment is what listeners act on.
       }
@@ -111,8 +117,8 @@ export class GroupJoinWatch {
     const payload: GroupJoinPayload = {
       groupId: this.groupId,
       memberId: this.memberId,
-      leaderId: '',
-      isLeader: false,
+      leaderId,
+      isLeader: leaderId !== '' && leaderId === this.memberId,
       memberAssignment,
       groupProtocol,
       duration,
