@@ -228,6 +228,12 @@ test('misuse and unsupported features throw kafkajs errors naming them', async (
   const topic = cluster.topic('misuse', 1);
   const c = await consumer(kafka, [topic]);
   expect(() => c.on(c.events.HEARTBEAT, () => {})).not.toThrow();
+  c.on(c.events.HEARTBEAT, () => {});
+  // An event the engine cannot emit says so (once), and so does a custom assigner that is not run.
+  const { logLevel } = kafkajs();
+  const said = (pattern) => cluster.kafkaLogs.filter((e) => pattern.test(e.log.message));
+  expect(said(/consumer\.heartbeat is never emitted/)).toEqual([expect.objectContaining({ namespace: 'Consumer', level: logLevel.WARN })]);
+  expect(said(/custom assigner's protocol\(\) and assign\(\) are not called/)).toHaveLength(1);
   expect(() => c.on('consumer.nope', () => {})).toThrow(KafkaJSNonRetriableError);
   await expect(c.subscribe({ topic, fromBeginning: false })).rejects.toThrow(/fromBeginning/);
   await expect(c.run({ eachMessage: async () => {}, autoCommitThreshold: 10 })).rejects.toThrow(KafkaJSNotImplemented);

@@ -15,6 +15,7 @@ import {
   type NativeAdmin,
 } from '../native/admin-contract';
 import { KafkaJSNonRetriableError, KafkaJSNotImplemented, kafkajsErrors, refuse, toKafkaJSError } from './errors';
+import { logLevel } from './enums';
 import { Instrumentation, adminEvents, type AdminEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
 import { kafkajsPartition } from './topic-metadata';
@@ -36,7 +37,7 @@ type AdminMethod = keyof NativeAdmin;
 
 export class Admin {
   readonly events = adminEvents;
-  private readonly instrumentation = new Instrumentation<AdminEventName>(adminEvents);
+  private readonly instrumentation = new Instrumentation<AdminEventName>(adminEvents, (message) => this.factory.log.emit('Admin', logLevel.WARN, message));
   private service?: KafkaService;
   private native?: NativeAdmin;
   private readonly engines: ClientServices;

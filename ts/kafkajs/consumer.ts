@@ -39,7 +39,7 @@ type Librdkafka = Record<string, string | number | boolean>;
 
 export class Consumer {
   readonly events = consumerEvents;
-  private readonly instrumentation = new Instrumentation<ConsumerEventName>(consumerEvents);
+  private readonly instrumentation = new Instrumentation<ConsumerEventName>(consumerEvents, (message) => this.factory.log.emit('Consumer', logLevel.WARN, message));
   private watch?: GroupJoinWatch;
   private readonly groupId: string;
   private readonly librdkafka: Librdkafka = {};

@@ -1,7 +1,8 @@
 // kafkajs instrumentation events (`client.on(client.events.X, listener)`). Every event kafkajs
-// defines can be listened to; each is emitted with kafkajs' payload where the engine knows it (the
-// README names the ones it never emits: the network.* request events, which librdkafka's sockets
-// do not report per request). An unknown event name throws, as in kafkajs.
+// defines can be listened to; each is emitted with kafkajs' payload where the engine knows it.
+// The ones it never emits are listed in `NEVER_EMITTED` with the reason, and listening to one
+// logs that reason (a warning, once per client and event) instead of staying silent. An unknown
+// event name throws, as in kafkajs.
 
 import { KafkaJSNonRetriableError } from './errors';
 import type { InstrumentationEvent, RemoveInstrumentationEventListener } from './types';
@@ -11,14 +12,24 @@ let sequence = 0;
 export class Instrumentation<Names extends string> {
   private readonly listeners = new Map<string, Set<(event: InstrumentationEvent<unknown>) => void>>();
   private readonly names: ReadonlySet<string>;
+  private readonly warned = new Set<string>();
 
-  constructor(events: Record<string, Names>) {
+  /** `warn` receives the reason when a listener is added for an event in `NEVER_EMITTED`. */
+  constructor(
+    events: Record<string, Names>,
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {
     this.names = new Set(Object.values(events));
   }
 
   on(eventName: Names, listener: (event: InstrumentationEvent<unknown>) => void): RemoveInstrumentationEventListener {
     if (!this.names.has(eventName)) {
       throw new KafkaJSNonRetriableError(`Event name should be one of ${[...this.names].join(', ')}`, { code: 'ERR_INVALID_ARG' });
+    }
+    const never = NEVER_EMITTED[eventName];
+    if (never !== undefined && !this.warned.has(eventName)) {
+      this.warned.add(eventName);
+      this.warn(`${eventName} is never emitted by @cosmic-horizons/kafka-native/kafkajs: ${never}`);
     }
     let set = this.listeners.get(eventName);
     if (!set) this.listeners.set(eventName, (set = new Set()));
@@ -82,6 +93,26 @@ export const adminEvents = {
   REQUEST_TIMEOUT: 'admin.network.request_timeout',
   REQUEST_QUEUE_SIZE: 'admin.network.request_queue_size',
 } as const;
+
+const NETWORK = "librdkafka's broker threads send and time out requests without reporting each one";
+
+/** The events the facade never emits, with the reason (README: "Using it from NestJS microservices"). */
+export const NEVER_EMITTED: Readonly<Record<string, string>> = {
+  [consumerEvents.HEARTBEAT]: "librdkafka heartbeats on its own thread and does not report it (the member's session is kept while handlers run)",
+  [consumerEvents.COMMIT_OFFSETS]: 'the engine commits on its interval, on rebalance and on stop, inside librdkafka, without a per-commit report',
+  [consumerEvents.FETCH_START]: "librdkafka's fetcher runs on its own thread and does not report fetch requests",
+  [consumerEvents.FETCH]: "librdkafka's fetcher runs on its own thread and does not report fetch responses",
+  [consumerEvents.RECEIVED_UNSUBSCRIBED_TOPICS]: 'librdkafka drops records of topics the member is not subscribed to before they reach the engine',
+  [consumerEvents.REQUEST]: NETWORK,
+  [consumerEvents.REQUEST_TIMEOUT]: NETWORK,
+  [consumerEvents.REQUEST_QUEUE_SIZE]: NETWORK,
+  [producerEvents.REQUEST]: NETWORK,
+  [producerEvents.REQUEST_TIMEOUT]: NETWORK,
+  [producerEvents.REQUEST_QUEUE_SIZE]: NETWORK,
+  [adminEvents.REQUEST]: NETWORK,
+  [adminEvents.REQUEST_TIMEOUT]: NETWORK,
+  [adminEvents.REQUEST_QUEUE_SIZE]: NETWORK,
+};
 
 type ValueOf<T> = T[keyof T];
 export type ProducerEventName = ValueOf<typeof producerEvents>;

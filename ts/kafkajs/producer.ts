@@ -6,7 +6,7 @@
 
 import { KafkaService, type BatchPublishResult, type KafkaConfig as NativeKafkaConfig, type PublishMessage } from '../native/binding';
 import { checkRetry } from './config';
-import { CompressionTypes, Partitioners, codecName } from './enums';
+import { CompressionTypes, Partitioners, codecName, logLevel } from './enums';
 import type { PartitionerArgs } from './partitioners';
 import { TopicMetadata } from './topic-metadata';
 import {
@@ -40,7 +40,7 @@ export class Producer {
   readonly events = producerEvents;
   private readonly services = new Map<string, Promise<KafkaService>>();
   private readonly engines: ClientServices;
-  private readonly instrumentation = new Instrumentation<ProducerEventName>(producerEvents);
+  private readonly instrumentation = new Instrumentation<ProducerEventName>(producerEvents, (message) => this.factory.log.emit('Producer', logLevel.WARN, message));
   private readonly idempotent: boolean;
   private readonly defaultCodec: Codec;
   private readonly librdkafka: Record<string, string | number | boolean> = {};
