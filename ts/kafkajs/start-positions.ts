@@ -34,7 +34,10 @@ export async function pinLatestPositions(groupId: string, subscription: Subscrip
     for (const { topic, partition } of uncommitted) {
       const end = ends.find((e) => e.topic === topic)?.rows.find((r) => r.partition === partition);
       if (end === undefined || !subscription.running) continue;
-      await subscription.seek(topic, partition, end.offset);
+      // A partition revoked meanwhile (`ERR_INVALID_ARG`) is its next owner's to resolve.
+      await subscription.seek(topic, partition, end.offset).catch((e: unknown) => {
+        if ((e as { code?: string }).code !== 'ERR_INVALID_ARG') throw e;
+      });
     }
   } catch (e) {
     warn(`could not pin the start positions of group ${groupId} (${(e as { code?: string }).code ?? String(e)}): messages published while librdkafka resolves the latest offsets may be skipped`);
