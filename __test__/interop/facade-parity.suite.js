@@ -171,6 +171,34 @@ module.exports = function facadeParity(cluster) {
         ]);
       });
 
+      // Real broker only: three members joining one by one take minutes of the mock's rebalances.
+      test("NestJS's own reply-partition assigner: not run, every member still gets a partition of its own", async () => {
+        require('reflect-metadata');
+        const { KafkaReplyPartitionAssigner } = require('@nestjs/microservices/helpers/kafka-reply-partition-assigner');
+        const topic = await cluster.topic('replies', 4);
+        const groupId = `replies-${Date.now()}`;
+        const calls = [];
+        const latest = new Map();
+        for (let i = 0; i < 3; i++) {
+          const assigner = (config) => {
+            // NestJS's assigner as ClientKafka creates it, its calls recorded.
+            const nest = new KafkaReplyPartitionAssigner({ getConsumerAssignments: () => ({}) }, config);
+            return { name: nest.name, version: nest.version, assign: (group) => (calls.push('assign'), nest.assign(group)), protocol: (s) => (calls.push('protocol'), nest.protocol(s)) };
+          };
+          const member = track(kafka().consumer({ groupId, partitionAssigners: [assigner] }));
+          member.on(member.events.GROUP_JOIN, (e) => latest.set(i, e.payload.memberAssignment[topic] ?? []));
+          await member.connect();
+          await member.subscribe({ topic });
+          await member.run({ eachMessage: async () => {} });
+          // librdkafka's range assignor: each member its own partitions, all of them assigned.
+          await waitFor(() => {
+            const lists = Array.from({ length: i + 1 }, (_, k) => latest.get(k) ?? []);
+            return lists.every((l) => l.length >= 1) && lists.flat().sort().join() === '0,1,2,3';
+          }, 60000, `${i + 1} members sharing the 4 partitions`);
+        }
+        expect(calls).toEqual([]);
+      });
+
       test('admin setOffsets, deleteTopicRecords and deleteGroups in kafkajs shapes', async () => {
         const { KafkaJSProtocolError } = facade();
         const topic = await cluster.topic('maintain', 2);
