@@ -8,6 +8,7 @@ import {
   type EachBatchPayload,
   type EachMessagePayload,
   type KafkaConfig,
+  type PartitionOffset,
   type PublishResult,
   type ServiceStats,
   type Subscription,
@@ -117,3 +118,11 @@ async function delivery(service: KafkaService, admin: KafkaAdmin): Promise<void>
   void [sub, n, created, health, tenants, deleted, key, partitions, templates];
 }
 void delivery;
+
+async function maintenance(admin: KafkaAdmin): Promise<void> {
+  const set: PartitionOffset[] = await admin.setOffsets('billing', [{ topic: 'orders', partition: 0, offset: 42 }], { timeoutMs: 5000 });
+  const low: PartitionOffset[] = await admin.deleteRecords([{ topic: 'orders', partition: 0, offset: -1 }]);
+  await admin.deleteGroups(['billing']);
+  void [set, low];
+}
+void maintenance;
