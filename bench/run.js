@@ -27,7 +27,9 @@ const USAGE = `usage: node bench/run.js [flags]
   --load-rates LIST    rates of the busy-machine runs (default 1000,10000)
   --check              quick run, its ratios compared with results/baseline.json: exit 1 naming
                        every ratio more than 20 % below its baseline (implies --quick)
-  --scaling-dims LIST  dimensions of --cases scaling: size,partitions,topics,inflight (default all)
+  --scaling-dims LIST  dimensions of --cases scaling: size,partitions,topics,inflight,subscriptions,group
+                       (default all; group starts a 3-node cluster: KAFKA_NATIVE_BENCH_PORT_3 /
+                       KAFKA_NATIVE_BENCH_RUN_DIR_3, or KAFKA_BROKERS_3 for an existing one)
   --write-baseline     write results/baseline.json from this run's ratios (a full run does it)
   --consume-messages N messages pre-filled for the consumer case (default 1000000; quick 100000)
   --inflight N         outstanding single publishes in the concurrent mode (default 10000)
@@ -43,7 +45,7 @@ function parseArgs(argv) {
     clients: [...CLIENTS, 'floor'],
     sizes: [100, 1024], modes: ['awaited', 'concurrent', 'batch', 'awaited-batch'], seconds: null, duration: null,
     rates: [1000, 10000, 20000], loads: ['core', 'js'], loadRates: [1000, 10000], check: false, writeBaseline: false,
-    scalingDims: ['size', 'partitions', 'topics', 'inflight'],
+    scalingDims: ['size', 'partitions', 'topics', 'inflight', 'subscriptions', 'group'],
     consumeMessages: null, inflight: 10000, batchInflight: 10, batchSize: 1000,
     profile: false, out: path.join(HERE, 'results'),
   };
@@ -127,13 +129,17 @@ function scalingPlan(opts) {
     topics: (q ? [1, 10] : [1, 10, 100]).map((x) => ({ topics: x })),
     // Single publishes kept in flight; 1 is the awaited loop.
     inflight: (q ? [1, 1000, 100000] : [1, 10, 100, 1000, 10000, 100000]).map((x) => ({ mode: 'concurrent', inflight: x, maxMessages: x === 1 ? 20_000 : 2_000_000 })),
+    // Consumers (eachMessage): subscriptions in one process, each to its own 3-partition topic
+    // (the messages split between them); processes in one group on the 3-node cluster (6 partitions).
+    subscriptions: (q ? [1, 10] : [1, 10, 50]).map((x) => ({ mode: 'share', processes: 1, messages: q ? 100_000 : 300_000, x })),
+    group: (q ? [1, 3] : [1, 2, 3]).map((x) => ({ mode: 'share', processes: x, messages: q ? 200_000 : 500_000, x })),
   };
   const points = [];
   for (const dim of opts.scalingDims) {
     if (!dims[dim]) throw new Error(`unknown scaling dimension ${dim}`);
     for (const p of dims[dim]) {
       const point = { ...base, ...p, dim };
-      point.x = point[{ size: 'size', partitions: 'partitions', topics: 'topics', inflight: 'inflight' }[dim]];
+      if (point.x == null) point.x = point[{ size: 'size', partitions: 'partitions', topics: 'topics', inflight: 'inflight' }[dim]];
       points.push(point);
     }
   }
@@ -161,7 +167,7 @@ function machineCpuS() {
 }
 
 /** Runs one worker; resolves with its result (plus the broker's CPU seconds over the run). */
-function runWorker(spec, ctx) {
+function runWorker(spec, ctx, hooks = {}) {
   const execArgv = [];
   const profiling = ctx.opts.profile && spec.client === 'kafka-native';
   let profName = null;
@@ -179,6 +185,7 @@ function runWorker(spec, ctx) {
       env: ctx.workerEnv,
     });
     ctx.children.add(child);
+    if (hooks.onChild) hooks.onChild(child);
     let stderr = '';
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
     let result = null;
@@ -195,6 +202,7 @@ function runWorker(spec, ctx) {
     }, timeoutMs);
     child.on('message', (m) => {
       if (m.type === 'result') result = m.result;
+      else if (m.type === 'progress' && hooks.onProgress) hooks.onProgress(m.count);
       else if (m.type === 'error') error = m.error;
       else if (m.type === 'window' && m.phase === 'start') {
         brokerWindow0 = ctx.brokerCpu();
@@ -233,9 +241,60 @@ function runWorker(spec, ctx) {
   });
 }
 
+/**
+ * `n` consumer processes (the `share` case of lib/worker.js) working off `expected` messages
+ * together: from the first message any of them saw to the moment their counts (reported every
+ * 100 ms) add up to `expected`; CPU summed over the processes.
+ */
+async function runShared(n, spec, ctx, expected, timeoutS) {
+  const counts = new Array(n).fill(0);
+  const kids = [];
+  const t0 = performance.now();
+  let first = null;
+  let last = null;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  const onProgress = (i) => (c) => {
+    counts[i] = c;
+    const sum = counts.reduce((a, b) => a + b, 0);
+    if (sum > 0 && first == null) first = performance.now();
+    if (sum >= expected && last == null) {
+      last = performance.now();
+      done();
+    }
+  };
+  const runs = Array.from({ length: n }, (_, i) =>
+    runWorker({ ...spec, timeoutSeconds: timeoutS + 90 }, ctx, { onProgress: onProgress(i), onChild: (c) => kids.push(c) }));
+  const timer = setTimeout(done, timeoutS * 1000);
+  // A worker that fails ends the point at once.
+  const failed = Promise.all(runs).catch((e) => e);
+  await Promise.race([finished, failed]);
+  clearTimeout(timer);
+  for (const k of kids) if (k.connected) k.send({ type: 'stop' });
+  const results = await Promise.all(runs);
+  const sum = counts.reduce((a, b) => a + b, 0);
+  if (last == null) throw new Error(`${n} consumer(s) handled ${sum} of ${expected} within ${timeoutS} s`);
+  const seconds = (last - first) / 1000;
+  const cpuS = results.reduce((a, r) => a + r.cpuS, 0);
+  return {
+    messages: expected,
+    handled: sum,
+    processes: n,
+    seconds,
+    msgsPerSec: expected / seconds,
+    MBps: (expected * 100) / seconds / 1e6,
+    joinSeconds: (first - t0) / 1000,
+    cpuS,
+    cpuSPerMillion: (cpuS / expected) * 1e6,
+    peakRssMB: Math.max(...results.map((r) => r.peakRssMB)),
+    eventLoopDelayMs: { p99: Math.max(...results.map((r) => r.eventLoopDelayMs.p99)) },
+  };
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const { up, admin, cpuSeconds, javaVersion } = require('./lib/broker');
+  const countAll = async (a, topics) => (await Promise.all(topics.map((t) => a.messageCount(t)))).reduce((x, y) => x + y, 0);
   const { CLIENT_NOTES, versions } = require('./lib/clients');
   const { rdkafkaProduce, rdkafkaConsume, javaProduce } = require('./lib/floor');
   const report = require('./lib/report');
@@ -348,7 +407,7 @@ async function main() {
     results[kind].push(entry);
     const r = entry.result;
     const fig = r.error ? `ERROR ${r.error.split('\n')[0]}` : kind === 'scaling'
-      ? `${Math.round(r.msgsPerSec).toLocaleString('en')} msgs/s, ${r.cpuSPerMillion?.toFixed(1)} CPU s/M, call p99 ${r.callMs?.p99?.toFixed(1)} ms`
+      ? `${Math.round(r.msgsPerSec).toLocaleString('en')} msgs/s, ${r.cpuSPerMillion?.toFixed(1)} CPU s/M${r.callMs ? `, call p99 ${r.callMs.p99?.toFixed(1)} ms` : ''}`
       : kind === 'latency'
       ? `ack p99 ${r.ackMs.p99?.toFixed(2)} ms, handler p99 ${r.handlerMs.p99?.toFixed(2)} ms, ELD p99 ${r.eventLoopDelayMs?.p99?.toFixed(2)} ms`
       : `${Math.round(r.msgsPerSec).toLocaleString('en')} msgs/s${r.peakRssMB ? `, RSS ${r.peakRssMB} MB` : ''}${r.cpuSPerMillion ? `, ${r.cpuSPerMillion.toFixed(1)} CPU s/M` : ''}`;
@@ -466,7 +525,7 @@ async function main() {
     if (opts.cases.includes('scaling')) {
       const clients = nodeClients.filter((c) => c !== 'confluent-native');
       const seconds = opts.quick ? 2 : 3;
-      for (const point of scalingPlan(opts)) {
+      for (const point of scalingPlan(opts).filter((p) => p.mode !== 'share')) {
         const key = `${point.dim}=${point.x}`;
         log(`scaling: ${key}`);
         // One set of topics per point, shared by the clients (each writes its own share).
@@ -486,6 +545,57 @@ async function main() {
             }, ctx));
             record('scaling', { key, dim: point.dim, x: point.x, client, run, result });
           }
+        }
+      }
+      // Consumers: subscriptions per process on this broker; processes in one group on 3 nodes.
+      const sharePoints = scalingPlan(opts).filter((p) => p.mode === 'share');
+      const prefill = async (brokers, topics, messages) => runWorker({
+        case: 'produce', client: 'kafka-native', brokers, topics, size: 100, mode: 'batch', pattern: PATTERN,
+        maxMessages: messages, maxSeconds: 600, inflight: opts.inflight, batchSize: 1000, batchInflight: opts.batchInflight,
+        timeoutSeconds: 900, noWarmup: true,
+      }, { ...ctx, opts: { ...opts, profile: false } });
+      const shareRun = async (point, brokers, topics, expected) => {
+        const key = `${point.dim}=${point.x}`;
+        for (let run = 1; run <= opts.runs; run++) {
+          for (const client of clients) {
+            const groupId = topicName('g', point.dim, point.x, client, run);
+            const result = await attempt(() => runShared(point.processes, {
+              case: 'share', client, brokers, topics, groupId, mode: 'eachMessage',
+            }, ctx, expected, opts.quick ? 60 : 120));
+            record('scaling', { key, dim: point.dim, x: point.x, client, run, result });
+          }
+        }
+      };
+      for (const point of sharePoints.filter((p) => p.dim === 'subscriptions')) {
+        log(`scaling: subscriptions=${point.x}`);
+        const topics = [];
+        for (let t = 0; t < point.x; t++) {
+          const name = topicName('sub', point.x, t);
+          await adm.createTopic(name, 3);
+          created.push(name);
+          topics.push(name);
+        }
+        await prefill(broker.brokers, topics, point.messages);
+        await shareRun(point, broker.brokers, topics, await countAll(adm, topics));
+      }
+      const groupPoints = sharePoints.filter((p) => p.dim === 'group');
+      if (groupPoints.length) {
+        const cluster = up({ nodes: 3 });
+        const adm3 = admin(cluster.brokers);
+        try {
+          const topic = topicName('group', 'prefill');
+          await adm3.createTopic(topic, 6);
+          log(`scaling: pre-filling ${topic} on the 3-node cluster ${cluster.brokers}`);
+          await prefill(cluster.brokers, [topic], groupPoints[0].messages);
+          const expected = await adm3.messageCount(topic);
+          for (const point of groupPoints) {
+            log(`scaling: group=${point.x} (${expected.toLocaleString('en')} messages)`);
+            await shareRun(point, cluster.brokers, [topic], expected);
+          }
+          await adm3.deleteTopics([topic]).catch(() => {});
+        } finally {
+          await adm3.close().catch(() => {});
+          cluster.down();
         }
       }
       save('scaling', { case: 'scaling', ...meta, runs: results.scaling, summary: report.summarize('scaling', results.scaling) });

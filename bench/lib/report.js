@@ -262,7 +262,9 @@ function markdown(meta, results, opts) {
       '1,000 with 10 calls in flight, 1 MiB at most per batch). inflight: single publishes kept in flight (1 = awaited one at a ' +
       'time). topics: the calls go round robin to that many 6-partition topics. p99: of each call, from the call to its settling ' +
       '(a batch call for size, partitions and topics; a single publish for inflight). Short windows (2-3 s per point), one process ' +
-      'per client and point.');
+      'per client and point. subscriptions: that many `eachMessage` subscriptions (each its own client, group and 3-partition topic) ' +
+      'in one process share a pre-filled backlog; group: that many processes in one group consume one pre-filled 6-partition topic ' +
+      'of the 3-node cluster (msgs/s from the first message to the last, CPU summed over the processes; no p99).');
     L.push('');
     for (const c of scal) {
       L.push(`### ${c.title}`);
@@ -298,6 +300,8 @@ const DIM_TITLE = {
   partitions: 'partitions in one topic',
   topics: 'topics (6 partitions each)',
   inflight: 'single publishes in flight',
+  subscriptions: 'subscriptions in one process (consumer)',
+  group: 'consumer processes in one group, 3-node cluster',
 };
 
 function fmtX(dim, x) {
@@ -309,7 +313,7 @@ function fmtX(dim, x) {
  * One curve set per scaling dimension: its points, a value lookup, and where each client stops
  * scaling. For size and inflight, more should give more: a client stops scaling at the first
  * point after which its throughput (MB/s for size, msgs/s for inflight) grows by less than 10 %.
- * For partitions and topics, throughput should hold: a client stops scaling at the first point
+ * Group (consumer processes) grows likewise (msgs/s). For partitions, topics and subscriptions, throughput should hold: a client stops scaling at the first point
  * where it falls below 80 % of its first point.
  */
 function scalingCurves(entries) {
@@ -323,7 +327,7 @@ function scalingCurves(entries) {
       const r = rows.find((row) => row.key === `${dim}=${x}` && row.client === client);
       return r && r[m] && r[m].n ? r[m].median : null;
     };
-    const grows = dim === 'size' || dim === 'inflight';
+    const grows = dim === 'size' || dim === 'inflight' || dim === 'group';
     const knee = (client) => {
       const pts = xs.map((x) => [x, value(client, x, metric)]).filter(([, v]) => v != null);
       if (pts.length < 2) return 'too few points';

@@ -393,11 +393,39 @@ async function consumeCase(spec, adapter) {
   };
 }
 
+// ------------------------------------------------- scaling: consumers sharing the work
+
+/**
+ * Consumes `spec.topics` (one subscription each, in this process) in group `spec.groupId` until
+ * run.js says stop; reports its count every 100 ms ({type: 'progress', count}), as the messages
+ * of the topics are shared with other processes of the same group.
+ */
+async function shareCase(spec, adapter) {
+  let count = 0;
+  const onMessage = () => {
+    count++;
+  };
+  const onBatch = (messages) => {
+    count += messages.length;
+  };
+  const m = meter();
+  const consumers = [];
+  for (const topic of spec.topics) {
+    consumers.push(await adapter.consumer(spec.brokers, { topic, groupId: `${spec.groupId}-${topic}`, mode: spec.mode, onMessage, onBatch }));
+  }
+  const progress = setInterval(() => tell({ type: 'progress', count }), 100);
+  await new Promise((resolve) => process.on('message', (msg) => msg && msg.type === 'stop' && resolve()));
+  clearInterval(progress);
+  const res = await m.stop();
+  await Promise.race([Promise.all(consumers.map((c) => c.stop())), sleep(30_000)]);
+  return { messages: count, ...res };
+}
+
 async function main() {
   const spec = JSON.parse(process.argv[2]);
   const adapter = ADAPTERS[spec.client];
   if (!adapter) throw new Error(`unknown client ${spec.client}`);
-  const run = { produce: produceCase, latency: latencyCase, consume: consumeCase }[spec.case];
+  const run = { produce: produceCase, latency: latencyCase, consume: consumeCase, share: shareCase }[spec.case];
   if (!run) throw new Error(`unknown case ${spec.case}`);
   const result = await run(spec, adapter);
   tell({ type: 'result', result });
