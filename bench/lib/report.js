@@ -269,11 +269,14 @@ function markdown(meta, results, opts) {
     for (const c of scal) {
       L.push(`### ${c.title}`);
       L.push('');
-      L.push(`| ${c.dim} | ${c.clients.map((cl) => `${LABEL[cl]} ${c.metricLabel}`).join(' | ')} | ${c.clients.map((cl) => `${LABEL[cl]} CPU s / M`).join(' | ')} | ${c.clients.map((cl) => `${LABEL[cl]} p99 ms`).join(' | ')} |`);
-      L.push(`|---:|${c.clients.map(() => '---:').join('|')}|${c.clients.map(() => '---:').join('|')}|${c.clients.map(() => '---:').join('|')}|`);
+      // The consumer points have no per-call p99: no such columns.
+      const metrics = [[c.metric, c.metricLabel], ['cpuSPerMillion', 'CPU s / M'], ['callMs.p99', 'p99 ms']]
+        .filter(([m]) => c.xs.some((x) => c.clients.some((cl) => c.value(cl, x, m) != null)));
+      L.push(`| ${c.dim} | ${metrics.map(([, label]) => c.clients.map((cl) => `${LABEL[cl]} ${label}`).join(' | ')).join(' | ')} |`);
+      L.push(`|---:|${metrics.map(() => c.clients.map(() => '---:').join('|')).join('|')}|`);
       for (const x of c.xs) {
         const row = (metric) => c.clients.map((cl) => fmtNum(c.value(cl, x, metric))).join(' | ');
-        L.push(`| ${fmtX(c.dim, x)} | ${row(c.metric)} | ${row('cpuSPerMillion')} | ${row('callMs.p99')} |`);
+        L.push(`| ${fmtX(c.dim, x)} | ${metrics.map(([m]) => row(m)).join(' | ')} |`);
       }
       L.push('');
       L.push(c.clients.map((cl) => `${LABEL[cl]}: ${c.knee(cl)}`).join('; ') + '.');
@@ -379,7 +382,10 @@ function scalingSvg(results, meta) {
     const series = (m) => c.clients.map((cl) => ({ client: cl, points: c.xs.map((x) => [x, c.value(cl, x, m)]) }));
     parts.push(lineChart(10, y, cw, ch, 'throughput', c.metricLabel, c.xs, c.dim, series(c.metric)));
     parts.push(lineChart(10 + cw + 10, y, cw, ch, 'CPU per message', 'CPU s / M msgs — lower is better', c.xs, c.dim, series('cpuSPerMillion')));
-    parts.push(lineChart(10 + 2 * (cw + 10), y, cw, ch, 'p99 per call', 'ms — lower is better', c.xs, c.dim, series('callMs.p99')));
+    const p99 = series('callMs.p99');
+    if (p99.some((ser) => ser.points.some(([, v]) => v != null))) {
+      parts.push(lineChart(10 + 2 * (cw + 10), y, cw, ch, 'p99 per call', 'ms — lower is better', c.xs, c.dim, p99));
+    }
     y += ch + 30;
   }
   const clients = [...new Set(curves.flatMap((c) => c.clients))];
