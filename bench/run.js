@@ -619,6 +619,19 @@ async function main() {
   if (opts.check) {
     const { lines, regressions, compared } = compare(results);
     for (const l of lines) log(l);
+    // Other processes' CPU during the measured windows: a busy machine skews the ratios.
+    let other = 0;
+    let window = 0;
+    for (const e of [...results.produce, ...results.latency, ...results.consume]) {
+      if (e.result && e.result.otherCpuS != null && e.result.windowS) {
+        other += e.result.otherCpuS;
+        window += e.result.windowS;
+      }
+    }
+    if (window > 0 && other / window > 0.25) {
+      log(`check: other processes used ${(other / window).toFixed(2)} of the ${os.cpus().length} cores during the windows: ` +
+        'ratios measured on a busy machine; re-run on a quiet one before trusting a verdict');
+    }
     if (!compared) {
       log('check: no ratio of this run has a baseline');
       process.exitCode = 1;
