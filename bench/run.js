@@ -14,13 +14,23 @@ const USAGE = `usage: node bench/run.js [flags]
   --quick              smoke run: short windows, 1 M -> 100 k messages, 5 s fixed rate (implies --runs 1
                        unless --runs is given); writes <date>-quick-* and leaves latest.* alone
   --runs N             runs per figure (default 3)
-  --cases LIST         produce,latency,consume (default all)
+  --cases LIST         produce,latency,consume (default); scaling (opt-in: how cost grows)
   --clients LIST       kafka-native,kafkajs,confluent,confluent-native,floor (default all)
   --sizes LIST         value sizes for the producer case (default 100,1024)
-  --modes LIST         awaited,concurrent,batch (default all)
+  --modes LIST         awaited,concurrent,batch,awaited-batch (default all)
   --seconds S          upper bound of one producer run (default 10; quick 2)
   --duration S         fixed-rate window (default 30; quick 5)
-  --rates LIST         fixed rates in events/s (default 1000,10000)
+  --rates LIST         fixed rates in events/s (default 1000,10000,20000)
+  --loads LIST         fixed rate on a busy machine: core (one core kept busy by another process),
+                       js (the JS thread busy 50 % of the time in 2 ms slices) (default core,js;
+                       none: only the idle machine)
+  --load-rates LIST    rates of the busy-machine runs (default 1000,10000)
+  --check              quick run, its ratios compared with results/baseline.json: exit 1 naming
+                       every ratio more than 20 % below its baseline (implies --quick)
+  --scaling-dims LIST  dimensions of --cases scaling: size,partitions,topics,inflight,subscriptions,group
+                       (default all; group starts a 3-node cluster: KAFKA_NATIVE_BENCH_PORT_3 /
+                       KAFKA_NATIVE_BENCH_RUN_DIR_3, or KAFKA_BROKERS_3 for an existing one)
+  --write-baseline     write results/baseline.json from this run's ratios (a full run does it)
   --consume-messages N messages pre-filled for the consumer case (default 1000000; quick 100000)
   --inflight N         outstanding single publishes in the concurrent mode (default 10000)
   --batch-inflight N   outstanding batch calls in the batch mode (default 10)
@@ -33,8 +43,10 @@ function parseArgs(argv) {
   const o = {
     quick: false, runs: null, cases: ['produce', 'latency', 'consume'],
     clients: [...CLIENTS, 'floor'],
-    sizes: [100, 1024], modes: ['awaited', 'concurrent', 'batch'], seconds: null, duration: null,
-    rates: [1000, 10000], consumeMessages: null, inflight: 10000, batchInflight: 10, batchSize: 1000,
+    sizes: [100, 1024], modes: ['awaited', 'concurrent', 'batch', 'awaited-batch'], seconds: null, duration: null,
+    rates: [1000, 10000, 20000], loads: ['core', 'js'], loadRates: [1000, 10000], check: false, writeBaseline: false,
+    scalingDims: ['size', 'partitions', 'topics', 'inflight', 'subscriptions', 'group'],
+    consumeMessages: null, inflight: 10000, batchInflight: 10, batchSize: 1000,
     profile: false, out: path.join(HERE, 'results'),
   };
   const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -54,15 +66,23 @@ function parseArgs(argv) {
       case '--seconds': o.seconds = Number(next()); break;
       case '--duration': o.duration = Number(next()); break;
       case '--rates': o.rates = list(next()).map(Number); break;
+      case '--loads': o.loads = list(next()).filter((l) => l !== 'none'); break;
+      case '--load-rates': o.loadRates = list(next()).map(Number); break;
+      case '--check': o.check = true; o.quick = true; break;
+      case '--write-baseline': o.writeBaseline = true; break;
+      case '--scaling-dims': o.scalingDims = list(next()); break;
       case '--consume-messages': o.consumeMessages = Number(next()); break;
       case '--inflight': o.inflight = Number(next()); break;
       case '--batch-inflight': o.batchInflight = Number(next()); break;
       case '--profile': o.profile = true; break;
-      case '--out': o.out = path.resolve(next()); break;
+      case '--out': o.out = path.resolve(next()); o.outGiven = true; break;
       case '-h': case '--help': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown flag ${a}\n${USAGE}`);
     }
   }
+  o.writeBaseline = o.writeBaseline || (!o.quick && !o.profile && !o.check && ['produce', 'latency', 'consume'].every((c) => o.cases.includes(c)));
+  // A check's quick figures are not kept beside the committed ones.
+  if (o.check && !o.outGiven) o.out = path.join(os.tmpdir(), 'kafka-native-bench-check');
   o.runs = o.runs || (o.quick || o.profile ? 1 : 3);
   o.seconds = o.seconds || (o.quick ? 2 : 10);
   o.duration = o.duration || (o.quick ? 5 : 30);
@@ -77,6 +97,54 @@ const today = () => new Date().toISOString().slice(0, 10);
 // The value bytes: ProducerPerformance's kind of payload (random upper-case letters), the same
 // for every message and every client, as the floor tools send one repeated payload too.
 const PATTERN = 'KXQWJZMVRTLPBNYHCGDFSAOEUIKZQXJWVMRTPLNBYHGCFDSAEOUIXKQZWJVMTRPLBNHYGCDFSAOEIUQZ';
+
+/** The `js` load of the fixed-rate case: 2 ms slices of busy work, 50 % of the time. */
+const JS_BUSY = { sliceMs: 2, share: 0.5 };
+
+/** Keeps one core busy: a Node child spinning until stop() (killed with the run on exit). */
+function busyCore(children) {
+  const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  children.add(child);
+  return {
+    stop() {
+      child.kill('SIGKILL');
+      children.delete(child);
+    },
+  };
+}
+
+/**
+ * The points of the scaling section: one dimension varied at a time, the rest at the producer
+ * case's batch mode (100 B, 6 partitions, one topic, batches of 1,000, 10 calls in flight).
+ */
+function scalingPlan(opts) {
+  const q = opts.quick;
+  const base = { size: 100, partitions: 6, topics: 1, mode: 'batch', inflight: 10000, batchSize: 1000, maxMessages: 2_000_000 };
+  const dims = {
+    // Batches hold at most ~1 MiB (and at least 10 messages), so 100 KiB values stay sendable.
+    size: (q ? [100, 10240] : [10, 100, 1024, 10240, 102400]).map((x) => ({
+      size: x, batchSize: Math.max(10, Math.min(1000, Math.floor(2 ** 20 / x))), maxMessages: Math.max(20_000, Math.floor(2e9 / Math.max(x, 1000))),
+    })),
+    partitions: (q ? [1, 60] : [1, 6, 60, 600]).map((x) => ({ partitions: x })),
+    topics: (q ? [1, 10] : [1, 10, 100]).map((x) => ({ topics: x })),
+    // Single publishes kept in flight; 1 is the awaited loop.
+    inflight: (q ? [1, 1000, 100000] : [1, 10, 100, 1000, 10000, 100000]).map((x) => ({ mode: 'concurrent', inflight: x, maxMessages: x === 1 ? 20_000 : 2_000_000 })),
+    // Consumers (eachMessage): subscriptions in one process, each to its own 3-partition topic
+    // (the messages split between them); processes in one group on the 3-node cluster (6 partitions).
+    subscriptions: (q ? [1, 10] : [1, 10, 50]).map((x) => ({ mode: 'share', processes: 1, messages: q ? 100_000 : 300_000, x })),
+    group: (q ? [1, 3] : [1, 2, 3]).map((x) => ({ mode: 'share', processes: x, messages: q ? 200_000 : 500_000, x })),
+  };
+  const points = [];
+  for (const dim of opts.scalingDims) {
+    if (!dims[dim]) throw new Error(`unknown scaling dimension ${dim}`);
+    for (const p of dims[dim]) {
+      const point = { ...base, ...p, dim };
+      if (point.x == null) point.x = point[{ size: 'size', partitions: 'partitions', topics: 'topics', inflight: 'inflight' }[dim]];
+      points.push(point);
+    }
+  }
+  return points;
+}
 
 function perfUsable() {
   try {
@@ -99,7 +167,7 @@ function machineCpuS() {
 }
 
 /** Runs one worker; resolves with its result (plus the broker's CPU seconds over the run). */
-function runWorker(spec, ctx) {
+function runWorker(spec, ctx, hooks = {}) {
   const execArgv = [];
   const profiling = ctx.opts.profile && spec.client === 'kafka-native';
   let profName = null;
@@ -117,6 +185,7 @@ function runWorker(spec, ctx) {
       env: ctx.workerEnv,
     });
     ctx.children.add(child);
+    if (hooks.onChild) hooks.onChild(child);
     let stderr = '';
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
     let result = null;
@@ -133,6 +202,7 @@ function runWorker(spec, ctx) {
     }, timeoutMs);
     child.on('message', (m) => {
       if (m.type === 'result') result = m.result;
+      else if (m.type === 'progress' && hooks.onProgress) hooks.onProgress(m.count);
       else if (m.type === 'error') error = m.error;
       else if (m.type === 'window' && m.phase === 'start') {
         brokerWindow0 = ctx.brokerCpu();
@@ -171,12 +241,64 @@ function runWorker(spec, ctx) {
   });
 }
 
+/**
+ * `n` consumer processes (the `share` case of lib/worker.js) working off `expected` messages
+ * together: from the first message any of them saw to the moment their counts (reported every
+ * 100 ms) add up to `expected`; CPU summed over the processes.
+ */
+async function runShared(n, spec, ctx, expected, timeoutS) {
+  const counts = new Array(n).fill(0);
+  const kids = [];
+  const t0 = performance.now();
+  let first = null;
+  let last = null;
+  let done;
+  const finished = new Promise((r) => (done = r));
+  const onProgress = (i) => (c) => {
+    counts[i] = c;
+    const sum = counts.reduce((a, b) => a + b, 0);
+    if (sum > 0 && first == null) first = performance.now();
+    if (sum >= expected && last == null) {
+      last = performance.now();
+      done();
+    }
+  };
+  const runs = Array.from({ length: n }, (_, i) =>
+    runWorker({ ...spec, timeoutSeconds: timeoutS + 90 }, ctx, { onProgress: onProgress(i), onChild: (c) => kids.push(c) }));
+  const timer = setTimeout(done, timeoutS * 1000);
+  // A worker that fails ends the point at once.
+  const failed = Promise.all(runs).catch((e) => e);
+  await Promise.race([finished, failed]);
+  clearTimeout(timer);
+  for (const k of kids) if (k.connected) k.send({ type: 'stop' });
+  const results = await Promise.all(runs);
+  const sum = counts.reduce((a, b) => a + b, 0);
+  if (last == null) throw new Error(`${n} consumer(s) handled ${sum} of ${expected} within ${timeoutS} s`);
+  const seconds = (last - first) / 1000;
+  const cpuS = results.reduce((a, r) => a + r.cpuS, 0);
+  return {
+    messages: expected,
+    handled: sum,
+    processes: n,
+    seconds,
+    msgsPerSec: expected / seconds,
+    MBps: (expected * 100) / seconds / 1e6,
+    joinSeconds: (first - t0) / 1000,
+    cpuS,
+    cpuSPerMillion: (cpuS / expected) * 1e6,
+    peakRssMB: Math.max(...results.map((r) => r.peakRssMB)),
+    eventLoopDelayMs: { p99: Math.max(...results.map((r) => r.eventLoopDelayMs.p99)) },
+  };
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const { up, admin, cpuSeconds, javaVersion } = require('./lib/broker');
+  const countAll = async (a, topics) => (await Promise.all(topics.map((t) => a.messageCount(t)))).reduce((x, y) => x + y, 0);
   const { CLIENT_NOTES, versions } = require('./lib/clients');
   const { rdkafkaProduce, rdkafkaConsume, javaProduce } = require('./lib/floor');
   const report = require('./lib/report');
+  const { compare, writeBaseline, BASELINE } = require('./lib/check');
 
   log('setup (bench/setup.sh)');
   const setupOut = execFileSync('bash', [path.join(HERE, 'setup.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -280,11 +402,13 @@ async function main() {
       timeoutSeconds: 120 }, { ...ctx, opts: { ...opts, profile: false } });
   }
 
-  const results = { produce: [], latency: [], consume: [] };
+  const results = { produce: [], latency: [], consume: [], scaling: [] };
   const record = (kind, entry) => {
     results[kind].push(entry);
     const r = entry.result;
-    const fig = r.error ? `ERROR ${r.error.split('\n')[0]}` : kind === 'latency'
+    const fig = r.error ? `ERROR ${r.error.split('\n')[0]}` : kind === 'scaling'
+      ? `${Math.round(r.msgsPerSec).toLocaleString('en')} msgs/s, ${r.cpuSPerMillion?.toFixed(1)} CPU s/M${r.callMs ? `, call p99 ${r.callMs.p99?.toFixed(1)} ms` : ''}`
+      : kind === 'latency'
       ? `ack p99 ${r.ackMs.p99?.toFixed(2)} ms, handler p99 ${r.handlerMs.p99?.toFixed(2)} ms, ELD p99 ${r.eventLoopDelayMs?.p99?.toFixed(2)} ms`
       : `${Math.round(r.msgsPerSec).toLocaleString('en')} msgs/s${r.peakRssMB ? `, RSS ${r.peakRssMB} MB` : ''}${r.cpuSPerMillion ? `, ${r.cpuSPerMillion.toFixed(1)} CPU s/M` : ''}`;
     log(`  ${kind} ${entry.key} run ${entry.run} ${entry.client}: ${fig}`);
@@ -336,18 +460,26 @@ async function main() {
     // ----------------------------------------------------------- case 2: fixed-rate latency
     if (opts.cases.includes('latency')) {
       const clients = nodeClients.filter((c) => c !== 'confluent-native');
-      for (const rate of opts.rates) {
-        const key = `${rate}/s`;
+      const plan = [
+        ...opts.rates.map((rate) => ({ rate, load: null })),
+        ...opts.loads.flatMap((load) => opts.loadRates.map((rate) => ({ rate, load }))),
+      ];
+      for (const { rate, load } of plan) {
+        const key = load ? `${rate}/s, ${load} busy` : `${rate}/s`;
         log(`case 2: fixed rate ${key} for ${opts.duration} s`);
         for (let run = 1; run <= opts.runs; run++) {
           for (const client of clients) {
-            const topic = await freshTopic('l', rate, client, run);
+            const topic = await freshTopic('l', rate, load || 'idle', client, run);
+            // (a) one core kept busy by another process for the whole run of the worker.
+            const hog = load === 'core' ? busyCore(children) : null;
             const result = await attempt(() => runWorker({
               case: 'latency', client, brokers: broker.brokers, topic, groupId: `${topic}-g`, size: 100, rate,
               seconds: opts.duration, drainSeconds: opts.drainSeconds, pattern: PATTERN,
+              // (b) the client's own JS thread busy with synthetic request work.
+              jsBusy: load === 'js' ? JS_BUSY : null,
               timeoutSeconds: opts.duration + opts.drainSeconds + 240,
-            }, ctx));
-            record('latency', { key, rate, client, run, result });
+            }, ctx)).finally(() => hog && hog.stop());
+            record('latency', { key, rate, load, client, run, result });
           }
         }
       }
@@ -389,11 +521,94 @@ async function main() {
       save('consume', { case: 'consume', ...meta, runs: results.consume, summary: report.summarize('consume', results.consume) });
     }
 
+    // ------------------------------------------------------- how cost grows (opt-in)
+    if (opts.cases.includes('scaling')) {
+      const clients = nodeClients.filter((c) => c !== 'confluent-native');
+      const seconds = opts.quick ? 2 : 3;
+      for (const point of scalingPlan(opts).filter((p) => p.mode !== 'share')) {
+        const key = `${point.dim}=${point.x}`;
+        log(`scaling: ${key}`);
+        // One set of topics per point, shared by the clients (each writes its own share).
+        const topics = [];
+        for (let t = 0; t < point.topics; t++) {
+          const name = topicName('s', point.dim, point.x, t);
+          await adm.createTopic(name, point.partitions);
+          created.push(name);
+          topics.push(name);
+        }
+        for (let run = 1; run <= opts.runs; run++) {
+          for (const client of clients) {
+            const result = await attempt(() => runWorker({
+              case: 'produce', client, brokers: broker.brokers, topics, size: point.size, mode: point.mode, pattern: PATTERN,
+              maxMessages: point.maxMessages, maxSeconds: seconds, inflight: point.inflight, batchSize: point.batchSize,
+              batchInflight: opts.batchInflight, recordLatency: true, timeoutSeconds: seconds + 240,
+            }, ctx));
+            record('scaling', { key, dim: point.dim, x: point.x, client, run, result });
+          }
+        }
+      }
+      // Consumers: subscriptions per process on this broker; processes in one group on 3 nodes.
+      const sharePoints = scalingPlan(opts).filter((p) => p.mode === 'share');
+      const prefill = async (brokers, topics, messages) => runWorker({
+        case: 'produce', client: 'kafka-native', brokers, topics, size: 100, mode: 'batch', pattern: PATTERN,
+        maxMessages: messages, maxSeconds: 600, inflight: opts.inflight, batchSize: 1000, batchInflight: opts.batchInflight,
+        timeoutSeconds: 900, noWarmup: true,
+      }, { ...ctx, opts: { ...opts, profile: false } });
+      const shareRun = async (point, brokers, topics, expected) => {
+        const key = `${point.dim}=${point.x}`;
+        for (let run = 1; run <= opts.runs; run++) {
+          for (const client of clients) {
+            const groupId = topicName('g', point.dim, point.x, client, run);
+            const result = await attempt(() => runShared(point.processes, {
+              case: 'share', client, brokers, topics, groupId, mode: 'eachMessage',
+            }, ctx, expected, opts.quick ? 60 : 120));
+            record('scaling', { key, dim: point.dim, x: point.x, client, run, result });
+          }
+        }
+      };
+      for (const point of sharePoints.filter((p) => p.dim === 'subscriptions')) {
+        log(`scaling: subscriptions=${point.x}`);
+        const topics = [];
+        for (let t = 0; t < point.x; t++) {
+          const name = topicName('sub', point.x, t);
+          await adm.createTopic(name, 3);
+          created.push(name);
+          topics.push(name);
+        }
+        await prefill(broker.brokers, topics, point.messages);
+        await shareRun(point, broker.brokers, topics, await countAll(adm, topics));
+      }
+      const groupPoints = sharePoints.filter((p) => p.dim === 'group');
+      if (groupPoints.length) {
+        const cluster = up({ nodes: 3 });
+        const adm3 = admin(cluster.brokers);
+        try {
+          const topic = topicName('group', 'prefill');
+          await adm3.createTopic(topic, 6);
+          log(`scaling: pre-filling ${topic} on the 3-node cluster ${cluster.brokers}`);
+          await prefill(cluster.brokers, [topic], groupPoints[0].messages);
+          const expected = await adm3.messageCount(topic);
+          for (const point of groupPoints) {
+            log(`scaling: group=${point.x} (${expected.toLocaleString('en')} messages)`);
+            await shareRun(point, cluster.brokers, [topic], expected);
+          }
+          await adm3.deleteTopics([topic]).catch(() => {});
+        } finally {
+          await adm3.close().catch(() => {});
+          cluster.down();
+        }
+      }
+      save('scaling', { case: 'scaling', ...meta, runs: results.scaling, summary: report.summarize('scaling', results.scaling) });
+    }
+
     if (!opts.profile && written.length) {
       const md = report.markdown(meta, results, opts);
       const svg = report.svg(results, meta, opts);
-      written.push(...report.write(opts.out, prefix, md, svg, { latest: !opts.quick }));
+      // A run of some cases only leaves latest.* (the full run's) alone.
+      const full = ['produce', 'latency', 'consume'].every((c) => opts.cases.includes(c));
+      written.push(...report.write(opts.out, prefix, md, svg, { latest: !opts.quick && full, scaling: report.scalingSvg(results, meta) }));
     }
+    if (opts.writeBaseline && written.length) written.push(writeBaseline(results, meta));
     if (opts.profile) log(`profiles in ${profileDir} (summarize: node bench/lib/profile.js ${profileDir})`);
   } finally {
     await adm.deleteTopics(created).catch(() => {});
@@ -401,6 +616,33 @@ async function main() {
     cleanup();
   }
   for (const f of written) console.log(path.relative(process.cwd(), f));
+  if (opts.check) {
+    const { lines, regressions, compared } = compare(results);
+    for (const l of lines) log(l);
+    // Other processes' CPU during the measured windows: a busy machine skews the ratios.
+    let other = 0;
+    let window = 0;
+    for (const e of [...results.produce, ...results.latency, ...results.consume]) {
+      if (e.result && e.result.otherCpuS != null && e.result.windowS) {
+        other += e.result.otherCpuS;
+        window += e.result.windowS;
+      }
+    }
+    if (window > 0 && other / window > 0.25) {
+      log(`check: other processes used ${(other / window).toFixed(2)} of the ${os.cpus().length} cores during the windows: ` +
+        'ratios measured on a busy machine; re-run on a quiet one before trusting a verdict');
+    }
+    if (!compared) {
+      log('check: no ratio of this run has a baseline');
+      process.exitCode = 1;
+    } else if (regressions.length) {
+      log(`check FAILED: ${regressions.length} ratio(s) more than 20 % below the baseline (${path.relative(process.cwd(), BASELINE)}):`);
+      for (const r of regressions) log(`  ${r}`);
+      process.exitCode = 1;
+    } else {
+      log(`check passed: ${compared} ratio(s) within 20 % of the baseline or better`);
+    }
+  }
 }
 
 main().catch((e) => {

@@ -11,18 +11,28 @@ const path = require('path');
 const REPO = path.join(__dirname, '..', '..');
 const RUN_DIR = process.env.KAFKA_NATIVE_BENCH_RUN_DIR || path.join(os.tmpdir(), 'kafka-native-bench-kafka');
 const BASE_PORT = process.env.KAFKA_NATIVE_BENCH_PORT || '39492';
+// The 3-node cluster of the scaling section's consumer-group points (brokers base..base+2,
+// controllers base+10..base+12).
+const RUN_DIR_3 = process.env.KAFKA_NATIVE_BENCH_RUN_DIR_3 || `${RUN_DIR}-3`;
+const BASE_PORT_3 = process.env.KAFKA_NATIVE_BENCH_PORT_3 || '39542';
 
 function log(...a) {
   process.stderr.write(`[bench] ${a.join(' ')}\n`);
 }
 
-/** Starts the local broker (unless KAFKA_BROKERS): {brokers, external, pid(), down()}. */
-function up() {
-  if (process.env.KAFKA_BROKERS) {
-    return { brokers: process.env.KAFKA_BROKERS, external: true, pid: () => null, down() {} };
+/**
+ * Starts the local broker (unless KAFKA_BROKERS; with `nodes: 3`, the 3-node cluster unless
+ * KAFKA_BROKERS_3): {brokers, external, pid(), down()}.
+ */
+function up({ nodes = 1 } = {}) {
+  const external = nodes === 3 ? process.env.KAFKA_BROKERS_3 : process.env.KAFKA_BROKERS;
+  if (external) {
+    return { brokers: external, external: true, pid: () => null, down() {} };
   }
-  log(`starting Kafka (scripts/kafka/up.sh --run-dir ${RUN_DIR} --base-port ${BASE_PORT})`);
-  const out = execFileSync('bash', [path.join(REPO, 'scripts/kafka/up.sh'), '--run-dir', RUN_DIR, '--base-port', BASE_PORT], {
+  const runDir = nodes === 3 ? RUN_DIR_3 : RUN_DIR;
+  const basePort = nodes === 3 ? BASE_PORT_3 : BASE_PORT;
+  log(`starting Kafka (scripts/kafka/up.sh --nodes ${nodes} --run-dir ${runDir} --base-port ${basePort})`);
+  const out = execFileSync('bash', [path.join(REPO, 'scripts/kafka/up.sh'), '--nodes', String(nodes), '--run-dir', runDir, '--base-port', basePort], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -33,7 +43,7 @@ function up() {
     external: false,
     pid() {
       try {
-        return Number(fs.readFileSync(path.join(RUN_DIR, 'node-1', 'pid'), 'utf8').trim());
+        return Number(fs.readFileSync(path.join(runDir, 'node-1', 'pid'), 'utf8').trim());
       } catch (_) {
         return null;
       }
@@ -43,7 +53,7 @@ function up() {
       stopped = true;
       log('stopping Kafka (scripts/kafka/down.sh)');
       try {
-        execFileSync('bash', [path.join(REPO, 'scripts/kafka/down.sh'), '--run-dir', RUN_DIR], { stdio: ['ignore', 'ignore', 'inherit'] });
+        execFileSync('bash', [path.join(REPO, 'scripts/kafka/down.sh'), '--nodes', String(nodes), '--run-dir', runDir], { stdio: ['ignore', 'ignore', 'inherit'] });
       } catch (e) {
         log(`down.sh failed: ${e.message}`);
       }
@@ -73,7 +83,23 @@ function admin(brokers) {
   return {
     async createTopic(topic, partitions = 6) {
       await ready();
-      await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+      try {
+        await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+      } catch (e) {
+        // A busy broker may answer the wait for leaders with a transient error: the topic was
+        // created, so wait for its leaders here (up to a minute) instead.
+        for (let i = 0; i < 120; i++) {
+          try {
+            const { topics } = await a.fetchTopicMetadata({ topics: [topic] });
+            const parts = topics[0] ? topics[0].partitions : [];
+            if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
+          } catch (_) {
+            // Not known yet: ask again.
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        throw e;
+      }
     },
     async messageCount(topic) {
       await ready();

@@ -37,6 +37,7 @@ const METRICS = {
   latency: ['ackMs.p50', 'ackMs.p95', 'ackMs.p99', 'ackMs.p999', 'ackMs.max', 'handlerMs.p50', 'handlerMs.p95',
     'handlerMs.p99', 'handlerMs.p999', 'handlerMs.max', 'eventLoopDelayMs.p99', 'eventLoopDelayMs.max',
     'cpuSPerMillion', 'peakRssMB', 'achievedRate', 'unacked', 'unhandled', 'pacingLagMs.p99', 'messages'],
+  scaling: ['msgsPerSec', 'MBps', 'cpuSPerMillion', 'callMs.p99', 'peakRssMB', 'eventLoopDelayMs.p99'],
   consume: ['msgsPerSec', 'MBps', 'msgsPerSecWithJoin', 'joinSeconds', 'cpuSPerMillion', 'peakRssMB', 'eventLoopDelayMs.p99'],
 };
 
@@ -140,7 +141,8 @@ function markdown(meta, results, opts) {
     L.push(`awaited: one \`await publish()\` at a time (≤ 20,000 messages or ${opts.seconds} s); concurrent: ${opts.inflight.toLocaleString('en')} ` +
       `single-message publishes kept in flight; batch: ${opts.batchSize} messages per call, ${opts.batchInflight} calls in flight ` +
       `(kafka-native \`publishBatch\`, kafkajs and confluent \`send({messages})\`, confluent native API: 1,000 \`produce()\` calls and their ` +
-      'delivery reports). The floor tools have no modes: they are listed under batch.');
+      'delivery reports); awaited-batch: the same batches of 1,000 awaited one after another (`for (…) await publishBatch(…)`, ' +
+      'the most common batch loop). The floor tools have no modes: they are listed under batch.');
     L.push('');
     const cols = CLIENT_ORDER.filter((c) => prodRows.some((r) => r.client === c));
     L.push(`| case | ${cols.map((c) => LABEL[c]).join(' | ')} | vs kafkajs | vs confluent (best API) | vs rdkafka_performance |`);
@@ -181,7 +183,9 @@ function markdown(meta, results, opts) {
     L.push('');
     L.push('100 B values carrying their send time; producer and consumer (`eachMessage`, a fresh group) in the same ' +
       'process. publish→ack: from the `publish()` call to its Promise settling; publish→handler: from the call to the ' +
-      'consumer\'s handler seeing the message. Messages still unacknowledged after the drain count with the time they waited.');
+      'consumer\'s handler seeing the message. Messages still unacknowledged after the drain count with the time they waited. ' +
+      '"core busy": another process (a Node busy loop) keeps one of the cores busy during the run; "js busy": the client\'s own JS ' +
+      'thread does synthetic request work, 2 ms slices 50 % of the time (as an API serving requests would).');
     L.push('');
     L.push('| rate | client | ack p50 | ack p95 | ack p99 | ack p99.9 | ack max | handler p50 | handler p95 | handler p99 | handler p99.9 | handler max | ELD p99 | CPU s / M | peak RSS MB |');
     L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -247,6 +251,39 @@ function markdown(meta, results, opts) {
     L.push('');
   }
 
+  const scal = scalingCurves(results.scaling || []);
+  if (scal.length) {
+    const chart = `${meta.date.slice(0, 10)}${opts.quick ? '-quick' : ''}-scaling.svg`;
+    L.push('## 6. How cost grows');
+    L.push('');
+    L.push(`![how cost grows](${chart})`);
+    L.push('');
+    L.push('One dimension varied at a time; the rest as the producer\'s batch mode (100 B, 6 partitions, one topic, batches of ' +
+      '1,000 with 10 calls in flight, 1 MiB at most per batch). inflight: single publishes kept in flight (1 = awaited one at a ' +
+      'time). topics: the calls go round robin to that many 6-partition topics. p99: of each call, from the call to its settling ' +
+      '(a batch call for size, partitions and topics; a single publish for inflight). Short windows (2-3 s per point), one process ' +
+      'per client and point. subscriptions: that many `eachMessage` subscriptions (each its own client, group and 3-partition topic) ' +
+      'in one process share a pre-filled backlog; group: that many processes in one group consume one pre-filled 6-partition topic ' +
+      'of the 3-node cluster (msgs/s from the first message to the last, CPU summed over the processes; no p99).');
+    L.push('');
+    for (const c of scal) {
+      L.push(`### ${c.title}`);
+      L.push('');
+      // The consumer points have no per-call p99: no such columns.
+      const metrics = [[c.metric, c.metricLabel], ['cpuSPerMillion', 'CPU s / M'], ['callMs.p99', 'p99 ms']]
+        .filter(([m]) => c.xs.some((x) => c.clients.some((cl) => c.value(cl, x, m) != null)));
+      L.push(`| ${c.dim} | ${metrics.map(([, label]) => c.clients.map((cl) => `${LABEL[cl]} ${label}`).join(' | ')).join(' | ')} |`);
+      L.push(`|---:|${metrics.map(() => c.clients.map(() => '---:').join('|')).join('|')}|`);
+      for (const x of c.xs) {
+        const row = (metric) => c.clients.map((cl) => fmtNum(c.value(cl, x, metric))).join(' | ');
+        L.push(`| ${fmtX(c.dim, x)} | ${metrics.map(([m]) => row(m)).join(' | ')} |`);
+      }
+      L.push('');
+      L.push(c.clients.map((cl) => `${LABEL[cl]}: ${c.knee(cl)}`).join('; ') + '.');
+      L.push('');
+    }
+  }
+
   L.push('## Configuration');
   L.push('');
   for (const [k, note] of Object.entries(meta.config.clients)) L.push(`- **${LABEL[k] || k}**: ${note}`);
@@ -257,6 +294,110 @@ function markdown(meta, results, opts) {
   L.push('Raw runs, machine and versions: the `*-produce.json`, `*-latency.json` and `*-consume.json` files beside this one. How to run and caveats: `bench/README.md`.');
   L.push('');
   return L.join('\n');
+}
+
+// ------------------------------------------------------------------------- how cost grows
+
+const DIM_TITLE = {
+  size: 'value size',
+  partitions: 'partitions in one topic',
+  topics: 'topics (6 partitions each)',
+  inflight: 'single publishes in flight',
+  subscriptions: 'subscriptions in one process (consumer)',
+  group: 'consumer processes in one group, 3-node cluster',
+};
+
+function fmtX(dim, x) {
+  if (dim === 'size') return x >= 1024 ? `${x / 1024} KiB` : `${x} B`;
+  return Number(x).toLocaleString('en');
+}
+
+/**
+ * One curve set per scaling dimension: its points, a value lookup, and where each client stops
+ * scaling. For size and inflight, more should give more: a client stops scaling at the first
+ * point after which its throughput (MB/s for size, msgs/s for inflight) grows by less than 10 %.
+ * Group (consumer processes) grows likewise (msgs/s). For partitions, topics and subscriptions, throughput should hold: a client stops scaling at the first point
+ * where it falls below 80 % of its first point.
+ */
+function scalingCurves(entries) {
+  const rows = summarize('scaling', entries);
+  const dims = [...new Set(entries.map((e) => e.dim))];
+  return dims.map((dim) => {
+    const xs = [...new Set(entries.filter((e) => e.dim === dim).map((e) => e.x))].sort((a, b) => a - b);
+    const clients = CLIENT_ORDER.filter((c) => entries.some((e) => e.dim === dim && e.client === c));
+    const metric = dim === 'size' ? 'MBps' : 'msgsPerSec';
+    const value = (client, x, m) => {
+      const r = rows.find((row) => row.key === `${dim}=${x}` && row.client === client);
+      return r && r[m] && r[m].n ? r[m].median : null;
+    };
+    const grows = dim === 'size' || dim === 'inflight' || dim === 'group';
+    const knee = (client) => {
+      const pts = xs.map((x) => [x, value(client, x, metric)]).filter(([, v]) => v != null);
+      if (pts.length < 2) return 'too few points';
+      for (let i = 0; i < pts.length - 1; i++) {
+        if (grows && pts[i + 1][1] < 1.1 * pts[i][1]) return `stops scaling at ${fmtX(dim, pts[i][0])} (${fmtNum(pts[i][1])} ${metric === 'MBps' ? 'MB/s' : 'msgs/s'})`;
+        if (!grows && pts[i + 1][1] < 0.8 * pts[0][1]) return `holds up to ${fmtX(dim, pts[i][0])}, below 80 % of its first point at ${fmtX(dim, pts[i + 1][0])}`;
+      }
+      return grows ? `still scaling at ${fmtX(dim, pts[pts.length - 1][0])}` : `holds through ${fmtX(dim, pts[pts.length - 1][0])}`;
+    };
+    return { dim, xs, clients, metric, metricLabel: metric === 'MBps' ? 'MB/s' : 'msgs/s', value, knee, title: `against ${DIM_TITLE[dim] || dim}` };
+  });
+}
+
+/** A line chart: x points evenly spaced (log-like dimensions), linear y from 0. */
+function lineChart(x0, y0, w, h, title, unit, xs, dim, series) {
+  const left = 56;
+  const bottom = 30;
+  const plotW = w - left - 10;
+  const plotH = h - bottom - 24;
+  const all = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v != null);
+  const top = Math.max(...all, 1e-9) * 1.1;
+  const px = (i) => left + (xs.length === 1 ? plotW / 2 : (i / (xs.length - 1)) * plotW);
+  const py = (v) => 24 + plotH - (v / top) * plotH;
+  const s = [`<g transform="translate(${x0},${y0})">`, `<text x="0" y="14" class="t">${esc(title)}<tspan class="u" dx="6">${esc(unit)}</tspan></text>`];
+  s.push(`<path d="M${left},24V${24 + plotH}H${left + plotW}" class="w"/>`);
+  for (const f of [0.5, 1]) s.push(`<text x="${left - 4}" y="${py(top * f / 1.1) + 4}" class="l" text-anchor="end">${esc(fmtNum(top * f / 1.1))}</text>`);
+  xs.forEach((x, i) => s.push(`<text x="${px(i)}" y="${24 + plotH + 14}" class="l" text-anchor="middle">${esc(fmtX(dim, x))}</text>`));
+  for (const ser of series) {
+    const pts = ser.points.map(([x, v]) => [xs.indexOf(x), v]).filter(([, v]) => v != null);
+    if (!pts.length) continue;
+    s.push(`<path d="${pts.map(([i, v], k) => `${k ? 'L' : 'M'}${px(i).toFixed(1)},${py(v).toFixed(1)}`).join('')}" fill="none" stroke="${COLOR[ser.client]}" stroke-width="2"/>`);
+    for (const [i, v] of pts) s.push(`<circle cx="${px(i).toFixed(1)}" cy="${py(v).toFixed(1)}" r="2.5" fill="${COLOR[ser.client]}"/>`);
+  }
+  s.push('</g>');
+  return s.join('');
+}
+
+/** The scaling section's charts: per dimension, throughput, CPU per message and p99. */
+function scalingSvg(results, meta) {
+  const curves = scalingCurves(results.scaling || []);
+  if (!curves.length) return null;
+  const W = 1000;
+  const cw = 320;
+  const ch = 190;
+  const parts = [];
+  let y = 70;
+  for (const c of curves) {
+    parts.push(`<text x="10" y="${y - 6}" font-size="14" font-weight="700" fill="#212529">${esc(c.title)}</text>`);
+    const series = (m) => c.clients.map((cl) => ({ client: cl, points: c.xs.map((x) => [x, c.value(cl, x, m)]) }));
+    parts.push(lineChart(10, y, cw, ch, 'throughput', c.metricLabel, c.xs, c.dim, series(c.metric)));
+    parts.push(lineChart(10 + cw + 10, y, cw, ch, 'CPU per message', 'CPU s / M msgs — lower is better', c.xs, c.dim, series('cpuSPerMillion')));
+    const p99 = series('callMs.p99');
+    if (p99.some((ser) => ser.points.some(([, v]) => v != null))) {
+      parts.push(lineChart(10 + 2 * (cw + 10), y, cw, ch, 'p99 per call', 'ms — lower is better', c.xs, c.dim, p99));
+    }
+    y += ch + 30;
+  }
+  const clients = [...new Set(curves.flatMap((c) => c.clients))];
+  const legend = clients.map((cl, i) => `<rect x="${10 + i * 200}" y="48" width="12" height="12" fill="${COLOR[cl]}"/><text x="${28 + i * 200}" y="58" class="l">${esc(LABEL[cl])}</text>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" viewBox="0 0 ${W} ${y}" font-family="-apple-system,Segoe UI,Helvetica,Arial,sans-serif">
+<style>.t{font-size:12px;font-weight:600;fill:#212529}.u{font-weight:400;fill:#868e96}.l{font-size:10px;fill:#343a40}.w{stroke:#212529;stroke-width:1;fill:none}</style>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="10" y="24" font-size="17" font-weight="700" fill="#212529">kafka-native: how cost grows — ${esc(meta.date.slice(0, 10))}</text>
+${legend}
+${parts.join('\n')}
+</svg>
+`;
 }
 
 // ------------------------------------------------------------------------------------ SVG
@@ -314,7 +455,8 @@ function svg(results, meta, opts) {
   const prodKeys = [...new Set(prod.map((r) => r.key))];
   const floorOf = (size) => prod.filter((r) => r.key === `${size}-batch` && ['rdkafka_performance', 'ProducerPerformance'].includes(r.client));
   for (const k of prodKeys) {
-    const [size, mode] = k.split('-');
+    const size = k.slice(0, k.indexOf('-'));
+    const mode = k.slice(k.indexOf('-') + 1);
     const b = bars(prod, k, 'msgsPerSec', CLIENT_ORDER.slice(0, 4));
     if (mode === 'concurrent') b.push(...floorOf(size).map((r) => ({ client: r.client, ...r.msgsPerSec })));
     else b.push(...bars(prod, k, 'msgsPerSec', CLIENT_ORDER.slice(4)));
@@ -373,12 +515,17 @@ ${parts.join('\n')}
  * Writes DIR/PREFIX-summary.md and DIR/PREFIX-chart.svg, and for a full run (`latest`) also
  * DIR/latest.md (pointing at latest.svg) and DIR/latest.svg. Returns the files written.
  */
-function write(dir, prefix, md, chart, { latest }) {
+function write(dir, prefix, md, chart, { latest, scaling }) {
   const mdFile = path.join(dir, `${prefix}-summary.md`);
   const svgFile = path.join(dir, `${prefix}-chart.svg`);
   fs.writeFileSync(mdFile, md);
   fs.writeFileSync(svgFile, chart);
   const written = [mdFile, svgFile];
+  if (scaling) {
+    const f = path.join(dir, `${prefix}-scaling.svg`);
+    fs.writeFileSync(f, scaling);
+    written.push(f);
+  }
   if (latest) {
     const latestMd = path.join(dir, 'latest.md');
     const latestSvg = path.join(dir, 'latest.svg');
@@ -389,4 +536,4 @@ function write(dir, prefix, md, chart, { latest }) {
   return written;
 }
 
-module.exports = { summarize, markdown, svg, write };
+module.exports = { summarize, markdown, svg, scalingSvg, write };

@@ -74,7 +74,14 @@ function cpuPerMillion(res, messages) {
 // ------------------------------------------------------------------------- case 1: producer
 
 async function produceCase(spec, adapter) {
-  const { topic, size, mode } = spec;
+  const { size, mode } = spec;
+  // The scaling case spreads the calls over several topics (round robin, call by call).
+  const topics = spec.topics || [spec.topic];
+  const topic = topics[0];
+  const topicOf = (i) => topics[i % topics.length];
+  // The scaling case also records each call's time (publish or batch call to its settling).
+  const callMs = spec.recordLatency ? [] : null;
+  let calls = 0;
   const value = patternedValue(size, spec.pattern);
   const p = await adapter.producer(spec.brokers);
   const batchOf = (from, n) => {
@@ -88,6 +95,7 @@ async function produceCase(spec, adapter) {
     await p.sendBatch(topic, batchOf(0, 1000));
     const warm = [];
     for (let i = 0; i < 2000; i++) warm.push(p.send(topic, KEYS[i % KEYS.length], value));
+    for (const t of topics.slice(1)) warm.push(p.send(t, KEYS[0], value));
     await Promise.all(warm);
   }
 
@@ -109,6 +117,21 @@ async function produceCase(spec, adapter) {
       }
       issued++;
     }
+  } else if (mode === 'awaited-batch') {
+    // The most common batch loop: `for (…) await publishBatch(1,000)`, one call at a time.
+    const n = spec.batchSize;
+    while (issued < maxMessages && now() < deadline) {
+      try {
+        const t = now();
+        const f = await p.sendBatch(topicOf(calls++), batchOf(issued, n));
+        if (callMs) callMs.push(now() - t);
+        failed += f;
+        acked += n - f;
+      } catch (_) {
+        failed += n;
+      }
+      issued += n;
+    }
   } else if (mode === 'concurrent') {
     const window = spec.inflight;
     await new Promise((resolve) => {
@@ -118,6 +141,10 @@ async function produceCase(spec, adapter) {
         acked++;
         inflight--;
         pump();
+      };
+      const timed = (t) => () => {
+        callMs.push(now() - t);
+        ok();
       };
       const bad = () => {
         failed++;
@@ -131,7 +158,7 @@ async function produceCase(spec, adapter) {
             break;
           }
           inflight++;
-          p.send(topic, KEYS[issued % KEYS.length], value).then(ok, bad);
+          p.send(topicOf(issued), KEYS[issued % KEYS.length], value).then(callMs ? timed(now()) : ok, bad);
           issued++;
         }
         if (stopped && inflight === 0) resolve();
@@ -144,7 +171,8 @@ async function produceCase(spec, adapter) {
     await new Promise((resolve) => {
       let inflight = 0;
       let stopped = false;
-      const done = (count) => (f) => {
+      const done = (count, t) => (f) => {
+        if (callMs) callMs.push(now() - t);
         failed += f;
         acked += count - f;
         inflight--;
@@ -162,7 +190,7 @@ async function produceCase(spec, adapter) {
             break;
           }
           inflight++;
-          p.sendBatch(topic, batchOf(issued, n)).then(done(n), bad(n));
+          p.sendBatch(topicOf(calls++), batchOf(issued, n)).then(done(n, now()), bad(n));
           issued += n;
         }
         if (stopped && inflight === 0) resolve();
@@ -182,11 +210,41 @@ async function produceCase(spec, adapter) {
     msgsPerSec: acked / seconds,
     MBps: (acked * size) / seconds / 1e6,
     cpuSPerMillion: cpuPerMillion(res, acked),
+    callMs: callMs ? latencySummary(callMs) : undefined,
     ...res,
   };
 }
 
 // ------------------------------------------------------------------ case 2: fixed-rate latency
+
+/**
+ * Synthetic request work on the JS thread: slices of `sliceMs` of busy computation, run from a
+ * 1 ms timer whenever the work done so far is below `share` of the time elapsed (so 2 ms slices
+ * at 0.5 keep the thread busy half of the time, as an API serving requests would). Returns
+ * stop() -> the share of the time actually spent in the slices.
+ */
+function jsBusy({ sliceMs, share }) {
+  const t0 = now();
+  let busyMs = 0;
+  let stopped = false;
+  let sink = 0;
+  const tick = () => {
+    if (stopped) return;
+    if (busyMs < share * (now() - t0)) {
+      const s = now();
+      while (now() - s < sliceMs) sink = (sink * 31 + 7) % 1000003;
+      busyMs += now() - s;
+    }
+    setTimeout(tick, 1);
+  };
+  setTimeout(tick, 1);
+  return {
+    stop() {
+      stopped = true;
+      return { busyShare: busyMs / (now() - t0), sink };
+    },
+  };
+}
 
 async function latencyCase(spec, adapter) {
   const { topic, size, rate, seconds } = spec;
@@ -223,6 +281,7 @@ async function latencyCase(spec, adapter) {
   // JIT warm-up of the send path, then the measured window.
   for (let i = 0; i < 200; i++) await p.send(topic, KEYS[i], Buffer.from('w'));
 
+  const busy = spec.jsBusy ? jsBusy(spec.jsBusy) : null;
   const m = meter();
   const start = now();
   const interval = 1000 / rate;
@@ -257,6 +316,7 @@ async function latencyCase(spec, adapter) {
   const drainUntil = now() + spec.drainSeconds * 1000;
   while ((acked + failed < total || received < total) && now() < drainUntil) await sleep(20);
   const res = await m.stop();
+  const busyShare = busy ? busy.stop().busyShare : null;
   const stillUnacked = total - acked - failed;
   const unhandled = total - received;
   // What never arrived within the drain counts with the time it had waited (a lower bound).
@@ -275,6 +335,7 @@ async function latencyCase(spec, adapter) {
     ackMs: latencySummary(ack),
     handlerMs: latencySummary(e2e),
     pacingLagMs: latencySummary(lag),
+    busyShare,
     cpuSPerMillion: cpuPerMillion(res, total),
     ...res,
   };
@@ -332,11 +393,39 @@ async function consumeCase(spec, adapter) {
   };
 }
 
+// ------------------------------------------------- scaling: consumers sharing the work
+
+/**
+ * Consumes `spec.topics` (one subscription each, in this process) in group `spec.groupId` until
+ * run.js says stop; reports its count every 100 ms ({type: 'progress', count}), as the messages
+ * of the topics are shared with other processes of the same group.
+ */
+async function shareCase(spec, adapter) {
+  let count = 0;
+  const onMessage = () => {
+    count++;
+  };
+  const onBatch = (messages) => {
+    count += messages.length;
+  };
+  const m = meter();
+  const consumers = [];
+  for (const topic of spec.topics) {
+    consumers.push(await adapter.consumer(spec.brokers, { topic, groupId: `${spec.groupId}-${topic}`, mode: spec.mode, onMessage, onBatch }));
+  }
+  const progress = setInterval(() => tell({ type: 'progress', count }), 100);
+  await new Promise((resolve) => process.on('message', (msg) => msg && msg.type === 'stop' && resolve()));
+  clearInterval(progress);
+  const res = await m.stop();
+  await Promise.race([Promise.all(consumers.map((c) => c.stop())), sleep(30_000)]);
+  return { messages: count, ...res };
+}
+
 async function main() {
   const spec = JSON.parse(process.argv[2]);
   const adapter = ADAPTERS[spec.client];
   if (!adapter) throw new Error(`unknown client ${spec.client}`);
-  const run = { produce: produceCase, latency: latencyCase, consume: consumeCase }[spec.case];
+  const run = { produce: produceCase, latency: latencyCase, consume: consumeCase, share: shareCase }[spec.case];
   if (!run) throw new Error(`unknown case ${spec.case}`);
   const result = await run(spec, adapter);
   tell({ type: 'result', result });
