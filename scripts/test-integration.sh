@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source-path=SCRIPTDIR/..
 source scripts/test-lib.sh
+bash scripts/install-test-tools.sh
 
 started=()
 stop_started() {

@@ -54,50 +54,29 @@
     }
     points.add(i.inFlight, stats.producer.inFlight, { 'messaging.system': 'kafka' });
     for (const b of stats.brokers) {
-      points.add(i.brokerUp, b.state === 'UP' ? 1 : 0, { 'messaging.system': 'kafka', 'kafka.broker.id': b.id });
-      points.add(i.brokerRtt, b.rttAvgMs / 1000, { 'messaging.system': 'kafka', 'kafka.broker.id': b.id });
+      const attributes = { 'messaging.system': 'kafka', 'kafka.broker.id': b.id };
+      points.add(i.brokerUp, b.state === 'UP' ? 1 : 0, attributes);
+      points.add(i.brokerRtt, b.rttAvgMs / 1000, attributes);
     }
   }
 
+  // The asynchronous instruments: [key in observeService, kind, name, unit, description].
+  const INSTRUMENTS = [
+    ['sent', 'Counter', 'messaging.client.sent.messages', '{message}', 'Messages the broker acknowledged (with error.type: publishes that failed).'],
+    ['consumed', 'Counter', 'messaging.client.consumed.messages', '{message}', 'Messages whose handler finished.'],
+    ['handlerFailures', 'Counter', 'kafka_native.handler.failures', '{call}', 'Handler calls that failed (threw, rejected or timed out).'],
+    ['ackP99', 'Gauge', 'kafka_native.publish.ack.duration.p99', 's', '99th percentile of the time from publish to the broker acknowledgement.'],
+    ['handlerP99', 'Gauge', 'kafka_native.handler.duration.p99', 's', '99th percentile of the duration of a handler call.'],
+    ['lag', 'Gauge', 'kafka_native.consumer.lag', '{message}', 'Messages between the committed offset and the end of an assigned partition.'],
+    ['inFlight', 'UpDownCounter', 'kafka_native.producer.in_flight', '{message}', 'Messages published whose outcome is not known yet.'],
+    ['brokerUp', 'Gauge', 'kafka_native.broker.up', '1', '1 when the producer connection to the broker is UP.'],
+    ['brokerRtt', 'Gauge', 'kafka_native.broker.rtt', 's', 'Average request round-trip time over the last statistics window.'],
+  ];
+
   function instruments(meter) {
-    return {
-      sent: meter.createObservableCounter('messaging.client.sent.messages', {
-        description: 'Messages the broker acknowledged (with error.type: publishes that failed).',
-        unit: '{message}',
-      }),
-      consumed: meter.createObservableCounter('messaging.client.consumed.messages', {
-        description: 'Messages whose handler finished.',
-        unit: '{message}',
-      }),
-      handlerFailures: meter.createObservableCounter('kafka_native.handler.failures', {
-        description: 'Handler calls that failed (threw, rejected or timed out).',
-        unit: '{call}',
-      }),
-      ackP99: meter.createObservableGauge('kafka_native.publish.ack.duration.p99', {
-        description: '99th percentile of the time from publish to the broker acknowledgement.',
-        unit: 's',
-      }),
-      handlerP99: meter.createObservableGauge('kafka_native.handler.duration.p99', {
-        description: '99th percentile of the duration of a handler call.',
-        unit: 's',
-      }),
-      lag: meter.createObservableGauge('kafka_native.consumer.lag', {
-        description: 'Messages between the committed offset and the end of an assigned partition.',
-        unit: '{message}',
-      }),
-      inFlight: meter.createObservableUpDownCounter('kafka_native.producer.in_flight', {
-        description: 'Messages published whose outcome is not known yet.',
-        unit: '{message}',
-      }),
-      brokerUp: meter.createObservableGauge('kafka_native.broker.up', {
-        description: '1 when the producer connection to the broker is UP.',
-        unit: '1',
-      }),
-      brokerRtt: meter.createObservableGauge('kafka_native.broker.rtt', {
-        description: 'Average request round-trip time over the last statistics window.',
-        unit: 's',
-      }),
-    };
+    const i = {};
+    for (const [key, kind, name, unit, description] of INSTRUMENTS) i[key] = meter[`createObservable${kind}`](name, { description, unit });
+    return i;
   }
 
   function observeWith(provider) {

@@ -13,6 +13,7 @@
   const PRODUCER = 3;
   const CONSUMER = 4;
   const ERROR = 2;
+  const INVALID_TRACE_ID = '00000000000000000000000000000000';
   const NAME = '@cosmic-horizons/kafka-native';
 
   /** The registered OpenTelemetry globals when a tracer provider is registered, else undefined. */
@@ -67,6 +68,34 @@
     return g.trace.getTracer(NAME);
   }
 
+  // Sampling, learned once per tracer: `true` once a span started under an unsampled parent came
+  // out unsampled and not recording (what the SDK's default ParentBased samplers decide), `false`
+  // once one came out recording. While `true`, a publish or handled message under an unsampled
+  // parent starts no span: its headers carry the parent's context and the handler runs in it, so
+  // the trace id and the unsampled flag propagate exactly as through a non-recording span, and the
+  // per-message cost is the extraction alone. A sampler that samples children of unsampled parents
+  // is seen recording and keeps every span.
+  const dropsUnsampled = new WeakMap();
+
+  /** The parent's span when it is valid and unsampled, else undefined. */
+  function unsampledSpan(parent) {
+    const span = parent.getValue(SPAN_KEY);
+    if (span === undefined) return undefined;
+    const c = span.spanContext();
+    return (c.traceFlags & 1) === 0 && c.traceId !== INVALID_TRACE_ID ? span : undefined;
+  }
+
+  /** Whether a span under `parent` would be dropped, as learned from `t`'s earlier spans. */
+  function skipsUnder(t, parent) {
+    return dropsUnsampled.get(t) === true && unsampledSpan(parent) !== undefined;
+  }
+
+  /** Learns from a span just started under `parent` whether the sampler drops such spans. */
+  function learn(t, parent, span) {
+    if (dropsUnsampled.has(t) || unsampledSpan(parent) === undefined) return;
+    dropsUnsampled.set(t, !span.isRecording() && (span.spanContext().traceFlags & 1) === 0);
+  }
+
   function keyAttribute(key) {
     if (key == null) return undefined;
     return typeof key === 'string' ? key : Buffer.isBuffer(key) ? key.toString('utf8') : String(key);
@@ -91,6 +120,7 @@
   // headers (a copy: the caller's object is left alone).
   function producerSpan(g, t, parent, topic, message) {
     if (message === null || typeof message !== 'object') return { span: undefined, message };
+    if (skipsUnder(t, parent)) return { span: undefined, message: injected(g, parent, message) };
     const attributes = {
       'messaging.system': 'kafka',
       'messaging.operation.name': 'publish',
@@ -102,11 +132,18 @@
     if (key !== undefined) attributes['messaging.kafka.message.key'] = key;
     if (typeof message.partition === 'number') attributes['messaging.destination.partition.id'] = String(message.partition);
     const span = t.startSpan(`publish ${topic}`, { kind: PRODUCER, attributes }, parent);
+    learn(t, parent, span);
+    return { span, message: injected(g, parent.setValue(SPAN_KEY, span), message) };
+  }
+
+  // The message with `context` injected into its headers (a copy: the caller's object is left
+  // alone); as it is when its headers are not an object.
+  function injected(g, context, message) {
     const headers = message.headers;
-    if (headers != null && (typeof headers !== 'object' || Array.isArray(headers))) return { span, message };
+    if (headers != null && (typeof headers !== 'object' || Array.isArray(headers))) return message;
     const carrier = {};
-    if (g.propagation !== undefined) g.propagation.inject(parent.setValue(SPAN_KEY, span), carrier, setter);
-    return { span, message: { ...message, headers: { ...headers, ...carrier } } };
+    if (g.propagation !== undefined) g.propagation.inject(context, carrier, setter);
+    return { ...message, headers: { ...headers, ...carrier } };
   }
 
   function acknowledged(span, result) {
@@ -129,7 +166,7 @@
       if (g === undefined) return publish.apply(this, arguments);
       const traced = producerSpan(g, tracer(g), activeContext(g), topic, message);
       const span = traced.span;
-      if (span === undefined) return publish.apply(this, arguments);
+      if (span === undefined) return publish.call(this, topic, traced.message, options);
       return publish.call(this, topic, traced.message, options).then(
         (result) => {
           acknowledged(span, result);
@@ -227,13 +264,18 @@
     if (g === undefined) return undefined;
     const t = tracer(g);
     return (topic, partition, message, call) => {
+      const parent = extracted(g, message);
+      if (skipsUnder(t, parent)) {
+        // No span: the handler runs in the producer's unsampled context, which its publishes carry.
+        return g.context === undefined ? call() : g.context.with(activeContext(g).setValue(SPAN_KEY, parent.getValue(SPAN_KEY)), call);
+      }
       const attributes = consumerAttributes(topic, partition, groupId);
       attributes['messaging.kafka.offset'] = Number(message.offset);
       attributes['messaging.message.body.size'] = message.value == null ? 0 : message.value.length;
       const key = keyAttribute(message.key);
       if (key !== undefined) attributes['messaging.kafka.message.key'] = key;
-      const parent = extracted(g, message);
       const span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, parent);
+      learn(t, parent, span);
       return runInSpan(g, span, activeContext(g), call);
     };
   }

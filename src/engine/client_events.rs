@@ -8,8 +8,8 @@ use rdkafka::error::KafkaError;
 
 use crate::engine::connection::ConnectionWatch;
 use crate::engine::logging::{LogLevel, Logger};
-use crate::engine::metrics::librdkafka::{parse_queues, ClientQueues};
-use crate::engine::stats::{parse_statistics, BrokerSnapshot, ConsumerStats};
+use crate::engine::metrics::librdkafka::{parse_statistics, ClientQueues};
+use crate::engine::stats::{BrokerSnapshot, ConsumerStats};
 
 /// Receives a client's logs, statistics and errors. Shared by the producer's and the consumers'
 /// contexts.
@@ -76,17 +76,14 @@ impl ClientEvents {
         if let Ok(mut b) = self.brokers.lock() {
             *b = parsed.brokers;
         }
-        let queues = parse_queues(json);
         if let Some(stats) = &self.consumer_stats {
             stats.set_lag(parsed.lag);
-            if let Some(q) = &queues {
-                stats
-                    .figures
-                    .set_fetch_queues(q.fetch_queues.iter().cloned());
-            }
+            stats
+                .figures
+                .set_fetch_queues(parsed.queues.fetch_queues.iter().cloned());
         }
         if let Ok(mut q) = self.queues.lock() {
-            *q = queues;
+            *q = Some(parsed.queues);
         }
     }
 

@@ -1,11 +1,9 @@
-//! Counters the engine keeps, figures parsed from librdkafka's statistics, and the snapshot
-//! `stats()` returns.
+//! Counters the engine keeps and the snapshot `stats()` returns (librdkafka's statistics are
+//! parsed in `metrics::librdkafka`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
-
-use serde::Deserialize;
 
 use crate::engine::latency::{LatencyRecorder, LatencySummary};
 use crate::engine::metrics::topics::{ConsumerFigures, ProducerFigures};
@@ -232,79 +230,6 @@ pub struct BrokerSnapshot {
     pub rtt_p99_ms: f64,
 }
 
-#[derive(Deserialize)]
-struct RawStatistics {
-    #[serde(default)]
-    brokers: BTreeMap<String, RawBroker>,
-    #[serde(default)]
-    topics: BTreeMap<String, RawTopic>,
-}
-
-#[derive(Deserialize)]
-struct RawBroker {
-    name: String,
-    nodeid: i32,
-    state: String,
-    #[serde(default)]
-    rtt: Option<RawWindow>,
-}
-
-#[derive(Deserialize)]
-struct RawWindow {
-    avg: i64,
-    p99: i64,
-}
-
-#[derive(Deserialize)]
-struct RawTopic {
-    #[serde(default)]
-    partitions: BTreeMap<String, RawPartition>,
-}
-
-#[derive(Deserialize)]
-struct RawPartition {
-    partition: i32,
-    #[serde(default)]
-    consumer_lag_stored: i64,
-    #[serde(default)]
-    fetch_state: String,
-}
-
-/// What one statistics document says that the engine reports.
-#[derive(Debug, Default, PartialEq)]
-pub struct ParsedStatistics {
-    pub brokers: Vec<BrokerSnapshot>,
-    /// Lag of partitions this client is fetching, where librdkafka knows it.
-    pub lag: Vec<((String, i32), i64)>,
-}
-
-/// Parses librdkafka's statistics JSON (`statistics.interval.ms`), keeping only what `stats()`
-/// reports. Bootstrap-only entries (node id -1) are left out.
-pub fn parse_statistics(json: &[u8]) -> Option<ParsedStatistics> {
-    let raw: RawStatistics = serde_json::from_slice(json).ok()?;
-    let brokers = raw
-        .brokers
-        .into_values()
-        .filter(|b| b.nodeid >= 0)
-        .map(|b| BrokerSnapshot {
-            id: b.nodeid,
-            name: b.name,
-            state: b.state,
-            rtt_avg_ms: b.rtt.as_ref().map_or(0.0, |r| r.avg as f64 / 1000.0),
-            rtt_p99_ms: b.rtt.as_ref().map_or(0.0, |r| r.p99 as f64 / 1000.0),
-        })
-        .collect();
-    let mut lag = Vec::new();
-    for (topic, t) in raw.topics {
-        for p in t.partitions.into_values() {
-            if p.partition >= 0 && p.fetch_state == "active" && p.consumer_lag_stored >= 0 {
-                lag.push(((topic.clone(), p.partition), p.consumer_lag_stored));
-            }
-        }
-    }
-    Some(ParsedStatistics { brokers, lag })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,21 +262,5 @@ mod tests {
                 bytes: 15
             }
         );
-    }
-
-    #[test]
-    fn statistics_give_brokers_and_lag() {
-        let json = br#"{"brokers":{
-              "127.0.0.1:9092/bootstrap":{"name":"127.0.0.1:9092/bootstrap","nodeid":-1,"state":"UP"},
-              "127.0.0.1:9092/1":{"name":"127.0.0.1:9092/1","nodeid":1,"state":"UP","rtt":{"avg":1500,"p99":4000}}},
-            "topics":{"t":{"partitions":{
-              "0":{"partition":0,"consumer_lag_stored":7,"fetch_state":"active"},
-              "-1":{"partition":-1,"consumer_lag_stored":-1,"fetch_state":"none"}}}}}"#;
-        let parsed = parse_statistics(json).unwrap();
-        assert_eq!(parsed.brokers.len(), 1);
-        assert_eq!(parsed.brokers[0].id, 1);
-        assert_eq!(parsed.brokers[0].rtt_avg_ms, 1.5);
-        assert_eq!(parsed.lag, vec![(("t".to_string(), 0), 7)]);
-        assert!(parse_statistics(b"not json").is_none());
     }
 }
