@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 'use strict';
-// Schema'd publish on a real broker and registry: the job-lifecycle event as Avro through the
-// Schema Registry, kafka-native vs kafkajs + @kafkajs/confluent-schema-registry, each beside its
-// own JSON.stringify baseline. Msgs/s (acknowledged), CPU seconds per million messages of this
-// process (librdkafka's threads included), and event-loop delay p99 (perf_hooks, 1 ms resolution,
-// minus that resolution) while publishing.
+// Schema'd publish and consume on a real broker and registry: the job-lifecycle event as Avro
+// through the Schema Registry, kafka-native vs kafkajs + @kafkajs/confluent-schema-registry, each
+// beside its own JSON baseline (JSON.stringify to publish, JSON.parse to consume). Msgs/s
+// (acknowledged; consumed from the first message on, so group joins do not count), CPU seconds per
+// million messages of this process (librdkafka's threads included), and event-loop delay p99
+// (perf_hooks, 1 ms resolution, minus that resolution). Each consume row reads what its publish
+// row wrote, from the beginning, in eachBatch handlers.
 //
 //   KAFKA_BROKERS=127.0.0.1:19092 SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7 \
-//     node bench/schemas.js [--seconds 5] [--batch 500] [--inflight 4]
+//     node bench/schemas.js [--seconds 5] [--batch 500] [--inflight 4] [--kafka-native-only]
 // kafkajs comes from bench/node_modules (npm run setup in bench/), or NODE_PATH.
 
 const { monitorEventLoopDelay } = require('perf_hooks');
@@ -35,6 +37,47 @@ const event = (i) => ({
   payload: { job_id: `job-${i % 1000}`, name: 'imaging', status: 'running', message: null, details: { queue: 'gpu' } },
 });
 
+/** Figures of `n` messages handled since `cpu0` / `t0` with the loop delay histogram `h`. */
+function figures(name, n, cpu0, t0, h) {
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const row = {
+    name,
+    msgsPerSec: Math.round(n / s),
+    cpuSPerMillion: +((cpu.user + cpu.system) / n).toFixed(2),
+    loopP99Ms: +Math.max(0, h.percentile(99) / 1e6 - 1).toFixed(2),
+  };
+  console.log(JSON.stringify(row));
+  return row;
+}
+
+/**
+ * Consumes `total` messages with `start(onMessages)` (which subscribes and calls `onMessages(n)`
+ * per handled batch, returning a stop function); figures from the first message to the last.
+ */
+async function measureConsume(name, total, start) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let seen = 0;
+  let cpu0;
+  let t0;
+  let done;
+  const finished = new Promise((resolve) => (done = resolve));
+  const stop = await start((n) => {
+    if (seen === 0) {
+      cpu0 = process.cpuUsage();
+      t0 = process.hrtime.bigint();
+      h.enable();
+    }
+    seen += n;
+    if (seen >= total) done();
+  });
+  await finished;
+  h.disable();
+  const row = figures(name, seen, cpu0, t0, h);
+  await stop();
+  return row;
+}
+
 /** Runs `sendBatch(start)` with `INFLIGHT` batches in flight for SECONDS; returns the figures. */
 async function measure(name, sendBatch) {
   await sendBatch(0); // warm-up: topic created, producer id acquired, schema cached
@@ -53,15 +96,8 @@ async function measure(name, sendBatch) {
     }),
   );
   h.disable();
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  const row = {
-    name,
-    msgsPerSec: Math.round(sent / s),
-    cpuSPerMillion: +((cpu.user + cpu.system) / sent).toFixed(2),
-    loopP99Ms: +Math.max(0, h.percentile(99) / 1e6 - 1).toFixed(2),
-  };
-  console.log(JSON.stringify(row));
+  const row = figures(name, sent, cpu0, t0, h);
+  row.sent = sent + BATCH;
   return row;
 }
 
@@ -88,7 +124,32 @@ async function main() {
       service.publishBatch(topic('kn-avro'), values.map((v) => ({ key: key(v), value: v })), { schema: { subject } }),
     ),
   );
+  const group = (c) => `bench-schemas-${c}-${stamp}`;
+  const knConsume = (c, options, read) => (onMessages) =>
+    service
+      .subscribe(
+        { groupId: group(c), topics: [topic(c)], fromBeginning: true, ...options },
+        {
+          eachBatch: ({ batch }) => {
+            for (const m of batch.messages) read(m);
+            onMessages(batch.messages.length);
+          },
+        },
+      )
+      .then((sub) => () => sub.stop());
+  let sink = 0;
+  rows.push(
+    await measureConsume('kafka-native consume JSON.parse', rows[0].sent, knConsume('kn-json', {}, (m) => {
+      sink += JSON.parse(m.value.toString()).schema_version;
+    })),
+  );
+  rows.push(
+    await measureConsume('kafka-native consume Avro (decode)', rows[1].sent, knConsume('kn-avro', { decode: true }, (m) => {
+      sink += m.decoded.schema_version;
+    })),
+  );
   await service.disconnect();
+  if (args.includes('--kafka-native-only')) return;
 
   const { Kafka, logLevel } = require('kafkajs');
   const { SchemaRegistry: ConfluentRegistry } = require('@kafkajs/confluent-schema-registry');
@@ -110,12 +171,41 @@ async function main() {
     ),
   );
   await producer.disconnect();
+  const kjConsume = (c, read) => async (onMessages) => {
+    const consumer = kafka.consumer({ groupId: group(c) });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic(c)], fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) await read(m);
+        onMessages(batch.messages.length);
+      },
+    });
+    return () => consumer.disconnect();
+  };
+  rows.push(
+    await measureConsume('kafkajs consume JSON.parse', rows[4].sent, kjConsume('kj-json', (m) => {
+      sink += JSON.parse(m.value.toString()).schema_version;
+    })),
+  );
+  rows.push(
+    await measureConsume('kafkajs + confluent-schema-registry consume Avro', rows[5].sent, kjConsume('kj-avro', async (m) => {
+      sink += (await other.decode(m.value)).schema_version;
+    })),
+  );
+  if (sink === 0) throw new Error('nothing was consumed');
   const by = Object.fromEntries(rows.map((r) => [r.name, r]));
   const avroKn = by['kafka-native Avro (registry)'].msgsPerSec;
   console.log(
     JSON.stringify({
       avroVsOwnJson: +(avroKn / by['kafka-native JSON.stringify'].msgsPerSec).toFixed(2),
       avroVsKafkajsAvro: +(avroKn / by['kafkajs + confluent-schema-registry Avro'].msgsPerSec).toFixed(2),
+      consumeAvroVsOwnJson: +(
+        by['kafka-native consume Avro (decode)'].msgsPerSec / by['kafka-native consume JSON.parse'].msgsPerSec
+      ).toFixed(2),
+      consumeAvroVsKafkajsAvro: +(
+        by['kafka-native consume Avro (decode)'].msgsPerSec / by['kafkajs + confluent-schema-registry consume Avro'].msgsPerSec
+      ).toFixed(2),
     }),
   );
 }

@@ -46,3 +46,57 @@ test('the module provides a SchemaRegistry from SCHEMA_REGISTRY_URL; subscribers
     await app.close();
   }
 });
+
+test('a subscriber message that cannot be decoded is retried and dead-lettered with its raw bytes; the rest is decoded', async () => {
+  const { KafkaNativeModule, KafkaSubscriber, KafkaService, SchemaRegistry, DEAD_LETTER_HEADERS } = nestjs();
+  const topic = cluster.topic('nest-undecodable', 1);
+  const deadLetterTopic = cluster.topic('nest-undecodable-dlq', 1);
+  const received = [];
+  class Subscriber {
+    async handle({ message }) {
+      received.push(message.decoded);
+    }
+  }
+  Injectable()(Subscriber);
+  const options = { groupId: uniqueName('nest'), topics: topic, fromBeginning: true, decode: true, retries: 1, retryBackoffMs: 10, deadLetterTopic };
+  KafkaSubscriber(options)(Subscriber.prototype, 'handle', Object.getOwnPropertyDescriptor(Subscriber.prototype, 'handle'));
+  class App {}
+  const root = KafkaNativeModule.forRoot({ brokers: cluster.mock.bootstrapServers, schemaRegistry: { url }, logLevel: 'error' });
+  Module({ imports: [root], providers: [Subscriber] })(App);
+  const app = await NestFactory.createApplicationContext(App, { logger: false });
+  try {
+    const id = await app.get(SchemaRegistry).register(`${topic}-value`, avro.notification);
+    const service = app.get(KafkaService);
+    const encoded = await app.get(SchemaRegistry).encode({ id }, samples.notification);
+    // Not framed at all, and framed but truncated: both fail decoding, neither is dropped.
+    const garbage = Buffer.from('{"not":"avro"}');
+    const truncated = encoded.subarray(0, encoded.length - 3);
+    await service.publishBatch(topic, [
+      { value: encoded },
+      { key: 'k-garbage', value: garbage, headers: { 'correlation-id': 'c-1' } },
+      { value: truncated },
+      { value: encoded },
+    ]);
+    await waitFor(() => received.length === 2, 30000, 'the decodable messages');
+    expect(received).toEqual([samples.notification, samples.notification]);
+
+    const dead = [];
+    const reader = await service.subscribe({ groupId: uniqueName('reader'), topics: [deadLetterTopic], fromBeginning: true }, (p) => void dead.push(p.message));
+    try {
+      await waitFor(() => dead.length === 2, 30000, 'the dead letters');
+    } finally {
+      await reader.stop();
+    }
+    const h = (m, name) => m.headers[name].toString();
+    expect(dead.map((m) => m.value)).toEqual([garbage, truncated]);
+    expect(dead[0].key.toString()).toBe('k-garbage');
+    expect(h(dead[0], 'correlation-id')).toBe('c-1');
+    for (const [i, m] of dead.entries()) {
+      expect(h(m, DEAD_LETTER_HEADERS.topic)).toBe(topic);
+      expect(h(m, DEAD_LETTER_HEADERS.offset)).toBe(String(i + 1));
+      expect(h(m, DEAD_LETTER_HEADERS.attempts)).toBe('2');
+    }
+  } finally {
+    await app.close();
+  }
+});

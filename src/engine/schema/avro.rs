@@ -14,6 +14,7 @@ use crate::engine::schema::avro_encode;
 pub struct AvroSchema {
     schema: Schema,
     names: Names,
+    canonical: String,
 }
 
 impl std::fmt::Debug for AvroSchema {
@@ -33,12 +34,22 @@ impl AvroSchema {
         let schema = Schema::parse_str(text).map_err(invalid)?;
         let mut names = Names::new();
         collect_names(&schema, &mut names);
-        Ok(AvroSchema { schema, names })
+        let canonical = schema.canonical_form();
+        Ok(AvroSchema {
+            schema,
+            names,
+            canonical,
+        })
     }
 
     /// The parsed schema.
     pub fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    /// The schema's Parsing Canonical Form: equal for schemas that read and write alike.
+    pub fn canonical_form(&self) -> &str {
+        &self.canonical
     }
 
     /// Appends the Avro binary of `value` to `out`; `ERR_SCHEMA_VALIDATION` with the field's
@@ -49,39 +60,54 @@ impl AvroSchema {
 
     /// Decodes a body written with this (writer) schema, resolved to `reader` when given, as
     /// JSON text. `ERR_SCHEMA_DECODE` when the bytes do not decode (truncated, garbage) or the
-    /// schemas cannot be resolved.
+    /// schemas cannot be resolved. Builds a datum reader per call: repeated decoding goes through
+    /// [`AvroDecoder`](crate::engine::schema::avro_decoder::AvroDecoder), which builds it once.
     pub fn decode(&self, body: &[u8], reader: Option<&AvroSchema>) -> EngineResult<String> {
-        // apache-avro reads a nullable union at the end of the input as null: a truncated body
-        // would decode "successfully". A sentinel byte after the body (1: an invalid union index,
-        // and a complete varint) must be the only byte left, else the body was short.
-        let mut padded = Vec::with_capacity(body.len() + 1);
-        padded.extend_from_slice(body);
-        padded.push(1);
-        let mut cursor = &padded[..];
-        let failed = |e: apache_avro::Error| EngineError::SchemaDecode(format!("Avro body: {e}"));
-        let value = GenericDatumReader::builder(&self.schema)
+        read_json(&self.datum_reader(reader)?, body)
+    }
+
+    /// A datum reader from this (writer) schema to `reader`; `ERR_SCHEMA_DECODE` when the schemas
+    /// cannot be resolved.
+    pub fn datum_reader<'s>(
+        &'s self,
+        reader: Option<&'s AvroSchema>,
+    ) -> EngineResult<GenericDatumReader<'s>> {
+        GenericDatumReader::builder(&self.schema)
             .maybe_reader_schema(reader.map(AvroSchema::schema))
             .build()
-            .map_err(failed)?
-            .read_value(&mut cursor)
-            .map_err(failed)?;
-        match cursor.len() {
-            1 => {}
-            0 => {
-                return Err(EngineError::SchemaDecode(
-                    "the Avro body is truncated".into(),
-                ))
-            }
-            n => {
-                return Err(EngineError::SchemaDecode(format!(
-                    "{} bytes left after the Avro value",
-                    n - 1
-                )))
-            }
-        }
-        serde_json::to_string(&to_json(value))
-            .map_err(|e| EngineError::SchemaDecode(format!("Avro value as JSON: {e}")))
+            .map_err(|e| EngineError::SchemaDecode(format!("Avro schemas: {e}")))
     }
+}
+
+/// Reads one Avro `body` with `datum` as JSON text. `ERR_SCHEMA_DECODE` when the bytes do not
+/// decode (truncated, garbage, or bytes left after the value).
+pub fn read_json(datum: &GenericDatumReader<'_>, body: &[u8]) -> EngineResult<String> {
+    // apache-avro reads a nullable union at the end of the input as null: a truncated body
+    // would decode "successfully". A sentinel byte after the body (1: an invalid union index,
+    // and a complete varint) must be the only byte left, else the body was short.
+    let mut padded = Vec::with_capacity(body.len() + 1);
+    padded.extend_from_slice(body);
+    padded.push(1);
+    let mut cursor = &padded[..];
+    let value = datum
+        .read_value(&mut cursor)
+        .map_err(|e| EngineError::SchemaDecode(format!("Avro body: {e}")))?;
+    match cursor.len() {
+        1 => {}
+        0 => {
+            return Err(EngineError::SchemaDecode(
+                "the Avro body is truncated".into(),
+            ))
+        }
+        n => {
+            return Err(EngineError::SchemaDecode(format!(
+                "{} bytes left after the Avro value",
+                n - 1
+            )))
+        }
+    }
+    serde_json::to_string(&to_json(value))
+        .map_err(|e| EngineError::SchemaDecode(format!("Avro value as JSON: {e}")))
 }
 
 /// Every named type (record, enum, fixed) in `schema`, by full name, for resolving references.

@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::schema::avro::AvroSchema;
+use crate::engine::schema::avro_decoder::AvroDecoder;
 use crate::engine::schema::json_schema::JsonSchema;
 use crate::engine::schema::registry::{RegisteredSchema, RegistryClient, SchemaType, Version};
 use crate::engine::schema::wire;
@@ -19,7 +20,7 @@ use crate::engine::schema::wire;
 #[derive(Debug)]
 pub enum CompiledSchema {
     /// An Avro schema.
-    Avro(AvroSchema),
+    Avro(Arc<AvroSchema>),
     /// A JSON Schema.
     Json(JsonSchema),
 }
@@ -29,7 +30,7 @@ impl CompiledSchema {
     /// (not supported).
     pub fn compile(text: &str, schema_type: SchemaType) -> EngineResult<Self> {
         match schema_type {
-            SchemaType::Avro => AvroSchema::parse(text).map(CompiledSchema::Avro),
+            SchemaType::Avro => AvroSchema::parse(text).map(|s| CompiledSchema::Avro(Arc::new(s))),
             SchemaType::Json => JsonSchema::parse(text).map(CompiledSchema::Json),
             SchemaType::Protobuf => Err(EngineError::SchemaValidation {
                 path: String::new(),
@@ -112,12 +113,16 @@ pub struct Decoded {
     pub json: String,
 }
 
+/// Avro decoders by writer id: one per reader schema the id was read as (`None`: the writer's).
+type Decoders = HashMap<u32, Vec<Arc<AvroDecoder>>>;
+
 /// Encoder/decoder over one registry. Shared (`Arc`) by every publish and subscription that use
 /// it.
 #[derive(Debug)]
 pub struct SchemaCodec {
     client: RegistryClient,
     by_id: Mutex<HashMap<u32, Arc<OnceCell<Arc<CompiledSchema>>>>>,
+    decoders: Mutex<Decoders>,
     by_version: Mutex<HashMap<(String, i32), u32>>,
     latest: Mutex<HashMap<String, (u32, Instant)>>,
     latest_ttl: Duration,
@@ -135,6 +140,7 @@ impl SchemaCodec {
         SchemaCodec {
             client,
             by_id: Mutex::new(HashMap::new()),
+            decoders: Mutex::new(HashMap::new()),
             by_version: Mutex::new(HashMap::new()),
             latest: Mutex::new(HashMap::new()),
             latest_ttl,
@@ -229,8 +235,42 @@ impl SchemaCodec {
     ) -> EngineResult<Decoded> {
         let (schema_id, body) = wire::split(bytes)?;
         let writer = self.schema(schema_id).await?;
-        let json = writer.decode_body(body, reader)?;
+        let json = match (&*writer, reader) {
+            (CompiledSchema::Avro(w), None) => {
+                self.avro_decoder(schema_id, w, None)?.decode(body)?
+            }
+            (CompiledSchema::Avro(w), Some(CompiledSchema::Avro(r))) => {
+                self.avro_decoder(schema_id, w, Some(r))?.decode(body)?
+            }
+            _ => writer.decode_body(body, reader)?,
+        };
         Ok(Decoded { schema_id, json })
+    }
+
+    /// The decoder from writer `id` to `reader`, built on first use. Reader schemas are told
+    /// apart by canonical form, so a reader compiled again per call (`registry.decode` with a
+    /// `readerSchema`) reuses the decoder too; the list per id stays as short as the number of
+    /// distinct reader schemas.
+    fn avro_decoder(
+        &self,
+        id: u32,
+        writer: &Arc<AvroSchema>,
+        reader: Option<&Arc<AvroSchema>>,
+    ) -> EngineResult<Arc<AvroDecoder>> {
+        let found = lock(&self.decoders).get(&id).and_then(|ds| {
+            ds.iter()
+                .find(|d| d.reads_as(reader.map(|r| &**r)))
+                .cloned()
+        });
+        if let Some(d) = found {
+            return Ok(d);
+        }
+        let built = Arc::new(AvroDecoder::build(writer.clone(), reader.cloned())?);
+        lock(&self.decoders)
+            .entry(id)
+            .or_default()
+            .push(built.clone());
+        Ok(built)
     }
 }
 

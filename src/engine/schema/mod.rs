@@ -3,10 +3,11 @@
 //!
 //! - [`registry`]: the HTTP client of the registry.
 //! - [`codec`]: encoding and decoding through the registry, with its answers cached.
-//! - [`avro`], [`avro_encode`], [`json_schema`]: the two schema languages.
+//! - [`avro`], [`avro_encode`], [`avro_decoder`], [`json_schema`]: the two schema languages.
 //! - [`wire`]: the framing (magic byte, schema id).
 
 pub mod avro;
+pub mod avro_decoder;
 pub mod avro_encode;
 pub mod codec;
 pub mod json_schema;
