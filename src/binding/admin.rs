@@ -378,7 +378,8 @@ impl KafkaAdmin {
         )
     }
 
-    /// A group's state, assignor and members with the partitions each consumes.
+    /// A group's state, assignor and members with the partitions each consumes; also of a
+    /// consumer-protocol (KIP-848) group, whose `protocol` is the broker's assignor (`uniform`).
     #[napi(
         ts_args_type = "groupId: string, options?: AdminCallOptions",
         ts_return_type = "Promise<GroupDescription>"
