@@ -13,7 +13,7 @@
 //   KAFKA_BROKERS_3=host:port,... npm run bench:rebalance   (uses a running one)
 // Env: MODES (eager,cooperative,static,consumer,kafkajs), RATE (1000), HANDLER_MS (5),
 // KAFKA_NATIVE_REBALANCE_PORT (19550) / KAFKA_NATIVE_REBALANCE_RUN_DIR for its own cluster,
-// REBALANCE_RESULTS (scripts/rebalance/results.md; '-' for none).
+// REBALANCE_RESULTS (scripts/rebalance/results.md, appended to; '-' for none).
 
 const { execFile, fork } = require('child_process');
 const fs = require('fs');
@@ -253,11 +253,11 @@ async function main() {
   console.log(text);
   if (RESULTS !== '-') {
     const header =
-      `# Rolling restart and join, measured by \`npm run bench:rebalance\` (${new Date().toISOString()})\n\n` +
+      `## Rolling restart and join, measured by \`npm run bench:rebalance\` (${new Date().toISOString()})\n\n` +
       `3-node Kafka (RF 3, min ISR 2), ${PARTITIONS} partitions, ${RATE} msgs/s, handlers of ${HANDLER_MS} ms, ` +
       `${MEMBERS} member processes restarted one by one (graceful stop, new process), then a 4th joins. ` +
       `"Stopped": a partition unprocessed for over ${STOPPED_MS} ms. Host: ${os.cpus().length} CPUs, ${os.loadavg()[0].toFixed(1)} load.\n\n`;
-    fs.writeFileSync(RESULTS, `${header}${text}\n\n\`\`\`json\n${JSON.stringify(results, null, 2)}\n\`\`\`\n`);
+    fs.appendFileSync(RESULTS, `${header}${text}\n\n\`\`\`json\n${JSON.stringify(results, null, 2)}\n\`\`\`\n`);
   }
   if (results.some((r) => r.lost > 0)) process.exitCode = 1;
 }
