@@ -111,7 +111,10 @@ export declare class KafkaAdmin {
   alterConfigs(topic: string, configs: Record<string, string | null>, options?: AdminCallOptions): Promise<void>
   /** Every consumer group of the cluster, sorted by id. */
   listGroups(options?: AdminCallOptions): Promise<GroupListing[]>
-  /** A group's state, assignor and members with the partitions each consumes. */
+  /**
+   * A group's state, assignor and members with the partitions each consumes; also of a
+   * consumer-protocol (KIP-848) group, whose `protocol` is the broker's assignor (`uniform`).
+   */
   describeGroup(groupId: string, options?: AdminCallOptions): Promise<GroupDescription>
   /**
    * The group's committed offsets: on every partition of `topics` (-1 where it committed

@@ -2,8 +2,9 @@
 # Builds the addon of each Linux platform package into npm/<platform>/ (`npm run build:platforms`;
 # arguments: the npm/ dir names to build, default all three). The host's (linux-x64-gnu) is the
 # release build of scripts/build.sh; linux-x64-musl and linux-arm64-gnu are cross-compiled with
-# Zig (`ziglang` and `cargo-zigbuild` from PyPI, `napi build --cross-compile`), with librdkafka and
-# OpenSSL compiled from source and linked statically (feature `vendored-openssl`). Idempotent: a
+# Zig (`ziglang` and `cargo-zigbuild` from PyPI, `napi build --cross-compile`). All three have
+# librdkafka and OpenSSL compiled from source and linked statically (feature `vendored-openssl`):
+# users need no libssl of the build machine's version. Idempotent: a
 # platform whose addon is newer than every Rust source is skipped, and cargo reuses its build.
 # darwin-* and win32-x64-msvc are built on machines of their kind (`napi build --platform
 # --release --target <triple>`, then the addon copied into npm/<platform>/).
@@ -63,7 +64,8 @@ for platform in "${platforms[@]}"; do
   # The addon gets the build's start time: a source edited during the build is newer than it.
   started="$(date +%s)"
   if [ "$platform" = linux-x64-gnu ]; then
-    bash scripts/build.sh
+    # OpenSSL vendored here too, so that users need no libssl of the build machine's version.
+    bash scripts/build.sh --features vendored-openssl
     cp "$addon" "npm/$platform/$addon"
     touch -d "@$started" "npm/$platform/$addon"
     continue

@@ -13,7 +13,8 @@ const { BROKERS, QUICK, createTopic, describeTopic, node, healCluster, service, 
 
 // Opt-in (FAULTS_TRANSFORM=1) until an open stall is understood: in one of four runs on the
 // issue-16 branch the transform made no progress for 10 minutes after the output leader's kill
-// (the other runs passed with 0 lost, 0 duplicates).
+// (the other runs passed with 0 lost, 0 duplicates; so did a fifth, on the g16-hygiene branch:
+// 100,000 inputs and outputs in 319 s).
 const d = BROKERS && process.env.FAULTS_TRANSFORM === '1' ? describe : describe.skip;
 jest.setTimeout(1200000);
 

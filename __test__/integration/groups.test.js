@@ -113,6 +113,26 @@ describeOn(BROKERS, 'consumer groups on a single broker', () => {
     expect(stopped).toBe(false);
   });
 
+  test('describeGroup lists the members of a consumer-protocol (KIP-848) group and their assignments', async () => {
+    const topic = await cluster.topic(admin, 'describe848', PARTITIONS);
+    const groupId = uniqueName('describe848');
+    const a = await member(groupId, topic, { groupProtocol: 'consumer' });
+    const b = await member(groupId, topic, { groupProtocol: 'consumer' });
+    await waitFor(() => bothHoldAll(a, b), 90000, 'A and B sharing the partitions');
+    const group = await waitFor(async () => {
+      const g = await admin.describeGroup(groupId);
+      const assigned = g.members.flatMap((m) => m.assignment.filter((t) => t.topic === topic).flatMap((t) => t.partitions));
+      return g.members.length === 2 && assigned.length === PARTITIONS && g;
+    }, 60000, 'both members described with their partitions');
+    expect(group).toMatchObject({ groupId, protocolType: 'consumer', state: 'Stable' });
+    const described = group.members.map((m) => m.assignment[0].partitions).sort((x, y) => x[0] - y[0]);
+    expect(described).toEqual([a.held().sort(), b.held().sort()].sort((x, y) => x[0] - y[0]));
+    await b.subscription.stop();
+    await a.subscription.stop();
+    await waitFor(async () => (await admin.describeGroup(groupId)).members.length === 0, 60000, 'the members to leave');
+    expect((await admin.describeGroup(uniqueName('no-such-group'))).state).toBe('Dead');
+  });
+
   test('a static member restarting within the session timeout gets its partitions back, the others do not rebalance', async () => {
     const topic = await cluster.topic(admin, 'static', PARTITIONS);
     const groupId = uniqueName('static');

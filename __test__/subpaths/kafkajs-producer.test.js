@@ -153,7 +153,7 @@ test('what the engine cannot do throws KafkaJSNotImplemented, naming the feature
     expect(error).toBeInstanceOf(KafkaJSNonRetriableError);
     expect(error.retriable).toBe(false);
     expect(error.code).toBe('ERR_NOT_SUPPORTED');
-    expect(error.message).toContain(feature);
+    expect(error.feature).toContain(feature);
   };
   refused(() => kafka.producer({ retry: { factor: 0.2 } }), 'factor');
   refused(() => new Kafka({ brokers: ['a:1'], socketFactory: () => null }), 'socketFactory');

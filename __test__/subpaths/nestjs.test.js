@@ -116,7 +116,7 @@ test('kafkaOptionsFromConfig maps brokers, client id, SASL, TLS, timeouts and co
     logLevel: 'info',
   });
   expect(kafkaOptionsFromConfig({ KAFKA_SSL: '1' }).ssl).toBe(true);
-  expect(() => kafkaOptionsFromConfig({ KAFKA_CONNECTION_TIMEOUT: 'soon' })).toThrow(/KAFKA_CONNECTION_TIMEOUT/);
+  expect(() => kafkaOptionsFromConfig({ KAFKA_CONNECTION_TIMEOUT: 'soon' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
 });
 
 test("kafkaOptionsFromConfig reads the seeds' group, request timeout, retries, acks and SASL/SSL toggles", () => {
@@ -148,8 +148,8 @@ test("kafkaOptionsFromConfig reads the seeds' group, request timeout, retries, a
   // KAFKA_BROKERS wins over KAFKA_HOST; a disabled toggle turns SASL off even with a mechanism.
   const off = kafkaOptionsFromConfig({ KAFKA_BROKERS: 'a:1', KAFKA_HOST: 'b', KAFKA_SASL_ENABLED: 'false', KAFKA_SASL_MECHANISM: 'plain', KAFKA_PRODUCER_ACKS: '1' });
   expect(off).toEqual({ brokers: 'a:1', producer: { acks: 1 } });
-  expect(() => kafkaOptionsFromConfig({ KAFKA_PRODUCER_ACKS: '2' })).toThrow(/KAFKA_PRODUCER_ACKS/);
-  expect(() => kafkaOptionsFromConfig({ KAFKA_RETRY_RETRIES: 'many' })).toThrow(/KAFKA_RETRY_RETRIES/);
+  expect(() => kafkaOptionsFromConfig({ KAFKA_PRODUCER_ACKS: '2' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
+  expect(() => kafkaOptionsFromConfig({ KAFKA_RETRY_RETRIES: 'many' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
 });
 
 test('@KafkaSubscriber methods are subscribed at bootstrap and receive kafkajs-shaped payloads', async () => {

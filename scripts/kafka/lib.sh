@@ -24,6 +24,8 @@ KN_CONTROLLER_PORT_OFFSET=10
 
 # shellcheck source=security.sh
 source "$KN_SCRIPT_DIR/security.sh"
+# shellcheck source=../lib/detach.sh
+source "$KN_SCRIPT_DIR/../lib/detach.sh"
 KN_SECURITY=0
 
 # node -> byte offset in its server.log after which "Kafka Server started" must appear.
@@ -326,31 +328,12 @@ kn_start_node() { # node
     "-Dlog4j2.configurationFile=$KN_SCRIPT_DIR/log4j2.xml"
     ${extra[@]+"${extra[@]}"}
   )
-  rm -f "$dir/pid" "$dir/pid.tmp"
   {
     printf '\n===== %s starting node %s =====\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$n"
   } >>"$dir/stdout.log"
-  # The inner bash writes its own pid (== the JVM's pid after exec), closes every
-  # inherited fd above 2 (so a caller's pipes are never held open) and ignores SIGHUP.
-  # shellcheck disable=SC2016
-  setsid bash -c '
-    dir="$1"; shift
-    for fd in $(ls /proc/$$/fd 2>/dev/null); do
-      if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
-    done
-    trap "" HUP
-    cd "$dir" || exit 1
-    echo $$ > pid.tmp && mv -f pid.tmp pid
-    exec "$@"
-  ' kafka-native-node "$dir" \
-    "$KN_JAVA" "${jvm[@]}" -cp "$KN_CP" kafka.Kafka "$dir/server.properties" \
-    </dev/null >>"$dir/stdout.log" 2>&1 &
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ -s "$dir/pid" ]] && break
-    sleep 0.05
-  done
-  [[ -s "$dir/pid" ]] || kn_die "node $n did not start (no pid file); see $dir/stdout.log"
+  kn_start_detached "$dir" kafka-native-node "$dir/stdout.log" \
+    "$KN_JAVA" "${jvm[@]}" -cp "$KN_CP" kafka.Kafka "$dir/server.properties" ||
+    kn_die "node $n did not start (no pid file); see $dir/stdout.log"
   kn_log "node $n started (pid $(cat "$dir/pid"), broker 127.0.0.1:$(kn_broker_port "$n"), controller 127.0.0.1:$(kn_controller_port "$n"))"
 }
 
@@ -393,10 +376,6 @@ kn_stop_nodes() { # signal timeout_s node...
     rm -f "$KN_RUN_DIR/node-$n/pid"
     kn_log "node $n: stopped"
   done
-}
-
-kn_port_open() { # port
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 kn_tail_node_logs() { # node [lines]

@@ -8,6 +8,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../lib/detach.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/detach.sh"
 
 usage() {
   cat >&2 <<EOF2
@@ -52,33 +54,16 @@ if pid="$(kr_pid "$run_dir")"; then
   running_port="$(cat "$run_dir/port" 2>/dev/null || echo "?")"
   [[ "$running_port" == "$port" ]] || kr_die "$run_dir already runs a registry on port $running_port; stop it first: scripts/registry/down.sh --run-dir $run_dir"
 else
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  if kn_port_open "$port"; then
     kr_die "port $port is in use by another process"
   fi
   command -v java >/dev/null || kr_die "java (17+) not found"
   kr_install
-  rm -f "$run_dir/pid" "$run_dir/pid.tmp"
   printf '%s\n' "$port" >"$run_dir/port"
-  # The inner bash records its pid (the JVM's, after exec), closes inherited fds above 2 so that a
-  # caller's pipes are not held open, and ignores SIGHUP.
-  # shellcheck disable=SC2016
-  setsid bash -c '
-    dir="$1"; shift
-    for fd in $(ls /proc/$$/fd 2>/dev/null); do
-      if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
-    done
-    trap "" HUP
-    cd "$dir" || exit 1
-    echo $$ > pid.tmp && mv -f pid.tmp pid
-    exec "$@"
-  ' kafka-native-registry "$run_dir" \
+  kn_start_detached "$run_dir" kafka-native-registry "$run_dir/registry.log" \
     java ${KAFKA_NATIVE_REGISTRY_JVM_OPTS:--Xms64m -Xmx512m} -Dquarkus.http.host=127.0.0.1 "-Dquarkus.http.port=$port" \
-    -jar "$KN_REGISTRY_JAR" </dev/null >>"$run_dir/registry.log" 2>&1 &
-  for ((i = 0; i < 100; i++)); do
-    [[ -s "$run_dir/pid" ]] && break
-    sleep 0.05
-  done
-  pid="$(cat "$run_dir/pid" 2>/dev/null)" || kr_die "the registry did not start; see $run_dir/registry.log"
+    -jar "$KN_REGISTRY_JAR" || kr_die "the registry did not start; see $run_dir/registry.log"
+  pid="$(cat "$run_dir/pid")"
   kr_log "started Apicurio Registry $KN_REGISTRY_VERSION (pid $pid) on 127.0.0.1:$port"
 fi
 

@@ -25,6 +25,7 @@ use crate::binding::topics::{
     ListTopicsOptions, PartitionCount, TopicConfigs, TopicDescription, TopicSpec,
 };
 use crate::engine::admin::{Admin, TopicSpec as EngineSpec};
+use crate::engine::config::ServiceConfig;
 use crate::engine::error::EngineResult;
 use crate::engine::logging::Logger;
 
@@ -97,6 +98,13 @@ impl KafkaAdmin {
             admin: Arc::new(admin),
         }
     }
+
+    /// A client of `config` logging to `logger`; `ERR_INVALID_CONFIG` for an invalid setting.
+    pub(crate) fn with_config(env: &Env, config: ServiceConfig, logger: Logger) -> Result<Self> {
+        Admin::new(config, logger)
+            .map(KafkaAdmin::from_engine)
+            .map_err(|e| to_napi_error(env, &e))
+    }
 }
 
 #[napi]
@@ -105,14 +113,10 @@ impl KafkaAdmin {
     /// `KafkaNativeError` with code `ERR_INVALID_CONFIG` for an unknown or invalid setting.
     #[napi(constructor, ts_args_type = "config: KafkaConfig")]
     pub fn new(env: Env, config: Unknown<'_>) -> Result<Self> {
-        let build = || -> EngineResult<Admin> {
-            let (service, sink) = read_client_config(&env, config)?;
-            let logger = Logger::new(service.log_level, &service.client_id, sink);
-            Admin::new(service, logger)
-        };
-        build()
-            .map(KafkaAdmin::from_engine)
-            .map_err(|e| to_napi_error(&env, &e))
+        let (service, sink) =
+            read_client_config(&env, config).map_err(|e| to_napi_error(&env, &e))?;
+        let logger = Logger::new(service.log_level, &service.client_id, sink);
+        KafkaAdmin::with_config(&env, service, logger)
     }
 
     /// Creates the topics that do not exist, as specified, and compares the ones that do with
@@ -374,7 +378,8 @@ impl KafkaAdmin {
         )
     }
 
-    /// A group's state, assignor and members with the partitions each consumes.
+    /// A group's state, assignor and members with the partitions each consumes; also of a
+    /// consumer-protocol (KIP-848) group, whose `protocol` is the broker's assignor (`uniform`).
     #[napi(
         ts_args_type = "groupId: string, options?: AdminCallOptions",
         ts_return_type = "Promise<GroupDescription>"

@@ -24,9 +24,7 @@ impl KafkaService {
         if engine.state() == ConnectionState::Disconnected {
             return Err(to_napi_error(&env, &EngineError::Disconnected));
         }
-        Admin::new(engine.config().clone(), engine.logger().clone())
-            .map(KafkaAdmin::from_engine)
-            .map_err(|e| to_napi_error(&env, &e))
+        KafkaAdmin::with_config(&env, engine.config().clone(), engine.logger().clone())
     }
 
     /// The cluster's health in one bounded call (default 10000 ms), through a short-lived admin

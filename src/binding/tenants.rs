@@ -3,12 +3,11 @@
 use napi::bindgen_prelude::*;
 use napi::Env;
 
-use crate::binding::admin::KafkaAdmin;
+use crate::binding::admin::{admin_call, KafkaAdmin};
 use crate::binding::args;
 use crate::binding::error::to_napi_error;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::topics::{engine_spec, ensure_result, js_spec, EnsureTopicsResult, TopicSpec};
-use crate::engine::admin::DEFAULT_ADMIN_TIMEOUT;
 use crate::engine::catalogs::{self, KeyFields, Load, PartitionStrategy, Profile, TopicTemplate};
 use crate::engine::error::{EngineError, EngineResult};
 
@@ -72,12 +71,7 @@ fn read_templates(
     options: Option<Unknown<'_>>,
 ) -> EngineResult<(Vec<TopicTemplate>, std::time::Duration)> {
     let o: Option<TenantOptions> = args::read_optional(env, options, "options")?;
-    let timeout = o
-        .as_ref()
-        .and_then(|o| o.timeout_ms)
-        .map_or(DEFAULT_ADMIN_TIMEOUT, |ms| {
-            std::time::Duration::from_millis(u64::from(ms))
-        });
+    let timeout = args::timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
     let templates = match o {
         Some(TenantOptions {
             templates: Some(list),
@@ -114,6 +108,15 @@ fn read_tenant(env: &Env, tenant: Unknown<'_>) -> EngineResult<String> {
     Ok(id)
 }
 
+/// The arguments of the per-tenant calls: the tenant id, then the templates and the timeout.
+fn read_tenant_call(
+    env: &Env,
+    tenant: Unknown<'_>,
+    options: Option<Unknown<'_>>,
+) -> EngineResult<(String, (Vec<TopicTemplate>, std::time::Duration))> {
+    Ok((read_tenant(env, tenant)?, read_templates(env, options)?))
+}
+
 #[napi]
 impl KafkaAdmin {
     /// Creates the tenant's topics from the templates (default: the `caas` preset, `dev`
@@ -130,20 +133,13 @@ impl KafkaAdmin {
         tenant_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
     ) -> Result<PromiseRaw<'e, EnsureTopicsResult>> {
-        let read = read_tenant(env, tenant_id).and_then(|t| Ok((t, read_templates(env, options)?)));
-        let (tenant, (templates, timeout)) = match read {
-            Ok(v) => v,
-            Err(e) => return rejected(env, e),
-        };
-        let admin = self.admin.clone();
-        settle(
+        admin_call!(
+            self,
             env,
-            async move {
-                admin
-                    .create_tenant_topics(&templates, &tenant, timeout)
-                    .await
-            },
-            |_, r| Ok(ensure_result(r)),
+            read_tenant_call(env, tenant_id, options),
+            |admin, (tenant, (templates, timeout))| admin
+                .create_tenant_topics(&templates, &tenant, timeout),
+            |_, r| Ok(ensure_result(r))
         )
     }
 
@@ -159,20 +155,13 @@ impl KafkaAdmin {
         tenant_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
     ) -> Result<PromiseRaw<'e, Vec<String>>> {
-        let read = read_tenant(env, tenant_id).and_then(|t| Ok((t, read_templates(env, options)?)));
-        let (tenant, (templates, timeout)) = match read {
-            Ok(v) => v,
-            Err(e) => return rejected(env, e),
-        };
-        let admin = self.admin.clone();
-        settle(
+        admin_call!(
+            self,
             env,
-            async move {
-                admin
-                    .delete_tenant_topics(&templates, &tenant, timeout)
-                    .await
-            },
-            |_, r| Ok(r),
+            read_tenant_call(env, tenant_id, options),
+            |admin, (tenant, (templates, timeout))| admin
+                .delete_tenant_topics(&templates, &tenant, timeout),
+            |_, r| Ok(r)
         )
     }
 
@@ -186,15 +175,12 @@ impl KafkaAdmin {
         env: &'e Env,
         options: Option<Unknown<'e>>,
     ) -> Result<PromiseRaw<'e, Vec<String>>> {
-        let (templates, timeout) = match read_templates(env, options) {
-            Ok(v) => v,
-            Err(e) => return rejected(env, e),
-        };
-        let admin = self.admin.clone();
-        settle(
+        admin_call!(
+            self,
             env,
-            async move { admin.list_tenants(&templates, timeout).await },
-            |_, r| Ok(r),
+            read_templates(env, options),
+            |admin, (templates, timeout)| admin.list_tenants(&templates, timeout),
+            |_, r| Ok(r)
         )
     }
 
@@ -209,15 +195,12 @@ impl KafkaAdmin {
         tenant_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
     ) -> Result<PromiseRaw<'e, TenantHealth>> {
-        let read = read_tenant(env, tenant_id).and_then(|t| Ok((t, read_templates(env, options)?)));
-        let (tenant, (templates, timeout)) = match read {
-            Ok(v) => v,
-            Err(e) => return rejected(env, e),
-        };
-        let admin = self.admin.clone();
-        settle(
+        admin_call!(
+            self,
             env,
-            async move { admin.tenant_health(&templates, &tenant, timeout).await },
+            read_tenant_call(env, tenant_id, options),
+            |admin, (tenant, (templates, timeout))| admin
+                .tenant_health(&templates, &tenant, timeout),
             |_, h| {
                 Ok(TenantHealth {
                     healthy: h.missing.is_empty(),
@@ -225,7 +208,7 @@ impl KafkaAdmin {
                     present: h.present,
                     missing: h.missing,
                 })
-            },
+            }
         )
     }
 }

@@ -121,7 +121,7 @@ export class Consumer {
 
   /** Adds topics (names or RegExps, matched against the cluster's topics at `run()`). */
   async subscribe(subscription: ConsumerSubscribeTopic | ConsumerSubscribeTopics): Promise<void> {
-    if (this.running) throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running');
+    if (this.running) throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running', { code: 'ERR__STATE' });
     const s = subscription as Partial<ConsumerSubscribeTopic & ConsumerSubscribeTopics>;
     const topics = s.topics ?? (s.topic !== undefined ? [s.topic] : []);
     if (topics.length === 0 || topics.some((t) => !(typeof t === 'string' && t !== '') && !(t instanceof RegExp))) {

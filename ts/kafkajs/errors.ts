@@ -99,10 +99,14 @@ export class KafkaJSSASLAuthenticationError extends KafkaJSNonRetriableError {}
  * `KafkaJSNonRetriableError`, so existing `instanceof` checks treat it as final.
  */
 export class KafkaJSNotImplemented extends KafkaJSNonRetriableError {
+  /** The kafkajs option or call refused, as the message names it. */
+  readonly feature: string;
+
   constructor(feature: string, hint?: string) {
     super(`${feature} is not supported by @cosmic-horizons/kafka-native/kafkajs${hint ? `: ${hint}` : ''}`, {
       code: 'ERR_NOT_SUPPORTED',
     });
+    this.feature = feature;
   }
 }
 

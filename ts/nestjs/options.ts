@@ -4,6 +4,7 @@
 import { readFileSync } from 'fs';
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
 import type { KafkaConfig, SchemaRegistryOptions, SslOptions } from '../native/binding';
+import { nativeError } from '../native/errors';
 
 export interface KafkaNativeModuleOptions extends KafkaConfig {
   /**
@@ -49,14 +50,14 @@ function bool(v: string | undefined): boolean | undefined {
 function int(v: string | undefined, key: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${key} must be a number of milliseconds (got '${v}')`);
+  if (!Number.isFinite(n) || n < 0) throw nativeError(`${key} must be a number of milliseconds (got '${v}')`, 'ERR_INVALID_CONFIG', false);
   return Math.round(n);
 }
 
 function acksOf(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const acks = v.trim().toLowerCase() === 'all' ? -1 : Number(v);
-  if (acks !== -1 && acks !== 0 && acks !== 1) throw new Error(`KAFKA_PRODUCER_ACKS must be -1 (or all), 0 or 1 (got '${v}')`);
+  if (acks !== -1 && acks !== 0 && acks !== 1) throw nativeError(`KAFKA_PRODUCER_ACKS must be -1 (or all), 0 or 1 (got '${v}')`, 'ERR_INVALID_CONFIG', false);
   return acks;
 }
 
@@ -70,7 +71,7 @@ function acksOf(v: string | undefined): number | undefined {
  * KAFKA_SSL / KAFKA_SSL_ENABLED, KAFKA_SSL_CA / _CERT / _KEY (PEM, or the KAFKA_SSL_CA_FILE /
  * _CERT_FILE / _KEY_FILE paths), KAFKA_SSL_KEY_PASSPHRASE, KAFKA_SSL_REJECT_UNAUTHORIZED,
  * KAFKA_SASL_ENABLED, KAFKA_SASL_MECHANISM (default plain), KAFKA_SASL_USERNAME,
- * KAFKA_SASL_PASSWORD. Malformed numbers throw naming the variable. `overrides` win. The Schema
+ * KAFKA_SASL_PASSWORD. Malformed numbers throw `ERR_INVALID_CONFIG` naming the variable. `overrides` win. The Schema
  * Registry from SCHEMA_REGISTRY_URL, SCHEMA_REGISTRY_USERNAME, SCHEMA_REGISTRY_PASSWORD,
  * SCHEMA_REGISTRY_CA (PEM, or SCHEMA_REGISTRY_CA_FILE).
  */

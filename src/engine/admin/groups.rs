@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::engine::admin::assignment::{parse_assignment, TopicPartitions};
+use crate::engine::admin::native::{self, DescribedGroup};
 use crate::engine::admin::{blocking, Admin, Deadline};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::LogLevel;
@@ -86,14 +87,17 @@ impl Admin {
         let logger = self.logger.clone();
         blocking(move || {
             let list = client.inner().fetch_group_list(Some(&group), left)?;
-            let Some(g) = list.groups().iter().find(|g| g.name() == group) else {
-                return Ok(GroupDescription {
-                    group_id: group,
-                    state: "Dead".into(),
-                    protocol_type: String::new(),
-                    protocol: String::new(),
-                    members: Vec::new(),
-                });
+            let classic = list
+                .groups()
+                .iter()
+                .find(|g| g.name() == group && !g.protocol_type().is_empty());
+            let Some(g) = classic else {
+                // DescribeGroups answers GROUP_ID_NOT_FOUND (no protocol type, no members) for a
+                // group of the consumer protocol (KIP-848): ConsumerGroupDescribe knows it.
+                let left = deadline.remaining()?;
+                let described =
+                    native::describe_consumer_group(client.inner().native_ptr(), &group, left)?;
+                return Ok(consumer_protocol_group(group, described));
             };
             let consumer_protocol = g.protocol_type() == "consumer";
             let members =
@@ -130,5 +134,77 @@ impl Admin {
             })
         })
         .await
+    }
+}
+
+/// A group as DescribeConsumerGroups describes it: one of the consumer protocol (KIP-848) with
+/// its members, or `Dead` when the broker knows no such group.
+fn consumer_protocol_group(group_id: String, g: DescribedGroup) -> GroupDescription {
+    if g.error.is_some() || !g.group_type.eq_ignore_ascii_case("consumer") {
+        return GroupDescription {
+            group_id,
+            state: "Dead".into(),
+            protocol_type: String::new(),
+            protocol: String::new(),
+            members: Vec::new(),
+        };
+    }
+    let members = g
+        .members
+        .into_iter()
+        .map(|m| GroupMember {
+            member_id: m.member_id,
+            client_id: m.client_id,
+            client_host: m.host,
+            assignment: group_by_topic(m.assignment),
+        })
+        .collect();
+    GroupDescription {
+        group_id,
+        state: g.state,
+        protocol_type: "consumer".into(),
+        protocol: g.assignor,
+        members,
+    }
+}
+
+/// (topic, partition) pairs as one entry per topic, in first-seen order, partitions sorted.
+fn group_by_topic(pairs: Vec<(String, i32)>) -> Vec<TopicPartitions> {
+    let mut out: Vec<TopicPartitions> = Vec::new();
+    for (topic, partition) in pairs {
+        match out.iter_mut().find(|t| t.topic == topic) {
+            Some(t) => t.partitions.push(partition),
+            None => out.push(TopicPartitions {
+                topic,
+                partitions: vec![partition],
+            }),
+        }
+    }
+    for t in &mut out {
+        t.partitions.sort_unstable();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignment_pairs_group_by_topic() {
+        let grouped = group_by_topic(vec![("b".into(), 2), ("a".into(), 1), ("b".into(), 0)]);
+        assert_eq!(
+            grouped,
+            vec![
+                TopicPartitions {
+                    topic: "b".into(),
+                    partitions: vec![0, 2]
+                },
+                TopicPartitions {
+                    topic: "a".into(),
+                    partitions: vec![1]
+                },
+            ]
+        );
     }
 }

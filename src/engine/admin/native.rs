@@ -382,3 +382,125 @@ pub(crate) fn list_offsets(
     }
     Ok(())
 }
+
+/// One group of a DescribeConsumerGroups answer.
+#[derive(Debug)]
+pub(crate) struct DescribedGroup {
+    /// The broker's error for this group (`ERR_GROUP_ID_NOT_FOUND`, ...).
+    pub error: Option<EngineError>,
+    /// librdkafka's name of the state (`Stable`, `Empty`, ...).
+    pub state: String,
+    /// `Classic` or `Consumer` (KIP-848).
+    pub group_type: String,
+    /// The client-side assignor (classic) or the broker's (consumer protocol, e.g. `uniform`).
+    pub assignor: String,
+    pub members: Vec<DescribedMember>,
+}
+
+/// A member of a described group.
+#[derive(Debug)]
+pub(crate) struct DescribedMember {
+    pub member_id: String,
+    pub client_id: String,
+    pub host: String,
+    /// Its current assignment, as (topic, partition) pairs.
+    pub assignment: Vec<(String, i32)>,
+}
+
+/// DescribeConsumerGroups of one group: librdkafka (2.10+) asks ConsumerGroupDescribe first,
+/// which describes KIP-848 groups, and falls back to DescribeGroups for classic ones.
+pub(crate) fn describe_consumer_group(
+    rk: *mut rd::rd_kafka_t,
+    group: &str,
+    timeout: Duration,
+) -> EngineResult<DescribedGroup> {
+    let name = c_string(group)?;
+    let event = request(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+        timeout,
+        |options, queue| {
+            let mut groups = [name.as_ptr()];
+            // SAFETY: live handle, options and queue; librdkafka copies the group names.
+            unsafe {
+                rd::rd_kafka_DescribeConsumerGroups(
+                    rk,
+                    groups.as_mut_ptr(),
+                    groups.len(),
+                    options,
+                    queue,
+                )
+            }
+        },
+    )?;
+    // SAFETY: valid event; the result and everything it points to live as long as the event.
+    unsafe {
+        let result = rd::rd_kafka_event_DescribeConsumerGroups_result(event.0);
+        if result.is_null() {
+            return Err(failure(
+                "DescribeConsumerGroups was answered with another event type",
+            ));
+        }
+        let mut n = 0usize;
+        let list = rd::rd_kafka_DescribeConsumerGroups_result_groups(result, &mut n);
+        if n == 0 || list.is_null() {
+            return Err(failure("DescribeConsumerGroups answered no group"));
+        }
+        Ok(read_group(*list))
+    }
+}
+
+/// # Safety
+/// `g` is a group description of a live result event.
+unsafe fn read_group(g: *const rd::rd_kafka_ConsumerGroupDescription_t) -> DescribedGroup {
+    let error = rd::rd_kafka_ConsumerGroupDescription_error(g);
+    let error = (!error.is_null()).then(|| {
+        kafka_error(
+            rd::rd_kafka_error_code(error),
+            owned(rd::rd_kafka_error_string(error)),
+        )
+    });
+    let members = (0..rd::rd_kafka_ConsumerGroupDescription_member_count(g))
+        .map(|i| {
+            let m = rd::rd_kafka_ConsumerGroupDescription_member(g, i);
+            let partitions = rd::rd_kafka_MemberAssignment_partitions(
+                rd::rd_kafka_MemberDescription_assignment(m),
+            );
+            DescribedMember {
+                member_id: owned(rd::rd_kafka_MemberDescription_consumer_id(m)).unwrap_or_default(),
+                client_id: owned(rd::rd_kafka_MemberDescription_client_id(m)).unwrap_or_default(),
+                host: owned(rd::rd_kafka_MemberDescription_host(m)).unwrap_or_default(),
+                assignment: read_partitions(partitions),
+            }
+        })
+        .collect();
+    DescribedGroup {
+        error,
+        state: owned(rd::rd_kafka_consumer_group_state_name(
+            rd::rd_kafka_ConsumerGroupDescription_state(g),
+        ))
+        .unwrap_or_default(),
+        group_type: owned(rd::rd_kafka_consumer_group_type_name(
+            rd::rd_kafka_ConsumerGroupDescription_type(g),
+        ))
+        .unwrap_or_default(),
+        assignor: owned(rd::rd_kafka_ConsumerGroupDescription_partition_assignor(g))
+            .unwrap_or_default(),
+        members,
+    }
+}
+
+/// # Safety
+/// `list` is null or a partition list of a live result event.
+unsafe fn read_partitions(list: *const rd::rd_kafka_topic_partition_list_t) -> Vec<(String, i32)> {
+    if list.is_null() {
+        return Vec::new();
+    }
+    let count = usize::try_from((*list).cnt).unwrap_or(0);
+    (0..count)
+        .map(|i| {
+            let e = &*(*list).elems.add(i);
+            (owned(e.topic).unwrap_or_default(), e.partition)
+        })
+        .collect()
+}
