@@ -24,6 +24,8 @@ mod disconnect_tests;
 #[cfg(test)]
 mod key_order_tests;
 #[cfg(test)]
+mod prefetch_tests;
+#[cfg(test)]
 mod retry_tests;
 #[cfg(test)]
 mod tests;

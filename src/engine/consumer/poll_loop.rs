@@ -20,23 +20,29 @@ use crate::engine::message::ConsumedMessage;
 const POLL_WAIT: Duration = Duration::from_millis(50);
 const MAX_BURST: usize = 2_000;
 
-/// Polls until the subscription stops, then drains, commits and leaves the group.
+/// Polls until the subscription stops, then drains, commits and leaves the group. Between polls
+/// it waits for librdkafka to tell that a queue got something (or a worker made room), at most
+/// `POLL_WAIT`, so messages are picked up as they arrive without a timed poll.
 pub(crate) fn run(
-    consumer: BaseConsumer<SubscriptionContext>,
+    consumer: Arc<BaseConsumer<SubscriptionContext>>,
     shared: Arc<Shared>,
     done: watch::Sender<bool>,
 ) {
+    let mut idle = false;
     while !shared.is_stopping() {
         apply_commands(&consumer, &shared);
         if shared.is_stopping() {
             break;
         }
-        // Messages come in runs of one partition: each run is handed on whole.
+        if idle {
+            shared.poll_wake.wait(POLL_WAIT);
+        }
+        // The consumer's own queue: group events, errors, and messages of any partition that has
+        // no queue of its own. Messages come in runs of one partition: each run is handed on whole.
         let mut fetched: Vec<(TopicPartition, Vec<ConsumedMessage>)> = Vec::new();
         let mut count = 0;
-        let mut wait = POLL_WAIT;
         while count < MAX_BURST {
-            let polled = consumer.poll(wait);
+            let polled = consumer.poll(Duration::ZERO);
             let revoked = consumer.context().take_revoked();
             if !revoked.is_empty() {
                 // Polled before a revoke that ran inside this poll: not stored, so they come
@@ -60,20 +66,48 @@ pub(crate) fn run(
                 }
                 Some(Err(e)) => on_poll_error(&shared, e),
             }
-            wait = Duration::ZERO;
         }
-        if !fetched.is_empty() {
-            let to_pause = shared.route(fetched);
+        let from_main = !fetched.is_empty();
+        if from_main {
+            let to_pause = shared.route(fetched, true);
             if !to_pause.is_empty() {
                 let _ = consumer.pause(&list_of(&to_pause));
             }
         }
+        // Each partition's own queue, as far as its buffer has room.
+        let (runs, more) = consumer.context().queues.poll(&shared, MAX_BURST);
+        let from_partitions = !runs.is_empty();
+        if from_partitions {
+            shared.route(runs, false);
+        }
+        idle = count < MAX_BURST
+            && !from_main
+            && !from_partitions
+            && !more
+            && !main_queue_pending(&consumer);
     }
     shutdown(consumer, &shared);
     let _ = done.send(true);
 }
 
-fn shutdown(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
+/// Whether the consumer's own queue still holds something: a poll that served a group event
+/// returns nothing, and librdkafka signals a queue only when it stops being empty.
+fn main_queue_pending(consumer: &BaseConsumer<SubscriptionContext>) -> bool {
+    use rdkafka::bindings as rd;
+    // SAFETY: the client handle is alive for the call (`consumer` is borrowed); the queue handle
+    // taken here is released before returning.
+    unsafe {
+        let queue = rd::rd_kafka_queue_get_consumer(consumer.client().native_ptr());
+        if queue.is_null() {
+            return false;
+        }
+        let pending = rd::rd_kafka_queue_length(queue) > 0;
+        rd::rd_kafka_queue_destroy(queue);
+        pending
+    }
+}
+
+fn shutdown(consumer: Arc<BaseConsumer<SubscriptionContext>>, shared: &Shared) {
     let drain = Duration::from_millis(shared.options.drain_timeout_ms);
     if !shared.close_partitions(None, drain) {
         shared.logger.log(
@@ -89,6 +123,8 @@ fn shutdown(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
     if shared.options.auto_commit {
         commit_stored(&consumer, shared);
     }
+    // The partition queues hold the consumer: without them, `close` drops its last handle.
+    consumer.context().queues.clear();
     close(consumer, shared);
     shared.release_handler();
 }
@@ -97,7 +133,7 @@ fn shutdown(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
 /// stop's close deadline. librdkafka's close has no bound of its own while the group coordinator
 /// is unreachable (brokers gone), so it runs on a thread of its own: a close that takes longer is
 /// left to finish there, bounded by librdkafka's own timeouts, and the stop does not wait for it.
-fn close(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
+fn close(consumer: Arc<BaseConsumer<SubscriptionContext>>, shared: &Shared) {
     let deadline = shared.close_deadline().unwrap_or_else(Instant::now);
     let (closed_tx, closed) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
@@ -120,7 +156,7 @@ fn close(consumer: BaseConsumer<SubscriptionContext>, shared: &Shared) {
     }
 }
 
-fn on_poll_error(shared: &Shared, e: KafkaError) {
+pub(crate) fn on_poll_error(shared: &Shared, e: KafkaError) {
     match e {
         KafkaError::MessageConsumptionFatal(_) => shared.fail(EngineError::from(e)),
         _ => shared

@@ -12,6 +12,7 @@ use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
 use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::consumer::commands::{apply_commands, commit_within};
+use crate::engine::consumer::partition_queues::PartitionQueues;
 use crate::engine::consumer::partition_worker;
 use crate::engine::consumer::retry_delivery;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
@@ -29,6 +30,8 @@ pub struct SubscriptionContext {
     /// the revoke must not reach a later assignment of the same partition.
     revoked: Mutex<Vec<TopicPartition>>,
     any_revoked: AtomicBool,
+    /// Each assigned partition's own queue, polled by the poll thread.
+    pub(crate) queues: PartitionQueues,
 }
 
 forward_client_events!(SubscriptionContext);
@@ -41,6 +44,7 @@ impl SubscriptionContext {
             replayed: Mutex::new(HashSet::new()),
             revoked: Mutex::new(Vec::new()),
             any_revoked: AtomicBool::new(false),
+            queues: PartitionQueues::default(),
         }
     }
 
@@ -75,6 +79,7 @@ impl SubscriptionContext {
             self.seek_to_timestamp(consumer, tpl, &tps, ts);
         }
         retry_delivery::start_retry_partitions(consumer, &self.shared, tpl);
+        self.queues.split(&tps, &self.shared.poll_wake);
         for (tp, _) in self.shared.open_partitions(&tps) {
             self.shared
                 .spawn_worker(partition_worker::run(self.shared.clone(), tp));
@@ -165,6 +170,7 @@ impl SubscriptionContext {
             self.log(LogLevel::Warn, "REVOKE", &format!("unassign failed: {e}"));
         }
         self.note_revoked(tps);
+        self.queues.remove(tps);
         self.shared.remove_partitions(tps);
     }
 }

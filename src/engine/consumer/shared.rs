@@ -11,6 +11,7 @@ use tokio::task::AbortHandle;
 
 use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
 use crate::engine::consumer::options::SubscribeOptions;
+use crate::engine::consumer::poll_wake::PollWake;
 use crate::engine::consumer::seek::SeekRequest;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::{LogLevel, Logger};
@@ -47,6 +48,9 @@ pub(crate) struct PartitionState {
     pub throttled: bool,
     /// A seek is under way: fetched messages are from the old position and are dropped.
     pub seeking: bool,
+    /// The poll thread found the buffer full and left the partition's own queue unpolled: it
+    /// is to be woken once the buffer has room again.
+    pub blocked: bool,
     pub wake: Arc<Notify>,
 }
 
@@ -65,6 +69,8 @@ pub(crate) struct Shared {
     pub runtime: tokio::runtime::Handle,
     /// Publishes to the retry ladder's topics; set when the subscription has a ladder.
     pub republisher: Option<Arc<Producer>>,
+    /// Wakes the poll thread (librdkafka's queue events, room in a full buffer).
+    pub poll_wake: Arc<PollWake>,
     handler: Mutex<Option<Arc<dyn BatchHandler>>>,
     on_error: Mutex<Option<ErrorSink>>,
     partitions: Mutex<HashMap<TopicPartition, PartitionState>>,
@@ -107,6 +113,7 @@ impl Shared {
             stats,
             runtime,
             republisher,
+            poll_wake: Arc::new(PollWake::default()),
             handler: Mutex::new(Some(handler)),
             on_error: Mutex::new(on_error),
             partitions: Mutex::new(HashMap::new()),
@@ -299,6 +306,7 @@ impl Shared {
                     closed: false,
                     throttled: false,
                     seeking: false,
+                    blocked: false,
                     wake: wake.clone(),
                 },
             );
@@ -362,11 +370,14 @@ impl Shared {
     }
 
     /// Appends fetched messages, runs of one partition each in the order they were polled, to
-    /// their partitions' buffers and wakes their workers. Returns the partitions whose buffer is
-    /// now over the limit and must pause fetching.
+    /// their partitions' buffers and wakes their workers. With `throttle` (messages from the
+    /// consumer's shared queue), returns the partitions whose buffer is now over the limit and
+    /// must pause fetching; messages from a partition's own queue come only as far as `room`
+    /// allowed, and never pause it.
     pub fn route(
         &self,
         fetched: Vec<(TopicPartition, Vec<ConsumedMessage>)>,
+        throttle: bool,
     ) -> Vec<TopicPartition> {
         let limit = self.options.max_buffered_per_partition;
         let mut to_pause = Vec::new();
@@ -380,7 +391,7 @@ impl Shared {
             }
             self.stats.on_consumed(messages.len());
             s.queue.extend(messages);
-            if s.queue.len() >= limit && !s.throttled {
+            if throttle && s.queue.len() >= limit && !s.throttled {
                 s.throttled = true;
                 to_pause.push(tp.clone());
             }
@@ -404,6 +415,10 @@ impl Shared {
         let n = s.queue.len().min(self.options.max_batch_size);
         let messages: Vec<ConsumedMessage> = s.queue.drain(..n).collect();
         s.busy = true;
+        if s.blocked && s.queue.len() <= self.options.max_buffered_per_partition / 2 {
+            s.blocked = false;
+            self.poll_wake.wake();
+        }
         if s.throttled && s.queue.len() <= self.options.max_buffered_per_partition / 2 {
             s.throttled = false;
             if !self.is_user_paused() {
@@ -415,6 +430,23 @@ impl Shared {
             partition: tp.1,
             messages,
         })
+    }
+
+    /// How many more messages the partition's buffer takes (0 for a partition not held). At 0 the
+    /// partition is marked blocked: `next_batch` wakes the poll thread once it has room again.
+    pub fn room(&self, tp: &TopicPartition) -> usize {
+        let mut table = self.table();
+        let Some(s) = table.get_mut(tp) else {
+            return 0;
+        };
+        let room = self
+            .options
+            .max_buffered_per_partition
+            .saturating_sub(s.queue.len());
+        if room == 0 {
+            s.blocked = true;
+        }
+        room
     }
 
     /// A worker's handler call ended.
@@ -449,6 +481,9 @@ impl Shared {
                 s.seeking = false;
                 s.throttled = false;
                 s.queue.clear();
+                if std::mem::take(&mut s.blocked) {
+                    self.poll_wake.wake();
+                }
                 s.wake.notify_one();
                 true
             }

@@ -73,8 +73,12 @@ impl Subscription {
             ClientEvents::new(logger, "consumer", Some(stats)),
             shared.clone(),
         );
-        let consumer: BaseConsumer<SubscriptionContext> =
+        let mut consumer: BaseConsumer<SubscriptionContext> =
             client_config.create_with_context(context)?;
+        let wake = shared.poll_wake.clone();
+        consumer.set_nonempty_callback(move || wake.wake());
+        let consumer = Arc::new(consumer);
+        consumer.context().queues.attach(&consumer);
         let consumed = shared.options.consumed_topics();
         let topics: Vec<&str> = consumed.iter().map(String::as_str).collect();
         consumer.subscribe(&topics)?;

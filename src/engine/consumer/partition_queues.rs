@@ -1,0 +1,110 @@
+//! Each assigned partition's own librdkafka queue. librdkafka bounds prefetching per queue
+//! (`queued.min.messages`, `queued.max.messages.kbytes`), so a partition whose buffer is full is
+//! simply not polled: its fetching stops by itself, and what it prefetched stays queued. Pausing
+//! it instead would make librdkafka drop everything it prefetched and fetch it again on resume.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use rdkafka::consumer::base_consumer::PartitionQueue;
+use rdkafka::consumer::BaseConsumer;
+use rdkafka::message::Message;
+
+use crate::engine::consumer::poll_loop::to_consumed;
+use crate::engine::consumer::poll_wake::PollWake;
+use crate::engine::consumer::rebalance::SubscriptionContext;
+use crate::engine::consumer::shared::{Shared, TopicPartition};
+use crate::engine::message::ConsumedMessage;
+
+type Consumer = BaseConsumer<SubscriptionContext>;
+
+/// The partition queues of a subscription's consumer, split off as partitions are assigned.
+#[derive(Default)]
+pub(crate) struct PartitionQueues {
+    consumer: OnceLock<Weak<Consumer>>,
+    queues: Mutex<HashMap<TopicPartition, PartitionQueue<SubscriptionContext>>>,
+}
+
+impl PartitionQueues {
+    /// The consumer the queues are split from (set once, right after it is created).
+    pub fn attach(&self, consumer: &Arc<Consumer>) {
+        let _ = self.consumer.set(Arc::downgrade(consumer));
+    }
+
+    /// Gives each partition its own queue, before it is assigned (so none of its messages reach
+    /// the consumer's queue); each wakes the poll thread when something arrives. A partition whose
+    /// queue cannot be split keeps to the consumer's queue.
+    pub fn split(&self, tps: &[TopicPartition], wake: &Arc<PollWake>) {
+        let Some(consumer) = self.consumer.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let mut queues = self.lock();
+        for (topic, partition) in tps {
+            if queues.contains_key(&(topic.clone(), *partition)) {
+                continue;
+            }
+            if let Some(mut q) = consumer.split_partition_queue(topic, *partition) {
+                let wake = wake.clone();
+                q.set_nonempty_callback(move || wake.wake());
+                queues.insert((topic.clone(), *partition), q);
+            }
+        }
+    }
+
+    /// Forgets the queues of revoked partitions.
+    pub fn remove(&self, tps: &[TopicPartition]) {
+        let mut queues = self.lock();
+        for tp in tps {
+            queues.remove(tp);
+        }
+    }
+
+    /// Forgets every queue (they hold the consumer, which must be dropped to close).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// Polls each partition's queue for as many messages as its buffer has room for, at most
+    /// `burst` each, without waiting. Returns the runs polled and whether any queue may hold more.
+    pub fn poll(
+        &self,
+        shared: &Shared,
+        burst: usize,
+    ) -> (Vec<(TopicPartition, Vec<ConsumedMessage>)>, bool) {
+        let queues = self.lock();
+        let mut fetched = Vec::new();
+        let mut more = false;
+        for (tp, q) in queues.iter() {
+            let room = shared.room(tp).min(burst);
+            let mut run = Vec::new();
+            while run.len() < room {
+                match q.poll(std::time::Duration::ZERO) {
+                    Some(Ok(m)) if m.partition() == tp.1 && m.topic() == tp.0 => {
+                        run.push(to_consumed(&m))
+                    }
+                    // Not expected from a partition's queue; handed on under its own partition.
+                    Some(Ok(m)) => fetched.push((
+                        (m.topic().to_string(), m.partition()),
+                        vec![to_consumed(&m)],
+                    )),
+                    Some(Err(e)) => crate::engine::consumer::poll_loop::on_poll_error(shared, e),
+                    None => break,
+                }
+            }
+            if run.len() == room && room > 0 {
+                more = true;
+            }
+            if !run.is_empty() {
+                fetched.push((tp.clone(), run));
+            }
+        }
+        (fetched, more)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, PartitionQueue<SubscriptionContext>>>
+    {
+        self.queues.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
