@@ -34,8 +34,14 @@ test('single publishes of one turn, good and bad mixed, each get their own outco
     service.publish(topic, { value: null, key: 'ok-3 (tombstone)' }),
     service.publish(topic, { value: 'x', headers: { h: 7 } }),
     service.publish(topic, { value: new Uint8Array([1, 2, 3]), partition: 0 }),
+    service.publish(topic, {
+      get value() {
+        throw new Error('a getter that throws');
+      },
+    }),
+    service.publish(topic, { key: 'c', value: 'ok-5' }),
   ];
-  const expected = ['ok', 'ERR_INVALID_ARG', 'ERR_INVALID_ARG', 'ok', 'ERR_INVALID_ARG', 'ERR_INVALID_ARG', 'ERR_MSG_SIZE_TOO_LARGE', 'ok', 'ERR_INVALID_ARG', 'ok', 'ERR_INVALID_ARG', 'ok'];
+  const expected = ['ok', 'ERR_INVALID_ARG', 'ERR_INVALID_ARG', 'ok', 'ERR_INVALID_ARG', 'ERR_INVALID_ARG', 'ERR_MSG_SIZE_TOO_LARGE', 'ok', 'ERR_INVALID_ARG', 'ok', 'ERR_INVALID_ARG', 'ok', 'ERR_INVALID_ARG', 'ok'];
 
   const results = await outcomes(promises);
 

@@ -175,7 +175,10 @@ impl KafkaService {
                             producer.send_batch(std::iter::once((topic.as_str(), &message)));
                         within_runtime_if_available(|| delivery.on_complete(done));
                     }
-                    Err(e) => done(vec![Err(e)]),
+                    Err(e) => {
+                        clear_exception(env);
+                        done(vec![Err(e)])
+                    }
                 }
             }
             return Ok(());
@@ -190,6 +193,7 @@ impl KafkaService {
                     sendable.push((i, message));
                 }
                 Err(e) => {
+                    clear_exception(env);
                     topics.push(String::new());
                     refused.push((i, e));
                 }
@@ -207,6 +211,17 @@ impl KafkaService {
             move |results: BatchOutcome| done(interleave(count, sendable, refused, results));
         within_runtime_if_available(|| delivery.on_complete(place));
         Ok(())
+    }
+}
+
+/// Drops the exception a message's getter or proxy threw while it was read: that message fails
+/// alone (`ERR_INVALID_ARG`), and the rest of the call goes on.
+fn clear_exception(env: &Env) {
+    let mut pending = false;
+    let status = unsafe { napi::sys::napi_is_exception_pending(env.raw(), &mut pending) };
+    if status == napi::sys::Status::napi_ok && pending {
+        let mut exception = std::ptr::null_mut();
+        unsafe { napi::sys::napi_get_and_clear_last_exception(env.raw(), &mut exception) };
     }
 }
 

@@ -118,7 +118,15 @@
     }
     add(i, topicIndex, m) {
       meta[i * F + TOPIC] = topicIndex;
-      if (!pack(m, i)) {
+      const start = used;
+      let packed = false;
+      try {
+        packed = pack(m, i);
+      } catch (_) {
+        // A getter that throws: the native side reads the object and reports it as bad input.
+        used = start;
+      }
+      if (!packed) {
         meta[i * F + OBJECT] = this.objects.length;
         this.objects.push(m);
       }
@@ -185,7 +193,12 @@
       topics = new Array(n);
       for (let i = 0; i < n; i++) {
         const m = messages[i];
-        const t = typeof m === 'object' && m !== null ? m.topic : undefined;
+        let t;
+        try {
+          t = typeof m === 'object' && m !== null ? m.topic : undefined;
+        } catch (_) {
+          t = undefined;
+        }
         topics[i] = typeof t === 'string' ? t : '';
         packing.add(i, typeof t === 'string' ? packing.topicIndex(t) : RECORD_TOPIC, m);
       }
