@@ -5,9 +5,12 @@
 use napi::bindgen_prelude::*;
 use napi::Env;
 
+use crate::binding::packed::layout;
+
 const SOURCE: &str = include_str!("js_support.js");
 const TRACING: &str = include_str!("tracing.js");
 const METRICS_BRIDGE: &str = include_str!("metrics_bridge.js");
+const PUBLISH: &str = include_str!("publish.js");
 
 /// References to the compiled helpers.
 pub struct JsSupport {
@@ -18,7 +21,18 @@ pub struct JsSupport {
     settlement_loop: FunctionRef<Function<'static>, Function<'static>>,
     batch_results: FunctionRef<BatchResultsArgs, Unknown<'static>>,
     transactional: FunctionRef<TransactionalArgs, Unknown<'static>>,
+    install_publish: FunctionRef<Object<'static>, ()>,
+    settle_publishes: FunctionRef<SettleArgs, ()>,
 }
+
+/// Arguments of `settle` in publish.js: (sequence number, count) pairs, result numbers, the
+/// indices of failed messages and their errors.
+pub type SettleArgs = FnArgs<(
+    Float64Array,
+    Float64Array,
+    Int32Array,
+    Vec<Unknown<'static>>,
+)>;
 
 /// Arguments of `transactional` in js_support.js: the service, subscribe options, transform.
 pub type TransactionalArgs = FnArgs<(Unknown<'static>, Unknown<'static>, Unknown<'static>)>;
@@ -53,6 +67,10 @@ impl JsSupport {
         let bridge: Object = env.run_script(METRICS_BRIDGE)?;
         let factory: Function<FnArgs<(Object, Object)>, Object> = env.run_script(SOURCE)?;
         let exports: Object = factory.call(FnArgs::from((tracing, bridge)))?;
+        let publish_factory: Function<Object, Object> = env.run_script(PUBLISH)?;
+        let publish = publish_factory.call(layout(env)?)?;
+        let install_publish: Function<Object, ()> = publish.get_named_property("install")?;
+        let settle_publishes: Function<SettleArgs, ()> = publish.get_named_property("settle")?;
         let error_class: Function<ErrorClassArgs, Unknown> =
             exports.get_named_property("KafkaNativeError")?;
         let each_message: Function<HandlerArgs, Function> =
@@ -74,6 +92,8 @@ impl JsSupport {
             instrument: instrument.create_ref()?,
             settlement_loop: settlement_loop.create_ref()?,
             batch_results: batch_results.create_ref()?,
+            install_publish: install_publish.create_ref()?,
+            settle_publishes: settle_publishes.create_ref()?,
         };
         env.set_instance_data(support, 0, |_| {})?;
         env.get_instance_data::<JsSupport>()?
@@ -102,10 +122,18 @@ impl JsSupport {
     /// Wraps `publish` and `publishBatch` of `KafkaService.prototype` with OpenTelemetry producer
     /// spans (taken only while a tracer provider is registered), and `connect` / `subscribe` to
     /// observe the service through a registered meter provider.
+    /// Before that, replaces `publish` and `publishBatch` with the packed publish boundary of
+    /// `publish.js`.
     pub fn instrument(&self, env: &Env, prototype: Object<'_>) -> Result<()> {
         let prototype: Object<'static> =
             unsafe { Object::from_napi_value(env.raw(), prototype.raw())? };
+        self.install_publish.borrow_back(env)?.call(prototype)?;
         self.instrument.borrow_back(env)?.call(prototype)
+    }
+
+    /// Settles publishes of `publish.js` from a round's packed outcomes.
+    pub fn settle_publishes(&self, env: &Env, args: SettleArgs) -> Result<()> {
+        self.settle_publishes.borrow_back(env)?.call(args)
     }
 
     /// The settlement signal's callback: runs a drain function (settles a round, returns whether

@@ -138,6 +138,8 @@ pub struct EachBatchPayload {
 pub enum Payload<'e> {
     Buffer(BufferSlice<'e>),
     Text(String),
+    /// Bytes of a packed call's one Buffer (see packed.rs).
+    Bytes(&'e [u8]),
 }
 
 impl AsRef<[u8]> for Payload<'_> {
@@ -145,6 +147,7 @@ impl AsRef<[u8]> for Payload<'_> {
         match self {
             Payload::Buffer(b) => b,
             Payload::Text(s) => s.as_bytes(),
+            Payload::Bytes(b) => b,
         }
     }
 }
@@ -379,6 +382,18 @@ fn read_message_parts<'e>(
 }
 
 /// Reads the `topic` of a `publishBatch(records)` entry.
+pub fn read_record_topic(
+    env: &Env,
+    item: Unknown<'_>,
+    fields: &MessageFields,
+) -> EngineResult<String> {
+    if item.get_type().map_err(|e| invalid_arg("record", e))? != ValueType::Object {
+        return Err(invalid_arg("record", "expected {topic, value, ...}"));
+    }
+    read_topic(env, fields.topic(env, item)?, "record.topic")
+}
+
+/// Reads a topic name.
 pub fn read_topic(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<String> {
     if v.get_type().map_err(|e| invalid_arg(what, e))? != ValueType::String {
         return Err(invalid_arg(what, "expected a topic name (string)"));

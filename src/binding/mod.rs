@@ -12,6 +12,7 @@ mod js_support;
 pub mod logger;
 pub mod message;
 pub mod mock_cluster;
+mod packed;
 mod promise;
 pub mod replay;
 pub mod retry;

@@ -11,7 +11,10 @@ use napi::{Env, ValueType};
 use crate::binding::args;
 use crate::binding::config::{read_client_config, subscribe_options, SubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
-use crate::binding::message::{read_message, read_topic, MessageFields, Payload, PublishResult};
+use crate::binding::message::{
+    read_message, read_record_topic, read_topic, MessageFields, Payload, PublishResult,
+};
+use crate::binding::packed::interleave;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::schema_publish::{
     publish_encoded, publish_one as publish_one_with_schema, requested_schema,
@@ -448,25 +451,7 @@ pub(crate) fn publish_many<'e>(
     let n = topics.len();
     let (promise, settle_many) = settler.many(env, topics)?;
     let place = move |results: crate::engine::producer::BatchOutcome| {
-        if refused.is_empty() {
-            return settle_many(results);
-        }
-        // Put each delivery back at its message's index, between the refused ones.
-        let mut slots: Vec<Option<EngineResult<_>>> = (0..n).map(|_| None).collect();
-        for (i, r) in sendable.into_iter().zip(results) {
-            slots[i] = Some(r);
-        }
-        for (i, e) in refused {
-            slots[i] = Some(Err(e));
-        }
-        settle_many(
-            slots
-                .into_iter()
-                .map(|s| {
-                    s.unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into())))
-                })
-                .collect(),
-        )
+        settle_many(interleave(n, sendable, refused, results))
     };
     within_runtime_if_available(|| delivery.on_complete(place));
     Ok(promise)
@@ -549,13 +534,6 @@ impl KafkaService {
         );
         Ok(Some(promise))
     }
-}
-
-fn read_record_topic(env: &Env, item: Unknown<'_>, fields: &MessageFields) -> EngineResult<String> {
-    if item.get_type().map_err(|e| invalid_arg("record", e))? != ValueType::Object {
-        return Err(invalid_arg("record", "expected {topic, value, ...}"));
-    }
-    read_topic(env, fields.topic(env, item)?, "record.topic")
 }
 
 fn handler_function<'e>(

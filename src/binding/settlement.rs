@@ -23,6 +23,7 @@ use napi::{sys, Env};
 use crate::binding::error::to_js_error;
 use crate::binding::js_support::JsSupport;
 use crate::binding::message::batch_results;
+use crate::binding::packed::RESULT_FIELDS;
 use crate::engine::error::EngineError;
 use crate::engine::producer::BatchOutcome;
 
@@ -58,6 +59,8 @@ enum Settlement {
     One(Deferred, BatchOutcome),
     /// `publishBatch`: an array of per-message slots (never a rejection).
     Many(Deferred, Vec<String>, BatchOutcome),
+    /// A publish or batch whose resolvers `publish.js` holds, by sequence number.
+    Seq(f64, BatchOutcome),
 }
 
 impl Settlement {
@@ -65,7 +68,7 @@ impl Settlement {
     fn messages(&self) -> usize {
         match self {
             Settlement::One(..) => 1,
-            Settlement::Many(_, _, outcome) => outcome.len(),
+            Settlement::Many(_, _, outcome) | Settlement::Seq(_, outcome) => outcome.len(),
         }
     }
 }
@@ -123,19 +126,33 @@ impl Settler {
         })
     }
 
-    /// A new Promise that `complete_one` or `complete_many` will settle. JS thread only.
+    /// A new Promise that `one` or `many`'s callback will settle. JS thread only.
     fn promise<'e>(&self, env: &'e Env) -> Result<(Deferred, Unknown<'e>)> {
         let mut deferred = ptr::null_mut();
         let mut promise = ptr::null_mut();
         check_status!(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
-        if self.shared.pending.fetch_add(1, Ordering::AcqRel) == 0 {
+        self.expect(env, 1)?;
+        Ok((Deferred(deferred), unsafe {
+            Unknown::from_raw_unchecked(env.raw(), promise)
+        }))
+    }
+
+    /// Counts `n` more settlements to come, holding the event loop open while any is. JS thread
+    /// only.
+    pub fn expect(&self, env: &Env, n: usize) -> Result<()> {
+        if n > 0 && self.shared.pending.fetch_add(n, Ordering::AcqRel) == 0 {
             check_status!(unsafe {
                 sys::napi_ref_threadsafe_function(env.raw(), self.tsfn.raw())
             })?;
         }
-        Ok((Deferred(deferred), unsafe {
-            Unknown::from_raw_unchecked(env.raw(), promise)
-        }))
+        Ok(())
+    }
+
+    /// The callback that settles the publish (or batch) `seq` of `publish.js`, counted by
+    /// `expect` before.
+    pub fn by_seq(&self, seq: f64) -> impl FnOnce(BatchOutcome) + Send + 'static {
+        let me = self.clone();
+        move |outcome| me.push(Settlement::Seq(seq, outcome))
     }
 
     /// A Promise for one publish, and the callback that settles it.
@@ -187,6 +204,7 @@ fn settle_all(env: &Env, shared: &Shared) -> bool {
     let settled = batch.len();
     let mut delivered: Vec<Deferred> = Vec::with_capacity(batch.len());
     let mut reports: BatchOutcome = Vec::with_capacity(batch.len());
+    let mut by_seq = SeqRound::default();
     for s in batch {
         // A value that cannot be built rejects its Promise rather than leaving it pending.
         match s {
@@ -205,8 +223,10 @@ fn settle_all(env: &Env, shared: &Shared) -> bool {
                 d,
                 batch_results(env, &topics, &outcome).map(|v| Ok(v.raw())),
             ),
+            Settlement::Seq(seq, outcome) => by_seq.add(env, seq, &outcome),
         }
     }
+    by_seq.settle(env);
     if !delivered.is_empty() {
         match batch_results(env, &[], &reports) {
             Ok(results) => {
@@ -241,6 +261,72 @@ fn settle_all(env: &Env, shared: &Shared) -> bool {
     shared.scheduled.store(false, Ordering::Release);
     let more = shared.queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
     more && !shared.scheduled.swap(true, Ordering::AcqRel)
+}
+
+/// The outcomes of a round for `publish.js`'s resolvers, packed for one call of its `settle`.
+#[derive(Default)]
+struct SeqRound<'e> {
+    /// (sequence number, message count) pairs.
+    entries: Vec<f64>,
+    /// `RESULT_FIELDS` per message: partition, offset (-1 when it failed), timestamp or NaN.
+    numbers: Vec<f64>,
+    error_index: Vec<i32>,
+    errors: Vec<Unknown<'e>>,
+}
+
+impl<'e> SeqRound<'e> {
+    fn add(&mut self, env: &'e Env, seq: f64, outcome: &BatchOutcome) {
+        self.entries.extend_from_slice(&[seq, outcome.len() as f64]);
+        for r in outcome {
+            match r {
+                Ok(d) => self.numbers.extend_from_slice(&[
+                    d.partition as f64,
+                    d.offset as f64,
+                    d.timestamp.map_or(f64::NAN, |t| t as f64),
+                ]),
+                Err(e) => {
+                    self.numbers.extend_from_slice(&[
+                        e.partition().unwrap_or(-1) as f64,
+                        -1.0,
+                        f64::NAN,
+                    ]);
+                    let index = (self.numbers.len() / RESULT_FIELDS - 1) as i32;
+                    // An error that cannot be built still fails its publish, with a plain Error.
+                    let error = to_js_error(env, e).or_else(|_| {
+                        env.create_error(Error::from_reason(e.to_string()))
+                            .map(|o| o.to_unknown())
+                    });
+                    if let Ok(error) = error {
+                        self.error_index.push(index);
+                        self.errors.push(error);
+                    }
+                }
+            }
+        }
+    }
+
+    fn settle(self, env: &Env) {
+        if self.entries.is_empty() {
+            return;
+        }
+        // SAFETY: the error values are used within this call, on the JS thread that made them.
+        let errors: Vec<Unknown<'static>> = self
+            .errors
+            .into_iter()
+            .map(|e| unsafe { std::mem::transmute::<Unknown<'_>, Unknown<'static>>(e) })
+            .collect();
+        if let Ok(support) = JsSupport::get(env) {
+            let _ = support.settle_publishes(
+                env,
+                FnArgs::from((
+                    Float64Array::new(self.entries),
+                    Float64Array::new(self.numbers),
+                    Int32Array::new(self.error_index),
+                    errors,
+                )),
+            );
+        }
+    }
 }
 
 /// Resolves (`Ok(Ok)`), rejects (`Ok(Err)`) or, when the value could not be built, rejects with

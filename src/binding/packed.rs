@@ -1,0 +1,250 @@
+//! Published messages packed by `publish.js`: the layout both sides share (defined here, handed
+//! to the script when it is compiled), and `publishPacked`, the one call that queues a turn's
+//! single publishes or a `publishBatch`. Their outcomes are settled through the resolvers that
+//! `publish.js` holds, by sequence number (`Settler::by_seq`).
+
+use napi::bindgen_prelude::*;
+use napi::Env;
+
+use crate::binding::error::{invalid_arg, to_napi_error};
+use crate::binding::message::{read_message, read_record_topic, MessageFields, Payload};
+use crate::binding::service::KafkaService;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::message::OutgoingMessage;
+use crate::engine::producer::BatchOutcome;
+
+/// Numbers per message in `meta`, and the index of each.
+pub const FIELDS: usize = 7;
+/// Index into the call's topic names, or `NO_TOPIC` / `RECORD_TOPIC`.
+const TOPIC: usize = 0;
+/// Index into the call's objects when the message crosses as itself, else -1.
+const OBJECT: usize = 1;
+const KEY_START: usize = 2;
+/// -1 for no key.
+const KEY_LENGTH: usize = 3;
+const VALUE_START: usize = 4;
+/// -1 for a null value (a tombstone).
+const VALUE_LENGTH: usize = 5;
+/// -1 to let the partitioner choose.
+const PARTITION: usize = 6;
+/// The topic given was not a string.
+const NO_TOPIC: f64 = -1.0;
+/// The topic is the `topic` of the object (a `publishBatch(records)` entry that crosses as
+/// itself).
+const RECORD_TOPIC: f64 = -2.0;
+/// Numbers per message in a settlement round's results: partition, offset, timestamp.
+pub const RESULT_FIELDS: usize = 3;
+
+/// The layout as the JS object `publish.js` is compiled with.
+pub fn layout(env: &Env) -> Result<Object<'_>> {
+    let mut o = Object::new(env)?;
+    o.set("fields", FIELDS as u32)?;
+    o.set("topic", TOPIC as u32)?;
+    o.set("object", OBJECT as u32)?;
+    o.set("keyStart", KEY_START as u32)?;
+    o.set("keyLength", KEY_LENGTH as u32)?;
+    o.set("valueStart", VALUE_START as u32)?;
+    o.set("valueLength", VALUE_LENGTH as u32)?;
+    o.set("partition", PARTITION as u32)?;
+    o.set("noTopic", NO_TOPIC)?;
+    o.set("recordTopic", RECORD_TOPIC)?;
+    o.set("resultFields", RESULT_FIELDS as u32)?;
+    Ok(o)
+}
+
+/// One call's packed messages.
+struct Packed<'a> {
+    env: &'a Env,
+    names: &'a [String],
+    data: &'a [u8],
+    meta: &'a [f64],
+    objects: &'a Array<'a>,
+    fields: Option<MessageFields>,
+}
+
+impl<'e> Packed<'e> {
+    /// Bytes at `meta[at]` (start) and `meta[at + 1]` (length, negative for none).
+    fn bytes(&self, slot: &[f64], at: usize, what: &str) -> EngineResult<Option<Payload<'e>>> {
+        let (start, len) = (slot[at], slot[at + 1]);
+        if len < 0.0 {
+            return Ok(None);
+        }
+        let end = start + len;
+        if !(start >= 0.0 && end <= self.data.len() as f64) {
+            return Err(invalid_arg(what, "packed bytes out of range"));
+        }
+        Ok(Some(Payload::Bytes(
+            &self.data[start as usize..end as usize],
+        )))
+    }
+
+    /// The topic and message of slot `i`.
+    fn message(&mut self, i: usize) -> EngineResult<(String, OutgoingMessage<Payload<'e>>)> {
+        let slot = &self.meta[i * FIELDS..(i + 1) * FIELDS];
+        let topic = slot[TOPIC];
+        let object = slot[OBJECT];
+        if object >= 0.0 {
+            let env = self.env;
+            let item: Unknown = self
+                .objects
+                .get(object as u32)
+                .map_err(|e| invalid_arg("message", e))?
+                .ok_or_else(|| invalid_arg("message", "missing"))?;
+            if self.fields.is_none() {
+                self.fields = Some(MessageFields::new(env).map_err(|e| invalid_arg("message", e))?);
+            }
+            let Some(fields) = self.fields.as_ref() else {
+                return Err(invalid_arg("message", "cannot be read"));
+            };
+            let topic = if topic == RECORD_TOPIC {
+                read_record_topic(env, item, fields)?
+            } else {
+                self.topic(topic)?
+            };
+            return Ok((topic, read_message(env, item, fields)?));
+        }
+        let topic = self.topic(topic)?;
+        let partition = slot[PARTITION];
+        Ok((
+            topic,
+            OutgoingMessage {
+                key: self.bytes(slot, KEY_START, "key")?,
+                value: self.bytes(slot, VALUE_START, "value")?,
+                headers: Vec::new(),
+                partition: (partition >= 0.0).then_some(partition as i32),
+                timestamp: None,
+            },
+        ))
+    }
+
+    fn topic(&self, index: f64) -> EngineResult<String> {
+        if index < 0.0 {
+            return Err(invalid_arg("topic", "expected a topic name (string)"));
+        }
+        self.names
+            .get(index as usize)
+            .cloned()
+            .ok_or_else(|| invalid_arg("topic", "packed topic out of range"))
+    }
+}
+
+#[napi]
+impl KafkaService {
+    /// The packed publish of `publish.js` (removed from the prototype there). Queues `count`
+    /// messages: with `each`, the single publishes `seq`, `seq + 1`, …, each settled on its own;
+    /// else one `publishBatch`, settled as `seq` once every message is. A message that cannot be
+    /// read fails alone; throws `KafkaNativeError` (`ERR_DISCONNECTED`) when nothing can be sent.
+    #[napi(skip_typescript)]
+    #[allow(clippy::too_many_arguments)] // the packed form's parts, as publish.js hands them over
+    pub fn publish_packed(
+        &self,
+        env: &Env,
+        names: Vec<String>,
+        data: BufferSlice<'_>,
+        meta: Float64ArraySlice<'_>,
+        count: u32,
+        objects: Array<'_>,
+        seq: f64,
+        each: bool,
+    ) -> Result<()> {
+        let count = count as usize;
+        if meta.len() < count * FIELDS {
+            return Err(to_napi_error(
+                env,
+                &invalid_arg("publish", "packed messages out of range"),
+            ));
+        }
+        let producer = self.engine.producer().map_err(|e| to_napi_error(env, &e))?;
+        // Every message read from `data` is copied (by librdkafka, or for a full queue by the
+        // engine) before the call returns: publish.js reuses the Buffer.
+        let mut packed = Packed {
+            env,
+            names: &names,
+            data: &data,
+            meta: &meta,
+            objects: &objects,
+            fields: None,
+        };
+        if each {
+            self.settler.expect(env, count)?;
+            for i in 0..count {
+                let done = self.settler.by_seq(seq + i as f64);
+                match packed.message(i) {
+                    Ok((topic, message)) => {
+                        let delivery =
+                            producer.send_batch(std::iter::once((topic.as_str(), &message)));
+                        within_runtime_if_available(|| delivery.on_complete(done));
+                    }
+                    Err(e) => {
+                        clear_exception(env);
+                        done(vec![Err(e)])
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let mut topics: Vec<String> = Vec::with_capacity(count);
+        let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> = Vec::with_capacity(count);
+        let mut refused: Vec<(usize, EngineError)> = Vec::new();
+        for i in 0..count {
+            match packed.message(i) {
+                Ok((topic, message)) => {
+                    topics.push(topic);
+                    sendable.push((i, message));
+                }
+                Err(e) => {
+                    clear_exception(env);
+                    topics.push(String::new());
+                    refused.push((i, e));
+                }
+            }
+        }
+        let delivery = producer.send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)));
+        let sendable: Vec<usize> = if refused.is_empty() {
+            Vec::new()
+        } else {
+            sendable.into_iter().map(|(i, _)| i).collect()
+        };
+        self.settler.expect(env, 1)?;
+        let done = self.settler.by_seq(seq);
+        let place =
+            move |results: BatchOutcome| done(interleave(count, sendable, refused, results));
+        within_runtime_if_available(|| delivery.on_complete(place));
+        Ok(())
+    }
+}
+
+/// Drops the exception a message's getter or proxy threw while it was read: that message fails
+/// alone (`ERR_INVALID_ARG`), and the rest of the call goes on.
+fn clear_exception(env: &Env) {
+    let mut pending = false;
+    let status = unsafe { napi::sys::napi_is_exception_pending(env.raw(), &mut pending) };
+    if status == napi::sys::Status::napi_ok && pending {
+        let mut exception = std::ptr::null_mut();
+        unsafe { napi::sys::napi_get_and_clear_last_exception(env.raw(), &mut exception) };
+    }
+}
+
+/// A batch's outcomes in message order: each delivery back at its message's index, between the
+/// messages refused before sending (`sent` lists the indices of the delivered ones).
+pub(crate) fn interleave(
+    n: usize,
+    sent: Vec<usize>,
+    refused: Vec<(usize, EngineError)>,
+    results: BatchOutcome,
+) -> BatchOutcome {
+    if refused.is_empty() {
+        return results;
+    }
+    let mut slots: Vec<Option<EngineResult<_>>> = (0..n).map(|_| None).collect();
+    for (i, r) in sent.into_iter().zip(results) {
+        slots[i] = Some(r);
+    }
+    for (i, e) in refused {
+        slots[i] = Some(Err(e));
+    }
+    slots
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into()))))
+        .collect()
+}
