@@ -19,9 +19,11 @@
   const TOPIC = layout.topic;
   const OBJECT = layout.object;
   const KEY_START = layout.keyStart;
-  const KEY_LENGTH = layout.keyLength;
   const VALUE_START = layout.valueStart;
-  const VALUE_LENGTH = layout.valueLength;
+  // `put` writes a length right after its start.
+  if (layout.keyLength !== KEY_START + 1 || layout.valueLength !== VALUE_START + 1) {
+    throw new Error('kafka-native: the packed layout of packed.rs and publish.js disagree');
+  }
   const PARTITION = layout.partition;
   const NO_TOPIC = layout.noTopic;
   const RECORD_TOPIC = layout.recordTopic;
