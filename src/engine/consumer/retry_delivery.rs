@@ -38,10 +38,11 @@ pub(crate) async fn forward(
     let ladder = shared.options.retry.as_ref()?;
     let producer = shared.republisher.as_ref()?;
     let now = now_ms();
+    // `now` is cut to the millisecond: one more makes the delay a lower bound.
     let (topic, due_ms) = match ladder.next_after(&tp.0) {
         NextStep::Retry {
             topic, delay_ms, ..
-        } => (topic, Some(now.saturating_add(delay_ms as i64))),
+        } => (topic, Some(now.saturating_add(delay_ms as i64 + 1))),
         NextStep::DeadLetter(topic) => (topic, None),
         NextStep::Exhausted => return None,
     };
