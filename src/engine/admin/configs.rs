@@ -7,6 +7,7 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use crate::engine::admin::config_entry::TopicConfigEntry;
 use crate::engine::admin::native::{self, DescribedResource, Resource};
+use crate::engine::admin::topics::unknown_while_time_left;
 use crate::engine::admin::{blocking, Admin, Deadline, PROPAGATION_BACKOFF};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
@@ -55,12 +56,16 @@ impl Admin {
         timeout: Duration,
     ) -> EngineResult<Vec<TopicConfigs>> {
         let deadline = Deadline::after(timeout);
-        self.describe_configs_until(topics, deadline).await
+        self.describe_configs_until(topics, false, deadline).await
     }
 
+    /// `known_to_exist`: the caller saw every topic in the metadata or was told it exists (a
+    /// creation that raced), so "unknown topic" can only be a broker that has not caught up yet:
+    /// asked again until shortly before the deadline.
     pub(crate) async fn describe_configs_until(
         &self,
         topics: &[String],
+        known_to_exist: bool,
         deadline: Deadline,
     ) -> EngineResult<Vec<TopicConfigs>> {
         for t in topics {
@@ -80,6 +85,9 @@ impl Admin {
             .await?;
             match configs_of(topics, described) {
                 // The broker asked may not have applied a just-created topic's metadata yet.
+                Err(e) if known_to_exist && unknown_while_time_left(&e, deadline) => {
+                    tokio::time::sleep(PROPAGATION_BACKOFF).await
+                }
                 Err(e) if self.still_propagating(&e, deadline).await => {
                     tokio::time::sleep(PROPAGATION_BACKOFF).await
                 }

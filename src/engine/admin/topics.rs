@@ -155,22 +155,12 @@ impl Admin {
     /// Whether `e` says a topic is unknown that the cluster's metadata does list: a broker that
     /// has not yet applied the topic's creation. False once the deadline is near.
     pub(crate) async fn still_propagating(&self, e: &EngineError, deadline: Deadline) -> bool {
-        let unknown = matches!(
-            e,
-            EngineError::Kafka {
-                code: RDKafkaErrorCode::UnknownTopicOrPartition,
-                ..
-            }
-        );
-        let Some(topic) = e.topic().filter(|_| unknown) else {
-            return false;
-        };
-        if !deadline
-            .remaining()
-            .is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF)
-        {
+        if !unknown_while_time_left(e, deadline) {
             return false;
         }
+        let Some(topic) = e.topic() else {
+            return false;
+        };
         self.metadata_until(deadline)
             .await
             .is_ok_and(|s| s.topic(topic).is_some())
@@ -397,7 +387,7 @@ impl Admin {
             .collect();
         report.existing = existing.iter().map(|s| s.name.clone()).collect();
         let configs = self
-            .describe_configs_until(&report.existing, deadline)
+            .describe_configs_until(&report.existing, true, deadline)
             .await?;
         for (spec, described) in existing.into_iter().zip(configs) {
             let topic = snapshot.require(&spec.name)?;
@@ -423,4 +413,18 @@ fn first_failure(operation: &str, results: Vec<rdkafka::admin::TopicResult>) -> 
         }
     }
     Ok(())
+}
+
+/// "Unknown topic or partition" for a named topic, with time left to ask again.
+pub(crate) fn unknown_while_time_left(e: &EngineError, deadline: Deadline) -> bool {
+    matches!(
+        e,
+        EngineError::Kafka {
+            code: RDKafkaErrorCode::UnknownTopicOrPartition,
+            ..
+        }
+    ) && e.topic().is_some()
+        && deadline
+            .remaining()
+            .is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF)
 }
