@@ -14,7 +14,8 @@ const USAGE = `usage: node bench/run.js [flags]
   --quick              smoke run: short windows, 1 M -> 100 k messages, 5 s fixed rate (implies --runs 1
                        unless --runs is given); writes <date>-quick-* and leaves latest.* alone
   --runs N             runs per figure (default 3)
-  --cases LIST         produce,latency,consume (default); scaling (opt-in: how cost grows)
+  --cases LIST         produce,latency,consume (default); scaling (opt-in: how cost grows);
+                       tracing, schemas (opt-in: bench/tracing.js and bench/schemas.js on this broker)
   --clients LIST       kafka-native,kafkajs,confluent,confluent-native,floor (default all)
   --sizes LIST         value sizes for the producer case (default 100,1024)
   --modes LIST         awaited,concurrent,batch,awaited-batch (default all)
@@ -601,6 +602,33 @@ async function main() {
       save('scaling', { case: 'scaling', ...meta, runs: results.scaling, summary: report.summarize('scaling', results.scaling) });
     }
 
+    // ------------------------------------- tracing and schema cost (opt-in, own reports)
+    // Each writes a markdown report of its own beside the others (bench/tracing.js,
+    // bench/schemas.js); run as children on this run's broker.
+    const ownReports = [];
+    const child = (script, args, env = {}) => execFileSync(process.execPath, [path.join(HERE, script), ...args],
+      { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+    if (opts.cases.includes('tracing')) {
+      log('tracing: off / off+header / 1 % / 100 % sampled');
+      const out = path.join(opts.out, `${prefix}-tracing.md`);
+      child('tracing.js', ['--brokers', broker.brokers, '--runs', String(opts.quick ? 1 : 3),
+        '--messages', String(opts.quick ? 20_000 : 100_000), '--out', out]);
+      ownReports.push(out);
+    }
+    if (opts.cases.includes('schemas')) {
+      const registryPort = Number(process.env.KAFKA_NATIVE_BENCH_REGISTRY_PORT || 39580);
+      const runDir = `${process.env.KAFKA_NATIVE_BENCH_RUN_DIR || '/tmp/kafka-native-bench-kafka'}-registry`;
+      const scripts = path.join(HERE, '..', 'scripts', 'registry');
+      log(`schemas: starting the Schema Registry on 127.0.0.1:${registryPort}`);
+      const url = execFileSync('bash', [path.join(scripts, 'up.sh'), '--port', String(registryPort), '--run-dir', runDir],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+      try {
+        child('schemas.js', ['--seconds', String(opts.quick ? 2 : 5)], { KAFKA_BROKERS: broker.brokers, SCHEMA_REGISTRY_URL: url });
+      } finally {
+        execFileSync('bash', [path.join(scripts, 'down.sh'), '--run-dir', runDir], { stdio: 'inherit' });
+      }
+    }
+
     if (!opts.profile && written.length) {
       const md = report.markdown(meta, results, opts);
       const svg = report.svg(results, meta, opts);
@@ -609,6 +637,7 @@ async function main() {
       written.push(...report.write(opts.out, prefix, md, svg, { latest: !opts.quick && full, scaling: report.scalingSvg(results, meta) }));
     }
     if (opts.writeBaseline && written.length) written.push(writeBaseline(results, meta));
+    written.push(...ownReports);
     if (opts.profile) log(`profiles in ${profileDir} (summarize: node bench/lib/profile.js ${profileDir})`);
   } finally {
     await adm.deleteTopics(created).catch(() => {});
