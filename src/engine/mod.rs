@@ -28,4 +28,6 @@ mod prefetch_tests;
 #[cfg(test)]
 mod retry_tests;
 #[cfg(test)]
+mod start_position_tests;
+#[cfg(test)]
 mod tests;

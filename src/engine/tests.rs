@@ -22,6 +22,7 @@ pub(super) fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
         .push(("topic.metadata.refresh.interval.ms".into(), "500".into()));
     if let Ok(d) = std::env::var("TEST_RDKAFKA_DEBUG") {
         config.librdkafka.push(("debug".into(), d));
+        config.log_level = crate::engine::logging::LogLevel::Debug;
     }
     KafkaEngine::new(config, None).unwrap()
 }

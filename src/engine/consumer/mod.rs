@@ -18,6 +18,7 @@ pub mod retry_headers;
 pub mod retry_ladder;
 pub mod seek;
 mod shared;
+mod start_positions;
 pub mod subscription;
 
 pub use handler::{BatchHandler, ErrorSink, HandlerOutcome};

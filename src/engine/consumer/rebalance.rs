@@ -16,6 +16,7 @@ use crate::engine::consumer::partition_queues::PartitionQueues;
 use crate::engine::consumer::partition_worker;
 use crate::engine::consumer::retry_delivery;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
+use crate::engine::consumer::start_positions;
 
 use crate::engine::logging::LogLevel;
 use crate::engine::metrics::topics::RebalanceKind;
@@ -32,12 +33,16 @@ pub struct SubscriptionContext {
     any_revoked: AtomicBool,
     /// Each assigned partition's own queue, polled by the poll thread.
     pub(crate) queues: PartitionQueues,
+    /// Whether partitions the group never committed start at their end, resolved on assignment.
+    pin_latest: bool,
 }
 
 forward_client_events!(SubscriptionContext);
 
 impl SubscriptionContext {
-    pub(crate) fn new(events: ClientEvents, shared: Arc<Shared>) -> Self {
+    /// `pin_latest`: resolve "latest" start positions before handing the assignment over
+    /// (`start_positions.rs`).
+    pub(crate) fn new(events: ClientEvents, shared: Arc<Shared>, pin_latest: bool) -> Self {
         SubscriptionContext {
             events,
             shared,
@@ -45,6 +50,7 @@ impl SubscriptionContext {
             revoked: Mutex::new(Vec::new()),
             any_revoked: AtomicBool::new(false),
             queues: PartitionQueues::default(),
+            pin_latest,
         }
     }
 
@@ -79,6 +85,15 @@ impl SubscriptionContext {
             self.seek_to_timestamp(consumer, tpl, &tps, ts);
         }
         retry_delivery::start_retry_partitions(consumer, &self.shared, tpl);
+        if self.pin_latest {
+            if let Err(e) = start_positions::pin_latest(consumer, tpl) {
+                self.log(
+                    LogLevel::Warn,
+                    "ASSIGN",
+                    &format!("end offsets unknown ({e}): librdkafka resolves \"latest\" after the assignment, and a message produced meanwhile is skipped"),
+                );
+            }
+        }
         self.queues.split(&tps, &self.shared.poll_wake);
         for (tp, _) in self.shared.open_partitions(&tps) {
             self.shared
