@@ -112,7 +112,9 @@ module.exports = function facadeParity(cluster) {
         await Promise.all(
           Array.from({ length: perRound }, async (_, i) => {
             const mark = `r${round}-c${i}`;
-            const consumer = kafka().consumer({ groupId: `fresh-${mark}-${Date.now()}` });
+            // A rejoin right after the first JoinGroup (librdkafka saw the topic's metadata
+            // meanwhile) makes the mock cluster wait out the session timeout less a second.
+            const consumer = kafka().consumer({ groupId: `fresh-${mark}-${Date.now()}`, sessionTimeout: 10000 });
             const seen = [];
             await consumer.connect();
             try {

@@ -11,7 +11,6 @@ import { GroupJoinWatch } from './group-join';
 import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
 import { PendingSeeks } from './seek';
-import { pinLatestPositions } from './start-positions';
 import type { ClientFactory } from './producer';
 import { ClientServices } from './services';
 import type {
@@ -375,11 +374,9 @@ export class Consumer {
     this.watch?.stop();
     const watch = new GroupJoinWatch(this.groupId, subscription, this.instrumentation, () => this.admin());
     this.watch = watch;
+    // The engine resolves "latest" start positions before it reports the assignment, so a
+    // message published once the first join is seen is always consumed (as with kafkajs).
     await watch.firstJoin(this.firstJoinBoundMs);
-    // From the beginning or from a committed offset, a message published later is always ahead
-    // of the position; only "latest" is resolved after the assignment.
-    if (!current() || options.fromBeginning || options.fromTimestamp !== undefined) return;
-    await pinLatestPositions(this.groupId, subscription, this.admin(), (message) => this.factory.log.emit('Consumer', 2, message, { groupId: this.groupId }));
   }
 
   private admin(): ReturnType<typeof adminOf> {
