@@ -1080,8 +1080,9 @@ export interface RetryOptions {
   topics?: Array<string>
   /**
    * Where a message goes after the last step, with `x-original-*`, `x-attempts`,
-   * `x-first-failure`, `x-error-code`, `x-error` and `x-consumer-group` headers. Without one,
-   * the last failure stops the subscription (`onError`, nothing past the message committed).
+   * `x-first-failure`, `x-error-code`, `x-error` and `x-consumer-group` headers; a message that
+   * cannot be decoded comes here at once (no retry, no step). Without one, the last failure
+   * stops the subscription (`onError`, nothing past the message committed).
    */
   deadLetterTopic?: string
 }
@@ -1243,7 +1244,10 @@ export interface SubscribeOptions {
    * of a partition never passes a message still being handled.
    */
   ordering?: 'partition' | 'key'
-  /** Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out. */
+  /**
+   * Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out.
+   * A message that cannot be decoded skips the steps: it goes to the dead-letter topic at once.
+   */
   retry?: RetryOptions
   /**
    * Group protocol: `'classic'` (default; JoinGroup/SyncGroup) or `'consumer'` (KIP-848,
@@ -1268,14 +1272,21 @@ export interface SubscribeOptions {
    * default) or also those of open and aborted transactions (false).
    */
   readCommitted?: boolean
-  /** Called once if the subscription stops on an error (a handler that kept failing). */
+  /**
+   * Called once if the subscription stops on an error: a handler that kept failing
+   * (`ERR_HANDLER_FAILED`), a message that cannot be decoded (its decoding code, such as
+   * `ERR_SCHEMA_DECODE`, `retriable: false`), a republish to a retry step that failed.
+   */
   onError?: (error: KafkaNativeError) => void
   /**
    * Decode each value (Confluent wire format) through the registry given to
    * `useSchemaRegistry()`, on the runtime: the handler's `message.decoded` is the value and
    * `message.schemaId` its writer schema's id (`message.value` keeps the raw bytes).
-   * `{readerSchema}` pins an Avro reader schema. A value that cannot be decoded fails like a
-   * throwing handler (retries, then `onError`), and is never skipped.
+   * `{readerSchema}` pins an Avro reader schema. A value that cannot be decoded never reaches the
+   * handler and is never skipped: without retries (retrying cannot fix bytes) it goes to
+   * `retry.deadLetterTopic` with its bytes and its code (`ERR_SCHEMA_DECODE`,
+   * `ERR_SCHEMA_NOT_FOUND`, `ERR_SCHEMA_VALIDATION`) in `x-error-code`, or, without one, ends
+   * the subscription (`onError` gets that code, `retriable: false`).
    */
   decode?: boolean | DecodeOptions
 }

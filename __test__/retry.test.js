@@ -3,8 +3,10 @@
 // The retry ladder and dead letters through the JS API on the mock cluster: a handler that keeps
 // throwing climbs the delayed retry topics into the dead-letter topic with every header, one that
 // recovers is handled on a retry step, the subscription goes on meanwhile, and
-// replayDeadLetters sends dead letters back. Bad ladders are typed errors.
+// replayDeadLetters sends dead letters back. A message that cannot be decoded skips the retries.
+// Bad ladders are typed errors.
 
+const { SchemaRegistry } = require('../index.js');
 const { useMockCluster, collector, subscribeOptions, uniqueName, waitFor, expectRejection } = require('./helpers');
 
 jest.setTimeout(60000);
@@ -95,6 +97,49 @@ describe('the retry ladder', () => {
 
     await dlqSubscription.stop();
     await subscription.stop();
+  });
+
+  test('a message that cannot be decoded is dead-lettered at once with its code; an unreachable registry is retried first', async () => {
+    const service = cluster.service();
+    // Nothing listens on port 1: every registry look-up fails at once, retriable.
+    service.useSchemaRegistry(new SchemaRegistry({ url: 'http://127.0.0.1:1', retries: 0 }));
+    const { group, main, dlq } = ladderTopics('undecodable');
+    const handled = [];
+    const errors = [];
+    const subscription = await service.subscribe(
+      subscribeOptions(main, {
+        groupId: group,
+        decode: true,
+        retries: 1,
+        retryBackoffMs: 10,
+        retry: { deadLetterTopic: dlq },
+        onError: (e) => errors.push(e),
+      }),
+      { eachMessage: async ({ message }) => void handled.push(message) },
+    );
+    const garbage = Buffer.from([0x7b, 0x00, 0xff, 0x10]);
+    const framed = Buffer.from([0, 0, 0, 0, 1, 2, 4]);
+    await service.publishBatch(main, [
+      { key: 'g', value: garbage },
+      { key: 'f', value: framed },
+      { key: 't', value: null },
+    ]);
+    const dead = collector();
+    const dlqSubscription = await service.subscribe(subscribeOptions(dlq), { eachMessage: dead.eachMessage });
+    await waitFor(() => dead.received.length === 2, 30000, 'the dead letters');
+    // The tombstone behind them decodes (to null) and is handled.
+    await waitFor(() => handled.length === 1, 30000, 'the next message');
+    await dlqSubscription.stop();
+    await subscription.stop();
+    expect(handled[0]).toMatchObject({ offset: '2', value: null, decoded: null });
+    expect(errors).toEqual([]);
+    const [bad, unreachable] = dead.received.map((r) => r.message);
+    expect(bad.value.equals(garbage)).toBe(true);
+    expect(text(bad.headers['x-error-code'])).toBe('ERR_SCHEMA_DECODE');
+    expect(text(bad.headers['x-attempts'])).toBe('1');
+    expect(unreachable.value.equals(framed)).toBe(true);
+    expect(text(unreachable.headers['x-error-code'])).toBe('ERR_SCHEMA_REGISTRY');
+    expect(text(unreachable.headers['x-attempts'])).toBe('2');
   });
 
   test('bad ladders and replays are typed errors', async () => {

@@ -2,7 +2,7 @@
 
 // Schema'd publish and decoding subscriptions on the mock cluster, through the real registry:
 // round trips (Avro and JSON Schema), per-slot errors, evolution with a pinned reader schema, and
-// undecodable messages on the failure path with their bytes intact.
+// undecodable messages on the failure path with their bytes intact (dead letters: dead-letters.test.js).
 
 const { registry, subject, avro, jsonSchema, samples } = require('./helpers');
 const { useMockCluster, subscribeOptions, waitFor, expectRejection } = require('../helpers');
@@ -116,7 +116,7 @@ test('evolution under BACKWARD: v1 values read with a pinned v2 reader, v2 value
   expect(r2.code).toBe('ERR_SCHEMA_DECODE');
 });
 
-test('an undecodable message goes to retries then onError, with its bytes intact, and is not skipped', async () => {
+test('an undecodable message goes to onError at once (not retriable), with its bytes intact, and is not skipped', async () => {
   const { s, r } = await service();
   const topic = cluster.topic('undecodable');
   await r.register(`${topic}-value`, avro['system-health']);
@@ -129,7 +129,9 @@ test('an undecodable message goes to retries then onError, with its bytes intact
   const options = subscribeOptions(topic, { decode: true, retries: 2, retryBackoffMs: 10, onError: (e) => errors.push(e) });
   await s.subscribe(options, async ({ message }) => got.push(message));
   await waitFor(() => errors.length === 1);
-  expect(errors[0].code).toBe('ERR_HANDLER_FAILED');
+  // An unknown schema id: retrying cannot fix the bytes, so no in-place retry either.
+  expect(errors[0]).toMatchObject({ code: 'ERR_SCHEMA_NOT_FOUND', retriable: false, topic, partition: 0 });
+  expect(s.stats().consumer.handlerFailures).toBe(1);
   expect(got).toHaveLength(1);
   // The raw bytes are still there for a plain consumer of the same group position.
   const raw = [];
@@ -153,6 +155,7 @@ test('eachBatch handlers get the decodable prefix, then the batch fails at the u
     },
   });
   await waitFor(() => errors.length === 1);
+  expect(errors[0]).toMatchObject({ code: 'ERR_SCHEMA_DECODE', retriable: false });
   expect(seen.length).toBeGreaterThanOrEqual(2);
   expect(seen.every((v) => v && v.job_id === 'job-1')).toBe(true);
 });

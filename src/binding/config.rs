@@ -301,6 +301,7 @@ pub struct SubscribeOptions<'a> {
     #[napi(ts_type = "'partition' | 'key'")]
     pub ordering: Option<String>,
     /// Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out.
+    /// A message that cannot be decoded skips the steps: it goes to the dead-letter topic at once.
     pub retry: Option<RetryOptions>,
     /// Group protocol: `'classic'` (default; JoinGroup/SyncGroup) or `'consumer'` (KIP-848,
     /// Kafka 4.0+: the broker assigns and moves partitions one at a time, never stopping the
@@ -319,14 +320,19 @@ pub struct SubscribeOptions<'a> {
     /// Read only committed transactional messages (`isolation.level=read_committed`, the
     /// default) or also those of open and aborted transactions (false).
     pub read_committed: Option<bool>,
-    /// Called once if the subscription stops on an error (a handler that kept failing).
+    /// Called once if the subscription stops on an error: a handler that kept failing
+    /// (`ERR_HANDLER_FAILED`), a message that cannot be decoded (its decoding code, such as
+    /// `ERR_SCHEMA_DECODE`, `retriable: false`), a republish to a retry step that failed.
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
     /// Decode each value (Confluent wire format) through the registry given to
     /// `useSchemaRegistry()`, on the runtime: the handler's `message.decoded` is the value and
     /// `message.schemaId` its writer schema's id (`message.value` keeps the raw bytes).
-    /// `{readerSchema}` pins an Avro reader schema. A value that cannot be decoded fails like a
-    /// throwing handler (retries, then `onError`), and is never skipped.
+    /// `{readerSchema}` pins an Avro reader schema. A value that cannot be decoded never reaches the
+    /// handler and is never skipped: without retries (retrying cannot fix bytes) it goes to
+    /// `retry.deadLetterTopic` with its bytes and its code (`ERR_SCHEMA_DECODE`,
+    /// `ERR_SCHEMA_NOT_FOUND`, `ERR_SCHEMA_VALIDATION`) in `x-error-code`, or, without one, ends
+    /// the subscription (`onError` gets that code, `retriable: false`).
     pub decode: Option<Either<bool, crate::binding::schema_registry::DecodeOptions>>,
 }
 

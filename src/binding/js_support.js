@@ -125,7 +125,8 @@
       const batch = unpack(packed);
       const traced = tracing.batchTracer(groupId);
       // An undecodable message ends the batch: the handler gets those before it, then the batch
-      // fails at it (retried, then onError), so it is never skipped.
+      // fails at it (the engine sends it to the dead-letter topic or onError with its decoding
+      // code), so it is never skipped.
       const bad = firstUndecodable(batch.messages);
       if (bad === 0) return { processed: 0, error: describe(batch.messages[0].decodeError) };
       const messages = bad < 0 ? batch.messages : batch.messages.slice(0, bad);

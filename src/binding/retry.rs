@@ -20,8 +20,9 @@ pub struct RetryOptions {
     /// consumes these topics too; create them beforehand (or let the cluster auto-create them).
     pub topics: Option<Vec<String>>,
     /// Where a message goes after the last step, with `x-original-*`, `x-attempts`,
-    /// `x-first-failure`, `x-error-code`, `x-error` and `x-consumer-group` headers. Without one,
-    /// the last failure stops the subscription (`onError`, nothing past the message committed).
+    /// `x-first-failure`, `x-error-code`, `x-error` and `x-consumer-group` headers; a message that
+    /// cannot be decoded comes here at once (no retry, no step). Without one, the last failure
+    /// stops the subscription (`onError`, nothing past the message committed).
     pub dead_letter_topic: Option<String>,
 }
 

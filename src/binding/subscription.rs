@@ -13,7 +13,7 @@ use crate::binding::js_support::JsSupport;
 use crate::binding::message::batch_to_js;
 use crate::binding::promise::settle;
 use crate::engine::consumer::{
-    BatchHandler, HandlerOutcome, SeekTarget, Subscription as EngineSubscription,
+    BatchHandler, HandlerFailure, HandlerOutcome, SeekTarget, Subscription as EngineSubscription,
 };
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::MessageBatch;
@@ -122,20 +122,39 @@ impl BatchHandler for JsBatchHandler {
                 Some(d) => Some(d.decode(&batch).await),
                 None => None,
             };
+            let undecodable = decoded.as_deref().and_then(first_undecodable);
+            // Nothing of the batch can reach the handler: no need to cross into JS.
+            if let Some((0, failure)) = undecodable {
+                return HandlerOutcome::failed_with(0, failure);
+            }
             let report = match deliver.call_async_catch(JsBatch(batch, decoded)).await {
                 Ok(promise) => promise.await,
                 Err(e) => Err(e),
             };
             match report {
-                Ok(r) => HandlerOutcome {
-                    processed: r.processed as usize,
-                    error: r.error,
-                },
+                Ok(r) => {
+                    let processed = r.processed as usize;
+                    // The JS loop stops at the first undecodable message without handing it to
+                    // the handler: a failure there is that message's, with its engine code.
+                    let error = r.error.map(|message| match undecodable {
+                        Some((at, failure)) if at == processed => failure,
+                        _ => HandlerFailure::handler(message),
+                    });
+                    HandlerOutcome { processed, error }
+                }
                 Err(e) => HandlerOutcome::failed(0, e.reason.clone()),
             }
         }
         .boxed()
     }
+}
+
+/// The first message of a batch that could not be decoded, and why.
+fn first_undecodable(decoded: &[Option<EngineResult<Decoded>>]) -> Option<(usize, HandlerFailure)> {
+    decoded.iter().enumerate().find_map(|(i, d)| match d {
+        Some(Err(e)) => Some((i, HandlerFailure::engine(e))),
+        _ => None,
+    })
 }
 
 /// A topic and partition.

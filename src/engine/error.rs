@@ -17,13 +17,20 @@ pub enum EngineError {
     /// A bounded wait ran out.
     #[error("timed out: {0}")]
     TimedOut(String),
-    /// A subscription's handler kept failing after its retries.
-    #[error("handler failed for {topic}[{partition}] at offset {offset}: {message}")]
+    /// A subscription stopped at a message: its handler kept failing after its retries
+    /// (`code` `ERR_HANDLER_FAILED`), or the message failed before the handler could see it, with
+    /// that failure's code (`ERR_SCHEMA_DECODE`, ...) and retriability.
+    #[error(
+        "{} for {topic}[{partition}] at offset {offset}: {message}",
+        stop_reason(code)
+    )]
     Handler {
         topic: String,
         partition: i32,
         offset: i64,
         message: String,
+        code: String,
+        retriable: bool,
     },
     /// A transactional call failed. `fatal`: the transactional producer can no longer be used
     /// (fenced by a newer producer with the same transactional id, or a fatal broker error);
@@ -104,7 +111,7 @@ impl EngineError {
             EngineError::InvalidArg(_) => "ERR_INVALID_ARG".into(),
             EngineError::Disconnected => "ERR_DISCONNECTED".into(),
             EngineError::TimedOut(_) => "ERR__TIMED_OUT".into(),
-            EngineError::Handler { .. } => "ERR_HANDLER_FAILED".into(),
+            EngineError::Handler { code, .. } => code.clone(),
             EngineError::SchemaValidation { .. } => "ERR_SCHEMA_VALIDATION".into(),
             EngineError::SchemaDecode(_) => "ERR_SCHEMA_DECODE".into(),
             EngineError::SchemaNotFound { .. } => "ERR_SCHEMA_NOT_FOUND".into(),
@@ -123,6 +130,7 @@ impl EngineError {
             EngineError::SchemaRegistry { status, .. } => *status == 0 || *status >= 500,
             EngineError::Kafka { code, .. } => is_retriable(*code),
             EngineError::Transaction { retriable, .. } => *retriable,
+            EngineError::Handler { retriable, .. } => *retriable,
             _ => false,
         }
     }
@@ -208,6 +216,15 @@ impl From<KafkaError> for EngineError {
                 },
             },
         }
+    }
+}
+
+/// What stopped a subscription at a message, by the code of its failure.
+fn stop_reason(code: &str) -> &'static str {
+    if code == "ERR_HANDLER_FAILED" {
+        "handler failed"
+    } else {
+        "message cannot be handled"
     }
 }
 

@@ -8,16 +8,23 @@ use futures::FutureExt;
 
 use crate::engine::consumer::dead_letter_replay::{ReplayOptions, ReplayReport, REPLAYED_FROM};
 use crate::engine::consumer::retry_headers as h;
-use crate::engine::consumer::{BatchHandler, HandlerOutcome, RetryLadder, SubscribeOptions};
+use crate::engine::consumer::{
+    BatchHandler, HandlerFailure, HandlerOutcome, RetryLadder, SubscribeOptions, Subscription,
+};
+use crate::engine::error::EngineError;
 use crate::engine::message::{ConsumedMessage, MessageBatch, OutgoingMessage};
 use crate::engine::mock_cluster::MockKafkaCluster;
+use crate::engine::service::KafkaEngine;
 use crate::engine::tests::{engine_for, wait_until};
 
 type Calls = Arc<Mutex<Vec<(String, String, Instant)>>>;
 
-/// Fails `always-*` values every time and `twice-*` values their first two times; records every
-/// call as (topic, value, when).
-fn flaky_handler(calls: Calls) -> Arc<dyn BatchHandler> {
+/// Calls `fails` with each value and the number of calls that saw it so far, and fails the
+/// batch there when it answers; records every call as (topic, value, when).
+fn failing_handler(
+    calls: Calls,
+    fails: fn(&str, usize) -> Option<HandlerFailure>,
+) -> Arc<dyn BatchHandler> {
     Arc::new(move |batch: Arc<MessageBatch>| {
         let calls = calls.clone();
         async move {
@@ -27,18 +34,31 @@ fn flaky_handler(calls: Calls) -> Arc<dyn BatchHandler> {
                 let mut c = calls.lock().unwrap();
                 c.push((batch.topic.clone(), value.clone(), Instant::now()));
                 let seen = c.iter().filter(|(_, v, _)| *v == value).count();
-                let fails =
-                    value.starts_with("always") || (value.starts_with("twice") && seen <= 2);
-                if fails {
-                    return HandlerOutcome::failed(
-                        i,
-                        format!("Error: {value} refused\n    at stack"),
-                    );
+                if let Some(failure) = fails(&value, seen) {
+                    return HandlerOutcome::failed_with(i, failure);
                 }
             }
             HandlerOutcome::done(batch.messages.len())
         }
         .boxed()
+    })
+}
+
+/// Fails `always-*` values every time and `twice-*` values their first two times.
+fn flaky_handler(calls: Calls) -> Arc<dyn BatchHandler> {
+    failing_handler(calls, |value, seen| {
+        let fails = value.starts_with("always") || (value.starts_with("twice") && seen <= 2);
+        fails.then(|| HandlerFailure::handler(format!("Error: {value} refused\n    at stack")))
+    })
+}
+
+/// Fails `poison-*` values as undecodable bytes (not retriable).
+fn poison_handler(calls: Calls) -> Arc<dyn BatchHandler> {
+    failing_handler(calls, |value, _| {
+        let e = EngineError::SchemaDecode("unknown magic byte".into());
+        value
+            .starts_with("poison")
+            .then(|| HandlerFailure::engine(&e))
     })
 }
 
@@ -48,6 +68,22 @@ fn recorder(seen: Arc<Mutex<Vec<ConsumedMessage>>>) -> Arc<dyn BatchHandler> {
         let n = batch.messages.len();
         async move { HandlerOutcome::done(n) }.boxed()
     })
+}
+
+/// A subscription of its own group that records everything on `topic`, from the beginning.
+async fn read_all(
+    engine: &KafkaEngine,
+    group: &str,
+    topic: &str,
+) -> (Arc<Mutex<Vec<ConsumedMessage>>>, Arc<Subscription>) {
+    let seen: Arc<Mutex<Vec<ConsumedMessage>>> = Arc::default();
+    let mut options = SubscribeOptions::new(group, vec![topic.into()]);
+    options.from_beginning = true;
+    let sub = engine
+        .subscribe(options, recorder(seen.clone()), None)
+        .await
+        .unwrap();
+    (seen, sub)
 }
 
 fn header(m: &ConsumedMessage, name: &str) -> String {
@@ -93,13 +129,7 @@ async fn a_failing_message_climbs_the_ladder_into_the_dead_letter_topic() {
         r.unwrap();
     }
 
-    let dead: Arc<Mutex<Vec<ConsumedMessage>>> = Arc::default();
-    let mut dlq_options = SubscribeOptions::new("g-r-dlq", vec!["g-r.dlq".into()]);
-    dlq_options.from_beginning = true;
-    let dlq_sub = engine
-        .subscribe(dlq_options, recorder(dead.clone()), None)
-        .await
-        .unwrap();
+    let (dead, dlq_sub) = read_all(&engine, "g-r-dlq", "g-r.dlq").await;
     wait_until("the dead letter", || !dead.lock().unwrap().is_empty()).await;
     wait_until("twice-1 succeeded", || {
         calls
@@ -198,6 +228,93 @@ async fn without_a_dead_letter_topic_the_last_failure_stops_the_subscription() {
     wait_until("the subscription stops", || !sub.is_running()).await;
     assert_eq!(sub.failure().unwrap().code(), "ERR_HANDLER_FAILED");
     assert_eq!(calls.lock().unwrap().len(), 2, "jobs once, retry.1 once");
+    engine.disconnect(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_that_is_not_retriable_goes_to_the_dead_letter_topic_at_once() {
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    for t in ["events", "g-p.retry.1", "g-p.dlq"] {
+        cluster.create_topic(t, 1, 1).unwrap();
+    }
+    let engine = engine_for(&cluster);
+    engine.connect().await.unwrap();
+    let mut options = SubscribeOptions::new("g-p", vec!["events".into()]);
+    options.from_beginning = true;
+    options.retries = 3;
+    options.retry_backoff_ms = 10;
+    options.retry = Some(RetryLadder::new(
+        "g-p",
+        vec![60_000],
+        None,
+        Some("g-p.dlq".into()),
+    ));
+    let calls: Calls = Arc::default();
+    let sub = engine
+        .subscribe(options, poison_handler(calls.clone()), None)
+        .await
+        .unwrap();
+    let poison = OutgoingMessage::value(b"poison-\x00\xff".to_vec()).with_key(b"p".to_vec());
+    for m in [&poison, &OutgoingMessage::value(b"fine-after".to_vec())] {
+        engine.publish("events", m).await.unwrap();
+    }
+
+    let (dead, dlq_sub) = read_all(&engine, "g-p-dlq", "g-p.dlq").await;
+    wait_until("the dead letter", || !dead.lock().unwrap().is_empty()).await;
+    wait_until("the next message", || {
+        calls.lock().unwrap().iter().any(|c| c.1 == "fine-after")
+    })
+    .await;
+
+    let topics: Vec<String> = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.1.starts_with("poison"))
+        .map(|c| c.0.clone())
+        .collect();
+    assert_eq!(topics, ["events"], "no in-place retry, no retry step");
+    let d = dead.lock().unwrap()[0].clone();
+    assert_eq!(d.value, poison.value);
+    assert_eq!(d.key.as_deref(), Some(&b"p"[..]));
+    assert_eq!(header(&d, h::ERROR_CODE), "ERR_SCHEMA_DECODE");
+    assert_eq!(header(&d, h::ERROR), "cannot decode: unknown magic byte");
+    assert_eq!(header(&d, h::ATTEMPTS), "1");
+    assert_eq!(header(&d, h::ORIGINAL_TOPIC), "events");
+    assert_eq!(header(&d, h::ORIGINAL_OFFSET), "0");
+    assert_eq!(h::text(&d, h::DUE), None);
+
+    sub.stop().await;
+    dlq_sub.stop().await;
+    assert!(sub.failure().is_none());
+    engine.disconnect(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_dead_letter_topic_a_failure_that_is_not_retriable_stops_at_once() {
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    cluster.create_topic("raw", 1, 1).unwrap();
+    let engine = engine_for(&cluster);
+    engine.connect().await.unwrap();
+    let mut options = SubscribeOptions::new("g-q", vec!["raw".into()]);
+    options.from_beginning = true;
+    options.retries = 5;
+    options.retry_backoff_ms = 10;
+    let calls: Calls = Arc::default();
+    let sub = engine
+        .subscribe(options, poison_handler(calls.clone()), None)
+        .await
+        .unwrap();
+    engine
+        .publish("raw", &OutgoingMessage::value(b"poison".to_vec()))
+        .await
+        .unwrap();
+    wait_until("the subscription stops", || !sub.is_running()).await;
+    let failure = sub.failure().unwrap();
+    assert_eq!(failure.code(), "ERR_SCHEMA_DECODE");
+    assert!(!failure.retriable());
+    assert_eq!(failure.topic(), Some("raw"));
+    assert_eq!(calls.lock().unwrap().len(), 1, "no in-place retry");
     engine.disconnect(Duration::from_secs(5)).await.unwrap();
 }
 

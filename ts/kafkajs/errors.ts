@@ -184,9 +184,19 @@ export function toKafkaJSError(e: unknown): KafkaJSError {
   return new KafkaJSError(native, meta);
 }
 
-/** The package's own codes (`ERR_INVALID_CONFIG`, ...), as opposed to Kafka protocol errors. */
+/**
+ * The package's own codes (`ERR_INVALID_CONFIG`, ..., and the schema codes such as
+ * `ERR_SCHEMA_DECODE` that a subscription stopped at an undecodable message fails with), as
+ * opposed to Kafka protocol errors.
+ */
 function isPackageCode(code: string): boolean {
-  return code === 'ERR_INVALID_CONFIG' || code === 'ERR_INVALID_ARG' || code === 'ERR_DISCONNECTED' || code === 'ERR_HANDLER_FAILED';
+  return (
+    code === 'ERR_INVALID_CONFIG' ||
+    code === 'ERR_INVALID_ARG' ||
+    code === 'ERR_DISCONNECTED' ||
+    code === 'ERR_HANDLER_FAILED' ||
+    code.startsWith('ERR_SCHEMA_')
+  );
 }
 
 /** Runs `call`, rejecting with the kafkajs-shaped error of whatever it throws. */

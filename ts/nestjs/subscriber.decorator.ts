@@ -16,7 +16,9 @@ export interface KafkaSubscriberOptions
   /**
    * Attempts after a failure before giving up on a message. Default 5. Then the message goes to
    * `deadLetterTopic` and consumption goes on or, without one, the subscription stops (nothing
-   * past that message is committed) and the error is logged.
+   * past that message is committed) and the error is logged. A message that cannot be decoded
+   * (`decode: true`) gets no retry: it goes there at once, with its decoding code in
+   * `x-error-code`.
    */
   retries?: number;
   /**

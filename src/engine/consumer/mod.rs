@@ -21,7 +21,7 @@ mod shared;
 mod start_positions;
 pub mod subscription;
 
-pub use handler::{BatchHandler, ErrorSink, HandlerOutcome};
+pub use handler::{BatchHandler, ErrorSink, HandlerFailure, HandlerOutcome};
 pub use membership::{Assignor, GroupProtocol, Membership};
 pub use options::{Ordering, SubscribeOptions};
 pub use retry_ladder::RetryLadder;

@@ -12,7 +12,6 @@ use crate::engine::consumer::key_worker;
 use crate::engine::consumer::options::Ordering;
 use crate::engine::consumer::retry_delivery::{self, Admit};
 use crate::engine::consumer::shared::{Command, NextBatch, Shared, TopicPartition};
-use crate::engine::error::EngineError;
 use crate::engine::message::MessageBatch;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -95,7 +94,7 @@ pub(crate) async fn deliver(
         }
         // An error after the last message leaves nothing to deliver again.
         let error = outcome.error.filter(|_| processed < total);
-        let Some(message) = error else {
+        let Some(failure) = error else {
             if processed < total {
                 // The handler reported fewer messages than it was given, without an error:
                 // deliver the rest again rather than store offsets it did not vouch for.
@@ -109,9 +108,11 @@ pub(crate) async fn deliver(
         if shared.is_closed(tp) {
             return false;
         }
-        if attempt >= shared.options.retries {
+        // Delivering again cannot help a failure that is not retriable (bytes that do not
+        // decode): it leaves at once, without in-place retries.
+        if !failure.retriable || attempt >= shared.options.retries {
             let failed = &batch.messages[processed];
-            match retry_delivery::forward(shared, tp, failed, attempt + 1, &message).await {
+            match retry_delivery::forward(shared, tp, failed, attempt + 1, &failure).await {
                 Some(Ok(())) => {
                     store(failed.offset + 1);
                     if processed + 1 == total {
@@ -127,12 +128,7 @@ pub(crate) async fn deliver(
                 }
                 None => {}
             }
-            shared.fail(EngineError::Handler {
-                topic: tp.0.clone(),
-                partition: tp.1,
-                offset: failed_offset,
-                message,
-            });
+            shared.fail(failure.stop_error(&tp.0, tp.1, failed_offset));
             return false;
         }
         let backoff = Duration::from_millis(
@@ -148,8 +144,8 @@ pub(crate) async fn deliver(
             "consumer",
             "RETRY",
             &format!(
-                "handler failed for {}[{}] at offset {failed_offset} (attempt {attempt} of {}), retrying in {backoff:?}: {message}",
-                tp.0, tp.1, shared.options.retries
+                "handler failed for {}[{}] at offset {failed_offset} (attempt {attempt} of {}), retrying in {backoff:?}: {}",
+                tp.0, tp.1, shared.options.retries, failure.message
             ),
         );
         if processed > 0 {

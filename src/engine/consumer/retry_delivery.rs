@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
+use crate::engine::consumer::handler::HandlerFailure;
 use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::consumer::retry_headers::{self, Failure};
 use crate::engine::consumer::retry_ladder::NextStep;
@@ -15,9 +16,6 @@ use crate::engine::error::EngineResult;
 use crate::engine::logging::LogLevel;
 use crate::engine::message::{ConsumedMessage, MessageBatch};
 
-/// The code a failed handler call is recorded with.
-pub const HANDLER_FAILED: &str = "ERR_HANDLER_FAILED";
-
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -25,21 +23,22 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Republishes `m`, consumed from `tp`, to its next step after `attempts` failed handler calls,
-/// and resolves once that topic acknowledged it. None when the subscription has no ladder or the
-/// ladder is exhausted without a dead-letter topic: the caller stops as without one.
+/// Republishes `m`, consumed from `tp`, to its next step after `attempts` failed handler calls
+/// (straight to the dead-letter topic when `failure` is not retriable), and resolves once that
+/// topic acknowledged it. None when the subscription has no ladder or the ladder is exhausted
+/// without a dead-letter topic: the caller stops as without one.
 pub(crate) async fn forward(
     shared: &Shared,
     tp: &TopicPartition,
     m: &ConsumedMessage,
     attempts: u32,
-    error: &str,
+    failure: &HandlerFailure,
 ) -> Option<EngineResult<()>> {
     let ladder = shared.options.retry.as_ref()?;
     let producer = shared.republisher.as_ref()?;
     let now = now_ms();
     // `now` is cut to the millisecond: one more makes the delay a lower bound.
-    let (topic, due_ms) = match ladder.next_after(&tp.0) {
+    let (topic, due_ms) = match ladder.next_for(&tp.0, failure.retriable) {
         NextStep::Retry {
             topic, delay_ms, ..
         } => (topic, Some(now.saturating_add(delay_ms as i64 + 1))),
@@ -53,8 +52,8 @@ pub(crate) async fn forward(
             partition: tp.1,
             group_id: &shared.options.group_id,
             attempts,
-            code: HANDLER_FAILED,
-            error,
+            code: &failure.code,
+            error: &failure.message,
             now_ms: now,
             due_ms,
         },
@@ -64,10 +63,16 @@ pub(crate) async fn forward(
         "consumer",
         "RETRY",
         &format!(
-            "{}[{}] offset {} failed {attempts} time(s): moving it to {topic}{}",
+            "{}[{}] offset {} failed {attempts} time(s) ({}{}): moving it to {topic}{}",
             tp.0,
             tp.1,
             m.offset,
+            failure.code,
+            if failure.retriable {
+                ""
+            } else {
+                ", not retriable"
+            },
             due_ms.map_or(String::new(), |d| format!(" (due in {} ms)", d - now))
         ),
     );

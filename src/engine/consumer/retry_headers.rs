@@ -17,7 +17,8 @@ pub const ORIGINAL_KEY: &str = "x-original-key";
 pub const ATTEMPTS: &str = "x-attempts";
 /// When the handler first failed on it (ms since the epoch).
 pub const FIRST_FAILURE: &str = "x-first-failure";
-/// The code of the last failure (`ERR_HANDLER_FAILED`).
+/// The code of the last failure: `ERR_HANDLER_FAILED` when the handler failed, else what failed
+/// before it could see the message (`ERR_SCHEMA_DECODE`, `ERR_SCHEMA_NOT_FOUND`, ...).
 pub const ERROR_CODE: &str = "x-error-code";
 /// The last failure's description.
 pub const ERROR: &str = "x-error";

@@ -88,6 +88,19 @@ impl RetryLadder {
         self.topics.iter().position(|t| t == topic)
     }
 
+    /// Where a message consumed from `topic` goes when it fails: the next step, or, for a
+    /// failure that is not `retriable` (no later delivery can succeed), the dead-letter topic at
+    /// once.
+    pub fn next_for(&self, topic: &str, retriable: bool) -> NextStep {
+        if retriable {
+            return self.next_after(topic);
+        }
+        match &self.dead_letter_topic {
+            Some(t) => NextStep::DeadLetter(t.clone()),
+            None => NextStep::Exhausted,
+        }
+    }
+
     /// Where a message consumed from `topic` goes when it fails.
     pub fn next_after(&self, topic: &str) -> NextStep {
         let index = self.step_of(topic).map_or(0, |i| i + 1);
@@ -184,6 +197,20 @@ mod tests {
         );
         let no_dlq = RetryLadder::new("g", vec![], None, None);
         assert_eq!(no_dlq.next_after("orders"), NextStep::Exhausted);
+    }
+
+    #[test]
+    fn a_failure_that_is_not_retriable_skips_the_steps() {
+        let l = RetryLadder::new("g", vec![10, 20], None, Some("g.dlq".into()));
+        for from in ["orders", "g.retry.1", "g.retry.2"] {
+            assert_eq!(
+                l.next_for(from, false),
+                NextStep::DeadLetter("g.dlq".into())
+            );
+        }
+        assert_eq!(l.next_for("orders", true), l.next_after("orders"));
+        let no_dlq = RetryLadder::new("g", vec![10], None, None);
+        assert_eq!(no_dlq.next_for("orders", false), NextStep::Exhausted);
     }
 
     #[test]
