@@ -28,7 +28,7 @@ tarball="$(npm pack --ignore-scripts --silent --pack-destination "$root" | tail 
 contents="$(tar tzf "$root/$tarball")"
 for required in package/index.js package/index.d.ts package/dist/kafkajs/index.js package/dist/nestjs/index.js; do
   if ! grep -qx "$required" <<<"$contents"; then
-    echo "install-local: $tarball lacks ${required#package/}: the root package.json \"files\" must list it (ts/INTEGRATION.md)" >&2
+    echo "install-local: $tarball lacks ${required#package/}: the root package.json \"files\" must list it" >&2
     exit 1
   fi
 done
