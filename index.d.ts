@@ -181,7 +181,10 @@ export declare class KafkaAdmin {
   deleteTenantTopics(tenantId: string, options?: TenantOptions): Promise<string[]>
   /** Tenants with at least one topic of the templates, sorted. */
   listTenants(options?: TenantOptions): Promise<string[]>
-  /** Which of the tenant's topics exist (`healthy` when all do). */
+  /**
+   * Which of the tenant's topics exist, how they differ from their templates, and which of
+   * their partitions are offline or under-replicated (`healthy` when none of that).
+   */
   tenantHealth(tenantId: string, options?: TenantOptions): Promise<TenantHealth>
 }
 
@@ -1291,12 +1294,26 @@ export interface SubscribeOptions {
   decode?: boolean | DecodeOptions
 }
 
-/** Which of a tenant's topics exist. */
+/** The state of a tenant's topics against their templates. */
 export interface TenantHealth {
   tenant: string
+  /** Its topics that exist, in template order. */
   present: Array<string>
+  /** Its topics that do not. */
   missing: Array<string>
-  /** Every topic of the tenant exists. */
+  /**
+   * How the present topics differ from their templates (partitions, replication factor,
+   * configs): drift that `createTenantTopics` reports but never changes.
+   */
+  differences: Array<TopicDifference>
+  /** Partitions of the present topics without a leader: neither writable nor readable. */
+  offlinePartitions: Array<TopicPartition>
+  /** Partitions of the present topics with fewer replicas in sync than assigned. */
+  underReplicatedPartitions: Array<TopicPartition>
+  /**
+   * Every topic exists and matches its template, and every partition has a leader and all its
+   * replicas in sync.
+   */
   healthy: boolean
 }
 

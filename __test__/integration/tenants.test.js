@@ -50,10 +50,21 @@ function tenantSuite(name, brokers, profile) {
         return health;
       };
       for (const other of [b, c]) {
-        expect(await healthWhen(other, (h) => h.missing.length === 0, `${other} healthy`)).toEqual({
-          tenant: other, present: topicsOf(other), missing: [], healthy: true,
+        expect(await healthWhen(other, (h) => h.healthy, `${other} healthy`)).toEqual({
+          tenant: other, present: topicsOf(other), missing: [], differences: [],
+          offlinePartitions: [], underReplicatedPartitions: [], healthy: true,
         });
       }
+      // Drift: a setting changed by hand shows in the tenant's health until it is set back.
+      const drifted = topicsOf(b)[0];
+      const expected = (await admin.describeConfigs([drifted]))[0].values['retention.ms'];
+      await admin.alterConfigs(drifted, { 'retention.ms': '1234567' });
+      expect(await healthWhen(b, (h) => h.differences.length > 0, `${b} drifted`)).toMatchObject({
+        healthy: false, missing: [],
+        differences: [{ topic: drifted, setting: 'retention.ms', expected, actual: '1234567' }],
+      });
+      await admin.alterConfigs(drifted, { 'retention.ms': expected });
+      await healthWhen(b, (h) => h.healthy, `${b} healthy again`);
       expect(await healthWhen(a, (h) => h.present.length === 0, `${a} unhealthy`)).toMatchObject({ healthy: false, missing: topicsOf(a) });
       await waitFor(async () => !(await admin.listTenants(options)).includes(a), 60000, `${a} gone`);
       for (const other of [b, c]) await admin.deleteTenantTopics(other, options);

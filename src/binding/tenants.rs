@@ -7,7 +7,10 @@ use crate::binding::admin::{admin_call, KafkaAdmin};
 use crate::binding::args;
 use crate::binding::error::to_napi_error;
 use crate::binding::promise::{rejected, settle};
-use crate::binding::topics::{engine_spec, ensure_result, js_spec, EnsureTopicsResult, TopicSpec};
+use crate::binding::subscription::TopicPartition;
+use crate::binding::topics::{
+    difference, engine_spec, ensure_result, js_spec, EnsureTopicsResult, TopicDifference, TopicSpec,
+};
 use crate::engine::catalogs::{self, KeyFields, Load, PartitionStrategy, Profile, TopicTemplate};
 use crate::engine::error::{EngineError, EngineResult};
 
@@ -56,14 +59,30 @@ pub struct TenantOptions {
     pub timeout_ms: Option<u32>,
 }
 
-/// Which of a tenant's topics exist.
+/// The state of a tenant's topics against their templates.
 #[napi(object)]
 pub struct TenantHealth {
     pub tenant: String,
+    /// Its topics that exist, in template order.
     pub present: Vec<String>,
+    /// Its topics that do not.
     pub missing: Vec<String>,
-    /// Every topic of the tenant exists.
+    /// How the present topics differ from their templates (partitions, replication factor,
+    /// configs): drift that `createTenantTopics` reports but never changes.
+    pub differences: Vec<TopicDifference>,
+    /// Partitions of the present topics without a leader: neither writable nor readable.
+    pub offline_partitions: Vec<TopicPartition>,
+    /// Partitions of the present topics with fewer replicas in sync than assigned.
+    pub under_replicated_partitions: Vec<TopicPartition>,
+    /// Every topic exists and matches its template, and every partition has a leader and all its
+    /// replicas in sync.
     pub healthy: bool,
+}
+
+fn topic_partitions(list: Vec<(String, i32)>) -> Vec<TopicPartition> {
+    list.into_iter()
+        .map(|(topic, partition)| TopicPartition { topic, partition })
+        .collect()
 }
 
 fn read_templates(
@@ -184,7 +203,8 @@ impl KafkaAdmin {
         )
     }
 
-    /// Which of the tenant's topics exist (`healthy` when all do).
+    /// Which of the tenant's topics exist, how they differ from their templates, and which of
+    /// their partitions are offline or under-replicated (`healthy` when none of that).
     #[napi(
         ts_args_type = "tenantId: string, options?: TenantOptions",
         ts_return_type = "Promise<TenantHealth>"
@@ -203,10 +223,13 @@ impl KafkaAdmin {
                 .tenant_health(&templates, &tenant, timeout),
             |_, h| {
                 Ok(TenantHealth {
-                    healthy: h.missing.is_empty(),
+                    healthy: h.healthy(),
                     tenant: h.tenant,
                     present: h.present,
                     missing: h.missing,
+                    differences: h.differences.into_iter().map(difference).collect(),
+                    offline_partitions: topic_partitions(h.offline),
+                    under_replicated_partitions: topic_partitions(h.under_replicated),
                 })
             }
         )

@@ -112,7 +112,8 @@ pub struct EnsureTopicsResult {
     pub differences: Vec<TopicDifference>,
 }
 
-fn difference(d: EngineDifference) -> TopicDifference {
+/// Converts one of the engine's differences.
+pub fn difference(d: EngineDifference) -> TopicDifference {
     TopicDifference {
         topic: d.topic,
         setting: d.setting,

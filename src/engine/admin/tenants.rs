@@ -5,18 +5,37 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::engine::admin::{Admin, EnsureReport, TopicSpec};
+use crate::engine::admin::diff::TopicDifference;
+use crate::engine::admin::{Admin, Deadline, EnsureReport, TopicSpec};
 use crate::engine::catalogs::{validate_tenant_id, TopicTemplate};
 use crate::engine::error::{EngineError, EngineResult};
 
-/// Which of a tenant's topics exist.
-#[derive(Debug, Clone, PartialEq)]
+/// The state of a tenant's topics against their templates.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TenantHealth {
     pub tenant: String,
     /// Its topics that exist, in template order.
     pub present: Vec<String>,
     /// Its topics that do not.
     pub missing: Vec<String>,
+    /// How the present topics differ from their templates (partitions, replication, configs):
+    /// drift that `create_tenant_topics` reports but never changes.
+    pub differences: Vec<TopicDifference>,
+    /// Partitions of the present topics without a leader (neither writable nor readable).
+    pub offline: Vec<(String, i32)>,
+    /// Partitions of the present topics with fewer replicas in sync than assigned.
+    pub under_replicated: Vec<(String, i32)>,
+}
+
+impl TenantHealth {
+    /// Every topic exists, matches its template, and every partition has a leader and all its
+    /// replicas in sync.
+    pub fn healthy(&self) -> bool {
+        self.missing.is_empty()
+            && self.differences.is_empty()
+            && self.offline.is_empty()
+            && self.under_replicated.is_empty()
+    }
 }
 
 fn tenant_specs(templates: &[TopicTemplate], tenant: &str) -> EngineResult<Vec<TopicSpec>> {
@@ -49,15 +68,20 @@ impl Admin {
         tenant: &str,
         timeout: Duration,
     ) -> EngineResult<Vec<String>> {
-        let health = self.tenant_health(templates, tenant, timeout).await?;
+        let specs = tenant_specs(templates, tenant)?;
+        let snapshot = self.metadata_until(Deadline::after(timeout)).await?;
+        let present = specs
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|name| snapshot.topic(name).is_some());
         // Metadata may still list a topic a moment after its deletion: one already gone counts
         // as not deleted by this call, not as a failure.
-        let results = futures::future::join_all(health.present.iter().map(|name| async move {
+        let results = futures::future::join_all(present.map(|name| async move {
             match self
-                .delete_topics(std::slice::from_ref(name), timeout)
+                .delete_topics(std::slice::from_ref(&name), timeout)
                 .await
             {
-                Ok(()) => Ok(Some(name.clone())),
+                Ok(()) => Ok(Some(name)),
                 Err(e) if e.code() == "ERR_UNKNOWN_TOPIC_OR_PART" => Ok(None),
                 Err(e) => Err(e),
             }
@@ -88,7 +112,9 @@ impl Admin {
         Ok(tenants.into_iter().collect())
     }
 
-    /// Which of the tenant's topics exist.
+    /// Which of the tenant's topics exist, how they differ from their templates, and which of
+    /// their partitions are offline or under-replicated. A topic deleted meanwhile (still in the
+    /// metadata, unknown to the broker asked for its configs) counts as missing.
     pub async fn tenant_health(
         &self,
         templates: &[TopicTemplate],
@@ -96,15 +122,54 @@ impl Admin {
         timeout: Duration,
     ) -> EngineResult<TenantHealth> {
         let specs = tenant_specs(templates, tenant)?;
-        let topics = self.list_topics(false, timeout).await?;
-        let (present, missing): (Vec<String>, Vec<String>) = specs
-            .into_iter()
-            .map(|s| s.name)
-            .partition(|name| topics.contains(name));
-        Ok(TenantHealth {
+        let deadline = Deadline::after(timeout);
+        let snapshot = self.metadata_until(deadline).await?;
+        let checks = futures::future::join_all(
+            specs
+                .iter()
+                .filter(|s| snapshot.topic(&s.name).is_some())
+                .map(|spec| {
+                    let snapshot = &snapshot;
+                    async move {
+                        let found = self
+                            .differences_from_specs(&[spec], snapshot, false, deadline)
+                            .await;
+                        (spec.name.as_str(), found)
+                    }
+                }),
+        )
+        .await;
+        let mut health = TenantHealth {
             tenant: tenant.to_string(),
-            present,
-            missing,
-        })
+            ..TenantHealth::default()
+        };
+        let mut gone = Vec::new();
+        for (name, found) in checks {
+            match found {
+                Ok(differences) => health.differences.extend(differences),
+                Err(e) if e.code() == "ERR_UNKNOWN_TOPIC_OR_PART" => gone.push(name),
+                Err(e) => return Err(e),
+            }
+        }
+        for spec in &specs {
+            let Some(topic) = snapshot
+                .topic(&spec.name)
+                .filter(|_| !gone.contains(&spec.name.as_str()))
+            else {
+                health.missing.push(spec.name.clone());
+                continue;
+            };
+            health.present.push(spec.name.clone());
+            for p in &topic.partitions {
+                if p.offline {
+                    health.offline.push((topic.name.clone(), p.partition));
+                } else if p.under_replicated {
+                    health
+                        .under_replicated
+                        .push((topic.name.clone(), p.partition));
+                }
+            }
+        }
+        Ok(health)
     }
 }

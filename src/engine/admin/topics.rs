@@ -386,10 +386,28 @@ impl Admin {
             .filter(|s| !report.created.contains(&s.name))
             .collect();
         report.existing = existing.iter().map(|s| s.name.clone()).collect();
-        let configs = self
-            .describe_configs_until(&report.existing, true, deadline)
+        report.differences = self
+            .differences_from_specs(&existing, &snapshot, true, deadline)
             .await?;
-        for (spec, described) in existing.into_iter().zip(configs) {
+        Ok(report)
+    }
+
+    /// How `existing` topics (all in `snapshot`) differ from their specs: partitions and
+    /// replication from the metadata, configs asked of the brokers (`known_to_exist` as for
+    /// `describe_configs_until`).
+    pub(crate) async fn differences_from_specs(
+        &self,
+        existing: &[&TopicSpec],
+        snapshot: &MetadataSnapshot,
+        known_to_exist: bool,
+        deadline: Deadline,
+    ) -> EngineResult<Vec<TopicDifference>> {
+        let names: Vec<String> = existing.iter().map(|s| s.name.clone()).collect();
+        let configs = self
+            .describe_configs_until(&names, known_to_exist, deadline)
+            .await?;
+        let mut out = Vec::new();
+        for (spec, described) in existing.iter().zip(configs) {
             let topic = snapshot.require(&spec.name)?;
             let observed = ObservedTopic {
                 partitions: topic.partitions.len() as i32,
@@ -400,9 +418,9 @@ impl Admin {
                     .filter_map(|e| e.value.map(|v| (e.name, v)))
                     .collect::<HashMap<_, _>>(),
             };
-            report.differences.extend(differences(spec, &observed));
+            out.extend(differences(spec, &observed));
         }
-        Ok(report)
+        Ok(out)
     }
 }
 
