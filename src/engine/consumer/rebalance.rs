@@ -11,7 +11,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
 use crate::engine::client_events::{forward_client_events, ClientEvents};
-use crate::engine::consumer::commands::{apply_commands, commit_within};
+use crate::engine::consumer::commands::{apply_commands, commit_stored_offsets};
 use crate::engine::consumer::partition_queues::PartitionQueues;
 use crate::engine::consumer::partition_worker;
 use crate::engine::consumer::retry_delivery;
@@ -79,10 +79,14 @@ impl SubscriptionContext {
             self.seek_to_timestamp(consumer, tpl, &tps, ts);
         }
         retry_delivery::start_retry_partitions(consumer, &self.shared, tpl);
-        self.queues.split(&tps, &self.shared.poll_wake);
-        for (tp, _) in self.shared.open_partitions(&tps) {
-            self.shared
-                .spawn_worker(partition_worker::run(self.shared.clone(), tp));
+        // A stopping member still takes what a rebalance it serves before leaving hands it
+        // (librdkafka requires the assign), but delivers none of it.
+        if !self.shared.is_stopping() {
+            self.queues.split(&tps, &self.shared.poll_wake);
+            for (tp, _) in self.shared.open_partitions(&tps) {
+                self.shared
+                    .spawn_worker(partition_worker::run(self.shared.clone(), tp));
+            }
         }
         let result = match consumer.rebalance_protocol() {
             RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),
@@ -217,7 +221,7 @@ impl ConsumerContext for SubscriptionContext {
 /// Commits the stored offsets and waits for the answer, at most `shared.commit_timeout()`;
 /// "nothing to commit" is not an error.
 pub(crate) fn commit_stored(consumer: &BaseConsumer<SubscriptionContext>, shared: &Shared) {
-    if let Err(e) = commit_within(consumer, shared.commit_timeout()) {
+    if let Err(e) = commit_stored_offsets(consumer, shared) {
         shared.logger.log(
             LogLevel::Warn,
             "consumer",
