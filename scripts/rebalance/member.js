@@ -1,7 +1,7 @@
 'use strict';
 
 // One group member of the rolling-restart measurement (scripts/rebalance/run.js), in its own
-// process. Appends "partition offset ms" for each message its handler finished (synchronously,
+// process. Appends "partition offset ms member" for each message its handler finished (synchronously,
 // so the line is there even if the process dies), and stops gracefully on the 'stop' IPC message.
 //   node member.js MODE BROKERS TOPIC GROUP LOG_FILE INDEX HANDLER_MS
 // MODE: eager (classic, range), cooperative (classic, cooperative-sticky), static (classic, range,

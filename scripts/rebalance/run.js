@@ -13,7 +13,11 @@
 //   KAFKA_BROKERS_3=host:port,... npm run bench:rebalance   (uses a running one)
 // Env: MODES (eager,cooperative,static,consumer,kafkajs), RATE (1000), HANDLER_MS (5),
 // KAFKA_NATIVE_REBALANCE_PORT (19550) / KAFKA_NATIVE_REBALANCE_RUN_DIR for its own cluster,
-// REBALANCE_RESULTS (scripts/rebalance/results.md, appended to; '-' for none).
+// REBALANCE_RESULTS (scripts/rebalance/results.md, appended to; '-' for none), REPLICATION (3; 1 for a
+// 1-node KAFKA_BROKERS_3), REBALANCE_ENGINE_LOG=1 (each member's engine records, with librdkafka's
+// REBALANCE_DEBUG contexts if set, to the mode's event file + ".member-N"; the files are kept).
+// A mode's event file ("partition offset ms member" per handled message) is kept when it had
+// duplicates or lost messages.
 
 const { execFile, fork } = require('child_process');
 const fs = require('fs');
