@@ -75,18 +75,14 @@ impl SubscriptionContext {
             "ASSIGN",
             &format!("group {} assigned {:?}", self.shared.options.group_id, tps),
         );
-        // A stopping member still takes what a rebalance it serves before leaving hands it
-        // (librdkafka requires the assign), but positions and delivers none of it.
-        if !self.shared.is_stopping() {
-            if let Some(ts) = self.shared.options.from_timestamp {
-                self.seek_to_timestamp(consumer, tpl, &tps, ts);
-            }
-            retry_delivery::start_retry_partitions(consumer, &self.shared, tpl);
-            self.queues.split(&tps, &self.shared.poll_wake);
-            for (tp, _) in self.shared.open_partitions(&tps) {
-                self.shared
-                    .spawn_worker(partition_worker::run(self.shared.clone(), tp));
-            }
+        if let Some(ts) = self.shared.options.from_timestamp {
+            self.seek_to_timestamp(consumer, tpl, &tps, ts);
+        }
+        retry_delivery::start_retry_partitions(consumer, &self.shared, tpl);
+        self.queues.split(&tps, &self.shared.poll_wake);
+        for (tp, _) in self.shared.open_partitions(&tps) {
+            self.shared
+                .spawn_worker(partition_worker::run(self.shared.clone(), tp));
         }
         let result = match consumer.rebalance_protocol() {
             RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),

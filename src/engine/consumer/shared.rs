@@ -307,10 +307,14 @@ impl Shared {
         self.failure.lock().ok().and_then(|f| f.clone())
     }
 
-    /// New partitions: creates their buffers and returns what their workers wait on.
+    /// New partitions: creates their buffers and returns what their workers wait on. None while
+    /// stopping: what a rebalance served before the member leaves assigns it is not delivered.
     pub fn open_partitions(&self, tps: &[TopicPartition]) -> Vec<(TopicPartition, Arc<Notify>)> {
         let mut table = self.table();
         let mut opened = Vec::new();
+        if self.is_stopping() {
+            return opened;
+        }
         for tp in tps {
             if table.contains_key(tp) {
                 continue;
