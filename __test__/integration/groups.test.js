@@ -7,7 +7,7 @@
 // group moves from the classic to the consumer protocol one member at a time; bad combinations
 // are typed errors; `seek` and `seekToTimestamp` move a running partition.
 
-const { BROKERS, describeOn, waitFor, uniqueName, useCluster, collector, expectKafkaError } = require('./support');
+const { BROKERS, describeOn, waitFor, uniqueName, useCluster, keepPublishing, collector, expectKafkaError } = require('./support');
 
 jest.setTimeout(180000);
 
@@ -21,24 +21,6 @@ describeOn(BROKERS, 'consumer groups on a single broker', () => {
     admin = cluster.admin();
     producer = cluster.service();
   });
-
-  /** Publishes to every partition until stopped, so every partition always has work. */
-  function keepPublishing(topic) {
-    let running = true;
-    const done = (async () => {
-      let i = 0;
-      while (running) {
-        const batch = [];
-        for (let p = 0; p < PARTITIONS; p++) batch.push({ partition: p, value: `m-${i++}` });
-        await producer.publishBatch(topic, batch);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    return async () => {
-      running = false;
-      await done;
-    };
-  }
 
   /** A member of `groupId` with its own service, recording its rebalance log records. */
   async function member(groupId, topic, options) {
@@ -73,7 +55,7 @@ describeOn(BROKERS, 'consumer groups on a single broker', () => {
   async function joinSecondMember(options) {
     const topic = await cluster.topic(admin, 'join', PARTITIONS);
     const groupId = uniqueName('join');
-    const stopPublishing = keepPublishing(topic);
+    const stopPublishing = keepPublishing(producer, topic, PARTITIONS);
     try {
       const a = await member(groupId, topic, options);
       await waitFor(() => a.held().length === PARTITIONS && a.c.received.length > 0, 90000, 'A holding every partition');
@@ -166,7 +148,7 @@ describeOn(BROKERS, 'consumer groups on a single broker', () => {
   test('a group moves from the classic to the consumer protocol one member at a time', async () => {
     const topic = await cluster.topic(admin, 'migrate', PARTITIONS);
     const groupId = uniqueName('migrate');
-    const stopPublishing = keepPublishing(topic);
+    const stopPublishing = keepPublishing(producer, topic, PARTITIONS);
     const members = [];
     try {
       // The broker converts a classic group only when its members' subscriptions carry no

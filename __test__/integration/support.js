@@ -85,6 +85,29 @@ function useCluster(brokers) {
   };
 }
 
+/**
+ * Publishes one message to each of `partitions` partitions of `topic` at a time, until stopped, so
+ * every partition always has work. The stop resolves with every acknowledged "partition:offset".
+ */
+function keepPublishing(producer, topic, partitions) {
+  let running = true;
+  const acked = [];
+  const done = (async () => {
+    let i = 0;
+    while (running) {
+      const batch = [];
+      for (let p = 0; p < partitions; p++) batch.push({ partition: p, value: `m-${i++}` });
+      for (const r of await producer.publishBatch(topic, batch)) acked.push(`${r.partition}:${r.offset}`);
+      await sleep(20);
+    }
+  })();
+  return async () => {
+    running = false;
+    await done;
+    return acked;
+  };
+}
+
 /** Records what an `eachMessage` handler receives. */
 function collector(onMessage) {
   const received = [];
@@ -119,5 +142,6 @@ module.exports = {
   waitFor,
   expectKafkaError,
   useCluster,
+  keepPublishing,
   collector,
 };

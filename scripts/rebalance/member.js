@@ -1,7 +1,7 @@
 'use strict';
 
 // One group member of the rolling-restart measurement (scripts/rebalance/run.js), in its own
-// process. Appends "partition offset ms" for each message its handler finished (synchronously,
+// process. Appends "partition offset ms member" for each message its handler finished (synchronously,
 // so the line is there even if the process dies), and stops gracefully on the 'stop' IPC message.
 //   node member.js MODE BROKERS TOPIC GROUP LOG_FILE INDEX HANDLER_MS
 // MODE: eager (classic, range), cooperative (classic, cooperative-sticky), static (classic, range,
@@ -20,7 +20,7 @@ const SESSION_TIMEOUT_MS = 10000;
 
 async function handle(partition, offset) {
   await sleep(handlerMs);
-  fs.writeSync(fd, `${partition} ${offset} ${Date.now()}\n`);
+  fs.writeSync(fd, `${partition} ${offset} ${Date.now()} ${index}\n`);
 }
 
 const GROUP_OPTIONS = {
@@ -33,7 +33,12 @@ const GROUP_OPTIONS = {
 /** Starts the member; resolves with its graceful stop. */
 async function startNative() {
   const { KafkaService } = require(path.join(__dirname, '..', '..', 'index.js'));
-  const service = new KafkaService({ brokers, clientId: `rebalance-${mode}-${index}`, logger: () => {} });
+  // REBALANCE_ENGINE_LOG=1: the engine's records (ASSIGN, REVOKE, COMMIT...) go to LOG_FILE.member-INDEX,
+  // with librdkafka's REBALANCE_DEBUG contexts (e.g. cgrp) if given.
+  const engineLog = process.env.REBALANCE_ENGINE_LOG ? fs.openSync(`${logFile}.member-${index}`, 'a') : undefined;
+  const logger = engineLog === undefined ? () => {} : (r) => fs.writeSync(engineLog, `${Date.now()} ${process.pid} ${r.level} ${r.facility} ${r.message}\n`);
+  const debug = process.env.REBALANCE_DEBUG ? { librdkafka: { debug: process.env.REBALANCE_DEBUG } } : {};
+  const service = new KafkaService({ brokers, clientId: `rebalance-${mode}-${index}`, logger, ...(engineLog === undefined ? {} : { logLevel: process.env.REBALANCE_DEBUG ? 'debug' : 'info' }), ...debug });
   const subscription = await service.subscribe(
     { groupId, topics: [topic], fromBeginning: true, concurrency: CONCURRENCY, ...GROUP_OPTIONS[mode] },
     { eachMessage: ({ partition, message }) => handle(partition, message.offset) },

@@ -13,7 +13,11 @@
 //   KAFKA_BROKERS_3=host:port,... npm run bench:rebalance   (uses a running one)
 // Env: MODES (eager,cooperative,static,consumer,kafkajs), RATE (1000), HANDLER_MS (5),
 // KAFKA_NATIVE_REBALANCE_PORT (19550) / KAFKA_NATIVE_REBALANCE_RUN_DIR for its own cluster,
-// REBALANCE_RESULTS (scripts/rebalance/results.md, appended to; '-' for none).
+// REBALANCE_RESULTS (scripts/rebalance/results.md, appended to; '-' for none), REPLICATION (3; 1 for a
+// 1-node KAFKA_BROKERS_3), REBALANCE_ENGINE_LOG=1 (each member's engine records, with librdkafka's
+// REBALANCE_DEBUG contexts if set, to the mode's event file + ".member-N"; the files are kept).
+// A mode's event file ("partition offset ms member" per handled message) is kept when it had
+// duplicates or lost messages.
 
 const { execFile, fork } = require('child_process');
 const fs = require('fs');
@@ -26,6 +30,8 @@ const MODES = (process.env.MODES || 'eager,cooperative,static,consumer,kafkajs')
 const RATE = Number(process.env.RATE || 1000);
 const HANDLER_MS = Number(process.env.HANDLER_MS || 5);
 const PARTITIONS = 12;
+// REPLICATION=1 measures on a 1-node broker given as KAFKA_BROKERS_3.
+const REPLICATION = Number(process.env.REPLICATION || 3);
 const MEMBERS = 3;
 const SETTLE_MS = 5000;
 const STOPPED_MS = 1000;
@@ -119,7 +125,7 @@ async function measure(mode, brokers, admin) {
   const topic = `rebalance-${mode}-${Date.now()}`;
   const group = `${topic}-group`;
   const logFile = path.join(os.tmpdir(), `${topic}.log`);
-  await admin.createTopics([{ name: topic, partitions: PARTITIONS, replicationFactor: 3, minInsyncReplicas: 2 }]);
+  await admin.createTopics([{ name: topic, partitions: PARTITIONS, replicationFactor: REPLICATION, minInsyncReplicas: Math.min(2, REPLICATION) }]);
 
   const producer = new KafkaService({ brokers, clientId: `rebalance-producer-${mode}`, logger: () => {} });
   await producer.connect();
@@ -196,6 +202,7 @@ async function measure(mode, brokers, admin) {
     rollMs: rollTo - rollFrom,
     join: phaseFigures(all, joinFrom, joinTo),
   };
+  if (figures.lost || figures.duplicates || process.env.REBALANCE_ENGINE_LOG) console.error(`${mode}: events kept in ${logFile}`);
   if (figures.lost) {
     const missing = {};
     for (const k of acked.filter((a) => !seen.has(a))) {
@@ -203,7 +210,7 @@ async function measure(mode, brokers, admin) {
       missing[p] = missing[p] ? { count: missing[p].count + 1, first: Math.min(missing[p].first, o) } : { count: 1, first: o };
     }
     console.error(`${mode}: unprocessed per partition ${JSON.stringify(missing)}; events kept in ${logFile}`);
-  } else {
+  } else if (!figures.duplicates && !process.env.REBALANCE_ENGINE_LOG) {
     fs.rmSync(logFile, { force: true });
   }
   await admin.deleteTopics([topic]).catch(() => {});

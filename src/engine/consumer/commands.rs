@@ -25,7 +25,9 @@ pub(crate) fn apply_commands<C: ConsumerContext>(consumer: &BaseConsumer<C>, sha
                     .is_ok()
                 {
                     // Fails only for a partition no longer assigned; its next owner gets it again.
-                    let _ = consumer.store_offsets(&tpl);
+                    if consumer.store_offsets(&tpl).is_ok() {
+                        shared.note_stored();
+                    }
                 }
             }
             Command::Resume(tp) => {
@@ -43,7 +45,7 @@ pub(crate) fn apply_commands<C: ConsumerContext>(consumer: &BaseConsumer<C>, sha
                 let _ = consumer.resume(&list_of(&shared.assigned()));
             }
             Command::Commit(reply) => {
-                let _ = reply.send(commit_within(consumer, shared.commit_timeout()));
+                let _ = reply.send(commit_stored_offsets(consumer, shared));
             }
             Command::Seek(request) => seek::apply(consumer, shared, request),
             Command::GroupMetadata(reply) => {
@@ -60,6 +62,34 @@ pub(crate) fn list_of(tps: &[TopicPartition]) -> TopicPartitionList {
         tpl.add_partition(t, *p);
     }
     tpl
+}
+
+/// Commits the stored offsets, waiting for the broker at most `shared.commit_timeout()`, and
+/// notes when that went through.
+pub(crate) fn commit_stored_offsets<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    shared: &Shared,
+) -> EngineResult<()> {
+    let result = commit_within(consumer, shared.commit_timeout());
+    if result.is_ok() {
+        shared.note_committed();
+    }
+    result
+}
+
+/// Whether the group coordinator refused a commit because the group is rebalancing: the
+/// member's generation was just replaced (`ILLEGAL_GENERATION`: a commit sent while the
+/// member's own JoinGroup waits on the coordinator reaches it only once that join completed)
+/// or the new one is not synced yet (`REBALANCE_IN_PROGRESS`). Once the rebalance is served,
+/// the same commit goes through.
+pub(crate) fn refused_for_rebalance(e: &EngineError) -> bool {
+    matches!(
+        e,
+        EngineError::Kafka {
+            code: RDKafkaErrorCode::IllegalGeneration | RDKafkaErrorCode::RebalanceInProgress,
+            ..
+        }
+    )
 }
 
 /// Commits the stored offsets, waiting for the broker at most `timeout` (`ERR__TIMED_OUT`
@@ -93,5 +123,29 @@ pub(crate) fn commit_within<C: ConsumerContext>(
     match RDKafkaErrorCode::from(code) {
         RDKafkaErrorCode::NoError | RDKafkaErrorCode::NoOffset => Ok(()),
         other => Err(EngineError::from_code(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_commit_refused_for_a_rebalance_is_worth_retrying_after_it() {
+        for code in [
+            RDKafkaErrorCode::IllegalGeneration,
+            RDKafkaErrorCode::RebalanceInProgress,
+        ] {
+            assert!(refused_for_rebalance(&EngineError::from_code(code)));
+        }
+        for code in [
+            RDKafkaErrorCode::UnknownMemberId,
+            RDKafkaErrorCode::OperationTimedOut,
+            RDKafkaErrorCode::FencedInstanceId,
+            RDKafkaErrorCode::AssignmentLost,
+        ] {
+            assert!(!refused_for_rebalance(&EngineError::from_code(code)));
+        }
+        assert!(!refused_for_rebalance(&EngineError::Disconnected));
     }
 }

@@ -10,14 +10,19 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use tokio::sync::watch;
 
-use crate::engine::consumer::commands::{apply_commands, list_of};
-use crate::engine::consumer::rebalance::{commit_stored, SubscriptionContext};
+use crate::engine::consumer::commands::{
+    apply_commands, commit_stored_offsets, list_of, refused_for_rebalance,
+};
+use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
 use crate::engine::error::EngineError;
 use crate::engine::logging::LogLevel;
 use crate::engine::message::ConsumedMessage;
 
 const POLL_WAIT: Duration = Duration::from_millis(50);
+/// How long a stopping member polls (serving its group's rebalance) before it retries a final
+/// commit the group refused while rebalancing.
+const REBALANCE_POLL: Duration = Duration::from_millis(100);
 const MAX_BURST: usize = 2_000;
 
 /// Polls until the subscription stops, then drains, commits and leaves the group. Between polls
@@ -121,12 +126,56 @@ fn shutdown(consumer: Arc<BaseConsumer<SubscriptionContext>>, shared: &Shared) {
     shared.begin_close();
     apply_commands(&consumer, shared);
     if shared.options.auto_commit {
-        commit_stored(&consumer, shared);
+        commit_through_rebalance(&consumer, shared);
     }
     // The partition queues hold the consumer: without them, `close` drops its last handle.
     consumer.context().queues.clear();
     close(consumer, shared);
     shared.release_handler();
+}
+
+/// The stop's commit of what the handlers finished. A member stopped while its group rebalances
+/// (under cooperative-sticky the others keep processing meanwhile, for as long as the slowest
+/// member takes to rejoin) has it refused: sent behind the member's own pending JoinGroup, it
+/// reaches the coordinator with the generation that join just replaced. Committing in the
+/// leave's revoke is refused too, until the new generation is synced. So the rebalance is served
+/// here (polled: nothing is delivered any more, and a revoke it brings commits on its own) and
+/// the commit retried, until it or a revoke's commit goes through, or the close deadline passes.
+fn commit_through_rebalance(consumer: &BaseConsumer<SubscriptionContext>, shared: &Shared) {
+    loop {
+        let e = match commit_stored_offsets(consumer, shared) {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        let left = shared.commit_timeout();
+        if !refused_for_rebalance(&e) || left.is_zero() {
+            shared.logger.log(
+                LogLevel::Warn,
+                "consumer",
+                "COMMIT",
+                &format!("commit failed: {e}"),
+            );
+            return;
+        }
+        shared.logger.log(
+            LogLevel::Info,
+            "consumer",
+            "COMMIT",
+            &format!("commit refused while the group rebalances ({e}): retrying after it"),
+        );
+        // Messages polled here are not stored: they come again to the partition's next owner.
+        let until = Instant::now() + REBALANCE_POLL.min(left);
+        loop {
+            if !shared.has_uncommitted() {
+                return;
+            }
+            let wait = until.saturating_duration_since(Instant::now());
+            if wait.is_zero() {
+                break;
+            }
+            let _ = consumer.poll(wait);
+        }
+    }
 }
 
 /// Leaves the group (a last revoke runs) and destroys the consumer, waiting at most until the

@@ -11,7 +11,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
 use crate::engine::client_events::{forward_client_events, ClientEvents};
-use crate::engine::consumer::commands::{apply_commands, commit_within};
+use crate::engine::consumer::commands::{apply_commands, commit_stored_offsets};
 use crate::engine::consumer::partition_queues::PartitionQueues;
 use crate::engine::consumer::partition_worker;
 use crate::engine::consumer::retry_delivery;
@@ -232,7 +232,7 @@ impl ConsumerContext for SubscriptionContext {
 /// Commits the stored offsets and waits for the answer, at most `shared.commit_timeout()`;
 /// "nothing to commit" is not an error.
 pub(crate) fn commit_stored(consumer: &BaseConsumer<SubscriptionContext>, shared: &Shared) {
-    if let Err(e) = commit_within(consumer, shared.commit_timeout()) {
+    if let Err(e) = commit_stored_offsets(consumer, shared) {
         shared.logger.log(
             LogLevel::Warn,
             "consumer",

@@ -76,6 +76,7 @@ pub(crate) fn apply<C: ConsumerContext>(
             tpl.add_partition_offset(&tp.0, tp.1, Offset::Offset(next))
                 .map_err(EngineError::from)?;
             consumer.store_offsets(&tpl).map_err(EngineError::from)?;
+            shared.note_stored();
             // Committing what is stored skips offsets below the committed one: a seek back is
             // committed by its own offset.
             if shared.options.auto_commit {

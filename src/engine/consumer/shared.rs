@@ -78,6 +78,8 @@ pub(crate) struct Shared {
     commands: Mutex<Vec<Command>>,
     user_paused: AtomicBool,
     stopping: AtomicBool,
+    /// An offset was stored since the last commit of stored offsets that went through.
+    uncommitted: AtomicBool,
     /// When `stop` was asked for; handlers get `drainTimeoutMs` from then, the final commit and
     /// the group leave `close_timeout` more.
     stop_requested: Mutex<Option<Instant>>,
@@ -121,6 +123,7 @@ impl Shared {
             commands: Mutex::new(Vec::new()),
             user_paused: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            uncommitted: AtomicBool::new(false),
             stop_requested: Mutex::new(None),
             close_timeout: Mutex::new(DEFAULT_CLOSE_TIMEOUT),
             close_by: Mutex::new(None),
@@ -162,6 +165,21 @@ impl Shared {
 
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
+    }
+
+    /// An offset was stored for commit (poll thread).
+    pub fn note_stored(&self) {
+        self.uncommitted.store(true, Ordering::Release);
+    }
+
+    /// A commit of every stored offset went through (poll thread, which alone stores).
+    pub fn note_committed(&self) {
+        self.uncommitted.store(false, Ordering::Release);
+    }
+
+    /// Whether an offset stored since the last commit that went through may be uncommitted.
+    pub fn has_uncommitted(&self) -> bool {
+        self.uncommitted.load(Ordering::Acquire)
     }
 
     pub fn is_user_paused(&self) -> bool {
@@ -289,10 +307,14 @@ impl Shared {
         self.failure.lock().ok().and_then(|f| f.clone())
     }
 
-    /// New partitions: creates their buffers and returns what their workers wait on.
+    /// New partitions: creates their buffers and returns what their workers wait on. None while
+    /// stopping: what a rebalance served before the member leaves assigns it is not delivered.
     pub fn open_partitions(&self, tps: &[TopicPartition]) -> Vec<(TopicPartition, Arc<Notify>)> {
         let mut table = self.table();
         let mut opened = Vec::new();
+        if self.is_stopping() {
+            return opened;
+        }
         for tp in tps {
             if table.contains_key(tp) {
                 continue;
