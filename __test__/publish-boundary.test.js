@@ -228,3 +228,43 @@ test('awaited singles between concurrent singles and batches: call order per par
     expect(read).toEqual(order.filter(([q]) => q === p).map(([, , v]) => v));
   }
 });
+
+test('a getter that publishes while its message is packed changes no other message', async () => {
+  const topic = cluster.topic('reentrant', 1);
+  const service = cluster.service();
+  const inner = [];
+  // A message whose value getter publishes a single and a batch, the first time it is read.
+  const tricky = (name) => ({
+    key: name,
+    get value() {
+      if (!inner.some((p) => p.name === name)) {
+        inner.push({ name, single: service.publish(topic, { key: `${name}-inner`, value: `${name}-inner-value` }) });
+        inner.push({ name, batch: service.publishBatch(topic, [{ key: `${name}-batch`, value: `${name}-batch-value` }]) });
+      }
+      return `${name}-value`;
+    },
+  });
+  // First of its turn (the lone path), then one packed after another of its turn, then one in a
+  // batch after another message.
+  await service.publish(topic, tricky('alone'));
+  await Promise.all([
+    service.publish(topic, { key: 'first', value: 'first-value' }),
+    service.publish(topic, { key: 'a', value: 'a-value' }),
+    service.publish(topic, tricky('queued')),
+    service.publish(topic, { key: 'b', value: 'b-value' }),
+  ]);
+  const [inBatch] = await service.publishBatch(topic, [{ key: 'c', value: 'c-value' }, tricky('batched')]).then((r) => r.slice(1));
+  expect(inBatch.error).toBeUndefined();
+  const settled = await Promise.all(inner.map((p) => p.single || p.batch));
+  expect(settled).toHaveLength(6);
+  for (const r of settled.flat()) expect(r.error).toBeUndefined();
+
+  const keys = ['first', 'a', 'b', 'c'];
+  for (const name of ['alone', 'queued', 'batched']) keys.push(name, `${name}-inner`, `${name}-batch`);
+  const seen = collector();
+  const subscription = await service.subscribe(subscribeOptions(topic), { eachMessage: seen.eachMessage });
+  await waitFor(() => seen.received.length >= keys.length, 45000, `${keys.length} messages`);
+  await subscription.stop();
+  expect(seen.received.map(({ message }) => message.key.toString()).sort()).toEqual(keys.sort());
+  for (const { message } of seen.received) expect(message.value.toString()).toBe(`${message.key.toString()}-value`);
+});

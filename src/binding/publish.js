@@ -159,7 +159,7 @@
 
   function flush(service) {
     const entries = queued.get(service);
-    if (entries === undefined) return;
+    if (entries === undefined || busy) return;
     queued.delete(service);
     sendSingles(service, entries);
   }
@@ -167,21 +167,29 @@
   let publishPacked;
   let publishSingle;
 
+  // True while a call's messages are packed into `data` and `meta` and read by the native side: a
+  // message's getter that publishes meanwhile must not write there under it (its publish queues,
+  // its batch crosses as objects).
+  let busy = false;
+
   function sendSingles(service, entries) {
     const n = entries.length;
     if (n === 0) return;
-    const packing = new Packing(n);
-    for (let i = 0; i < n; i++) {
-      const e = entries[i];
-      packing.add(i, packing.topicIndex(e.topic), e.message);
-    }
     const seq = nextSeq;
     nextSeq += n;
+    busy = true;
     try {
+      const packing = new Packing(n);
+      for (let i = 0; i < n; i++) {
+        const e = entries[i];
+        packing.add(i, packing.topicIndex(e.topic), e.message);
+      }
       publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, true);
     } catch (error) {
       for (let i = 0; i < n; i++) entries[i].reject(error);
       return;
+    } finally {
+      busy = false;
     }
     for (let i = 0; i < n; i++) {
       const e = entries[i];
@@ -194,20 +202,24 @@
   // `data` as `pack` writes them, the rest as arguments. Undefined when it must take the packed
   // path (a topic that is not a string, a message of another shape).
   function sendAlone(service, topic, m) {
-    if (typeof topic !== 'string') return undefined;
-    used = 0;
-    let packed = false;
+    if (typeof topic !== 'string' || busy) return undefined;
+    const seq = nextSeq;
+    busy = true;
     try {
-      packed = pack(m, 0);
-    } catch (_) {
-      // A getter that throws: the packed path reports it.
-    }
-    if (!packed) return undefined;
-    const seq = nextSeq++;
-    try {
+      used = 0;
+      let packed = false;
+      try {
+        packed = pack(m, 0);
+      } catch (_) {
+        // A getter that throws: the packed path reports it.
+      }
+      if (!packed) return undefined;
+      nextSeq++;
       publishSingle.call(service, topic, data, meta[KEY_START], meta[KEY_START + 1], meta[VALUE_START], meta[VALUE_START + 1], meta[PARTITION], seq);
     } catch (error) {
       return Promise.reject(error);
+    } finally {
+      busy = false;
     }
     return new Promise((resolve, reject) => {
       pending.set(seq, { resolve, reject, topic });
@@ -215,6 +227,15 @@
   }
 
   function sendBatch(service, topic, messages) {
+    busy = true;
+    try {
+      return packBatch(service, topic, messages);
+    } finally {
+      busy = false;
+    }
+  }
+
+  function packBatch(service, topic, messages) {
     const n = messages.length;
     const packing = new Packing(n);
     let topics;
@@ -332,6 +353,7 @@
     };
 
     prototype.publishBatch = function publishBatch(first, second, third) {
+      if (busy) return publishMany.apply(this, arguments);
       flush(this);
       if (third === undefined && typeof first === 'string' && Array.isArray(second)) {
         return sendBatch(this, first, second);
