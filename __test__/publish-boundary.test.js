@@ -150,3 +150,121 @@ test('many turns of many publishes all settle, in order per partition', async ()
     last.set(r.partition, r.offset);
   }
 });
+
+test("a turn's first publish crosses at once, the rest of its turn together after it", async () => {
+  const topic = cluster.topic('alone', 1);
+  const service = cluster.service();
+  await service.connect();
+  const sent = () => service.stats().producer.sent;
+  const before = sent();
+  const first = service.publish(topic, { key: 'k', value: 'first' });
+  expect(sent()).toBe(before + 1);
+  const second = service.publish(topic, { value: 'second' });
+  const third = service.publish(topic, { value: 'third' });
+  expect(sent()).toBe(before + 1);
+  // The rest cross in a microtask queued before this continuation.
+  await Promise.resolve();
+  expect(sent()).toBe(before + 3);
+  const offsets = (await Promise.all([first, second, third])).map((r) => r.offset);
+  expect(offsets).toEqual([0, 1, 2]);
+});
+
+test('awaited singles between concurrent singles and batches: call order per partition, typed errors per message', async () => {
+  const topic = cluster.topic('awaited-mix', 2);
+  const service = cluster.service();
+  // What each call sent, in call order, per partition; null for a publish that must fail.
+  const order = [];
+  const expectOk = (r, partition, value) => {
+    expect(r).toEqual({ topic, partition, offset: expect.any(Number), timestamp: expect.any(Number) });
+    order.push([partition, r.offset, value]);
+  };
+  for (let round = 0; round < 20; round++) {
+    const p = round % 2;
+    // One publish per turn: the fast path.
+    expectOk(await service.publish(topic, { key: `a${round}`, value: `awaited-${round}`, partition: p }), p, `awaited-${round}`);
+    expectOk(await service.publish(topic, { value: Buffer.from(`buffer-${round}`), partition: p }), p, `buffer-${round}`);
+    // A batch of one settles alone too, as a one-slot array.
+    const [one] = await service.publishBatch(topic, [{ value: `batch1-${round}`, partition: p }]);
+    expectOk({ topic: one.topic, partition: one.partition, offset: one.offset, timestamp: one.timestamp }, p, `batch1-${round}`);
+    expect(one.error).toBeUndefined();
+    // Several calls in one turn: the first alone, the rest packed behind it, a batch in between.
+    const values = [`c0-${round}`, `c1-${round}`, `b0-${round}`, `b1-${round}`, `c2-${round}`];
+    const [c0, c1, batch, c2] = await Promise.all([
+      service.publish(topic, { value: values[0], partition: p }),
+      service.publish(topic, { value: values[1], partition: p }),
+      service.publishBatch(topic, [{ value: values[2], partition: p }, { value: values[3], partition: p }]),
+      service.publish(topic, { value: values[4], partition: p }),
+    ]);
+    expectOk(c0, p, values[0]);
+    expectOk(c1, p, values[1]);
+    batch.forEach((r, i) => {
+      expect(r.error).toBeUndefined();
+      order.push([p, r.offset, values[2 + i]]);
+    });
+    expectOk(c2, p, values[4]);
+  }
+  // Failures taken by the fast path (a string topic, a plain message) and by the packed one.
+  await expectRejection(() => service.publish(topic, { value: 'x', partition: 7 }), 'ERR__UNKNOWN_PARTITION');
+  await expectRejection(() => service.publish(topic, { value: 'x'.repeat(1100000) }), 'ERR_MSG_SIZE_TOO_LARGE');
+  await expectRejection(() => service.publish('bad topic name!', { value: 'x' }), 'ERR_TOPIC_EXCEPTION');
+  await expectRejection(() => service.publish(topic, { value: 42 }), 'ERR_INVALID_ARG');
+  await expectRejection(() => service.publish(topic, { value: 'x', partition: 1.5 }), 'ERR_INVALID_ARG');
+  const [refused] = await service.publishBatch(topic, [{ value: OVERSIZE }]);
+  expect(refused.offset).toBe(-1);
+  expectKafkaError(refused.error, 'ERR_MSG_SIZE_TOO_LARGE');
+  expectOk(await service.publish(topic, { value: 'last', partition: 0 }), 0, 'last');
+
+  // Offsets grow in call order on each partition, and a consumer reads the values in that order.
+  for (const p of [0, 1]) {
+    const offsets = order.filter(([q]) => q === p).map(([, o]) => o);
+    expect(offsets).toEqual(offsets.map((_, i) => i));
+  }
+  const seen = collector();
+  const subscription = await service.subscribe(subscribeOptions(topic), { eachMessage: seen.eachMessage });
+  await waitFor(() => seen.received.length >= order.length, 45000, `${order.length} messages`);
+  await subscription.stop();
+  for (const p of [0, 1]) {
+    const read = seen.received.filter((m) => m.partition === p).map((m) => m.message.value.toString());
+    expect(read).toEqual(order.filter(([q]) => q === p).map(([, , v]) => v));
+  }
+});
+
+test('a getter that publishes while its message is packed changes no other message', async () => {
+  const topic = cluster.topic('reentrant', 1);
+  const service = cluster.service();
+  const inner = [];
+  // A message whose value getter publishes a single and a batch, the first time it is read.
+  const tricky = (name) => ({
+    key: name,
+    get value() {
+      if (!inner.some((p) => p.name === name)) {
+        inner.push({ name, single: service.publish(topic, { key: `${name}-inner`, value: `${name}-inner-value` }) });
+        inner.push({ name, batch: service.publishBatch(topic, [{ key: `${name}-batch`, value: `${name}-batch-value` }]) });
+      }
+      return `${name}-value`;
+    },
+  });
+  // First of its turn (the lone path), then one packed after another of its turn, then one in a
+  // batch after another message.
+  await service.publish(topic, tricky('alone'));
+  await Promise.all([
+    service.publish(topic, { key: 'first', value: 'first-value' }),
+    service.publish(topic, { key: 'a', value: 'a-value' }),
+    service.publish(topic, tricky('queued')),
+    service.publish(topic, { key: 'b', value: 'b-value' }),
+  ]);
+  const [inBatch] = await service.publishBatch(topic, [{ key: 'c', value: 'c-value' }, tricky('batched')]).then((r) => r.slice(1));
+  expect(inBatch.error).toBeUndefined();
+  const settled = await Promise.all(inner.map((p) => p.single || p.batch));
+  expect(settled).toHaveLength(6);
+  for (const r of settled.flat()) expect(r.error).toBeUndefined();
+
+  const keys = ['first', 'a', 'b', 'c'];
+  for (const name of ['alone', 'queued', 'batched']) keys.push(name, `${name}-inner`, `${name}-batch`);
+  const seen = collector();
+  const subscription = await service.subscribe(subscribeOptions(topic), { eachMessage: seen.eachMessage });
+  await waitFor(() => seen.received.length >= keys.length, 45000, `${keys.length} messages`);
+  await subscription.stop();
+  expect(seen.received.map(({ message }) => message.key.toString()).sort()).toEqual(keys.sort());
+  for (const { message } of seen.received) expect(message.value.toString()).toBe(`${message.key.toString()}-value`);
+});

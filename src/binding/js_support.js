@@ -165,17 +165,19 @@
     };
   }
 
-  // The callback of the settlement signal. It settles nothing itself: it schedules `drain` (which
-  // settles one round of queued publish outcomes and returns true when more is queued) with
-  // setImmediate, and again while there is more, so a round always runs in the check phase, one
-  // per turn of the event loop. Settling inside the signal's own callback would let Node chain
-  // rounds there (it dispatches signals that arrive meanwhile in the same callback, up to 1,000).
+  // The callback of the settlement signal. `drain` settles one round of queued publish outcomes
+  // and returns true when more is queued; `drain(true)` settles only a lone outcome (one publish,
+  // the common `for (…) await publish()` loop), at once, and returns true when there is anything
+  // else. Anything else runs from setImmediate, and again while there is more, so a round of
+  // many runs in the check phase, one per turn of the event loop: settling those inside the
+  // signal's own callback would let Node chain rounds there (it dispatches signals that arrive
+  // meanwhile in the same callback, up to 1,000).
   function settlementLoop(drain) {
     const again = () => {
       if (drain()) setImmediate(again);
     };
     return () => {
-      setImmediate(again);
+      if (drain(true)) setImmediate(again);
     };
   }
 

@@ -23,6 +23,7 @@ pub struct JsSupport {
     transactional: FunctionRef<TransactionalArgs, Unknown<'static>>,
     install_publish: FunctionRef<Object<'static>, ()>,
     settle_publishes: FunctionRef<SettleArgs, ()>,
+    settle_publish: FunctionRef<SettleOneArgs, ()>,
 }
 
 /// Arguments of `settle` in publish.js: (sequence number, count) pairs, result numbers, the
@@ -33,6 +34,10 @@ pub type SettleArgs = FnArgs<(
     Int32Array,
     Vec<Unknown<'static>>,
 )>;
+
+/// Arguments of `settleOne` in publish.js: a round's one message, by sequence number, partition,
+/// offset (-1 when it failed), timestamp (NaN for none) and its error (or null).
+pub type SettleOneArgs = FnArgs<(f64, f64, f64, f64, Option<Unknown<'static>>)>;
 
 /// Arguments of `transactional` in js_support.js: the service, subscribe options, transform.
 pub type TransactionalArgs = FnArgs<(Unknown<'static>, Unknown<'static>, Unknown<'static>)>;
@@ -71,6 +76,8 @@ impl JsSupport {
         let publish = publish_factory.call(layout(env)?)?;
         let install_publish: Function<Object, ()> = publish.get_named_property("install")?;
         let settle_publishes: Function<SettleArgs, ()> = publish.get_named_property("settle")?;
+        let settle_publish: Function<SettleOneArgs, ()> =
+            publish.get_named_property("settleOne")?;
         let error_class: Function<ErrorClassArgs, Unknown> =
             exports.get_named_property("KafkaNativeError")?;
         let each_message: Function<HandlerArgs, Function> =
@@ -94,6 +101,7 @@ impl JsSupport {
             batch_results: batch_results.create_ref()?,
             install_publish: install_publish.create_ref()?,
             settle_publishes: settle_publishes.create_ref()?,
+            settle_publish: settle_publish.create_ref()?,
         };
         env.set_instance_data(support, 0, |_| {})?;
         env.get_instance_data::<JsSupport>()?
@@ -134,6 +142,11 @@ impl JsSupport {
     /// Settles publishes of `publish.js` from a round's packed outcomes.
     pub fn settle_publishes(&self, env: &Env, args: SettleArgs) -> Result<()> {
         self.settle_publishes.borrow_back(env)?.call(args)
+    }
+
+    /// Settles the one publish of a round (without the packed arrays of `settle_publishes`).
+    pub fn settle_publish(&self, env: &Env, args: SettleOneArgs) -> Result<()> {
+        self.settle_publish.borrow_back(env)?.call(args)
     }
 
     /// The settlement signal's callback: runs a drain function (settles a round, returns whether

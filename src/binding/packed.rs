@@ -1,7 +1,8 @@
 //! Published messages packed by `publish.js`: the layout both sides share (defined here, handed
-//! to the script when it is compiled), and `publishPacked`, the one call that queues a turn's
-//! single publishes or a `publishBatch`. Their outcomes are settled through the resolvers that
-//! `publish.js` holds, by sequence number (`Settler::by_seq`).
+//! to the script when it is compiled), `publishPacked`, the one call that queues a turn's
+//! single publishes or a `publishBatch`, and `publishSingle`, a lone single publish crossed at
+//! once. Their outcomes are settled through the resolvers that `publish.js` holds, by sequence
+//! number (`Settler::by_seq`).
 
 use napi::bindgen_prelude::*;
 use napi::Env;
@@ -65,17 +66,7 @@ struct Packed<'a> {
 impl<'e> Packed<'e> {
     /// Bytes at `meta[at]` (start) and `meta[at + 1]` (length, negative for none).
     fn bytes(&self, slot: &[f64], at: usize, what: &str) -> EngineResult<Option<Payload<'e>>> {
-        let (start, len) = (slot[at], slot[at + 1]);
-        if len < 0.0 {
-            return Ok(None);
-        }
-        let end = start + len;
-        if !(start >= 0.0 && end <= self.data.len() as f64) {
-            return Err(invalid_arg(what, "packed bytes out of range"));
-        }
-        Ok(Some(Payload::Bytes(
-            &self.data[start as usize..end as usize],
-        )))
+        bytes(self.data, slot[at], slot[at + 1], what)
     }
 
     /// The topic and message of slot `i`.
@@ -212,6 +203,66 @@ impl KafkaService {
         within_runtime_if_available(|| delivery.on_complete(place));
         Ok(())
     }
+
+    /// The lone single publish of `publish.js`: one message, crossed at once without the packing
+    /// of `publishPacked` (its key and value are `data`'s bytes at the starts and lengths given,
+    /// a negative length for none; `partition` -1 lets the partitioner choose). Settled as the
+    /// single publish `seq`; throws `KafkaNativeError` (`ERR_DISCONNECTED`) when it cannot be
+    /// sent.
+    #[napi(skip_typescript)]
+    #[allow(clippy::too_many_arguments)] // one message's parts, as publish.js hands them over
+    pub fn publish_single(
+        &self,
+        env: &Env,
+        topic: String,
+        data: BufferSlice<'_>,
+        key_start: f64,
+        key_length: f64,
+        value_start: f64,
+        value_length: f64,
+        partition: f64,
+        seq: f64,
+    ) -> Result<()> {
+        let producer = self.engine.producer().map_err(|e| to_napi_error(env, &e))?;
+        self.settler.expect(env, 1)?;
+        let done = self.settler.by_seq(seq);
+        let message = bytes(&data, key_start, key_length, "key").and_then(|key| {
+            Ok(OutgoingMessage {
+                key,
+                value: bytes(&data, value_start, value_length, "value")?,
+                headers: Vec::new(),
+                partition: (partition >= 0.0).then_some(partition as i32),
+                timestamp: None,
+            })
+        });
+        match message {
+            Ok(message) => {
+                // The bytes are copied (by librdkafka, or for a full queue by the engine) before
+                // `send_batch` returns: publish.js reuses `data`.
+                let delivery = producer.send_batch(std::iter::once((topic.as_str(), &message)));
+                within_runtime_if_available(|| delivery.on_complete(done));
+            }
+            Err(e) => done(vec![Err(e)]),
+        }
+        Ok(())
+    }
+}
+
+/// The `len` bytes of `data` from `start` (`None` for a negative length).
+fn bytes<'e>(
+    data: &'e [u8],
+    start: f64,
+    len: f64,
+    what: &str,
+) -> EngineResult<Option<Payload<'e>>> {
+    if len < 0.0 {
+        return Ok(None);
+    }
+    let end = start + len;
+    if !(start >= 0.0 && end <= data.len() as f64) {
+        return Err(invalid_arg(what, "packed bytes out of range"));
+    }
+    Ok(Some(Payload::Bytes(&data[start as usize..end as usize])))
 }
 
 /// Drops the exception a message's getter or proxy threw while it was read: that message fails

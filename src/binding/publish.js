@@ -7,11 +7,15 @@
 // - the single publishes of one event-loop turn cross together, in one call, when the turn's
 //   synchronous code is done (a microtask); a call that must see them queued first (publishBatch,
 //   a schema'd publish, transaction, disconnect) sends them before it runs;
+// - but the first single publish of a turn (in a `for (…) await publish()` loop, the only one)
+//   crosses at once and alone, with the least work: no deferral, no packed arrays; the rest of the
+//   turn's publishes queue behind it;
 // - messages cross packed: keys and values written back to back into one reused Buffer, the rest
 //   as numbers in one Float64Array; a message of another shape (headers, a timestamp, an odd
 //   value) crosses as the object itself and is read field by field as before, with the same errors;
 // - the resolvers stay in JS, indexed by a sequence number: a settlement round hands over the
-//   outcomes of many publishes in one call (`settle`), and the result objects are built here.
+//   outcomes of many publishes in one call (`settle`, or `settleOne` for a round of one message),
+//   and the result objects are built here.
 (function (layout) {
   'use strict';
 
@@ -155,27 +159,37 @@
 
   function flush(service) {
     const entries = queued.get(service);
-    if (entries === undefined) return;
+    if (entries === undefined || busy) return;
     queued.delete(service);
     sendSingles(service, entries);
   }
 
   let publishPacked;
+  let publishSingle;
+
+  // True while a call's messages are packed into `data` and `meta` and read by the native side: a
+  // message's getter that publishes meanwhile must not write there under it (its publish queues,
+  // its batch crosses as objects).
+  let busy = false;
 
   function sendSingles(service, entries) {
     const n = entries.length;
-    const packing = new Packing(n);
-    for (let i = 0; i < n; i++) {
-      const e = entries[i];
-      packing.add(i, packing.topicIndex(e.topic), e.message);
-    }
+    if (n === 0) return;
     const seq = nextSeq;
     nextSeq += n;
+    busy = true;
     try {
+      const packing = new Packing(n);
+      for (let i = 0; i < n; i++) {
+        const e = entries[i];
+        packing.add(i, packing.topicIndex(e.topic), e.message);
+      }
       publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, true);
     } catch (error) {
       for (let i = 0; i < n; i++) entries[i].reject(error);
       return;
+    } finally {
+      busy = false;
     }
     for (let i = 0; i < n; i++) {
       const e = entries[i];
@@ -184,7 +198,44 @@
     }
   }
 
+  // Sends a turn's first single publish at once (see the top): its key and value written into
+  // `data` as `pack` writes them, the rest as arguments. Undefined when it must take the packed
+  // path (a topic that is not a string, a message of another shape).
+  function sendAlone(service, topic, m) {
+    if (typeof topic !== 'string' || busy) return undefined;
+    const seq = nextSeq;
+    busy = true;
+    try {
+      used = 0;
+      let packed = false;
+      try {
+        packed = pack(m, 0);
+      } catch (_) {
+        // A getter that throws: the packed path reports it.
+      }
+      if (!packed) return undefined;
+      nextSeq++;
+      publishSingle.call(service, topic, data, meta[KEY_START], meta[KEY_START + 1], meta[VALUE_START], meta[VALUE_START + 1], meta[PARTITION], seq);
+    } catch (error) {
+      return Promise.reject(error);
+    } finally {
+      busy = false;
+    }
+    return new Promise((resolve, reject) => {
+      pending.set(seq, { resolve, reject, topic });
+    });
+  }
+
   function sendBatch(service, topic, messages) {
+    busy = true;
+    try {
+      return packBatch(service, topic, messages);
+    } finally {
+      busy = false;
+    }
+  }
+
+  function packBatch(service, topic, messages) {
     const n = messages.length;
     const packing = new Packing(n);
     let topics;
@@ -212,10 +263,13 @@
     });
   }
 
+  function outcome(topic, partition, offset, timestamp) {
+    return { topic, partition, offset, timestamp: Number.isNaN(timestamp) ? null : timestamp };
+  }
+
   function result(topic, numbers, m) {
     const o = R * m;
-    const timestamp = numbers[o + 2];
-    return { topic, partition: numbers[o], offset: numbers[o + 1], timestamp: Number.isNaN(timestamp) ? null : timestamp };
+    return outcome(topic, numbers[o], numbers[o + 1], numbers[o + 2]);
   }
 
   // A round's outcomes: `entries` holds (sequence number, message count) pairs, `numbers` the
@@ -249,15 +303,33 @@
     }
   }
 
+  // `settle` for a round of one message (a single publish or a batch of one): its sequence number,
+  // partition, offset, timestamp or NaN, and its KafkaNativeError (null when it succeeded).
+  function settleOne(seq, partition, offset, timestamp, error) {
+    const p = pending.get(seq);
+    if (p === undefined) return;
+    pending.delete(seq);
+    const r = outcome(p.topics === undefined ? p.topic : p.topics[0], partition, offset, timestamp);
+    if (p.batch !== true) {
+      if (error != null) p.reject(error);
+      else p.resolve(r);
+      return;
+    }
+    if (error != null) r.error = error;
+    p.resolve([r]);
+  }
+
   // Replaces `publish` and `publishBatch` of the prototype (the native ones stay reachable for
   // what the packed path does not take: schema'd publishes and unusual arguments).
   function install(prototype) {
     publishPacked = prototype.publishPacked;
+    publishSingle = prototype.publishSingle;
     const publishOne = prototype.publish;
     const publishMany = prototype.publishBatch;
     const transaction = prototype.transaction;
     const disconnect = prototype.disconnect;
     delete prototype.publishPacked;
+    delete prototype.publishSingle;
 
     prototype.publish = function publish(topic, message, options) {
       if (options !== undefined) {
@@ -272,6 +344,8 @@
           scheduled = true;
           queueMicrotask(sendQueued);
         }
+        const alone = sendAlone(this, topic, message);
+        if (alone !== undefined) return alone;
       }
       return new Promise((resolve, reject) => {
         entries.push({ resolve, reject, topic, message });
@@ -279,6 +353,7 @@
     };
 
     prototype.publishBatch = function publishBatch(first, second, third) {
+      if (busy) return publishMany.apply(this, arguments);
       flush(this);
       if (third === undefined && typeof first === 'string' && Array.isArray(second)) {
         return sendBatch(this, first, second);
@@ -300,5 +375,5 @@
     };
   }
 
-  return { install, settle };
+  return { install, settle, settleOne };
 })

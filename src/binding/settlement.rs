@@ -6,7 +6,8 @@
 //! A round settles what is queued, up to `ROUND_BUDGET` messages; the rest, and what arrives
 //! meanwhile, waits for a later turn of the event loop (setImmediate), so timers and I/O are never
 //! starved by a stream of acknowledgements, nor held up by the work that one large round's
-//! Promise reactions start (typically: publishing again).
+//! Promise reactions start (typically: publishing again). A lone outcome (one publish, nothing
+//! else queued: the `for (…) await publish()` loop) is settled at once, in the signal's callback.
 //!
 //! While any publish is unsettled the thread-safe function holds Node's event loop open (an
 //! awaited publish must not let the process exit under it); when none is, it lets go.
@@ -107,9 +108,10 @@ impl Settler {
             tsfn: OnceLock::new(),
         });
         let for_drain = shared.clone();
-        let drain = env
-            .create_function_from_closure::<(), bool, _>("drainSettlements", move |ctx| {
-                Ok(settle_all(ctx.env, &for_drain))
+        let drain =
+            env.create_function_from_closure::<(), bool, _>("drainSettlements", move |ctx| {
+                let lone_only = ctx.get::<bool>(0).unwrap_or(false);
+                Ok(settle_all(ctx.env, &for_drain, lone_only))
             })?;
         let drain: Function = unsafe { Function::from_napi_value(env.raw(), drain.raw())? };
         let round = JsSupport::get(env)?.settlement_loop(env, drain)?;
@@ -190,17 +192,34 @@ impl Settler {
     }
 }
 
-/// Resolves or rejects everything queued; returns true when more arrived meanwhile and the caller
-/// must run another round (on a later turn of the event loop). Runs on the JS thread.
+/// Whether the queue holds one outcome of one message: the round of an awaited `publish()`, settled
+/// at once by the settlement signal's callback rather than from a later setImmediate.
+fn lone(queue: &VecDeque<Settlement>) -> bool {
+    queue.len() == 1 && queue[0].messages() == 1
+}
+
+/// Resolves or rejects everything queued (with `lone_only`, only a `lone` outcome: else it settles
+/// nothing); returns true when more is queued and the caller must run another round (on a later
+/// turn of the event loop). Runs on the JS thread.
 ///
 /// The result objects of successful publishes are built by one JS call for the whole round (the
 /// numbers cross as one typed array), not field by field through napi.
-fn settle_all(env: &Env, shared: &Shared) -> bool {
+fn settle_all(env: &Env, shared: &Shared, lone_only: bool) -> bool {
     let batch = shared
         .queue
         .lock()
-        .map(|mut q| take_round(&mut q))
+        .map(|mut q| {
+            if lone_only && !lone(&q) {
+                Vec::new()
+            } else {
+                take_round(&mut q)
+            }
+        })
         .unwrap_or_default();
+    if lone_only && batch.is_empty() {
+        // Still scheduled: the caller runs the round from setImmediate.
+        return true;
+    }
     let settled = batch.len();
     let mut delivered: Vec<Deferred> = Vec::with_capacity(batch.len());
     let mut reports: BatchOutcome = Vec::with_capacity(batch.len());
@@ -315,17 +334,37 @@ impl<'e> SeqRound<'e> {
             .into_iter()
             .map(|e| unsafe { std::mem::transmute::<Unknown<'_>, Unknown<'static>>(e) })
             .collect();
-        if let Ok(support) = JsSupport::get(env) {
-            let _ = support.settle_publishes(
-                env,
-                FnArgs::from((
-                    Float64Array::new(self.entries),
-                    Float64Array::new(self.numbers),
-                    Int32Array::new(self.error_index),
-                    errors,
-                )),
-            );
+        let Ok(support) = JsSupport::get(env) else {
+            return;
+        };
+        // A round of one message (the common awaited `publish()` loop) crosses as plain numbers:
+        // no typed arrays to allocate (and finalise) for it.
+        if let ([seq, count], [partition, offset, timestamp]) =
+            (self.entries.as_slice(), self.numbers.as_slice())
+        {
+            if *count == 1.0 {
+                let _ = support.settle_publish(
+                    env,
+                    FnArgs::from((
+                        *seq,
+                        *partition,
+                        *offset,
+                        *timestamp,
+                        errors.into_iter().next(),
+                    )),
+                );
+                return;
+            }
         }
+        let _ = support.settle_publishes(
+            env,
+            FnArgs::from((
+                Float64Array::new(self.entries),
+                Float64Array::new(self.numbers),
+                Int32Array::new(self.error_index),
+                errors,
+            )),
+        );
     }
 }
 
