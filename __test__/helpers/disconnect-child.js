@@ -92,12 +92,16 @@ const scenarios = {
   // Engine: subscribe() not awaited, disconnect() at once: the subscription is stopped or refused.
   'subscribe-before-join': async () => {
     const service = new KafkaService({ brokers, logger: quiet });
-    const subscribing = service.subscribe({ groupId, topics: [topic], fromBeginning: true }, { eachMessage: async () => {} });
+    // The outcome is read at once: a subscribe refused while disconnect() runs rejects before
+    // disconnect() resolves, and a rejection nobody handles yet would end the process.
+    const subscribing = service
+      .subscribe({ groupId, topics: [topic], fromBeginning: true }, { eachMessage: async () => {} })
+      .then(
+        (s) => () => `running ${s.running}`,
+        (e) => () => e.code,
+      );
     await service.disconnect();
-    const outcome = await subscribing.then(
-      (s) => `running ${s.running}`,
-      (e) => e.code,
-    );
+    const outcome = (await subscribing)();
     say(`subscribe ${outcome === 'running false' || outcome === 'ERR_DISCONNECTED' ? 'ended' : outcome}`);
   },
 
