@@ -729,6 +729,10 @@ export interface GroupPartitionLag {
 export interface HandlerReport {
   processed: number
   error?: string
+  /** The stable code of the error the handler threw, when it carried one (`ERR_…`). */
+  code?: string
+  /** Its retriable flag, given with `code`. */
+  retriable?: boolean
 }
 
 /** Why the cluster could not be examined. */

@@ -3,7 +3,8 @@
 // The retry ladder and dead letters through the JS API on the mock cluster: a handler that keeps
 // throwing climbs the delayed retry topics into the dead-letter topic with every header, one that
 // recovers is handled on a retry step, the subscription goes on meanwhile, and
-// replayDeadLetters sends dead letters back. A message that cannot be decoded skips the retries.
+// replayDeadLetters sends dead letters back. A message that cannot be decoded, or whose handler
+// threw an error that says it is not retriable, skips the retries.
 // Bad ladders are typed errors.
 
 const { SchemaRegistry } = require('../index.js');
@@ -140,6 +141,37 @@ describe('the retry ladder', () => {
     expect(unreachable.value.equals(framed)).toBe(true);
     expect(text(unreachable.headers['x-error-code'])).toBe('ERR_SCHEMA_REGISTRY');
     expect(text(unreachable.headers['x-attempts'])).toBe('2');
+  });
+
+  test('a thrown error with a code keeps it: not retriable goes to the dead-letter topic at once, retriable is retried', async () => {
+    const service = cluster.service();
+    const { group, main, dlq } = ladderTopics('coded');
+    const calls = {};
+    const errors = [];
+    const subscription = await service.subscribe(
+      subscribeOptions(main, { groupId: group, retries: 2, retryBackoffMs: 10, retry: { deadLetterTopic: dlq }, onError: (e) => errors.push(e) }),
+      {
+        eachMessage: async ({ message }) => {
+          const key = message.key.toString();
+          calls[key] = (calls[key] ?? 0) + 1;
+          if (key === 'poison') throw Object.assign(new Error('no such customer'), { code: 'ERR_UNKNOWN_CUSTOMER', retriable: false });
+          if (key === 'busy') throw Object.assign(new Error('try later'), { code: 'ERR_BUSY', retriable: true });
+          if (key === 'plain') throw new Error('plain');
+        },
+      },
+    );
+    await service.publishBatch(main, ['poison', 'busy', 'plain', 'fine'].map((key) => ({ key, value: key })));
+    const dead = collector();
+    const dlqSubscription = await service.subscribe(subscribeOptions(dlq), { eachMessage: dead.eachMessage });
+    await waitFor(() => dead.received.length === 3 && calls.fine === 1, 30000, 'the dead letters and the last message');
+    await dlqSubscription.stop();
+    await subscription.stop();
+    expect(calls).toEqual({ poison: 1, busy: 3, plain: 3, fine: 1 });
+    expect(errors).toEqual([]);
+    const byKey = Object.fromEntries(dead.received.map((r) => [r.message.key.toString(), r.message.headers]));
+    expect([text(byKey.poison['x-error-code']), text(byKey.poison['x-attempts'])]).toEqual(['ERR_UNKNOWN_CUSTOMER', '1']);
+    expect([text(byKey.busy['x-error-code']), text(byKey.busy['x-attempts'])]).toEqual(['ERR_BUSY', '3']);
+    expect([text(byKey.plain['x-error-code']), text(byKey.plain['x-attempts'])]).toEqual(['ERR_HANDLER_FAILED', '3']);
   });
 
   test('bad ladders and replays are typed errors', async () => {

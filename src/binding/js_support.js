@@ -100,6 +100,23 @@
     return -1;
   }
 
+  // A handler's failure as the engine takes it: the description, and for an error that carries
+  // a stable code and a retriable flag (a KafkaNativeError, a kafkajs facade error, or the user's
+  // own `{code: 'ERR_…', retriable}`) those too, so that the dead letter and onError say why and
+  // an error that is not retriable goes to the dead-letter topic without retries.
+  function failed(processed, e) {
+    const report = { processed, error: describe(e) };
+    try {
+      if (e !== null && typeof e === 'object' && typeof e.code === 'string' && /^ERR_[A-Z0-9_]+$/.test(e.code) && typeof e.retriable === 'boolean') {
+        report.code = e.code;
+        report.retriable = e.retriable;
+      }
+    } catch (_) {
+      // A getter that throws leaves the failure a plain handler failure.
+    }
+    return report;
+  }
+
   function eachMessage(handler, groupId) {
     return async function deliver(packed) {
       const { topic, partition, messages } = unpack(packed);
@@ -115,7 +132,7 @@
         }
         return { processed: i };
       } catch (e) {
-        return { processed: i, error: describe(e) };
+        return failed(i, e);
       }
     };
   }
@@ -160,7 +177,7 @@
         if (bad >= 0) return { processed: messages.length, error: describe(batch.messages[bad].decodeError) };
         return { processed: messages.length };
       } catch (e) {
-        return { processed: resolved, error: describe(e) };
+        return failed(resolved, e);
       }
     };
   }

@@ -24,6 +24,10 @@ use crate::engine::schema::codec::{CompiledSchema, Decoded, SchemaCodec};
 pub struct HandlerReport {
     pub processed: u32,
     pub error: Option<String>,
+    /// The stable code of the error the handler threw, when it carried one (`ERR_…`).
+    pub code: Option<String>,
+    /// Its retriable flag, given with `code`.
+    pub retriable: Option<bool>,
 }
 
 /// Decoded values of a batch's messages, in order (`None` for a tombstone).
@@ -136,8 +140,16 @@ impl BatchHandler for JsBatchHandler {
                     let processed = r.processed as usize;
                     // The JS loop stops at the first undecodable message without handing it to
                     // the handler: a failure there is that message's, with its engine code.
-                    let error = r.error.map(|message| match undecodable {
-                        Some((at, failure)) if at == processed => failure,
+                    let (code, retriable) = (r.code, r.retriable);
+                    let error = r.error.map(|message| match (undecodable, code) {
+                        (Some((at, failure)), _) if at == processed => failure,
+                        // An error with a code of its own keeps it, and its retriability: one
+                        // that is not retriable skips the retries, as an undecodable message does.
+                        (_, Some(code)) => HandlerFailure {
+                            message,
+                            code,
+                            retriable: retriable.unwrap_or(true),
+                        },
                         _ => HandlerFailure::handler(message),
                     });
                     HandlerOutcome { processed, error }
