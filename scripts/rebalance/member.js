@@ -1,8 +1,9 @@
 'use strict';
 
 // One group member of the rolling-restart measurement (scripts/rebalance/run.js), in its own
-// process. Appends "partition offset ms member" for each message its handler finished (synchronously,
-// so the line is there even if the process dies), and stops gracefully on the 'stop' IPC message.
+// process. Appends "partition offset ms member key" for each message its handler finished
+// (synchronously, so the line is there even if the process dies), and stops gracefully on the
+// 'stop' IPC message.
 //   node member.js MODE BROKERS TOPIC GROUP LOG_FILE INDEX HANDLER_MS
 // MODE: eager (classic, range), cooperative (classic, cooperative-sticky), static (classic, range,
 // groupInstanceId), consumer (KIP-848), kafkajs (kafkajs 2.2.4, its eager protocol).
@@ -18,9 +19,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const CONCURRENCY = 12;
 const SESSION_TIMEOUT_MS = 10000;
 
-async function handle(partition, offset) {
+async function handle(partition, message) {
   await sleep(handlerMs);
-  fs.writeSync(fd, `${partition} ${offset} ${Date.now()} ${index}\n`);
+  const key = message.key == null ? '-' : message.key.toString();
+  fs.writeSync(fd, `${partition} ${message.offset} ${Date.now()} ${index} ${key}\n`);
 }
 
 const GROUP_OPTIONS = {
@@ -41,7 +43,7 @@ async function startNative() {
   const service = new KafkaService({ brokers, clientId: `rebalance-${mode}-${index}`, logger, ...(engineLog === undefined ? {} : { logLevel: process.env.REBALANCE_DEBUG ? 'debug' : 'info' }), ...debug });
   const subscription = await service.subscribe(
     { groupId, topics: [topic], fromBeginning: true, concurrency: CONCURRENCY, ...GROUP_OPTIONS[mode] },
-    { eachMessage: ({ partition, message }) => handle(partition, message.offset) },
+    { eachMessage: ({ partition, message }) => handle(partition, message) },
   );
   return async () => {
     await subscription.stop();
@@ -57,7 +59,7 @@ async function startKafkajs() {
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: CONCURRENCY,
-    eachMessage: ({ partition, message }) => handle(partition, message.offset),
+    eachMessage: ({ partition, message }) => handle(partition, message),
   });
   return () => consumer.disconnect();
 }

@@ -7,7 +7,7 @@
 // (graceful stop, new process, wait until it processes), then a 4th member joins. Figures per
 // phase: the longest time no partition at all was processed (stop-the-world), the longest time
 // any one partition went unprocessed, how many partitions stopped for over STOPPED_MS,
-// duplicates (offsets handled twice) and lost (acknowledged, never handled: must be 0).
+// duplicates (messages handled twice, by key) and lost (acknowledged, never handled: must be 0).
 //
 //   npm run bench:rebalance                  (starts and stops its own cluster)
 //   KAFKA_BROKERS_3=host:port,... npm run bench:rebalance   (uses a running one)
@@ -57,7 +57,7 @@ async function waitFor(what, condition, timeoutMs = 120000) {
   }
 }
 
-/** Every "partition offset ms" line the members of one mode wrote. */
+/** Every "partition offset ms member key" line the members of one mode wrote. */
 function readEvents(logFile) {
   if (!fs.existsSync(logFile)) return [];
   return fs
@@ -65,8 +65,8 @@ function readEvents(logFile) {
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [p, o, t] = line.split(' ').map(Number);
-      return { p, o, t };
+      const [p, o, t, , k] = line.split(' ');
+      return { p: Number(p), o: Number(o), t: Number(t), k };
     });
 }
 
@@ -143,7 +143,9 @@ async function measure(mode, brokers, admin) {
         const key = `k${sequence}`;
         sequence += 1;
         const p = producer.publish(topic, { key, value: key }).then(
-          (r) => acked.push(`${r.partition} ${r.offset}`),
+          // Matched by key (each message has its own): an acknowledgement may carry no offset
+          // (-1001, an idempotent retry the broker answered with "duplicate sequence").
+          (r) => acked.push({ key, partition: r.partition, offset: r.offset }),
           () => (failed += 1),
         );
         pending.add(p);
@@ -183,21 +185,21 @@ async function measure(mode, brokers, admin) {
   producing = false;
   await producing$;
   await waitFor(`${mode}: every acknowledged message processed`, () => {
-    const seen = new Set(events().map((e) => `${e.p} ${e.o}`));
-    return acked.every((k) => seen.has(k));
+    const seen = new Set(events().map((e) => e.k));
+    return acked.every((a) => seen.has(a.key));
   }, 180000).catch((e) => console.error(e.message));
   for (const m of members) await stopMember(m);
   await producer.disconnect();
 
   const all = events();
-  const seen = new Set(all.map((e) => `${e.p} ${e.o}`));
+  const seen = new Set(all.map((e) => e.k));
   const figures = {
     mode,
     produced: acked.length,
     failed,
     processed: all.length,
     duplicates: all.length - seen.size,
-    lost: acked.filter((k) => !seen.has(k)).length,
+    lost: acked.filter((a) => !seen.has(a.key)).length,
     roll: phaseFigures(all, rollFrom, rollTo),
     rollMs: rollTo - rollFrom,
     join: phaseFigures(all, joinFrom, joinTo),
@@ -205,8 +207,7 @@ async function measure(mode, brokers, admin) {
   if (figures.lost || figures.duplicates || process.env.REBALANCE_ENGINE_LOG) console.error(`${mode}: events kept in ${logFile}`);
   if (figures.lost) {
     const missing = {};
-    for (const k of acked.filter((a) => !seen.has(a))) {
-      const [p, o] = k.split(' ').map(Number);
+    for (const { partition: p, offset: o } of acked.filter((a) => !seen.has(a.key))) {
       missing[p] = missing[p] ? { count: missing[p].count + 1, first: Math.min(missing[p].first, o) } : { count: 1, first: o };
     }
     console.error(`${mode}: unprocessed per partition ${JSON.stringify(missing)}; events kept in ${logFile}`);
