@@ -15,9 +15,10 @@
 // KAFKA_NATIVE_REBALANCE_PORT (19550) / KAFKA_NATIVE_REBALANCE_RUN_DIR for its own cluster,
 // REBALANCE_RESULTS (scripts/rebalance/results.md, appended to; '-' for none), REPLICATION (3; 1 for a
 // 1-node KAFKA_BROKERS_3), REBALANCE_ENGINE_LOG=1 (each member's engine records, with librdkafka's
-// REBALANCE_DEBUG contexts if set, to the mode's event file + ".member-N"; the files are kept).
-// A mode's event file ("partition offset ms member" per handled message) is kept when it had
-// duplicates or lost messages.
+// REBALANCE_DEBUG contexts if set, to the mode's event file + ".member-N", and the producer's, with
+// REBALANCE_PRODUCER_DEBUG contexts if set, to + ".producer"; the files are kept).
+// A mode's event file ("partition offset ms member key" per handled message) is kept when it had
+// duplicates or lost messages; its topic is kept when it had lost messages.
 
 const { execFile, fork } = require('child_process');
 const fs = require('fs');
@@ -127,7 +128,20 @@ async function measure(mode, brokers, admin) {
   const logFile = path.join(os.tmpdir(), `${topic}.log`);
   await admin.createTopics([{ name: topic, partitions: PARTITIONS, replicationFactor: REPLICATION, minInsyncReplicas: Math.min(2, REPLICATION) }]);
 
-  const producer = new KafkaService({ brokers, clientId: `rebalance-producer-${mode}`, logger: () => {} });
+  // REBALANCE_ENGINE_LOG=1: the producer's records go to LOG_FILE.producer too (with librdkafka's
+  // REBALANCE_PRODUCER_DEBUG contexts, e.g. eos,msg), to follow an acknowledgement that was lost.
+  const producerLog = process.env.REBALANCE_ENGINE_LOG ? fs.openSync(`${logFile}.producer`, 'a') : undefined;
+  const producer = new KafkaService({
+    brokers,
+    clientId: `rebalance-producer-${mode}`,
+    ...(producerLog === undefined
+      ? { logger: () => {} }
+      : {
+          logLevel: process.env.REBALANCE_PRODUCER_DEBUG ? 'debug' : 'info',
+          ...(process.env.REBALANCE_PRODUCER_DEBUG ? { librdkafka: { debug: process.env.REBALANCE_PRODUCER_DEBUG } } : {}),
+          logger: (r) => fs.writeSync(producerLog, `${Date.now()} ${r.level} ${r.facility} ${r.message}\n`),
+        }),
+  });
   await producer.connect();
   const acked = [];
   let producing = true;
@@ -214,7 +228,9 @@ async function measure(mode, brokers, admin) {
   } else if (!figures.duplicates && !process.env.REBALANCE_ENGINE_LOG) {
     fs.rmSync(logFile, { force: true });
   }
-  await admin.deleteTopics([topic]).catch(() => {});
+  // A topic with lost messages is kept for a look at its partitions' high watermarks.
+  if (figures.lost) console.error(`${mode}: topic ${topic} kept`);
+  else await admin.deleteTopics([topic]).catch(() => {});
   return figures;
 }
 
