@@ -170,23 +170,32 @@ impl Admin {
     /// `topics` with a leader for each partition: the controller has created a topic before
     /// every broker knows it.
     async fn await_visible(&self, topics: &[String], deadline: Deadline) {
-        if topics.is_empty() {
-            return;
+        if !topics.is_empty() {
+            let _ = self.metadata_listing(topics, deadline).await;
         }
-        while deadline
-            .remaining()
-            .is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF)
-        {
-            let Ok(snapshot) = self.metadata_until(deadline).await else {
-                return;
-            };
+    }
+
+    /// A metadata answer that lists every one of `topics` with a leader for each partition,
+    /// asked again until shortly before the deadline (each answer comes from one broker, which
+    /// may not know a topic another broker just created); the last answer when they never all
+    /// show.
+    async fn metadata_listing(
+        &self,
+        topics: &[String],
+        deadline: Deadline,
+    ) -> EngineResult<MetadataSnapshot> {
+        loop {
+            let snapshot = self.metadata_until(deadline).await?;
             let visible = |name: &String| {
                 snapshot.topic(name).is_some_and(|t| {
                     !t.partitions.is_empty() && t.partitions.iter().all(|p| !p.offline)
                 })
             };
-            if topics.iter().all(visible) {
-                return;
+            let time_left = deadline
+                .remaining()
+                .is_ok_and(|left| left > 2 * PROPAGATION_BACKOFF);
+            if topics.iter().all(visible) || !time_left {
+                return Ok(snapshot);
             }
             tokio::time::sleep(PROPAGATION_BACKOFF).await;
         }
@@ -369,17 +378,18 @@ impl Admin {
             .cloned()
             .collect();
         let mut report = EnsureReport::default();
-        let mut raced = false;
+        let mut raced = Vec::new();
         for (name, result) in self.create_until(&missing, deadline).await? {
             match result {
                 Ok(()) => report.created.push(name),
-                // Someone else created it since the metadata answer: compare it like the others.
-                Err(RDKafkaErrorCode::TopicAlreadyExists) => raced = true,
+                // Someone else created it since the metadata answer (or that answer came from a
+                // broker that did not know it yet): compare it like the others.
+                Err(RDKafkaErrorCode::TopicAlreadyExists) => raced.push(name),
                 Err(code) => return Err(topic_error("create topic", &name, code)),
             }
         }
-        if raced {
-            snapshot = self.metadata_until(deadline).await?;
+        if !raced.is_empty() {
+            snapshot = self.metadata_listing(&raced, deadline).await?;
         }
         let existing: Vec<&TopicSpec> = specs
             .iter()
