@@ -2,14 +2,17 @@
 'use strict';
 
 // Soak: a steady 1,000 events/s published and consumed on the local broker for N minutes.
-//   npm run soak -- --minutes 30 [--rate 1000] [--partitions 3]
+//   npm run soak -- --minutes 30 [--rate 1000] [--partitions 3] [--out FILE]
 // Starts a 1-node cluster of its own (scripts/kafka/up.sh, run dir $TMPDIR/kafka-native-soak, port
 // 19492, so the test suites' clusters are left alone) unless KAFKA_BROKERS is set, and stops what
 // it started. Prints a JSON line every minute (RSS, heap, active handles, event-loop delay, lag,
-// publish errors) and a final line that verifies every acknowledged event was consumed.
+// publish errors) and a final line that verifies every acknowledged event was consumed; with
+// `--out FILE`, the same lines (JSON, one per line) also go to FILE, as the results quoted in the
+// README are kept (bench/results/).
 // Exit status 1 if an acknowledged event was lost.
 
 const { execFileSync } = require('child_process');
+const fs = require('fs');
 const path = require('path');
 const { monitorEventLoopDelay } = require('perf_hooks');
 const { KafkaService } = require('../index.js');
@@ -27,7 +30,14 @@ const REPORT_EVERY_MS = opt('report-seconds', 60) * 1000;
 
 const mb = (n) => Math.round((n / 2 ** 20) * 10) / 10;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const print = (o) => process.stdout.write(`SOAK ${JSON.stringify(o)}\n`);
+const outIndex = args.indexOf('--out');
+const outFile = outIndex >= 0 ? args[outIndex + 1] : undefined;
+if (outFile) fs.writeFileSync(outFile, '');
+const print = (o) => {
+  const line = JSON.stringify(o);
+  process.stdout.write(`SOAK ${line}\n`);
+  if (outFile) fs.appendFileSync(outFile, `${line}\n`);
+};
 
 function kafka(script, ...scriptArgs) {
   return execFileSync('bash', [path.join(ROOT, 'scripts', 'kafka', script), ...scriptArgs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
