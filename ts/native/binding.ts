@@ -30,6 +30,7 @@ export type {
   PartitionOffset,
   ProducerOptions,
   PublishMessage,
+  PublishRecord,
   PublishResult,
   ReplayDeadLettersOptions,
   ReplayReport,
