@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The lint gates (`npm run lint`; scripts/test.sh runs them first, so CI fails fast): rustfmt over
 # the crate and the fuzz workspace, clippy over the crate (all targets, warnings are errors), tsc in
-# strict mode over the TypeScript layers and the example, and ESLint (typescript-eslint) over the
-# JS and TS sources.
+# strict mode over the TypeScript layers and the example, a check that the binding's JS emitted from
+# TypeScript is not stale, and ESLint (typescript-eslint) over the JS and TS sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,9 @@ cargo clippy --quiet --all-targets -- -D warnings
 
 echo "== tsc --noEmit (ts/, strict)"
 npx tsc -p ts/tsconfig.json --noEmit
+
+echo "== src/binding/js_support.js emitted from ts/native/js-support.ts"
+node scripts/js-support.js --check
 
 # The example resolves @cosmic-horizons/kafka-native from its node_modules, which its own test
 # script installs from the package's tarball (examples/cosmic-horizons-api/scripts/test.sh, which

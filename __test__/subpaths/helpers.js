@@ -13,10 +13,6 @@ const dist = path.resolve(__dirname, '../../dist');
 const kafkajs = () => require(path.join(dist, 'kafkajs'));
 const nestjs = () => require(path.join(dist, 'nestjs'));
 
-/** Whether this build of the addon has issue 4's admin API (tests that need it are skipped otherwise). */
-const hasAdmin = typeof core.KafkaService.prototype.admin === 'function';
-const hasHealth = typeof core.KafkaService.prototype.health === 'function';
-
 /**
  * The file's mock cluster (`core.useMockCluster`) plus `kafka(config)`: a facade `Kafka` on it
  * whose log lines are kept in `kafkaLogs`, and `track(client)` to disconnect a client after the file.
@@ -49,4 +45,4 @@ function useKafkajs(options) {
   });
 }
 
-module.exports = { ...core, kafkajs, nestjs, hasAdmin, hasHealth, useKafkajs };
+module.exports = { ...core, kafkajs, nestjs, useKafkajs };

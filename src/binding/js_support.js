@@ -1,282 +1,333 @@
+// Generated from ts/native/js-support.ts by scripts/js-support.js: edit the TypeScript, then run
+// `node scripts/js-support.js`. The binding runs this script (js_support.rs); it evaluates to
+// `jsSupport`.
+(function (exports) {
+"use strict";
 // JavaScript the binding compiles once per Node environment: the error class the package
 // exports, and the loops that hand a batch of consumed messages to a user's handler. A loop runs
 // in JS so that a batch crosses the native boundary once, however many handler calls it makes.
-// The script evaluates to a function of the tracing helpers (tracing.js) and the metrics bridge
-// (metrics_bridge.js) that returns them.
-(function (tracing, metricsBridge) {
-  'use strict';
-
-  class KafkaNativeError extends Error {
-    constructor(message, code, retriable, fatal, topic, partition, registryCode, path) {
-      super(message);
-      this.name = 'KafkaNativeError';
-      this.code = code;
-      this.retriable = retriable;
-      this.fatal = fatal;
-      if (topic != null) this.topic = topic;
-      if (partition != null) this.partition = partition;
-      if (registryCode != null) this.registryCode = registryCode;
-      if (path != null) this.path = path;
-    }
-  }
-
-  // Always a string: the engine takes a missing description for "no error" (and delivers the
-  // rest of the batch again at once), so `throw undefined` or a rejection with a Symbol must
-  // still read as a failure.
-  function describe(e) {
-    try {
-      // Duck-typed: an Error from another realm (a vm context, a Jest sandbox) fails instanceof.
-      if (e instanceof Error || (e !== null && typeof e === 'object' && typeof e.message === 'string')) {
-        return String(e.stack || e.message || e);
-      }
-      if (typeof e === 'string') return e;
-      const json = JSON.stringify(e);
-      return json === undefined ? String(e) : json;
-    } catch (_) {
-      try {
-        return String(e);
-      } catch (_) {
-        return 'the handler failed with a value that cannot be converted to a string';
-      }
-    }
-  }
-
-  const heartbeat = async () => {};
-
-  // A packed batch from the engine (see batch_to_js in message.rs) as kafkajs-shaped messages:
-  // Buffers are views of the batch's one `data` Buffer, offsets and timestamps are strings.
-  function unpack(packed) {
-    const { data, meta, headerNames, headerMeta } = packed;
-    const n = meta.length / 7;
-    const messages = new Array(n);
-    let h = 0;
-    for (let i = 0; i < n; i++) {
-      const o = i * 7;
-      const keyLength = meta[o + 3];
-      const valueLength = meta[o + 5];
-      const headerCount = meta[o + 6];
-      const headers = {};
-      for (let j = 0; j < headerCount; j++, h++) {
-        const name = headerNames[h];
-        const start = headerMeta[2 * h];
-        const value = data.subarray(start, start + Math.max(0, headerMeta[2 * h + 1]));
-        const previous = headers[name];
-        if (previous === undefined) headers[name] = value;
-        else if (Array.isArray(previous)) previous.push(value);
-        else headers[name] = [previous, value];
-      }
-      messages[i] = {
-        key: keyLength < 0 ? null : data.subarray(meta[o + 2], meta[o + 2] + keyLength),
-        value: valueLength < 0 ? null : data.subarray(meta[o + 4], meta[o + 4] + valueLength),
-        headers,
-        offset: String(meta[o]),
-        timestamp: String(meta[o + 1]),
-        size: Math.max(0, keyLength) + Math.max(0, valueLength),
-        attributes: 0,
-      };
-    }
-    if (packed.decoded) attachDecoded(packed, messages);
-    return { topic: packed.topic, partition: packed.partition, messages };
-  }
-
-  // A decoding subscription's values (see set_decoded in message.rs): `decoded` and `schemaId`
-  // on each message, or the `decodeError` that fails it before the handler sees it.
-  function attachDecoded(packed, messages) {
-    const { decoded, schemaIds, decodeErrors } = packed;
-    for (let i = 0; i < messages.length; i++) {
-      const error = decodeErrors[i];
-      if (error != null) messages[i].decodeError = error;
-      else if (decoded[i] == null) messages[i].decoded = null;
-      else {
-        messages[i].decoded = JSON.parse(decoded[i]);
-        messages[i].schemaId = schemaIds[i];
-      }
-    }
-  }
-
-  // Index of the first message that could not be decoded, or -1.
-  function firstUndecodable(messages) {
-    for (let i = 0; i < messages.length; i++) if (messages[i].decodeError) return i;
-    return -1;
-  }
-
-  // A handler's failure as the engine takes it: the description, and for an error that carries
-  // a stable code and a retriable flag (a KafkaNativeError, a kafkajs facade error, or the user's
-  // own `{code: 'ERR_…', retriable}`) those too, so that the dead letter and onError say why and
-  // an error that is not retriable goes to the dead-letter topic without retries.
-  function failed(processed, e) {
-    const report = { processed, error: describe(e) };
-    try {
-      if (e !== null && typeof e === 'object' && typeof e.code === 'string' && /^ERR_[A-Z0-9_]+$/.test(e.code) && typeof e.retriable === 'boolean') {
-        report.code = e.code;
-        report.retriable = e.retriable;
-      }
-    } catch (_) {
-      // A getter that throws leaves the failure a plain handler failure.
-    }
-    return report;
-  }
-
-  function eachMessage(handler, groupId) {
-    return async function deliver(packed) {
-      const { topic, partition, messages } = unpack(packed);
-      // Looked up once per batch: without a tracer provider this is one property read.
-      const traced = tracing.messageTracer(groupId);
-      let i = 0;
-      try {
-        for (; i < messages.length; i++) {
-          if (messages[i].decodeError) throw messages[i].decodeError;
-          const payload = { topic, partition, message: messages[i], heartbeat };
-          if (traced === undefined) await handler(payload);
-          else await traced(topic, partition, messages[i], () => handler(payload));
+//
+// Not a module of the subpath layers: `scripts/js-support.js` emits it as
+// src/binding/js_support.js, which the binding includes (js_support.rs) and runs with
+// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.js),
+// the metrics bridge (metrics_bridge.js) and the packed layouts (batch_layout.rs). It imports
+// types only: nothing is loaded at run time.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.jsSupport = jsSupport;
+/** The helpers the binding keeps (js_support.rs). */
+function jsSupport(tracing, metricsBridge, layout) {
+    const F = layout.messageFields;
+    const OFFSET = layout.offset;
+    const TIMESTAMP = layout.timestamp;
+    const KEY_START = layout.keyStart;
+    const KEY_LENGTH = layout.keyLength;
+    const VALUE_START = layout.valueStart;
+    const VALUE_LENGTH = layout.valueLength;
+    const HEADER_COUNT = layout.headerCount;
+    const H = layout.headerFields;
+    const HEADER_START = layout.headerStart;
+    const HEADER_LENGTH = layout.headerLength;
+    const R = layout.resultFields;
+    const RESULT_TOPIC = layout.resultTopic;
+    const RESULT_PARTITION = layout.resultPartition;
+    const RESULT_OFFSET = layout.resultOffset;
+    const RESULT_TIMESTAMP = layout.resultTimestamp;
+    class KafkaNativeError extends Error {
+        constructor(message, code, retriable, fatal, topic, partition, registryCode, path) {
+            super(message);
+            this.name = 'KafkaNativeError';
+            this.code = code;
+            this.retriable = retriable;
+            this.fatal = fatal;
+            if (topic != null)
+                this.topic = topic;
+            if (partition != null)
+                this.partition = partition;
+            if (registryCode != null)
+                this.registryCode = registryCode;
+            if (path != null)
+                this.path = path;
         }
-        return { processed: i };
-      } catch (e) {
-        return failed(i, e);
-      }
-    };
-  }
-
-  function eachBatch(handler, groupId) {
-    return async function deliver(packed) {
-      const batch = unpack(packed);
-      const traced = tracing.batchTracer(groupId);
-      // An undecodable message ends the batch: the handler gets those before it, then the batch
-      // fails at it (the engine sends it to the dead-letter topic or onError with its decoding
-      // code), so it is never skipped.
-      const bad = firstUndecodable(batch.messages);
-      if (bad === 0) return { processed: 0, error: describe(batch.messages[0].decodeError) };
-      const messages = bad < 0 ? batch.messages : batch.messages.slice(0, bad);
-      let resolved = 0;
-      const resolveOffset = (offset) => {
-        const o = String(offset);
-        for (let i = messages.length - 1; i >= resolved; i--) {
-          if (messages[i].offset === o) {
-            resolved = i + 1;
-            return;
-          }
-        }
-      };
-      try {
-        const payload = {
-          batch: {
-            topic: batch.topic,
-            partition: batch.partition,
-            messages,
-            firstOffset: () => (messages.length ? messages[0].offset : null),
-            lastOffset: () => (messages.length ? messages[messages.length - 1].offset : null),
-            isEmpty: () => messages.length === 0,
-          },
-          resolveOffset,
-          heartbeat,
-          isRunning: () => true,
-          isStale: () => false,
-        };
-        if (traced === undefined) await handler(payload);
-        else await traced(batch.topic, batch.partition, messages, () => handler(payload));
-        if (bad >= 0) return { processed: messages.length, error: describe(batch.messages[bad].decodeError) };
-        return { processed: messages.length };
-      } catch (e) {
-        return failed(resolved, e);
-      }
-    };
-  }
-
-  // The callback of the settlement signal. `drain` settles one round of queued publish outcomes
-  // and returns true when more is queued; `drain(true)` settles only a lone outcome (one publish,
-  // the common `for (…) await publish()` loop), at once, and returns true when there is anything
-  // else. Anything else runs from setImmediate, and again while there is more, so a round of
-  // many runs in the check phase, one per turn of the event loop: settling those inside the
-  // signal's own callback would let Node chain rounds there (it dispatches signals that arrive
-  // meanwhile in the same callback, up to 1,000).
-  function settlementLoop(drain) {
-    const again = () => {
-      if (drain()) setImmediate(again);
-    };
-    return () => {
-      if (drain(true)) setImmediate(again);
-    };
-  }
-
-  // publishBatch's result from packed outcomes (see batch_results in message.rs): 4 numbers per
-  // message (topic index, partition, offset, timestamp or NaN), and the errors of failed slots.
-  function batchResults(topicNames, numbers, errorIndex, errors) {
-    const n = numbers.length / 4;
-    const out = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const o = 4 * i;
-      const timestamp = numbers[o + 3];
-      out[i] = {
-        topic: topicNames[numbers[o]],
-        partition: numbers[o + 1],
-        offset: numbers[o + 2],
-        timestamp: Number.isNaN(timestamp) ? null : timestamp,
-      };
     }
-    for (let j = 0; j < errorIndex.length; j++) out[errorIndex[j]].error = errors[j];
-    return out;
-  }
-
-  // Wraps KafkaService.prototype's methods: producer spans, and the metrics bridge.
-  function instrument(prototype) {
-    tracing.instrument(prototype);
-    metricsBridge.instrument(prototype);
-  }
-
-  // Consume-transform-produce (KafkaService.subscribeTransactional): per batch, the records the
-  // transform returns and the batch's consumed offsets commit in one transaction of `service`,
-  // one transaction at a time. A failure aborts it and throws, so the engine delivers the batch
-  // again (retries, then onError); the consumer itself never commits (autoCommit false).
-  const COMMIT_ATTEMPTS = 5;
-
-  function transactional(service, options, transform) {
-    let chain = Promise.resolve();
-    let markReady;
-    const ready = new Promise((resolve) => (markReady = resolve));
-    const exclusive = (work) => {
-      const run = chain.then(work);
-      chain = run.catch(() => {});
-      return run;
-    };
-    async function commitWithRetries(tx) {
-      for (let attempt = 1; ; attempt++) {
+    // Always a string: the engine takes a missing description for "no error" (and delivers the
+    // rest of the batch again at once), so `throw undefined` or a rejection with a Symbol must
+    // still read as a failure.
+    function describe(e) {
         try {
-          return await tx.commit();
-        } catch (e) {
-          if (!(e && e.retriable) || !tx.open || attempt >= COMMIT_ATTEMPTS) throw e;
+            // Duck-typed: an Error from another realm (a vm context, a Jest sandbox) fails instanceof.
+            if (e instanceof Error || (e !== null && typeof e === 'object' && typeof e.message === 'string')) {
+                const error = e;
+                return String(error.stack || error.message || e);
+            }
+            if (typeof e === 'string')
+                return e;
+            const json = JSON.stringify(e);
+            return json === undefined ? String(e) : json;
         }
-      }
-    }
-    async function inOneTransaction(batch, outputs) {
-      const subscription = await ready;
-      const tx = await service.transaction();
-      try {
-        if (outputs.length > 0) {
-          const results = await tx.publishBatch(outputs);
-          for (const r of results) if (r.error) throw r.error;
+        catch (_) {
+            try {
+                return String(e);
+            }
+            catch (_) {
+                return 'the handler failed with a value that cannot be converted to a string';
+            }
         }
-        const last = batch.messages[batch.messages.length - 1];
-        const next = (BigInt(last.offset) + 1n).toString();
-        await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next }] });
-        await commitWithRetries(tx);
-      } catch (e) {
-        if (tx.open) await tx.abort().catch(() => {});
-        throw e;
-      }
     }
-    const eachBatch = async ({ batch }) => {
-      if (batch.messages.length === 0) return;
-      const outputs = await transform({ topic: batch.topic, partition: batch.partition, messages: batch.messages });
-      if (outputs != null && !Array.isArray(outputs)) {
-        throw new TypeError('the transform must return an array of records ({topic, value, ...}) or nothing');
-      }
-      await exclusive(() => inOneTransaction(batch, outputs || []));
-    };
-    return service.subscribe({ ...options, autoCommit: false }, { eachBatch }).then((subscription) => {
-      markReady(subscription);
-      return subscription;
-    });
-  }
-
-  return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults, instrument, transactional };
-})
+    const heartbeat = async () => { };
+    // A packed batch from the engine as kafkajs-shaped messages: Buffers are views of the batch's
+    // one `data` Buffer, offsets and timestamps are strings.
+    function unpack(packed) {
+        const { data, meta, headerNames, headerMeta } = packed;
+        const n = meta.length / F;
+        const messages = new Array(n);
+        let h = 0;
+        for (let i = 0; i < n; i++) {
+            const o = i * F;
+            const keyLength = meta[o + KEY_LENGTH];
+            const valueLength = meta[o + VALUE_LENGTH];
+            const headerCount = meta[o + HEADER_COUNT];
+            const headers = {};
+            for (let j = 0; j < headerCount; j++, h++) {
+                const name = headerNames[h];
+                const start = headerMeta[H * h + HEADER_START];
+                const value = data.subarray(start, start + Math.max(0, headerMeta[H * h + HEADER_LENGTH]));
+                const previous = headers[name];
+                if (previous === undefined)
+                    headers[name] = value;
+                else if (Array.isArray(previous))
+                    previous.push(value);
+                else
+                    headers[name] = [previous, value];
+            }
+            messages[i] = {
+                key: keyLength < 0 ? null : data.subarray(meta[o + KEY_START], meta[o + KEY_START] + keyLength),
+                value: valueLength < 0 ? null : data.subarray(meta[o + VALUE_START], meta[o + VALUE_START] + valueLength),
+                headers,
+                offset: String(meta[o + OFFSET]),
+                timestamp: String(meta[o + TIMESTAMP]),
+                size: Math.max(0, keyLength) + Math.max(0, valueLength),
+                attributes: 0,
+            };
+        }
+        if (packed.decoded)
+            attachDecoded(packed, messages);
+        return { topic: packed.topic, partition: packed.partition, messages };
+    }
+    // A decoding subscription's values (see set_decoded in message.rs): `decoded` and `schemaId`
+    // on each message, or the `decodeError` that fails it before the handler sees it.
+    function attachDecoded(packed, messages) {
+        const { decoded, schemaIds, decodeErrors } = packed;
+        for (let i = 0; i < messages.length; i++) {
+            const error = decodeErrors[i];
+            if (error != null)
+                messages[i].decodeError = error;
+            else if (decoded[i] == null)
+                messages[i].decoded = null;
+            else {
+                messages[i].decoded = JSON.parse(decoded[i]);
+                messages[i].schemaId = schemaIds[i];
+            }
+        }
+    }
+    // Index of the first message that could not be decoded, or -1.
+    function firstUndecodable(messages) {
+        for (let i = 0; i < messages.length; i++)
+            if (messages[i].decodeError)
+                return i;
+        return -1;
+    }
+    // A handler's failure as the engine takes it: the description, and for an error that carries
+    // a stable code and a retriable flag (a KafkaNativeError, a kafkajs facade error, or the user's
+    // own `{code: 'ERR_…', retriable}`) those too, so that the dead letter and onError say why and
+    // an error that is not retriable goes to the dead-letter topic without retries.
+    function failed(processed, e) {
+        const report = { processed, error: describe(e) };
+        try {
+            const coded = e;
+            if (e !== null && typeof e === 'object' && typeof coded.code === 'string' && /^ERR_[A-Z0-9_]+$/.test(coded.code) && typeof coded.retriable === 'boolean') {
+                report.code = coded.code;
+                report.retriable = coded.retriable;
+            }
+        }
+        catch (_) {
+            // A getter that throws leaves the failure a plain handler failure.
+        }
+        return report;
+    }
+    function eachMessage(handler, groupId) {
+        return async function deliver(packed) {
+            const { topic, partition, messages } = unpack(packed);
+            // Looked up once per batch: without a tracer provider this is one property read.
+            const traced = tracing.messageTracer(groupId);
+            let i = 0;
+            try {
+                for (; i < messages.length; i++) {
+                    if (messages[i].decodeError)
+                        throw messages[i].decodeError;
+                    const payload = { topic, partition, message: messages[i], heartbeat };
+                    if (traced === undefined)
+                        await handler(payload);
+                    else
+                        await traced(topic, partition, messages[i], () => handler(payload));
+                }
+                return { processed: i };
+            }
+            catch (e) {
+                return failed(i, e);
+            }
+        };
+    }
+    function eachBatch(handler, groupId) {
+        return async function deliver(packed) {
+            const batch = unpack(packed);
+            const traced = tracing.batchTracer(groupId);
+            // An undecodable message ends the batch: the handler gets those before it, then the batch
+            // fails at it (the engine sends it to the dead-letter topic or onError with its decoding
+            // code), so it is never skipped.
+            const bad = firstUndecodable(batch.messages);
+            if (bad === 0)
+                return { processed: 0, error: describe(batch.messages[0].decodeError) };
+            const messages = bad < 0 ? batch.messages : batch.messages.slice(0, bad);
+            let resolved = 0;
+            const resolveOffset = (offset) => {
+                const o = String(offset);
+                for (let i = messages.length - 1; i >= resolved; i--) {
+                    if (messages[i].offset === o) {
+                        resolved = i + 1;
+                        return;
+                    }
+                }
+            };
+            try {
+                const payload = {
+                    batch: {
+                        topic: batch.topic,
+                        partition: batch.partition,
+                        messages,
+                        firstOffset: () => (messages.length ? messages[0].offset : null),
+                        lastOffset: () => (messages.length ? messages[messages.length - 1].offset : null),
+                        isEmpty: () => messages.length === 0,
+                    },
+                    resolveOffset,
+                    heartbeat,
+                    isRunning: () => true,
+                    isStale: () => false,
+                };
+                if (traced === undefined)
+                    await handler(payload);
+                else
+                    await traced(batch.topic, batch.partition, messages, () => handler(payload));
+                if (bad >= 0)
+                    return { processed: messages.length, error: describe(batch.messages[bad].decodeError) };
+                return { processed: messages.length };
+            }
+            catch (e) {
+                return failed(resolved, e);
+            }
+        };
+    }
+    // The callback of the settlement signal. `drain` settles one round of queued publish outcomes
+    // and returns true when more is queued; `drain(true)` settles only a lone outcome (one publish,
+    // the common `for (…) await publish()` loop), at once, and returns true when there is anything
+    // else. Anything else runs from setImmediate, and again while there is more, so a round of
+    // many runs in the check phase, one per turn of the event loop: settling those inside the
+    // signal's own callback would let Node chain rounds there (it dispatches signals that arrive
+    // meanwhile in the same callback, up to 1,000).
+    function settlementLoop(drain) {
+        const again = () => {
+            if (drain())
+                setImmediate(again);
+        };
+        return () => {
+            if (drain(true))
+                setImmediate(again);
+        };
+    }
+    // publishBatch's result from packed outcomes (see batch_results in message.rs): `R` numbers per
+    // message (topic index, partition, offset, timestamp or NaN), and the errors of failed slots.
+    function batchResults(topicNames, numbers, errorIndex, errors) {
+        const n = numbers.length / R;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) {
+            const o = R * i;
+            const timestamp = numbers[o + RESULT_TIMESTAMP];
+            out[i] = {
+                topic: topicNames[numbers[o + RESULT_TOPIC]],
+                partition: numbers[o + RESULT_PARTITION],
+                offset: numbers[o + RESULT_OFFSET],
+                timestamp: Number.isNaN(timestamp) ? null : timestamp,
+            };
+        }
+        for (let j = 0; j < errorIndex.length; j++)
+            out[errorIndex[j]].error = errors[j];
+        return out;
+    }
+    // Wraps KafkaService.prototype's methods: producer spans, and the metrics bridge.
+    function instrument(prototype) {
+        tracing.instrument(prototype);
+        metricsBridge.instrument(prototype);
+    }
+    // Consume-transform-produce (KafkaService.subscribeTransactional): per batch, the records the
+    // transform returns and the batch's consumed offsets commit in one transaction of `service`,
+    // one transaction at a time. A failure aborts it and throws, so the engine delivers the batch
+    // again (retries, then onError); the consumer itself never commits (autoCommit false).
+    const COMMIT_ATTEMPTS = 5;
+    function transactional(service, options, transform) {
+        let chain = Promise.resolve();
+        let markReady;
+        const ready = new Promise((resolve) => (markReady = resolve));
+        const exclusive = (work) => {
+            const run = chain.then(work);
+            chain = run.catch(() => { });
+            return run;
+        };
+        async function commitWithRetries(tx) {
+            for (let attempt = 1;; attempt++) {
+                try {
+                    return await tx.commit();
+                }
+                catch (e) {
+                    if (!(e && e.retriable) || !tx.open || attempt >= COMMIT_ATTEMPTS)
+                        throw e;
+                }
+            }
+        }
+        async function inOneTransaction(batch, outputs) {
+            const subscription = await ready;
+            const tx = await service.transaction();
+            try {
+                if (outputs.length > 0) {
+                    const results = await tx.publishBatch(outputs);
+                    for (const r of results)
+                        if (r.error)
+                            throw r.error;
+                }
+                const last = batch.messages[batch.messages.length - 1];
+                const next = (BigInt(last.offset) + 1n).toString();
+                await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next }] });
+                await commitWithRetries(tx);
+            }
+            catch (e) {
+                if (tx.open)
+                    await tx.abort().catch(() => { });
+                throw e;
+            }
+        }
+        const eachBatch = async ({ batch }) => {
+            if (batch.messages.length === 0)
+                return;
+            const outputs = await transform({ topic: batch.topic, partition: batch.partition, messages: batch.messages });
+            if (outputs != null && !Array.isArray(outputs)) {
+                throw new TypeError('the transform must return an array of records ({topic, value, ...}) or nothing');
+            }
+            await exclusive(() => inOneTransaction(batch, outputs || []));
+        };
+        return service.subscribe({ ...options, autoCommit: false }, { eachBatch }).then((subscription) => {
+            markReady(subscription);
+            return subscription;
+        });
+    }
+    return { KafkaNativeError, eachMessage, eachBatch, settlementLoop, batchResults, instrument, transactional };
+}
+return exports.jsSupport;
+})({})

@@ -1,11 +1,12 @@
-//! The JS helpers of `js_support.js` (with the OpenTelemetry tracing of `tracing.js` and metrics
-//! of `metrics_bridge.js`), compiled
-//! once per Node environment and kept as references in the environment's instance data.
+//! The JS helpers of `js_support.js` (emitted from ts/native/js-support.ts by
+//! scripts/js-support.js), with the OpenTelemetry tracing of `tracing.js` and metrics of
+//! `metrics_bridge.js`, compiled once per Node environment and kept as references in the
+//! environment's instance data.
 
 use napi::bindgen_prelude::*;
 use napi::Env;
 
-use crate::binding::packed::layout;
+use crate::binding::{batch_layout, packed};
 
 const SOURCE: &str = include_str!("js_support.js");
 const TRACING: &str = include_str!("tracing.js");
@@ -70,10 +71,11 @@ impl JsSupport {
         }
         let tracing: Object = env.run_script(TRACING)?;
         let bridge: Object = env.run_script(METRICS_BRIDGE)?;
-        let factory: Function<FnArgs<(Object, Object)>, Object> = env.run_script(SOURCE)?;
-        let exports: Object = factory.call(FnArgs::from((tracing, bridge)))?;
+        let factory: Function<FnArgs<(Object, Object, Object)>, Object> = env.run_script(SOURCE)?;
+        let exports: Object =
+            factory.call(FnArgs::from((tracing, bridge, batch_layout::layout(env)?)))?;
         let publish_factory: Function<Object, Object> = env.run_script(PUBLISH)?;
-        let publish = publish_factory.call(layout(env)?)?;
+        let publish = publish_factory.call(packed::layout(env)?)?;
         let install_publish: Function<Object, ()> = publish.get_named_property("install")?;
         let settle_publishes: Function<SettleArgs, ()> = publish.get_named_property("settle")?;
         let settle_publish: Function<SettleOneArgs, ()> =

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use napi::bindgen_prelude::*;
 use napi::{sys, Env, JsValue, ValueType};
 
+use crate::binding::batch_layout as layout;
 use crate::binding::error::{invalid_arg, to_js_error};
 use crate::binding::js_support::JsSupport;
 use crate::engine::error::EngineResult;
@@ -93,7 +94,7 @@ pub struct ConsumedMessage {
 }
 
 /// The argument of an `eachMessage` handler, shaped as kafkajs' `EachMessagePayload`.
-#[allow(dead_code)] // a TypeScript declaration: built in js_support.js
+#[allow(dead_code)] // a TypeScript declaration: built by ts/native/js-support.ts
 #[napi(object, object_from_js = false, object_to_js = false)]
 pub struct EachMessagePayload {
     pub topic: String,
@@ -104,7 +105,7 @@ pub struct EachMessagePayload {
 }
 
 /// Consecutive messages of one partition, as an `eachBatch` handler receives them.
-#[allow(dead_code)] // a TypeScript declaration: built in js_support.js
+#[allow(dead_code)] // a TypeScript declaration: built by ts/native/js-support.ts
 #[napi(object, object_from_js = false, object_to_js = false)]
 pub struct Batch {
     pub topic: String,
@@ -120,7 +121,7 @@ pub struct Batch {
 
 /// The argument of an `eachBatch` handler, shaped as kafkajs' `EachBatchPayload`. If the
 /// handler throws after `resolveOffset(o)`, messages up to `o` count as processed.
-#[allow(dead_code)] // a TypeScript declaration: built in js_support.js
+#[allow(dead_code)] // a TypeScript declaration: built by ts/native/js-support.ts
 #[napi(object, object_from_js = false, object_to_js = false)]
 pub struct EachBatchPayload {
     pub batch: Batch,
@@ -427,31 +428,31 @@ pub fn batch_results<'e, 'a>(
         last = Some((name, i));
         i
     };
-    let mut numbers = Vec::with_capacity(outcomes.len() * 4);
+    let mut numbers = Vec::with_capacity(outcomes.len() * layout::RESULT_FIELDS);
     let mut error_index = Vec::new();
     let mut errors = Vec::new();
     for (i, r) in outcomes.iter().enumerate() {
+        let mut slot = [0.0; layout::RESULT_FIELDS];
         match r {
-            Ok(d) => numbers.extend_from_slice(&[
-                index_of(&d.topic),
-                d.partition as f64,
-                d.offset as f64,
-                d.timestamp.map_or(f64::NAN, |t| t as f64),
-            ]),
+            Ok(d) => {
+                slot[layout::RESULT_TOPIC] = index_of(&d.topic);
+                slot[layout::RESULT_PARTITION] = d.partition as f64;
+                slot[layout::RESULT_OFFSET] = d.offset as f64;
+                slot[layout::RESULT_TIMESTAMP] = d.timestamp.map_or(f64::NAN, |t| t as f64);
+            }
             Err(e) => {
                 let topic = e
                     .topic()
                     .unwrap_or_else(|| topics.get(i).map_or("", String::as_str));
-                numbers.extend_from_slice(&[
-                    index_of(topic),
-                    e.partition().unwrap_or(-1) as f64,
-                    -1.0,
-                    f64::NAN,
-                ]);
+                slot[layout::RESULT_TOPIC] = index_of(topic);
+                slot[layout::RESULT_PARTITION] = e.partition().unwrap_or(-1) as f64;
+                slot[layout::RESULT_OFFSET] = -1.0;
+                slot[layout::RESULT_TIMESTAMP] = f64::NAN;
                 error_index.push(i as i32);
                 errors.push(to_js_error(env, e)?);
             }
         }
+        numbers.extend_from_slice(&slot);
     }
     // SAFETY: the error values are used within this call, on the JS thread that made them.
     let errors: Vec<Unknown<'static>> = errors
@@ -469,14 +470,11 @@ pub fn batch_results<'e, 'a>(
     )
 }
 
-/// Numbers per message in a packed batch's `meta`: offset, timestamp (-1 if none), key start,
-/// key length (-1 for null), value start, value length (-1 for null), header count.
-const META_FIELDS: usize = 7;
-
 /// A batch for a handler, packed so that it crosses into JS as a few values however many
 /// messages it holds: `{topic, partition, data, meta, headerNames, headerMeta}`. `data` is every
-/// key, value and header value back to back (handed over without a copy); `js_support.js` turns
-/// it into kafkajs-shaped messages whose Buffers are views of `data`.
+/// key, value and header value back to back (handed over without a copy), `meta` and
+/// `headerMeta` the numbers of batch_layout.rs; `jsSupport` (ts/native/js-support.ts) turns it
+/// into kafkajs-shaped messages whose Buffers are views of `data`.
 pub fn batch_to_js<'e>(
     env: &'e Env,
     batch: &MessageBatch,
@@ -496,7 +494,7 @@ pub fn batch_to_js<'e>(
         })
         .sum();
     let mut data = Vec::with_capacity(bytes);
-    let mut meta = Vec::with_capacity(n * META_FIELDS);
+    let mut meta = Vec::with_capacity(n * layout::MESSAGE_FIELDS);
     let mut header_names: Vec<&str> = Vec::new();
     let mut header_meta: Vec<f64> = Vec::new();
     let append = |bytes: Option<&Vec<u8>>, data: &mut Vec<u8>| -> (f64, f64) {
@@ -512,19 +510,22 @@ pub fn batch_to_js<'e>(
     for m in &batch.messages {
         let (ks, kl) = append(m.key.as_ref(), &mut data);
         let (vs, vl) = append(m.value.as_ref(), &mut data);
-        meta.extend_from_slice(&[
-            m.offset as f64,
-            m.timestamp.map_or(-1.0, |t| t as f64),
-            ks,
-            kl,
-            vs,
-            vl,
-            m.headers.len() as f64,
-        ]);
+        let mut slot = [0.0; layout::MESSAGE_FIELDS];
+        slot[layout::OFFSET] = m.offset as f64;
+        slot[layout::TIMESTAMP] = m.timestamp.map_or(-1.0, |t| t as f64);
+        slot[layout::KEY_START] = ks;
+        slot[layout::KEY_LENGTH] = kl;
+        slot[layout::VALUE_START] = vs;
+        slot[layout::VALUE_LENGTH] = vl;
+        slot[layout::HEADER_COUNT] = m.headers.len() as f64;
+        meta.extend_from_slice(&slot);
         for (name, value) in &m.headers {
             let (hs, hl) = append(value.as_ref(), &mut data);
             header_names.push(name);
-            header_meta.extend_from_slice(&[hs, hl]);
+            let mut header = [0.0; layout::HEADER_FIELDS];
+            header[layout::HEADER_START] = hs;
+            header[layout::HEADER_LENGTH] = hl;
+            header_meta.extend_from_slice(&header);
         }
     }
     let mut b = Object::new(env)?;
@@ -541,7 +542,7 @@ pub fn batch_to_js<'e>(
 }
 
 /// Adds a decoded batch's values (JSON texts, null for tombstones), writer schema ids and
-/// decoding errors (`KafkaNativeError`s) to its packed form; `js_support.js` attaches them to the
+/// decoding errors (`KafkaNativeError`s) to its packed form; `jsSupport` attaches them to the
 /// messages.
 fn set_decoded(
     env: &Env,

@@ -3,6 +3,7 @@
 pub mod admin;
 mod admin_maintenance;
 mod args;
+mod batch_layout;
 pub mod config;
 pub mod error;
 pub mod figures;
@@ -31,7 +32,7 @@ pub mod transaction;
 use napi::bindgen_prelude::*;
 use napi::Env;
 
-/// Adds `KafkaNativeError` (defined in `js_support.js`) and `drainOnSignals` (`shutdown.js`) to
+/// Adds `KafkaNativeError` (defined in ts/native/js-support.ts) and `drainOnSignals` (`shutdown.js`) to
 /// the module's exports, and wraps `KafkaService`'s publishing methods with OpenTelemetry producer spans (`tracing.js`; inert
 /// while no tracer provider is registered).
 #[napi(module_exports)]

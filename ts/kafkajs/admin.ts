@@ -1,19 +1,8 @@
-// kafkajs' `Admin` over the engine's admin API (`service.admin()` → `KafkaAdmin`). On a build
-// without that API, `listTopics` and `describeCluster` answer from the cluster's metadata and
-// every other call throws `KafkaJSNotImplemented`.
+// kafkajs' `Admin` over the engine's admin API (`service.admin()` → `KafkaAdmin`): kafkajs'
+// arguments checked and mapped onto its calls, its results reshaped as kafkajs returns them
+// (offsets as decimal strings, brokers as `nodeId`).
 
-import type { KafkaService } from '../native/binding';
-import {
-  adminOf,
-  readClusterDescription,
-  readGroupDescription,
-  readGroupListings,
-  readGroupOffsets,
-  readPartitionOffsets,
-  readTopicDescriptions,
-  readWatermarks,
-  type NativeAdmin,
-} from '../native/admin-contract';
+import type { KafkaAdmin, KafkaService, PartitionOffset, TopicSpec } from '../native/binding';
 import { KafkaJSNonRetriableError, KafkaJSNotImplemented, kafkajsErrors, refuse, toKafkaJSError } from './errors';
 import { logLevel } from './enums';
 import { Instrumentation, adminEvents, type AdminEventName } from './events';
@@ -33,13 +22,11 @@ import type {
   SeekEntry,
 } from './types';
 
-type AdminMethod = keyof NativeAdmin;
-
 export class Admin {
   readonly events = adminEvents;
   private readonly instrumentation = new Instrumentation<AdminEventName>(adminEvents, (message) => this.factory.log.emit('Admin', logLevel.WARN, message));
   private service?: KafkaService;
-  private native?: NativeAdmin;
+  private native?: KafkaAdmin;
   private readonly engines: ClientServices;
 
   constructor(
@@ -54,7 +41,7 @@ export class Admin {
     if (this.service) return;
     const service = await this.engines.connect({});
     this.service = service;
-    this.native = adminOf(service);
+    this.native = service.admin();
     this.instrumentation.emit(adminEvents.CONNECT);
   }
 
@@ -64,16 +51,15 @@ export class Admin {
     const native = this.native;
     this.service = undefined;
     this.native = undefined;
-    await native?.disconnect?.().catch(() => undefined);
+    await native?.disconnect().catch(() => undefined);
     await this.engines.closeAll();
     if (service) this.instrumentation.emit(adminEvents.DISCONNECT);
   }
 
   async listTopics(): Promise<string[]> {
-    const native = this.native;
+    const native = this.engine();
     // kafkajs lists internal topics (`__consumer_offsets`) too.
-    if (native && typeof native.listTopics === 'function') return (await kafkajsErrors(() => native.listTopics!({ includeInternal: true }))) as string[];
-    return (await kafkajsErrors(() => this.connected().connect())).topics;
+    return kafkajsErrors(() => native.listTopics({ includeInternal: true }));
   }
 
   /**
@@ -88,9 +74,9 @@ export class Admin {
     }
     for (const t of topics) if (t.replicaAssignment && t.replicaAssignment.length > 0) throw new KafkaJSNotImplemented('createTopics replicaAssignment');
     if (options.validateOnly) throw new KafkaJSNotImplemented('createTopics validateOnly');
-    const create = this.method('createTopics');
+    const native = this.engine();
     const specs = topics.map((t) => {
-      const spec: { name: string; partitions?: number; replicationFactor?: number; configs?: Record<string, string> } = { name: t.topic };
+      const spec: TopicSpec = { name: t.topic };
       if (t.numPartitions !== undefined && t.numPartitions !== -1) spec.partitions = t.numPartitions;
       if (t.replicationFactor !== undefined && t.replicationFactor !== -1) spec.replicationFactor = t.replicationFactor;
       if (t.configEntries && t.configEntries.length > 0) spec.configs = Object.fromEntries(t.configEntries.map((e) => [e.name, String(e.value)]));
@@ -99,18 +85,7 @@ export class Admin {
     const callOptions: { timeoutMs?: number } = {};
     if (options.timeout !== undefined) callOptions.timeoutMs = options.timeout;
     try {
-      const result = await create(specs, callOptions);
-      // A per-topic result list: an "already exists" entry means false, any other error rejects.
-      if (Array.isArray(result)) {
-        let created = true;
-        for (const r of result) {
-          const error = (r as { error?: unknown })?.error;
-          if (!error) continue;
-          if (isAlreadyExists(error)) created = false;
-          else throw error;
-        }
-        return created;
-      }
+      await native.createTopics(specs, callOptions);
       return true;
     } catch (e) {
       if (isAlreadyExists(e)) return false;
@@ -122,15 +97,15 @@ export class Admin {
     if (!options || !Array.isArray(options.topics) || options.topics.some((t) => typeof t !== 'string' || t === '')) {
       throw new KafkaJSNonRetriableError(`Invalid topics array ${JSON.stringify(options?.topics)}`, { code: 'ERR_INVALID_ARG' });
     }
-    const remove = this.method('deleteTopics');
-    await kafkajsErrors(() => remove(options.topics, options.timeout === undefined ? {} : { timeoutMs: options.timeout }));
+    const native = this.engine();
+    await kafkajsErrors(() => native.deleteTopics(options.topics, options.timeout === undefined ? {} : { timeoutMs: options.timeout }));
   }
 
   async fetchTopicMetadata(options?: { topics?: string[] }): Promise<{ topics: ITopicMetadata[] }> {
-    const describe = this.method('describeTopics');
-    const result = await kafkajsErrors(() => describe(options?.topics));
+    const native = this.engine();
+    const described = await kafkajsErrors(() => native.describeTopics(options?.topics));
     return {
-      topics: readTopicDescriptions(result).map((t) => ({
+      topics: described.map((t) => ({
         name: t.name,
         partitions: t.partitions.map(kafkajsPartition),
       })),
@@ -139,33 +114,19 @@ export class Admin {
 
   /** Low and high watermark of each partition: `[{partition, offset (= high), high, low}]`. */
   async fetchTopicOffsets(topic: string): Promise<Array<SeekEntry & { high: string; low: string }>> {
-    const native = this.native;
-    if (native && typeof native.watermarks === 'function') {
-      const rows = readWatermarks(await kafkajsErrors(() => native.watermarks!(topic)));
-      return rows.map((r) => ({ partition: r.partition, offset: r.high, high: r.high, low: r.low }));
-    }
+    const native = this.engine();
     // `lag` reports both watermarks of every partition of the topics it is given; a group that
     // never committed (this id is never used to consume) has a lag row for each of them.
-    if (native && typeof native.lag === 'function') {
-      const lag = await kafkajsErrors(() => native.lag!(WATERMARK_GROUP, { topics: [topic] }));
-      return readWatermarks(lag)
-        .sort((a, b) => a.partition - b.partition)
-        .map((r) => ({ partition: r.partition, offset: r.high, high: r.high, low: r.low }));
-    }
-    // The first offset at or after time 0 is the earliest retained one; none is at or after the
-    // end of time, so that query answers the high watermark.
-    const offsetsForTimes = this.method('offsetsForTimes', 'fetchTopicOffsets');
-    const [low, high] = await Promise.all([
-      kafkajsErrors(() => offsetsForTimes(topic, 0)),
-      kafkajsErrors(() => offsetsForTimes(topic, END_OF_TIME)),
-    ]);
-    const lows = new Map(readPartitionOffsets(low).map((r) => [r.partition, r.offset]));
-    return readPartitionOffsets(high).map((r) => ({ partition: r.partition, offset: r.offset, high: r.offset, low: lows.get(r.partition) ?? '0' }));
+    const lag = await kafkajsErrors(() => native.lag(WATERMARK_GROUP, { topics: [topic] }));
+    return lag.partitions
+      .map((p) => ({ partition: p.partition, offset: String(p.high), high: String(p.high), low: String(p.low) }))
+      .sort((a, b) => a.partition - b.partition);
   }
 
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<SeekEntry[]> {
-    const offsetsForTimes = this.method('offsetsForTimes', 'fetchTopicOffsetsByTimestamp');
-    return readPartitionOffsets(await kafkajsErrors(() => offsetsForTimes(topic, timestamp ?? Date.now())));
+    const native = this.engine();
+    const offsets = await kafkajsErrors(() => native.offsetsForTimes(topic, timestamp ?? Date.now()));
+    return offsets.map((p) => ({ partition: p.partition, offset: String(p.offset) }));
   }
 
   /**
@@ -185,14 +146,14 @@ export class Admin {
       throw new KafkaJSNonRetriableError(`Invalid groupId ${JSON.stringify(options?.groupId)}`, { code: 'ERR_INVALID_ARG' });
     }
     if (options.resolveOffsets) throw new KafkaJSNotImplemented('fetchOffsets resolveOffsets');
-    const groupOffsets = this.method('groupOffsets', 'fetchOffsets');
+    const native = this.engine();
     const topics = options.topic !== undefined ? [options.topic] : options.topics;
-    const rows = readGroupOffsets(await kafkajsErrors(() => groupOffsets(options.groupId, topics ? { topics } : {})));
+    const rows = await kafkajsErrors(() => native.groupOffsets(options.groupId, topics ? { topics } : {}));
     const byTopic = new Map<string, FetchOffsetsPartition[]>();
     for (const t of topics ?? []) byTopic.set(t, []);
     for (const r of rows) {
       const list = byTopic.get(r.topic) ?? [];
-      list.push({ partition: r.partition, offset: r.offset, metadata: r.metadata });
+      list.push({ partition: r.partition, offset: String(r.offset), metadata: null });
       byTopic.set(r.topic, list);
     }
     for (const list of byTopic.values()) list.sort((a, b) => a.partition - b.partition);
@@ -202,30 +163,29 @@ export class Admin {
 
   /** Moves a stopped group's offsets to the earliest (or latest) offset of `topic`. */
   async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
-    const reset = this.method('resetOffsets');
-    await kafkajsErrors(() => reset(options.groupId, { topics: [options.topic], to: options.earliest ? 'earliest' : 'latest' }));
+    const native = this.engine();
+    await kafkajsErrors(() => native.resetOffsets(options.groupId, { topics: [options.topic], to: options.earliest ? 'earliest' : 'latest' }));
   }
 
   async describeCluster(): Promise<{ brokers: Array<{ nodeId: number; host: string; port: number }>; controller: number | null; clusterId: string }> {
-    const native = this.native;
-    if (native && typeof native.describeCluster === 'function') {
-      return readClusterDescription(await kafkajsErrors(() => native.describeCluster!()));
-    }
-    const info = await kafkajsErrors(() => this.connected().connect());
-    return { brokers: info.brokers.map((b) => ({ nodeId: b.id, host: b.host, port: b.port })), controller: null, clusterId: '' };
+    const native = this.engine();
+    const cluster = await kafkajsErrors(() => native.describeCluster());
+    return {
+      brokers: cluster.brokers.map((b) => ({ nodeId: b.id, host: b.host, port: b.port })),
+      controller: cluster.controller ?? null,
+      clusterId: cluster.clusterId ?? '',
+    };
   }
 
   async listGroups(): Promise<{ groups: GroupOverview[] }> {
-    const list = this.method('listGroups');
-    return { groups: readGroupListings(await kafkajsErrors(() => list())).map(({ groupId, protocolType }) => ({ groupId, protocolType })) };
+    const native = this.engine();
+    return { groups: (await kafkajsErrors(() => native.listGroups())).map(({ groupId, protocolType }) => ({ groupId, protocolType })) };
   }
 
   async describeGroups(groupIds: string[]): Promise<GroupDescriptions> {
     if (!Array.isArray(groupIds)) throw new KafkaJSNonRetriableError('describeGroups needs an array of group ids', { code: 'ERR_INVALID_ARG' });
-    const describe = this.method('describeGroup', 'describeGroups');
-    const groups = await Promise.all(
-      groupIds.map(async (id) => kafkajsGroup(readGroupDescription(id, await kafkajsErrors(() => describe(id))))),
-    );
+    const native = this.engine();
+    const groups = await Promise.all(groupIds.map(async (id) => kafkajsGroup(await kafkajsErrors(() => native.describeGroup(id)))));
     return { groups };
   }
 
@@ -240,16 +200,16 @@ export class Admin {
     }
     for (const t of list) refuse(t.assignments, 'createPartitions assignments');
     if (options.validateOnly) throw new KafkaJSNotImplemented('createPartitions validateOnly');
-    const create = this.method('createPartitions');
-    await kafkajsErrors(() => create(list.map(({ topic, count }) => ({ topic, count })), timeoutOf(options.timeout)));
+    const native = this.engine();
+    await kafkajsErrors(() => native.createPartitions(list.map(({ topic, count }) => ({ topic, count })), timeoutOf(options.timeout)));
     return true;
   }
 
   /** Topic configs (`resources: [{type: ConfigResourceTypes.TOPIC, name, configNames?}]`), in kafkajs' response shape. */
   async describeConfigs(options: { resources: ConfigResource[]; includeSynonyms?: boolean }): Promise<{ resources: DescribeConfigResource[]; throttleTime: number }> {
     const resources = topicResources(options?.resources, 'describeConfigs');
-    const describe = this.method('describeConfigs');
-    const found = (await kafkajsErrors(() => describe(resources.map((r) => r.name)))) as NativeTopicConfigs[];
+    const native = this.engine();
+    const found = await kafkajsErrors(() => native.describeConfigs(resources.map((r) => r.name)));
     return {
       throttleTime: 0,
       resources: resources.map((r) => {
@@ -289,9 +249,9 @@ export class Admin {
         throw new KafkaJSNonRetriableError(`Invalid resource configEntries: ${JSON.stringify(r)}`, { code: 'ERR_INVALID_ARG' });
       }
     }
-    const alter = this.method('alterConfigs');
+    const native = this.engine();
     for (const r of resources) {
-      await kafkajsErrors(() => alter(r.name, Object.fromEntries(r.configEntries.map((e) => [e.name, e.value]))));
+      await kafkajsErrors(() => native.alterConfigs(r.name, Object.fromEntries(r.configEntries.map((e) => [e.name, e.value]))));
     }
     return {
       throttleTime: 0,
@@ -307,8 +267,8 @@ export class Admin {
     const { groupId, topic } = options ?? ({} as typeof options);
     if (typeof groupId !== 'string' || groupId === '') throw new KafkaJSNonRetriableError(`Invalid groupId ${JSON.stringify(groupId)}`, { code: 'ERR_INVALID_ARG' });
     const offsets = partitionOffsets(topic, options.partitions, 'setOffsets', 0);
-    const set = this.method('setOffsets');
-    await kafkajsErrors(() => set(groupId, offsets));
+    const native = this.engine();
+    await kafkajsErrors(() => native.setOffsets(groupId, offsets));
   }
 
   /**
@@ -320,16 +280,16 @@ export class Admin {
     if (!Array.isArray(groupIds) || groupIds.some((g) => typeof g !== 'string' || g === '')) {
       throw new KafkaJSNonRetriableError(`Invalid groupIds array ${JSON.stringify(groupIds)}`, { code: 'ERR_INVALID_ARG' });
     }
-    const remove = this.method('deleteGroups');
-    await kafkajsErrors(() => remove(groupIds));
+    const native = this.engine();
+    await kafkajsErrors(() => native.deleteGroups(groupIds));
     return groupIds.map((groupId) => ({ groupId, errorCode: 0 }));
   }
 
   /** Deletes a topic's records below each partition's `offset` ('-1': all of them). */
   async deleteTopicRecords(options: { topic: string; partitions: SeekEntry[] }): Promise<void> {
     const offsets = partitionOffsets(options?.topic, options?.partitions, 'deleteTopicRecords', -1);
-    const remove = this.method('deleteRecords', 'deleteTopicRecords');
-    await kafkajsErrors(() => remove(offsets));
+    const native = this.engine();
+    await kafkajsErrors(() => native.deleteRecords(offsets));
   }
 
   logger(): Logger {
@@ -340,31 +300,15 @@ export class Admin {
     return this.instrumentation.on(eventName, listener);
   }
 
-  private connected(): KafkaService {
-    if (!this.service) throw new KafkaJSNonRetriableError('The admin client is not connected; call connect() first', { code: 'ERR_DISCONNECTED' });
-    return this.service;
-  }
-
-  /** The engine admin's `name` method, bound; throws `KafkaJSNotImplemented` when there is none. */
-  private method<K extends AdminMethod>(name: K, kafkajsName: string = name): NonNullable<NativeAdmin[K]> {
-    this.connected();
-    const native = this.native;
-    const fn = native?.[name];
-    if (!native || typeof fn !== 'function') {
-      throw new KafkaJSNotImplemented(
-        `admin.${kafkajsName}()`,
-        native ? `the engine's admin API has no ${name}()` : 'this build of @cosmic-horizons/kafka-native has no admin API (KafkaService.admin)',
-      );
-    }
-    return (fn as (...args: unknown[]) => unknown).bind(native) as NonNullable<NativeAdmin[K]>;
+  /** The engine's admin client; throws `ERR_DISCONNECTED` before `connect()`. */
+  private engine(): KafkaAdmin {
+    if (!this.native) throw new KafkaJSNonRetriableError('The admin client is not connected; call connect() first', { code: 'ERR_DISCONNECTED' });
+    return this.native;
   }
 }
 
 /** A consumer group id nothing consumes with, whose `lag` rows carry the watermarks. */
 const WATERMARK_GROUP = 'kafka-native.kafkajs.watermarks';
-
-/** The largest time a JS Date holds (ms since the epoch). */
-const END_OF_TIME = 8.64e15;
 
 /** kafkajs' `ConfigResourceTypes`; the engine's admin describes and alters topic configs. */
 export enum ConfigResourceTypes {
@@ -406,12 +350,6 @@ interface DescribeConfigResource {
   }>;
 }
 
-/** What the engine's `describeConfigs` resolves with, per topic. */
-interface NativeTopicConfigs {
-  topic: string;
-  entries: Array<{ name: string; value?: string; source: string; readOnly: boolean; isDefault: boolean; sensitive: boolean }>;
-}
-
 /** Checks kafkajs' `resources` argument; only topic resources are supported. */
 function topicResources<R extends ConfigResource>(resources: R[] | undefined, call: string): R[] {
   if (!Array.isArray(resources) || resources.length === 0) {
@@ -427,7 +365,7 @@ function topicResources<R extends ConfigResource>(resources: R[] | undefined, ca
 }
 
 /** kafkajs' `{topic, partitions: [{partition, offset}]}` as the engine's offset list; offsets below `min` are refused. */
-function partitionOffsets(topic: string | undefined, partitions: SeekEntry[] | undefined, call: string, min: number): Array<{ topic: string; partition: number; offset: number }> {
+function partitionOffsets(topic: string | undefined, partitions: SeekEntry[] | undefined, call: string, min: number): PartitionOffset[] {
   if (typeof topic !== 'string' || topic === '') throw new KafkaJSNonRetriableError(`${call}: invalid topic ${JSON.stringify(topic)}`, { code: 'ERR_INVALID_ARG' });
   if (!Array.isArray(partitions) || partitions.length === 0) {
     throw new KafkaJSNonRetriableError(`${call}: invalid partitions ${JSON.stringify(partitions)}`, { code: 'ERR_INVALID_ARG' });

@@ -2,8 +2,7 @@
 // contract (an offset is stored only after the handler resolved for it), retries a failing
 // handler with backoff, and heartbeats on its own; this class maps kafkajs' calls and payloads.
 
-import type { NativeEachBatchPayload as NativeBatchPayload, NativeEachMessagePayload as NativeMessagePayload, KafkaService, Subscription, SubscribeOptions } from '../native/binding';
-import { adminOf, readGroupDescription } from '../native/admin-contract';
+import type { NativeEachBatchPayload as NativeBatchPayload, NativeEachMessagePayload as NativeMessagePayload, KafkaAdmin, KafkaService, Subscription, SubscribeOptions } from '../native/binding';
 import { checkRetry } from './config';
 import { PartitionAssigners, logLevel } from './enums';
 import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, toKafkaJSError } from './errors';
@@ -63,7 +62,7 @@ export class Consumer {
   private pauseChanged = signal();
   private stopping = signal();
   private lastHandlerError: unknown;
-  private nativeAdmin?: ReturnType<typeof adminOf>;
+  private nativeAdmin?: KafkaAdmin;
   private readonly seeks = new PendingSeeks(
     () => (this.running ? this.subscription : undefined),
     (message) => this.factory.log.emit('Consumer', 2, message, { groupId: this.groupId }),
@@ -286,18 +285,16 @@ export class Consumer {
     this.service = undefined;
     const admin = this.nativeAdmin;
     this.nativeAdmin = undefined;
-    await admin?.disconnect?.().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
     await this.engines.closeAll();
     if (service) this.instrumentation.emit(consumerEvents.DISCONNECT);
   }
 
-  /** The group's state and members (needs the admin API of this package). */
+  /** The group's state and members; rejects with `ERR_DISCONNECTED` before `connect()`. */
   async describeGroup(): Promise<GroupDescription> {
     const admin = this.admin();
-    if (!admin || typeof admin.describeGroup !== 'function') {
-      throw new KafkaJSNotImplemented('consumer.describeGroup()', 'this build of @cosmic-horizons/kafka-native has no admin API');
-    }
-    return kafkajsGroup(readGroupDescription(this.groupId, await admin.describeGroup(this.groupId).catch((e: unknown) => Promise.reject(toKafkaJSError(e)))));
+    if (!admin) throw new KafkaJSNonRetriableError('Consumer is not connected; call connect() first', { code: 'ERR_DISCONNECTED' });
+    return kafkajsGroup(await admin.describeGroup(this.groupId).catch((e: unknown) => Promise.reject(toKafkaJSError(e))));
   }
 
   logger(): Logger {
@@ -379,8 +376,8 @@ export class Consumer {
     await watch.firstJoin(this.firstJoinBoundMs);
   }
 
-  private admin(): ReturnType<typeof adminOf> {
-    if (!this.nativeAdmin && this.service) this.nativeAdmin = adminOf(this.service);
+  private admin(): KafkaAdmin | undefined {
+    if (!this.nativeAdmin && this.service) this.nativeAdmin = this.service.admin();
     return this.nativeAdmin;
   }
 

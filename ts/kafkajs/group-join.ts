@@ -3,10 +3,10 @@
 // watcher reads it (an in-memory read, no broker round trip) and reports each new assignment as a
 // kafkajs group join, with the member id looked up in the group's description.
 
-import type { Subscription } from '../native/binding';
-import { readGroupDescription, type NativeAdmin } from '../native/admin-contract';
+import type { KafkaAdmin, Subscription } from '../native/binding';
 import type { Instrumentation } from './events';
 import { consumerEvents, type ConsumerEventName } from './events';
+import { memberPartitions } from './member-assignment';
 
 /** How often the assignment is read while the subscription runs. */
 const WATCH_INTERVAL_MS = 50;
@@ -41,7 +41,7 @@ export class GroupJoinWatch {
     private readonly groupId: string,
     private readonly subscription: Subscription,
     private readonly instrumentation: Instrumentation<ConsumerEventName>,
-    private readonly admin: () => NativeAdmin | undefined,
+    private readonly admin: () => KafkaAdmin | undefined,
   ) {
     this.joined = new Promise<void>((resolve) => (this.markJoined = resolve));
     this.timer = setInterval(() => this.check(), WATCH_INTERVAL_MS);
@@ -98,15 +98,15 @@ export class GroupJoinWatch {
   private async report(key: string, memberAssignment: Record<string, number[]>, duration: number): Promise<void> {
     let groupProtocol = '';
     let leaderId = '';
-    const describe = this.admin()?.describeGroup;
-    if (describe && this.instrumentation.has(consumerEvents.GROUP_JOIN)) {
+    const admin = this.admin();
+    if (admin && this.instrumentation.has(consumerEvents.GROUP_JOIN)) {
       try {
-        const group = readGroupDescription(this.groupId, await describe.call(this.admin(), this.groupId, { timeoutMs: 5000 }));
+        const group = await admin.describeGroup(this.groupId, { timeoutMs: 5000 });
         groupProtocol = group.protocol;
         // The member with this assignment; a group's only member is this one even while the
         // broker's description does not show its assignment yet.
         const mine =
-          group.members.find((m) => m.assignments.map((a) => `${a.topic}\u0000${a.partition}`).sort().join('\u0001') === key) ??
+          group.members.find((m) => memberPartitions(m).map((a) => `${a.topic}\u0000${a.partition}`).sort().join('\u0001') === key) ??
           (group.members.length === 1 ? group.members[0] : undefined);
         if (mine) this.memberId = mine.memberId;
         if (mine && group.members.length === 1) leaderId = mine.memberId;

@@ -1,7 +1,7 @@
 // A group member's assignment in the consumer protocol's binary form (version 0), which is what
 // kafkajs' `describeGroups` returns as `memberAssignment` and `AssignerProtocol` decodes.
 
-import type { GroupDescription as NativeGroupDescription } from '../native/admin-contract';
+import type { NativeGroupDescription, NativeGroupMember } from '../native/binding';
 import type { GroupDescription } from './types';
 
 export function encodeMemberAssignment(assignments: Array<{ topic: string; partition: number }>): Buffer {
@@ -47,10 +47,15 @@ export function kafkajsGroup(g: NativeGroupDescription): GroupDescription {
       memberId: m.memberId,
       clientId: m.clientId,
       clientHost: m.clientHost,
-      memberAssignment: encodeMemberAssignment(m.assignments),
+      memberAssignment: encodeMemberAssignment(memberPartitions(m)),
       memberMetadata: Buffer.alloc(0),
     })),
   };
+}
+
+/** A member's assignment (the engine's per-topic lists) as one topic-partition list. */
+export function memberPartitions(m: NativeGroupMember): Array<{ topic: string; partition: number }> {
+  return m.assignment.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })));
 }
 
 /** The inverse of `encodeMemberAssignment`: `{topic: [partitions]}`. */

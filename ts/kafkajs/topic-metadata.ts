@@ -3,16 +3,15 @@
 // is created with the broker's defaults when auto-creation is allowed, as kafkajs' metadata
 // request makes a broker with `auto.create.topics.enable` do.
 
-import type { KafkaService } from '../native/binding';
-import { adminOf, readTopicDescriptions, type NativeAdmin, type PartitionDescription } from '../native/admin-contract';
-import { KafkaJSNotImplemented, toKafkaJSError } from './errors';
+import type { KafkaAdmin, KafkaService, PartitionDescription } from '../native/binding';
+import { toKafkaJSError } from './errors';
 import type { PartitionMetadata } from './types';
 
 const UNKNOWN_TOPIC = 'ERR_UNKNOWN_TOPIC_OR_PART';
 
 export class TopicMetadata {
   private readonly cache = new Map<string, { at: number; partitions: Promise<PartitionMetadata[]> }>();
-  private admin?: NativeAdmin;
+  private admin?: KafkaAdmin;
 
   constructor(
     private readonly maxAgeMs: number,
@@ -34,15 +33,12 @@ export class TopicMetadata {
     this.cache.clear();
     const admin = this.admin;
     this.admin = undefined;
-    await admin?.disconnect?.().catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
   }
 
   private async load(service: KafkaService, topic: string): Promise<PartitionMetadata[]> {
-    if (!this.admin) this.admin = adminOf(service);
+    this.admin ??= service.admin();
     const admin = this.admin;
-    if (!admin?.describeTopics || !admin.createTopics) {
-      throw new KafkaJSNotImplemented('a custom createPartitioner', 'this build of @cosmic-horizons/kafka-native has no admin API');
-    }
     try {
       return await describe(admin, topic);
     } catch (e) {
@@ -69,11 +65,12 @@ export function kafkajsPartition(p: PartitionDescription): PartitionMetadata {
     leader: p.leader,
     replicas: p.replicas,
     isr: p.isr,
-    offlineReplicas: p.offlineReplicas,
+    // The engine says whether a partition is offline, not which of its replicas are.
+    offlineReplicas: [],
   };
 }
 
-async function describe(admin: NativeAdmin, topic: string): Promise<PartitionMetadata[]> {
-  const [description] = readTopicDescriptions(await admin.describeTopics!([topic]));
+async function describe(admin: KafkaAdmin, topic: string): Promise<PartitionMetadata[]> {
+  const [description] = await admin.describeTopics([topic]);
   return (description?.partitions ?? []).map(kafkajsPartition).sort((a, b) => a.partitionId - b.partitionId);
 }

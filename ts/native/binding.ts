@@ -9,20 +9,28 @@ export type KafkaNativeError = binding.KafkaNativeError;
 export const MockCluster = binding.MockCluster;
 export type MockCluster = binding.MockCluster;
 export type Subscription = binding.Subscription;
+export type KafkaAdmin = binding.KafkaAdmin;
 export type Transaction = binding.Transaction;
 export const SchemaRegistry = binding.SchemaRegistry;
 export type SchemaRegistry = binding.SchemaRegistry;
 
 export type {
   BatchPublishResult,
+  ClusterDescription,
   ClusterInfo,
   ConsumedMessage,
   EachBatchPayload as NativeEachBatchPayload,
   EachMessagePayload as NativeEachMessagePayload,
+  GroupDescription as NativeGroupDescription,
+  GroupMember as NativeGroupMember,
+  HealthReport,
   KafkaConfig,
   LogRecord,
+  PartitionDescription,
+  PartitionOffset,
   ProducerOptions,
   PublishMessage,
+  PublishRecord,
   PublishResult,
   ReplayDeadLettersOptions,
   ReplayReport,
@@ -33,6 +41,7 @@ export type {
   SslOptions,
   SubscribeOptions,
   TopicPartition,
+  TopicSpec,
 } from '../../index';
 
 /** Whether `e` is the package's `KafkaNativeError` (by class, or by shape across realms). */

@@ -1,6 +1,5 @@
 // `KafkaHealthIndicator` for @nestjs/terminus (11+): `health.check([() => kafka.isHealthy('kafka')])`.
-// Built on the engine's `health()`; on a build without it, on `connect()` (a metadata round trip)
-// and the broker states of `stats()`.
+// Built on the engine's `health()`.
 //
 // Up means the application can use Kafka: the cluster answered within the timeout and no
 // partition is offline. The engine's stricter verdict (every broker answered on its own
@@ -8,7 +7,6 @@
 
 import { Injectable, Optional } from '@nestjs/common';
 import { KafkaService } from '../native/binding';
-import { healthOf } from '../native/admin-contract';
 import { KafkaNativeRuntime } from './kafka-native.runtime';
 
 /** terminus' `HealthIndicatorResult`: `{[key]: {status: 'up' | 'down', ...details}}`. */
@@ -46,39 +44,19 @@ export class KafkaHealthIndicator {
   }
 
   private async probe(timeoutMs: number): Promise<{ reachable: boolean; healthy: boolean; [detail: string]: unknown }> {
-    const health = healthOf(this.service);
-    if (health) {
-      const h = await health({ timeoutMs });
-      const offline = h.topics?.offline?.length ?? 0;
-      if (h.error) return { reachable: false, healthy: false, error: `${h.error.code}: ${h.error.message}` };
-      return {
-        reachable: offline === 0,
-        healthy: h.healthy,
-        latencyMs: h.latencyMs,
-        clusterId: h.clusterId ?? null,
-        controller: h.controller ?? null,
-        brokers: h.brokers.length,
-        brokersDown: h.brokers.filter((b) => b.up === false).map((b) => b.id),
-        underReplicated: h.topics?.underReplicated?.length ?? 0,
-        offline,
-      };
-    }
-    const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const info = await Promise.race([
-      this.service.connect(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ERR__TIMED_OUT' })), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    const states = this.service.stats().brokers;
+    const h = await this.service.health({ timeoutMs });
+    const offline = h.topics.offline.length;
+    if (h.error) return { reachable: false, healthy: false, error: `${h.error.code}: ${h.error.message}` };
     return {
-      reachable: info.brokers.length > 0,
-      healthy: info.brokers.length > 0 && states.every((b) => b.state === 'UP'),
-      latencyMs: Date.now() - started,
-      brokers: info.brokers.length,
-      brokersUp: states.filter((b) => b.state === 'UP').length,
-      topics: info.topics.length,
+      reachable: offline === 0,
+      healthy: h.healthy,
+      latencyMs: h.latencyMs,
+      clusterId: h.clusterId ?? null,
+      controller: h.controller ?? null,
+      brokers: h.brokers.length,
+      brokersDown: h.brokers.filter((b) => !b.up).map((b) => b.id),
+      underReplicated: h.topics.underReplicated.length,
+      offline,
     };
   }
 }
