@@ -117,6 +117,13 @@
     return report;
   }
 
+  // A failure report with the id of the failed call's span, which stays open until the engine
+  // tells what became of the message (retried, dead-lettered): its event.
+  function pending(traced, report) {
+    traced.pend(report);
+    return report;
+  }
+
   function eachMessage(handler, groupId) {
     return async function deliver(packed) {
       const { topic, partition, messages } = unpack(packed);
@@ -132,7 +139,7 @@
         }
         return { processed: i };
       } catch (e) {
-        return failed(i, e);
+        return traced === undefined ? failed(i, e) : pending(traced, failed(i, e));
       }
     };
   }
@@ -177,7 +184,7 @@
         if (bad >= 0) return { processed: messages.length, error: describe(batch.messages[bad].decodeError) };
         return { processed: messages.length };
       } catch (e) {
-        return failed(resolved, e);
+        return traced === undefined ? failed(resolved, e) : pending(traced, failed(resolved, e));
       }
     };
   }
