@@ -336,9 +336,27 @@
     return traced;
   }
 
+  // Whether a tracer's spans take links after their start (`addLinks`), learned from its first
+  // batch span.
+  const addsLinks = new WeakMap();
+
+  /** Links to the producer contexts of `messages`. */
+  function producerLinks(g, messages) {
+    const links = [];
+    for (const m of messages) {
+      const span = extracted(g, m).getValue(SPAN_KEY);
+      if (span !== undefined) links.push({ context: span.spanContext() });
+    }
+    return links;
+  }
+
   /**
    * The tracing around one `eachBatch` call, or undefined when no tracer provider is registered:
-   * one span for the batch, linked to each message's producer context.
+   * one span for the batch, linked to each message's producer context. Extracting every message's
+   * context is the cost of a batch span, so with a tracer whose spans take links after their start
+   * (`addLinks`: SDK 1.26 on) they are extracted only for a span that records: an unsampled batch
+   * extracts nothing. A sampler therefore decides without the links (ParentBased, TraceIdRatio and
+   * AlwaysOn never look at them).
    */
   function batchTracer(groupId) {
     const g = registry();
@@ -348,12 +366,14 @@
     const traced = (topic, partition, messages, call) => {
       const attributes = consumerAttributes(topic, partition, groupId);
       attributes['messaging.batch.message_count'] = messages.length;
-      const links = [];
-      for (const m of messages) {
-        const span = extracted(g, m).getValue(SPAN_KEY);
-        if (span !== undefined) links.push({ context: span.spanContext() });
+      let span;
+      if (addsLinks.get(t) === true) {
+        span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, activeContext(g));
+        if (span.isRecording()) span.addLinks(producerLinks(g, messages));
+      } else {
+        span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links: producerLinks(g, messages) }, activeContext(g));
+        addsLinks.set(t, typeof span.addLinks === 'function');
       }
-      const span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links }, activeContext(g));
       return runInSpan(g, span, activeContext(g), call, slot.hold);
     };
     traced.pend = slot.pend;
