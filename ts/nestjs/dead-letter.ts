@@ -31,6 +31,8 @@ export interface FailureLogOptions {
   retries: number;
   /** Told of every failure (attempt numbers start at 1; `final` when the retries ran out). */
   onFailure: (payload: NativeEachMessagePayload, error: unknown, attempt: number, final: boolean) => void;
+  /** Ignored, kept for compatibility: the engine itself ends a failed call's span with its `retry` or `dead-letter` event. */
+  deadLetterTopic?: string;
 }
 
 type Handler = (payload: NativeEachMessagePayload) => Promise<void> | void;
