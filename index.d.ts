@@ -725,6 +725,33 @@ export interface GroupPartitionLag {
   lag: number
 }
 
+/**
+ * What became of a message whose handler failed, told to the tracing of the handler call
+ * (internal).
+ */
+export interface HandlerFailureFate {
+  /** The `pendingSpan` of the handler's report. */
+  span: number
+  /**
+   * `'retry'` (in place, or to `topic`), `'dead-letter'`, or `'none'` (the subscription
+   * stopped, or the partition was revoked).
+   */
+  kind: string
+  /** The retry or dead-letter topic it was republished to. */
+  topic?: string
+  /**
+   * Failed handler calls: in this step for an in-place retry, in all (its `x-attempts`) once
+   * republished.
+   */
+  attempt?: number
+  /** When a retry topic delivers it again (ms since the epoch). */
+  dueMs?: number
+  /** The wait before an in-place retry, in ms. */
+  delayMs?: number
+  /** The failure's code. */
+  code?: string
+}
+
 /** What the JS loop around a handler reports for one batch (internal). */
 export interface HandlerReport {
   processed: number
@@ -733,6 +760,11 @@ export interface HandlerReport {
   code?: string
   /** Its retriable flag, given with `code`. */
   retriable?: boolean
+  /**
+   * With `error`, when tracing: the id of the failed call's span, kept open until the engine
+   * tells what became of the message (`settleFailedSpan` of tracing.js).
+   */
+  pendingSpan?: number
 }
 
 /** Why the cluster could not be examined. */

@@ -31,9 +31,23 @@ function registerTracing(options = {}) {
   };
 }
 
+/**
+ * Registers tracing for the file (beforeAll, unregistered afterAll) with an empty exporter before
+ * each test; returns an object whose `tracing` is what registerTracing returned.
+ */
+function useTracing(options) {
+  const state = {};
+  beforeAll(() => {
+    state.tracing = registerTracing(options);
+  });
+  afterAll(() => state.tracing.unregister());
+  beforeEach(() => state.tracing.exporter.reset());
+  return state;
+}
+
 /** The span's parent span id (SDK 2.x: `parentSpanContext`; 1.x: `parentSpanId`). */
 function parentOf(span) {
   return span.parentSpanContext ? span.parentSpanContext.spanId : span.parentSpanId;
 }
 
-module.exports = { api, registerTracing, parentOf };
+module.exports = { api, registerTracing, useTracing, parentOf };

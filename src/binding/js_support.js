@@ -154,6 +154,12 @@ function jsSupport(tracing, metricsBridge, layout) {
         }
         return report;
     }
+    // A failure report with the id of the failed call's span, which stays open until the engine
+    // tells what became of the message (retried, dead-lettered): its event.
+    function pending(traced, report) {
+        traced.pend(report);
+        return report;
+    }
     function eachMessage(handler, groupId) {
         return async function deliver(packed) {
             const { topic, partition, messages } = unpack(packed);
@@ -173,7 +179,7 @@ function jsSupport(tracing, metricsBridge, layout) {
                 return { processed: i };
             }
             catch (e) {
-                return failed(i, e);
+                return traced === undefined ? failed(i, e) : pending(traced, failed(i, e));
             }
         };
     }
@@ -222,7 +228,7 @@ function jsSupport(tracing, metricsBridge, layout) {
                 return { processed: messages.length };
             }
             catch (e) {
-                return failed(resolved, e);
+                return traced === undefined ? failed(resolved, e) : pending(traced, failed(resolved, e));
             }
         };
     }

@@ -6,6 +6,7 @@
 use napi::bindgen_prelude::*;
 use napi::Env;
 
+use crate::binding::subscription::HandlerFailureFate;
 use crate::binding::{batch_layout, packed};
 
 const SOURCE: &str = include_str!("js_support.js");
@@ -18,6 +19,7 @@ pub struct JsSupport {
     error_class: FunctionRef<ErrorClassArgs, Unknown<'static>>,
     each_message: FunctionRef<HandlerArgs, Function<'static>>,
     each_batch: FunctionRef<HandlerArgs, Function<'static>>,
+    settle_failed_span: FunctionRef<HandlerFailureFate, ()>,
     instrument: FunctionRef<Object<'static>, ()>,
     settlement_loop: FunctionRef<Function<'static>, Function<'static>>,
     batch_results: FunctionRef<BatchResultsArgs, Unknown<'static>>,
@@ -70,6 +72,8 @@ impl JsSupport {
             return Ok(s);
         }
         let tracing: Object = env.run_script(TRACING)?;
+        let settle_failed_span: Function<HandlerFailureFate, ()> =
+            tracing.get_named_property("settleFailedSpan")?;
         let bridge: Object = env.run_script(METRICS_BRIDGE)?;
         let factory: Function<FnArgs<(Object, Object, Object)>, Object> = env.run_script(SOURCE)?;
         let exports: Object =
@@ -98,6 +102,7 @@ impl JsSupport {
             error_class: error_class.create_ref()?,
             each_message: each_message.create_ref()?,
             each_batch: each_batch.create_ref()?,
+            settle_failed_span: settle_failed_span.create_ref()?,
             instrument: instrument.create_ref()?,
             settlement_loop: settlement_loop.create_ref()?,
             batch_results: batch_results.create_ref()?,
@@ -127,6 +132,15 @@ impl JsSupport {
         group_id: &str,
     ) -> Result<Function<'e>> {
         wrap(&self.each_message, env, handler, group_id)
+    }
+
+    /// `settleFailedSpan` of tracing.js: ends a failed handler call's span with what became of
+    /// its message.
+    pub fn settle_failed_span<'e>(
+        &self,
+        env: &'e Env,
+    ) -> Result<Function<'e, HandlerFailureFate, ()>> {
+        self.settle_failed_span.borrow_back(env)
     }
 
     /// Wraps `publish` and `publishBatch` of `KafkaService.prototype` with OpenTelemetry producer

@@ -6,14 +6,15 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::ThreadsafeFunction;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 
 use crate::binding::js_support::JsSupport;
 use crate::binding::message::batch_to_js;
 use crate::binding::promise::settle;
 use crate::engine::consumer::{
-    BatchHandler, HandlerFailure, HandlerOutcome, SeekTarget, Subscription as EngineSubscription,
+    BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, SeekTarget,
+    Subscription as EngineSubscription,
 };
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::MessageBatch;
@@ -28,7 +29,83 @@ pub struct HandlerReport {
     pub code: Option<String>,
     /// Its retriable flag, given with `code`.
     pub retriable: Option<bool>,
+    /// With `error`, when tracing: the id of the failed call's span, kept open until the engine
+    /// tells what became of the message (`settleFailedSpan` of tracing.js).
+    pub pending_span: Option<u32>,
 }
+
+/// What became of a message whose handler failed, told to the tracing of the handler call
+/// (internal).
+#[napi(object)]
+pub struct HandlerFailureFate {
+    /// The `pendingSpan` of the handler's report.
+    pub span: u32,
+    /// `'retry'` (in place, or to `topic`), `'dead-letter'`, or `'none'` (the subscription
+    /// stopped, or the partition was revoked).
+    pub kind: String,
+    /// The retry or dead-letter topic it was republished to.
+    pub topic: Option<String>,
+    /// Failed handler calls: in this step for an in-place retry, in all (its `x-attempts`) once
+    /// republished.
+    pub attempt: Option<f64>,
+    /// When a retry topic delivers it again (ms since the epoch).
+    pub due_ms: Option<f64>,
+    /// The wait before an in-place retry, in ms.
+    pub delay_ms: Option<f64>,
+    /// The failure's code.
+    pub code: Option<String>,
+}
+
+impl HandlerFailureFate {
+    fn new(span: u32, fate: FailureFate) -> Self {
+        let mut out = HandlerFailureFate {
+            span,
+            kind: "retry".into(),
+            topic: None,
+            attempt: None,
+            due_ms: None,
+            delay_ms: None,
+            code: None,
+        };
+        match fate {
+            FailureFate::RetryInPlace {
+                attempt,
+                delay_ms,
+                code,
+            } => {
+                out.attempt = Some(f64::from(attempt));
+                out.delay_ms = Some(delay_ms as f64);
+                out.code = Some(code);
+            }
+            FailureFate::RetryTopic {
+                topic,
+                attempts,
+                due_ms,
+                code,
+            } => {
+                out.topic = Some(topic);
+                out.attempt = Some(attempts as f64);
+                out.due_ms = Some(due_ms as f64);
+                out.code = Some(code);
+            }
+            FailureFate::DeadLetter {
+                topic,
+                attempts,
+                code,
+            } => {
+                out.kind = "dead-letter".into();
+                out.topic = Some(topic);
+                out.attempt = Some(attempts as f64);
+                out.code = Some(code);
+            }
+            FailureFate::Nowhere => out.kind = "none".into(),
+        }
+        out
+    }
+}
+
+type SettleSpanFn =
+    ThreadsafeFunction<HandlerFailureFate, (), HandlerFailureFate, Status, false, true>;
 
 /// Decoded values of a batch's messages, in order (`None` for a tombstone).
 type DecodedBatch = Vec<Option<EngineResult<Decoded>>>;
@@ -76,6 +153,8 @@ type DeliverFn = ThreadsafeFunction<JsBatch, Promise<HandlerReport>, JsBatch, St
 /// it when the subscription ends.
 pub struct JsBatchHandler {
     deliver: Arc<DeliverFn>,
+    /// Weak: a span waiting for its message's fate never keeps Node alive.
+    settle_span: Arc<SettleSpanFn>,
     decoder: Option<BatchDecoder>,
 }
 
@@ -104,8 +183,15 @@ impl JsBatchHandler {
             .build_threadsafe_function()
             .callee_handled::<false>()
             .build()?;
+        let settle_span: SettleSpanFn = support
+            .settle_failed_span(env)?
+            .build_threadsafe_function()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()?;
         Ok(JsBatchHandler {
             deliver: Arc::new(deliver),
+            settle_span: Arc::new(settle_span),
             decoder: None,
         })
     }
@@ -120,6 +206,7 @@ impl JsBatchHandler {
 impl BatchHandler for JsBatchHandler {
     fn handle(&self, batch: Arc<MessageBatch>) -> BoxFuture<'static, HandlerOutcome> {
         let deliver = self.deliver.clone();
+        let settle_span = self.settle_span.clone();
         let decoder = self.decoder.clone();
         async move {
             let decoded = match &decoder {
@@ -152,13 +239,30 @@ impl BatchHandler for JsBatchHandler {
                         },
                         _ => HandlerFailure::handler(message),
                     });
-                    HandlerOutcome { processed, error }
+                    let fate = r.pending_span.map(|span| fate_listener(settle_span, span));
+                    HandlerOutcome {
+                        processed,
+                        error,
+                        fate,
+                    }
                 }
                 Err(e) => HandlerOutcome::failed(0, e.reason.clone()),
             }
         }
         .boxed()
     }
+}
+
+/// Tells the tracing of a failed handler call what became of its message.
+fn fate_listener(settle_span: Arc<SettleSpanFn>, span: u32) -> FateListener {
+    FateListener::new(move |fate| {
+        // The returning variant hands a throw to us instead of crashing Node.
+        let _ = settle_span.call_with_return_value(
+            HandlerFailureFate::new(span, fate),
+            ThreadsafeFunctionCallMode::NonBlocking,
+            |_, _| Ok(()),
+        );
+    })
 }
 
 /// The first message of a batch that could not be decoded, and why.

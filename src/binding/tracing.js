@@ -224,15 +224,16 @@
     };
   }
 
-  // Runs `call` with `span` active and ends the span when what it returns settles; a handler that
-  // returns no promise costs no extra microtask.
-  function runInSpan(g, span, parent, call) {
+  // Runs `call` with `span` active and ends the span when what it returns resolves; a handler that
+  // returns no promise costs no extra microtask. A failure sets the span's status and hands the
+  // span to `hold`, which keeps it open until the engine tells what became of the message.
+  function runInSpan(g, span, parent, call, hold) {
     let result;
     try {
       result = g.context === undefined ? call() : g.context.with(parent.setValue(SPAN_KEY, span), call);
     } catch (e) {
       failed(span, e);
-      span.end();
+      hold(span);
       return Promise.reject(e);
     }
     if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
@@ -243,10 +244,62 @@
       () => span.end(),
       (e) => {
         failed(span, e);
-        span.end();
+        hold(span);
         throw e;
       },
     );
+  }
+
+  // Spans of failed handler calls waiting for the engine to tell what became of their message
+  // (settleFailedSpan), by id. The engine tells every one it is given; one whose report never
+  // reached it (a handler past handlerTimeoutMs) is ended without an event once the map is full.
+  const failedSpans = new Map();
+  const MAX_FAILED_SPANS = 1000;
+  let nextFailedSpan = 0;
+
+  /**
+   * A tracer's slot for the span of its failed call: `hold(span)` keeps it open, `pend(report)`
+   * puts its id into the handler's report to the engine (as `pendingSpan`).
+   */
+  function failureSlot() {
+    let held;
+    return {
+      hold(span) {
+        if (failedSpans.size >= MAX_FAILED_SPANS) {
+          const [oldest, stale] = failedSpans.entries().next().value;
+          failedSpans.delete(oldest);
+          stale.end();
+        }
+        nextFailedSpan = nextFailedSpan >= 0xffffffff ? 1 : nextFailedSpan + 1;
+        failedSpans.set(nextFailedSpan, span);
+        held = nextFailedSpan;
+      },
+      pend(report) {
+        if (held === undefined) return;
+        report.pendingSpan = held;
+        held = undefined;
+      },
+    };
+  }
+
+  /**
+   * Ends a failed handler call's span with what the engine did with its message (a
+   * HandlerFailureFate): a `retry` event (in place after `delayMs`, or republished to a retry
+   * topic due at `dueMs`), a `dead-letter` event, or none (the subscription stopped, or the
+   * partition was revoked).
+   */
+  function settleFailedSpan(fate) {
+    const span = failedSpans.get(fate.span);
+    if (span === undefined) return;
+    failedSpans.delete(fate.span);
+    if (fate.kind !== 'none') {
+      const attributes = { 'messaging.kafka.attempt': fate.attempt, 'error.type': fate.code };
+      if (fate.topic != null) attributes['messaging.destination.name'] = fate.topic;
+      if (fate.dueMs != null) attributes['kafka_native.retry.due_time_ms'] = fate.dueMs;
+      if (fate.delayMs != null) attributes['kafka_native.retry.delay_ms'] = fate.delayMs;
+      span.addEvent(fate.kind, attributes);
+    }
+    span.end();
   }
 
   function extracted(g, message) {
@@ -257,13 +310,14 @@
   /**
    * The tracing around one `eachMessage` call, or undefined when no tracer provider is registered:
    * `(topic, partition, message, call) => Promise`, with the span's parent taken from the message's
-   * headers.
+   * headers, and `pend(report)` that hands a failed call's span to the engine's report.
    */
   function messageTracer(groupId) {
     const g = registry();
     if (g === undefined) return undefined;
     const t = tracer(g);
-    return (topic, partition, message, call) => {
+    const slot = failureSlot();
+    const traced = (topic, partition, message, call) => {
       const parent = extracted(g, message);
       if (skipsUnder(t, parent)) {
         // No span: the handler runs in the producer's unsampled context, which its publishes carry.
@@ -276,30 +330,55 @@
       if (key !== undefined) attributes['messaging.kafka.message.key'] = key;
       const span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, parent);
       learn(t, parent, span);
-      return runInSpan(g, span, activeContext(g), call);
+      return runInSpan(g, span, activeContext(g), call, slot.hold);
     };
+    traced.pend = slot.pend;
+    return traced;
+  }
+
+  // Whether a tracer's spans take links after their start (`addLinks`), learned from its first
+  // batch span.
+  const addsLinks = new WeakMap();
+
+  /** Links to the producer contexts of `messages`. */
+  function producerLinks(g, messages) {
+    const links = [];
+    for (const m of messages) {
+      const span = extracted(g, m).getValue(SPAN_KEY);
+      if (span !== undefined) links.push({ context: span.spanContext() });
+    }
+    return links;
   }
 
   /**
    * The tracing around one `eachBatch` call, or undefined when no tracer provider is registered:
-   * one span for the batch, linked to each message's producer context.
+   * one span for the batch, linked to each message's producer context. Extracting every message's
+   * context is the cost of a batch span, so with a tracer whose spans take links after their start
+   * (`addLinks`: SDK 1.26 on) they are extracted only for a span that records: an unsampled batch
+   * extracts nothing. A sampler therefore decides without the links (ParentBased, TraceIdRatio and
+   * AlwaysOn never look at them).
    */
   function batchTracer(groupId) {
     const g = registry();
     if (g === undefined) return undefined;
     const t = tracer(g);
-    return (topic, partition, messages, call) => {
+    const slot = failureSlot();
+    const traced = (topic, partition, messages, call) => {
       const attributes = consumerAttributes(topic, partition, groupId);
       attributes['messaging.batch.message_count'] = messages.length;
-      const links = [];
-      for (const m of messages) {
-        const span = extracted(g, m).getValue(SPAN_KEY);
-        if (span !== undefined) links.push({ context: span.spanContext() });
+      let span;
+      if (addsLinks.get(t) === true) {
+        span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, activeContext(g));
+        if (span.isRecording()) span.addLinks(producerLinks(g, messages));
+      } else {
+        span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links: producerLinks(g, messages) }, activeContext(g));
+        addsLinks.set(t, typeof span.addLinks === 'function');
       }
-      const span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links }, activeContext(g));
-      return runInSpan(g, span, activeContext(g), call);
+      return runInSpan(g, span, activeContext(g), call, slot.hold);
     };
+    traced.pend = slot.pend;
+    return traced;
   }
 
-  return { instrument, messageTracer, batchTracer };
+  return { instrument, messageTracer, batchTracer, settleFailedSpan };
 })()

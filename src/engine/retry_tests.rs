@@ -9,7 +9,8 @@ use futures::FutureExt;
 use crate::engine::consumer::dead_letter_replay::{ReplayOptions, ReplayReport, REPLAYED_FROM};
 use crate::engine::consumer::retry_headers as h;
 use crate::engine::consumer::{
-    BatchHandler, HandlerFailure, HandlerOutcome, RetryLadder, SubscribeOptions, Subscription,
+    BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, RetryLadder,
+    SubscribeOptions, Subscription,
 };
 use crate::engine::error::EngineError;
 use crate::engine::message::{ConsumedMessage, MessageBatch, OutgoingMessage};
@@ -391,5 +392,72 @@ async fn dead_letters_replay_to_their_original_topics() {
         .await
         .unwrap_err();
     assert_eq!(missing.code(), "ERR_TOPIC_EXCEPTION");
+    engine.disconnect(Duration::from_secs(5)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_call_is_told_where_its_message_went() {
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    for t in ["fates", "g-f.retry.1", "g-f.dlq"] {
+        cluster.create_topic(t, 1, 1).unwrap();
+    }
+    let engine = engine_for(&cluster);
+    engine.connect().await.unwrap();
+    let mut options = SubscribeOptions::new("g-f", vec!["fates".into()]);
+    options.from_beginning = true;
+    options.retries = 1;
+    options.retry_backoff_ms = 10;
+    options.retry = Some(RetryLadder::new(
+        "g-f",
+        vec![50],
+        None,
+        Some("g-f.dlq".into()),
+    ));
+    let fates: Arc<Mutex<Vec<FailureFate>>> = Arc::default();
+    let told = fates.clone();
+    let handler: Arc<dyn BatchHandler> = Arc::new(move |_batch: Arc<MessageBatch>| {
+        let told = told.clone();
+        async move {
+            let mut outcome = HandlerOutcome::failed(0, "Error: no");
+            outcome.fate = Some(FateListener::new(move |f| told.lock().unwrap().push(f)));
+            outcome
+        }
+        .boxed()
+    });
+    let sub = engine.subscribe(options, handler, None).await.unwrap();
+    let message = OutgoingMessage::value(b"x".to_vec());
+    for r in engine
+        .send_batch([("fates", &message)].into_iter())
+        .unwrap()
+        .wait()
+        .await
+    {
+        r.unwrap();
+    }
+    wait_until("the dead letter", || fates.lock().unwrap().len() >= 4).await;
+    let fates = fates.lock().unwrap().clone();
+    let code = || "ERR_HANDLER_FAILED".to_string();
+    let in_place = FailureFate::RetryInPlace {
+        attempt: 1,
+        delay_ms: 10,
+        code: code(),
+    };
+    assert_eq!(fates[0], in_place);
+    match &fates[1] {
+        FailureFate::RetryTopic {
+            topic, attempts, ..
+        } => assert_eq!((topic.as_str(), *attempts), ("g-f.retry.1", 2)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fates[2], in_place);
+    assert_eq!(
+        fates[3],
+        FailureFate::DeadLetter {
+            topic: "g-f.dlq".into(),
+            attempts: 4,
+            code: code(),
+        }
+    );
+    sub.stop().await;
     engine.disconnect(Duration::from_secs(5)).await.unwrap();
 }

@@ -41,9 +41,15 @@ export interface BatchLayout {
 export interface Tracing {
   instrument(prototype: object): void;
   /** A wrapper that runs one handler call in a consumer span, or undefined without a tracer. */
-  messageTracer(groupId: string): ((topic: string, partition: number, message: Message, call: () => unknown) => Promise<unknown>) | undefined;
-  batchTracer(groupId: string): ((topic: string, partition: number, messages: Message[], call: () => unknown) => Promise<unknown>) | undefined;
+  messageTracer(groupId: string): Traced<(topic: string, partition: number, message: Message, call: () => unknown) => Promise<unknown>> | undefined;
+  batchTracer(groupId: string): Traced<(topic: string, partition: number, messages: Message[], call: () => unknown) => Promise<unknown>> | undefined;
 }
+
+/**
+ * A tracer's wrapper, with `pend(report)`: puts the id of its last failed call's span (still
+ * open) into the report, for the engine to end it with what became of the message.
+ */
+type Traced<F> = F & { pend(report: Delivered): void };
 
 /** The OpenTelemetry metrics of metrics_bridge.js. */
 export interface MetricsBridge {
@@ -87,6 +93,8 @@ interface Delivered {
   error?: string;
   code?: string;
   retriable?: boolean;
+  /** With tracing: the id of the failed call's span (tracing.js `settleFailedSpan`). */
+  pendingSpan?: number;
 }
 
 type EachMessageHandler = (payload: { topic: string; partition: number; message: Message; heartbeat: () => Promise<void> }) => unknown;
@@ -262,6 +270,13 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
     return report;
   }
 
+  // A failure report with the id of the failed call's span, which stays open until the engine
+  // tells what became of the message (retried, dead-lettered): its event.
+  function pending(traced: { pend(report: Delivered): void }, report: Delivered): Delivered {
+    traced.pend(report);
+    return report;
+  }
+
   function eachMessage(handler: EachMessageHandler, groupId: string) {
     return async function deliver(packed: PackedBatch): Promise<Delivered> {
       const { topic, partition, messages } = unpack(packed);
@@ -277,7 +292,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
         }
         return { processed: i };
       } catch (e) {
-        return failed(i, e);
+        return traced === undefined ? failed(i, e) : pending(traced, failed(i, e));
       }
     };
   }
@@ -322,7 +337,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
         if (bad >= 0) return { processed: messages.length, error: describe(batch.messages[bad].decodeError) };
         return { processed: messages.length };
       } catch (e) {
-        return failed(resolved, e);
+        return traced === undefined ? failed(resolved, e) : pending(traced, failed(resolved, e));
       }
     };
   }

@@ -1,9 +1,9 @@
 // Dead letters for `@KafkaSubscriber`: the engine's retry ladder does the work (`retry` and
 // `deadLetterTopic` become the subscription's `retry` option); this file only maps the options and
-// counts a message's failures so that each one is logged with its attempt number.
+// counts a message's failures so that each one is logged with its attempt number. The engine
+// itself ends a failed call's consumer span with `retry` / `dead-letter` events (tracing.js).
 
 import type { NativeEachMessagePayload, RetryOptions } from '../native/binding';
-import { addSpanEvent } from '../otel/active-span';
 
 /** Headers the engine puts on a message it moves to a retry step or the dead-letter topic. */
 export const DEAD_LETTER_HEADERS = {
@@ -31,14 +31,8 @@ export interface FailureLogOptions {
   retries: number;
   /** Told of every failure (attempt numbers start at 1; `final` when the retries ran out). */
   onFailure: (payload: NativeEachMessagePayload, error: unknown, attempt: number, final: boolean) => void;
-  /** Where a message goes once its retries ran out, when that is a dead-letter topic (a span event names it). */
+  /** Ignored, kept for compatibility: the engine itself ends a failed call's span with its `retry` or `dead-letter` event. */
   deadLetterTopic?: string;
-}
-
-function errorType(e: unknown): string {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code != null) return String(code);
-  return e instanceof Error ? e.name : 'Error';
 }
 
 type Handler = (payload: NativeEachMessagePayload) => Promise<void> | void;
@@ -64,15 +58,7 @@ export function withFailureLog(handler: Handler, options: FailureLogOptions): Ha
       options.onFailure(payload, error, attempt, final);
       if (final) {
         attempts.delete(key);
-        if (options.deadLetterTopic) {
-          addSpanEvent('dead-letter', {
-            'messaging.destination.name': options.deadLetterTopic,
-            'messaging.kafka.attempt': attempt,
-            'error.type': errorType(error),
-          });
-        }
       } else {
-        addSpanEvent('retry', { 'messaging.kafka.attempt': attempt, 'error.type': errorType(error) });
         if (attempts.size >= MAX_TRACKED) attempts.delete(attempts.keys().next().value as string);
         attempts.set(key, attempt);
       }

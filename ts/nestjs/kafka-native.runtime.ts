@@ -105,7 +105,6 @@ export class KafkaNativeRuntime implements OnModuleInit, OnApplicationBootstrap,
       await method(payload);
     }, {
       retries,
-      deadLetterTopic: ladder?.delays?.length ? undefined : (ladder?.deadLetterTopic ?? deadLetterTopic),
       onFailure: (payload, error, attempt, final) => {
         const where = `${payload.topic}[${payload.partition}]@${payload.message.offset}`;
         const what = `${name} failed on ${where} (attempt ${attempt} of ${retries + 1})`;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
+use crate::engine::consumer::failure_fate::FateListener;
 use crate::engine::error::EngineError;
 use crate::engine::message::MessageBatch;
 
@@ -66,12 +67,15 @@ impl HandlerFailure {
 }
 
 /// How a handler call ended.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct HandlerOutcome {
     /// Messages of the batch, from its start, that are fully processed.
     pub processed: usize,
     /// Why the handler stopped before the end of the batch, if it did.
     pub error: Option<HandlerFailure>,
+    /// Told what became of the failed message (retried in place, moved to a retry topic or the
+    /// dead-letter topic, or nowhere), when the handler asked to know.
+    pub fate: Option<FateListener>,
 }
 
 impl HandlerOutcome {
@@ -80,6 +84,7 @@ impl HandlerOutcome {
         HandlerOutcome {
             processed: n,
             error: None,
+            fate: None,
         }
     }
 
@@ -93,6 +98,7 @@ impl HandlerOutcome {
         HandlerOutcome {
             processed,
             error: Some(failure),
+            fate: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod commands;
 pub mod dead_letter_replay;
+pub mod failure_fate;
 pub mod handler;
 mod key_worker;
 pub mod membership;
@@ -21,6 +22,7 @@ mod shared;
 mod start_positions;
 pub mod subscription;
 
+pub use failure_fate::{FailureFate, FateListener};
 pub use handler::{BatchHandler, ErrorSink, HandlerFailure, HandlerOutcome};
 pub use membership::{Assignor, GroupProtocol, Membership};
 pub use options::{Ordering, SubscribeOptions};

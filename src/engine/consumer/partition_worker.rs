@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
+use crate::engine::consumer::failure_fate::FailureFate;
 use crate::engine::consumer::handler::HandlerOutcome;
 use crate::engine::consumer::key_worker;
 use crate::engine::consumer::options::Ordering;
@@ -94,6 +95,8 @@ pub(crate) async fn deliver(
         }
         // An error after the last message leaves nothing to deliver again.
         let error = outcome.error.filter(|_| processed < total);
+        // Dropped untold (the partition closed, the subscription stops), it is told `Nowhere`.
+        let fate = outcome.fate;
         let Some(failure) = error else {
             if processed < total {
                 // The handler reported fewer messages than it was given, without an error:
@@ -113,7 +116,10 @@ pub(crate) async fn deliver(
         if !failure.retriable || attempt >= shared.options.retries {
             let failed = &batch.messages[processed];
             match retry_delivery::forward(shared, tp, failed, attempt + 1, &failure).await {
-                Some(Ok(())) => {
+                Some(Ok(step)) => {
+                    if let Some(fate) = fate {
+                        fate.tell(step);
+                    }
                     store(failed.offset + 1);
                     if processed + 1 == total {
                         return true;
@@ -139,6 +145,13 @@ pub(crate) async fn deliver(
         )
         .min(MAX_BACKOFF);
         attempt += 1;
+        if let Some(fate) = fate {
+            fate.tell(FailureFate::RetryInPlace {
+                attempt,
+                delay_ms: backoff.as_millis() as u64,
+                code: failure.code.clone(),
+            });
+        }
         shared.logger.log(
             crate::engine::logging::LogLevel::Warn,
             "consumer",

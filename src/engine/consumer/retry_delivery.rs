@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
+use crate::engine::consumer::failure_fate::FailureFate;
 use crate::engine::consumer::handler::HandlerFailure;
 use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::consumer::retry_headers::{self, Failure};
@@ -24,16 +25,16 @@ pub fn now_ms() -> i64 {
 }
 
 /// Republishes `m`, consumed from `tp`, to its next step after `attempts` failed handler calls
-/// (straight to the dead-letter topic when `failure` is not retriable), and resolves once that
-/// topic acknowledged it. None when the subscription has no ladder or the ladder is exhausted
-/// without a dead-letter topic: the caller stops as without one.
+/// (straight to the dead-letter topic when `failure` is not retriable), and resolves with where it
+/// went once that topic acknowledged it. None when the subscription has no ladder or the ladder is
+/// exhausted without a dead-letter topic: the caller stops as without one.
 pub(crate) async fn forward(
     shared: &Shared,
     tp: &TopicPartition,
     m: &ConsumedMessage,
     attempts: u32,
     failure: &HandlerFailure,
-) -> Option<EngineResult<()>> {
+) -> Option<EngineResult<FailureFate>> {
     let ladder = shared.options.retry.as_ref()?;
     let producer = shared.republisher.as_ref()?;
     let now = now_ms();
@@ -76,7 +77,22 @@ pub(crate) async fn forward(
             due_ms.map_or(String::new(), |d| format!(" (due in {} ms)", d - now))
         ),
     );
-    Some(producer.publish(&topic, &out).await.map(|_| ()))
+    let attempts = retry_headers::attempts_after(m, attempts);
+    let code = failure.code.clone();
+    let fate = match due_ms {
+        Some(due_ms) => FailureFate::RetryTopic {
+            topic: topic.clone(),
+            attempts,
+            due_ms,
+            code,
+        },
+        None => FailureFate::DeadLetter {
+            topic: topic.clone(),
+            attempts,
+            code,
+        },
+    };
+    Some(producer.publish(&topic, &out).await.map(|_| fate))
 }
 
 /// What a worker does with a batch taken from a partition.

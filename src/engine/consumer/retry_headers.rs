@@ -71,12 +71,17 @@ pub fn number(m: &ConsumedMessage, name: &str) -> Option<i64> {
     text(m, name).and_then(|t| t.trim().parse().ok())
 }
 
+/// Failed handler calls on `m` in all after `attempts` more in this step: its `x-attempts` on
+/// the next step.
+pub fn attempts_after(m: &ConsumedMessage, attempts: u32) -> u64 {
+    number(m, ATTEMPTS).unwrap_or(0).max(0) as u64 + u64::from(attempts)
+}
+
 /// The copy of `m` for the next step: its key, value and own headers, the `x-original-*` headers
 /// of its first failure (kept from an earlier step, else taken from where it was consumed now),
 /// and the attempt count, first failure, error and due time brought up to date. Keeps the
 /// original timestamp.
 pub fn forwarded(m: &ConsumedMessage, f: &Failure<'_>) -> OutgoingMessage<Vec<u8>> {
-    let earlier_attempts = number(m, ATTEMPTS).unwrap_or(0).max(0) as u64;
     let first_failure = number(m, FIRST_FAILURE).unwrap_or(f.now_ms);
     let kept = |name: &str, now: String| text(m, name).map(str::to_string).unwrap_or(now);
     let mut headers: Vec<(String, Option<Vec<u8>>)> = m
@@ -94,10 +99,7 @@ pub fn forwarded(m: &ConsumedMessage, f: &Failure<'_>) -> OutgoingMessage<Vec<u8
     set(ORIGINAL_OFFSET, kept(ORIGINAL_OFFSET, m.offset.to_string()));
     let ts = m.timestamp.map(|t| t.to_string()).unwrap_or_default();
     set(ORIGINAL_TIMESTAMP, kept(ORIGINAL_TIMESTAMP, ts));
-    set(
-        ATTEMPTS,
-        (earlier_attempts + u64::from(f.attempts)).to_string(),
-    );
+    set(ATTEMPTS, attempts_after(m, f.attempts).to_string());
     set(FIRST_FAILURE, first_failure.to_string());
     set(ERROR_CODE, f.code.to_string());
     set(ERROR, first_line(f.error));
