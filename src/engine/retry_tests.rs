@@ -18,6 +18,11 @@ use crate::engine::mock_cluster::MockKafkaCluster;
 use crate::engine::service::KafkaEngine;
 use crate::engine::tests::{engine_for, wait_until};
 
+/// librdkafka sometimes rejoins right after its first JoinGroup; the mock cluster then waits out
+/// the session timeout less a second before it answers (44 s at librdkafka's default, longer than
+/// the tests wait for a join on a busy machine).
+const SESSION_TIMEOUT_MS: u32 = 10_000;
+
 type Calls = Arc<Mutex<Vec<(String, String, Instant)>>>;
 
 /// Calls `fails` with each value and the number of calls that saw it so far, and fails the
@@ -79,6 +84,7 @@ async fn read_all(
 ) -> (Arc<Mutex<Vec<ConsumedMessage>>>, Arc<Subscription>) {
     let seen: Arc<Mutex<Vec<ConsumedMessage>>> = Arc::default();
     let mut options = SubscribeOptions::new(group, vec![topic.into()]);
+    options.session_timeout_ms = Some(SESSION_TIMEOUT_MS);
     options.from_beginning = true;
     let sub = engine
         .subscribe(options, recorder(seen.clone()), None)
@@ -101,6 +107,7 @@ async fn a_failing_message_climbs_the_ladder_into_the_dead_letter_topic() {
     engine.connect().await.unwrap();
 
     let mut options = SubscribeOptions::new("g-r", vec!["orders".into()]);
+    options.session_timeout_ms = Some(SESSION_TIMEOUT_MS);
     options.from_beginning = true;
     options.retries = 1;
     options.retry_backoff_ms = 10;
@@ -214,6 +221,7 @@ async fn without_a_dead_letter_topic_the_last_failure_stops_the_subscription() {
     let engine = engine_for(&cluster);
     engine.connect().await.unwrap();
     let mut options = SubscribeOptions::new("g-x", vec!["jobs".into()]);
+    options.session_timeout_ms = Some(SESSION_TIMEOUT_MS);
     options.from_beginning = true;
     options.retries = 0;
     options.retry = Some(RetryLadder::new("g-x", vec![100], None, None));
@@ -241,6 +249,7 @@ async fn a_failure_that_is_not_retriable_goes_to_the_dead_letter_topic_at_once()
     let engine = engine_for(&cluster);
     engine.connect().await.unwrap();
     let mut options = SubscribeOptions::new("g-p", vec!["events".into()]);
+    options.session_timeout_ms = Some(SESSION_TIMEOUT_MS);
     options.from_beginning = true;
     options.retries = 3;
     options.retry_backoff_ms = 10;
@@ -298,6 +307,7 @@ async fn without_a_dead_letter_topic_a_failure_that_is_not_retriable_stops_at_on
     let engine = engine_for(&cluster);
     engine.connect().await.unwrap();
     let mut options = SubscribeOptions::new("g-q", vec!["raw".into()]);
+    options.session_timeout_ms = Some(SESSION_TIMEOUT_MS);
     options.from_beginning = true;
     options.retries = 5;
     options.retry_backoff_ms = 10;
@@ -371,6 +381,7 @@ async fn dead_letters_replay_to_their_original_topics() {
     let seen: Arc<Mutex<Vec<ConsumedMessage>>> = Arc::default();
     let mut options =
         SubscribeOptions::new("g-replay", vec!["a".into(), "b".into(), "elsewhere".into()]);
+    options.session_timeout_ms = Some(SESSION_TIMEOUT_MS);
     options.from_beginning = true;
     let sub = engine
         .subscribe(options, recorder(seen.clone()), None)

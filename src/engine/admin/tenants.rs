@@ -3,7 +3,10 @@
 //! whose ids are prefixes of each other never touch each other's topics.
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::time::Duration;
+
+use rdkafka::types::RDKafkaErrorCode;
 
 use crate::engine::admin::diff::TopicDifference;
 use crate::engine::admin::{Admin, Deadline, EnsureReport, TopicSpec};
@@ -124,33 +127,23 @@ impl Admin {
         let specs = tenant_specs(templates, tenant)?;
         let deadline = Deadline::after(timeout);
         let snapshot = self.metadata_until(deadline).await?;
-        let checks = futures::future::join_all(
-            specs
-                .iter()
-                .filter(|s| snapshot.topic(&s.name).is_some())
-                .map(|spec| {
-                    let snapshot = &snapshot;
-                    async move {
-                        let found = self
-                            .differences_from_specs(&[spec], snapshot, false, deadline)
-                            .await;
-                        (spec.name.as_str(), found)
-                    }
-                }),
-        )
-        .await;
+        let present: Vec<&TopicSpec> = specs
+            .iter()
+            .filter(|s| snapshot.topic(&s.name).is_some())
+            .collect();
+        let (differences, gone) = differences_and_gone(&present, |specs| {
+            let snapshot = &snapshot;
+            async move {
+                self.differences_from_specs(&specs, snapshot, false, deadline)
+                    .await
+            }
+        })
+        .await?;
         let mut health = TenantHealth {
             tenant: tenant.to_string(),
+            differences,
             ..TenantHealth::default()
         };
-        let mut gone = Vec::new();
-        for (name, found) in checks {
-            match found {
-                Ok(differences) => health.differences.extend(differences),
-                Err(e) if e.code() == "ERR_UNKNOWN_TOPIC_OR_PART" => gone.push(name),
-                Err(e) => return Err(e),
-            }
-        }
         for spec in &specs {
             let Some(topic) = snapshot
                 .topic(&spec.name)
@@ -171,5 +164,146 @@ impl Admin {
             }
         }
         Ok(health)
+    }
+}
+
+/// How the `present` topics differ from their specs, `ask`ed once for all of them (one
+/// DescribeConfigs), and which of them turned out deleted meanwhile. The batched call fails as a
+/// whole when one topic is unknown to the broker; only then is each topic asked on its own, so
+/// the deleted ones are told apart from the rest.
+async fn differences_and_gone<'s, F, Fut>(
+    present: &[&'s TopicSpec],
+    ask: F,
+) -> EngineResult<(Vec<TopicDifference>, Vec<&'s str>)>
+where
+    F: Fn(Vec<&'s TopicSpec>) -> Fut,
+    Fut: Future<Output = EngineResult<Vec<TopicDifference>>>,
+{
+    match ask(present.to_vec()).await {
+        Err(e) if unknown_topic(&e) => {}
+        all => return all.map(|differences| (differences, Vec::new())),
+    }
+    let checks = futures::future::join_all(present.iter().map(|spec| {
+        let found = ask(vec![*spec]);
+        async move { (spec.name.as_str(), found.await) }
+    }))
+    .await;
+    let mut differences = Vec::new();
+    let mut gone = Vec::new();
+    for (name, found) in checks {
+        match found {
+            Ok(found) => differences.extend(found),
+            Err(e) if unknown_topic(&e) => gone.push(name),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((differences, gone))
+}
+
+fn unknown_topic(e: &EngineError) -> bool {
+    matches!(
+        e,
+        EngineError::Kafka {
+            code: RDKafkaErrorCode::UnknownTopicOrPartition,
+            ..
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use rdkafka::types::RDKafkaErrorCode;
+
+    use super::differences_and_gone;
+    use crate::engine::admin::diff::TopicDifference;
+    use crate::engine::admin::TopicSpec;
+    use crate::engine::error::{EngineError, EngineResult};
+
+    fn drift(topic: &str) -> TopicDifference {
+        TopicDifference {
+            topic: topic.to_string(),
+            setting: "retention.ms".into(),
+            expected: "1000".into(),
+            actual: Some("2000".into()),
+        }
+    }
+
+    /// Answers like DescribeConfigs: the first unknown topic of a call fails all of it, and
+    /// every other topic has drifted. Records the topics of each call.
+    async fn describe(
+        asked: &Mutex<Vec<Vec<String>>>,
+        unknown: &[&str],
+        fails: Option<RDKafkaErrorCode>,
+        specs: Vec<&TopicSpec>,
+    ) -> EngineResult<Vec<TopicDifference>> {
+        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+        asked.lock().unwrap().push(names.clone());
+        if let Some(code) = fails {
+            return Err(EngineError::from_code(code));
+        }
+        match names.iter().find(|n| unknown.contains(&n.as_str())) {
+            Some(n) => Err(
+                EngineError::from_code(RDKafkaErrorCode::UnknownTopicOrPartition).about(n, None),
+            ),
+            None => Ok(names.iter().map(|n| drift(n)).collect()),
+        }
+    }
+
+    fn specs() -> Vec<TopicSpec> {
+        ["chat.a", "presence.a", "files.a"]
+            .map(TopicSpec::new)
+            .into_iter()
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn all_topics_are_described_in_one_call() {
+        let specs = specs();
+        let present: Vec<&TopicSpec> = specs.iter().collect();
+        let asked = Mutex::default();
+        let (differences, gone) =
+            differences_and_gone(&present, |s| describe(&asked, &[], None, s))
+                .await
+                .unwrap();
+        assert_eq!(differences, ["chat.a", "presence.a", "files.a"].map(drift));
+        assert!(gone.is_empty());
+        assert_eq!(asked.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_topic_deleted_meanwhile_is_gone_and_the_others_still_checked() {
+        let specs = specs();
+        let present: Vec<&TopicSpec> = specs.iter().collect();
+        let asked = Mutex::default();
+        let (differences, gone) =
+            differences_and_gone(&present, |s| describe(&asked, &["presence.a"], None, s))
+                .await
+                .unwrap();
+        assert_eq!(differences, ["chat.a", "files.a"].map(drift));
+        assert_eq!(gone, ["presence.a"]);
+        let asked = asked.lock().unwrap();
+        assert_eq!(asked.len(), 1 + present.len());
+        assert_eq!(asked[0].len(), present.len());
+    }
+
+    #[tokio::test]
+    async fn any_other_failure_fails_the_call_without_asking_again() {
+        let specs = specs();
+        let present: Vec<&TopicSpec> = specs.iter().collect();
+        let asked = Mutex::default();
+        let failed = differences_and_gone(&present, |s| {
+            describe(
+                &asked,
+                &[],
+                Some(RDKafkaErrorCode::TopicAuthorizationFailed),
+                s,
+            )
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(failed.code(), "ERR_TOPIC_AUTHORIZATION_FAILED");
+        assert_eq!(asked.lock().unwrap().len(), 1);
     }
 }

@@ -2,6 +2,7 @@
 //! polling while handlers are slow (partitions whose buffer is full are paused, not starved), so
 //! the member never misses `max.poll.interval.ms`.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,7 @@ pub(crate) fn run(
     shared: Arc<Shared>,
     done: watch::Sender<bool>,
 ) {
+    let main_queue = MainQueue::of(&consumer);
     let mut idle = false;
     while !shared.is_stopping() {
         apply_commands(&consumer, &shared);
@@ -85,30 +87,50 @@ pub(crate) fn run(
         if from_partitions {
             shared.route(runs, false);
         }
-        idle = count < MAX_BURST
-            && !from_main
-            && !from_partitions
-            && !more
-            && !main_queue_pending(&consumer);
+        idle =
+            count < MAX_BURST && !from_main && !from_partitions && !more && !main_queue.pending();
     }
+    // Released before the consumer closes: librdkafka's destroy expects no queue handle left.
+    drop(main_queue);
     shutdown(consumer, &shared);
     let _ = done.send(true);
 }
 
-/// Whether the consumer's own queue still holds something: a poll that served a group event
-/// returns nothing, and librdkafka signals a queue only when it stops being empty.
-fn main_queue_pending(consumer: &BaseConsumer<SubscriptionContext>) -> bool {
-    use rdkafka::bindings as rd;
-    // SAFETY: the client handle is alive for the call (`consumer` is borrowed); the queue handle
-    // taken here is released before returning.
-    unsafe {
-        let queue = rd::rd_kafka_queue_get_consumer(consumer.client().native_ptr());
-        if queue.is_null() {
-            return false;
+/// A handle on the consumer's own queue, taken once for the poll loop. It borrows the consumer,
+/// so it cannot outlive it: the borrow checker makes the loop release it before the consumer is
+/// handed on to close.
+struct MainQueue<'c> {
+    queue: *mut rdkafka::bindings::rd_kafka_queue_t,
+    _consumer: PhantomData<&'c BaseConsumer<SubscriptionContext>>,
+}
+
+impl<'c> MainQueue<'c> {
+    fn of(consumer: &'c BaseConsumer<SubscriptionContext>) -> Self {
+        // SAFETY: the client handle is alive (`consumer` is borrowed for as long as the handle
+        // lives); the handle is released in `drop`.
+        let queue = unsafe {
+            rdkafka::bindings::rd_kafka_queue_get_consumer(consumer.client().native_ptr())
+        };
+        MainQueue {
+            queue,
+            _consumer: PhantomData,
         }
-        let pending = rd::rd_kafka_queue_length(queue) > 0;
-        rd::rd_kafka_queue_destroy(queue);
-        pending
+    }
+
+    /// Whether the queue still holds something: a poll that served a group event returns
+    /// nothing, and librdkafka signals a queue only when it stops being empty.
+    fn pending(&self) -> bool {
+        // SAFETY: a non-null handle stays valid until `drop`.
+        !self.queue.is_null() && unsafe { rdkafka::bindings::rd_kafka_queue_length(self.queue) } > 0
+    }
+}
+
+impl Drop for MainQueue<'_> {
+    fn drop(&mut self) {
+        if !self.queue.is_null() {
+            // SAFETY: taken in `of`, released once, while the consumer is still alive.
+            unsafe { rdkafka::bindings::rd_kafka_queue_destroy(self.queue) }
+        }
     }
 }
 

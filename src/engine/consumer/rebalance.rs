@@ -1,22 +1,20 @@
 //! The consumer's librdkafka context: rebalances hand partitions to workers and take them back
 //! after their running handlers finish and their processed offsets are committed.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::topic_partition_list::TopicPartitionList;
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
 use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::consumer::commands::{apply_commands, commit_stored_offsets};
 use crate::engine::consumer::partition_queues::PartitionQueues;
 use crate::engine::consumer::partition_worker;
-use crate::engine::consumer::retry_delivery;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
-use crate::engine::consumer::start_positions;
+use crate::engine::consumer::start_positions::StartPositions;
 
 use crate::engine::logging::LogLevel;
 use crate::engine::metrics::topics::RebalanceKind;
@@ -25,32 +23,29 @@ use crate::engine::metrics::topics::RebalanceKind;
 pub struct SubscriptionContext {
     pub(crate) events: ClientEvents,
     pub(crate) shared: Arc<Shared>,
-    /// Partitions already moved to `from_timestamp`; a later assignment resumes from commits.
-    replayed: Mutex<HashSet<TopicPartition>>,
     /// Partitions revoked since the poll thread last looked: messages it polled for them before
     /// the revoke must not reach a later assignment of the same partition.
     revoked: Mutex<Vec<TopicPartition>>,
     any_revoked: AtomicBool,
     /// Each assigned partition's own queue, polled by the poll thread.
     pub(crate) queues: PartitionQueues,
-    /// Whether partitions the group never committed start at their end, resolved on assignment.
-    pin_latest: bool,
+    /// Where the partitions of each new assignment start.
+    starts: StartPositions,
 }
 
 forward_client_events!(SubscriptionContext);
 
 impl SubscriptionContext {
-    /// `pin_latest`: resolve "latest" start positions before handing the assignment over
-    /// (`start_positions.rs`).
-    pub(crate) fn new(events: ClientEvents, shared: Arc<Shared>, pin_latest: bool) -> Self {
+    /// `starts`: the subscription's start-position rules, applied before each assignment is
+    /// handed over.
+    pub(crate) fn new(events: ClientEvents, shared: Arc<Shared>, starts: StartPositions) -> Self {
         SubscriptionContext {
             events,
             shared,
-            replayed: Mutex::new(HashSet::new()),
             revoked: Mutex::new(Vec::new()),
             any_revoked: AtomicBool::new(false),
             queues: PartitionQueues::default(),
-            pin_latest,
+            starts,
         }
     }
 
@@ -81,19 +76,12 @@ impl SubscriptionContext {
             "ASSIGN",
             &format!("group {} assigned {:?}", self.shared.options.group_id, tps),
         );
-        if let Some(ts) = self.shared.options.from_timestamp {
-            self.seek_to_timestamp(consumer, tpl, &tps, ts);
-        }
-        retry_delivery::start_retry_partitions(consumer, &self.shared, tpl);
-        if self.pin_latest {
-            if let Err(e) = start_positions::pin_latest(consumer, tpl) {
-                self.log(
-                    LogLevel::Warn,
-                    "ASSIGN",
-                    &format!("end offsets unknown ({e}): librdkafka resolves \"latest\" after the assignment, and a message produced meanwhile is skipped"),
-                );
-            }
-        }
+        self.starts.resolve(
+            consumer,
+            self.shared.options.retry.as_ref(),
+            &self.shared.logger,
+            tpl,
+        );
         self.queues.split(&tps, &self.shared.poll_wake);
         for (tp, _) in self.shared.open_partitions(&tps) {
             self.shared
@@ -108,41 +96,6 @@ impl SubscriptionContext {
         }
         if self.shared.is_user_paused() {
             let _ = consumer.pause(tpl);
-        }
-    }
-
-    fn seek_to_timestamp(
-        &self,
-        consumer: &BaseConsumer<Self>,
-        tpl: &mut TopicPartitionList,
-        tps: &[TopicPartition],
-        ts: i64,
-    ) {
-        let mut replayed = self.replayed.lock().unwrap_or_else(|p| p.into_inner());
-        let mut query = TopicPartitionList::new();
-        for (t, p) in tps.iter().filter(|tp| !replayed.contains(*tp)) {
-            let _ = query.add_partition_offset(t, *p, Offset::Offset(ts));
-        }
-        if query.count() == 0 {
-            return;
-        }
-        match consumer.offsets_for_times(query, Duration::from_secs(10)) {
-            Ok(found) => {
-                for e in found.elements() {
-                    // No message at or after the time: start at the end of the partition.
-                    let offset = match e.offset() {
-                        Offset::Offset(o) => Offset::Offset(o),
-                        _ => Offset::End,
-                    };
-                    let _ = tpl.set_partition_offset(e.topic(), e.partition(), offset);
-                    replayed.insert((e.topic().to_string(), e.partition()));
-                }
-            }
-            Err(e) => self.log(
-                LogLevel::Error,
-                "REPLAY",
-                &format!("offsets for time {ts} failed: {e}"),
-            ),
         }
     }
 

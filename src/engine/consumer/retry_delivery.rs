@@ -4,12 +4,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-
 use crate::engine::consumer::failure_fate::FailureFate;
 use crate::engine::consumer::handler::HandlerFailure;
-use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::consumer::retry_headers::{self, Failure};
 use crate::engine::consumer::retry_ladder::NextStep;
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
@@ -171,42 +167,5 @@ pub(crate) async fn wait_until_due(shared: &Shared, tp: &TopicPartition, due_ms:
     }
     if !shared.is_user_paused() && !shared.is_throttled(tp) {
         shared.command(Command::Resume(tp.clone()));
-    }
-}
-
-/// Retry-topic partitions the group never committed start at their first message, whatever
-/// `fromBeginning` says: a message republished there before this member was assigned the
-/// partition must not be skipped. Runs in the assign callback.
-pub(crate) fn start_retry_partitions(
-    consumer: &BaseConsumer<SubscriptionContext>,
-    shared: &Shared,
-    tpl: &mut TopicPartitionList,
-) {
-    let Some(ladder) = shared.options.retry.as_ref() else {
-        return;
-    };
-    let mut query = TopicPartitionList::new();
-    for e in tpl.elements() {
-        if ladder.step_of(e.topic()).is_some() {
-            query.add_partition(e.topic(), e.partition());
-        }
-    }
-    if query.count() == 0 {
-        return;
-    }
-    match consumer.committed_offsets(query, Duration::from_secs(10)) {
-        Ok(committed) => {
-            for e in committed.elements() {
-                if !matches!(e.offset(), Offset::Offset(_)) {
-                    let _ = tpl.set_partition_offset(e.topic(), e.partition(), Offset::Beginning);
-                }
-            }
-        }
-        Err(e) => shared.logger.log(
-            LogLevel::Warn,
-            "consumer",
-            "RETRY",
-            &format!("committed offsets of the retry topics unknown: {e}"),
-        ),
     }
 }

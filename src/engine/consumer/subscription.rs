@@ -14,7 +14,7 @@ use crate::engine::consumer::poll_loop;
 use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::consumer::seek::{self, SeekTarget};
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition, DEFAULT_CLOSE_TIMEOUT};
-use crate::engine::consumer::start_positions;
+use crate::engine::consumer::start_positions::StartPositions;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::{LogLevel, Logger};
 use crate::engine::producer::Producer;
@@ -70,12 +70,14 @@ impl Subscription {
             runtime,
             republisher.filter(|_| options_have_ladder),
         ));
-        let pin_latest = shared.options.from_timestamp.is_none()
-            && start_positions::resets_to_latest(client_config.get("auto.offset.reset"));
+        let starts = StartPositions::new(
+            shared.options.from_timestamp,
+            client_config.get("auto.offset.reset"),
+        );
         let context = SubscriptionContext::new(
             ClientEvents::new(logger, "consumer", Some(stats)),
             shared.clone(),
-            pin_latest,
+            starts,
         );
         let mut consumer: BaseConsumer<SubscriptionContext> =
             client_config.create_with_context(context)?;
