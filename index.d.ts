@@ -259,6 +259,17 @@ export declare class KafkaService {
    */
   transaction(): Promise<Transaction>
   /**
+   * Replaces this service's transactional producer after a fatal error (`fatal: true`, e.g.
+   * `ERR__FENCED` when a transaction outlived `transactionTimeoutMs` and the coordinator
+   * bumped its epoch) with a new one under the same `transactionalId`: the next
+   * `transaction()` registers it, fencing the old one. Resolves with true when it replaced
+   * it, false when the producer had not failed. Rejects with `ERR__STATE` while a
+   * transaction is open, `ERR_INVALID_CONFIG` without `transactionalId`, `ERR_DISCONNECTED`
+   * after disconnect. Beware a genuine newer instance with the same id: resetting fences it
+   * in turn. `subscribeTransactional` resets once by itself (see there).
+   */
+  resetTransactions(): Promise<boolean>
+  /**
    * Uses `registry` for `publish`/`publishBatch` with `{schema}` and for subscriptions with
    * `decode`. Replaces a registry set before.
    */

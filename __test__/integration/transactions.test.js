@@ -5,7 +5,7 @@
 // consumer sees both); offsets sent in a transaction are committed for the group if and only if
 // the transaction commits (by group id and by a running subscription); a producer fenced by a
 // newer one with the same transactional id fails with a fatal error, and the service stays usable
-// outside transactions; misuse is typed.
+// outside transactions; resetTransactions gives it a new producer; misuse is typed.
 
 const { KafkaNativeError } = require('../../index.js');
 const { BROKERS, describeOn, uniqueName, waitFor, sleep, useCluster, collector, expectKafkaError } = require('./support');
@@ -114,6 +114,41 @@ describeOn(BROKERS, 'transactions on a single broker', () => {
     const plain = await first.publish(topic, { value: 'plain' });
     expect(plain.offset).toBeGreaterThan(0);
     expect(await readAll(topic, {}, 2)).toEqual(['successor', 'plain']);
+  });
+
+  test('resetTransactions replaces a fenced producer, which then fences its successor', async () => {
+    const topic = await cluster.topic(admin, 'tx-reset', 1);
+    const transactionalId = uniqueName('tid');
+    const first = cluster.service({ transactionalId });
+    expect(await first.resetTransactions()).toBe(false);
+    const open = await first.transaction();
+    await open.publish(topic, { value: 'zombie' });
+    await expectKafkaError(first.resetTransactions(), 'ERR__STATE');
+
+    const second = cluster.service({ transactionalId });
+    const next = await second.transaction();
+    await next.publish(topic, { value: 'successor' });
+    await next.commit();
+    const fenced = await open.commit().then(
+      () => null,
+      (e) => e,
+    );
+    expect(fenced && fenced.fatal).toBe(true);
+
+    expect(await first.resetTransactions()).toBe(true);
+    const again = await first.transaction();
+    await again.publish(topic, { value: 'reset' });
+    await again.commit();
+    // The successor's message is purged (ERR__PURGE_QUEUE) and its commit fails fatally.
+    const late = await second.transaction();
+    await late.publish(topic, { value: 'fenced successor' }).catch(() => {});
+    const refused = await late.commit().then(
+      () => null,
+      (e) => e,
+    );
+    expect(refused && refused.fatal).toBe(true);
+    expect(await readAll(topic, {}, 2)).toEqual(['successor', 'reset']);
+    await expectKafkaError(cluster.service().resetTransactions(), 'ERR_INVALID_CONFIG');
   });
 
   test('misuse is typed', async () => {

@@ -24,6 +24,10 @@ const API_KEYS: &[RDKafkaApiKey] = &[
     RDKafkaApiKey::ListGroups,
     RDKafkaApiKey::ApiVersion,
     RDKafkaApiKey::InitProducerId,
+    RDKafkaApiKey::AddPartitionsToTxn,
+    RDKafkaApiKey::AddOffsetsToTxn,
+    RDKafkaApiKey::EndTxn,
+    RDKafkaApiKey::TxnOffsetCommit,
 ];
 
 struct Owned(RdMockCluster<'static, DefaultProducerContext>);

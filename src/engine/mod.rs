@@ -31,3 +31,5 @@ mod retry_tests;
 mod start_position_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transaction_tests;

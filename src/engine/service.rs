@@ -224,15 +224,24 @@ impl KafkaEngine {
     /// Opens a transaction on the service's transactional producer (see `Transactions::begin`).
     /// `ERR_INVALID_CONFIG` without the `transactional_id` setting.
     pub async fn transaction(&self) -> EngineResult<Transaction> {
+        self.transactions("transaction()")?.begin().await
+    }
+
+    /// Replaces the transactional producer after a fatal error (see `Transactions::reset`):
+    /// true when it was replaced, false when it had not failed.
+    pub async fn reset_transactions(&self) -> EngineResult<bool> {
+        self.transactions("resetTransactions()")?.reset().await
+    }
+
+    /// The transactional producer, for the call `what`: `ERR_DISCONNECTED` after disconnect,
+    /// `ERR_INVALID_CONFIG` without the `transactional_id` setting.
+    fn transactions(&self, what: &str) -> EngineResult<&Arc<Transactions>> {
         if self.state() == ConnectionState::Disconnected {
             return Err(EngineError::Disconnected);
         }
-        match &self.transactions {
-            Some(t) => t.begin().await,
-            None => Err(EngineError::InvalidConfig(
-                "transaction() needs the transactionalId option".into(),
-            )),
-        }
+        self.transactions.as_ref().ok_or_else(|| {
+            EngineError::InvalidConfig(format!("{what} needs the transactionalId option"))
+        })
     }
 
     /// Counters, latencies, lag and broker states.

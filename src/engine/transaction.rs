@@ -5,7 +5,7 @@
 
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rdkafka::consumer::ConsumerGroupMetadata;
@@ -48,7 +48,11 @@ pub enum OffsetsGroup {
 
 /// A service's transactional producer.
 pub struct Transactions {
-    producer: Arc<Producer>,
+    /// Replaced by `reset` after a fatal error; read for each call.
+    producer: RwLock<Arc<Producer>>,
+    /// What a replacement is built from: the service's configuration with the transactional id.
+    config: ServiceConfig,
+    logger: Logger,
     state: Mutex<State>,
     /// Mirrors `State::Open`, for the synchronous publish path.
     open: AtomicBool,
@@ -78,7 +82,9 @@ impl Transactions {
                 .push(("transaction.timeout.ms".into(), ms.to_string()));
         }
         Ok(Arc::new(Transactions {
-            producer: Producer::new(&config, logger)?,
+            producer: RwLock::new(Producer::new(&config, logger.clone())?),
+            config,
+            logger,
             state: Mutex::new(State::New),
             open: AtomicBool::new(false),
         }))
@@ -131,12 +137,55 @@ impl Transactions {
         self.open.store(false, Ordering::Release);
     }
 
+    /// Replaces a producer that failed fatally (fenced by a newer instance, or by the
+    /// coordinator after a transaction outlived `transaction.timeout.ms`) with a new one under
+    /// the same transactional id; the next `begin` registers it, which fences the old epoch.
+    /// Resolves with false, changing nothing, when the producer has not failed. Fails with
+    /// `ERR__STATE` while a transaction is open, `ERR_DISCONNECTED` after disconnect, and with
+    /// the configuration's error if the new producer cannot be created (the old one stays).
+    /// The old producer's unsent messages fail with `ERR__PURGE_QUEUE`; it is closed off the
+    /// caller's thread.
+    pub async fn reset(&self) -> EngineResult<bool> {
+        let mut state = self.state.lock().await;
+        match &*state {
+            State::Failed(_) => {}
+            State::Closed => return Err(EngineError::Disconnected),
+            State::Open => {
+                return Err(EngineError::Kafka {
+                    code: RDKafkaErrorCode::State,
+                    message: "a transaction is open: commit or abort it first".into(),
+                    topic: None,
+                    partition: None,
+                })
+            }
+            State::New | State::Ready => return Ok(false),
+        }
+        let fresh = Producer::new(&self.config, self.logger.clone())?;
+        let old = {
+            let mut producer = self.producer.write().unwrap_or_else(|p| p.into_inner());
+            std::mem::replace(&mut *producer, fresh)
+        };
+        *state = State::New;
+        self.open.store(false, Ordering::Release);
+        // librdkafka's destroy purges and flushes briefly: on a blocking thread.
+        tokio::task::spawn_blocking(move || drop(old));
+        Ok(true)
+    }
+
+    /// The current producer.
+    fn producer(&self) -> Arc<Producer> {
+        self.producer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Runs a blocking librdkafka call on a blocking thread.
     async fn blocking(
         &self,
         call: impl FnOnce(&Producer) -> rdkafka::error::KafkaResult<()> + Send + 'static,
     ) -> EngineResult<()> {
-        let producer = self.producer.clone();
+        let producer = self.producer();
         tokio::task::spawn_blocking(move || call(&producer).map_err(EngineError::from))
             .await
             .unwrap_or_else(|e| {
@@ -185,7 +234,7 @@ impl Transaction {
                 Err(_) => not_open(),
             });
         }
-        Ok(self.owner.producer.send_batch(records))
+        Ok(self.owner.producer().send_batch(records))
     }
 
     /// Adds a group's consumed offsets (the next offset to read, per partition) to the
@@ -219,7 +268,7 @@ impl Transaction {
             OffsetsGroup::Id(id) => {
                 let id = CString::new(id)
                     .map_err(|_| EngineError::InvalidArg("groupId contains a NUL".into()))?;
-                let producer = self.owner.producer.clone();
+                let producer = self.owner.producer();
                 tokio::task::spawn_blocking(move || send_offsets_for_group(&producer, &tpl, &id))
                     .await
                     .unwrap_or_else(|e| {
