@@ -3,7 +3,9 @@
 // Exactly-once consume-transform-produce on the real single-node broker: a child process
 // transforms 3 partitions of input through `subscribeTransactional` and is killed with SIGKILL
 // twice while it runs, then restarted; read with read_committed, the output holds each input's
-// result exactly once (no loss, no duplicate). Also: what subscribeTransactional refuses.
+// result exactly once (no loss, no duplicate). A subscription whose producer another instance
+// fences resets it once and goes on, still exactly once. Also: what subscribeTransactional
+// refuses.
 
 const path = require('path');
 const { spawn } = require('child_process');
@@ -79,6 +81,96 @@ describeOn(BROKERS, 'consume-transform-produce on a single broker', () => {
     const duplicates = [...counts.values()].filter((n) => n > 1).length;
     const lost = inputs.filter((m) => !counts.has(`out:${m.value}`)).length;
     expect({ outputs: values.length, duplicates, lost }).toEqual({ outputs: INPUTS, duplicates: 0, lost: 0 });
+  });
+
+  test('fenced by another producer with its transactional id, the subscription resets its producer once and loses nothing', async () => {
+    const admin = cluster.admin();
+    const input = await cluster.topic(admin, 'ctp-fence-in', 3);
+    const output = await cluster.topic(admin, 'ctp-fence-out', 3);
+    const scratch = await cluster.topic(admin, 'ctp-fence-scratch', 1);
+    const total = 1000;
+    const inputs = Array.from({ length: total }, (_, i) => ({ key: `k${i % 20}`, value: `v${i}` }));
+    const published = await cluster.service().publishBatch(input, inputs);
+    expect(published.every((r) => r.error === undefined)).toBe(true);
+
+    const reader = cluster.service();
+    const out = collector();
+    const reading = await reader.subscribe({ groupId: uniqueName('ctp-read'), topics: [output], fromBeginning: true }, { eachMessage: out.eachMessage });
+
+    const transactionalId = uniqueName('ctp-tid');
+    const transforming = cluster.service({ transactionalId });
+    const subscription = await transforming.subscribeTransactional(
+      { groupId: uniqueName('ctp'), topics: [input], fromBeginning: true, maxBatchSize: 20, retries: 10, retryBackoffMs: 200 },
+      async ({ messages }) => {
+        await sleep(20);
+        return messages.map((m) => ({ topic: output, key: m.key, value: `out:${m.value.toString()}` }));
+      },
+    );
+    await waitFor(() => out.received.length >= total * 0.2, 120000, '20% of the output');
+    // Registering the same transactional id fences the subscription's producer.
+    const intruder = cluster.service({ transactionalId });
+    const first = await intruder.transaction();
+    await first.abort();
+    await waitFor(() => out.received.length >= total, 180000, 'every output');
+    // The subscription's new producer fenced the intruder in turn.
+    const late = await intruder.transaction();
+    await late.publish(scratch, { value: 'late' }).catch(() => {});
+    const fenced = await late.commit().then(
+      () => null,
+      (e) => e,
+    );
+    expect(fenced && fenced.fatal).toBe(true);
+    await sleep(3000);
+    await subscription.stop();
+    await reading.stop();
+
+    const counts = new Map();
+    for (const m of out.received) counts.set(m.value, (counts.get(m.value) || 0) + 1);
+    const duplicates = [...counts.values()].filter((n) => n > 1).length;
+    const lost = inputs.filter((m) => !counts.has(`out:${m.value}`)).length;
+    expect({ outputs: out.received.length, duplicates, lost }).toEqual({ outputs: total, duplicates: 0, lost: 0 });
+  });
+
+  test('fenced again and again, the subscription stops with the fatal error', async () => {
+    const admin = cluster.admin();
+    const input = await cluster.topic(admin, 'ctp-twice-in', 1);
+    const output = await cluster.topic(admin, 'ctp-twice-out', 1);
+    const total = 2000;
+    const published = await cluster.service().publishBatch(
+      input,
+      Array.from({ length: total }, (_, i) => ({ value: `v${i}` })),
+    );
+    expect(published.every((r) => r.error === undefined)).toBe(true);
+    const reader = cluster.service();
+    const out = collector();
+    const reading = await reader.subscribe({ groupId: uniqueName('ctp-read'), topics: [output], fromBeginning: true }, { eachMessage: out.eachMessage });
+
+    const transactionalId = uniqueName('ctp-tid');
+    const errors = [];
+    const transforming = cluster.service({ transactionalId });
+    const subscription = await transforming.subscribeTransactional(
+      { groupId: uniqueName('ctp'), topics: [input], fromBeginning: true, maxBatchSize: 10, retries: 10, retryBackoffMs: 100, onError: (e) => errors.push(e) },
+      async ({ messages }) => {
+        await sleep(20);
+        return messages.map((m) => ({ topic: output, value: `out:${m.value.toString()}` }));
+      },
+    );
+    await waitFor(() => out.received.length >= 50, 120000, 'the first outputs');
+    // Intruders fence it again and again, each once it committed again after its reset: the
+    // first does not stop it, a few more do.
+    let intruders = 0;
+    while (errors.length === 0 && intruders < 10) {
+      const before = out.received.length;
+      await (await cluster.service({ transactionalId }).transaction()).abort();
+      intruders++;
+      await waitFor(() => errors.length > 0 || out.received.length > before, 120000, 'an output after the reset, or onError');
+      if (intruders === 1) expect(errors).toEqual([]);
+    }
+    expect(errors.length).toBe(1);
+    expect({ code: errors[0].code, retriable: errors[0].retriable }).toEqual({ code: 'ERR__FENCED', retriable: false });
+    expect(out.received.length).toBeLessThan(total);
+    await subscription.stop();
+    await reading.stop();
   });
 
   test('subscribeTransactional needs a transactional id, a transform and no autoCommit', async () => {

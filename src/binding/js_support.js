@@ -277,9 +277,19 @@ function jsSupport(tracing, metricsBridge, layout) {
     // transform returns and the batch's consumed offsets commit in one transaction of `service`,
     // one transaction at a time. A failure aborts it and throws, so the engine delivers the batch
     // again (retries, then onError); the consumer itself never commits (autoCommit false).
+    // A fatal error (the producer fenced: a transaction outlived the coordinator's timeout, or
+    // another instance took the transactional id) replaces the producer (resetTransactions)
+    // before the batch is delivered again. Up to RESETS_PER_WINDOW resets in RESET_WINDOW_MS:
+    // one intrusion can fence twice (its InitProducerId, retried while the coordinator aborts our
+    // open transaction, may land after our reset's); past that the error is final and the
+    // subscription stops with it (onError), rather than two instances fencing each other for good.
     const COMMIT_ATTEMPTS = 5;
+    const RESETS_PER_WINDOW = 3;
+    const RESET_WINDOW_MS = 60000;
     function transactional(service, options, transform) {
         let chain = Promise.resolve();
+        let resets = [];
+        let finalError = null;
         let markReady;
         const ready = new Promise((resolve) => (markReady = resolve));
         const exclusive = (work) => {
@@ -298,9 +308,36 @@ function jsSupport(tracing, metricsBridge, layout) {
                 }
             }
         }
+        const isFatal = (e) => !!(e && e.fatal);
+        // After a fatal error: replaces the producer and resolves with an error the engine retries
+        // (a KafkaNativeError thrown as it is, `retriable: false`, would stop the subscription at
+        // once), or, past the resets allowed, with the fatal error, which stops it.
+        async function recover(fatal) {
+            if (finalError !== null)
+                return finalError;
+            const now = Date.now();
+            resets = resets.filter((at) => now - at < RESET_WINDOW_MS);
+            if (resets.length >= RESETS_PER_WINDOW) {
+                finalError = fatal;
+                return fatal;
+            }
+            resets.push(now);
+            await service.resetTransactions().catch(() => { });
+            const f = fatal;
+            const code = typeof f.code === 'string' ? f.code : 'ERR__FATAL';
+            return new KafkaNativeError(`the transactional producer was replaced after: ${String(f.message)}; the batch is delivered again`, code, true, false);
+        }
         async function inOneTransaction(batch, outputs) {
             const subscription = await ready;
-            const tx = await service.transaction();
+            if (finalError !== null)
+                throw finalError;
+            let tx;
+            try {
+                tx = await service.transaction();
+            }
+            catch (e) {
+                throw isFatal(e) ? await recover(e) : e;
+            }
             try {
                 if (outputs.length > 0) {
                     const results = await tx.publishBatch(outputs);
@@ -314,9 +351,16 @@ function jsSupport(tracing, metricsBridge, layout) {
                 await commitWithRetries(tx);
             }
             catch (e) {
-                if (tx.open)
-                    await tx.abort().catch(() => { });
-                throw e;
+                // A fenced producer purges the transaction's messages (not fatal errors themselves):
+                // the abort then tells that the producer failed.
+                let fatal = isFatal(e) ? e : null;
+                if (tx.open) {
+                    await tx.abort().catch((abortError) => {
+                        if (fatal === null && isFatal(abortError))
+                            fatal = abortError;
+                    });
+                }
+                throw fatal !== null ? await recover(fatal) : e;
             }
         }
         const eachBatch = async ({ batch }) => {

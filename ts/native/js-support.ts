@@ -117,7 +117,7 @@ interface BatchResult {
 }
 
 /** A transactional service's subscribe, whose handler is this script's `eachBatch` wrapper. */
-type TransactionalService = Pick<KafkaService, 'transaction'> & {
+type TransactionalService = Pick<KafkaService, 'transaction' | 'resetTransactions'> & {
   subscribe(options: SubscribeOptions, handlers: { eachBatch: (payload: { batch: Unpacked }) => Promise<void> }): Promise<Subscription>;
 };
 
@@ -387,10 +387,20 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
   // transform returns and the batch's consumed offsets commit in one transaction of `service`,
   // one transaction at a time. A failure aborts it and throws, so the engine delivers the batch
   // again (retries, then onError); the consumer itself never commits (autoCommit false).
+  // A fatal error (the producer fenced: a transaction outlived the coordinator's timeout, or
+  // another instance took the transactional id) replaces the producer (resetTransactions)
+  // before the batch is delivered again. Up to RESETS_PER_WINDOW resets in RESET_WINDOW_MS:
+  // one intrusion can fence twice (its InitProducerId, retried while the coordinator aborts our
+  // open transaction, may land after our reset's); past that the error is final and the
+  // subscription stops with it (onError), rather than two instances fencing each other for good.
   const COMMIT_ATTEMPTS = 5;
+  const RESETS_PER_WINDOW = 3;
+  const RESET_WINDOW_MS = 60000;
 
   function transactional(service: TransactionalService, options: SubscribeOptions, transform: Transform): Promise<Subscription> {
     let chain: Promise<unknown> = Promise.resolve();
+    let resets: number[] = [];
+    let finalError: unknown = null;
     let markReady!: (subscription: Subscription) => void;
     const ready = new Promise<Subscription>((resolve) => (markReady = resolve));
     const exclusive = (work: () => Promise<void>): Promise<void> => {
@@ -407,9 +417,33 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
         }
       }
     }
+    const isFatal = (e: unknown): boolean => !!(e && (e as { fatal?: unknown }).fatal);
+    // After a fatal error: replaces the producer and resolves with an error the engine retries
+    // (a KafkaNativeError thrown as it is, `retriable: false`, would stop the subscription at
+    // once), or, past the resets allowed, with the fatal error, which stops it.
+    async function recover(fatal: unknown): Promise<unknown> {
+      if (finalError !== null) return finalError;
+      const now = Date.now();
+      resets = resets.filter((at) => now - at < RESET_WINDOW_MS);
+      if (resets.length >= RESETS_PER_WINDOW) {
+        finalError = fatal;
+        return fatal;
+      }
+      resets.push(now);
+      await service.resetTransactions().catch(() => {});
+      const f = fatal as { message?: unknown; code?: unknown };
+      const code = typeof f.code === 'string' ? f.code : 'ERR__FATAL';
+      return new KafkaNativeError(`the transactional producer was replaced after: ${String(f.message)}; the batch is delivered again`, code, true, false);
+    }
     async function inOneTransaction(batch: Unpacked, outputs: PublishRecord[]): Promise<void> {
       const subscription = await ready;
-      const tx = await service.transaction();
+      if (finalError !== null) throw finalError;
+      let tx: Transaction;
+      try {
+        tx = await service.transaction();
+      } catch (e) {
+        throw isFatal(e) ? await recover(e) : e;
+      }
       try {
         if (outputs.length > 0) {
           const results = await tx.publishBatch(outputs);
@@ -420,8 +454,15 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
         await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next }] });
         await commitWithRetries(tx);
       } catch (e) {
-        if (tx.open) await tx.abort().catch(() => {});
-        throw e;
+        // A fenced producer purges the transaction's messages (not fatal errors themselves):
+        // the abort then tells that the producer failed.
+        let fatal = isFatal(e) ? e : null;
+        if (tx.open) {
+          await tx.abort().catch((abortError: unknown) => {
+            if (fatal === null && isFatal(abortError)) fatal = abortError;
+          });
+        }
+        throw fatal !== null ? await recover(fatal) : e;
       }
     }
     const eachBatch = async ({ batch }: { batch: Unpacked }): Promise<void> => {
