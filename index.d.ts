@@ -317,8 +317,13 @@ export declare class KafkaService {
    * `readCommitted` readers. Needs the `transactionalId` option (else `ERR_INVALID_CONFIG`);
    * the subscription never commits by itself (`autoCommit: true` is `ERR_INVALID_ARG`). A
    * transform that throws, or a transaction that fails, aborts the batch's transaction and
-   * the batch is delivered again (`retries`, then `onError`). Transactions of one service run
-   * one at a time. Resolves with the running `Subscription`.
+   * the batch is delivered again (`retries`, then `onError`). A fatal producer error (fenced:
+   * the coordinator aborted a transaction that outlived `transactionTimeoutMs`, or another
+   * instance registered the same `transactionalId`) replaces the producer
+   * (`resetTransactions`) and the batch is delivered again from its committed offsets; after
+   * 3 replacements within 60 s the fatal error stops the subscription (`onError`, code
+   * `ERR__FENCED`), so that two live instances do not fence each other for good. Transactions
+   * of one service run one at a time. Resolves with the running `Subscription`.
    */
   subscribeTransactional(options: SubscribeOptions, transform: (batch: { topic: string; partition: number; messages: ConsumedMessage[] }) => Promise<PublishRecord[] | void> | PublishRecord[] | void): Promise<Subscription>
 }
