@@ -11,11 +11,9 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { BROKERS, QUICK, createTopic, describeTopic, node, healCluster, service, disconnectAll, report, uniqueName, sleep, waitFor } = require('./support');
 
-// Opt-in (FAULTS_TRANSFORM=1) until an open stall is understood: in one of four runs on the
-// issue-16 branch the transform made no progress for 10 minutes after the output leader's kill
-// (the other runs passed with 0 lost, 0 duplicates; so did a fifth, on the g16-hygiene branch:
-// 100,000 inputs and outputs in 319 s).
-const d = BROKERS && process.env.FAULTS_TRANSFORM === '1' ? describe : describe.skip;
+// Its producer fenced with no newer instance (INVALID_PRODUCER_EPOCH on an offset commit, seen on
+// a busy machine), the transforming process replaces it and goes on (subscribeTransactional).
+const d = BROKERS ? describe : describe.skip;
 jest.setTimeout(1200000);
 
 const INPUTS = QUICK ? 5000 : 100000;
