@@ -8,6 +8,7 @@
 // phase: the longest time no partition at all was processed (stop-the-world), the longest time
 // any one partition went unprocessed, how many partitions stopped for over STOPPED_MS,
 // duplicates (messages handled twice, by key) and lost (acknowledged, never handled: must be 0).
+// A run of every mode also writes its chart to scripts/rebalance/latest.svg (chart.js).
 //
 //   npm run bench:rebalance                  (starts and stops its own cluster)
 //   KAFKA_BROKERS_3=host:port,... npm run bench:rebalance   (uses a running one)
@@ -25,6 +26,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { KafkaService } = require('../../index.js');
+const chart = require('./chart');
 
 const ROOT = path.join(__dirname, '..', '..');
 const MODES = (process.env.MODES || 'eager,cooperative,static,consumer,kafkajs').split(',');
@@ -282,6 +284,10 @@ async function main() {
       `${MEMBERS} member processes restarted one by one (graceful stop, new process), then a 4th joins. ` +
       `"Stopped": a partition unprocessed for over ${STOPPED_MS} ms. Host: ${os.cpus().length} CPUs, ${os.loadavg()[0].toFixed(1)} load.\n\n`;
     fs.appendFileSync(RESULTS, `${header}${text}\n\n\`\`\`json\n${JSON.stringify(results, null, 2)}\n\`\`\`\n`);
+  }
+  if (results.length === Object.keys(chart.LABELS).length) {
+    const conditions = chart.conditionsOf(new Date().toISOString(), `${RATE} msgs/s, handlers of ${HANDLER_MS} ms. Host: ${os.cpus().length} CPUs, ${os.loadavg()[0].toFixed(1)} load`);
+    fs.writeFileSync(path.join(__dirname, 'latest.svg'), chart.svg(results, conditions));
   }
   if (results.some((r) => r.lost > 0)) process.exitCode = 1;
 }
