@@ -591,6 +591,14 @@ export interface ClusterInfo {
   topics: Array<string>
 }
 
+/** One partition's committed offset. */
+export interface CommittedOffset {
+  topic: string
+  partition: number
+  /** The offset of the next message the group consumes there (a string: offsets are 64-bit). */
+  offset: string
+}
+
 /** A consumed message, shaped as kafkajs' `KafkaMessage` (offset and timestamp are strings). */
 export interface ConsumedMessage {
   key?: Buffer
@@ -1334,6 +1342,23 @@ export interface SubscribeOptions {
    */
   onError?: (error: KafkaNativeError) => void
   /**
+   * Called after each commit of this member's offsets that the group coordinator accepted
+   * (auto-commit interval, rebalance, stop, `commit()`), with the offsets it wrote. A commit
+   * with nothing new is not reported. Without it nothing is reported.
+   */
+  onCommit?: (commit: SubscriptionCommit) => void
+  /**
+   * Called with the group heartbeats the member sent, at each statistics interval
+   * (`statisticsIntervalMs`, default 1 s; none when 0) that saw some.
+   */
+  onHeartbeat?: (heartbeat: SubscriptionHeartbeat) => void
+  /**
+   * Called after each round of the subscription's poll loop that handed messages to the
+   * handlers, one entry per broker they came from (and once per 5 s without messages). It is
+   * called often under load: without it nothing is counted.
+   */
+  onFetch?: (rounds: SubscriptionFetch[]) => void
+  /**
    * Decode each value (Confluent wire format) through the registry given to
    * `useSchemaRegistry()`, on the runtime: the handler's `message.decoded` is the value and
    * `message.schemaId` its writer schema's id (`message.value` keeps the raw bytes).
@@ -1344,6 +1369,49 @@ export interface SubscribeOptions {
    * the subscription (`onError` gets that code, `retriable: false`).
    */
   decode?: boolean | DecodeOptions
+}
+
+/**
+ * A commit of the member's offsets that the group coordinator accepted (`onCommit`): the
+ * interval's auto-commit, a rebalance's, the stop's, or `commit()`'s.
+ */
+export interface SubscriptionCommit {
+  groupId: string
+  /** The member id as of the member's latest rebalance or commit ('' before its first join). */
+  memberId: string
+  /** The group generation as of the same moment (-1 before the first join). */
+  generationId: number
+  /** The partitions whose offset this commit wrote. */
+  offsets: Array<CommittedOffset>
+}
+
+/**
+ * What one round of the subscription's poll loop handed to its handlers from one broker
+ * (`onFetch`).
+ */
+export interface SubscriptionFetch {
+  /**
+   * The broker the round's messages came from; -1 for a round with nothing, reported once
+   * 5 s passed without messages.
+   */
+  nodeId: number
+  /** Runs of consecutive messages of one partition handed on. */
+  batches: number
+  /** Ms from the end of the previous reported round (or the start) to this one. */
+  durationMs: number
+}
+
+/**
+ * Group heartbeats the member sent since the previous report (`onHeartbeat`), as librdkafka's
+ * statistics count them: reported at the statistics interval that saw them.
+ */
+export interface SubscriptionHeartbeat {
+  groupId: string
+  /** As in `SubscriptionCommit`. */
+  memberId: string
+  generationId: number
+  /** Heartbeat requests sent since the previous report (at least 1). */
+  count: number
 }
 
 /** The state of a tenant's topics against their templates. */

@@ -218,6 +218,70 @@ test('autoCommit: false commits only on commitOffsets; the group resumes after i
   expect(later).toEqual(['d']);
 });
 
+test('COMMIT_OFFSETS follows each commit, auto or commitOffsets; HEARTBEAT each heartbeat sent; FETCH_START and FETCH each poll round that delivered', async () => {
+  const kafka = cluster.kafka();
+  const topic = cluster.topic('reports', 1);
+  await (await produce(kafka, topic, ['a', 'b', 'c'].map((value) => ({ value })))).disconnect();
+  const auto = await consumer(kafka, [topic], { sessionTimeout: 10000, heartbeatInterval: 300 });
+  const fetchStarts = [];
+  const fetches = [];
+  auto.on(auto.events.FETCH_START, (e) => fetchStarts.push(e));
+  auto.on(auto.events.FETCH, (e) => fetches.push(e));
+  const got = [];
+  await auto.run({ autoCommitInterval: 300, eachMessage: async ({ message }) => void got.push(message.offset) });
+  // Listeners added after run() hear the commits and heartbeats too.
+  const commits = [];
+  auto.on(auto.events.COMMIT_OFFSETS, (e) => commits.push(e));
+  const heartbeats = [];
+  auto.on(auto.events.HEARTBEAT, (e) => heartbeats.push(e));
+  await waitFor(() => got.length === 3, 30000, 'three messages');
+  const wrote = (events, offset) => events.some((e) => e.payload.topics.some((t) => t.topic === topic && t.partitions.some((p) => p.offset === offset)));
+  await waitFor(() => wrote(commits, '3'), 30000, 'the auto-commit past the three messages');
+  const commit = commits.find((e) => wrote([e], '3'));
+  expect(commit).toMatchObject({
+    type: 'consumer.commit_offsets',
+    id: expect.any(String),
+    timestamp: expect.any(Number),
+    payload: {
+      groupId: expect.any(String),
+      memberId: expect.stringMatching(/./),
+      groupGenerationId: expect.any(Number),
+      topics: [{ topic, partitions: [{ partition: 0, offset: '3' }] }],
+    },
+  });
+  expect(commit.payload.groupGenerationId).toBeGreaterThanOrEqual(1);
+  expect(Object.keys(commit.payload).sort()).toEqual(['groupGenerationId', 'groupId', 'memberId', 'topics']);
+  await waitFor(() => heartbeats.length >= 2, 30000, 'two heartbeats');
+  expect(heartbeats[0]).toMatchObject({ type: 'consumer.heartbeat', payload: { groupId: commit.payload.groupId, memberId: commit.payload.memberId } });
+  expect(Object.keys(heartbeats[0].payload).sort()).toEqual(['groupGenerationId', 'groupId', 'memberId']);
+  expect(heartbeats[heartbeats.length - 1].payload.groupGenerationId).toBe(commit.payload.groupGenerationId);
+  // The rounds that handed the messages on, each from a broker, as kafkajs' per-broker fetches.
+  const delivering = fetches.filter((e) => e.payload.numberOfBatches > 0);
+  expect(delivering.length).toBeGreaterThanOrEqual(1);
+  expect(delivering[0]).toMatchObject({ type: 'consumer.fetch', payload: { numberOfBatches: expect.any(Number), duration: expect.any(Number), nodeId: expect.any(Number) } });
+  expect(delivering.every((e) => e.payload.nodeId >= 0 && e.payload.duration >= 0)).toBe(true);
+  expect(fetchStarts.map((e) => e.payload)).toEqual(fetches.map((e) => ({ nodeId: e.payload.nodeId })));
+  expect(fetchStarts[0].type).toBe('consumer.fetch_start');
+  await auto.stop();
+
+  // Without autoCommit the only commits are commitOffsets'; the same events follow them.
+  const manual = await consumer(kafka, [topic], { sessionTimeout: 10000 });
+  const manualCommits = [];
+  manual.on(manual.events.COMMIT_OFFSETS, (e) => manualCommits.push(e));
+  const seen = [];
+  await manual.run({ autoCommit: false, eachMessage: async ({ message }) => void seen.push(message.offset) });
+  await waitFor(() => seen.length === 3, 30000, 'three messages');
+  await sleep(300);
+  expect(manualCommits).toEqual([]);
+  await manual.commitOffsets([{ topic, partition: 0, offset: '3' }]);
+  await waitFor(() => wrote(manualCommits, '3'), 30000, "commitOffsets' commit");
+  expect(manualCommits).toHaveLength(1);
+  await manual.commitOffsets([{ topic, partition: 0, offset: '3' }]);
+  await sleep(300);
+  expect(manualCommits).toHaveLength(1);
+  await manual.stop();
+});
+
 test('misuse and unsupported features throw kafkajs errors naming them', async () => {
   const { KafkaJSNonRetriableError, KafkaJSNotImplemented, PartitionAssigners } = kafkajs();
   const kafka = cluster.kafka();
@@ -227,12 +291,14 @@ test('misuse and unsupported features throw kafkajs errors naming them', async (
   expect(() => kafka.consumer({ groupId: 'g', partitionAssigners: [PartitionAssigners.roundRobin] })).not.toThrow();
   const topic = cluster.topic('misuse', 1);
   const c = await consumer(kafka, [topic]);
-  expect(() => c.on(c.events.HEARTBEAT, () => {})).not.toThrow();
+  expect(() => c.on(c.events.REQUEST_QUEUE_SIZE, () => {})).not.toThrow();
+  c.on(c.events.REQUEST_QUEUE_SIZE, () => {});
   c.on(c.events.HEARTBEAT, () => {});
   // An event the engine cannot emit says so (once), and so does a custom assigner that is not run.
   const { logLevel } = kafkajs();
   const said = (pattern) => cluster.kafkaLogs.filter((e) => pattern.test(e.log.message));
-  expect(said(/consumer\.heartbeat is never emitted/)).toEqual([expect.objectContaining({ namespace: 'Consumer', level: logLevel.WARN })]);
+  expect(said(/consumer\.network\.request_queue_size is never emitted/)).toEqual([expect.objectContaining({ namespace: 'Consumer', level: logLevel.WARN })]);
+  expect(said(/consumer\.heartbeat is never emitted/)).toEqual([]);
   expect(said(/custom assigner's protocol\(\) and assign\(\) are not called/)).toHaveLength(1);
   expect(() => c.on('consumer.nope', () => {})).toThrow(KafkaJSNonRetriableError);
   await expect(c.subscribe({ topic, fromBeginning: false })).rejects.toMatchObject({ code: 'ERR_NOT_SUPPORTED', feature: expect.stringContaining('fromBeginning') });

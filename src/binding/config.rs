@@ -325,6 +325,20 @@ pub struct SubscribeOptions<'a> {
     /// `ERR_SCHEMA_DECODE`, `retriable: false`), a republish to a retry step that failed.
     #[napi(ts_type = "(error: KafkaNativeError) => void")]
     pub on_error: Option<Function<'a, Unknown<'a>, ()>>,
+    /// Called after each commit of this member's offsets that the group coordinator accepted
+    /// (auto-commit interval, rebalance, stop, `commit()`), with the offsets it wrote. A commit
+    /// with nothing new is not reported. Without it nothing is reported.
+    #[napi(ts_type = "(commit: SubscriptionCommit) => void")]
+    pub on_commit: Option<Function<'a, Unknown<'a>, ()>>,
+    /// Called with the group heartbeats the member sent, at each statistics interval
+    /// (`statisticsIntervalMs`, default 1 s; none when 0) that saw some.
+    #[napi(ts_type = "(heartbeat: SubscriptionHeartbeat) => void")]
+    pub on_heartbeat: Option<Function<'a, Unknown<'a>, ()>>,
+    /// Called after each round of the subscription's poll loop that handed messages to the
+    /// handlers, one entry per broker they came from (and once per 5 s without messages). It is
+    /// called often under load: without it nothing is counted.
+    #[napi(ts_type = "(rounds: SubscriptionFetch[]) => void")]
+    pub on_fetch: Option<Function<'a, Unknown<'a>, ()>>,
     /// Decode each value (Confluent wire format) through the registry given to
     /// `useSchemaRegistry()`, on the runtime: the handler's `message.decoded` is the value and
     /// `message.schemaId` its writer schema's id (`message.value` keeps the raw bytes).

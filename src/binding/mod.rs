@@ -25,6 +25,7 @@ mod service_transform;
 mod settlement;
 pub mod stats;
 pub mod subscription;
+pub mod subscription_reports;
 pub mod tenants;
 pub mod topics;
 pub mod transaction;

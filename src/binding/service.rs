@@ -23,6 +23,7 @@ use crate::binding::schema_registry::{reader_schema, SchemaRegistry};
 use crate::binding::settlement::Settler;
 use crate::binding::stats::{service_stats, ServiceStats};
 use crate::binding::subscription::{BatchDecoder, HandlerKind, JsBatchHandler, Subscription};
+use crate::binding::subscription_reports::reports;
 use crate::binding::transaction::Transaction;
 use crate::engine::consumer::ErrorSink;
 use crate::engine::error::{EngineError, EngineResult};
@@ -214,8 +215,9 @@ impl KafkaService {
                 return Err(invalid_arg("options", "expected {groupId, topics}"));
             }
             let js: SubscribeOptions = args::read(env, options, "options")?;
-            let engine_options = subscribe_options(&js)?;
+            let mut engine_options = subscribe_options(&js)?;
             engine_options.validate()?;
+            engine_options.reports = reports(env, &js)?;
             let (function, kind) = handler_function(env, handler)?;
             let mut bridge = JsBatchHandler::new(env, function, kind, &engine_options.group_id)
                 .map_err(|e| invalid_arg("handler", e.reason.clone()))?;

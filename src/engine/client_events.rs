@@ -69,10 +69,10 @@ impl ClientEvents {
         );
     }
 
-    pub(crate) fn on_statistics(&self, json: &[u8]) {
-        let Some(parsed) = parse_statistics(json) else {
-            return;
-        };
+    /// Takes in a statistics document; returns the group heartbeats the client has sent so far.
+    pub(crate) fn on_statistics(&self, json: &[u8]) -> Option<u64> {
+        let parsed = parse_statistics(json)?;
+        let heartbeats_sent = parsed.heartbeats_sent;
         if let Ok(mut b) = self.brokers.lock() {
             *b = parsed.brokers;
         }
@@ -85,6 +85,7 @@ impl ClientEvents {
         if let Ok(mut q) = self.queues.lock() {
             *q = Some(parsed.queues);
         }
+        Some(heartbeats_sent)
     }
 
     /// Records and logs a client-level error; returns its code.
@@ -147,15 +148,19 @@ fn record_level(level: RDKafkaLogLevel, facility: &str, message: &str) -> LogLev
 
 /// Implements `ClientContext` for a context type with a `events: ClientEvents` field. With
 /// `after_error = method`, the context's `method(Option<RDKafkaErrorCode>)` runs after each error
-/// was recorded.
+/// was recorded; with `after_statistics = method`, its `method(u64)` gets the heartbeats sent so
+/// far after each statistics document.
 macro_rules! forward_client_events {
-    ($context:ty $(, after_error = $hook:ident)?) => {
+    ($context:ty $(, after_error = $hook:ident)? $(, after_statistics = $stats_hook:ident)?) => {
         impl rdkafka::client::ClientContext for $context {
             fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
                 self.events.on_log(level, fac, log_message);
             }
             fn stats_raw(&self, statistics: &[u8]) {
-                self.events.on_statistics(statistics);
+                let _heartbeats_sent = self.events.on_statistics(statistics);
+                $(if let Some(sent) = _heartbeats_sent {
+                    self.$stats_hook(sent);
+                })?
             }
             fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
                 let _code = self.events.on_error(error, reason);

@@ -26,6 +26,8 @@ mod key_order_tests;
 #[cfg(test)]
 mod prefetch_tests;
 #[cfg(test)]
+mod reports_tests;
+#[cfg(test)]
 mod retry_tests;
 #[cfg(test)]
 mod start_position_tests;

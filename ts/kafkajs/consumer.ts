@@ -6,6 +6,7 @@ import type { NativeEachBatchPayload as NativeBatchPayload, NativeEachMessagePay
 import { checkRetry } from './config';
 import { PartitionAssigners, logLevel } from './enums';
 import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNotImplemented, refuse, toKafkaJSError } from './errors';
+import { commitOffsetsPayload, emitFetchRounds, emitHeartbeats } from './engine-reports';
 import { GroupJoinWatch } from './group-join';
 import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
@@ -31,7 +32,7 @@ import type {
 } from './types';
 
 /** Not in kafkajs: engine subscription settings `run()` passes through (e.g. `fromTimestamp`). */
-export type KafkaNativeRunOptions = Partial<Omit<SubscribeOptions, 'groupId' | 'topics' | 'onError'>>;
+export type KafkaNativeRunOptions = Partial<Omit<SubscribeOptions, 'groupId' | 'topics' | 'onError' | 'onCommit' | 'onHeartbeat' | 'onFetch'>>;
 
 type Librdkafka = Record<string, string | number | boolean>;
 
@@ -353,8 +354,20 @@ export class Consumer {
       onError: (error) => {
         if (run === this.runs) this.crashed(error);
       },
+      // Commits and heartbeats are few (intervals, rebalances, stops): reported always, so that a
+      // listener added after run() hears them. Poll rounds are many: counted only for a listener
+      // present at run() (a later one is heard from the next run()).
+      onCommit: (commit) => {
+        if (this.instrumentation.has(consumerEvents.COMMIT_OFFSETS)) this.instrumentation.emit(consumerEvents.COMMIT_OFFSETS, commitOffsetsPayload(commit));
+      },
+      onHeartbeat: (heartbeat) => {
+        if (this.instrumentation.has(consumerEvents.HEARTBEAT)) emitHeartbeats(this.instrumentation, heartbeat);
+      },
       ...config.kafkaNative,
     };
+    if (this.instrumentation.has(consumerEvents.FETCH_START) || this.instrumentation.has(consumerEvents.FETCH)) {
+      options.onFetch = (rounds) => emitFetchRounds(this.instrumentation, rounds);
+    }
     if (this.sessionTimeoutMs !== undefined) options.sessionTimeoutMs = this.sessionTimeoutMs;
     if (this.retry.retries !== undefined) options.retries = this.retry.retries;
     if (this.retry.initialRetryTime !== undefined) options.retryBackoffMs = this.retry.initialRetryTime;

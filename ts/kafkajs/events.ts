@@ -94,15 +94,12 @@ export const adminEvents = {
   REQUEST_QUEUE_SIZE: 'admin.network.request_queue_size',
 } as const;
 
-const NETWORK = "librdkafka's broker threads send and time out requests without reporting each one";
+const NETWORK = "librdkafka's broker threads send, queue and time out requests without reporting each one (its statistics only sample the queues once per interval)";
 
 /** The events the facade never emits, with the reason (README: "Using it from NestJS microservices"). */
 export const NEVER_EMITTED: Readonly<Record<string, string>> = {
-  [consumerEvents.HEARTBEAT]: "librdkafka heartbeats on its own thread and does not report it (the member's session is kept while handlers run)",
-  [consumerEvents.COMMIT_OFFSETS]: 'the engine commits on its interval, on rebalance and on stop, inside librdkafka, without a per-commit report',
-  [consumerEvents.FETCH_START]: "librdkafka's fetcher runs on its own thread and does not report fetch requests",
-  [consumerEvents.FETCH]: "librdkafka's fetcher runs on its own thread and does not report fetch responses",
-  [consumerEvents.RECEIVED_UNSUBSCRIBED_TOPICS]: 'librdkafka drops records of topics the member is not subscribed to before they reach the engine',
+  [consumerEvents.RECEIVED_UNSUBSCRIBED_TOPICS]:
+    "librdkafka's assignors give a member only partitions of the topics it subscribed to, and a group cannot mix them with kafkajs' assigners, so the case it reports does not arise",
   [consumerEvents.REQUEST]: NETWORK,
   [consumerEvents.REQUEST_TIMEOUT]: NETWORK,
   [consumerEvents.REQUEST_QUEUE_SIZE]: NETWORK,

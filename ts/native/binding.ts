@@ -40,6 +40,9 @@ export type {
   ServiceStats,
   SslOptions,
   SubscribeOptions,
+  SubscriptionCommit,
+  SubscriptionFetch,
+  SubscriptionHeartbeat,
   TopicPartition,
   TopicSpec,
 } from '../../index';

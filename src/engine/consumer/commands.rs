@@ -9,6 +9,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
+use crate::engine::consumer::reports::{written_offsets_raw, MemberReports};
 use crate::engine::consumer::seek;
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
 use crate::engine::error::{EngineError, EngineResult};
@@ -70,7 +71,8 @@ pub(crate) fn commit_stored_offsets<C: ConsumerContext>(
     consumer: &BaseConsumer<C>,
     shared: &Shared,
 ) -> EngineResult<()> {
-    let result = commit_within(consumer, shared.commit_timeout());
+    shared.member_reports.refresh(consumer);
+    let result = commit_within(consumer, shared.commit_timeout(), &shared.member_reports);
     if result.is_ok() {
         shared.note_committed();
     }
@@ -93,11 +95,13 @@ pub(crate) fn refused_for_rebalance(e: &EngineError) -> bool {
 }
 
 /// Commits the stored offsets, waiting for the broker at most `timeout` (`ERR__TIMED_OUT`
-/// then; the commit may still happen). librdkafka's synchronous commit waits for a group
-/// coordinator without end, which would hold a stop forever once the brokers are gone.
+/// then; the commit may still happen), and tells `reports` what it wrote. librdkafka's
+/// synchronous commit waits for a group coordinator without end, which would hold a stop
+/// forever once the brokers are gone.
 pub(crate) fn commit_within<C: ConsumerContext>(
     consumer: &BaseConsumer<C>,
     timeout: Duration,
+    reports: &MemberReports,
 ) -> EngineResult<()> {
     let rk = consumer.client().native_ptr();
     // SAFETY: `rk` is the live consumer borrowed for this call; the reply queue is ours, and
@@ -113,6 +117,11 @@ pub(crate) fn commit_within<C: ConsumerContext>(
                 RDKafkaRespErr::RD_KAFKA_RESP_ERR__TIMED_OUT
             } else {
                 let e = rd::rd_kafka_event_error(event);
+                if e == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR && reports.wants_commits() {
+                    reports.committed(written_offsets_raw(
+                        rd::rd_kafka_event_topic_partition_list(event),
+                    ));
+                }
                 rd::rd_kafka_event_destroy(event);
                 e
             };

@@ -14,6 +14,7 @@ mod partition_worker;
 mod poll_loop;
 mod poll_wake;
 mod rebalance;
+pub mod reports;
 mod retry_delivery;
 pub mod retry_headers;
 pub mod retry_ladder;
@@ -26,6 +27,10 @@ pub use failure_fate::{FailureFate, FateListener};
 pub use handler::{BatchHandler, ErrorSink, HandlerFailure, HandlerOutcome};
 pub use membership::{Assignor, GroupProtocol, Membership};
 pub use options::{Ordering, SubscribeOptions};
+pub use reports::{
+    CommitReport, CommitSink, CommittedOffset, FetchReport, FetchSink, HeartbeatReport,
+    HeartbeatSink, Reports, EMPTY_ROUNDS_EVERY,
+};
 pub use retry_ladder::RetryLadder;
 pub use seek::SeekTarget;
 pub use shared::TopicPartition;

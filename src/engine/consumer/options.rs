@@ -1,6 +1,7 @@
 //! What a subscription is asked to do, with its defaults and checks.
 
 use crate::engine::consumer::membership::Membership;
+use crate::engine::consumer::reports::Reports;
 use crate::engine::consumer::retry_ladder::RetryLadder;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::validate_topic;
@@ -56,6 +57,8 @@ pub struct SubscribeOptions {
     /// `isolation.level`: read only committed transactional messages (librdkafka's default,
     /// true) or also open and aborted ones. None keeps the configured one.
     pub read_committed: Option<bool>,
+    /// Commits and poll rounds reported as they happen, to whoever asked. Default: none.
+    pub reports: Reports,
 }
 
 impl SubscribeOptions {
@@ -78,6 +81,7 @@ impl SubscribeOptions {
             retry: None,
             ordering: Ordering::Partition,
             membership: Membership::default(),
+            reports: Reports::default(),
             read_committed: None,
         }
     }

@@ -13,6 +13,7 @@ use rdkafka::message::Message;
 use crate::engine::consumer::poll_loop::to_consumed;
 use crate::engine::consumer::poll_wake::PollWake;
 use crate::engine::consumer::rebalance::SubscriptionContext;
+use crate::engine::consumer::reports::FetchRounds;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
 use crate::engine::message::ConsumedMessage;
 
@@ -70,6 +71,7 @@ impl PartitionQueues {
         &self,
         shared: &Shared,
         burst: usize,
+        mut rounds: Option<&mut FetchRounds>,
     ) -> (Vec<(TopicPartition, Vec<ConsumedMessage>)>, bool) {
         let queues = self.lock();
         let mut fetched = Vec::new();
@@ -80,13 +82,21 @@ impl PartitionQueues {
             while run.len() < room {
                 match q.poll(std::time::Duration::ZERO) {
                     Some(Ok(m)) if m.partition() == tp.1 && m.topic() == tp.0 => {
+                        if let (true, Some(r)) = (run.is_empty(), rounds.as_deref_mut()) {
+                            r.count_run(&m);
+                        }
                         run.push(to_consumed(&m))
                     }
                     // Not expected from a partition's queue; handed on under its own partition.
-                    Some(Ok(m)) => fetched.push((
-                        (m.topic().to_string(), m.partition()),
-                        vec![to_consumed(&m)],
-                    )),
+                    Some(Ok(m)) => {
+                        if let Some(r) = rounds.as_deref_mut() {
+                            r.count_run(&m);
+                        }
+                        fetched.push((
+                            (m.topic().to_string(), m.partition()),
+                            vec![to_consumed(&m)],
+                        ))
+                    }
                     Some(Err(e)) => crate::engine::consumer::poll_loop::on_poll_error(shared, e),
                     None => break,
                 }

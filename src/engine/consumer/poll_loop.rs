@@ -15,6 +15,7 @@ use crate::engine::consumer::commands::{
     apply_commands, commit_stored_offsets, list_of, refused_for_rebalance,
 };
 use crate::engine::consumer::rebalance::SubscriptionContext;
+use crate::engine::consumer::reports::FetchRounds;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
 use crate::engine::error::EngineError;
 use crate::engine::logging::LogLevel;
@@ -35,6 +36,7 @@ pub(crate) fn run(
     done: watch::Sender<bool>,
 ) {
     let main_queue = MainQueue::of(&consumer);
+    let mut rounds = FetchRounds::new(shared.options.reports.fetches.clone());
     let mut idle = false;
     while !shared.is_stopping() {
         apply_commands(&consumer, &shared);
@@ -64,10 +66,15 @@ pub(crate) fn run(
                         Some(((t, p), run)) if *p == m.partition() && t == m.topic() => {
                             run.push(to_consumed(&m))
                         }
-                        _ => fetched.push((
-                            (m.topic().to_string(), m.partition()),
-                            vec![to_consumed(&m)],
-                        )),
+                        _ => {
+                            if let Some(r) = rounds.as_mut() {
+                                r.count_run(&m);
+                            }
+                            fetched.push((
+                                (m.topic().to_string(), m.partition()),
+                                vec![to_consumed(&m)],
+                            ))
+                        }
                     }
                     count += 1;
                 }
@@ -82,10 +89,16 @@ pub(crate) fn run(
             }
         }
         // Each partition's own queue, as far as its buffer has room.
-        let (runs, more) = consumer.context().queues.poll(&shared, MAX_BURST);
+        let (runs, more) = consumer
+            .context()
+            .queues
+            .poll(&shared, MAX_BURST, rounds.as_mut());
         let from_partitions = !runs.is_empty();
         if from_partitions {
             shared.route(runs, false);
+        }
+        if let Some(r) = rounds.as_mut() {
+            r.end_round();
         }
         idle =
             count < MAX_BURST && !from_main && !from_partitions && !more && !main_queue.pending();

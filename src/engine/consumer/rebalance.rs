@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
+use rdkafka::error::KafkaResult;
 use rdkafka::topic_partition_list::TopicPartitionList;
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 
@@ -13,6 +14,7 @@ use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::consumer::commands::{apply_commands, commit_stored_offsets};
 use crate::engine::consumer::partition_queues::PartitionQueues;
 use crate::engine::consumer::partition_worker;
+use crate::engine::consumer::reports::written_offsets;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
 use crate::engine::consumer::start_positions::StartPositions;
 
@@ -33,7 +35,7 @@ pub struct SubscriptionContext {
     starts: StartPositions,
 }
 
-forward_client_events!(SubscriptionContext);
+forward_client_events!(SubscriptionContext, after_statistics = on_heartbeats_sent);
 
 impl SubscriptionContext {
     /// `starts`: the subscription's start-position rules, applied before each assignment is
@@ -67,6 +69,10 @@ impl SubscriptionContext {
 
     fn log(&self, level: LogLevel, facility: &str, message: &str) {
         self.shared.logger.log(level, "consumer", facility, message);
+    }
+
+    fn on_heartbeats_sent(&self, sent: u64) {
+        self.shared.member_reports.heartbeats_sent(sent);
     }
 
     fn on_assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
@@ -144,6 +150,16 @@ impl SubscriptionContext {
 }
 
 impl ConsumerContext for SubscriptionContext {
+    /// librdkafka's own commits (auto-commit interval, unassign, close); the engine's go through
+    /// `commit_within`, which reads its answer itself.
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        if result.is_ok() && self.shared.member_reports.wants_commits() {
+            self.shared
+                .member_reports
+                .committed(written_offsets(offsets));
+        }
+    }
+
     fn rebalance(
         &self,
         consumer: &BaseConsumer<Self>,
@@ -156,6 +172,7 @@ impl ConsumerContext for SubscriptionContext {
             _ => RebalanceKind::Error,
         };
         self.shared.stats.figures.on_rebalance(kind);
+        self.shared.member_reports.refresh(consumer);
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => self.on_assign(consumer, tpl),
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => self.on_revoke(consumer, tpl),

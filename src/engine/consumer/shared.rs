@@ -12,6 +12,7 @@ use tokio::task::AbortHandle;
 use crate::engine::consumer::handler::{BatchHandler, ErrorSink};
 use crate::engine::consumer::options::SubscribeOptions;
 use crate::engine::consumer::poll_wake::PollWake;
+use crate::engine::consumer::reports::MemberReports;
 use crate::engine::consumer::seek::SeekRequest;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::{LogLevel, Logger};
@@ -71,6 +72,8 @@ pub(crate) struct Shared {
     pub republisher: Option<Arc<Producer>>,
     /// Wakes the poll thread (librdkafka's queue events, room in a full buffer).
     pub poll_wake: Arc<PollWake>,
+    /// Reports the member's commits and heartbeats, when the options asked for them.
+    pub member_reports: MemberReports,
     handler: Mutex<Option<Arc<dyn BatchHandler>>>,
     on_error: Mutex<Option<ErrorSink>>,
     partitions: Mutex<HashMap<TopicPartition, PartitionState>>,
@@ -110,6 +113,7 @@ impl Shared {
     ) -> Self {
         Shared {
             semaphore: Arc::new(Semaphore::new(options.concurrency)),
+            member_reports: MemberReports::new(&options.reports, &options.group_id),
             options,
             logger,
             stats,

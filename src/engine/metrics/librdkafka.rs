@@ -47,6 +47,9 @@ pub struct Statistics {
     /// Lag of partitions this client is fetching, where librdkafka knows it.
     pub lag: Vec<((String, i32), i64)>,
     pub queues: ClientQueues,
+    /// Group heartbeat requests (classic `Heartbeat` and KIP-848 `ConsumerGroupHeartbeat`) the
+    /// client has sent since it started, over all its broker connections.
+    pub heartbeats_sent: u64,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +87,17 @@ struct RawBroker {
     connects: u64,
     #[serde(default)]
     disconnects: u64,
+    #[serde(default)]
+    req: RawRequests,
+}
+
+/// The request counters the engine reads of a broker's `req` (requests fully sent, by type).
+#[derive(Deserialize, Default)]
+struct RawRequests {
+    #[serde(rename = "Heartbeat", default)]
+    heartbeat: u64,
+    #[serde(rename = "ConsumerGroupHeartbeat", default)]
+    consumer_group_heartbeat: u64,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +140,12 @@ pub fn parse_statistics(json: &[u8]) -> Option<Statistics> {
             fetch_queues.push((key, p.fetchq_cnt.max(0)));
         }
     }
+    // Logical brokers (the group coordinator's connection, node id -1) send the heartbeats.
+    let heartbeats_sent = raw
+        .brokers
+        .values()
+        .map(|b| b.req.heartbeat + b.req.consumer_group_heartbeat)
+        .sum();
     let mut brokers = Vec::new();
     let mut broker_queues = Vec::new();
     for b in raw.brokers.into_values().filter(|b| b.nodeid >= 0) {
@@ -156,6 +176,7 @@ pub fn parse_statistics(json: &[u8]) -> Option<Statistics> {
             brokers: broker_queues,
             fetch_queues,
         },
+        heartbeats_sent,
     })
 }
 
@@ -190,6 +211,15 @@ mod tests {
             q.fetch_queues,
             vec![(("t".to_string(), 0), 12), (("t".to_string(), 1), 3)]
         );
+    }
+
+    #[test]
+    fn heartbeats_sent_are_summed_over_every_connection() {
+        let json = br#"{"brokers":{
+              "GroupCoordinator":{"nodeid":-1,"req":{"Heartbeat":3,"Fetch":0}},
+              "127.0.0.1:9092/1":{"nodeid":1,"req":{"Heartbeat":1,"ConsumerGroupHeartbeat":2,"Fetch":9}},
+              "127.0.0.1:9092/2":{"nodeid":2}}}"#;
+        assert_eq!(parse_statistics(json).unwrap().heartbeats_sent, 6);
     }
 
     #[test]
