@@ -781,6 +781,12 @@ export interface HandlerReport {
    * tells what became of the message (`settleFailedSpan` of tracing.js).
    */
   pendingSpan?: number
+  /**
+   * With `pendingSpan`, when that span is sampled: its W3C traceparent, which a copy of the
+   * message republished to a retry or dead-letter topic carries (`x-failed-traceparent`, only
+   * when it is a valid one).
+   */
+  failedTraceparent?: string
 }
 
 /** Why the cluster could not be examined. */

@@ -14,7 +14,7 @@ use crate::binding::message::batch_to_js;
 use crate::binding::promise::settle;
 use crate::engine::consumer::{
     BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, SeekTarget,
-    Subscription as EngineSubscription,
+    Subscription as EngineSubscription, TraceParent,
 };
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::MessageBatch;
@@ -32,6 +32,10 @@ pub struct HandlerReport {
     /// With `error`, when tracing: the id of the failed call's span, kept open until the engine
     /// tells what became of the message (`settleFailedSpan` of tracing.js).
     pub pending_span: Option<u32>,
+    /// With `pendingSpan`, when that span is sampled: its W3C traceparent, which a copy of the
+    /// message republished to a retry or dead-letter topic carries (`x-failed-traceparent`, only
+    /// when it is a valid one).
+    pub failed_traceparent: Option<String>,
 }
 
 /// What became of a message whose handler failed, told to the tracing of the handler call
@@ -240,10 +244,12 @@ impl BatchHandler for JsBatchHandler {
                         _ => HandlerFailure::handler(message),
                     });
                     let fate = r.pending_span.map(|span| fate_listener(settle_span, span));
+                    let failed_span = r.failed_traceparent.as_deref().and_then(TraceParent::parse);
                     HandlerOutcome {
                         processed,
                         error,
                         fate,
+                        failed_span,
                     }
                 }
                 Err(e) => HandlerOutcome::failed(0, e.reason.clone()),
