@@ -270,9 +270,9 @@
 
   /**
    * A tracer's slot for the span of its failed call: `hold(span)` keeps it open, `pend(report)`
-   * puts its id into the handler's report to the engine (as `pendingSpan`) and, when the span is
-   * sampled, its traceparent (as `failedTraceparent`: the engine writes it into the copy it
-   * republishes to a retry or dead-letter topic, whose handling then links to this span).
+   * puts its id into the handler's report to the engine (as `pendingSpan.id`) and, when the span
+   * is sampled, its traceparent (as `pendingSpan.traceparent`: the engine writes it into the copy
+   * it republishes to a retry or dead-letter topic, whose handling then links to this span).
    */
   function failureSlot() {
     let held;
@@ -291,9 +291,8 @@
       },
       pend(report) {
         if (held === undefined) return;
-        report.pendingSpan = held;
         const c = heldSpan.spanContext();
-        if (heldSpan.isRecording() && (c.traceFlags & 1) === 1) report.failedTraceparent = traceparent(c);
+        report.pendingSpan = heldSpan.isRecording() && (c.traceFlags & 1) === 1 ? { id: held, traceparent: traceparent(c) } : { id: held };
         held = undefined;
         heldSpan = undefined;
       },

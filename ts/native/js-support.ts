@@ -94,13 +94,13 @@ interface Delivered {
   error?: string;
   code?: string;
   retriable?: boolean;
-  /** With tracing: the id of the failed call's span (tracing.js `settleFailedSpan`). */
-  pendingSpan?: number;
   /**
-   * With `pendingSpan`, when that span is sampled: its W3C traceparent, for the engine to write
-   * into the copy it republishes to a retry or dead-letter topic (`x-failed-traceparent`).
+   * With tracing: the id of the failed call's span (tracing.js `settleFailedSpan`) and, when that
+   * span is sampled, its W3C traceparent, for the engine to write into the copy it republishes to
+   * a retry or dead-letter topic (`x-failed-traceparent`). One field, so that a report without a
+   * failure costs the engine no more property reads than before.
    */
-  failedTraceparent?: string;
+  pendingSpan?: { id: number; traceparent?: string };
 }
 
 type EachMessageHandler = (payload: { topic: string; partition: number; message: Message; heartbeat: () => Promise<void> }) => unknown;
