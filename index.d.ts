@@ -754,7 +754,7 @@ export interface GroupPartitionLag {
  * (internal).
  */
 export interface HandlerFailureFate {
-  /** The `pendingSpan` of the handler's report. */
+  /** The `pendingSpan.id` of the handler's report. */
   span: number
   /**
    * `'retry'` (in place, or to `topic`), `'dead-letter'`, or `'none'` (the subscription
@@ -785,10 +785,10 @@ export interface HandlerReport {
   /** Its retriable flag, given with `code`. */
   retriable?: boolean
   /**
-   * With `error`, when tracing: the id of the failed call's span, kept open until the engine
-   * tells what became of the message (`settleFailedSpan` of tracing.js).
+   * With `error`, when tracing: the failed call's span, kept open until the engine tells what
+   * became of the message (`settleFailedSpan` of tracing.js).
    */
-  pendingSpan?: number
+  pendingSpan?: PendingSpan
 }
 
 /** Why the cluster could not be examined. */
@@ -965,6 +965,20 @@ export interface PartitionOffset {
   topic: string
   partition: number
   offset: number
+}
+
+/**
+ * The span of a failed handler call, in its report (internal). One field of the report, so that
+ * a report without a failure is read with no more property reads than before it existed.
+ */
+export interface PendingSpan {
+  /** Its id in tracing.js, for `settleFailedSpan`. */
+  id: number
+  /**
+   * Its W3C traceparent when it is sampled: a copy of the message republished to a retry or
+   * dead-letter topic carries it (`x-failed-traceparent`, only when it is a valid one).
+   */
+  traceparent?: string
 }
 
 /** Producer settings. */

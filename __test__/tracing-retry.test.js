@@ -7,7 +7,8 @@
 // consumer span of each failed handler call ends with what the engine did with the message, a
 // `retry` event (in place, or republished to a retry topic with its due time) or a `dead-letter`
 // event, with the attempt and the error code; every handling, on the main topic or a retry topic,
-// is a child of the original producer span (the ladder carries the trace headers along).
+// is a child of the original producer span (the ladder carries the trace headers along), and the
+// handling of a republished copy links to the handling that failed (its `x-failed-traceparent`).
 
 const { useMockCluster, collector, subscribeOptions, uniqueName, waitFor } = require('./helpers');
 const { api, useTracing, parentOf } = require('./helpers/otel');
@@ -30,6 +31,15 @@ function ladderTopics(prefix) {
   for (const t of [retry1, dlq]) cluster.mock.createTopic(t, 1, 1);
   return { group, main, retry1, dlq };
 }
+
+/** The links of a span as [trace id, span id, why]. */
+const linksOf = (span) => span.links.map((l) => [l.context.traceId, l.context.spanId, (l.attributes || {})['kafka_native.link']]);
+
+/** The link to the failed handling `span`, as linksOf gives it. */
+const linkTo = (span, why) => [span.spanContext().traceId, span.spanContext().spanId, why];
+
+/** A span's context as a W3C traceparent. */
+const traceparentOf = (span) => `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`;
 
 /** The events of a span other than `exception`, as [name, attributes]. */
 const ladderEvents = (span) => span.events.filter((e) => e.name !== 'exception').map((e) => [e.name, e.attributes]);
@@ -83,6 +93,15 @@ test('each failed call ends with a retry event (in place, then to the retry topi
   // The dead letter's own handling continues the same trace.
   const handledDead = all.find((s) => s.kind === CONSUMER && s.name === `process ${dlq}`);
   expect(parentOf(handledDead)).toBe(publish.spanContext().spanId);
+  // Each republished copy's handling links to the handling that sent it on: both calls on the
+  // retry topic to the last failed call on the main topic, the dead letter's to the last failed
+  // call on the retry topic. The retries in place are the same delivery, not a copy: no link.
+  expect(linksOf(failed[0])).toEqual([]);
+  expect(linksOf(failed[1])).toEqual([]);
+  expect(linksOf(failed[2])).toEqual([linkTo(failed[1], 'retry-of')]);
+  expect(linksOf(failed[3])).toEqual([linkTo(failed[1], 'retry-of')]);
+  expect(linksOf(handledDead)).toEqual([linkTo(failed[3], 'dead-letter-of')]);
+  expect(dead.received[0].message.headers['x-failed-traceparent'].toString()).toBe(traceparentOf(failed[3]));
 });
 
 test('an error that is not retriable is dead-lettered at once with its code; eachBatch spans get the events too', async () => {
@@ -117,6 +136,80 @@ test('an error that is not retriable is dead-lettered at once with its code; eac
     ['dead-letter', { 'messaging.kafka.attempt': 1, 'error.type': 'ERR_BAD_ORDER', 'messaging.destination.name': dlq }],
   ]);
   for (const span of batches.filter((s) => s !== failed[0])) expect(ladderEvents(span)).toEqual([]);
+  // The dead letter's handling (a dead-letter subscription of its own) links to the failed batch.
+  const handledDead = spans().find((s) => s.kind === CONSUMER && s.name === `process ${dlq}`);
+  expect(linksOf(handledDead)).toEqual([linkTo(failed[0], 'dead-letter-of')]);
+});
+
+test('a batch span links to the failed handling of each retried copy in its batch', async () => {
+  const service = cluster.service();
+  const { group, main, retry1 } = ladderTopics('traced-batch-retry');
+  const seen = [];
+  const subscription = await service.subscribe(
+    subscribeOptions(main, { groupId: group, retries: 0, retry: { delays: ['50ms'] } }),
+    {
+      eachBatch: async ({ batch, resolveOffset }) => {
+        for (const m of batch.messages) {
+          seen.push(batch.topic);
+          if (batch.topic === main) throw new Error('later');
+          resolveOffset(m.offset);
+        }
+      },
+    },
+  );
+  await service.publish(main, { value: 'once' });
+  await waitFor(() => seen.includes(retry1), 60000, 'the retried copy');
+  await waitFor(() => spans().some((s) => s.name === `process ${retry1}`), 30000, 'its span');
+  await subscription.stop();
+  const publish = spans().find((s) => s.name === `publish ${main}`);
+  const failed = spans().find((s) => s.name === `process ${main}`);
+  const retried = spans().find((s) => s.name === `process ${retry1}`);
+  // The producer's context, as for any message, then the failed batch.
+  expect(linksOf(failed)).toEqual([linkTo(publish, undefined)]);
+  expect(linksOf(retried)).toEqual([linkTo(publish, undefined), linkTo(failed, 'retry-of')]);
+});
+
+test('a header that is not a valid traceparent makes no link', async () => {
+  const topic = cluster.topic('traced-bad-link', 1);
+  const service = cluster.service();
+  const handled = collector();
+  const subscription = await service.subscribe(subscribeOptions(topic), { eachMessage: handled.eachMessage });
+  const bad = ['garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01', '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01'];
+  for (const value of bad) await service.publish(topic, { value, headers: { 'x-failed-traceparent': value } });
+  await waitFor(() => spans().filter((s) => s.kind === CONSUMER).length === bad.length, 30000, 'the spans');
+  await subscription.stop();
+  for (const span of spans().filter((s) => s.kind === CONSUMER)) expect(span.links).toEqual([]);
+});
+
+test('with no tracer provider registered the republished copies carry no failed span', async () => {
+  const { group, main, retry1, dlq } = ladderTopics('untraced-ladder');
+  api.trace.disable();
+  try {
+    const service = cluster.service();
+    const retried = [];
+    const subscription = await service.subscribe(
+      subscribeOptions(main, { groupId: group, retries: 0, retry: { delays: ['50ms'], deadLetterTopic: dlq } }),
+      {
+        eachMessage: async ({ topic, message }) => {
+          if (topic === retry1) retried.push(message);
+          throw new Error('no');
+        },
+      },
+    );
+    await service.publish(main, { value: 'x' });
+    const dead = collector();
+    const dlqSubscription = await service.subscribe(subscribeOptions(dlq), { eachMessage: dead.eachMessage });
+    await waitFor(() => dead.received.length === 1, 60000, 'the dead letter');
+    await dlqSubscription.stop();
+    await subscription.stop();
+    expect(retried).toHaveLength(1);
+    for (const message of [retried[0], dead.received[0].message]) {
+      expect(message.headers['x-attempts']).toBeDefined();
+      expect(message.headers['x-failed-traceparent']).toBeUndefined();
+    }
+  } finally {
+    api.trace.setGlobalTracerProvider(traced.tracing.provider);
+  }
 });
 
 test('a failure with nowhere to go ends its span without an event when the subscription stops', async () => {

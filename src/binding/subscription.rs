@@ -14,7 +14,7 @@ use crate::binding::message::batch_to_js;
 use crate::binding::promise::settle;
 use crate::engine::consumer::{
     BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, SeekTarget,
-    Subscription as EngineSubscription,
+    Subscription as EngineSubscription, TraceParent,
 };
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::MessageBatch;
@@ -29,16 +29,27 @@ pub struct HandlerReport {
     pub code: Option<String>,
     /// Its retriable flag, given with `code`.
     pub retriable: Option<bool>,
-    /// With `error`, when tracing: the id of the failed call's span, kept open until the engine
-    /// tells what became of the message (`settleFailedSpan` of tracing.js).
-    pub pending_span: Option<u32>,
+    /// With `error`, when tracing: the failed call's span, kept open until the engine tells what
+    /// became of the message (`settleFailedSpan` of tracing.js).
+    pub pending_span: Option<PendingSpan>,
+}
+
+/// The span of a failed handler call, in its report (internal). One field of the report, so that
+/// a report without a failure is read with no more property reads than before it existed.
+#[napi(object)]
+pub struct PendingSpan {
+    /// Its id in tracing.js, for `settleFailedSpan`.
+    pub id: u32,
+    /// Its W3C traceparent when it is sampled: a copy of the message republished to a retry or
+    /// dead-letter topic carries it (`x-failed-traceparent`, only when it is a valid one).
+    pub traceparent: Option<String>,
 }
 
 /// What became of a message whose handler failed, told to the tracing of the handler call
 /// (internal).
 #[napi(object)]
 pub struct HandlerFailureFate {
-    /// The `pendingSpan` of the handler's report.
+    /// The `pendingSpan.id` of the handler's report.
     pub span: u32,
     /// `'retry'` (in place, or to `topic`), `'dead-letter'`, or `'none'` (the subscription
     /// stopped, or the partition was revoked).
@@ -239,11 +250,18 @@ impl BatchHandler for JsBatchHandler {
                         },
                         _ => HandlerFailure::handler(message),
                     });
-                    let fate = r.pending_span.map(|span| fate_listener(settle_span, span));
+                    let (fate, failed_span) = match r.pending_span {
+                        Some(span) => (
+                            Some(fate_listener(settle_span, span.id)),
+                            span.traceparent.as_deref().and_then(TraceParent::parse),
+                        ),
+                        None => (None, None),
+                    };
                     HandlerOutcome {
                         processed,
                         error,
                         fate,
+                        failed_span,
                     }
                 }
                 Err(e) => HandlerOutcome::failed(0, e.reason.clone()),

@@ -14,6 +14,12 @@
   const CONSUMER = 4;
   const ERROR = 2;
   const INVALID_TRACE_ID = '00000000000000000000000000000000';
+  const INVALID_SPAN_ID = '0000000000000000';
+  // The retry ladder's headers (retry_headers.rs): the W3C traceparent of the failed handling a
+  // republished message carries, and the due time only a retry step's copy has.
+  const FAILED_TRACEPARENT = 'x-failed-traceparent';
+  const RETRY_DUE = 'x-retry-due';
+  const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
   const NAME = '@cosmic-horizons/kafka-native';
 
   /** The registered OpenTelemetry globals when a tracer provider is registered, else undefined. */
@@ -257,12 +263,20 @@
   const MAX_FAILED_SPANS = 1000;
   let nextFailedSpan = 0;
 
+  /** A span context as a W3C traceparent (version 00). */
+  function traceparent(c) {
+    return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  }
+
   /**
    * A tracer's slot for the span of its failed call: `hold(span)` keeps it open, `pend(report)`
-   * puts its id into the handler's report to the engine (as `pendingSpan`).
+   * puts its id into the handler's report to the engine (as `pendingSpan.id`) and, when the span
+   * is sampled, its traceparent (as `pendingSpan.traceparent`: the engine writes it into the copy
+   * it republishes to a retry or dead-letter topic, whose handling then links to this span).
    */
   function failureSlot() {
     let held;
+    let heldSpan;
     return {
       hold(span) {
         if (failedSpans.size >= MAX_FAILED_SPANS) {
@@ -273,11 +287,14 @@
         nextFailedSpan = nextFailedSpan >= 0xffffffff ? 1 : nextFailedSpan + 1;
         failedSpans.set(nextFailedSpan, span);
         held = nextFailedSpan;
+        heldSpan = span;
       },
       pend(report) {
         if (held === undefined) return;
-        report.pendingSpan = held;
+        const c = heldSpan.spanContext();
+        report.pendingSpan = heldSpan.isRecording() && (c.traceFlags & 1) === 1 ? { id: held, traceparent: traceparent(c) } : { id: held };
         held = undefined;
+        heldSpan = undefined;
       },
     };
   }
@@ -302,6 +319,31 @@
     span.end();
   }
 
+  /** The last value of a consumed message's header as text, or undefined. */
+  function headerText(message, name) {
+    const headers = message.headers;
+    if (headers == null) return undefined;
+    const v = headers[name];
+    if (v == null) return undefined;
+    return String(Array.isArray(v) ? v[v.length - 1] : v);
+  }
+
+  /**
+   * The link to the failed handling whose retry or dead-letter copy `message` is (its
+   * `x-failed-traceparent`), or undefined: none, or not a valid traceparent (a header the
+   * engine did not write is checked like one it did).
+   */
+  function failedLink(message) {
+    const text = headerText(message, FAILED_TRACEPARENT);
+    if (text === undefined) return undefined;
+    const m = TRACEPARENT.exec(text);
+    if (m === null || m[1] === INVALID_TRACE_ID || m[2] === INVALID_SPAN_ID) return undefined;
+    return {
+      context: { traceId: m[1], spanId: m[2], traceFlags: parseInt(m[3], 16) & 1, isRemote: true },
+      attributes: { 'kafka_native.link': headerText(message, RETRY_DUE) === undefined ? 'dead-letter-of' : 'retry-of' },
+    };
+  }
+
   function extracted(g, message) {
     if (g.propagation === undefined) return ROOT;
     return g.propagation.extract(ROOT, message.headers, getter);
@@ -310,7 +352,8 @@
   /**
    * The tracing around one `eachMessage` call, or undefined when no tracer provider is registered:
    * `(topic, partition, message, call) => Promise`, with the span's parent taken from the message's
-   * headers, and `pend(report)` that hands a failed call's span to the engine's report.
+   * headers (a retried or dead-lettered copy's span also links to the handling that failed), and
+   * `pend(report)` that hands a failed call's span to the engine's report.
    */
   function messageTracer(groupId) {
     const g = registry();
@@ -328,7 +371,10 @@
       attributes['messaging.message.body.size'] = message.value == null ? 0 : message.value.length;
       const key = keyAttribute(message.key);
       if (key !== undefined) attributes['messaging.kafka.message.key'] = key;
-      const span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, parent);
+      const options = { kind: CONSUMER, attributes };
+      const link = failedLink(message);
+      if (link !== undefined) options.links = [link];
+      const span = t.startSpan(`process ${topic}`, options, parent);
       learn(t, parent, span);
       return runInSpan(g, span, activeContext(g), call, slot.hold);
     };
@@ -340,19 +386,22 @@
   // batch span.
   const addsLinks = new WeakMap();
 
-  /** Links to the producer contexts of `messages`. */
-  function producerLinks(g, messages) {
+  /** Links to the producer contexts of `messages`, and to the failed handlings they retry. */
+  function messageLinks(g, messages) {
     const links = [];
     for (const m of messages) {
       const span = extracted(g, m).getValue(SPAN_KEY);
       if (span !== undefined) links.push({ context: span.spanContext() });
+      const failed = failedLink(m);
+      if (failed !== undefined) links.push(failed);
     }
     return links;
   }
 
   /**
    * The tracing around one `eachBatch` call, or undefined when no tracer provider is registered:
-   * one span for the batch, linked to each message's producer context. Extracting every message's
+   * one span for the batch, linked to each message's producer context (and to the failed handling
+   * a retried or dead-lettered copy carries). Extracting every message's
    * context is the cost of a batch span, so with a tracer whose spans take links after their start
    * (`addLinks`: SDK 1.26 on) they are extracted only for a span that records: an unsampled batch
    * extracts nothing. A sampler therefore decides without the links (ParentBased, TraceIdRatio and
@@ -369,9 +418,9 @@
       let span;
       if (addsLinks.get(t) === true) {
         span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, activeContext(g));
-        if (span.isRecording()) span.addLinks(producerLinks(g, messages));
+        if (span.isRecording()) span.addLinks(messageLinks(g, messages));
       } else {
-        span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links: producerLinks(g, messages) }, activeContext(g));
+        span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links: messageLinks(g, messages) }, activeContext(g));
         addsLinks.set(t, typeof span.addLinks === 'function');
       }
       return runInSpan(g, span, activeContext(g), call, slot.hold);

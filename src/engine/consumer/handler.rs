@@ -6,6 +6,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::engine::consumer::failure_fate::FateListener;
+use crate::engine::consumer::trace_parent::TraceParent;
 use crate::engine::error::EngineError;
 use crate::engine::message::MessageBatch;
 
@@ -76,6 +77,10 @@ pub struct HandlerOutcome {
     /// Told what became of the failed message (retried in place, moved to a retry topic or the
     /// dead-letter topic, or nowhere), when the handler asked to know.
     pub fate: Option<FateListener>,
+    /// The failed call's span, when the tracing recorded it: a copy of the failed message
+    /// republished to a retry or dead-letter topic carries it (`x-failed-traceparent`), so that
+    /// the span of its next handling links to the one that failed.
+    pub failed_span: Option<TraceParent>,
 }
 
 impl HandlerOutcome {
@@ -85,6 +90,7 @@ impl HandlerOutcome {
             processed: n,
             error: None,
             fate: None,
+            failed_span: None,
         }
     }
 
@@ -99,6 +105,7 @@ impl HandlerOutcome {
             processed,
             error: Some(failure),
             fate: None,
+            failed_span: None,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod seek;
 mod shared;
 mod start_positions;
 pub mod subscription;
+pub mod trace_parent;
 
 pub use failure_fate::{FailureFate, FateListener};
 pub use handler::{BatchHandler, ErrorSink, HandlerFailure, HandlerOutcome};
@@ -35,3 +36,4 @@ pub use retry_ladder::RetryLadder;
 pub use seek::SeekTarget;
 pub use shared::TopicPartition;
 pub use subscription::Subscription;
+pub use trace_parent::TraceParent;

@@ -97,6 +97,7 @@ pub(crate) async fn deliver(
         let error = outcome.error.filter(|_| processed < total);
         // Dropped untold (the partition closed, the subscription stops), it is told `Nowhere`.
         let fate = outcome.fate;
+        let failed_span = outcome.failed_span;
         let Some(failure) = error else {
             if processed < total {
                 // The handler reported fewer messages than it was given, without an error:
@@ -115,7 +116,16 @@ pub(crate) async fn deliver(
         // decode): it leaves at once, without in-place retries.
         if !failure.retriable || attempt >= shared.options.retries {
             let failed = &batch.messages[processed];
-            match retry_delivery::forward(shared, tp, failed, attempt + 1, &failure).await {
+            match retry_delivery::forward(
+                shared,
+                tp,
+                failed,
+                attempt + 1,
+                &failure,
+                failed_span.as_ref(),
+            )
+            .await
+            {
                 Some(Ok(step)) => {
                     if let Some(fate) = fate {
                         fate.tell(step);

@@ -9,6 +9,7 @@ use crate::engine::consumer::handler::HandlerFailure;
 use crate::engine::consumer::retry_headers::{self, Failure};
 use crate::engine::consumer::retry_ladder::NextStep;
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
+use crate::engine::consumer::trace_parent::TraceParent;
 use crate::engine::error::EngineResult;
 use crate::engine::logging::LogLevel;
 use crate::engine::message::{ConsumedMessage, MessageBatch};
@@ -21,8 +22,9 @@ pub fn now_ms() -> i64 {
 }
 
 /// Republishes `m`, consumed from `tp`, to its next step after `attempts` failed handler calls
-/// (straight to the dead-letter topic when `failure` is not retriable), and resolves with where it
-/// went once that topic acknowledged it. None when the subscription has no ladder or the ladder is
+/// (straight to the dead-letter topic when `failure` is not retriable), with `span`, the failed
+/// call's span when the tracing recorded it, and resolves with where it went once that topic
+/// acknowledged it. None when the subscription has no ladder or the ladder is
 /// exhausted without a dead-letter topic: the caller stops as without one.
 pub(crate) async fn forward(
     shared: &Shared,
@@ -30,6 +32,7 @@ pub(crate) async fn forward(
     m: &ConsumedMessage,
     attempts: u32,
     failure: &HandlerFailure,
+    span: Option<&TraceParent>,
 ) -> Option<EngineResult<FailureFate>> {
     let ladder = shared.options.retry.as_ref()?;
     let producer = shared.republisher.as_ref()?;
@@ -53,6 +56,7 @@ pub(crate) async fn forward(
             error: &failure.message,
             now_ms: now,
             due_ms,
+            span,
         },
     );
     shared.logger.log(

@@ -1,6 +1,7 @@
 //! The headers a message carries through the retry ladder and into the dead-letter topic, and
 //! the message that is republished to the next step.
 
+use crate::engine::consumer::trace_parent::TraceParent;
 use crate::engine::message::{ConsumedMessage, OutgoingMessage};
 
 /// Topic the message was first consumed from.
@@ -26,9 +27,12 @@ pub const ERROR: &str = "x-error";
 pub const GROUP: &str = "x-consumer-group";
 /// Earliest time (ms since the epoch) the handler may see the message again.
 pub const DUE: &str = "x-retry-due";
+/// The W3C traceparent of the failed handler call's span, when the tracing recorded it: the
+/// next handling's span links to it. Absent without tracing (never kept from an earlier step).
+pub const FAILED_TRACEPARENT: &str = "x-failed-traceparent";
 
 /// Every header the ladder sets, in the order written.
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 12] = [
     ORIGINAL_TOPIC,
     ORIGINAL_PARTITION,
     ORIGINAL_OFFSET,
@@ -40,6 +44,7 @@ pub const ALL: [&str; 11] = [
     ERROR,
     GROUP,
     DUE,
+    FAILED_TRACEPARENT,
 ];
 
 /// A failure to record on the republished message.
@@ -54,6 +59,8 @@ pub struct Failure<'a> {
     pub now_ms: i64,
     /// When the next step may deliver it; None for the dead-letter topic.
     pub due_ms: Option<i64>,
+    /// The failed call's span, when the tracing recorded it.
+    pub span: Option<&'a TraceParent>,
 }
 
 /// The value of a header as text, the last one when it repeats.
@@ -79,8 +86,8 @@ pub fn attempts_after(m: &ConsumedMessage, attempts: u32) -> u64 {
 
 /// The copy of `m` for the next step: its key, value and own headers, the `x-original-*` headers
 /// of its first failure (kept from an earlier step, else taken from where it was consumed now),
-/// and the attempt count, first failure, error and due time brought up to date. Keeps the
-/// original timestamp.
+/// and the attempt count, first failure, error, due time and failed span brought up to date.
+/// Keeps the original timestamp.
 pub fn forwarded(m: &ConsumedMessage, f: &Failure<'_>) -> OutgoingMessage<Vec<u8>> {
     let first_failure = number(m, FIRST_FAILURE).unwrap_or(f.now_ms);
     let kept = |name: &str, now: String| text(m, name).map(str::to_string).unwrap_or(now);
@@ -106,6 +113,9 @@ pub fn forwarded(m: &ConsumedMessage, f: &Failure<'_>) -> OutgoingMessage<Vec<u8
     set(GROUP, f.group_id.to_string());
     if let Some(due) = f.due_ms {
         set(DUE, due.to_string());
+    }
+    if let Some(span) = f.span {
+        set(FAILED_TRACEPARENT, span.to_string());
     }
     if let Some(key) = &m.key {
         headers.push((ORIGINAL_KEY.into(), Some(key.clone())));
@@ -157,6 +167,7 @@ mod tests {
             error: "Error: boom\n    at stack",
             now_ms: 5_000,
             due_ms: due,
+            span: None,
         }
     }
 
@@ -222,5 +233,26 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn the_failed_span_is_written_when_given_and_never_kept_from_an_earlier_step() {
+        const FAILED: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        let earlier = "00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01";
+        // A copy from an earlier step, or a producer that set the header itself.
+        let m = consumed(vec![(FAILED_TRACEPARENT, earlier)]);
+        let span = TraceParent::parse(FAILED).unwrap();
+        let mut f = failure("orders", Some(6_000));
+        f.span = Some(&span);
+        let out = forwarded(&m, &f);
+        let written: Vec<_> = out
+            .headers
+            .iter()
+            .filter(|(k, _)| k == FAILED_TRACEPARENT)
+            .collect();
+        assert_eq!(written.len(), 1);
+        assert_eq!(header(&out, FAILED_TRACEPARENT), Some(FAILED));
+        let untraced = forwarded(&m, &failure("orders", None));
+        assert_eq!(header(&untraced, FAILED_TRACEPARENT), None);
     }
 }
