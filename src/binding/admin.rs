@@ -13,16 +13,17 @@ use crate::binding::args::{
 use crate::binding::config::read_client_config;
 use crate::binding::error::{invalid_arg, to_napi_error};
 use crate::binding::groups::{
-    group_description, group_lag, group_listing, partition_offsets, reset_target, GroupDescription,
-    GroupLag, GroupListing, GroupOffsetsOptions, PartitionOffset, ResetOffsetsOptions,
+    group_description, group_lag, group_listing, partition_offsets, reset_target,
+    JsGroupDescription, JsGroupLag, JsGroupListing, JsGroupOffsetsOptions, JsPartitionOffset,
+    JsResetOffsetsOptions,
 };
 use crate::binding::health::{
-    cluster_description, health_report, health_timeout, ClusterDescription, HealthReport,
+    cluster_description, health_report, health_timeout, JsClusterDescription, JsHealthReport,
 };
 use crate::binding::promise::{rejected, settle};
 use crate::binding::topics::{
-    engine_spec, ensure_result, topic_configs, topic_description, EnsureTopicsResult,
-    ListTopicsOptions, PartitionCount, TopicConfigs, TopicDescription, TopicSpec,
+    engine_spec, ensure_result, topic_configs, topic_description, JsEnsureTopicsResult,
+    JsListTopicsOptions, JsPartitionCount, JsTopicConfigs, JsTopicDescription, JsTopicSpec,
 };
 use crate::engine::admin::{Admin, TopicSpec as EngineSpec};
 use crate::engine::config::ServiceConfig;
@@ -51,7 +52,7 @@ fn read_specs(env: &Env, specs: Unknown<'_>) -> EngineResult<Vec<EngineSpec>> {
     if !specs.is_array().unwrap_or(false) {
         return Err(invalid_arg("specs", "expected an array of topic specs"));
     }
-    let specs: Vec<TopicSpec> = read(env, specs, "specs")?;
+    let specs: Vec<JsTopicSpec> = read(env, specs, "specs")?;
     Ok(specs.into_iter().map(engine_spec).collect())
 }
 
@@ -70,7 +71,7 @@ fn read_group_offsets(
     group_id: Unknown<'_>,
     options: Option<Unknown<'_>>,
 ) -> EngineResult<(String, Option<Vec<String>>, Duration)> {
-    let o: Option<GroupOffsetsOptions> = read_optional(env, options, "options")?;
+    let o: Option<JsGroupOffsetsOptions> = read_optional(env, options, "options")?;
     let timeout = timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
     Ok((
         read_string(env, group_id, "groupId")?,
@@ -132,7 +133,7 @@ impl KafkaAdmin {
         env: &'e Env,
         specs: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, EnsureTopicsResult>> {
+    ) -> Result<PromiseRaw<'e, JsEnsureTopicsResult>> {
         admin_call!(
             self,
             env,
@@ -214,7 +215,7 @@ impl KafkaAdmin {
                         "expected an array of {topic, count}",
                     ));
                 }
-                let counts: Vec<PartitionCount> = read(env, partitions, "partitions")?;
+                let counts: Vec<JsPartitionCount> = read(env, partitions, "partitions")?;
                 let totals: Vec<(String, i32)> =
                     counts.into_iter().map(|c| (c.topic, c.count)).collect();
                 Ok((totals, call_timeout(env, options)?))
@@ -238,7 +239,7 @@ impl KafkaAdmin {
             self,
             env,
             {
-                let o: Option<ListTopicsOptions> = read_optional(env, options, "options")?;
+                let o: Option<JsListTopicsOptions> = read_optional(env, options, "options")?;
                 let internal = o.as_ref().and_then(|o| o.include_internal).unwrap_or(false);
                 Ok((internal, timeout_of(o.and_then(|o| o.timeout_ms))?))
             },
@@ -259,7 +260,7 @@ impl KafkaAdmin {
         env: &'e Env,
         topics: Option<Unknown<'e>>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<TopicDescription>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsTopicDescription>>> {
         admin_call!(
             self,
             env,
@@ -288,7 +289,7 @@ impl KafkaAdmin {
         &self,
         env: &'e Env,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, ClusterDescription>> {
+    ) -> Result<PromiseRaw<'e, JsClusterDescription>> {
         admin_call!(
             self,
             env,
@@ -308,7 +309,7 @@ impl KafkaAdmin {
         env: &'e Env,
         topics: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<TopicConfigs>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsTopicConfigs>>> {
         admin_call!(
             self,
             env,
@@ -368,7 +369,7 @@ impl KafkaAdmin {
         &self,
         env: &'e Env,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<GroupListing>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsGroupListing>>> {
         admin_call!(
             self,
             env,
@@ -389,7 +390,7 @@ impl KafkaAdmin {
         env: &'e Env,
         group_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, GroupDescription>> {
+    ) -> Result<PromiseRaw<'e, JsGroupDescription>> {
         admin_call!(
             self,
             env,
@@ -413,7 +414,7 @@ impl KafkaAdmin {
         env: &'e Env,
         group_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -438,7 +439,7 @@ impl KafkaAdmin {
         env: &'e Env,
         group_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, GroupLag>> {
+    ) -> Result<PromiseRaw<'e, JsGroupLag>> {
         admin_call!(
             self,
             env,
@@ -460,7 +461,7 @@ impl KafkaAdmin {
         env: &'e Env,
         group_id: Unknown<'e>,
         options: Unknown<'e>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -469,7 +470,7 @@ impl KafkaAdmin {
                 if options.get_type().map_err(|e| invalid_arg("options", e))? != ValueType::Object {
                     return Err(invalid_arg("options", "expected {topics, to}"));
                 }
-                let o: ResetOffsetsOptions = read(env, options, "options")?;
+                let o: JsResetOffsetsOptions = read(env, options, "options")?;
                 let target = reset_target(&o)?;
                 let timeout = timeout_of(o.timeout_ms)?;
                 Ok((group, o.topics, target, timeout))
@@ -493,7 +494,7 @@ impl KafkaAdmin {
         topic: Unknown<'e>,
         timestamp: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -523,7 +524,7 @@ impl KafkaAdmin {
         &self,
         env: &'e Env,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, HealthReport>> {
+    ) -> Result<PromiseRaw<'e, JsHealthReport>> {
         admin_call!(
             self,
             env,

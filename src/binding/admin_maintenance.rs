@@ -8,7 +8,7 @@ use napi::Env;
 use crate::binding::admin::{admin_call, read_string, KafkaAdmin};
 use crate::binding::args::{call_timeout, read, read_strings};
 use crate::binding::error::invalid_arg;
-use crate::binding::groups::{partition_offsets, PartitionOffset};
+use crate::binding::groups::{partition_offsets, JsPartitionOffset};
 use crate::binding::promise::{rejected, settle};
 use crate::engine::admin::PartitionOffset as EngineOffset;
 use crate::engine::error::EngineResult;
@@ -21,7 +21,7 @@ fn read_offsets(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<Vec<Engin
             "expected an array of {topic, partition, offset}",
         ));
     }
-    let list: Vec<PartitionOffset> = read(env, v, what)?;
+    let list: Vec<JsPartitionOffset> = read(env, v, what)?;
     Ok(list
         .into_iter()
         .map(|o| EngineOffset {
@@ -48,7 +48,7 @@ impl KafkaAdmin {
         group_id: Unknown<'e>,
         offsets: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -100,7 +100,7 @@ impl KafkaAdmin {
         env: &'e Env,
         offsets: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,

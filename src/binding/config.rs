@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 
-use crate::binding::logger::{js_log_sink, LogRecord};
-use crate::binding::retry::{retry_ladder, RetryOptions};
+use crate::binding::logger::{js_log_sink, JsLogRecord};
+use crate::binding::retry::{retry_ladder, JsRetryOptions};
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
 use crate::engine::consumer::{Assignor, GroupProtocol, Membership};
 use crate::engine::consumer::{Ordering, SubscribeOptions as EngineSubscribeOptions};
@@ -14,8 +14,8 @@ use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::LogSink;
 
 /// SASL credentials.
-#[napi(object)]
-pub struct SaslOptions {
+#[napi(object, js_name = "SaslOptions")]
+pub struct JsSaslOptions {
     /// `'plain' | 'scram-sha-256' | 'scram-sha-512'`.
     #[napi(ts_type = "'plain' | 'scram-sha-256' | 'scram-sha-512'")]
     pub mechanism: String,
@@ -24,8 +24,8 @@ pub struct SaslOptions {
 }
 
 /// TLS settings. PEM strings (not paths).
-#[napi(object)]
-pub struct SslOptions {
+#[napi(object, js_name = "SslOptions")]
+pub struct JsSslOptions {
     /// CA certificate(s) to trust, PEM. Default: the system's.
     pub ca: Option<String>,
     /// Client certificate for mutual TLS, PEM.
@@ -39,8 +39,8 @@ pub struct SslOptions {
 }
 
 /// Producer settings.
-#[napi(object)]
-pub struct ProducerOptions {
+#[napi(object, js_name = "ProducerOptions")]
+pub struct JsProducerOptions {
     /// -1 or `'all'` (all in-sync replicas, default), 1 or `'1'` (leader), 0 or `'0'` (none); `'-1'`
     /// too. Anything else is `ERR_INVALID_CONFIG`. An idempotent producer needs -1.
     #[napi(ts_type = "number | 'all' | '-1' | '1' | '0'")]
@@ -70,16 +70,16 @@ pub struct ProducerOptions {
 }
 
 /// Options of `new KafkaService(config)`.
-#[napi(object)]
-pub struct KafkaConfig<'a> {
+#[napi(object, js_name = "KafkaConfig")]
+pub struct JsKafkaConfig<'a> {
     /// `['host:9092', ...]` or `'host:9092,host2:9092'`.
     pub brokers: Either<Vec<String>, String>,
     /// Client id the brokers see. Default `'kafka-native'`.
     pub client_id: Option<String>,
     /// TLS: `true` for TLS with the system's CAs, or its settings.
-    pub ssl: Option<Either<bool, SslOptions>>,
-    pub sasl: Option<SaslOptions>,
-    pub producer: Option<ProducerOptions>,
+    pub ssl: Option<Either<bool, JsSslOptions>>,
+    pub sasl: Option<JsSaslOptions>,
+    pub producer: Option<JsProducerOptions>,
     /// Bound on `connect()`. Default 10000.
     pub connection_timeout_ms: Option<f64>,
     /// How often librdkafka's statistics refresh `stats()` broker and lag figures. Default 1000.
@@ -92,7 +92,8 @@ pub struct KafkaConfig<'a> {
     /// Default: none (no header is read).
     pub event_type_header: Option<String>,
     /// Receives log records instead of stderr (e.g. to forward to a NestJS Logger).
-    pub logger: Option<Function<'a, LogRecord, ()>>,
+    #[napi(ts_type = "(arg: LogRecord) => void")]
+    pub logger: Option<Function<'a, JsLogRecord, ()>>,
     /// Any other librdkafka property (CONFIGURATION.md), applied last.
     pub librdkafka: Option<HashMap<String, Either3<String, f64, bool>>>,
     /// Enables `transaction()`: the service gets a transactional producer with this
@@ -117,8 +118,8 @@ pub fn read_client_config(
         ));
     }
     check_nested_objects(env, config)?;
-    let js: KafkaConfig =
-        unsafe { KafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
+    let js: JsKafkaConfig =
+        unsafe { JsKafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
     let sink = js
         .logger
         .as_ref()
@@ -149,7 +150,7 @@ pub fn check_nested_objects(env: &napi::Env, config: Unknown<'_>) -> EngineResul
 }
 
 /// Turns a JS config into the engine's, refusing unknown enum values.
-pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
+pub fn service_config(c: &JsKafkaConfig<'_>) -> EngineResult<ServiceConfig> {
     let brokers = match &c.brokers {
         Either::A(list) => list
             .iter()
@@ -260,8 +261,8 @@ pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
 }
 
 /// Options of `subscribe`.
-#[napi(object)]
-pub struct SubscribeOptions<'a> {
+#[napi(object, js_name = "SubscribeOptions")]
+pub struct JsSubscribeOptions<'a> {
     /// The consumer group.
     pub group_id: String,
     pub topics: Vec<String>,
@@ -302,7 +303,8 @@ pub struct SubscribeOptions<'a> {
     pub ordering: Option<String>,
     /// Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out.
     /// A message that cannot be decoded skips the steps: it goes to the dead-letter topic at once.
-    pub retry: Option<RetryOptions>,
+    #[napi(ts_type = "RetryOptions")]
+    pub retry: Option<JsRetryOptions>,
     /// Group protocol: `'classic'` (default; JoinGroup/SyncGroup) or `'consumer'` (KIP-848,
     /// Kafka 4.0+: the broker assigns and moves partitions one at a time, never stopping the
     /// others). With `'consumer'`, `assignor` and `sessionTimeoutMs` are broker settings and
@@ -333,11 +335,12 @@ pub struct SubscribeOptions<'a> {
     /// `retry.deadLetterTopic` with its bytes and its code (`ERR_SCHEMA_DECODE`,
     /// `ERR_SCHEMA_NOT_FOUND`, `ERR_SCHEMA_VALIDATION`) in `x-error-code`, or, without one, ends
     /// the subscription (`onError` gets that code, `retriable: false`).
-    pub decode: Option<Either<bool, crate::binding::schema_registry::DecodeOptions>>,
+    #[napi(ts_type = "boolean | DecodeOptions")]
+    pub decode: Option<Either<bool, crate::binding::schema_registry::JsDecodeOptions>>,
 }
 
 /// Turns JS subscribe options into the engine's.
-pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscribeOptions> {
+pub fn subscribe_options(o: &JsSubscribeOptions<'_>) -> EngineResult<EngineSubscribeOptions> {
     let mut options = EngineSubscribeOptions::new(&o.group_id, o.topics.clone());
     options.from_beginning = o.from_beginning.unwrap_or(false);
     options.from_timestamp = match &o.from_timestamp {

@@ -10,8 +10,8 @@ use crate::engine::admin::{
 use crate::engine::error::{EngineError, EngineResult};
 
 /// A group, as ListGroups reports it.
-#[napi(object)]
-pub struct GroupListing {
+#[napi(object, js_name = "GroupListing")]
+pub struct JsGroupListing {
     pub group_id: String,
     /// `'consumer'` for consumer groups.
     pub protocol_type: String,
@@ -20,26 +20,26 @@ pub struct GroupListing {
 }
 
 /// Partitions of one topic.
-#[napi(object)]
-pub struct TopicPartitions {
+#[napi(object, js_name = "TopicPartitions")]
+pub struct JsTopicPartitions {
     pub topic: String,
     pub partitions: Vec<i32>,
 }
 
 /// A member of a group.
-#[napi(object)]
-pub struct GroupMember {
+#[napi(object, js_name = "GroupMember")]
+pub struct JsGroupMember {
     pub member_id: String,
     pub client_id: String,
     pub client_host: String,
     /// The partitions the member consumes, decoded from the consumer protocol; empty during a
     /// rebalance.
-    pub assignment: Vec<TopicPartitions>,
+    pub assignment: Vec<JsTopicPartitions>,
 }
 
 /// A group's state and members.
-#[napi(object)]
-pub struct GroupDescription {
+#[napi(object, js_name = "GroupDescription")]
+pub struct JsGroupDescription {
     pub group_id: String,
     /// `'Stable'`, `'PreparingRebalance'`, `'CompletingRebalance'`, `'Empty'`, or `'Dead'`
     /// (also for a group that does not exist).
@@ -47,20 +47,20 @@ pub struct GroupDescription {
     pub protocol_type: String,
     /// The assignor (`'range'`, `'roundrobin'`, `'cooperative-sticky'`, ...).
     pub protocol: String,
-    pub members: Vec<GroupMember>,
+    pub members: Vec<JsGroupMember>,
 }
 
 /// An offset of one partition; -1 when there is none.
-#[napi(object)]
-pub struct PartitionOffset {
+#[napi(object, js_name = "PartitionOffset")]
+pub struct JsPartitionOffset {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
 }
 
 /// How far a group is behind on one partition.
-#[napi(object)]
-pub struct GroupPartitionLag {
+#[napi(object, js_name = "GroupPartitionLag")]
+pub struct JsGroupPartitionLag {
     pub topic: String,
     pub partition: i32,
     /// The group's committed offset (the next message it reads); -1 when it has none.
@@ -74,16 +74,16 @@ pub struct GroupPartitionLag {
 }
 
 /// A group's lag, per partition and in total.
-#[napi(object)]
-pub struct GroupLag {
+#[napi(object, js_name = "GroupLag")]
+pub struct JsGroupLag {
     pub group_id: String,
     pub total: i64,
-    pub partitions: Vec<GroupPartitionLag>,
+    pub partitions: Vec<JsGroupPartitionLag>,
 }
 
 /// Options of `groupOffsets` and `lag`.
-#[napi(object)]
-pub struct GroupOffsetsOptions {
+#[napi(object, js_name = "GroupOffsetsOptions")]
+pub struct JsGroupOffsetsOptions {
     /// Topics to report, every partition of each. Default: the topics where the group has
     /// committed offsets.
     pub topics: Option<Vec<String>>,
@@ -92,8 +92,8 @@ pub struct GroupOffsetsOptions {
 }
 
 /// Options of `resetOffsets`.
-#[napi(object)]
-pub struct ResetOffsetsOptions<'a> {
+#[napi(object, js_name = "ResetOffsetsOptions")]
+pub struct JsResetOffsetsOptions<'a> {
     /// Topics whose partitions are all reset.
     pub topics: Vec<String>,
     /// `'earliest'` (the oldest retained message), `'latest'` (only new messages), or
@@ -107,7 +107,7 @@ pub struct ResetOffsetsOptions<'a> {
 }
 
 /// The engine's reset target for JS options.
-pub fn reset_target(o: &ResetOffsetsOptions<'_>) -> EngineResult<ResetTarget> {
+pub fn reset_target(o: &JsResetOffsetsOptions<'_>) -> EngineResult<ResetTarget> {
     match (o.to.as_str(), &o.timestamp) {
         ("earliest", _) => Ok(ResetTarget::Earliest),
         ("latest", _) => Ok(ResetTarget::Latest),
@@ -122,8 +122,8 @@ pub fn reset_target(o: &ResetOffsetsOptions<'_>) -> EngineResult<ResetTarget> {
 }
 
 /// Converts a listing.
-pub fn group_listing(g: EngineListing) -> GroupListing {
-    GroupListing {
+pub fn group_listing(g: EngineListing) -> JsGroupListing {
+    JsGroupListing {
         group_id: g.group_id,
         protocol_type: g.protocol_type,
         state: g.state,
@@ -131,8 +131,8 @@ pub fn group_listing(g: EngineListing) -> GroupListing {
 }
 
 /// Converts a description.
-pub fn group_description(g: EngineGroup) -> GroupDescription {
-    GroupDescription {
+pub fn group_description(g: EngineGroup) -> JsGroupDescription {
+    JsGroupDescription {
         group_id: g.group_id,
         state: g.state,
         protocol_type: g.protocol_type,
@@ -140,14 +140,14 @@ pub fn group_description(g: EngineGroup) -> GroupDescription {
         members: g
             .members
             .into_iter()
-            .map(|m| GroupMember {
+            .map(|m| JsGroupMember {
                 member_id: m.member_id,
                 client_id: m.client_id,
                 client_host: m.client_host,
                 assignment: m
                     .assignment
                     .into_iter()
-                    .map(|a| TopicPartitions {
+                    .map(|a| JsTopicPartitions {
                         topic: a.topic,
                         partitions: a.partitions,
                     })
@@ -158,10 +158,10 @@ pub fn group_description(g: EngineGroup) -> GroupDescription {
 }
 
 /// Converts offsets.
-pub fn partition_offsets(offsets: Vec<EngineOffset>) -> Vec<PartitionOffset> {
+pub fn partition_offsets(offsets: Vec<EngineOffset>) -> Vec<JsPartitionOffset> {
     offsets
         .into_iter()
-        .map(|o| PartitionOffset {
+        .map(|o| JsPartitionOffset {
             topic: o.topic,
             partition: o.partition,
             offset: o.offset,
@@ -170,14 +170,14 @@ pub fn partition_offsets(offsets: Vec<EngineOffset>) -> Vec<PartitionOffset> {
 }
 
 /// Converts a lag report.
-pub fn group_lag(l: EngineLag) -> GroupLag {
-    GroupLag {
+pub fn group_lag(l: EngineLag) -> JsGroupLag {
+    JsGroupLag {
         group_id: l.group_id,
         total: l.total,
         partitions: l
             .partitions
             .into_iter()
-            .map(|p| GroupPartitionLag {
+            .map(|p| JsGroupPartitionLag {
                 topic: p.topic,
                 partition: p.partition,
                 committed: p.committed,

@@ -8,8 +8,8 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use crate::engine::logging::{LogRecord as EngineLogRecord, LogSink};
 
 /// One log line, as the `logger` callback receives it.
-#[napi(object)]
-pub struct LogRecord {
+#[napi(object, js_name = "LogRecord")]
+pub struct JsLogRecord {
     #[napi(ts_type = "'error' | 'warn' | 'info' | 'debug' | 'trace'")]
     pub level: String,
     /// `'librdkafka' | 'producer' | 'consumer' | 'service'`.
@@ -20,10 +20,10 @@ pub struct LogRecord {
     pub client_id: String,
 }
 
-type LoggerFn = ThreadsafeFunction<LogRecord, (), LogRecord, Status, false, true>;
+type LoggerFn = ThreadsafeFunction<JsLogRecord, (), JsLogRecord, Status, false, true>;
 
 /// A sink that queues each record to the JS callback (weak: logging never keeps Node alive).
-pub fn js_log_sink(callback: &Function<'_, LogRecord, ()>) -> Result<LogSink> {
+pub fn js_log_sink(callback: &Function<'_, JsLogRecord, ()>) -> Result<LogSink> {
     let tsfn: LoggerFn = callback
         .build_threadsafe_function()
         .callee_handled::<false>()
@@ -31,7 +31,7 @@ pub fn js_log_sink(callback: &Function<'_, LogRecord, ()>) -> Result<LogSink> {
         .build()?;
     let tsfn = Arc::new(tsfn);
     Ok(Arc::new(move |r: EngineLogRecord| {
-        let record = LogRecord {
+        let record = JsLogRecord {
             level: r.level.as_str().to_string(),
             source: r.source.to_string(),
             facility: r.facility,

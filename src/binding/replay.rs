@@ -13,9 +13,18 @@ use crate::engine::consumer::dead_letter_replay::{
 };
 use crate::engine::error::{EngineError, EngineResult};
 
+/// Which dead letters a replay takes; every given condition must hold.
+#[napi(object, js_name = "ReplayFilter")]
+pub struct JsReplayFilter {
+    pub original_topics: Option<Vec<String>>,
+    pub error_code: Option<String>,
+    pub error_contains: Option<String>,
+    pub key: Option<Either<Buffer, String>>,
+}
+
 /// What `replayDeadLetters` reads and where it sends it.
-#[napi(object)]
-pub struct ReplayDeadLettersOptions {
+#[napi(object, js_name = "ReplayDeadLettersOptions")]
+pub struct JsReplayDeadLettersOptions {
     /// The dead-letter topic.
     pub topic: String,
     /// Only dead letters stored at or after this time (ms since the epoch). Default: from the start.
@@ -26,23 +35,14 @@ pub struct ReplayDeadLettersOptions {
     /// Send every replayed message to this topic instead of its `x-original-topic`.
     pub to_topic: Option<String>,
     /// Only dead letters that matched: original topics, `x-error-code`, text in `x-error`, key.
-    pub filter: Option<ReplayFilter>,
+    pub filter: Option<JsReplayFilter>,
     /// Bound on reading the dead-letter topic, in ms. Default 60000.
     pub timeout_ms: Option<f64>,
 }
 
-/// Which dead letters a replay takes; every given condition must hold.
-#[napi(object)]
-pub struct ReplayFilter {
-    pub original_topics: Option<Vec<String>>,
-    pub error_code: Option<String>,
-    pub error_contains: Option<String>,
-    pub key: Option<Either<Buffer, String>>,
-}
-
 /// What `replayDeadLetters` did.
-#[napi(object)]
-pub struct ReplayReport {
+#[napi(object, js_name = "ReplayReport")]
+pub struct JsReplayReport {
     /// Dead letters read in the range.
     pub read: f64,
     /// Republished and acknowledged.
@@ -53,7 +53,7 @@ pub struct ReplayReport {
     pub failed: f64,
 }
 
-fn engine_options(o: &ReplayDeadLettersOptions) -> EngineResult<EngineReplayOptions> {
+fn engine_options(o: &JsReplayDeadLettersOptions) -> EngineResult<EngineReplayOptions> {
     let ms = |v: Option<f64>, what: &str| -> EngineResult<Option<i64>> {
         match v {
             Some(v) if !(v.is_finite() && v >= 0.0) => Err(EngineError::InvalidArg(format!(
@@ -95,8 +95,8 @@ impl KafkaService {
         &self,
         env: &'e Env,
         options: Unknown<'e>,
-    ) -> Result<PromiseRaw<'e, ReplayReport>> {
-        let read = args::read::<ReplayDeadLettersOptions>(env, options, "options")
+    ) -> Result<PromiseRaw<'e, JsReplayReport>> {
+        let read = args::read::<JsReplayDeadLettersOptions>(env, options, "options")
             .and_then(|o| engine_options(&o));
         let options = match read {
             Ok(o) => o,
@@ -107,7 +107,7 @@ impl KafkaService {
             env,
             async move { engine.replay_dead_letters(options).await },
             |_, r: EngineReplayReport| {
-                Ok(ReplayReport {
+                Ok(JsReplayReport {
                     read: r.read as f64,
                     replayed: r.replayed as f64,
                     skipped: r.skipped as f64,

@@ -18,8 +18,8 @@ use crate::engine::schema::registry::{
 };
 
 /// How to reach a Confluent-API Schema Registry.
-#[napi(object)]
-pub struct SchemaRegistryOptions {
+#[napi(object, js_name = "SchemaRegistryOptions")]
+pub struct JsSchemaRegistryOptions {
     /// Base URL of the Confluent API: `http://127.0.0.1:8081`, or for Apicurio
     /// `http://host:port/apis/ccompat/v7`. Credentials in the URL are used as basic auth.
     pub url: String,
@@ -40,8 +40,8 @@ pub struct SchemaRegistryOptions {
 
 /// Which registered schema to encode with: `{subject, version?}` (version a number or
 /// `'latest'`, the default) or `{id}`.
-#[napi(object)]
-pub struct SchemaReference {
+#[napi(object, js_name = "SchemaReference")]
+pub struct JsSchemaReference {
     /// Subject (`<topic>-value` by Confluent's naming).
     pub subject: Option<String>,
     /// Version within the subject. Default `'latest'`.
@@ -52,8 +52,8 @@ pub struct SchemaReference {
 }
 
 /// A schema as the registry returned it.
-#[napi(object)]
-pub struct RegisteredSchema {
+#[napi(object, js_name = "RegisteredSchema")]
+pub struct JsRegisteredSchema {
     pub id: u32,
     pub subject: Option<String>,
     pub version: Option<i32>,
@@ -64,8 +64,8 @@ pub struct RegisteredSchema {
 }
 
 /// Options of `decode()` and of a subscription's decoding.
-#[napi(object)]
-pub struct DecodeOptions {
+#[napi(object, js_name = "DecodeOptions")]
+pub struct JsDecodeOptions {
     /// Avro reader schema (text) to resolve every value to (added fields take their defaults,
     /// removed fields are dropped), instead of each value's writer schema.
     pub reader_schema: Option<String>,
@@ -73,15 +73,20 @@ pub struct DecodeOptions {
 
 /// A decoded value and the registry id of the schema it was written with.
 #[allow(dead_code)] // a TypeScript declaration: built by hand (the value is JSON.parse's)
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct DecodedValue {
+#[napi(
+    object,
+    js_name = "DecodedValue",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsDecodedValue {
     pub schema_id: u32,
     pub value: Unknown<'static>,
 }
 
-impl From<EngineRegisteredSchema> for RegisteredSchema {
+impl From<EngineRegisteredSchema> for JsRegisteredSchema {
     fn from(s: EngineRegisteredSchema) -> Self {
-        RegisteredSchema {
+        JsRegisteredSchema {
             id: s.id,
             subject: s.subject,
             version: s.version,
@@ -92,7 +97,7 @@ impl From<EngineRegisteredSchema> for RegisteredSchema {
 }
 
 /// Reads a `SchemaReference`.
-pub fn schema_ref(r: &SchemaReference) -> EngineResult<SchemaRef> {
+pub fn schema_ref(r: &JsSchemaReference) -> EngineResult<SchemaRef> {
     match (&r.subject, r.id) {
         (Some(subject), None) => Ok(SchemaRef::Subject {
             subject: subject.clone(),
@@ -124,7 +129,9 @@ fn schema_type_of(t: Option<&str>) -> EngineResult<SchemaType> {
 
 /// Compiles an optional Avro or JSON reader schema (an Avro one unless it does not parse as
 /// Avro).
-pub fn reader_schema(options: Option<&DecodeOptions>) -> EngineResult<Option<Arc<CompiledSchema>>> {
+pub fn reader_schema(
+    options: Option<&JsDecodeOptions>,
+) -> EngineResult<Option<Arc<CompiledSchema>>> {
     let Some(text) = options.and_then(|o| o.reader_schema.as_deref()) else {
         return Ok(None);
     };
@@ -184,7 +191,7 @@ impl SchemaRegistry {
     /// Creates the client; throws `ERR_INVALID_CONFIG` for a URL that is not http(s) or a CA
     /// that is not PEM. Does not contact the registry.
     #[napi(constructor)]
-    pub fn new(env: Env, options: SchemaRegistryOptions) -> Result<Self> {
+    pub fn new(env: Env, options: JsSchemaRegistryOptions) -> Result<Self> {
         let config = RegistryConfig {
             url: options.url,
             username: options.username,
@@ -231,7 +238,7 @@ impl SchemaRegistry {
         &self,
         env: &'e Env,
         id: u32,
-    ) -> Result<PromiseRaw<'e, RegisteredSchema>> {
+    ) -> Result<PromiseRaw<'e, JsRegisteredSchema>> {
         let codec = self.codec.clone();
         settle(
             env,
@@ -247,7 +254,7 @@ impl SchemaRegistry {
         env: &'e Env,
         subject: String,
         version: Option<Either<i32, String>>,
-    ) -> Result<PromiseRaw<'e, RegisteredSchema>> {
+    ) -> Result<PromiseRaw<'e, JsRegisteredSchema>> {
         let codec = self.codec.clone();
         let v = match version_of(version.as_ref()) {
             Ok(v) => v,
@@ -376,7 +383,7 @@ impl SchemaRegistry {
     pub fn encode<'e>(
         &self,
         env: &'e Env,
-        schema: SchemaReference,
+        schema: JsSchemaReference,
         value: Unknown<'e>,
     ) -> Result<PromiseRaw<'e, Buffer>> {
         let prepared = schema_ref(&schema).and_then(|r| Ok((r, stringify(env, value, "value")?)));
@@ -403,7 +410,7 @@ impl SchemaRegistry {
         &self,
         env: &'e Env,
         data: Buffer,
-        options: Option<DecodeOptions>,
+        options: Option<JsDecodeOptions>,
     ) -> Result<PromiseRaw<'e, Object<'e>>> {
         let reader = match reader_schema(options.as_ref()) {
             Ok(r) => r,

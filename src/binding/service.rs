@@ -9,10 +9,10 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, ValueType};
 
 use crate::binding::args;
-use crate::binding::config::{read_client_config, subscribe_options, SubscribeOptions};
+use crate::binding::config::{read_client_config, subscribe_options, JsSubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::message::{
-    read_message, read_record_topic, read_topic, MessageFields, Payload, PublishResult,
+    read_message, read_record_topic, read_topic, JsPublishResult, MessageFields, Payload,
 };
 use crate::binding::packed::interleave;
 use crate::binding::promise::{rejected, settle};
@@ -21,7 +21,7 @@ use crate::binding::schema_publish::{
 };
 use crate::binding::schema_registry::{reader_schema, SchemaRegistry};
 use crate::binding::settlement::Settler;
-use crate::binding::stats::{service_stats, ServiceStats};
+use crate::binding::stats::{service_stats, JsServiceStats};
 use crate::binding::subscription::{BatchDecoder, HandlerKind, JsBatchHandler, Subscription};
 use crate::binding::transaction::Transaction;
 use crate::engine::consumer::ErrorSink;
@@ -33,23 +33,23 @@ use crate::engine::service::{ClusterInfo as EngineClusterInfo, KafkaEngine};
 use crate::engine::transaction::Transaction as EngineTransaction;
 
 /// A broker of the cluster's metadata.
-#[napi(object)]
-pub struct BrokerInfo {
+#[napi(object, js_name = "BrokerInfo")]
+pub struct JsBrokerInfo {
     pub id: i32,
     pub host: String,
     pub port: i32,
 }
 
 /// What `connect()` resolves with.
-#[napi(object)]
-pub struct ClusterInfo {
-    pub brokers: Vec<BrokerInfo>,
+#[napi(object, js_name = "ClusterInfo")]
+pub struct JsClusterInfo {
+    pub brokers: Vec<JsBrokerInfo>,
     pub topics: Vec<String>,
 }
 
 /// Options of `disconnect()`.
-#[napi(object)]
-pub struct DisconnectOptions {
+#[napi(object, js_name = "DisconnectOptions")]
+pub struct JsDisconnectOptions {
     /// Longest wait for queued messages to be delivered. Default 10000.
     pub timeout_ms: Option<f64>,
 }
@@ -87,14 +87,14 @@ impl KafkaService {
     /// Resolves once the cluster's metadata arrived; rejects with `ERR__TIMED_OUT` (retriable)
     /// after `connectionTimeoutMs` when no broker answers.
     #[napi(ts_return_type = "Promise<ClusterInfo>")]
-    pub fn connect<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, ClusterInfo>> {
+    pub fn connect<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, JsClusterInfo>> {
         let engine = self.engine.clone();
         settle(
             env,
             async move { engine.connect().await },
             |_, info: EngineClusterInfo| {
-                Ok(ClusterInfo {
-                    brokers: info.brokers.into_iter().map(BrokerInfo::from).collect(),
+                Ok(JsClusterInfo {
+                    brokers: info.brokers.into_iter().map(JsBrokerInfo::from).collect(),
                     topics: info.topics,
                 })
             },
@@ -145,7 +145,7 @@ impl KafkaService {
             match schema {
                 Ok(Some(promise)) => return Ok(promise),
                 Ok(None) => {}
-                Err(e) => return rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
+                Err(e) => return rejected::<JsPublishResult>(env, e).map(|p| p.to_unknown()),
             }
         }
         publish_one(
@@ -213,7 +213,7 @@ impl KafkaService {
             if options.get_type().map_err(|e| invalid_arg("options", e))? != ValueType::Object {
                 return Err(invalid_arg("options", "expected {groupId, topics}"));
             }
-            let js: SubscribeOptions = args::read(env, options, "options")?;
+            let js: JsSubscribeOptions = args::read(env, options, "options")?;
             let engine_options = subscribe_options(&js)?;
             engine_options.validate()?;
             let (function, kind) = handler_function(env, handler)?;
@@ -293,8 +293,8 @@ impl KafkaService {
     }
 
     /// Counters, latency percentiles, consumer lag and broker states. Cheap; never throws.
-    #[napi]
-    pub fn stats(&self) -> ServiceStats {
+    #[napi(ts_return_type = "ServiceStats")]
+    pub fn stats(&self) -> JsServiceStats {
         service_stats(self.engine.stats())
     }
 
@@ -319,7 +319,7 @@ impl KafkaService {
     pub fn disconnect<'e>(
         &self,
         env: &'e Env,
-        options: Option<DisconnectOptions>,
+        options: Option<JsDisconnectOptions>,
     ) -> Result<PromiseRaw<'e, ()>> {
         let engine = self.engine.clone();
         let ms = options.and_then(|o| o.timeout_ms).unwrap_or(10_000.0);
@@ -374,7 +374,7 @@ pub(crate) fn publish_one<'e>(
         sender.send_batch(std::iter::once((topic.as_str(), &message)))
     })();
     match queued {
-        Err(e) => rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
+        Err(e) => rejected::<JsPublishResult>(env, e).map(|p| p.to_unknown()),
         Ok(delivery) => {
             let (promise, settle_one) = settler.one(env)?;
             within_runtime_if_available(|| delivery.on_complete(settle_one));

@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use crate::binding::figures::{event_type_figures, topic_figures, TopicFigures};
+use crate::binding::figures::{event_type_figures, topic_figures, JsTopicFigures};
 use crate::engine::latency::LatencySummary;
 use crate::engine::service::StatsSnapshot;
 
 /// Latency percentiles in milliseconds, from an HDR histogram.
-#[napi(object)]
-pub struct Latency {
+#[napi(object, js_name = "Latency")]
+pub struct JsLatency {
     pub count: i64,
     pub min: f64,
     pub p50: f64,
@@ -21,8 +21,8 @@ pub struct Latency {
 }
 
 /// Producer counters of one topic.
-#[napi(object)]
-pub struct TopicStats {
+#[napi(object, js_name = "TopicStats")]
+pub struct JsTopicStats {
     pub sent: i64,
     pub acknowledged: i64,
     pub failed: i64,
@@ -30,29 +30,29 @@ pub struct TopicStats {
 }
 
 /// What the producer has done.
-#[napi(object)]
-pub struct ProducerStats {
+#[napi(object, js_name = "ProducerStats")]
+pub struct JsProducerStats {
     pub sent: i64,
     pub acknowledged: i64,
     pub failed: i64,
     pub in_flight: i64,
     pub bytes: i64,
-    pub per_topic: HashMap<String, TopicStats>,
+    pub per_topic: HashMap<String, JsTopicStats>,
     /// From `publish` to the broker's acknowledgement.
-    pub ack_latency: Latency,
+    pub ack_latency: JsLatency,
 }
 
 /// Lag of one assigned partition.
-#[napi(object)]
-pub struct PartitionLag {
+#[napi(object, js_name = "PartitionLag")]
+pub struct JsPartitionLag {
     pub topic: String,
     pub partition: i32,
     pub lag: i64,
 }
 
 /// What the subscriptions have consumed.
-#[napi(object)]
-pub struct ConsumerStats {
+#[napi(object, js_name = "ConsumerStats")]
+pub struct JsConsumerStats {
     pub consumed: i64,
     pub processed: i64,
     /// Handler calls that failed (rejected, threw, or timed out).
@@ -61,13 +61,13 @@ pub struct ConsumerStats {
     pub handler_timeouts: i64,
     /// Duration of each handler delivery (one `eachBatch` call, or one batch of `eachMessage`
     /// calls).
-    pub handler_latency: Latency,
-    pub lag: Vec<PartitionLag>,
+    pub handler_latency: JsLatency,
+    pub lag: Vec<JsPartitionLag>,
 }
 
 /// A broker, from librdkafka's statistics.
-#[napi(object)]
-pub struct BrokerStats {
+#[napi(object, js_name = "BrokerStats")]
+pub struct JsBrokerStats {
     pub id: i32,
     pub name: String,
     /// `'UP'`, `'DOWN'`, `'CONNECT'`, `'AUTH'`, ...
@@ -77,24 +77,24 @@ pub struct BrokerStats {
 }
 
 /// Everything `stats()` returns.
-#[napi(object)]
-pub struct ServiceStats {
+#[napi(object, js_name = "ServiceStats")]
+pub struct JsServiceStats {
     #[napi(ts_type = "'idle' | 'connected' | 'disconnected'")]
     pub state: String,
-    pub producer: ProducerStats,
-    pub consumer: ConsumerStats,
-    pub brokers: Vec<BrokerStats>,
+    pub producer: JsProducerStats,
+    pub consumer: JsConsumerStats,
+    pub brokers: Vec<JsBrokerStats>,
     pub subscriptions: u32,
     /// Per topic: publishes, acknowledgements, errors by code, ack latency, messages processed,
     /// handler and end-to-end latency.
-    pub topics: HashMap<String, TopicFigures>,
+    pub topics: HashMap<String, JsTopicFigures>,
     /// The same per event type, when `eventTypeHeader` is configured (at most 100 types; later
     /// ones under `'(other)'`).
-    pub event_types: HashMap<String, TopicFigures>,
+    pub event_types: HashMap<String, JsTopicFigures>,
 }
 
-pub(crate) fn latency(l: LatencySummary) -> Latency {
-    Latency {
+pub(crate) fn latency(l: LatencySummary) -> JsLatency {
+    JsLatency {
         count: l.count as i64,
         min: l.min,
         p50: l.p50,
@@ -108,14 +108,14 @@ pub(crate) fn latency(l: LatencySummary) -> Latency {
 }
 
 /// Converts the engine's snapshot.
-pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
+pub fn service_stats(s: StatsSnapshot) -> JsServiceStats {
     let topics = topic_figures(&s);
     let event_types = event_type_figures(&s);
-    ServiceStats {
+    JsServiceStats {
         topics,
         event_types,
         state: s.state.as_str().to_string(),
-        producer: ProducerStats {
+        producer: JsProducerStats {
             sent: s.producer.sent as i64,
             acknowledged: s.producer.acknowledged as i64,
             failed: s.producer.failed as i64,
@@ -128,7 +128,7 @@ pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
                 .map(|(t, c)| {
                     (
                         t,
-                        TopicStats {
+                        JsTopicStats {
                             sent: c.sent as i64,
                             acknowledged: c.acknowledged as i64,
                             failed: c.failed as i64,
@@ -139,7 +139,7 @@ pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
                 .collect(),
             ack_latency: latency(s.producer.ack_latency),
         },
-        consumer: ConsumerStats {
+        consumer: JsConsumerStats {
             consumed: s.consumer.consumed as i64,
             processed: s.consumer.processed as i64,
             handler_failures: s.consumer.handler_failures as i64,
@@ -149,7 +149,7 @@ pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
                 .consumer
                 .lag
                 .into_iter()
-                .map(|l| PartitionLag {
+                .map(|l| JsPartitionLag {
                     topic: l.topic,
                     partition: l.partition,
                     lag: l.lag,
@@ -159,7 +159,7 @@ pub fn service_stats(s: StatsSnapshot) -> ServiceStats {
         brokers: s
             .brokers
             .into_iter()
-            .map(|b| BrokerStats {
+            .map(|b| JsBrokerStats {
                 id: b.id,
                 name: b.name,
                 state: b.state,

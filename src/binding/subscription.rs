@@ -21,8 +21,8 @@ use crate::engine::message::MessageBatch;
 use crate::engine::schema::codec::{CompiledSchema, Decoded, SchemaCodec};
 
 /// What the JS loop around a handler reports for one batch (internal).
-#[napi(object)]
-pub struct HandlerReport {
+#[napi(object, js_name = "HandlerReport")]
+pub struct JsHandlerReport {
     pub processed: u32,
     pub error: Option<String>,
     /// The stable code of the error the handler threw, when it carried one (`ERR_…`).
@@ -36,8 +36,8 @@ pub struct HandlerReport {
 
 /// What became of a message whose handler failed, told to the tracing of the handler call
 /// (internal).
-#[napi(object)]
-pub struct HandlerFailureFate {
+#[napi(object, js_name = "HandlerFailureFate")]
+pub struct JsHandlerFailureFate {
     /// The `pendingSpan` of the handler's report.
     pub span: u32,
     /// `'retry'` (in place, or to `topic`), `'dead-letter'`, or `'none'` (the subscription
@@ -56,9 +56,9 @@ pub struct HandlerFailureFate {
     pub code: Option<String>,
 }
 
-impl HandlerFailureFate {
+impl JsHandlerFailureFate {
     fn new(span: u32, fate: FailureFate) -> Self {
-        let mut out = HandlerFailureFate {
+        let mut out = JsHandlerFailureFate {
             span,
             kind: "retry".into(),
             topic: None,
@@ -105,16 +105,16 @@ impl HandlerFailureFate {
 }
 
 type SettleSpanFn =
-    ThreadsafeFunction<HandlerFailureFate, (), HandlerFailureFate, Status, false, true>;
+    ThreadsafeFunction<JsHandlerFailureFate, (), JsHandlerFailureFate, Status, false, true>;
 
 /// Decoded values of a batch's messages, in order (`None` for a tombstone).
 type DecodedBatch = Vec<Option<EngineResult<Decoded>>>;
 
 /// A batch on its way to JS, with its decoded values when the subscription decodes; becomes
 /// `{topic, partition, messages}` on the JS thread.
-pub struct JsBatch(Arc<MessageBatch>, Option<DecodedBatch>);
+pub struct PackedBatch(Arc<MessageBatch>, Option<DecodedBatch>);
 
-impl ToNapiValue for JsBatch {
+impl ToNapiValue for PackedBatch {
     unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
         let env = Env::from_raw(env);
         batch_to_js(&env, &val.0, val.1.as_deref()).map(|o| o.raw())
@@ -146,7 +146,8 @@ impl BatchDecoder {
     }
 }
 
-type DeliverFn = ThreadsafeFunction<JsBatch, Promise<HandlerReport>, JsBatch, Status, false>;
+type DeliverFn =
+    ThreadsafeFunction<PackedBatch, Promise<JsHandlerReport>, PackedBatch, Status, false>;
 
 /// Calls a JS handler (wrapped in the batch loop of `js_support.js`) for each batch. The
 /// thread-safe function is strong, so a running subscription keeps Node alive; the engine drops
@@ -177,7 +178,7 @@ impl JsBatchHandler {
             HandlerKind::EachMessage => support.each_message(env, handler, group_id)?,
             HandlerKind::EachBatch => support.each_batch(env, handler, group_id)?,
         };
-        let typed: Function<JsBatch, Promise<HandlerReport>> =
+        let typed: Function<PackedBatch, Promise<JsHandlerReport>> =
             unsafe { Function::from_napi_value(env.raw(), driver.raw())? };
         let deliver: DeliverFn = typed
             .build_threadsafe_function()
@@ -218,7 +219,7 @@ impl BatchHandler for JsBatchHandler {
             if let Some((0, failure)) = undecodable {
                 return HandlerOutcome::failed_with(0, failure);
             }
-            let report = match deliver.call_async_catch(JsBatch(batch, decoded)).await {
+            let report = match deliver.call_async_catch(PackedBatch(batch, decoded)).await {
                 Ok(promise) => promise.await,
                 Err(e) => Err(e),
             };
@@ -258,7 +259,7 @@ fn fate_listener(settle_span: Arc<SettleSpanFn>, span: u32) -> FateListener {
     FateListener::new(move |fate| {
         // The returning variant hands a throw to us instead of crashing Node.
         let _ = settle_span.call_with_return_value(
-            HandlerFailureFate::new(span, fate),
+            JsHandlerFailureFate::new(span, fate),
             ThreadsafeFunctionCallMode::NonBlocking,
             |_, _| Ok(()),
         );
@@ -274,8 +275,8 @@ fn first_undecodable(decoded: &[Option<EngineResult<Decoded>>]) -> Option<(usize
 }
 
 /// A topic and partition.
-#[napi(object)]
-pub struct TopicPartition {
+#[napi(object, js_name = "TopicPartition")]
+pub struct JsTopicPartition {
     pub topic: String,
     pub partition: i32,
 }
@@ -329,11 +330,11 @@ impl Subscription {
 
     /// Partitions currently assigned to this member.
     #[napi]
-    pub fn assignments(&self) -> Vec<TopicPartition> {
+    pub fn assignments(&self) -> Vec<JsTopicPartition> {
         self.inner
             .assignments()
             .into_iter()
-            .map(|(topic, partition)| TopicPartition { topic, partition })
+            .map(|(topic, partition)| JsTopicPartition { topic, partition })
             .collect()
     }
 

@@ -7,20 +7,23 @@ use crate::binding::admin::{admin_call, KafkaAdmin};
 use crate::binding::args;
 use crate::binding::error::to_napi_error;
 use crate::binding::promise::{rejected, settle};
-use crate::binding::subscription::TopicPartition;
+use crate::binding::subscription::JsTopicPartition;
 use crate::binding::topics::{
-    difference, engine_spec, ensure_result, js_spec, EnsureTopicsResult, TopicDifference, TopicSpec,
+    difference, engine_spec, ensure_result, js_spec, JsEnsureTopicsResult, JsTopicDifference,
+    JsTopicSpec,
 };
 use crate::engine::catalogs::{self, KeyFields, Load, PartitionStrategy, Profile, TopicTemplate};
 use crate::engine::error::{EngineError, EngineResult};
 
 /// A catalog preset: its shared topics and its per-tenant topic templates.
-#[napi(object)]
-pub struct CatalogPreset {
+#[napi(object, js_name = "CatalogPreset")]
+pub struct JsCatalogPreset {
     /// Topics created once (platform, dead-letter and retry topics).
-    pub topics: Vec<TopicSpec>,
+    #[napi(ts_type = "Array<TopicSpec>")]
+    pub topics: Vec<JsTopicSpec>,
     /// Topics every tenant gets: names hold `{tenant}`, `keyStrategy` is the partition strategy.
-    pub tenant_templates: Vec<TopicSpec>,
+    #[napi(ts_type = "Array<TopicSpec>")]
+    pub tenant_templates: Vec<JsTopicSpec>,
 }
 
 /// Catalog presets by name: `'cosmic-horizons'` (seed 000's topics, no tenant templates) and
@@ -31,10 +34,10 @@ pub struct CatalogPreset {
 /// user_id)). `'prod'`: replication 3, min.insync.replicas 2; `'dev'`: replication 1, min ISR 1
 /// and a quarter of the partitions. Throws `ERR_INVALID_ARG` for an unknown name or profile.
 #[napi(ts_args_type = "name: 'cosmic-horizons' | 'caas', profile: 'dev' | 'prod'")]
-pub fn catalog_preset(env: Env, name: String, profile: String) -> Result<CatalogPreset> {
+pub fn catalog_preset(env: Env, name: String, profile: String) -> Result<JsCatalogPreset> {
     let read = || -> EngineResult<catalogs::Preset> { catalogs::preset(&name, profile.parse()?) };
     let p = read().map_err(|e| to_napi_error(&env, &e))?;
-    Ok(CatalogPreset {
+    Ok(JsCatalogPreset {
         topics: p.topics.into_iter().map(js_spec).collect(),
         tenant_templates: p
             .tenant_templates
@@ -45,8 +48,8 @@ pub fn catalog_preset(env: Env, name: String, profile: String) -> Result<Catalog
 }
 
 /// Where a tenant's topics come from, and the call's bound.
-#[napi(object)]
-pub struct TenantOptions {
+#[napi(object, js_name = "TenantOptions")]
+pub struct JsTenantOptions {
     /// A catalog preset with tenant templates. Default `'caas'`.
     pub preset: Option<String>,
     /// Default `'dev'`.
@@ -54,14 +57,15 @@ pub struct TenantOptions {
     pub profile: Option<String>,
     /// Templates instead of a preset: names hold `{tenant}` once; `keyStrategy` names a
     /// partition strategy (default `random`).
-    pub templates: Option<Vec<TopicSpec>>,
+    #[napi(ts_type = "Array<TopicSpec>")]
+    pub templates: Option<Vec<JsTopicSpec>>,
     /// Bound on the whole call. Default 10000.
     pub timeout_ms: Option<u32>,
 }
 
 /// The state of a tenant's topics against their templates.
-#[napi(object)]
-pub struct TenantHealth {
+#[napi(object, js_name = "TenantHealth")]
+pub struct JsTenantHealth {
     pub tenant: String,
     /// Its topics that exist, in template order.
     pub present: Vec<String>,
@@ -69,19 +73,20 @@ pub struct TenantHealth {
     pub missing: Vec<String>,
     /// How the present topics differ from their templates (partitions, replication factor,
     /// configs): drift that `createTenantTopics` reports but never changes.
-    pub differences: Vec<TopicDifference>,
+    #[napi(ts_type = "Array<TopicDifference>")]
+    pub differences: Vec<JsTopicDifference>,
     /// Partitions of the present topics without a leader: neither writable nor readable.
-    pub offline_partitions: Vec<TopicPartition>,
+    pub offline_partitions: Vec<JsTopicPartition>,
     /// Partitions of the present topics with fewer replicas in sync than assigned.
-    pub under_replicated_partitions: Vec<TopicPartition>,
+    pub under_replicated_partitions: Vec<JsTopicPartition>,
     /// Every topic exists and matches its template, and every partition has a leader and all its
     /// replicas in sync.
     pub healthy: bool,
 }
 
-fn topic_partitions(list: Vec<(String, i32)>) -> Vec<TopicPartition> {
+fn topic_partitions(list: Vec<(String, i32)>) -> Vec<JsTopicPartition> {
     list.into_iter()
-        .map(|(topic, partition)| TopicPartition { topic, partition })
+        .map(|(topic, partition)| JsTopicPartition { topic, partition })
         .collect()
 }
 
@@ -89,10 +94,10 @@ fn read_templates(
     env: &Env,
     options: Option<Unknown<'_>>,
 ) -> EngineResult<(Vec<TopicTemplate>, std::time::Duration)> {
-    let o: Option<TenantOptions> = args::read_optional(env, options, "options")?;
+    let o: Option<JsTenantOptions> = args::read_optional(env, options, "options")?;
     let timeout = args::timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
     let templates = match o {
-        Some(TenantOptions {
+        Some(JsTenantOptions {
             templates: Some(list),
             ..
         }) => list
@@ -151,7 +156,7 @@ impl KafkaAdmin {
         env: &'e Env,
         tenant_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, EnsureTopicsResult>> {
+    ) -> Result<PromiseRaw<'e, JsEnsureTopicsResult>> {
         admin_call!(
             self,
             env,
@@ -214,7 +219,7 @@ impl KafkaAdmin {
         env: &'e Env,
         tenant_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, TenantHealth>> {
+    ) -> Result<PromiseRaw<'e, JsTenantHealth>> {
         admin_call!(
             self,
             env,
@@ -222,7 +227,7 @@ impl KafkaAdmin {
             |admin, (tenant, (templates, timeout))| admin
                 .tenant_health(&templates, &tenant, timeout),
             |_, h| {
-                Ok(TenantHealth {
+                Ok(JsTenantHealth {
                     healthy: h.healthy(),
                     tenant: h.tenant,
                     present: h.present,
@@ -237,8 +242,8 @@ impl KafkaAdmin {
 }
 
 /// The fields a partition strategy keys on.
-#[napi(object)]
-pub struct KeyFieldsInput {
+#[napi(object, js_name = "KeyFieldsInput")]
+pub struct JsKeyFieldsInput {
     pub tenant_id: Option<String>,
     pub conversation_id: Option<String>,
     pub user_id: Option<String>,
@@ -251,7 +256,11 @@ pub struct KeyFieldsInput {
 #[napi(
     ts_args_type = "strategy: 'conversation_id' | 'user_id' | 'tenant_id' | 'random', fields: KeyFieldsInput"
 )]
-pub fn partition_key(env: Env, strategy: String, fields: KeyFieldsInput) -> Result<Option<String>> {
+pub fn partition_key(
+    env: Env,
+    strategy: String,
+    fields: JsKeyFieldsInput,
+) -> Result<Option<String>> {
     let key = || -> EngineResult<Option<String>> {
         let s = PartitionStrategy::parse(&strategy)?;
         let f = KeyFields {
@@ -265,8 +274,8 @@ pub fn partition_key(env: Env, strategy: String, fields: KeyFieldsInput) -> Resu
 }
 
 /// The load `recommendedPartitions` sizes for.
-#[napi(object)]
-pub struct PartitionLoad {
+#[napi(object, js_name = "PartitionLoad")]
+pub struct JsPartitionLoad {
     pub messages_per_second: f64,
     /// Distinct keys; 0 (default) for unkeyed topics.
     pub unique_keys: Option<f64>,
@@ -278,7 +287,7 @@ pub struct PartitionLoad {
 /// over the ~100 msgs/s a 10 ms handler manages in partition order on the local broker), at
 /// least one per consumer, rounded up to a power of two, at most one per key, at most 128.
 #[napi]
-pub fn recommended_partitions(env: Env, load: PartitionLoad) -> Result<u32> {
+pub fn recommended_partitions(env: Env, load: JsPartitionLoad) -> Result<u32> {
     let keys = load.unique_keys.unwrap_or(0.0);
     if !(keys.is_finite() && keys >= 0.0) {
         return Err(to_napi_error(

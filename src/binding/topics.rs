@@ -14,8 +14,8 @@ use crate::engine::admin::{
 
 /// A topic as it should be: what `createTopics` and `ensureTopics` take and `topicCatalog`
 /// returns. Settings left out are the broker's defaults.
-#[napi(object)]
-pub struct TopicSpec {
+#[napi(object, js_name = "TopicSpec")]
+pub struct JsTopicSpec {
     pub name: String,
     /// Partition count. Default: the broker's `num.partitions`.
     pub partitions: Option<i32>,
@@ -44,7 +44,7 @@ pub struct TopicSpec {
 }
 
 /// A spec from JS, for the engine.
-pub fn engine_spec(s: TopicSpec) -> EngineSpec {
+pub fn engine_spec(s: JsTopicSpec) -> EngineSpec {
     let mut configs: Vec<(String, String)> = s.configs.unwrap_or_default().into_iter().collect();
     configs.sort();
     EngineSpec {
@@ -62,8 +62,8 @@ pub fn engine_spec(s: TopicSpec) -> EngineSpec {
     }
 }
 
-pub(crate) fn js_spec(s: EngineSpec) -> TopicSpec {
-    TopicSpec {
+pub(crate) fn js_spec(s: EngineSpec) -> JsTopicSpec {
+    JsTopicSpec {
         name: s.name,
         partitions: s.partitions,
         replication_factor: s.replication_factor,
@@ -84,14 +84,14 @@ pub(crate) fn js_spec(s: EngineSpec) -> TopicSpec {
 /// replication 1, min ISR 1; `'prod'`: replication 3, min ISR 2. Pass the result to
 /// `ensureTopics`. Throws `ERR_INVALID_ARG` for another profile.
 #[napi(ts_args_type = "profile: 'dev' | 'prod'")]
-pub fn topic_catalog(env: Env, profile: String) -> napi::Result<Vec<TopicSpec>> {
+pub fn topic_catalog(env: Env, profile: String) -> napi::Result<Vec<JsTopicSpec>> {
     let profile: admin::Profile = profile.parse().map_err(|e| to_napi_error(&env, &e))?;
     Ok(admin::catalog(profile).into_iter().map(js_spec).collect())
 }
 
 /// One setting of an existing topic that differs from its spec.
-#[napi(object)]
-pub struct TopicDifference {
+#[napi(object, js_name = "TopicDifference")]
+pub struct JsTopicDifference {
     pub topic: String,
     /// `'partitions'`, `'replicationFactor'`, or a config's Kafka name (`'retention.ms'`, ...).
     pub setting: String,
@@ -102,19 +102,19 @@ pub struct TopicDifference {
 }
 
 /// What `ensureTopics` did and found.
-#[napi(object)]
-pub struct EnsureTopicsResult {
+#[napi(object, js_name = "EnsureTopicsResult")]
+pub struct JsEnsureTopicsResult {
     /// Topics created, in the order of the specs.
     pub created: Vec<String>,
     /// Topics that already existed; they are left unchanged.
     pub existing: Vec<String>,
     /// How the existing topics differ from their specs (empty when they match).
-    pub differences: Vec<TopicDifference>,
+    pub differences: Vec<JsTopicDifference>,
 }
 
 /// Converts one of the engine's differences.
-pub fn difference(d: EngineDifference) -> TopicDifference {
-    TopicDifference {
+pub fn difference(d: EngineDifference) -> JsTopicDifference {
+    JsTopicDifference {
         topic: d.topic,
         setting: d.setting,
         expected: d.expected,
@@ -123,8 +123,8 @@ pub fn difference(d: EngineDifference) -> TopicDifference {
 }
 
 /// Converts the engine's report.
-pub fn ensure_result(r: EnsureReport) -> EnsureTopicsResult {
-    EnsureTopicsResult {
+pub fn ensure_result(r: EnsureReport) -> JsEnsureTopicsResult {
+    JsEnsureTopicsResult {
         created: r.created,
         existing: r.existing,
         differences: r.differences.into_iter().map(difference).collect(),
@@ -132,8 +132,8 @@ pub fn ensure_result(r: EnsureReport) -> EnsureTopicsResult {
 }
 
 /// One partition, from the cluster's metadata.
-#[napi(object)]
-pub struct PartitionDescription {
+#[napi(object, js_name = "PartitionDescription")]
+pub struct JsPartitionDescription {
     pub partition: i32,
     /// Leader broker id; -1 when there is none.
     pub leader: i32,
@@ -147,15 +147,15 @@ pub struct PartitionDescription {
 }
 
 /// A topic and its partitions.
-#[napi(object)]
-pub struct TopicDescription {
+#[napi(object, js_name = "TopicDescription")]
+pub struct JsTopicDescription {
     pub name: String,
     pub replication_factor: i32,
-    pub partitions: Vec<PartitionDescription>,
+    pub partitions: Vec<JsPartitionDescription>,
 }
 
-fn partition(p: EnginePartition) -> PartitionDescription {
-    PartitionDescription {
+fn partition(p: EnginePartition) -> JsPartitionDescription {
+    JsPartitionDescription {
         partition: p.partition,
         leader: p.leader,
         replicas: p.replicas,
@@ -166,8 +166,8 @@ fn partition(p: EnginePartition) -> PartitionDescription {
 }
 
 /// Converts the engine's description.
-pub fn topic_description(t: EngineTopicDescription) -> TopicDescription {
-    TopicDescription {
+pub fn topic_description(t: EngineTopicDescription) -> JsTopicDescription {
+    JsTopicDescription {
         name: t.name,
         replication_factor: t.replication_factor,
         partitions: t.partitions.into_iter().map(partition).collect(),
@@ -175,8 +175,8 @@ pub fn topic_description(t: EngineTopicDescription) -> TopicDescription {
 }
 
 /// One config of a topic.
-#[napi(object)]
-pub struct TopicConfigEntry {
+#[napi(object, js_name = "TopicConfigEntry")]
+pub struct JsTopicConfigEntry {
     pub name: String,
     /// Absent for sensitive configs and configs without a value.
     pub value: Option<String>,
@@ -191,27 +191,27 @@ pub struct TopicConfigEntry {
 }
 
 /// Every config of one topic.
-#[napi(object)]
-pub struct TopicConfigs {
+#[napi(object, js_name = "TopicConfigs")]
+pub struct JsTopicConfigs {
     pub topic: String,
-    pub entries: Vec<TopicConfigEntry>,
+    pub entries: Vec<JsTopicConfigEntry>,
     /// The same as `{name: value}` (configs without a value left out).
     pub values: HashMap<String, String>,
 }
 
 /// Converts the engine's configs.
-pub fn topic_configs(c: EngineTopicConfigs) -> TopicConfigs {
+pub fn topic_configs(c: EngineTopicConfigs) -> JsTopicConfigs {
     let values = c
         .entries
         .iter()
         .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
         .collect();
-    TopicConfigs {
+    JsTopicConfigs {
         topic: c.topic,
         entries: c
             .entries
             .into_iter()
-            .map(|e| TopicConfigEntry {
+            .map(|e| JsTopicConfigEntry {
                 name: e.name,
                 value: e.value,
                 source: e.source.as_str().to_string(),
@@ -225,16 +225,16 @@ pub fn topic_configs(c: EngineTopicConfigs) -> TopicConfigs {
 }
 
 /// A topic's new partition count, for `createPartitions`.
-#[napi(object)]
-pub struct PartitionCount {
+#[napi(object, js_name = "PartitionCount")]
+pub struct JsPartitionCount {
     pub topic: String,
     /// The new total (not the number to add); must be above the current count.
     pub count: i32,
 }
 
 /// Options of `listTopics`.
-#[napi(object)]
-pub struct ListTopicsOptions {
+#[napi(object, js_name = "ListTopicsOptions")]
+pub struct JsListTopicsOptions {
     /// Include internal topics (`__consumer_offsets`, ...). Default false.
     pub include_internal: Option<bool>,
     /// Default 10000.
