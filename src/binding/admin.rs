@@ -13,7 +13,6 @@ use crate::binding::args::{
 use crate::binding::config::read_client_config;
 use crate::binding::error::{invalid_arg, to_napi_error};
 use crate::binding::groups::{
-    group_description, group_lag, group_listing, partition_offsets, reset_target,
     JsGroupDescription, JsGroupLag, JsGroupListing, JsGroupOffsetsOptions, JsPartitionOffset,
     JsResetOffsetsOptions,
 };
@@ -25,7 +24,7 @@ use crate::binding::topics::{
     engine_spec, ensure_result, topic_configs, topic_description, JsEnsureTopicsResult,
     JsListTopicsOptions, JsPartitionCount, JsTopicConfigs, JsTopicDescription, JsTopicSpec,
 };
-use crate::engine::admin::{Admin, TopicSpec as EngineSpec};
+use crate::engine::admin::{Admin, ResetTarget, TopicSpec as EngineSpec};
 use crate::engine::config::ServiceConfig;
 use crate::engine::error::EngineResult;
 use crate::engine::logging::Logger;
@@ -375,7 +374,10 @@ impl KafkaAdmin {
             env,
             call_timeout(env, options),
             |admin, timeout| admin.list_groups(timeout),
-            |_, list| Ok(list.into_iter().map(group_listing).collect::<Vec<_>>())
+            |_, list| Ok(list
+                .into_iter()
+                .map(JsGroupListing::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -399,7 +401,7 @@ impl KafkaAdmin {
                 call_timeout(env, options)?
             )),
             |admin, (group, timeout)| admin.describe_group(&group, timeout),
-            |_, g| Ok(group_description(g))
+            |_, g| Ok(JsGroupDescription::from(g))
         )
     }
 
@@ -424,7 +426,10 @@ impl KafkaAdmin {
                 topics.as_deref(),
                 timeout
             ),
-            |_, offsets| Ok(partition_offsets(offsets))
+            |_, offsets| Ok(offsets
+                .into_iter()
+                .map(JsPartitionOffset::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -445,7 +450,7 @@ impl KafkaAdmin {
             env,
             read_group_offsets(env, group_id, options),
             |admin, (group, topics, timeout)| admin.lag(&group, topics.as_deref(), timeout),
-            |_, l| Ok(group_lag(l))
+            |_, l| Ok(JsGroupLag::from(l))
         )
     }
 
@@ -471,13 +476,16 @@ impl KafkaAdmin {
                     return Err(invalid_arg("options", "expected {topics, to}"));
                 }
                 let o: JsResetOffsetsOptions = read(env, options, "options")?;
-                let target = reset_target(&o)?;
+                let target = ResetTarget::try_from(&o)?;
                 let timeout = timeout_of(o.timeout_ms)?;
                 Ok((group, o.topics, target, timeout))
             },
             |admin, (group, topics, target, timeout)| admin
                 .reset_offsets(&group, &topics, target, timeout),
-            |_, offsets| Ok(partition_offsets(offsets))
+            |_, offsets| Ok(offsets
+                .into_iter()
+                .map(JsPartitionOffset::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -508,7 +516,10 @@ impl KafkaAdmin {
                 ))
             },
             |admin, (topic, ts, timeout)| admin.offsets_for_times(&topic, ts, timeout),
-            |_, offsets| Ok(partition_offsets(offsets))
+            |_, offsets| Ok(offsets
+                .into_iter()
+                .map(JsPartitionOffset::from)
+                .collect::<Vec<_>>())
         )
     }
 

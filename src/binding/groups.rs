@@ -4,8 +4,8 @@ use napi::bindgen_prelude::*;
 
 use crate::binding::args::read_time;
 use crate::engine::admin::{
-    GroupDescription as EngineGroup, GroupLag as EngineLag, GroupListing as EngineListing,
-    PartitionOffset as EngineOffset, ResetTarget,
+    GroupDescription, GroupLag, GroupListing, GroupMember, PartitionLag, PartitionOffset,
+    ResetTarget, TopicPartitions,
 };
 use crate::engine::error::{EngineError, EngineResult};
 
@@ -106,85 +106,106 @@ pub struct JsResetOffsetsOptions<'a> {
     pub timeout_ms: Option<u32>,
 }
 
-/// The engine's reset target for JS options.
-pub fn reset_target(o: &JsResetOffsetsOptions<'_>) -> EngineResult<ResetTarget> {
-    match (o.to.as_str(), &o.timestamp) {
-        ("earliest", _) => Ok(ResetTarget::Earliest),
-        ("latest", _) => Ok(ResetTarget::Latest),
-        ("timestamp", Some(ts)) => Ok(ResetTarget::Timestamp(read_time(ts, "timestamp")?)),
-        ("timestamp", None) => Err(EngineError::InvalidArg(
-            "to: 'timestamp' needs a timestamp".into(),
-        )),
-        (other, _) => Err(EngineError::InvalidArg(format!(
-            "to must be 'earliest', 'latest' or 'timestamp' (got '{other}')"
-        ))),
+impl TryFrom<&JsResetOffsetsOptions<'_>> for ResetTarget {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` for an unknown `to`, or `'timestamp'` without a timestamp.
+    fn try_from(o: &JsResetOffsetsOptions<'_>) -> EngineResult<Self> {
+        match (o.to.as_str(), &o.timestamp) {
+            ("earliest", _) => Ok(ResetTarget::Earliest),
+            ("latest", _) => Ok(ResetTarget::Latest),
+            ("timestamp", Some(ts)) => Ok(ResetTarget::Timestamp(read_time(ts, "timestamp")?)),
+            ("timestamp", None) => Err(EngineError::InvalidArg(
+                "to: 'timestamp' needs a timestamp".into(),
+            )),
+            (other, _) => Err(EngineError::InvalidArg(format!(
+                "to must be 'earliest', 'latest' or 'timestamp' (got '{other}')"
+            ))),
+        }
     }
 }
 
-/// Converts a listing.
-pub fn group_listing(g: EngineListing) -> JsGroupListing {
-    JsGroupListing {
-        group_id: g.group_id,
-        protocol_type: g.protocol_type,
-        state: g.state,
+impl From<GroupListing> for JsGroupListing {
+    fn from(g: GroupListing) -> Self {
+        JsGroupListing {
+            group_id: g.group_id,
+            protocol_type: g.protocol_type,
+            state: g.state,
+        }
     }
 }
 
-/// Converts a description.
-pub fn group_description(g: EngineGroup) -> JsGroupDescription {
-    JsGroupDescription {
-        group_id: g.group_id,
-        state: g.state,
-        protocol_type: g.protocol_type,
-        protocol: g.protocol,
-        members: g
-            .members
-            .into_iter()
-            .map(|m| JsGroupMember {
-                member_id: m.member_id,
-                client_id: m.client_id,
-                client_host: m.client_host,
-                assignment: m
-                    .assignment
-                    .into_iter()
-                    .map(|a| JsTopicPartitions {
-                        topic: a.topic,
-                        partitions: a.partitions,
-                    })
-                    .collect(),
-            })
-            .collect(),
+impl From<TopicPartitions> for JsTopicPartitions {
+    fn from(t: TopicPartitions) -> Self {
+        JsTopicPartitions {
+            topic: t.topic,
+            partitions: t.partitions,
+        }
     }
 }
 
-/// Converts offsets.
-pub fn partition_offsets(offsets: Vec<EngineOffset>) -> Vec<JsPartitionOffset> {
-    offsets
-        .into_iter()
-        .map(|o| JsPartitionOffset {
+impl From<GroupMember> for JsGroupMember {
+    fn from(m: GroupMember) -> Self {
+        JsGroupMember {
+            member_id: m.member_id,
+            client_id: m.client_id,
+            client_host: m.client_host,
+            assignment: m.assignment.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<GroupDescription> for JsGroupDescription {
+    fn from(g: GroupDescription) -> Self {
+        JsGroupDescription {
+            group_id: g.group_id,
+            state: g.state,
+            protocol_type: g.protocol_type,
+            protocol: g.protocol,
+            members: g.members.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<PartitionOffset> for JsPartitionOffset {
+    fn from(o: PartitionOffset) -> Self {
+        JsPartitionOffset {
             topic: o.topic,
             partition: o.partition,
             offset: o.offset,
-        })
-        .collect()
+        }
+    }
 }
 
-/// Converts a lag report.
-pub fn group_lag(l: EngineLag) -> JsGroupLag {
-    JsGroupLag {
-        group_id: l.group_id,
-        total: l.total,
-        partitions: l
-            .partitions
-            .into_iter()
-            .map(|p| JsGroupPartitionLag {
-                topic: p.topic,
-                partition: p.partition,
-                committed: p.committed,
-                low: p.low,
-                high: p.high,
-                lag: p.lag,
-            })
-            .collect(),
+impl From<JsPartitionOffset> for PartitionOffset {
+    fn from(o: JsPartitionOffset) -> Self {
+        PartitionOffset {
+            topic: o.topic,
+            partition: o.partition,
+            offset: o.offset,
+        }
+    }
+}
+
+impl From<PartitionLag> for JsGroupPartitionLag {
+    fn from(p: PartitionLag) -> Self {
+        JsGroupPartitionLag {
+            topic: p.topic,
+            partition: p.partition,
+            committed: p.committed,
+            low: p.low,
+            high: p.high,
+            lag: p.lag,
+        }
+    }
+}
+
+impl From<GroupLag> for JsGroupLag {
+    fn from(l: GroupLag) -> Self {
+        JsGroupLag {
+            group_id: l.group_id,
+            total: l.total,
+            partitions: l.partitions.into_iter().map(Into::into).collect(),
+        }
     }
 }
