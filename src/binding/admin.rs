@@ -21,10 +21,10 @@ use crate::binding::health::{
 };
 use crate::binding::promise::{rejected, settle};
 use crate::binding::topics::{
-    engine_spec, ensure_result, topic_configs, topic_description, JsEnsureTopicsResult,
-    JsListTopicsOptions, JsPartitionCount, JsTopicConfigs, JsTopicDescription, JsTopicSpec,
+    JsEnsureTopicsResult, JsListTopicsOptions, JsPartitionCount, JsTopicConfigs,
+    JsTopicDescription, JsTopicSpec,
 };
-use crate::engine::admin::{Admin, ResetTarget, TopicSpec as EngineSpec};
+use crate::engine::admin::{Admin, ResetTarget, TopicSpec};
 use crate::engine::config::ServiceConfig;
 use crate::engine::error::EngineResult;
 use crate::engine::logging::Logger;
@@ -47,12 +47,12 @@ macro_rules! admin_call {
 }
 pub(crate) use admin_call;
 
-fn read_specs(env: &Env, specs: Unknown<'_>) -> EngineResult<Vec<EngineSpec>> {
+fn read_specs(env: &Env, specs: Unknown<'_>) -> EngineResult<Vec<TopicSpec>> {
     if !specs.is_array().unwrap_or(false) {
         return Err(invalid_arg("specs", "expected an array of topic specs"));
     }
     let specs: Vec<JsTopicSpec> = read(env, specs, "specs")?;
-    Ok(specs.into_iter().map(engine_spec).collect())
+    Ok(specs.into_iter().map(TopicSpec::from).collect())
 }
 
 /// A string argument (`groupId`, `topic`), or `ERR_INVALID_ARG` naming `what`.
@@ -138,7 +138,7 @@ impl KafkaAdmin {
             env,
             Ok((read_specs(env, specs)?, call_timeout(env, options)?)),
             |admin, (specs, timeout)| admin.ensure_topics(&specs, timeout),
-            |_, r| Ok(ensure_result(r))
+            |_, r| Ok(JsEnsureTopicsResult::from(r))
         )
     }
 
@@ -275,7 +275,10 @@ impl KafkaAdmin {
                 Ok((topics, call_timeout(env, options)?))
             },
             |admin, (topics, timeout)| admin.describe_topics(topics.as_deref(), timeout),
-            |_, list| Ok(list.into_iter().map(topic_description).collect::<Vec<_>>())
+            |_, list| Ok(list
+                .into_iter()
+                .map(JsTopicDescription::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -317,7 +320,10 @@ impl KafkaAdmin {
                 call_timeout(env, options)?
             )),
             |admin, (topics, timeout)| admin.describe_configs(&topics, timeout),
-            |_, list| Ok(list.into_iter().map(topic_configs).collect::<Vec<_>>())
+            |_, list| Ok(list
+                .into_iter()
+                .map(JsTopicConfigs::from)
+                .collect::<Vec<_>>())
         )
     }
 

@@ -17,7 +17,7 @@
 //!
 //! Conversions. Engine to JS and JS to engine are `From` impls, or `TryFrom` (error
 //! `EngineError`, `ERR_INVALID_ARG` / `ERR_INVALID_CONFIG`) where JS input can be refused. Each
-//! sits beside its JS shape, at the end of the file that declares it (`groups.rs` converts group
+//! sits beside its JS shape, in the file that declares it (`groups.rs` converts group
 //! shapes, `stats.rs` the `stats()` figures, ...): a shape and its conversions change together,
 //! and each file keeps one concern. A conversion that needs more than the value (the group id of
 //! a retry ladder, the span of a failure's fate) is a named function there instead.

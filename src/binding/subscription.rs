@@ -281,6 +281,12 @@ pub struct JsTopicPartition {
     pub partition: i32,
 }
 
+impl From<(String, i32)> for JsTopicPartition {
+    fn from((topic, partition): (String, i32)) -> Self {
+        JsTopicPartition { topic, partition }
+    }
+}
+
 /// A running group subscription. It keeps consuming (and keeps Node alive) until `stop()`, the
 /// service's `disconnect()`, or a handler that keeps failing; dropping this object does not stop
 /// it.
@@ -334,7 +340,7 @@ impl Subscription {
         self.inner
             .assignments()
             .into_iter()
-            .map(|(topic, partition)| JsTopicPartition { topic, partition })
+            .map(JsTopicPartition::from)
             .collect()
     }
 

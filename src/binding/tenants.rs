@@ -8,11 +8,11 @@ use crate::binding::args;
 use crate::binding::error::to_napi_error;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::subscription::JsTopicPartition;
-use crate::binding::topics::{
-    difference, engine_spec, ensure_result, js_spec, JsEnsureTopicsResult, JsTopicDifference,
-    JsTopicSpec,
+use crate::binding::topics::{JsEnsureTopicsResult, JsTopicDifference, JsTopicSpec};
+use crate::engine::admin::TenantHealth;
+use crate::engine::catalogs::{
+    self, KeyFields, Load, PartitionStrategy, Preset, Profile, TopicTemplate,
 };
-use crate::engine::catalogs::{self, KeyFields, Load, PartitionStrategy, Profile, TopicTemplate};
 use crate::engine::error::{EngineError, EngineResult};
 
 /// A catalog preset: its shared topics and its per-tenant topic templates.
@@ -35,16 +35,10 @@ pub struct JsCatalogPreset {
 /// and a quarter of the partitions. Throws `ERR_INVALID_ARG` for an unknown name or profile.
 #[napi(ts_args_type = "name: 'cosmic-horizons' | 'caas', profile: 'dev' | 'prod'")]
 pub fn catalog_preset(env: Env, name: String, profile: String) -> Result<JsCatalogPreset> {
-    let read = || -> EngineResult<catalogs::Preset> { catalogs::preset(&name, profile.parse()?) };
-    let p = read().map_err(|e| to_napi_error(&env, &e))?;
-    Ok(JsCatalogPreset {
-        topics: p.topics.into_iter().map(js_spec).collect(),
-        tenant_templates: p
-            .tenant_templates
-            .into_iter()
-            .map(|t| js_spec(t.spec))
-            .collect(),
-    })
+    let read = || -> EngineResult<Preset> { catalogs::preset(&name, profile.parse()?) };
+    read()
+        .map(JsCatalogPreset::from)
+        .map_err(|e| to_napi_error(&env, &e))
 }
 
 /// Where a tenant's topics come from, and the call's bound.
@@ -84,12 +78,6 @@ pub struct JsTenantHealth {
     pub healthy: bool,
 }
 
-fn topic_partitions(list: Vec<(String, i32)>) -> Vec<JsTopicPartition> {
-    list.into_iter()
-        .map(|(topic, partition)| JsTopicPartition { topic, partition })
-        .collect()
-}
-
 fn read_templates(
     env: &Env,
     options: Option<Unknown<'_>>,
@@ -106,7 +94,7 @@ fn read_templates(
                 let strategy =
                     PartitionStrategy::parse(t.key_strategy.as_deref().unwrap_or("random"))?;
                 let template = TopicTemplate {
-                    spec: engine_spec(t),
+                    spec: t.into(),
                     strategy,
                 };
                 template.validate()?;
@@ -163,7 +151,7 @@ impl KafkaAdmin {
             read_tenant_call(env, tenant_id, options),
             |admin, (tenant, (templates, timeout))| admin
                 .create_tenant_topics(&templates, &tenant, timeout),
-            |_, r| Ok(ensure_result(r))
+            |_, r| Ok(JsEnsureTopicsResult::from(r))
         )
     }
 
@@ -226,17 +214,7 @@ impl KafkaAdmin {
             read_tenant_call(env, tenant_id, options),
             |admin, (tenant, (templates, timeout))| admin
                 .tenant_health(&templates, &tenant, timeout),
-            |_, h| {
-                Ok(JsTenantHealth {
-                    healthy: h.healthy(),
-                    tenant: h.tenant,
-                    present: h.present,
-                    missing: h.missing,
-                    differences: h.differences.into_iter().map(difference).collect(),
-                    offline_partitions: topic_partitions(h.offline),
-                    under_replicated_partitions: topic_partitions(h.under_replicated),
-                })
-            }
+            |_, h| Ok(JsTenantHealth::from(h))
         )
     }
 }
@@ -263,12 +241,7 @@ pub fn partition_key(
 ) -> Result<Option<String>> {
     let key = || -> EngineResult<Option<String>> {
         let s = PartitionStrategy::parse(&strategy)?;
-        let f = KeyFields {
-            tenant_id: fields.tenant_id.as_deref(),
-            conversation_id: fields.conversation_id.as_deref(),
-            user_id: fields.user_id.as_deref(),
-        };
-        Ok(s.key(&f)?.map(str::to_string))
+        Ok(s.key(&KeyFields::from(&fields))?.map(str::to_string))
     };
     key().map_err(|e| to_napi_error(&env, &e))
 }
@@ -288,17 +261,63 @@ pub struct JsPartitionLoad {
 /// least one per consumer, rounded up to a power of two, at most one per key, at most 128.
 #[napi]
 pub fn recommended_partitions(env: Env, load: JsPartitionLoad) -> Result<u32> {
-    let keys = load.unique_keys.unwrap_or(0.0);
-    if !(keys.is_finite() && keys >= 0.0) {
-        return Err(to_napi_error(
-            &env,
-            &EngineError::InvalidArg("uniqueKeys must be a number >= 0".into()),
-        ));
+    Load::try_from(&load)
+        .and_then(catalogs::recommended_partitions)
+        .map_err(|e| to_napi_error(&env, &e))
+}
+
+impl From<Preset> for JsCatalogPreset {
+    fn from(p: Preset) -> Self {
+        JsCatalogPreset {
+            topics: p.topics.into_iter().map(Into::into).collect(),
+            tenant_templates: p
+                .tenant_templates
+                .into_iter()
+                .map(|t| t.spec.into())
+                .collect(),
+        }
     }
-    catalogs::recommended_partitions(Load {
-        messages_per_second: load.messages_per_second,
-        unique_keys: keys as u64,
-        consumers: load.consumers.unwrap_or(1),
-    })
-    .map_err(|e| to_napi_error(&env, &e))
+}
+
+impl From<TenantHealth> for JsTenantHealth {
+    fn from(h: TenantHealth) -> Self {
+        JsTenantHealth {
+            healthy: h.healthy(),
+            tenant: h.tenant,
+            present: h.present,
+            missing: h.missing,
+            differences: h.differences.into_iter().map(Into::into).collect(),
+            offline_partitions: h.offline.into_iter().map(Into::into).collect(),
+            under_replicated_partitions: h.under_replicated.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl<'a> From<&'a JsKeyFieldsInput> for KeyFields<'a> {
+    fn from(f: &'a JsKeyFieldsInput) -> Self {
+        KeyFields {
+            tenant_id: f.tenant_id.as_deref(),
+            conversation_id: f.conversation_id.as_deref(),
+            user_id: f.user_id.as_deref(),
+        }
+    }
+}
+
+impl TryFrom<&JsPartitionLoad> for Load {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` for a `uniqueKeys` that is not a number >= 0.
+    fn try_from(load: &JsPartitionLoad) -> EngineResult<Self> {
+        let keys = load.unique_keys.unwrap_or(0.0);
+        if !(keys.is_finite() && keys >= 0.0) {
+            return Err(EngineError::InvalidArg(
+                "uniqueKeys must be a number >= 0".into(),
+            ));
+        }
+        Ok(Load {
+            messages_per_second: load.messages_per_second,
+            unique_keys: keys as u64,
+            consumers: load.consumers.unwrap_or(1),
+        })
+    }
 }

@@ -7,9 +7,8 @@ use napi::Env;
 
 use crate::binding::error::to_napi_error;
 use crate::engine::admin::{
-    self, EnsureReport, PartitionDescription as EnginePartition,
-    TopicConfigs as EngineTopicConfigs, TopicDescription as EngineTopicDescription,
-    TopicDifference as EngineDifference, TopicSpec as EngineSpec,
+    self, EnsureReport, PartitionDescription, TopicConfigEntry, TopicConfigs, TopicDescription,
+    TopicDifference, TopicSpec,
 };
 
 /// A topic as it should be: what `createTopics` and `ensureTopics` take and `topicCatalog`
@@ -43,41 +42,6 @@ pub struct JsTopicSpec {
     pub description: Option<String>,
 }
 
-/// A spec from JS, for the engine.
-pub fn engine_spec(s: JsTopicSpec) -> EngineSpec {
-    let mut configs: Vec<(String, String)> = s.configs.unwrap_or_default().into_iter().collect();
-    configs.sort();
-    EngineSpec {
-        name: s.name,
-        partitions: s.partitions,
-        replication_factor: s.replication_factor,
-        retention_ms: s.retention_ms,
-        retention_bytes: s.retention_bytes,
-        cleanup_policy: s.cleanup_policy,
-        compression_type: s.compression_type,
-        min_insync_replicas: s.min_insync_replicas,
-        configs,
-        key_strategy: s.key_strategy,
-        description: s.description,
-    }
-}
-
-pub(crate) fn js_spec(s: EngineSpec) -> JsTopicSpec {
-    JsTopicSpec {
-        name: s.name,
-        partitions: s.partitions,
-        replication_factor: s.replication_factor,
-        retention_ms: s.retention_ms,
-        retention_bytes: s.retention_bytes,
-        cleanup_policy: s.cleanup_policy,
-        compression_type: s.compression_type,
-        min_insync_replicas: s.min_insync_replicas,
-        configs: (!s.configs.is_empty()).then(|| s.configs.into_iter().collect()),
-        key_strategy: s.key_strategy,
-        description: s.description,
-    }
-}
-
 /// The Cosmic Horizons topics (job-lifecycle, job-metrics, notifications, audit-trail,
 /// system-health, element.raw_data) and the dead-letter topic `cosmic-horizons.dlq`, with
 /// partitions, retention, compression, key strategy and `min.insync.replicas`. `'dev'`:
@@ -86,7 +50,10 @@ pub(crate) fn js_spec(s: EngineSpec) -> JsTopicSpec {
 #[napi(ts_args_type = "profile: 'dev' | 'prod'")]
 pub fn topic_catalog(env: Env, profile: String) -> napi::Result<Vec<JsTopicSpec>> {
     let profile: admin::Profile = profile.parse().map_err(|e| to_napi_error(&env, &e))?;
-    Ok(admin::catalog(profile).into_iter().map(js_spec).collect())
+    Ok(admin::catalog(profile)
+        .into_iter()
+        .map(JsTopicSpec::from)
+        .collect())
 }
 
 /// One setting of an existing topic that differs from its spec.
@@ -112,25 +79,6 @@ pub struct JsEnsureTopicsResult {
     pub differences: Vec<JsTopicDifference>,
 }
 
-/// Converts one of the engine's differences.
-pub fn difference(d: EngineDifference) -> JsTopicDifference {
-    JsTopicDifference {
-        topic: d.topic,
-        setting: d.setting,
-        expected: d.expected,
-        actual: d.actual,
-    }
-}
-
-/// Converts the engine's report.
-pub fn ensure_result(r: EnsureReport) -> JsEnsureTopicsResult {
-    JsEnsureTopicsResult {
-        created: r.created,
-        existing: r.existing,
-        differences: r.differences.into_iter().map(difference).collect(),
-    }
-}
-
 /// One partition, from the cluster's metadata.
 #[napi(object, js_name = "PartitionDescription")]
 pub struct JsPartitionDescription {
@@ -152,26 +100,6 @@ pub struct JsTopicDescription {
     pub name: String,
     pub replication_factor: i32,
     pub partitions: Vec<JsPartitionDescription>,
-}
-
-fn partition(p: EnginePartition) -> JsPartitionDescription {
-    JsPartitionDescription {
-        partition: p.partition,
-        leader: p.leader,
-        replicas: p.replicas,
-        isr: p.isr,
-        under_replicated: p.under_replicated,
-        offline: p.offline,
-    }
-}
-
-/// Converts the engine's description.
-pub fn topic_description(t: EngineTopicDescription) -> JsTopicDescription {
-    JsTopicDescription {
-        name: t.name,
-        replication_factor: t.replication_factor,
-        partitions: t.partitions.into_iter().map(partition).collect(),
-    }
 }
 
 /// One config of a topic.
@@ -199,31 +127,6 @@ pub struct JsTopicConfigs {
     pub values: HashMap<String, String>,
 }
 
-/// Converts the engine's configs.
-pub fn topic_configs(c: EngineTopicConfigs) -> JsTopicConfigs {
-    let values = c
-        .entries
-        .iter()
-        .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
-        .collect();
-    JsTopicConfigs {
-        topic: c.topic,
-        entries: c
-            .entries
-            .into_iter()
-            .map(|e| JsTopicConfigEntry {
-                name: e.name,
-                value: e.value,
-                source: e.source.as_str().to_string(),
-                read_only: e.read_only,
-                is_default: e.is_default,
-                sensitive: e.sensitive,
-            })
-            .collect(),
-        values,
-    }
-}
-
 /// A topic's new partition count, for `createPartitions`.
 #[napi(object, js_name = "PartitionCount")]
 pub struct JsPartitionCount {
@@ -239,4 +142,115 @@ pub struct JsListTopicsOptions {
     pub include_internal: Option<bool>,
     /// Default 10000.
     pub timeout_ms: Option<u32>,
+}
+
+impl From<JsTopicSpec> for TopicSpec {
+    fn from(s: JsTopicSpec) -> Self {
+        let mut configs: Vec<(String, String)> =
+            s.configs.unwrap_or_default().into_iter().collect();
+        configs.sort();
+        TopicSpec {
+            name: s.name,
+            partitions: s.partitions,
+            replication_factor: s.replication_factor,
+            retention_ms: s.retention_ms,
+            retention_bytes: s.retention_bytes,
+            cleanup_policy: s.cleanup_policy,
+            compression_type: s.compression_type,
+            min_insync_replicas: s.min_insync_replicas,
+            configs,
+            key_strategy: s.key_strategy,
+            description: s.description,
+        }
+    }
+}
+
+impl From<TopicSpec> for JsTopicSpec {
+    fn from(s: TopicSpec) -> Self {
+        JsTopicSpec {
+            name: s.name,
+            partitions: s.partitions,
+            replication_factor: s.replication_factor,
+            retention_ms: s.retention_ms,
+            retention_bytes: s.retention_bytes,
+            cleanup_policy: s.cleanup_policy,
+            compression_type: s.compression_type,
+            min_insync_replicas: s.min_insync_replicas,
+            configs: (!s.configs.is_empty()).then(|| s.configs.into_iter().collect()),
+            key_strategy: s.key_strategy,
+            description: s.description,
+        }
+    }
+}
+
+impl From<TopicDifference> for JsTopicDifference {
+    fn from(d: TopicDifference) -> Self {
+        JsTopicDifference {
+            topic: d.topic,
+            setting: d.setting,
+            expected: d.expected,
+            actual: d.actual,
+        }
+    }
+}
+
+impl From<EnsureReport> for JsEnsureTopicsResult {
+    fn from(r: EnsureReport) -> Self {
+        JsEnsureTopicsResult {
+            created: r.created,
+            existing: r.existing,
+            differences: r.differences.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<PartitionDescription> for JsPartitionDescription {
+    fn from(p: PartitionDescription) -> Self {
+        JsPartitionDescription {
+            partition: p.partition,
+            leader: p.leader,
+            replicas: p.replicas,
+            isr: p.isr,
+            under_replicated: p.under_replicated,
+            offline: p.offline,
+        }
+    }
+}
+
+impl From<TopicDescription> for JsTopicDescription {
+    fn from(t: TopicDescription) -> Self {
+        JsTopicDescription {
+            name: t.name,
+            replication_factor: t.replication_factor,
+            partitions: t.partitions.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<TopicConfigEntry> for JsTopicConfigEntry {
+    fn from(e: TopicConfigEntry) -> Self {
+        JsTopicConfigEntry {
+            name: e.name,
+            value: e.value,
+            source: e.source.as_str().to_string(),
+            read_only: e.read_only,
+            is_default: e.is_default,
+            sensitive: e.sensitive,
+        }
+    }
+}
+
+impl From<TopicConfigs> for JsTopicConfigs {
+    fn from(c: TopicConfigs) -> Self {
+        let values = c
+            .entries
+            .iter()
+            .filter_map(|e| e.value.clone().map(|v| (e.name.clone(), v)))
+            .collect();
+        JsTopicConfigs {
+            topic: c.topic,
+            entries: c.entries.into_iter().map(Into::into).collect(),
+            values,
+        }
+    }
 }
