@@ -16,9 +16,7 @@ use crate::binding::groups::{
     JsGroupDescription, JsGroupLag, JsGroupListing, JsGroupOffsetsOptions, JsPartitionOffset,
     JsResetOffsetsOptions,
 };
-use crate::binding::health::{
-    cluster_description, health_report, health_timeout, JsClusterDescription, JsHealthReport,
-};
+use crate::binding::health::{health_timeout, JsClusterDescription, JsHealthReport};
 use crate::binding::promise::{rejected, settle};
 use crate::binding::topics::{
     JsEnsureTopicsResult, JsListTopicsOptions, JsPartitionCount, JsTopicConfigs,
@@ -297,7 +295,7 @@ impl KafkaAdmin {
             env,
             call_timeout(env, options),
             |admin, timeout| admin.describe_cluster(timeout),
-            |_, c| Ok(cluster_description(c))
+            |_, c| Ok(JsClusterDescription::from(c))
         )
     }
 
@@ -547,7 +545,7 @@ impl KafkaAdmin {
             env,
             health_timeout(env, options),
             |admin, timeout| admin.health(timeout),
-            |_, h| Ok(health_report(h))
+            |_, h| Ok(JsHealthReport::from(h))
         )
     }
 

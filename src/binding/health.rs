@@ -8,21 +8,8 @@ use napi::Env;
 use crate::binding::args::{read_optional, timeout_of};
 use crate::binding::service::JsBrokerInfo;
 use crate::binding::subscription::JsTopicPartition;
-use crate::engine::admin::{
-    ClusterDescription as EngineCluster, HealthReport as EngineHealth, PartitionRef,
-};
-use crate::engine::error::EngineResult;
-use crate::engine::service::BrokerAddress;
-
-impl From<BrokerAddress> for JsBrokerInfo {
-    fn from(b: BrokerAddress) -> Self {
-        JsBrokerInfo {
-            id: b.id,
-            host: b.host,
-            port: b.port,
-        }
-    }
-}
+use crate::engine::admin::{BrokerHealth, ClusterDescription, HealthReport, PartitionRef};
+use crate::engine::error::{EngineError, EngineResult};
 
 /// Brokers, controller and id of the cluster.
 #[napi(object, js_name = "ClusterDescription")]
@@ -35,15 +22,6 @@ pub struct JsClusterDescription {
     /// Registered, unfenced brokers, by id.
     #[napi(ts_type = "Array<BrokerInfo>")]
     pub brokers: Vec<JsBrokerInfo>,
-}
-
-/// Converts the engine's description.
-pub fn cluster_description(c: EngineCluster) -> JsClusterDescription {
-    JsClusterDescription {
-        cluster_id: c.cluster_id,
-        controller: c.controller_id,
-        brokers: c.brokers.into_iter().map(JsBrokerInfo::from).collect(),
-    }
 }
 
 /// A broker and whether it answered.
@@ -110,40 +88,59 @@ pub fn health_timeout(env: &Env, options: Option<Unknown<'_>>) -> EngineResult<D
     timeout_of(o.and_then(|o| o.timeout_ms))
 }
 
-fn partitions(list: Vec<PartitionRef>) -> Vec<JsTopicPartition> {
-    list.into_iter()
-        .map(|p| JsTopicPartition {
-            topic: p.topic,
-            partition: p.partition,
-        })
-        .collect()
+impl From<ClusterDescription> for JsClusterDescription {
+    fn from(c: ClusterDescription) -> Self {
+        JsClusterDescription {
+            cluster_id: c.cluster_id,
+            controller: c.controller_id,
+            brokers: c.brokers.into_iter().map(Into::into).collect(),
+        }
+    }
 }
 
-/// Converts the engine's report.
-pub fn health_report(h: EngineHealth) -> JsHealthReport {
-    JsHealthReport {
-        healthy: h.healthy,
-        latency_ms: h.latency_ms,
-        cluster_id: h.cluster_id,
-        controller: h.controller_id,
-        brokers: h
-            .brokers
-            .into_iter()
-            .map(|b| JsBrokerHealth {
-                id: b.id,
-                host: b.host,
-                port: b.port,
-                up: b.up,
-            })
-            .collect(),
-        topics: JsHealthTopics {
-            under_replicated: partitions(h.under_replicated),
-            offline: partitions(h.offline),
-        },
-        error: h.error.map(|e| JsHealthError {
+impl From<BrokerHealth> for JsBrokerHealth {
+    fn from(b: BrokerHealth) -> Self {
+        JsBrokerHealth {
+            id: b.id,
+            host: b.host,
+            port: b.port,
+            up: b.up,
+        }
+    }
+}
+
+impl From<&EngineError> for JsHealthError {
+    fn from(e: &EngineError) -> Self {
+        JsHealthError {
             code: e.code(),
             message: e.to_string(),
             retriable: e.retriable(),
-        }),
+        }
+    }
+}
+
+impl From<PartitionRef> for JsTopicPartition {
+    fn from(p: PartitionRef) -> Self {
+        JsTopicPartition {
+            topic: p.topic,
+            partition: p.partition,
+        }
+    }
+}
+
+impl From<HealthReport> for JsHealthReport {
+    fn from(h: HealthReport) -> Self {
+        JsHealthReport {
+            healthy: h.healthy,
+            latency_ms: h.latency_ms,
+            cluster_id: h.cluster_id,
+            controller: h.controller_id,
+            brokers: h.brokers.into_iter().map(Into::into).collect(),
+            topics: JsHealthTopics {
+                under_replicated: h.under_replicated.into_iter().map(Into::into).collect(),
+                offline: h.offline.into_iter().map(Into::into).collect(),
+            },
+            error: h.error.as_ref().map(Into::into),
+        }
     }
 }

@@ -29,7 +29,7 @@ use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::BatchDelivery;
 use crate::engine::schema::codec::SchemaCodec;
-use crate::engine::service::{ClusterInfo as EngineClusterInfo, KafkaEngine};
+use crate::engine::service::{BrokerAddress, ClusterInfo, KafkaEngine};
 use crate::engine::transaction::Transaction as EngineTransaction;
 
 /// A broker of the cluster's metadata.
@@ -45,6 +45,25 @@ pub struct JsBrokerInfo {
 pub struct JsClusterInfo {
     pub brokers: Vec<JsBrokerInfo>,
     pub topics: Vec<String>,
+}
+
+impl From<BrokerAddress> for JsBrokerInfo {
+    fn from(b: BrokerAddress) -> Self {
+        JsBrokerInfo {
+            id: b.id,
+            host: b.host,
+            port: b.port,
+        }
+    }
+}
+
+impl From<ClusterInfo> for JsClusterInfo {
+    fn from(info: ClusterInfo) -> Self {
+        JsClusterInfo {
+            brokers: info.brokers.into_iter().map(Into::into).collect(),
+            topics: info.topics,
+        }
+    }
 }
 
 /// Options of `disconnect()`.
@@ -89,16 +108,9 @@ impl KafkaService {
     #[napi(ts_return_type = "Promise<ClusterInfo>")]
     pub fn connect<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, JsClusterInfo>> {
         let engine = self.engine.clone();
-        settle(
-            env,
-            async move { engine.connect().await },
-            |_, info: EngineClusterInfo| {
-                Ok(JsClusterInfo {
-                    brokers: info.brokers.into_iter().map(JsBrokerInfo::from).collect(),
-                    topics: info.topics,
-                })
-            },
-        )
+        settle(env, async move { engine.connect().await }, |_, info| {
+            Ok(JsClusterInfo::from(info))
+        })
     }
 
     /// Publishes one message; resolves with where it was stored once the broker acknowledged it
