@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::binding::stats::{latency, JsLatency};
+use crate::binding::stats::JsLatency;
 use crate::engine::metrics::topics::{ProcessSnapshot, PublishSnapshot};
 use crate::engine::service::StatsSnapshot;
 
@@ -38,11 +38,11 @@ fn figures(p: Option<&PublishSnapshot>, c: Option<&ProcessSnapshot>) -> JsTopicF
         acknowledged: p.acknowledged as i64,
         failed: p.errors.values().sum::<u64>() as i64,
         errors: p.errors.into_iter().map(|(k, v)| (k, v as i64)).collect(),
-        ack_latency: latency(p.ack_latency.summary),
+        ack_latency: p.ack_latency.summary.into(),
         processed: c.processed as i64,
         handler_failures: c.handler_failures as i64,
-        handler_latency: latency(c.handler_latency.summary),
-        end_to_end_latency: latency(c.end_to_end_latency.summary),
+        handler_latency: c.handler_latency.summary.into(),
+        end_to_end_latency: c.end_to_end_latency.summary.into(),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::binding::schema_publish::{
 };
 use crate::binding::schema_registry::{reader_schema, SchemaRegistry};
 use crate::binding::settlement::Settler;
-use crate::binding::stats::{service_stats, JsServiceStats};
+use crate::binding::stats::JsServiceStats;
 use crate::binding::subscription::{BatchDecoder, HandlerKind, JsBatchHandler, Subscription};
 use crate::binding::transaction::Transaction;
 use crate::engine::consumer::ErrorSink;
@@ -307,7 +307,7 @@ impl KafkaService {
     /// Counters, latency percentiles, consumer lag and broker states. Cheap; never throws.
     #[napi(ts_return_type = "ServiceStats")]
     pub fn stats(&self) -> JsServiceStats {
-        service_stats(self.engine.stats())
+        self.engine.stats().into()
     }
 
     /// The service's figures in the Prometheus text exposition format (version 0.0.4), ready to

@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use crate::binding::figures::{event_type_figures, topic_figures, JsTopicFigures};
 use crate::engine::latency::LatencySummary;
 use crate::engine::service::StatsSnapshot;
+use crate::engine::stats::{
+    BrokerSnapshot, ConsumerSnapshot, PartitionLag, ProducerSnapshot, TopicCounters,
+};
 
 /// Latency percentiles in milliseconds, from an HDR histogram.
 #[napi(object, js_name = "Latency")]
@@ -93,80 +96,98 @@ pub struct JsServiceStats {
     pub event_types: HashMap<String, JsTopicFigures>,
 }
 
-pub(crate) fn latency(l: LatencySummary) -> JsLatency {
-    JsLatency {
-        count: l.count as i64,
-        min: l.min,
-        p50: l.p50,
-        p95: l.p95,
-        p99: l.p99,
-        p999: l.p999,
-        max: l.max,
-        mean: l.mean,
-        stddev: l.stddev,
+impl From<LatencySummary> for JsLatency {
+    fn from(l: LatencySummary) -> Self {
+        JsLatency {
+            count: l.count as i64,
+            min: l.min,
+            p50: l.p50,
+            p95: l.p95,
+            p99: l.p99,
+            p999: l.p999,
+            max: l.max,
+            mean: l.mean,
+            stddev: l.stddev,
+        }
     }
 }
 
-/// Converts the engine's snapshot.
-pub fn service_stats(s: StatsSnapshot) -> JsServiceStats {
-    let topics = topic_figures(&s);
-    let event_types = event_type_figures(&s);
-    JsServiceStats {
-        topics,
-        event_types,
-        state: s.state.as_str().to_string(),
-        producer: JsProducerStats {
-            sent: s.producer.sent as i64,
-            acknowledged: s.producer.acknowledged as i64,
-            failed: s.producer.failed as i64,
-            in_flight: s.producer.in_flight as i64,
-            bytes: s.producer.bytes as i64,
-            per_topic: s
-                .producer
+impl From<TopicCounters> for JsTopicStats {
+    fn from(c: TopicCounters) -> Self {
+        JsTopicStats {
+            sent: c.sent as i64,
+            acknowledged: c.acknowledged as i64,
+            failed: c.failed as i64,
+            bytes: c.bytes as i64,
+        }
+    }
+}
+
+impl From<ProducerSnapshot> for JsProducerStats {
+    fn from(p: ProducerSnapshot) -> Self {
+        JsProducerStats {
+            sent: p.sent as i64,
+            acknowledged: p.acknowledged as i64,
+            failed: p.failed as i64,
+            in_flight: p.in_flight as i64,
+            bytes: p.bytes as i64,
+            per_topic: p
                 .per_topic
                 .into_iter()
-                .map(|(t, c)| {
-                    (
-                        t,
-                        JsTopicStats {
-                            sent: c.sent as i64,
-                            acknowledged: c.acknowledged as i64,
-                            failed: c.failed as i64,
-                            bytes: c.bytes as i64,
-                        },
-                    )
-                })
+                .map(|(t, c)| (t, c.into()))
                 .collect(),
-            ack_latency: latency(s.producer.ack_latency),
-        },
-        consumer: JsConsumerStats {
-            consumed: s.consumer.consumed as i64,
-            processed: s.consumer.processed as i64,
-            handler_failures: s.consumer.handler_failures as i64,
-            handler_timeouts: s.consumer.handler_timeouts as i64,
-            handler_latency: latency(s.consumer.handler_latency),
-            lag: s
-                .consumer
-                .lag
-                .into_iter()
-                .map(|l| JsPartitionLag {
-                    topic: l.topic,
-                    partition: l.partition,
-                    lag: l.lag,
-                })
-                .collect(),
-        },
-        brokers: s
-            .brokers
-            .into_iter()
-            .map(|b| JsBrokerStats {
-                id: b.id,
-                name: b.name,
-                state: b.state,
-                rtt_avg_ms: b.rtt_avg_ms,
-                rtt_p99_ms: b.rtt_p99_ms,
-            })
-            .collect(),
-        subscriptions: s.subscriptions as u32,
+            ack_latency: p.ack_latency.into(),
+        }
+    }
+}
+
+impl From<PartitionLag> for JsPartitionLag {
+    fn from(l: PartitionLag) -> Self {
+        JsPartitionLag {
+            topic: l.topic,
+            partition: l.partition,
+            lag: l.lag,
+        }
+    }
+}
+
+impl From<ConsumerSnapshot> for JsConsumerStats {
+    fn from(c: ConsumerSnapshot) -> Self {
+        JsConsumerStats {
+            consumed: c.consumed as i64,
+            processed: c.processed as i64,
+            handler_failures: c.handler_failures as i64,
+            handler_timeouts: c.handler_timeouts as i64,
+            handler_latency: c.handler_latency.into(),
+            lag: c.lag.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<BrokerSnapshot> for JsBrokerStats {
+    fn from(b: BrokerSnapshot) -> Self {
+        JsBrokerStats {
+            id: b.id,
+            name: b.name,
+            state: b.state,
+            rtt_avg_ms: b.rtt_avg_ms,
+            rtt_p99_ms: b.rtt_p99_ms,
+        }
+    }
+}
+
+impl From<StatsSnapshot> for JsServiceStats {
+    fn from(s: StatsSnapshot) -> Self {
+        let topics = topic_figures(&s);
+        let event_types = event_type_figures(&s);
+        JsServiceStats {
+            topics,
+            event_types,
+            state: s.state.as_str().to_string(),
+            producer: s.producer.into(),
+            consumer: s.consumer.into(),
+            brokers: s.brokers.into_iter().map(Into::into).collect(),
+            subscriptions: s.subscriptions as u32,
+        }
     }
 }
