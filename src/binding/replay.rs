@@ -8,9 +8,7 @@ use napi::Env;
 use crate::binding::args;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::service::KafkaService;
-use crate::engine::consumer::dead_letter_replay::{
-    ReplayOptions as EngineReplayOptions, ReplayReport as EngineReplayReport,
-};
+use crate::engine::consumer::dead_letter_replay::{ReplayOptions, ReplayReport};
 use crate::engine::error::{EngineError, EngineResult};
 
 /// Which dead letters a replay takes; every given condition must hold.
@@ -53,32 +51,6 @@ pub struct JsReplayReport {
     pub failed: f64,
 }
 
-fn engine_options(o: &JsReplayDeadLettersOptions) -> EngineResult<EngineReplayOptions> {
-    let ms = |v: Option<f64>, what: &str| -> EngineResult<Option<i64>> {
-        match v {
-            Some(v) if !(v.is_finite() && v >= 0.0) => Err(EngineError::InvalidArg(format!(
-                "{what} must be a time in ms >= 0"
-            ))),
-            other => Ok(other.map(|v| v as i64)),
-        }
-    };
-    let filter = o.filter.as_ref();
-    Ok(EngineReplayOptions {
-        topic: o.topic.clone(),
-        from_ms: ms(o.from, "from")?,
-        until_ms: ms(o.to, "to")?,
-        to_topic: o.to_topic.clone(),
-        original_topics: filter.and_then(|f| f.original_topics.clone()),
-        error_code: filter.and_then(|f| f.error_code.clone()),
-        error_contains: filter.and_then(|f| f.error_contains.clone()),
-        key: filter.and_then(|f| f.key.as_ref()).map(|k| match k {
-            Either::A(b) => b.to_vec(),
-            Either::B(s) => s.as_bytes().to_vec(),
-        }),
-        timeout: ms(o.timeout_ms, "timeoutMs")?.map(|v| Duration::from_millis(v as u64)),
-    })
-}
-
 #[napi]
 impl KafkaService {
     /// Sends dead letters back: reads `topic` (from `from`, up to `to` or its current end), and
@@ -97,7 +69,7 @@ impl KafkaService {
         options: Unknown<'e>,
     ) -> Result<PromiseRaw<'e, JsReplayReport>> {
         let read = args::read::<JsReplayDeadLettersOptions>(env, options, "options")
-            .and_then(|o| engine_options(&o));
+            .and_then(|o| ReplayOptions::try_from(&o));
         let options = match read {
             Ok(o) => o,
             Err(e) => return rejected(env, e),
@@ -106,14 +78,49 @@ impl KafkaService {
         settle(
             env,
             async move { engine.replay_dead_letters(options).await },
-            |_, r: EngineReplayReport| {
-                Ok(JsReplayReport {
-                    read: r.read as f64,
-                    replayed: r.replayed as f64,
-                    skipped: r.skipped as f64,
-                    failed: r.failed as f64,
-                })
-            },
+            |_, r| Ok(JsReplayReport::from(r)),
         )
+    }
+}
+
+impl TryFrom<&JsReplayDeadLettersOptions> for ReplayOptions {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` for a time or timeout that is not a number of ms >= 0.
+    fn try_from(o: &JsReplayDeadLettersOptions) -> EngineResult<Self> {
+        let ms = |v: Option<f64>, what: &str| -> EngineResult<Option<i64>> {
+            match v {
+                Some(v) if !(v.is_finite() && v >= 0.0) => Err(EngineError::InvalidArg(format!(
+                    "{what} must be a time in ms >= 0"
+                ))),
+                other => Ok(other.map(|v| v as i64)),
+            }
+        };
+        let filter = o.filter.as_ref();
+        Ok(ReplayOptions {
+            topic: o.topic.clone(),
+            from_ms: ms(o.from, "from")?,
+            until_ms: ms(o.to, "to")?,
+            to_topic: o.to_topic.clone(),
+            original_topics: filter.and_then(|f| f.original_topics.clone()),
+            error_code: filter.and_then(|f| f.error_code.clone()),
+            error_contains: filter.and_then(|f| f.error_contains.clone()),
+            key: filter.and_then(|f| f.key.as_ref()).map(|k| match k {
+                Either::A(b) => b.to_vec(),
+                Either::B(s) => s.as_bytes().to_vec(),
+            }),
+            timeout: ms(o.timeout_ms, "timeoutMs")?.map(|v| Duration::from_millis(v as u64)),
+        })
+    }
+}
+
+impl From<ReplayReport> for JsReplayReport {
+    fn from(r: ReplayReport) -> Self {
+        JsReplayReport {
+            read: r.read as f64,
+            replayed: r.replayed as f64,
+            skipped: r.skipped as f64,
+            failed: r.failed as f64,
+        }
     }
 }

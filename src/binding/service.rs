@@ -9,7 +9,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, ValueType};
 
 use crate::binding::args;
-use crate::binding::config::{read_client_config, subscribe_options, JsSubscribeOptions};
+use crate::binding::config::{read_client_config, JsSubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::message::{
     read_message, read_record_topic, read_topic, JsPublishResult, MessageFields, Payload,
@@ -24,7 +24,7 @@ use crate::binding::settlement::Settler;
 use crate::binding::stats::JsServiceStats;
 use crate::binding::subscription::{BatchDecoder, HandlerKind, JsBatchHandler, Subscription};
 use crate::binding::transaction::Transaction;
-use crate::engine::consumer::ErrorSink;
+use crate::engine::consumer::{ErrorSink, SubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::BatchDelivery;
@@ -226,7 +226,7 @@ impl KafkaService {
                 return Err(invalid_arg("options", "expected {groupId, topics}"));
             }
             let js: JsSubscribeOptions = args::read(env, options, "options")?;
-            let engine_options = subscribe_options(&js)?;
+            let engine_options = SubscribeOptions::try_from(&js)?;
             engine_options.validate()?;
             let (function, kind) = handler_function(env, handler)?;
             let mut bridge = JsBatchHandler::new(env, function, kind, &engine_options.group_id)
