@@ -10,7 +10,7 @@ use napi::{Env, ValueType};
 use crate::binding::args;
 use crate::binding::error::invalid_arg;
 use crate::binding::message::{read_message_envelope, MessageFields, Payload};
-use crate::binding::schema_registry::{schema_ref, stringify, JsSchemaReference};
+use crate::binding::schema_registry::{stringify, JsSchemaReference};
 use crate::binding::settlement::Settler;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
@@ -81,7 +81,7 @@ pub fn requested_schema(
         _ => return Err(invalid_arg("options", "expected {schema}")),
     }
     let o: JsPublishOptions = args::read(env, options, "options")?;
-    o.schema.as_ref().map(schema_ref).transpose()
+    o.schema.as_ref().map(SchemaRef::try_from).transpose()
 }
 
 /// A message read for a schema'd publish: owned (it crosses to the runtime) with its value as

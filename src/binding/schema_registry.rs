@@ -14,7 +14,7 @@ use crate::binding::promise::{rejected, settle};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::schema::codec::{CompiledSchema, Decoded, SchemaCodec, SchemaRef};
 use crate::engine::schema::registry::{
-    RegisteredSchema as EngineRegisteredSchema, RegistryClient, RegistryConfig, SchemaType, Version,
+    RegisteredSchema, RegistryClient, RegistryConfig, SchemaType, Version,
 };
 
 /// How to reach a Confluent-API Schema Registry.
@@ -84,8 +84,8 @@ pub struct JsDecodedValue {
     pub value: Unknown<'static>,
 }
 
-impl From<EngineRegisteredSchema> for JsRegisteredSchema {
-    fn from(s: EngineRegisteredSchema) -> Self {
+impl From<RegisteredSchema> for JsRegisteredSchema {
+    fn from(s: RegisteredSchema) -> Self {
         JsRegisteredSchema {
             id: s.id,
             subject: s.subject,
@@ -96,18 +96,35 @@ impl From<EngineRegisteredSchema> for JsRegisteredSchema {
     }
 }
 
-/// Reads a `SchemaReference`.
-pub fn schema_ref(r: &JsSchemaReference) -> EngineResult<SchemaRef> {
-    match (&r.subject, r.id) {
-        (Some(subject), None) => Ok(SchemaRef::Subject {
-            subject: subject.clone(),
-            version: version_of(r.version.as_ref())?,
-        }),
-        (None, Some(id)) if r.version.is_none() => Ok(SchemaRef::Id(id)),
-        _ => Err(invalid_arg(
-            "schema",
-            "expected {subject, version?} or {id}",
-        )),
+impl TryFrom<&JsSchemaReference> for SchemaRef {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` unless it is `{subject, version?}` or `{id}`.
+    fn try_from(r: &JsSchemaReference) -> EngineResult<Self> {
+        match (&r.subject, r.id) {
+            (Some(subject), None) => Ok(SchemaRef::Subject {
+                subject: subject.clone(),
+                version: version_of(r.version.as_ref())?,
+            }),
+            (None, Some(id)) if r.version.is_none() => Ok(SchemaRef::Id(id)),
+            _ => Err(invalid_arg(
+                "schema",
+                "expected {subject, version?} or {id}",
+            )),
+        }
+    }
+}
+
+impl From<&JsSchemaRegistryOptions> for RegistryConfig {
+    fn from(o: &JsSchemaRegistryOptions) -> Self {
+        RegistryConfig {
+            url: o.url.clone(),
+            username: o.username.clone(),
+            password: o.password.clone(),
+            ca_pem: o.ca.clone(),
+            timeout: o.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
+            retries: o.retries,
+        }
     }
 }
 
@@ -192,17 +209,7 @@ impl SchemaRegistry {
     /// that is not PEM. Does not contact the registry.
     #[napi(constructor)]
     pub fn new(env: Env, options: JsSchemaRegistryOptions) -> Result<Self> {
-        let config = RegistryConfig {
-            url: options.url,
-            username: options.username,
-            password: options.password,
-            ca_pem: options.ca,
-            timeout: options
-                .timeout_ms
-                .map(|ms| Duration::from_millis(ms.into())),
-            retries: options.retries,
-        };
-        let client = RegistryClient::new(&config)
+        let client = RegistryClient::new(&RegistryConfig::from(&options))
             .map_err(|e| crate::binding::error::to_napi_error(&env, &e))?;
         let ttl = Duration::from_millis(options.latest_cache_ms.unwrap_or(5000).into());
         Ok(SchemaRegistry {
@@ -386,7 +393,8 @@ impl SchemaRegistry {
         schema: JsSchemaReference,
         value: Unknown<'e>,
     ) -> Result<PromiseRaw<'e, Buffer>> {
-        let prepared = schema_ref(&schema).and_then(|r| Ok((r, stringify(env, value, "value")?)));
+        let prepared =
+            SchemaRef::try_from(&schema).and_then(|r| Ok((r, stringify(env, value, "value")?)));
         let (r, text) = match prepared {
             Ok(p) => p,
             Err(e) => return rejected(env, e),
