@@ -30,7 +30,7 @@ use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::BatchDelivery;
 use crate::engine::schema::codec::SchemaCodec;
 use crate::engine::service::{BrokerAddress, ClusterInfo, KafkaEngine};
-use crate::engine::transaction::Transaction as EngineTransaction;
+use crate::engine::transaction;
 
 /// A broker of the cluster's metadata.
 #[napi(object, js_name = "BrokerInfo")]
@@ -353,7 +353,7 @@ impl KafkaService {
 /// Where published messages go: the service's producer, or an open transaction.
 pub(crate) enum Sender<'s> {
     Service(&'s KafkaEngine),
-    Transaction(&'s EngineTransaction),
+    Transaction(&'s transaction::Transaction),
 }
 
 impl Sender<'_> {

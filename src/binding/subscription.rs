@@ -13,8 +13,7 @@ use crate::binding::js_support::JsSupport;
 use crate::binding::message::batch_to_js;
 use crate::binding::promise::settle;
 use crate::engine::consumer::{
-    BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, SeekTarget,
-    Subscription as EngineSubscription,
+    self, BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, SeekTarget,
 };
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::MessageBatch;
@@ -292,11 +291,11 @@ impl From<(String, i32)> for JsTopicPartition {
 /// it.
 #[napi]
 pub struct Subscription {
-    pub(crate) inner: Arc<EngineSubscription>,
+    pub(crate) inner: Arc<consumer::Subscription>,
 }
 
 impl Subscription {
-    pub fn new(inner: Arc<EngineSubscription>) -> Self {
+    pub fn new(inner: Arc<consumer::Subscription>) -> Self {
         Subscription { inner }
     }
 }

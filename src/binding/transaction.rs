@@ -10,7 +10,7 @@ use crate::binding::service::{publish_many, publish_one, Sender};
 use crate::binding::settlement::Settler;
 use crate::binding::subscription::{offset_arg, Subscription};
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::transaction::{OffsetsGroup, Transaction as EngineTransaction};
+use crate::engine::transaction::{self, OffsetsGroup};
 
 /// The next offset to read on a partition, as a transaction commits it for a group.
 #[napi(object, js_name = "TransactionOffset")]
@@ -36,12 +36,12 @@ pub struct JsSendOffsetsOptions<'a> {
 /// transaction with `commit()` or `abort()`; until then the service opens no other.
 #[napi]
 pub struct Transaction {
-    inner: Arc<EngineTransaction>,
+    inner: Arc<transaction::Transaction>,
     settler: Settler,
 }
 
 impl Transaction {
-    pub fn new(inner: EngineTransaction, settler: Settler) -> Self {
+    pub fn new(inner: transaction::Transaction, settler: Settler) -> Self {
         Transaction {
             inner: Arc::new(inner),
             settler,
