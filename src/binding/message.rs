@@ -97,8 +97,10 @@ pub struct JsBatchPublishResult {
     object_to_js = false
 )]
 pub struct JsConsumedMessage {
-    pub key: Option<Buffer>,
-    pub value: Option<Buffer>,
+    /// `null` for a message without a key.
+    pub key: Either<Buffer, Null>,
+    /// `null` for a tombstone.
+    pub value: Either<Buffer, Null>,
     /// A header seen once maps to its value; one seen several times to an array of values.
     #[napi(ts_type = "Record<string, Buffer | Buffer[]>")]
     pub headers: Object<'static>,
