@@ -601,8 +601,10 @@ export interface CommittedOffset {
 
 /** A consumed message, shaped as kafkajs' `KafkaMessage` (offset and timestamp are strings). */
 export interface ConsumedMessage {
-  key?: Buffer
-  value?: Buffer
+  /** `null` for a message without a key. */
+  key: Buffer | null
+  /** `null` for a tombstone. */
+  value: Buffer | null
   /** A header seen once maps to its value; one seen several times to an array of values. */
   headers: Record<string, Buffer | Buffer[]>
   offset: string

@@ -48,7 +48,10 @@ async function main(): Promise<void> {
     {
       eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
         const key: string | undefined = message.key?.toString();
-        console.log(topic, partition, message.offset, key, message.value?.length);
+        // Built with both fields always present: null, not absent, for no key and for a tombstone.
+        const rawKey: Buffer | null = message.key;
+        const rawValue: Buffer | null = message.value;
+        console.log(topic, partition, message.offset, key, rawKey, rawValue?.length);
       },
     },
   );

@@ -13,18 +13,16 @@ use crate::binding::args::{
 use crate::binding::config::read_client_config;
 use crate::binding::error::{invalid_arg, to_napi_error};
 use crate::binding::groups::{
-    group_description, group_lag, group_listing, partition_offsets, reset_target, GroupDescription,
-    GroupLag, GroupListing, GroupOffsetsOptions, PartitionOffset, ResetOffsetsOptions,
+    JsGroupDescription, JsGroupLag, JsGroupListing, JsGroupOffsetsOptions, JsPartitionOffset,
+    JsResetOffsetsOptions,
 };
-use crate::binding::health::{
-    cluster_description, health_report, health_timeout, ClusterDescription, HealthReport,
-};
+use crate::binding::health::{health_timeout, JsClusterDescription, JsHealthReport};
 use crate::binding::promise::{rejected, settle};
 use crate::binding::topics::{
-    engine_spec, ensure_result, topic_configs, topic_description, EnsureTopicsResult,
-    ListTopicsOptions, PartitionCount, TopicConfigs, TopicDescription, TopicSpec,
+    JsEnsureTopicsResult, JsListTopicsOptions, JsPartitionCount, JsTopicConfigs,
+    JsTopicDescription, JsTopicSpec,
 };
-use crate::engine::admin::{Admin, TopicSpec as EngineSpec};
+use crate::engine::admin::{Admin, ResetTarget, TopicSpec};
 use crate::engine::config::ServiceConfig;
 use crate::engine::error::EngineResult;
 use crate::engine::logging::Logger;
@@ -47,12 +45,12 @@ macro_rules! admin_call {
 }
 pub(crate) use admin_call;
 
-fn read_specs(env: &Env, specs: Unknown<'_>) -> EngineResult<Vec<EngineSpec>> {
+fn read_specs(env: &Env, specs: Unknown<'_>) -> EngineResult<Vec<TopicSpec>> {
     if !specs.is_array().unwrap_or(false) {
         return Err(invalid_arg("specs", "expected an array of topic specs"));
     }
-    let specs: Vec<TopicSpec> = read(env, specs, "specs")?;
-    Ok(specs.into_iter().map(engine_spec).collect())
+    let specs: Vec<JsTopicSpec> = read(env, specs, "specs")?;
+    Ok(specs.into_iter().map(TopicSpec::from).collect())
 }
 
 /// A string argument (`groupId`, `topic`), or `ERR_INVALID_ARG` naming `what`.
@@ -70,7 +68,7 @@ fn read_group_offsets(
     group_id: Unknown<'_>,
     options: Option<Unknown<'_>>,
 ) -> EngineResult<(String, Option<Vec<String>>, Duration)> {
-    let o: Option<GroupOffsetsOptions> = read_optional(env, options, "options")?;
+    let o: Option<JsGroupOffsetsOptions> = read_optional(env, options, "options")?;
     let timeout = timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
     Ok((
         read_string(env, group_id, "groupId")?,
@@ -132,13 +130,13 @@ impl KafkaAdmin {
         env: &'e Env,
         specs: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, EnsureTopicsResult>> {
+    ) -> Result<PromiseRaw<'e, JsEnsureTopicsResult>> {
         admin_call!(
             self,
             env,
             Ok((read_specs(env, specs)?, call_timeout(env, options)?)),
             |admin, (specs, timeout)| admin.ensure_topics(&specs, timeout),
-            |_, r| Ok(ensure_result(r))
+            |_, r| Ok(JsEnsureTopicsResult::from(r))
         )
     }
 
@@ -214,7 +212,7 @@ impl KafkaAdmin {
                         "expected an array of {topic, count}",
                     ));
                 }
-                let counts: Vec<PartitionCount> = read(env, partitions, "partitions")?;
+                let counts: Vec<JsPartitionCount> = read(env, partitions, "partitions")?;
                 let totals: Vec<(String, i32)> =
                     counts.into_iter().map(|c| (c.topic, c.count)).collect();
                 Ok((totals, call_timeout(env, options)?))
@@ -238,7 +236,7 @@ impl KafkaAdmin {
             self,
             env,
             {
-                let o: Option<ListTopicsOptions> = read_optional(env, options, "options")?;
+                let o: Option<JsListTopicsOptions> = read_optional(env, options, "options")?;
                 let internal = o.as_ref().and_then(|o| o.include_internal).unwrap_or(false);
                 Ok((internal, timeout_of(o.and_then(|o| o.timeout_ms))?))
             },
@@ -259,7 +257,7 @@ impl KafkaAdmin {
         env: &'e Env,
         topics: Option<Unknown<'e>>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<TopicDescription>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsTopicDescription>>> {
         admin_call!(
             self,
             env,
@@ -275,7 +273,10 @@ impl KafkaAdmin {
                 Ok((topics, call_timeout(env, options)?))
             },
             |admin, (topics, timeout)| admin.describe_topics(topics.as_deref(), timeout),
-            |_, list| Ok(list.into_iter().map(topic_description).collect::<Vec<_>>())
+            |_, list| Ok(list
+                .into_iter()
+                .map(JsTopicDescription::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -288,13 +289,13 @@ impl KafkaAdmin {
         &self,
         env: &'e Env,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, ClusterDescription>> {
+    ) -> Result<PromiseRaw<'e, JsClusterDescription>> {
         admin_call!(
             self,
             env,
             call_timeout(env, options),
             |admin, timeout| admin.describe_cluster(timeout),
-            |_, c| Ok(cluster_description(c))
+            |_, c| Ok(JsClusterDescription::from(c))
         )
     }
 
@@ -308,7 +309,7 @@ impl KafkaAdmin {
         env: &'e Env,
         topics: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<TopicConfigs>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsTopicConfigs>>> {
         admin_call!(
             self,
             env,
@@ -317,7 +318,10 @@ impl KafkaAdmin {
                 call_timeout(env, options)?
             )),
             |admin, (topics, timeout)| admin.describe_configs(&topics, timeout),
-            |_, list| Ok(list.into_iter().map(topic_configs).collect::<Vec<_>>())
+            |_, list| Ok(list
+                .into_iter()
+                .map(JsTopicConfigs::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -368,13 +372,16 @@ impl KafkaAdmin {
         &self,
         env: &'e Env,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<GroupListing>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsGroupListing>>> {
         admin_call!(
             self,
             env,
             call_timeout(env, options),
             |admin, timeout| admin.list_groups(timeout),
-            |_, list| Ok(list.into_iter().map(group_listing).collect::<Vec<_>>())
+            |_, list| Ok(list
+                .into_iter()
+                .map(JsGroupListing::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -389,7 +396,7 @@ impl KafkaAdmin {
         env: &'e Env,
         group_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, GroupDescription>> {
+    ) -> Result<PromiseRaw<'e, JsGroupDescription>> {
         admin_call!(
             self,
             env,
@@ -398,7 +405,7 @@ impl KafkaAdmin {
                 call_timeout(env, options)?
             )),
             |admin, (group, timeout)| admin.describe_group(&group, timeout),
-            |_, g| Ok(group_description(g))
+            |_, g| Ok(JsGroupDescription::from(g))
         )
     }
 
@@ -413,7 +420,7 @@ impl KafkaAdmin {
         env: &'e Env,
         group_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -423,7 +430,10 @@ impl KafkaAdmin {
                 topics.as_deref(),
                 timeout
             ),
-            |_, offsets| Ok(partition_offsets(offsets))
+            |_, offsets| Ok(offsets
+                .into_iter()
+                .map(JsPartitionOffset::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -438,13 +448,13 @@ impl KafkaAdmin {
         env: &'e Env,
         group_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, GroupLag>> {
+    ) -> Result<PromiseRaw<'e, JsGroupLag>> {
         admin_call!(
             self,
             env,
             read_group_offsets(env, group_id, options),
             |admin, (group, topics, timeout)| admin.lag(&group, topics.as_deref(), timeout),
-            |_, l| Ok(group_lag(l))
+            |_, l| Ok(JsGroupLag::from(l))
         )
     }
 
@@ -460,7 +470,7 @@ impl KafkaAdmin {
         env: &'e Env,
         group_id: Unknown<'e>,
         options: Unknown<'e>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -469,14 +479,17 @@ impl KafkaAdmin {
                 if options.get_type().map_err(|e| invalid_arg("options", e))? != ValueType::Object {
                     return Err(invalid_arg("options", "expected {topics, to}"));
                 }
-                let o: ResetOffsetsOptions = read(env, options, "options")?;
-                let target = reset_target(&o)?;
+                let o: JsResetOffsetsOptions = read(env, options, "options")?;
+                let target = ResetTarget::try_from(&o)?;
                 let timeout = timeout_of(o.timeout_ms)?;
                 Ok((group, o.topics, target, timeout))
             },
             |admin, (group, topics, target, timeout)| admin
                 .reset_offsets(&group, &topics, target, timeout),
-            |_, offsets| Ok(partition_offsets(offsets))
+            |_, offsets| Ok(offsets
+                .into_iter()
+                .map(JsPartitionOffset::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -493,7 +506,7 @@ impl KafkaAdmin {
         topic: Unknown<'e>,
         timestamp: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -507,7 +520,10 @@ impl KafkaAdmin {
                 ))
             },
             |admin, (topic, ts, timeout)| admin.offsets_for_times(&topic, ts, timeout),
-            |_, offsets| Ok(partition_offsets(offsets))
+            |_, offsets| Ok(offsets
+                .into_iter()
+                .map(JsPartitionOffset::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -523,13 +539,13 @@ impl KafkaAdmin {
         &self,
         env: &'e Env,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, HealthReport>> {
+    ) -> Result<PromiseRaw<'e, JsHealthReport>> {
         admin_call!(
             self,
             env,
             health_timeout(env, options),
             |admin, timeout| admin.health(timeout),
-            |_, h| Ok(health_report(h))
+            |_, h| Ok(JsHealthReport::from(h))
         )
     }
 

@@ -8,28 +8,21 @@ use napi::Env;
 use crate::binding::admin::{admin_call, read_string, KafkaAdmin};
 use crate::binding::args::{call_timeout, read, read_strings};
 use crate::binding::error::invalid_arg;
-use crate::binding::groups::{partition_offsets, PartitionOffset};
+use crate::binding::groups::JsPartitionOffset;
 use crate::binding::promise::{rejected, settle};
-use crate::engine::admin::PartitionOffset as EngineOffset;
+use crate::engine::admin::PartitionOffset;
 use crate::engine::error::EngineResult;
 
 /// An array of `{topic, partition, offset}`, or `ERR_INVALID_ARG` naming `what`.
-fn read_offsets(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<Vec<EngineOffset>> {
+fn read_offsets(env: &Env, v: Unknown<'_>, what: &str) -> EngineResult<Vec<PartitionOffset>> {
     if !v.is_array().unwrap_or(false) {
         return Err(invalid_arg(
             what,
             "expected an array of {topic, partition, offset}",
         ));
     }
-    let list: Vec<PartitionOffset> = read(env, v, what)?;
-    Ok(list
-        .into_iter()
-        .map(|o| EngineOffset {
-            topic: o.topic,
-            partition: o.partition,
-            offset: o.offset,
-        })
-        .collect())
+    let list: Vec<JsPartitionOffset> = read(env, v, what)?;
+    Ok(list.into_iter().map(PartitionOffset::from).collect())
 }
 
 #[napi]
@@ -48,7 +41,7 @@ impl KafkaAdmin {
         group_id: Unknown<'e>,
         offsets: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -58,7 +51,10 @@ impl KafkaAdmin {
                 call_timeout(env, options)?
             )),
             |admin, (group, offsets, timeout)| admin.set_offsets(&group, offsets, timeout),
-            |_, offsets| Ok(partition_offsets(offsets))
+            |_, offsets| Ok(offsets
+                .into_iter()
+                .map(JsPartitionOffset::from)
+                .collect::<Vec<_>>())
         )
     }
 
@@ -100,7 +96,7 @@ impl KafkaAdmin {
         env: &'e Env,
         offsets: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, Vec<PartitionOffset>>> {
+    ) -> Result<PromiseRaw<'e, Vec<JsPartitionOffset>>> {
         admin_call!(
             self,
             env,
@@ -109,7 +105,10 @@ impl KafkaAdmin {
                 call_timeout(env, options)?
             )),
             |admin, (offsets, timeout)| admin.delete_records(&offsets, timeout),
-            |_, low| Ok(partition_offsets(low))
+            |_, low| Ok(low
+                .into_iter()
+                .map(JsPartitionOffset::from)
+                .collect::<Vec<_>>())
         )
     }
 }

@@ -11,8 +11,8 @@ use crate::engine::admin::DEFAULT_ADMIN_TIMEOUT;
 use crate::engine::error::{EngineError, EngineResult};
 
 /// Options every admin call takes.
-#[napi(object)]
-pub struct AdminCallOptions {
+#[napi(object, js_name = "AdminCallOptions")]
+pub struct JsAdminCallOptions {
     /// Bound on the whole call; it rejects with `ERR__TIMED_OUT` (retriable) after it. Default 10000.
     pub timeout_ms: Option<u32>,
 }
@@ -58,7 +58,7 @@ pub fn timeout_of(ms: Option<u32>) -> EngineResult<Duration> {
 
 /// The timeout of an optional `{timeoutMs}` argument.
 pub fn call_timeout(env: &Env, options: Option<Unknown<'_>>) -> EngineResult<Duration> {
-    let options: Option<AdminCallOptions> = read_optional(env, options, "options")?;
+    let options: Option<JsAdminCallOptions> = read_optional(env, options, "options")?;
     timeout_of(options.and_then(|o| o.timeout_ms))
 }
 

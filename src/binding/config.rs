@@ -5,17 +5,17 @@ use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
 
-use crate::binding::logger::{js_log_sink, LogRecord};
-use crate::binding::retry::{retry_ladder, RetryOptions};
+use crate::binding::logger::{js_log_sink, JsLogRecord};
+use crate::binding::retry::{retry_ladder, JsRetryOptions};
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
 use crate::engine::consumer::{Assignor, GroupProtocol, Membership};
-use crate::engine::consumer::{Ordering, SubscribeOptions as EngineSubscribeOptions};
+use crate::engine::consumer::{Ordering, SubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::LogSink;
 
 /// SASL credentials.
-#[napi(object)]
-pub struct SaslOptions {
+#[napi(object, js_name = "SaslOptions")]
+pub struct JsSaslOptions {
     /// `'plain' | 'scram-sha-256' | 'scram-sha-512'`.
     #[napi(ts_type = "'plain' | 'scram-sha-256' | 'scram-sha-512'")]
     pub mechanism: String,
@@ -24,8 +24,8 @@ pub struct SaslOptions {
 }
 
 /// TLS settings. PEM strings (not paths).
-#[napi(object)]
-pub struct SslOptions {
+#[napi(object, js_name = "SslOptions")]
+pub struct JsSslOptions {
     /// CA certificate(s) to trust, PEM. Default: the system's.
     pub ca: Option<String>,
     /// Client certificate for mutual TLS, PEM.
@@ -39,8 +39,8 @@ pub struct SslOptions {
 }
 
 /// Producer settings.
-#[napi(object)]
-pub struct ProducerOptions {
+#[napi(object, js_name = "ProducerOptions")]
+pub struct JsProducerOptions {
     /// -1 or `'all'` (all in-sync replicas, default), 1 or `'1'` (leader), 0 or `'0'` (none); `'-1'`
     /// too. Anything else is `ERR_INVALID_CONFIG`. An idempotent producer needs -1.
     #[napi(ts_type = "number | 'all' | '-1' | '1' | '0'")]
@@ -70,16 +70,16 @@ pub struct ProducerOptions {
 }
 
 /// Options of `new KafkaService(config)`.
-#[napi(object)]
-pub struct KafkaConfig<'a> {
+#[napi(object, js_name = "KafkaConfig")]
+pub struct JsKafkaConfig<'a> {
     /// `['host:9092', ...]` or `'host:9092,host2:9092'`.
     pub brokers: Either<Vec<String>, String>,
     /// Client id the brokers see. Default `'kafka-native'`.
     pub client_id: Option<String>,
     /// TLS: `true` for TLS with the system's CAs, or its settings.
-    pub ssl: Option<Either<bool, SslOptions>>,
-    pub sasl: Option<SaslOptions>,
-    pub producer: Option<ProducerOptions>,
+    pub ssl: Option<Either<bool, JsSslOptions>>,
+    pub sasl: Option<JsSaslOptions>,
+    pub producer: Option<JsProducerOptions>,
     /// Bound on `connect()`. Default 10000.
     pub connection_timeout_ms: Option<f64>,
     /// How often librdkafka's statistics refresh `stats()` broker and lag figures. Default 1000.
@@ -92,7 +92,8 @@ pub struct KafkaConfig<'a> {
     /// Default: none (no header is read).
     pub event_type_header: Option<String>,
     /// Receives log records instead of stderr (e.g. to forward to a NestJS Logger).
-    pub logger: Option<Function<'a, LogRecord, ()>>,
+    #[napi(ts_type = "(arg: LogRecord) => void")]
+    pub logger: Option<Function<'a, JsLogRecord, ()>>,
     /// Any other librdkafka property (CONFIGURATION.md), applied last.
     pub librdkafka: Option<HashMap<String, Either3<String, f64, bool>>>,
     /// Enables `transaction()`: the service gets a transactional producer with this
@@ -117,15 +118,15 @@ pub fn read_client_config(
         ));
     }
     check_nested_objects(env, config)?;
-    let js: KafkaConfig =
-        unsafe { KafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
+    let js: JsKafkaConfig =
+        unsafe { JsKafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
     let sink = js
         .logger
         .as_ref()
         .map(js_log_sink)
         .transpose()
         .map_err(invalid)?;
-    Ok((service_config(&js)?, sink))
+    Ok((ServiceConfig::try_from(&js)?, sink))
 }
 
 /// Refuses a nested options object that is present but not an object: napi reads the fields of
@@ -148,120 +149,9 @@ pub fn check_nested_objects(env: &napi::Env, config: Unknown<'_>) -> EngineResul
     Ok(())
 }
 
-/// Turns a JS config into the engine's, refusing unknown enum values.
-pub fn service_config(c: &KafkaConfig<'_>) -> EngineResult<ServiceConfig> {
-    let brokers = match &c.brokers {
-        Either::A(list) => list
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        Either::B(s) => ServiceConfig::parse_brokers(s),
-    };
-    let mut config = ServiceConfig::new(brokers);
-    if let Some(id) = &c.client_id {
-        config.client_id = id.clone();
-    }
-    config.ssl = match &c.ssl {
-        None | Some(Either::A(false)) => None,
-        Some(Either::A(true)) => Some(SslConfig {
-            reject_unauthorized: true,
-            ..Default::default()
-        }),
-        Some(Either::B(s)) => Some(SslConfig {
-            ca: s.ca.clone(),
-            cert: s.cert.clone(),
-            key: s.key.clone(),
-            key_password: s.passphrase.clone(),
-            reject_unauthorized: s.reject_unauthorized.unwrap_or(true),
-        }),
-    };
-    if let Some(s) = &c.sasl {
-        config.sasl = Some(SaslConfig {
-            mechanism: s.mechanism.parse()?,
-            username: s.username.clone(),
-            password: s.password.clone(),
-        });
-    }
-    if let Some(p) = &c.producer {
-        let target = &mut config.producer;
-        match &p.acks {
-            Some(Either::A(n)) => target.acks = Acks::from_number(*n)?,
-            Some(Either::B(name)) => target.acks = name.parse()?,
-            None => {}
-        }
-        if let Some(v) = p.idempotent {
-            target.idempotent = v;
-        }
-        if let Some(v) = &p.compression {
-            target.compression = v.parse()?;
-        }
-        if let Some(v) = p.linger_ms {
-            target.linger_ms = v;
-        }
-        if let Some(v) = p.batch_size {
-            target.batch_size = Some(whole(v, "producer.batchSize", EngineError::InvalidConfig)?);
-        }
-        if let Some(v) = p.max_in_flight {
-            target.max_in_flight = Some(whole(
-                v,
-                "producer.maxInFlight",
-                EngineError::InvalidConfig,
-            )?);
-        }
-        if let Some(v) = p.message_timeout_ms {
-            target.message_timeout_ms =
-                whole(v, "producer.messageTimeoutMs", EngineError::InvalidConfig)?;
-        }
-        if let Some(v) = &p.partitioner {
-            target.partitioner = v.clone();
-        }
-    }
-    if let Some(v) = c.connection_timeout_ms {
-        config.connection_timeout_ms = whole(v, "connectionTimeoutMs", EngineError::InvalidConfig)?;
-    }
-    config.transactional_id = c.transactional_id.clone();
-    if let Some(v) = c.transaction_timeout_ms {
-        config.transaction_timeout_ms = Some(whole(
-            v,
-            "transactionTimeoutMs",
-            EngineError::InvalidConfig,
-        )?);
-    }
-    if let Some(v) = c.statistics_interval_ms {
-        config.statistics_interval_ms =
-            whole(v, "statisticsIntervalMs", EngineError::InvalidConfig)?;
-    }
-    if let Some(v) = &c.log_level {
-        config.log_level = v.parse()?;
-    }
-    if let Some(v) = &c.event_type_header {
-        if v.is_empty() {
-            return Err(EngineError::InvalidConfig(
-                "eventTypeHeader must be a non-empty header name".into(),
-            ));
-        }
-        config.event_type_header = Some(v.clone());
-    }
-    if let Some(map) = &c.librdkafka {
-        let mut entries: Vec<_> = map.iter().collect();
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        for (k, v) in entries {
-            let value = match v {
-                Either3::A(s) => s.clone(),
-                Either3::B(n) if n.fract() == 0.0 => format!("{}", *n as i64),
-                Either3::B(n) => n.to_string(),
-                Either3::C(b) => b.to_string(),
-            };
-            config.librdkafka.push((k.clone(), value));
-        }
-    }
-    Ok(config)
-}
-
 /// Options of `subscribe`.
-#[napi(object)]
-pub struct SubscribeOptions<'a> {
+#[napi(object, js_name = "SubscribeOptions")]
+pub struct JsSubscribeOptions<'a> {
     /// The consumer group.
     pub group_id: String,
     pub topics: Vec<String>,
@@ -302,7 +192,8 @@ pub struct SubscribeOptions<'a> {
     pub ordering: Option<String>,
     /// Delayed retry steps and a dead-letter topic for messages whose in-place `retries` ran out.
     /// A message that cannot be decoded skips the steps: it goes to the dead-letter topic at once.
-    pub retry: Option<RetryOptions>,
+    #[napi(ts_type = "RetryOptions")]
+    pub retry: Option<JsRetryOptions>,
     /// Group protocol: `'classic'` (default; JoinGroup/SyncGroup) or `'consumer'` (KIP-848,
     /// Kafka 4.0+: the broker assigns and moves partitions one at a time, never stopping the
     /// others). With `'consumer'`, `assignor` and `sessionTimeoutMs` are broker settings and
@@ -347,77 +238,8 @@ pub struct SubscribeOptions<'a> {
     /// `retry.deadLetterTopic` with its bytes and its code (`ERR_SCHEMA_DECODE`,
     /// `ERR_SCHEMA_NOT_FOUND`, `ERR_SCHEMA_VALIDATION`) in `x-error-code`, or, without one, ends
     /// the subscription (`onError` gets that code, `retriable: false`).
-    pub decode: Option<Either<bool, crate::binding::schema_registry::DecodeOptions>>,
-}
-
-/// Turns JS subscribe options into the engine's.
-pub fn subscribe_options(o: &SubscribeOptions<'_>) -> EngineResult<EngineSubscribeOptions> {
-    let mut options = EngineSubscribeOptions::new(&o.group_id, o.topics.clone());
-    options.from_beginning = o.from_beginning.unwrap_or(false);
-    options.from_timestamp = match &o.from_timestamp {
-        None => None,
-        Some(Either::A(ms)) => Some(finite_ms(*ms, "fromTimestamp")?),
-        Some(Either::B(d)) => Some(finite_ms(
-            d.value_of()
-                .map_err(|e| EngineError::InvalidArg(e.reason.clone()))?,
-            "fromTimestamp",
-        )?),
-    };
-    options.auto_commit = o.auto_commit.unwrap_or(true);
-    let arg = EngineError::InvalidArg;
-    if let Some(v) = o.concurrency {
-        options.concurrency = whole(v, "concurrency", arg)? as usize;
-    }
-    if let Some(v) = o.max_batch_size {
-        options.max_batch_size = whole(v, "maxBatchSize", arg)? as usize;
-    }
-    if let Some(v) = o.retries {
-        options.retries = whole(v, "retries", arg)?;
-    }
-    if let Some(v) = o.retry_backoff_ms {
-        options.retry_backoff_ms = whole(v, "retryBackoffMs", arg)? as u64;
-    }
-    if let Some(v) = o.max_buffered_messages {
-        options.max_buffered_per_partition = whole(v, "maxBufferedMessages", arg)? as usize;
-    }
-    if let Some(v) = o.drain_timeout_ms {
-        options.drain_timeout_ms = whole(v, "drainTimeoutMs", arg)? as u64;
-    }
-    options.handler_timeout_ms = o
-        .handler_timeout_ms
-        .map(|v| whole(v, "handlerTimeoutMs", arg))
-        .transpose()?
-        .map(u64::from);
-    options.session_timeout_ms = o
-        .session_timeout_ms
-        .map(|v| whole(v, "sessionTimeoutMs", arg))
-        .transpose()?;
-    options.ordering = match o.ordering.as_deref() {
-        None | Some("partition") => Ordering::Partition,
-        Some("key") => Ordering::Key,
-        Some(other) => {
-            return Err(EngineError::InvalidArg(format!(
-                "ordering must be 'partition' or 'key' (got '{other}')"
-            )))
-        }
-    };
-    options.retry = o
-        .retry
-        .as_ref()
-        .map(|r| retry_ladder(&o.group_id, r))
-        .transpose()?;
-    options.membership = Membership {
-        protocol: o
-            .group_protocol
-            .as_deref()
-            .map(GroupProtocol::parse)
-            .transpose()?
-            .unwrap_or_default(),
-        assignor: o.assignor.as_deref().map(Assignor::parse).transpose()?,
-        instance_id: o.group_instance_id.clone(),
-    };
-    options.read_committed = o.read_committed;
-    Ok(options)
+    #[napi(ts_type = "boolean | DecodeOptions")]
+    pub decode: Option<Either<bool, crate::binding::schema_registry::JsDecodeOptions>>,
 }
 
 /// A whole, non-negative number that fits in a u32; `kind` makes the error (config or argument).
@@ -438,5 +260,209 @@ fn finite_ms(v: f64, what: &str) -> EngineResult<i64> {
         Err(EngineError::InvalidArg(format!(
             "{what} must be a time in ms since the epoch"
         )))
+    }
+}
+
+impl TryFrom<&JsKafkaConfig<'_>> for ServiceConfig {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_CONFIG` for an unknown enum value or a number out of range.
+    fn try_from(c: &JsKafkaConfig<'_>) -> EngineResult<Self> {
+        let brokers = match &c.brokers {
+            Either::A(list) => list
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Either::B(s) => ServiceConfig::parse_brokers(s),
+        };
+        let mut config = ServiceConfig::new(brokers);
+        if let Some(id) = &c.client_id {
+            config.client_id = id.clone();
+        }
+        config.ssl = match &c.ssl {
+            None | Some(Either::A(false)) => None,
+            Some(Either::A(true)) => Some(SslConfig {
+                reject_unauthorized: true,
+                ..Default::default()
+            }),
+            Some(Either::B(s)) => Some(s.into()),
+        };
+        config.sasl = c.sasl.as_ref().map(SaslConfig::try_from).transpose()?;
+        if let Some(p) = &c.producer {
+            let target = &mut config.producer;
+            match &p.acks {
+                Some(Either::A(n)) => target.acks = Acks::from_number(*n)?,
+                Some(Either::B(name)) => target.acks = name.parse()?,
+                None => {}
+            }
+            if let Some(v) = p.idempotent {
+                target.idempotent = v;
+            }
+            if let Some(v) = &p.compression {
+                target.compression = v.parse()?;
+            }
+            if let Some(v) = p.linger_ms {
+                target.linger_ms = v;
+            }
+            if let Some(v) = p.batch_size {
+                target.batch_size =
+                    Some(whole(v, "producer.batchSize", EngineError::InvalidConfig)?);
+            }
+            if let Some(v) = p.max_in_flight {
+                target.max_in_flight = Some(whole(
+                    v,
+                    "producer.maxInFlight",
+                    EngineError::InvalidConfig,
+                )?);
+            }
+            if let Some(v) = p.message_timeout_ms {
+                target.message_timeout_ms =
+                    whole(v, "producer.messageTimeoutMs", EngineError::InvalidConfig)?;
+            }
+            if let Some(v) = &p.partitioner {
+                target.partitioner = v.clone();
+            }
+        }
+        if let Some(v) = c.connection_timeout_ms {
+            config.connection_timeout_ms =
+                whole(v, "connectionTimeoutMs", EngineError::InvalidConfig)?;
+        }
+        config.transactional_id = c.transactional_id.clone();
+        if let Some(v) = c.transaction_timeout_ms {
+            config.transaction_timeout_ms = Some(whole(
+                v,
+                "transactionTimeoutMs",
+                EngineError::InvalidConfig,
+            )?);
+        }
+        if let Some(v) = c.statistics_interval_ms {
+            config.statistics_interval_ms =
+                whole(v, "statisticsIntervalMs", EngineError::InvalidConfig)?;
+        }
+        if let Some(v) = &c.log_level {
+            config.log_level = v.parse()?;
+        }
+        if let Some(v) = &c.event_type_header {
+            if v.is_empty() {
+                return Err(EngineError::InvalidConfig(
+                    "eventTypeHeader must be a non-empty header name".into(),
+                ));
+            }
+            config.event_type_header = Some(v.clone());
+        }
+        if let Some(map) = &c.librdkafka {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            for (k, v) in entries {
+                let value = match v {
+                    Either3::A(s) => s.clone(),
+                    Either3::B(n) if n.fract() == 0.0 => format!("{}", *n as i64),
+                    Either3::B(n) => n.to_string(),
+                    Either3::C(b) => b.to_string(),
+                };
+                config.librdkafka.push((k.clone(), value));
+            }
+        }
+        Ok(config)
+    }
+}
+
+impl From<&JsSslOptions> for SslConfig {
+    fn from(s: &JsSslOptions) -> Self {
+        SslConfig {
+            ca: s.ca.clone(),
+            cert: s.cert.clone(),
+            key: s.key.clone(),
+            key_password: s.passphrase.clone(),
+            reject_unauthorized: s.reject_unauthorized.unwrap_or(true),
+        }
+    }
+}
+
+impl TryFrom<&JsSaslOptions> for SaslConfig {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_CONFIG` for an unknown mechanism.
+    fn try_from(s: &JsSaslOptions) -> EngineResult<Self> {
+        Ok(SaslConfig {
+            mechanism: s.mechanism.parse()?,
+            username: s.username.clone(),
+            password: s.password.clone(),
+        })
+    }
+}
+
+impl TryFrom<&JsSubscribeOptions<'_>> for SubscribeOptions {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` for an unknown enum value or a number out of range.
+    fn try_from(o: &JsSubscribeOptions<'_>) -> EngineResult<Self> {
+        let mut options = SubscribeOptions::new(&o.group_id, o.topics.clone());
+        options.from_beginning = o.from_beginning.unwrap_or(false);
+        options.from_timestamp = match &o.from_timestamp {
+            None => None,
+            Some(Either::A(ms)) => Some(finite_ms(*ms, "fromTimestamp")?),
+            Some(Either::B(d)) => Some(finite_ms(
+                d.value_of()
+                    .map_err(|e| EngineError::InvalidArg(e.reason.clone()))?,
+                "fromTimestamp",
+            )?),
+        };
+        options.auto_commit = o.auto_commit.unwrap_or(true);
+        let arg = EngineError::InvalidArg;
+        if let Some(v) = o.concurrency {
+            options.concurrency = whole(v, "concurrency", arg)? as usize;
+        }
+        if let Some(v) = o.max_batch_size {
+            options.max_batch_size = whole(v, "maxBatchSize", arg)? as usize;
+        }
+        if let Some(v) = o.retries {
+            options.retries = whole(v, "retries", arg)?;
+        }
+        if let Some(v) = o.retry_backoff_ms {
+            options.retry_backoff_ms = whole(v, "retryBackoffMs", arg)? as u64;
+        }
+        if let Some(v) = o.max_buffered_messages {
+            options.max_buffered_per_partition = whole(v, "maxBufferedMessages", arg)? as usize;
+        }
+        if let Some(v) = o.drain_timeout_ms {
+            options.drain_timeout_ms = whole(v, "drainTimeoutMs", arg)? as u64;
+        }
+        options.handler_timeout_ms = o
+            .handler_timeout_ms
+            .map(|v| whole(v, "handlerTimeoutMs", arg))
+            .transpose()?
+            .map(u64::from);
+        options.session_timeout_ms = o
+            .session_timeout_ms
+            .map(|v| whole(v, "sessionTimeoutMs", arg))
+            .transpose()?;
+        options.ordering = match o.ordering.as_deref() {
+            None | Some("partition") => Ordering::Partition,
+            Some("key") => Ordering::Key,
+            Some(other) => {
+                return Err(EngineError::InvalidArg(format!(
+                    "ordering must be 'partition' or 'key' (got '{other}')"
+                )))
+            }
+        };
+        options.retry = o
+            .retry
+            .as_ref()
+            .map(|r| retry_ladder(&o.group_id, r))
+            .transpose()?;
+        options.membership = Membership {
+            protocol: o
+                .group_protocol
+                .as_deref()
+                .map(GroupProtocol::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            assignor: o.assignor.as_deref().map(Assignor::parse).transpose()?,
+            instance_id: o.group_instance_id.clone(),
+        };
+        options.read_committed = o.read_committed;
+        Ok(options)
     }
 }

@@ -4,14 +4,14 @@ use napi::bindgen_prelude::*;
 
 use crate::binding::args::read_time;
 use crate::engine::admin::{
-    GroupDescription as EngineGroup, GroupLag as EngineLag, GroupListing as EngineListing,
-    PartitionOffset as EngineOffset, ResetTarget,
+    GroupDescription, GroupLag, GroupListing, GroupMember, PartitionLag, PartitionOffset,
+    ResetTarget, TopicPartitions,
 };
 use crate::engine::error::{EngineError, EngineResult};
 
 /// A group, as ListGroups reports it.
-#[napi(object)]
-pub struct GroupListing {
+#[napi(object, js_name = "GroupListing")]
+pub struct JsGroupListing {
     pub group_id: String,
     /// `'consumer'` for consumer groups.
     pub protocol_type: String,
@@ -20,26 +20,26 @@ pub struct GroupListing {
 }
 
 /// Partitions of one topic.
-#[napi(object)]
-pub struct TopicPartitions {
+#[napi(object, js_name = "TopicPartitions")]
+pub struct JsTopicPartitions {
     pub topic: String,
     pub partitions: Vec<i32>,
 }
 
 /// A member of a group.
-#[napi(object)]
-pub struct GroupMember {
+#[napi(object, js_name = "GroupMember")]
+pub struct JsGroupMember {
     pub member_id: String,
     pub client_id: String,
     pub client_host: String,
     /// The partitions the member consumes, decoded from the consumer protocol; empty during a
     /// rebalance.
-    pub assignment: Vec<TopicPartitions>,
+    pub assignment: Vec<JsTopicPartitions>,
 }
 
 /// A group's state and members.
-#[napi(object)]
-pub struct GroupDescription {
+#[napi(object, js_name = "GroupDescription")]
+pub struct JsGroupDescription {
     pub group_id: String,
     /// `'Stable'`, `'PreparingRebalance'`, `'CompletingRebalance'`, `'Empty'`, or `'Dead'`
     /// (also for a group that does not exist).
@@ -47,20 +47,20 @@ pub struct GroupDescription {
     pub protocol_type: String,
     /// The assignor (`'range'`, `'roundrobin'`, `'cooperative-sticky'`, ...).
     pub protocol: String,
-    pub members: Vec<GroupMember>,
+    pub members: Vec<JsGroupMember>,
 }
 
 /// An offset of one partition; -1 when there is none.
-#[napi(object)]
-pub struct PartitionOffset {
+#[napi(object, js_name = "PartitionOffset")]
+pub struct JsPartitionOffset {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
 }
 
 /// How far a group is behind on one partition.
-#[napi(object)]
-pub struct GroupPartitionLag {
+#[napi(object, js_name = "GroupPartitionLag")]
+pub struct JsGroupPartitionLag {
     pub topic: String,
     pub partition: i32,
     /// The group's committed offset (the next message it reads); -1 when it has none.
@@ -74,16 +74,16 @@ pub struct GroupPartitionLag {
 }
 
 /// A group's lag, per partition and in total.
-#[napi(object)]
-pub struct GroupLag {
+#[napi(object, js_name = "GroupLag")]
+pub struct JsGroupLag {
     pub group_id: String,
     pub total: i64,
-    pub partitions: Vec<GroupPartitionLag>,
+    pub partitions: Vec<JsGroupPartitionLag>,
 }
 
 /// Options of `groupOffsets` and `lag`.
-#[napi(object)]
-pub struct GroupOffsetsOptions {
+#[napi(object, js_name = "GroupOffsetsOptions")]
+pub struct JsGroupOffsetsOptions {
     /// Topics to report, every partition of each. Default: the topics where the group has
     /// committed offsets.
     pub topics: Option<Vec<String>>,
@@ -92,8 +92,8 @@ pub struct GroupOffsetsOptions {
 }
 
 /// Options of `resetOffsets`.
-#[napi(object)]
-pub struct ResetOffsetsOptions<'a> {
+#[napi(object, js_name = "ResetOffsetsOptions")]
+pub struct JsResetOffsetsOptions<'a> {
     /// Topics whose partitions are all reset.
     pub topics: Vec<String>,
     /// `'earliest'` (the oldest retained message), `'latest'` (only new messages), or
@@ -106,85 +106,106 @@ pub struct ResetOffsetsOptions<'a> {
     pub timeout_ms: Option<u32>,
 }
 
-/// The engine's reset target for JS options.
-pub fn reset_target(o: &ResetOffsetsOptions<'_>) -> EngineResult<ResetTarget> {
-    match (o.to.as_str(), &o.timestamp) {
-        ("earliest", _) => Ok(ResetTarget::Earliest),
-        ("latest", _) => Ok(ResetTarget::Latest),
-        ("timestamp", Some(ts)) => Ok(ResetTarget::Timestamp(read_time(ts, "timestamp")?)),
-        ("timestamp", None) => Err(EngineError::InvalidArg(
-            "to: 'timestamp' needs a timestamp".into(),
-        )),
-        (other, _) => Err(EngineError::InvalidArg(format!(
-            "to must be 'earliest', 'latest' or 'timestamp' (got '{other}')"
-        ))),
+impl TryFrom<&JsResetOffsetsOptions<'_>> for ResetTarget {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` for an unknown `to`, or `'timestamp'` without a timestamp.
+    fn try_from(o: &JsResetOffsetsOptions<'_>) -> EngineResult<Self> {
+        match (o.to.as_str(), &o.timestamp) {
+            ("earliest", _) => Ok(ResetTarget::Earliest),
+            ("latest", _) => Ok(ResetTarget::Latest),
+            ("timestamp", Some(ts)) => Ok(ResetTarget::Timestamp(read_time(ts, "timestamp")?)),
+            ("timestamp", None) => Err(EngineError::InvalidArg(
+                "to: 'timestamp' needs a timestamp".into(),
+            )),
+            (other, _) => Err(EngineError::InvalidArg(format!(
+                "to must be 'earliest', 'latest' or 'timestamp' (got '{other}')"
+            ))),
+        }
     }
 }
 
-/// Converts a listing.
-pub fn group_listing(g: EngineListing) -> GroupListing {
-    GroupListing {
-        group_id: g.group_id,
-        protocol_type: g.protocol_type,
-        state: g.state,
+impl From<GroupListing> for JsGroupListing {
+    fn from(g: GroupListing) -> Self {
+        JsGroupListing {
+            group_id: g.group_id,
+            protocol_type: g.protocol_type,
+            state: g.state,
+        }
     }
 }
 
-/// Converts a description.
-pub fn group_description(g: EngineGroup) -> GroupDescription {
-    GroupDescription {
-        group_id: g.group_id,
-        state: g.state,
-        protocol_type: g.protocol_type,
-        protocol: g.protocol,
-        members: g
-            .members
-            .into_iter()
-            .map(|m| GroupMember {
-                member_id: m.member_id,
-                client_id: m.client_id,
-                client_host: m.client_host,
-                assignment: m
-                    .assignment
-                    .into_iter()
-                    .map(|a| TopicPartitions {
-                        topic: a.topic,
-                        partitions: a.partitions,
-                    })
-                    .collect(),
-            })
-            .collect(),
+impl From<TopicPartitions> for JsTopicPartitions {
+    fn from(t: TopicPartitions) -> Self {
+        JsTopicPartitions {
+            topic: t.topic,
+            partitions: t.partitions,
+        }
     }
 }
 
-/// Converts offsets.
-pub fn partition_offsets(offsets: Vec<EngineOffset>) -> Vec<PartitionOffset> {
-    offsets
-        .into_iter()
-        .map(|o| PartitionOffset {
+impl From<GroupMember> for JsGroupMember {
+    fn from(m: GroupMember) -> Self {
+        JsGroupMember {
+            member_id: m.member_id,
+            client_id: m.client_id,
+            client_host: m.client_host,
+            assignment: m.assignment.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<GroupDescription> for JsGroupDescription {
+    fn from(g: GroupDescription) -> Self {
+        JsGroupDescription {
+            group_id: g.group_id,
+            state: g.state,
+            protocol_type: g.protocol_type,
+            protocol: g.protocol,
+            members: g.members.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<PartitionOffset> for JsPartitionOffset {
+    fn from(o: PartitionOffset) -> Self {
+        JsPartitionOffset {
             topic: o.topic,
             partition: o.partition,
             offset: o.offset,
-        })
-        .collect()
+        }
+    }
 }
 
-/// Converts a lag report.
-pub fn group_lag(l: EngineLag) -> GroupLag {
-    GroupLag {
-        group_id: l.group_id,
-        total: l.total,
-        partitions: l
-            .partitions
-            .into_iter()
-            .map(|p| GroupPartitionLag {
-                topic: p.topic,
-                partition: p.partition,
-                committed: p.committed,
-                low: p.low,
-                high: p.high,
-                lag: p.lag,
-            })
-            .collect(),
+impl From<JsPartitionOffset> for PartitionOffset {
+    fn from(o: JsPartitionOffset) -> Self {
+        PartitionOffset {
+            topic: o.topic,
+            partition: o.partition,
+            offset: o.offset,
+        }
+    }
+}
+
+impl From<PartitionLag> for JsGroupPartitionLag {
+    fn from(p: PartitionLag) -> Self {
+        JsGroupPartitionLag {
+            topic: p.topic,
+            partition: p.partition,
+            committed: p.committed,
+            low: p.low,
+            high: p.high,
+            lag: p.lag,
+        }
+    }
+}
+
+impl From<GroupLag> for JsGroupLag {
+    fn from(l: GroupLag) -> Self {
+        JsGroupLag {
+            group_id: l.group_id,
+            total: l.total,
+            partitions: l.partitions.into_iter().map(Into::into).collect(),
+        }
     }
 }

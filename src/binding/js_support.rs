@@ -6,7 +6,7 @@
 use napi::bindgen_prelude::*;
 use napi::Env;
 
-use crate::binding::subscription::HandlerFailureFate;
+use crate::binding::subscription::JsHandlerFailureFate;
 use crate::binding::{batch_layout, packed};
 
 const SOURCE: &str = include_str!("js_support.js");
@@ -19,7 +19,7 @@ pub struct JsSupport {
     error_class: FunctionRef<ErrorClassArgs, Unknown<'static>>,
     each_message: FunctionRef<HandlerArgs, Function<'static>>,
     each_batch: FunctionRef<HandlerArgs, Function<'static>>,
-    settle_failed_span: FunctionRef<HandlerFailureFate, ()>,
+    settle_failed_span: FunctionRef<JsHandlerFailureFate, ()>,
     instrument: FunctionRef<Object<'static>, ()>,
     settlement_loop: FunctionRef<Function<'static>, Function<'static>>,
     batch_results: FunctionRef<BatchResultsArgs, Unknown<'static>>,
@@ -72,7 +72,7 @@ impl JsSupport {
             return Ok(s);
         }
         let tracing: Object = env.run_script(TRACING)?;
-        let settle_failed_span: Function<HandlerFailureFate, ()> =
+        let settle_failed_span: Function<JsHandlerFailureFate, ()> =
             tracing.get_named_property("settleFailedSpan")?;
         let bridge: Object = env.run_script(METRICS_BRIDGE)?;
         let factory: Function<FnArgs<(Object, Object, Object)>, Object> = env.run_script(SOURCE)?;
@@ -139,7 +139,7 @@ impl JsSupport {
     pub fn settle_failed_span<'e>(
         &self,
         env: &'e Env,
-    ) -> Result<Function<'e, HandlerFailureFate, ()>> {
+    ) -> Result<Function<'e, JsHandlerFailureFate, ()>> {
         self.settle_failed_span.borrow_back(env)
     }
 

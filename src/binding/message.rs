@@ -19,8 +19,13 @@ pub(crate) type HeaderValues =
 
 /// A message to publish.
 #[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct PublishMessage {
+#[napi(
+    object,
+    js_name = "PublishMessage",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsPublishMessage {
     /// Messages with the same key go to the same partition, in order.
     pub key: Option<Either<Buffer, String>>,
     /// The payload; `null` for a tombstone. Required.
@@ -37,8 +42,13 @@ pub struct PublishMessage {
 
 /// A message with its topic, for `publishBatch(records)`.
 #[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct PublishRecord {
+#[napi(
+    object,
+    js_name = "PublishRecord",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsPublishRecord {
     pub topic: String,
     pub key: Option<Either<Buffer, String>>,
     pub value: Either3<Buffer, String, Null>,
@@ -50,8 +60,8 @@ pub struct PublishRecord {
 }
 
 /// Where a published message was stored.
-#[napi(object)]
-pub struct PublishResult {
+#[napi(object, js_name = "PublishResult")]
+pub struct JsPublishResult {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
@@ -61,8 +71,13 @@ pub struct PublishResult {
 
 /// One slot of `publishBatch`'s result: the delivery, or the error of that message alone.
 #[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct BatchPublishResult {
+#[napi(
+    object,
+    js_name = "BatchPublishResult",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsBatchPublishResult {
     pub topic: String,
     /// -1 when the message failed before a partition was chosen.
     pub partition: i32,
@@ -75,10 +90,17 @@ pub struct BatchPublishResult {
 
 /// A consumed message, shaped as kafkajs' `KafkaMessage` (offset and timestamp are strings).
 #[allow(dead_code)] // a TypeScript declaration: the binding reads and builds these by hand
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct ConsumedMessage {
-    pub key: Option<Buffer>,
-    pub value: Option<Buffer>,
+#[napi(
+    object,
+    js_name = "ConsumedMessage",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsConsumedMessage {
+    /// `null` for a message without a key.
+    pub key: Either<Buffer, Null>,
+    /// `null` for a tombstone.
+    pub value: Either<Buffer, Null>,
     /// A header seen once maps to its value; one seen several times to an array of values.
     #[napi(ts_type = "Record<string, Buffer | Buffer[]>")]
     pub headers: Object<'static>,
@@ -95,22 +117,32 @@ pub struct ConsumedMessage {
 
 /// The argument of an `eachMessage` handler, shaped as kafkajs' `EachMessagePayload`.
 #[allow(dead_code)] // a TypeScript declaration: built by ts/native/js-support.ts
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct EachMessagePayload {
+#[napi(
+    object,
+    js_name = "EachMessagePayload",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsEachMessagePayload {
     pub topic: String,
     pub partition: i32,
-    pub message: ConsumedMessage,
+    pub message: JsConsumedMessage,
     #[napi(ts_type = "() => Promise<void>")]
     pub heartbeat: (),
 }
 
 /// Consecutive messages of one partition, as an `eachBatch` handler receives them.
 #[allow(dead_code)] // a TypeScript declaration: built by ts/native/js-support.ts
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct Batch {
+#[napi(
+    object,
+    js_name = "Batch",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsBatch {
     pub topic: String,
     pub partition: i32,
-    pub messages: Vec<ConsumedMessage>,
+    pub messages: Vec<JsConsumedMessage>,
     #[napi(ts_type = "() => string | null")]
     pub first_offset: (),
     #[napi(ts_type = "() => string | null")]
@@ -122,9 +154,14 @@ pub struct Batch {
 /// The argument of an `eachBatch` handler, shaped as kafkajs' `EachBatchPayload`. If the
 /// handler throws after `resolveOffset(o)`, messages up to `o` count as processed.
 #[allow(dead_code)] // a TypeScript declaration: built by ts/native/js-support.ts
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct EachBatchPayload {
-    pub batch: Batch,
+#[napi(
+    object,
+    js_name = "EachBatchPayload",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsEachBatchPayload {
+    pub batch: JsBatch,
     #[napi(ts_type = "(offset: string) => void")]
     pub resolve_offset: (),
     #[napi(ts_type = "() => Promise<void>")]

@@ -7,8 +7,8 @@ use crate::binding::error::to_napi_error;
 use crate::engine::mock_cluster::MockKafkaCluster;
 
 /// Options of `MockCluster.start`.
-#[napi(object)]
-pub struct MockClusterOptions {
+#[napi(object, js_name = "MockClusterOptions")]
+pub struct JsMockClusterOptions {
     /// Number of brokers, ids 1..n. Default 3.
     pub brokers: Option<u32>,
 }
@@ -26,7 +26,7 @@ pub struct MockCluster {
 impl MockCluster {
     /// Starts a cluster. Throws `KafkaNativeError` (`ERR_INVALID_ARG`) for a bad broker count.
     #[napi(factory)]
-    pub fn start(env: Env, options: Option<MockClusterOptions>) -> Result<MockCluster> {
+    pub fn start(env: Env, options: Option<JsMockClusterOptions>) -> Result<MockCluster> {
         let brokers = options
             .and_then(|o| o.brokers)
             .unwrap_or(3)

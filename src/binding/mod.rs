@@ -1,4 +1,26 @@
 //! The napi-rs layer: JS values in, engine calls, JS values and `KafkaNativeError`s out.
+//!
+//! Names. A JS value shape (`#[napi(object)]`: options, results, records) is `Js<Name>` in Rust
+//! with `js_name = "<Name>"`: index.d.ts knows it as `<Name>`, and the engine's types keep their
+//! own names here (`TopicSpec` is the engine's, `JsTopicSpec` the JS object), never renamed on
+//! import. A class (`#[napi]` struct with methods: `KafkaService`, `Subscription`, ...) keeps its
+//! JS name in Rust too, since napi-rs would also export the Rust name of a renamed class; where
+//! the engine has a type of the same name, the binding names that one by its module
+//! (`consumer::Subscription`, `transaction::Transaction`). Other `Js*` items are the JS side of
+//! an engine concept: the handler behind the engine's `BatchHandler` (`JsBatchHandler`), the JS
+//! support module (`JsSupport`).
+//!
+//! A field (or a return type) whose type is a `Js*` shape declared further down the expansion
+//! order (a later module, or later in the same file) carries `ts_type` (`ts_return_type`) with
+//! the TypeScript name: napi-rs learns a shape's `js_name` only when it expands the shape, so it
+//! would otherwise write the Rust name (`JsLatency`) into index.d.ts, which `tsc` then refuses.
+//!
+//! Conversions. Engine to JS and JS to engine are `From` impls, or `TryFrom` (error
+//! `EngineError`, `ERR_INVALID_ARG` / `ERR_INVALID_CONFIG`) where JS input can be refused. Each
+//! sits beside its JS shape, in the file that declares it (`groups.rs` converts group
+//! shapes, `stats.rs` the `stats()` figures, ...): a shape and its conversions change together,
+//! and each file keeps one concern. A conversion that needs more than the value (the group id of
+//! a retry ladder, the span of a failure's fate) is a named function there instead.
 
 pub mod admin;
 mod admin_maintenance;

@@ -8,14 +8,21 @@ use napi::Env;
 use crate::binding::args;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::service::KafkaService;
-use crate::engine::consumer::dead_letter_replay::{
-    ReplayOptions as EngineReplayOptions, ReplayReport as EngineReplayReport,
-};
+use crate::engine::consumer::dead_letter_replay::{ReplayOptions, ReplayReport};
 use crate::engine::error::{EngineError, EngineResult};
 
+/// Which dead letters a replay takes; every given condition must hold.
+#[napi(object, js_name = "ReplayFilter")]
+pub struct JsReplayFilter {
+    pub original_topics: Option<Vec<String>>,
+    pub error_code: Option<String>,
+    pub error_contains: Option<String>,
+    pub key: Option<Either<Buffer, String>>,
+}
+
 /// What `replayDeadLetters` reads and where it sends it.
-#[napi(object)]
-pub struct ReplayDeadLettersOptions {
+#[napi(object, js_name = "ReplayDeadLettersOptions")]
+pub struct JsReplayDeadLettersOptions {
     /// The dead-letter topic.
     pub topic: String,
     /// Only dead letters stored at or after this time (ms since the epoch). Default: from the start.
@@ -26,23 +33,14 @@ pub struct ReplayDeadLettersOptions {
     /// Send every replayed message to this topic instead of its `x-original-topic`.
     pub to_topic: Option<String>,
     /// Only dead letters that matched: original topics, `x-error-code`, text in `x-error`, key.
-    pub filter: Option<ReplayFilter>,
+    pub filter: Option<JsReplayFilter>,
     /// Bound on reading the dead-letter topic, in ms. Default 60000.
     pub timeout_ms: Option<f64>,
 }
 
-/// Which dead letters a replay takes; every given condition must hold.
-#[napi(object)]
-pub struct ReplayFilter {
-    pub original_topics: Option<Vec<String>>,
-    pub error_code: Option<String>,
-    pub error_contains: Option<String>,
-    pub key: Option<Either<Buffer, String>>,
-}
-
 /// What `replayDeadLetters` did.
-#[napi(object)]
-pub struct ReplayReport {
+#[napi(object, js_name = "ReplayReport")]
+pub struct JsReplayReport {
     /// Dead letters read in the range.
     pub read: f64,
     /// Republished and acknowledged.
@@ -51,32 +49,6 @@ pub struct ReplayReport {
     pub skipped: f64,
     /// Republishing failed; they stay in the dead-letter topic.
     pub failed: f64,
-}
-
-fn engine_options(o: &ReplayDeadLettersOptions) -> EngineResult<EngineReplayOptions> {
-    let ms = |v: Option<f64>, what: &str| -> EngineResult<Option<i64>> {
-        match v {
-            Some(v) if !(v.is_finite() && v >= 0.0) => Err(EngineError::InvalidArg(format!(
-                "{what} must be a time in ms >= 0"
-            ))),
-            other => Ok(other.map(|v| v as i64)),
-        }
-    };
-    let filter = o.filter.as_ref();
-    Ok(EngineReplayOptions {
-        topic: o.topic.clone(),
-        from_ms: ms(o.from, "from")?,
-        until_ms: ms(o.to, "to")?,
-        to_topic: o.to_topic.clone(),
-        original_topics: filter.and_then(|f| f.original_topics.clone()),
-        error_code: filter.and_then(|f| f.error_code.clone()),
-        error_contains: filter.and_then(|f| f.error_contains.clone()),
-        key: filter.and_then(|f| f.key.as_ref()).map(|k| match k {
-            Either::A(b) => b.to_vec(),
-            Either::B(s) => s.as_bytes().to_vec(),
-        }),
-        timeout: ms(o.timeout_ms, "timeoutMs")?.map(|v| Duration::from_millis(v as u64)),
-    })
 }
 
 #[napi]
@@ -95,9 +67,9 @@ impl KafkaService {
         &self,
         env: &'e Env,
         options: Unknown<'e>,
-    ) -> Result<PromiseRaw<'e, ReplayReport>> {
-        let read = args::read::<ReplayDeadLettersOptions>(env, options, "options")
-            .and_then(|o| engine_options(&o));
+    ) -> Result<PromiseRaw<'e, JsReplayReport>> {
+        let read = args::read::<JsReplayDeadLettersOptions>(env, options, "options")
+            .and_then(|o| ReplayOptions::try_from(&o));
         let options = match read {
             Ok(o) => o,
             Err(e) => return rejected(env, e),
@@ -106,14 +78,49 @@ impl KafkaService {
         settle(
             env,
             async move { engine.replay_dead_letters(options).await },
-            |_, r: EngineReplayReport| {
-                Ok(ReplayReport {
-                    read: r.read as f64,
-                    replayed: r.replayed as f64,
-                    skipped: r.skipped as f64,
-                    failed: r.failed as f64,
-                })
-            },
+            |_, r| Ok(JsReplayReport::from(r)),
         )
+    }
+}
+
+impl TryFrom<&JsReplayDeadLettersOptions> for ReplayOptions {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` for a time or timeout that is not a number of ms >= 0.
+    fn try_from(o: &JsReplayDeadLettersOptions) -> EngineResult<Self> {
+        let ms = |v: Option<f64>, what: &str| -> EngineResult<Option<i64>> {
+            match v {
+                Some(v) if !(v.is_finite() && v >= 0.0) => Err(EngineError::InvalidArg(format!(
+                    "{what} must be a time in ms >= 0"
+                ))),
+                other => Ok(other.map(|v| v as i64)),
+            }
+        };
+        let filter = o.filter.as_ref();
+        Ok(ReplayOptions {
+            topic: o.topic.clone(),
+            from_ms: ms(o.from, "from")?,
+            until_ms: ms(o.to, "to")?,
+            to_topic: o.to_topic.clone(),
+            original_topics: filter.and_then(|f| f.original_topics.clone()),
+            error_code: filter.and_then(|f| f.error_code.clone()),
+            error_contains: filter.and_then(|f| f.error_contains.clone()),
+            key: filter.and_then(|f| f.key.as_ref()).map(|k| match k {
+                Either::A(b) => b.to_vec(),
+                Either::B(s) => s.as_bytes().to_vec(),
+            }),
+            timeout: ms(o.timeout_ms, "timeoutMs")?.map(|v| Duration::from_millis(v as u64)),
+        })
+    }
+}
+
+impl From<ReplayReport> for JsReplayReport {
+    fn from(r: ReplayReport) -> Self {
+        JsReplayReport {
+            read: r.read as f64,
+            replayed: r.replayed as f64,
+            skipped: r.skipped as f64,
+            failed: r.failed as f64,
+        }
     }
 }

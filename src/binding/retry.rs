@@ -8,8 +8,8 @@ use crate::engine::consumer::RetryLadder;
 use crate::engine::error::{EngineError, EngineResult};
 
 /// Delayed retries and dead letters, after the in-place `retries` of a subscription.
-#[napi(object)]
-pub struct RetryOptions {
+#[napi(object, js_name = "RetryOptions")]
+pub struct JsRetryOptions {
     /// Wait of each retry step: ms, or `'500ms'`, `'10s'`, `'1m'`, `'5min'`, `'2h'` (at most 7
     /// days). A message whose in-place retries ran out is republished to the next step's topic and
     /// handed to the handler again no earlier than this long after its failure. Default: none
@@ -27,7 +27,7 @@ pub struct RetryOptions {
 }
 
 /// The engine's ladder for a group, or `ERR_INVALID_ARG`.
-pub fn retry_ladder(group_id: &str, o: &RetryOptions) -> EngineResult<RetryLadder> {
+pub fn retry_ladder(group_id: &str, o: &JsRetryOptions) -> EngineResult<RetryLadder> {
     let delays = o
         .delays
         .iter()

@@ -10,7 +10,7 @@ use napi::{Env, ValueType};
 use crate::binding::args;
 use crate::binding::error::invalid_arg;
 use crate::binding::message::{read_message_envelope, MessageFields, Payload};
-use crate::binding::schema_registry::{schema_ref, stringify, SchemaReference};
+use crate::binding::schema_registry::{stringify, JsSchemaReference};
 use crate::binding::settlement::Settler;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
@@ -19,17 +19,23 @@ use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
 use crate::engine::service::KafkaEngine;
 
 /// Options of `publish` and `publishBatch`.
-#[napi(object)]
-pub struct PublishOptions {
+#[napi(object, js_name = "PublishOptions")]
+pub struct JsPublishOptions {
     /// Encode each message's `value` (any JSON-able value) with this registered schema, through
     /// the registry given to `useSchemaRegistry()`.
-    pub schema: Option<SchemaReference>,
+    #[napi(ts_type = "SchemaReference")]
+    pub schema: Option<JsSchemaReference>,
 }
 
 /// A message to publish with `{schema}`: as `PublishMessage`, with any JSON-able `value`.
 #[allow(dead_code)] // a TypeScript declaration: the binding reads these by hand
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct SchemaMessage {
+#[napi(
+    object,
+    js_name = "SchemaMessage",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsSchemaMessage {
     pub key: Option<Either<Buffer, String>>,
     /// The value to encode (an object matching the schema; `JSON.stringify`-able).
     #[napi(ts_type = "unknown")]
@@ -43,8 +49,13 @@ pub struct SchemaMessage {
 
 /// A `SchemaMessage` with its topic, for `publishBatch(records, {schema})`.
 #[allow(dead_code)] // a TypeScript declaration: the binding reads these by hand
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct SchemaRecord {
+#[napi(
+    object,
+    js_name = "SchemaRecord",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsSchemaRecord {
     pub topic: String,
     pub key: Option<Either<Buffer, String>>,
     #[napi(ts_type = "unknown")]
@@ -69,8 +80,8 @@ pub fn requested_schema(
         ValueType::Object if !options.is_array().unwrap_or(false) => {}
         _ => return Err(invalid_arg("options", "expected {schema}")),
     }
-    let o: PublishOptions = args::read(env, options, "options")?;
-    o.schema.as_ref().map(schema_ref).transpose()
+    let o: JsPublishOptions = args::read(env, options, "options")?;
+    o.schema.as_ref().map(SchemaRef::try_from).transpose()
 }
 
 /// A message read for a schema'd publish: owned (it crosses to the runtime) with its value as

@@ -14,12 +14,12 @@ use crate::binding::promise::{rejected, settle};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::schema::codec::{CompiledSchema, Decoded, SchemaCodec, SchemaRef};
 use crate::engine::schema::registry::{
-    RegisteredSchema as EngineRegisteredSchema, RegistryClient, RegistryConfig, SchemaType, Version,
+    RegisteredSchema, RegistryClient, RegistryConfig, SchemaType, Version,
 };
 
 /// How to reach a Confluent-API Schema Registry.
-#[napi(object)]
-pub struct SchemaRegistryOptions {
+#[napi(object, js_name = "SchemaRegistryOptions")]
+pub struct JsSchemaRegistryOptions {
     /// Base URL of the Confluent API: `http://127.0.0.1:8081`, or for Apicurio
     /// `http://host:port/apis/ccompat/v7`. Credentials in the URL are used as basic auth.
     pub url: String,
@@ -40,8 +40,8 @@ pub struct SchemaRegistryOptions {
 
 /// Which registered schema to encode with: `{subject, version?}` (version a number or
 /// `'latest'`, the default) or `{id}`.
-#[napi(object)]
-pub struct SchemaReference {
+#[napi(object, js_name = "SchemaReference")]
+pub struct JsSchemaReference {
     /// Subject (`<topic>-value` by Confluent's naming).
     pub subject: Option<String>,
     /// Version within the subject. Default `'latest'`.
@@ -52,8 +52,8 @@ pub struct SchemaReference {
 }
 
 /// A schema as the registry returned it.
-#[napi(object)]
-pub struct RegisteredSchema {
+#[napi(object, js_name = "RegisteredSchema")]
+pub struct JsRegisteredSchema {
     pub id: u32,
     pub subject: Option<String>,
     pub version: Option<i32>,
@@ -64,8 +64,8 @@ pub struct RegisteredSchema {
 }
 
 /// Options of `decode()` and of a subscription's decoding.
-#[napi(object)]
-pub struct DecodeOptions {
+#[napi(object, js_name = "DecodeOptions")]
+pub struct JsDecodeOptions {
     /// Avro reader schema (text) to resolve every value to (added fields take their defaults,
     /// removed fields are dropped), instead of each value's writer schema.
     pub reader_schema: Option<String>,
@@ -73,15 +73,20 @@ pub struct DecodeOptions {
 
 /// A decoded value and the registry id of the schema it was written with.
 #[allow(dead_code)] // a TypeScript declaration: built by hand (the value is JSON.parse's)
-#[napi(object, object_from_js = false, object_to_js = false)]
-pub struct DecodedValue {
+#[napi(
+    object,
+    js_name = "DecodedValue",
+    object_from_js = false,
+    object_to_js = false
+)]
+pub struct JsDecodedValue {
     pub schema_id: u32,
     pub value: Unknown<'static>,
 }
 
-impl From<EngineRegisteredSchema> for RegisteredSchema {
-    fn from(s: EngineRegisteredSchema) -> Self {
-        RegisteredSchema {
+impl From<RegisteredSchema> for JsRegisteredSchema {
+    fn from(s: RegisteredSchema) -> Self {
+        JsRegisteredSchema {
             id: s.id,
             subject: s.subject,
             version: s.version,
@@ -91,18 +96,35 @@ impl From<EngineRegisteredSchema> for RegisteredSchema {
     }
 }
 
-/// Reads a `SchemaReference`.
-pub fn schema_ref(r: &SchemaReference) -> EngineResult<SchemaRef> {
-    match (&r.subject, r.id) {
-        (Some(subject), None) => Ok(SchemaRef::Subject {
-            subject: subject.clone(),
-            version: version_of(r.version.as_ref())?,
-        }),
-        (None, Some(id)) if r.version.is_none() => Ok(SchemaRef::Id(id)),
-        _ => Err(invalid_arg(
-            "schema",
-            "expected {subject, version?} or {id}",
-        )),
+impl TryFrom<&JsSchemaReference> for SchemaRef {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` unless it is `{subject, version?}` or `{id}`.
+    fn try_from(r: &JsSchemaReference) -> EngineResult<Self> {
+        match (&r.subject, r.id) {
+            (Some(subject), None) => Ok(SchemaRef::Subject {
+                subject: subject.clone(),
+                version: version_of(r.version.as_ref())?,
+            }),
+            (None, Some(id)) if r.version.is_none() => Ok(SchemaRef::Id(id)),
+            _ => Err(invalid_arg(
+                "schema",
+                "expected {subject, version?} or {id}",
+            )),
+        }
+    }
+}
+
+impl From<&JsSchemaRegistryOptions> for RegistryConfig {
+    fn from(o: &JsSchemaRegistryOptions) -> Self {
+        RegistryConfig {
+            url: o.url.clone(),
+            username: o.username.clone(),
+            password: o.password.clone(),
+            ca_pem: o.ca.clone(),
+            timeout: o.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
+            retries: o.retries,
+        }
     }
 }
 
@@ -124,7 +146,9 @@ fn schema_type_of(t: Option<&str>) -> EngineResult<SchemaType> {
 
 /// Compiles an optional Avro or JSON reader schema (an Avro one unless it does not parse as
 /// Avro).
-pub fn reader_schema(options: Option<&DecodeOptions>) -> EngineResult<Option<Arc<CompiledSchema>>> {
+pub fn reader_schema(
+    options: Option<&JsDecodeOptions>,
+) -> EngineResult<Option<Arc<CompiledSchema>>> {
     let Some(text) = options.and_then(|o| o.reader_schema.as_deref()) else {
         return Ok(None);
     };
@@ -184,18 +208,8 @@ impl SchemaRegistry {
     /// Creates the client; throws `ERR_INVALID_CONFIG` for a URL that is not http(s) or a CA
     /// that is not PEM. Does not contact the registry.
     #[napi(constructor)]
-    pub fn new(env: Env, options: SchemaRegistryOptions) -> Result<Self> {
-        let config = RegistryConfig {
-            url: options.url,
-            username: options.username,
-            password: options.password,
-            ca_pem: options.ca,
-            timeout: options
-                .timeout_ms
-                .map(|ms| Duration::from_millis(ms.into())),
-            retries: options.retries,
-        };
-        let client = RegistryClient::new(&config)
+    pub fn new(env: Env, options: JsSchemaRegistryOptions) -> Result<Self> {
+        let client = RegistryClient::new(&RegistryConfig::from(&options))
             .map_err(|e| crate::binding::error::to_napi_error(&env, &e))?;
         let ttl = Duration::from_millis(options.latest_cache_ms.unwrap_or(5000).into());
         Ok(SchemaRegistry {
@@ -231,7 +245,7 @@ impl SchemaRegistry {
         &self,
         env: &'e Env,
         id: u32,
-    ) -> Result<PromiseRaw<'e, RegisteredSchema>> {
+    ) -> Result<PromiseRaw<'e, JsRegisteredSchema>> {
         let codec = self.codec.clone();
         settle(
             env,
@@ -247,7 +261,7 @@ impl SchemaRegistry {
         env: &'e Env,
         subject: String,
         version: Option<Either<i32, String>>,
-    ) -> Result<PromiseRaw<'e, RegisteredSchema>> {
+    ) -> Result<PromiseRaw<'e, JsRegisteredSchema>> {
         let codec = self.codec.clone();
         let v = match version_of(version.as_ref()) {
             Ok(v) => v,
@@ -376,10 +390,11 @@ impl SchemaRegistry {
     pub fn encode<'e>(
         &self,
         env: &'e Env,
-        schema: SchemaReference,
+        schema: JsSchemaReference,
         value: Unknown<'e>,
     ) -> Result<PromiseRaw<'e, Buffer>> {
-        let prepared = schema_ref(&schema).and_then(|r| Ok((r, stringify(env, value, "value")?)));
+        let prepared =
+            SchemaRef::try_from(&schema).and_then(|r| Ok((r, stringify(env, value, "value")?)));
         let (r, text) = match prepared {
             Ok(p) => p,
             Err(e) => return rejected(env, e),
@@ -403,7 +418,7 @@ impl SchemaRegistry {
         &self,
         env: &'e Env,
         data: Buffer,
-        options: Option<DecodeOptions>,
+        options: Option<JsDecodeOptions>,
     ) -> Result<PromiseRaw<'e, Object<'e>>> {
         let reader = match reader_schema(options.as_ref()) {
             Ok(r) => r,

@@ -9,10 +9,10 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, ValueType};
 
 use crate::binding::args;
-use crate::binding::config::{read_client_config, subscribe_options, SubscribeOptions};
+use crate::binding::config::{read_client_config, JsSubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::message::{
-    read_message, read_record_topic, read_topic, MessageFields, Payload, PublishResult,
+    read_message, read_record_topic, read_topic, JsPublishResult, MessageFields, Payload,
 };
 use crate::binding::packed::interleave;
 use crate::binding::promise::{rejected, settle};
@@ -21,36 +21,55 @@ use crate::binding::schema_publish::{
 };
 use crate::binding::schema_registry::{reader_schema, SchemaRegistry};
 use crate::binding::settlement::Settler;
-use crate::binding::stats::{service_stats, ServiceStats};
+use crate::binding::stats::JsServiceStats;
 use crate::binding::subscription::{BatchDecoder, HandlerKind, JsBatchHandler, Subscription};
 use crate::binding::subscription_reports::reports;
 use crate::binding::transaction::Transaction;
-use crate::engine::consumer::ErrorSink;
+use crate::engine::consumer::{ErrorSink, SubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::BatchDelivery;
 use crate::engine::schema::codec::SchemaCodec;
-use crate::engine::service::{ClusterInfo as EngineClusterInfo, KafkaEngine};
-use crate::engine::transaction::Transaction as EngineTransaction;
+use crate::engine::service::{BrokerAddress, ClusterInfo, KafkaEngine};
+use crate::engine::transaction;
 
 /// A broker of the cluster's metadata.
-#[napi(object)]
-pub struct BrokerInfo {
+#[napi(object, js_name = "BrokerInfo")]
+pub struct JsBrokerInfo {
     pub id: i32,
     pub host: String,
     pub port: i32,
 }
 
 /// What `connect()` resolves with.
-#[napi(object)]
-pub struct ClusterInfo {
-    pub brokers: Vec<BrokerInfo>,
+#[napi(object, js_name = "ClusterInfo")]
+pub struct JsClusterInfo {
+    pub brokers: Vec<JsBrokerInfo>,
     pub topics: Vec<String>,
 }
 
+impl From<BrokerAddress> for JsBrokerInfo {
+    fn from(b: BrokerAddress) -> Self {
+        JsBrokerInfo {
+            id: b.id,
+            host: b.host,
+            port: b.port,
+        }
+    }
+}
+
+impl From<ClusterInfo> for JsClusterInfo {
+    fn from(info: ClusterInfo) -> Self {
+        JsClusterInfo {
+            brokers: info.brokers.into_iter().map(Into::into).collect(),
+            topics: info.topics,
+        }
+    }
+}
+
 /// Options of `disconnect()`.
-#[napi(object)]
-pub struct DisconnectOptions {
+#[napi(object, js_name = "DisconnectOptions")]
+pub struct JsDisconnectOptions {
     /// Longest wait for queued messages to be delivered. Default 10000.
     pub timeout_ms: Option<f64>,
 }
@@ -88,18 +107,11 @@ impl KafkaService {
     /// Resolves once the cluster's metadata arrived; rejects with `ERR__TIMED_OUT` (retriable)
     /// after `connectionTimeoutMs` when no broker answers.
     #[napi(ts_return_type = "Promise<ClusterInfo>")]
-    pub fn connect<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, ClusterInfo>> {
+    pub fn connect<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, JsClusterInfo>> {
         let engine = self.engine.clone();
-        settle(
-            env,
-            async move { engine.connect().await },
-            |_, info: EngineClusterInfo| {
-                Ok(ClusterInfo {
-                    brokers: info.brokers.into_iter().map(BrokerInfo::from).collect(),
-                    topics: info.topics,
-                })
-            },
-        )
+        settle(env, async move { engine.connect().await }, |_, info| {
+            Ok(JsClusterInfo::from(info))
+        })
     }
 
     /// Publishes one message; resolves with where it was stored once the broker acknowledged it
@@ -146,7 +158,7 @@ impl KafkaService {
             match schema {
                 Ok(Some(promise)) => return Ok(promise),
                 Ok(None) => {}
-                Err(e) => return rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
+                Err(e) => return rejected::<JsPublishResult>(env, e).map(|p| p.to_unknown()),
             }
         }
         publish_one(
@@ -214,8 +226,8 @@ impl KafkaService {
             if options.get_type().map_err(|e| invalid_arg("options", e))? != ValueType::Object {
                 return Err(invalid_arg("options", "expected {groupId, topics}"));
             }
-            let js: SubscribeOptions = args::read(env, options, "options")?;
-            let mut engine_options = subscribe_options(&js)?;
+            let js: JsSubscribeOptions = args::read(env, options, "options")?;
+            let mut engine_options = SubscribeOptions::try_from(&js)?;
             engine_options.validate()?;
             engine_options.reports = reports(env, &js)?;
             let (function, kind) = handler_function(env, handler)?;
@@ -295,9 +307,9 @@ impl KafkaService {
     }
 
     /// Counters, latency percentiles, consumer lag and broker states. Cheap; never throws.
-    #[napi]
-    pub fn stats(&self) -> ServiceStats {
-        service_stats(self.engine.stats())
+    #[napi(ts_return_type = "ServiceStats")]
+    pub fn stats(&self) -> JsServiceStats {
+        self.engine.stats().into()
     }
 
     /// The service's figures in the Prometheus text exposition format (version 0.0.4), ready to
@@ -321,7 +333,7 @@ impl KafkaService {
     pub fn disconnect<'e>(
         &self,
         env: &'e Env,
-        options: Option<DisconnectOptions>,
+        options: Option<JsDisconnectOptions>,
     ) -> Result<PromiseRaw<'e, ()>> {
         let engine = self.engine.clone();
         let ms = options.and_then(|o| o.timeout_ms).unwrap_or(10_000.0);
@@ -343,7 +355,7 @@ impl KafkaService {
 /// Where published messages go: the service's producer, or an open transaction.
 pub(crate) enum Sender<'s> {
     Service(&'s KafkaEngine),
-    Transaction(&'s EngineTransaction),
+    Transaction(&'s transaction::Transaction),
 }
 
 impl Sender<'_> {
@@ -376,7 +388,7 @@ pub(crate) fn publish_one<'e>(
         sender.send_batch(std::iter::once((topic.as_str(), &message)))
     })();
     match queued {
-        Err(e) => rejected::<PublishResult>(env, e).map(|p| p.to_unknown()),
+        Err(e) => rejected::<JsPublishResult>(env, e).map(|p| p.to_unknown()),
         Ok(delivery) => {
             let (promise, settle_one) = settler.one(env)?;
             within_runtime_if_available(|| delivery.on_complete(settle_one));

@@ -6,7 +6,7 @@ use napi::Env;
 
 use crate::binding::admin::KafkaAdmin;
 use crate::binding::error::to_napi_error;
-use crate::binding::health::{health_report, health_timeout, HealthReport};
+use crate::binding::health::{health_timeout, JsHealthReport};
 use crate::binding::promise::{rejected, settle};
 use crate::binding::service::KafkaService;
 use crate::engine::admin::Admin;
@@ -41,7 +41,7 @@ impl KafkaService {
         &self,
         env: &'e Env,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, HealthReport>> {
+    ) -> Result<PromiseRaw<'e, JsHealthReport>> {
         let timeout = match health_timeout(env, options) {
             Ok(t) => t,
             Err(e) => return rejected(env, e),
@@ -58,7 +58,7 @@ impl KafkaService {
                 admin.close().await;
                 report
             },
-            |_, h| Ok(health_report(h)),
+            |_, h| Ok(JsHealthReport::from(h)),
         )
     }
 }

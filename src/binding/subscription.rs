@@ -13,16 +13,16 @@ use crate::binding::js_support::JsSupport;
 use crate::binding::message::batch_to_js;
 use crate::binding::promise::settle;
 use crate::engine::consumer::{
-    BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, SeekTarget,
-    Subscription as EngineSubscription, TraceParent,
+    self, BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, SeekTarget,
+    TraceParent,
 };
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::MessageBatch;
 use crate::engine::schema::codec::{CompiledSchema, Decoded, SchemaCodec};
 
 /// What the JS loop around a handler reports for one batch (internal).
-#[napi(object)]
-pub struct HandlerReport {
+#[napi(object, js_name = "HandlerReport")]
+pub struct JsHandlerReport {
     pub processed: u32,
     pub error: Option<String>,
     /// The stable code of the error the handler threw, when it carried one (`ERR_…`).
@@ -31,13 +31,14 @@ pub struct HandlerReport {
     pub retriable: Option<bool>,
     /// With `error`, when tracing: the failed call's span, kept open until the engine tells what
     /// became of the message (`settleFailedSpan` of tracing.js).
-    pub pending_span: Option<PendingSpan>,
+    #[napi(ts_type = "PendingSpan")]
+    pub pending_span: Option<JsPendingSpan>,
 }
 
 /// The span of a failed handler call, in its report (internal). One field of the report, so that
 /// a report without a failure is read with no more property reads than before it existed.
-#[napi(object)]
-pub struct PendingSpan {
+#[napi(object, js_name = "PendingSpan")]
+pub struct JsPendingSpan {
     /// Its id in tracing.js, for `settleFailedSpan`.
     pub id: u32,
     /// Its W3C traceparent when it is sampled: a copy of the message republished to a retry or
@@ -47,8 +48,8 @@ pub struct PendingSpan {
 
 /// What became of a message whose handler failed, told to the tracing of the handler call
 /// (internal).
-#[napi(object)]
-pub struct HandlerFailureFate {
+#[napi(object, js_name = "HandlerFailureFate")]
+pub struct JsHandlerFailureFate {
     /// The `pendingSpan.id` of the handler's report.
     pub span: u32,
     /// `'retry'` (in place, or to `topic`), `'dead-letter'`, or `'none'` (the subscription
@@ -67,9 +68,9 @@ pub struct HandlerFailureFate {
     pub code: Option<String>,
 }
 
-impl HandlerFailureFate {
+impl JsHandlerFailureFate {
     fn new(span: u32, fate: FailureFate) -> Self {
-        let mut out = HandlerFailureFate {
+        let mut out = JsHandlerFailureFate {
             span,
             kind: "retry".into(),
             topic: None,
@@ -116,16 +117,16 @@ impl HandlerFailureFate {
 }
 
 type SettleSpanFn =
-    ThreadsafeFunction<HandlerFailureFate, (), HandlerFailureFate, Status, false, true>;
+    ThreadsafeFunction<JsHandlerFailureFate, (), JsHandlerFailureFate, Status, false, true>;
 
 /// Decoded values of a batch's messages, in order (`None` for a tombstone).
 type DecodedBatch = Vec<Option<EngineResult<Decoded>>>;
 
 /// A batch on its way to JS, with its decoded values when the subscription decodes; becomes
 /// `{topic, partition, messages}` on the JS thread.
-pub struct JsBatch(Arc<MessageBatch>, Option<DecodedBatch>);
+pub struct PackedBatch(Arc<MessageBatch>, Option<DecodedBatch>);
 
-impl ToNapiValue for JsBatch {
+impl ToNapiValue for PackedBatch {
     unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
         let env = Env::from_raw(env);
         batch_to_js(&env, &val.0, val.1.as_deref()).map(|o| o.raw())
@@ -157,7 +158,8 @@ impl BatchDecoder {
     }
 }
 
-type DeliverFn = ThreadsafeFunction<JsBatch, Promise<HandlerReport>, JsBatch, Status, false>;
+type DeliverFn =
+    ThreadsafeFunction<PackedBatch, Promise<JsHandlerReport>, PackedBatch, Status, false>;
 
 /// Calls a JS handler (wrapped in the batch loop of `js_support.js`) for each batch. The
 /// thread-safe function is strong, so a running subscription keeps Node alive; the engine drops
@@ -188,7 +190,7 @@ impl JsBatchHandler {
             HandlerKind::EachMessage => support.each_message(env, handler, group_id)?,
             HandlerKind::EachBatch => support.each_batch(env, handler, group_id)?,
         };
-        let typed: Function<JsBatch, Promise<HandlerReport>> =
+        let typed: Function<PackedBatch, Promise<JsHandlerReport>> =
             unsafe { Function::from_napi_value(env.raw(), driver.raw())? };
         let deliver: DeliverFn = typed
             .build_threadsafe_function()
@@ -229,7 +231,7 @@ impl BatchHandler for JsBatchHandler {
             if let Some((0, failure)) = undecodable {
                 return HandlerOutcome::failed_with(0, failure);
             }
-            let report = match deliver.call_async_catch(JsBatch(batch, decoded)).await {
+            let report = match deliver.call_async_catch(PackedBatch(batch, decoded)).await {
                 Ok(promise) => promise.await,
                 Err(e) => Err(e),
             };
@@ -276,7 +278,7 @@ fn fate_listener(settle_span: Arc<SettleSpanFn>, span: u32) -> FateListener {
     FateListener::new(move |fate| {
         // The returning variant hands a throw to us instead of crashing Node.
         let _ = settle_span.call_with_return_value(
-            HandlerFailureFate::new(span, fate),
+            JsHandlerFailureFate::new(span, fate),
             ThreadsafeFunctionCallMode::NonBlocking,
             |_, _| Ok(()),
         );
@@ -292,10 +294,16 @@ fn first_undecodable(decoded: &[Option<EngineResult<Decoded>>]) -> Option<(usize
 }
 
 /// A topic and partition.
-#[napi(object)]
-pub struct TopicPartition {
+#[napi(object, js_name = "TopicPartition")]
+pub struct JsTopicPartition {
     pub topic: String,
     pub partition: i32,
+}
+
+impl From<(String, i32)> for JsTopicPartition {
+    fn from((topic, partition): (String, i32)) -> Self {
+        JsTopicPartition { topic, partition }
+    }
 }
 
 /// A running group subscription. It keeps consuming (and keeps Node alive) until `stop()`, the
@@ -303,11 +311,11 @@ pub struct TopicPartition {
 /// it.
 #[napi]
 pub struct Subscription {
-    pub(crate) inner: Arc<EngineSubscription>,
+    pub(crate) inner: Arc<consumer::Subscription>,
 }
 
 impl Subscription {
-    pub fn new(inner: Arc<EngineSubscription>) -> Self {
+    pub fn new(inner: Arc<consumer::Subscription>) -> Self {
         Subscription { inner }
     }
 }
@@ -347,11 +355,11 @@ impl Subscription {
 
     /// Partitions currently assigned to this member.
     #[napi]
-    pub fn assignments(&self) -> Vec<TopicPartition> {
+    pub fn assignments(&self) -> Vec<JsTopicPartition> {
         self.inner
             .assignments()
             .into_iter()
-            .map(|(topic, partition)| TopicPartition { topic, partition })
+            .map(JsTopicPartition::from)
             .collect()
     }
 

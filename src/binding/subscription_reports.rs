@@ -8,27 +8,28 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 
-use crate::binding::config::SubscribeOptions;
+use crate::binding::config::JsSubscribeOptions;
 use crate::binding::error::invalid_arg;
 use crate::engine::consumer::{CommitReport, FetchReport, HeartbeatReport, Reports};
 use crate::engine::error::EngineResult;
 
 /// A commit of the member's offsets that the group coordinator accepted (`onCommit`): the
 /// interval's auto-commit, a rebalance's, the stop's, or `commit()`'s.
-#[napi(object)]
-pub struct SubscriptionCommit {
+#[napi(object, js_name = "SubscriptionCommit")]
+pub struct JsSubscriptionCommit {
     pub group_id: String,
     /// The member id as of the member's latest rebalance or commit ('' before its first join).
     pub member_id: String,
     /// The group generation as of the same moment (-1 before the first join).
     pub generation_id: i32,
     /// The partitions whose offset this commit wrote.
-    pub offsets: Vec<CommittedOffset>,
+    #[napi(ts_type = "Array<CommittedOffset>")]
+    pub offsets: Vec<JsCommittedOffset>,
 }
 
 /// One partition's committed offset.
-#[napi(object)]
-pub struct CommittedOffset {
+#[napi(object, js_name = "CommittedOffset")]
+pub struct JsCommittedOffset {
     pub topic: String,
     pub partition: i32,
     /// The offset of the next message the group consumes there (a string: offsets are 64-bit).
@@ -37,8 +38,8 @@ pub struct CommittedOffset {
 
 /// Group heartbeats the member sent since the previous report (`onHeartbeat`), as librdkafka's
 /// statistics count them: reported at the statistics interval that saw them.
-#[napi(object)]
-pub struct SubscriptionHeartbeat {
+#[napi(object, js_name = "SubscriptionHeartbeat")]
+pub struct JsSubscriptionHeartbeat {
     pub group_id: String,
     /// As in `SubscriptionCommit`.
     pub member_id: String,
@@ -49,8 +50,8 @@ pub struct SubscriptionHeartbeat {
 
 /// What one round of the subscription's poll loop handed to its handlers from one broker
 /// (`onFetch`).
-#[napi(object)]
-pub struct SubscriptionFetch {
+#[napi(object, js_name = "SubscriptionFetch")]
+pub struct JsSubscriptionFetch {
     /// The broker the round's messages came from; -1 for a round with nothing, reported once
     /// 5 s passed without messages.
     pub node_id: i32,
@@ -60,16 +61,16 @@ pub struct SubscriptionFetch {
     pub duration_ms: f64,
 }
 
-impl From<CommitReport> for SubscriptionCommit {
+impl From<CommitReport> for JsSubscriptionCommit {
     fn from(r: CommitReport) -> Self {
-        SubscriptionCommit {
+        JsSubscriptionCommit {
             group_id: r.group_id,
             member_id: r.member_id,
             generation_id: r.generation_id,
             offsets: r
                 .offsets
                 .into_iter()
-                .map(|o| CommittedOffset {
+                .map(|o| JsCommittedOffset {
                     topic: o.topic,
                     partition: o.partition,
                     offset: o.offset.to_string(),
@@ -79,9 +80,9 @@ impl From<CommitReport> for SubscriptionCommit {
     }
 }
 
-impl From<HeartbeatReport> for SubscriptionHeartbeat {
+impl From<HeartbeatReport> for JsSubscriptionHeartbeat {
     fn from(r: HeartbeatReport) -> Self {
-        SubscriptionHeartbeat {
+        JsSubscriptionHeartbeat {
             group_id: r.group_id,
             member_id: r.member_id,
             generation_id: r.generation_id,
@@ -90,9 +91,9 @@ impl From<HeartbeatReport> for SubscriptionHeartbeat {
     }
 }
 
-impl From<FetchReport> for SubscriptionFetch {
+impl From<FetchReport> for JsSubscriptionFetch {
     fn from(r: FetchReport) -> Self {
-        SubscriptionFetch {
+        JsSubscriptionFetch {
             node_id: r.node_id,
             batches: u32::try_from(r.batches).unwrap_or(u32::MAX),
             duration_ms: r.duration.as_secs_f64() * 1000.0,
@@ -102,23 +103,23 @@ impl From<FetchReport> for SubscriptionFetch {
 
 /// The reports the JS options ask for (`onCommit`, `onHeartbeat`, `onFetch`); none when they name
 /// no callback.
-pub fn reports(env: &Env, js: &SubscribeOptions<'_>) -> EngineResult<Reports> {
+pub fn reports(env: &Env, js: &JsSubscribeOptions<'_>) -> EngineResult<Reports> {
     let mut reports = Reports::default();
     if let Some(f) = &js.on_commit {
-        let sink = weak_sink::<SubscriptionCommit>(env, f)
+        let sink = weak_sink::<JsSubscriptionCommit>(env, f)
             .map_err(|e| invalid_arg("onCommit", e.reason.clone()))?;
         reports.commits = Some(Arc::new(move |r: CommitReport| sink(r.into())));
     }
     if let Some(f) = &js.on_heartbeat {
-        let sink = weak_sink::<SubscriptionHeartbeat>(env, f)
+        let sink = weak_sink::<JsSubscriptionHeartbeat>(env, f)
             .map_err(|e| invalid_arg("onHeartbeat", e.reason.clone()))?;
         reports.heartbeats = Some(Arc::new(move |r: HeartbeatReport| sink(r.into())));
     }
     if let Some(f) = &js.on_fetch {
-        let sink = weak_sink::<Vec<SubscriptionFetch>>(env, f)
+        let sink = weak_sink::<Vec<JsSubscriptionFetch>>(env, f)
             .map_err(|e| invalid_arg("onFetch", e.reason.clone()))?;
         reports.fetches = Some(Arc::new(move |r: Vec<FetchReport>| {
-            sink(r.into_iter().map(SubscriptionFetch::from).collect())
+            sink(r.into_iter().map(JsSubscriptionFetch::from).collect())
         }));
     }
     Ok(reports)

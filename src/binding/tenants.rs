@@ -7,20 +7,23 @@ use crate::binding::admin::{admin_call, KafkaAdmin};
 use crate::binding::args;
 use crate::binding::error::to_napi_error;
 use crate::binding::promise::{rejected, settle};
-use crate::binding::subscription::TopicPartition;
-use crate::binding::topics::{
-    difference, engine_spec, ensure_result, js_spec, EnsureTopicsResult, TopicDifference, TopicSpec,
+use crate::binding::subscription::JsTopicPartition;
+use crate::binding::topics::{JsEnsureTopicsResult, JsTopicDifference, JsTopicSpec};
+use crate::engine::admin::TenantHealth;
+use crate::engine::catalogs::{
+    self, KeyFields, Load, PartitionStrategy, Preset, Profile, TopicTemplate,
 };
-use crate::engine::catalogs::{self, KeyFields, Load, PartitionStrategy, Profile, TopicTemplate};
 use crate::engine::error::{EngineError, EngineResult};
 
 /// A catalog preset: its shared topics and its per-tenant topic templates.
-#[napi(object)]
-pub struct CatalogPreset {
+#[napi(object, js_name = "CatalogPreset")]
+pub struct JsCatalogPreset {
     /// Topics created once (platform, dead-letter and retry topics).
-    pub topics: Vec<TopicSpec>,
+    #[napi(ts_type = "Array<TopicSpec>")]
+    pub topics: Vec<JsTopicSpec>,
     /// Topics every tenant gets: names hold `{tenant}`, `keyStrategy` is the partition strategy.
-    pub tenant_templates: Vec<TopicSpec>,
+    #[napi(ts_type = "Array<TopicSpec>")]
+    pub tenant_templates: Vec<JsTopicSpec>,
 }
 
 /// Catalog presets by name: `'cosmic-horizons'` (seed 000's topics, no tenant templates) and
@@ -31,22 +34,16 @@ pub struct CatalogPreset {
 /// user_id)). `'prod'`: replication 3, min.insync.replicas 2; `'dev'`: replication 1, min ISR 1
 /// and a quarter of the partitions. Throws `ERR_INVALID_ARG` for an unknown name or profile.
 #[napi(ts_args_type = "name: 'cosmic-horizons' | 'caas', profile: 'dev' | 'prod'")]
-pub fn catalog_preset(env: Env, name: String, profile: String) -> Result<CatalogPreset> {
-    let read = || -> EngineResult<catalogs::Preset> { catalogs::preset(&name, profile.parse()?) };
-    let p = read().map_err(|e| to_napi_error(&env, &e))?;
-    Ok(CatalogPreset {
-        topics: p.topics.into_iter().map(js_spec).collect(),
-        tenant_templates: p
-            .tenant_templates
-            .into_iter()
-            .map(|t| js_spec(t.spec))
-            .collect(),
-    })
+pub fn catalog_preset(env: Env, name: String, profile: String) -> Result<JsCatalogPreset> {
+    let read = || -> EngineResult<Preset> { catalogs::preset(&name, profile.parse()?) };
+    read()
+        .map(JsCatalogPreset::from)
+        .map_err(|e| to_napi_error(&env, &e))
 }
 
 /// Where a tenant's topics come from, and the call's bound.
-#[napi(object)]
-pub struct TenantOptions {
+#[napi(object, js_name = "TenantOptions")]
+pub struct JsTenantOptions {
     /// A catalog preset with tenant templates. Default `'caas'`.
     pub preset: Option<String>,
     /// Default `'dev'`.
@@ -54,14 +51,15 @@ pub struct TenantOptions {
     pub profile: Option<String>,
     /// Templates instead of a preset: names hold `{tenant}` once; `keyStrategy` names a
     /// partition strategy (default `random`).
-    pub templates: Option<Vec<TopicSpec>>,
+    #[napi(ts_type = "Array<TopicSpec>")]
+    pub templates: Option<Vec<JsTopicSpec>>,
     /// Bound on the whole call. Default 10000.
     pub timeout_ms: Option<u32>,
 }
 
 /// The state of a tenant's topics against their templates.
-#[napi(object)]
-pub struct TenantHealth {
+#[napi(object, js_name = "TenantHealth")]
+pub struct JsTenantHealth {
     pub tenant: String,
     /// Its topics that exist, in template order.
     pub present: Vec<String>,
@@ -69,30 +67,25 @@ pub struct TenantHealth {
     pub missing: Vec<String>,
     /// How the present topics differ from their templates (partitions, replication factor,
     /// configs): drift that `createTenantTopics` reports but never changes.
-    pub differences: Vec<TopicDifference>,
+    #[napi(ts_type = "Array<TopicDifference>")]
+    pub differences: Vec<JsTopicDifference>,
     /// Partitions of the present topics without a leader: neither writable nor readable.
-    pub offline_partitions: Vec<TopicPartition>,
+    pub offline_partitions: Vec<JsTopicPartition>,
     /// Partitions of the present topics with fewer replicas in sync than assigned.
-    pub under_replicated_partitions: Vec<TopicPartition>,
+    pub under_replicated_partitions: Vec<JsTopicPartition>,
     /// Every topic exists and matches its template, and every partition has a leader and all its
     /// replicas in sync.
     pub healthy: bool,
-}
-
-fn topic_partitions(list: Vec<(String, i32)>) -> Vec<TopicPartition> {
-    list.into_iter()
-        .map(|(topic, partition)| TopicPartition { topic, partition })
-        .collect()
 }
 
 fn read_templates(
     env: &Env,
     options: Option<Unknown<'_>>,
 ) -> EngineResult<(Vec<TopicTemplate>, std::time::Duration)> {
-    let o: Option<TenantOptions> = args::read_optional(env, options, "options")?;
+    let o: Option<JsTenantOptions> = args::read_optional(env, options, "options")?;
     let timeout = args::timeout_of(o.as_ref().and_then(|o| o.timeout_ms))?;
     let templates = match o {
-        Some(TenantOptions {
+        Some(JsTenantOptions {
             templates: Some(list),
             ..
         }) => list
@@ -101,7 +94,7 @@ fn read_templates(
                 let strategy =
                     PartitionStrategy::parse(t.key_strategy.as_deref().unwrap_or("random"))?;
                 let template = TopicTemplate {
-                    spec: engine_spec(t),
+                    spec: t.into(),
                     strategy,
                 };
                 template.validate()?;
@@ -151,14 +144,14 @@ impl KafkaAdmin {
         env: &'e Env,
         tenant_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, EnsureTopicsResult>> {
+    ) -> Result<PromiseRaw<'e, JsEnsureTopicsResult>> {
         admin_call!(
             self,
             env,
             read_tenant_call(env, tenant_id, options),
             |admin, (tenant, (templates, timeout))| admin
                 .create_tenant_topics(&templates, &tenant, timeout),
-            |_, r| Ok(ensure_result(r))
+            |_, r| Ok(JsEnsureTopicsResult::from(r))
         )
     }
 
@@ -214,31 +207,21 @@ impl KafkaAdmin {
         env: &'e Env,
         tenant_id: Unknown<'e>,
         options: Option<Unknown<'e>>,
-    ) -> Result<PromiseRaw<'e, TenantHealth>> {
+    ) -> Result<PromiseRaw<'e, JsTenantHealth>> {
         admin_call!(
             self,
             env,
             read_tenant_call(env, tenant_id, options),
             |admin, (tenant, (templates, timeout))| admin
                 .tenant_health(&templates, &tenant, timeout),
-            |_, h| {
-                Ok(TenantHealth {
-                    healthy: h.healthy(),
-                    tenant: h.tenant,
-                    present: h.present,
-                    missing: h.missing,
-                    differences: h.differences.into_iter().map(difference).collect(),
-                    offline_partitions: topic_partitions(h.offline),
-                    under_replicated_partitions: topic_partitions(h.under_replicated),
-                })
-            }
+            |_, h| Ok(JsTenantHealth::from(h))
         )
     }
 }
 
 /// The fields a partition strategy keys on.
-#[napi(object)]
-pub struct KeyFieldsInput {
+#[napi(object, js_name = "KeyFieldsInput")]
+pub struct JsKeyFieldsInput {
     pub tenant_id: Option<String>,
     pub conversation_id: Option<String>,
     pub user_id: Option<String>,
@@ -251,22 +234,21 @@ pub struct KeyFieldsInput {
 #[napi(
     ts_args_type = "strategy: 'conversation_id' | 'user_id' | 'tenant_id' | 'random', fields: KeyFieldsInput"
 )]
-pub fn partition_key(env: Env, strategy: String, fields: KeyFieldsInput) -> Result<Option<String>> {
+pub fn partition_key(
+    env: Env,
+    strategy: String,
+    fields: JsKeyFieldsInput,
+) -> Result<Option<String>> {
     let key = || -> EngineResult<Option<String>> {
         let s = PartitionStrategy::parse(&strategy)?;
-        let f = KeyFields {
-            tenant_id: fields.tenant_id.as_deref(),
-            conversation_id: fields.conversation_id.as_deref(),
-            user_id: fields.user_id.as_deref(),
-        };
-        Ok(s.key(&f)?.map(str::to_string))
+        Ok(s.key(&KeyFields::from(&fields))?.map(str::to_string))
     };
     key().map_err(|e| to_napi_error(&env, &e))
 }
 
 /// The load `recommendedPartitions` sizes for.
-#[napi(object)]
-pub struct PartitionLoad {
+#[napi(object, js_name = "PartitionLoad")]
+pub struct JsPartitionLoad {
     pub messages_per_second: f64,
     /// Distinct keys; 0 (default) for unkeyed topics.
     pub unique_keys: Option<f64>,
@@ -278,18 +260,64 @@ pub struct PartitionLoad {
 /// over the ~100 msgs/s a 10 ms handler manages in partition order on the local broker), at
 /// least one per consumer, rounded up to a power of two, at most one per key, at most 128.
 #[napi]
-pub fn recommended_partitions(env: Env, load: PartitionLoad) -> Result<u32> {
-    let keys = load.unique_keys.unwrap_or(0.0);
-    if !(keys.is_finite() && keys >= 0.0) {
-        return Err(to_napi_error(
-            &env,
-            &EngineError::InvalidArg("uniqueKeys must be a number >= 0".into()),
-        ));
+pub fn recommended_partitions(env: Env, load: JsPartitionLoad) -> Result<u32> {
+    Load::try_from(&load)
+        .and_then(catalogs::recommended_partitions)
+        .map_err(|e| to_napi_error(&env, &e))
+}
+
+impl From<Preset> for JsCatalogPreset {
+    fn from(p: Preset) -> Self {
+        JsCatalogPreset {
+            topics: p.topics.into_iter().map(Into::into).collect(),
+            tenant_templates: p
+                .tenant_templates
+                .into_iter()
+                .map(|t| t.spec.into())
+                .collect(),
+        }
     }
-    catalogs::recommended_partitions(Load {
-        messages_per_second: load.messages_per_second,
-        unique_keys: keys as u64,
-        consumers: load.consumers.unwrap_or(1),
-    })
-    .map_err(|e| to_napi_error(&env, &e))
+}
+
+impl From<TenantHealth> for JsTenantHealth {
+    fn from(h: TenantHealth) -> Self {
+        JsTenantHealth {
+            healthy: h.healthy(),
+            tenant: h.tenant,
+            present: h.present,
+            missing: h.missing,
+            differences: h.differences.into_iter().map(Into::into).collect(),
+            offline_partitions: h.offline.into_iter().map(Into::into).collect(),
+            under_replicated_partitions: h.under_replicated.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl<'a> From<&'a JsKeyFieldsInput> for KeyFields<'a> {
+    fn from(f: &'a JsKeyFieldsInput) -> Self {
+        KeyFields {
+            tenant_id: f.tenant_id.as_deref(),
+            conversation_id: f.conversation_id.as_deref(),
+            user_id: f.user_id.as_deref(),
+        }
+    }
+}
+
+impl TryFrom<&JsPartitionLoad> for Load {
+    type Error = EngineError;
+
+    /// `ERR_INVALID_ARG` for a `uniqueKeys` that is not a number >= 0.
+    fn try_from(load: &JsPartitionLoad) -> EngineResult<Self> {
+        let keys = load.unique_keys.unwrap_or(0.0);
+        if !(keys.is_finite() && keys >= 0.0) {
+            return Err(EngineError::InvalidArg(
+                "uniqueKeys must be a number >= 0".into(),
+            ));
+        }
+        Ok(Load {
+            messages_per_second: load.messages_per_second,
+            unique_keys: keys as u64,
+            consumers: load.consumers.unwrap_or(1),
+        })
+    }
 }

@@ -10,11 +10,11 @@ use crate::binding::service::{publish_many, publish_one, Sender};
 use crate::binding::settlement::Settler;
 use crate::binding::subscription::{offset_arg, Subscription};
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::transaction::{OffsetsGroup, Transaction as EngineTransaction};
+use crate::engine::transaction::{self, OffsetsGroup};
 
 /// The next offset to read on a partition, as a transaction commits it for a group.
-#[napi(object)]
-pub struct TransactionOffset {
+#[napi(object, js_name = "TransactionOffset")]
+pub struct JsTransactionOffset {
     pub topic: String,
     pub partition: i32,
     /// The next offset to consume (the last processed one + 1); a number or a numeric string.
@@ -23,11 +23,11 @@ pub struct TransactionOffset {
 
 /// Options of `sendOffsets`: the group by its running `subscription` (preferred: the broker then
 /// refuses offsets from a member that lost its partitions) or by `groupId`.
-#[napi(object)]
-pub struct SendOffsetsOptions<'a> {
+#[napi(object, js_name = "SendOffsetsOptions")]
+pub struct JsSendOffsetsOptions<'a> {
     pub group_id: Option<String>,
     pub subscription: Option<ClassInstance<'a, Subscription>>,
-    pub offsets: Vec<TransactionOffset>,
+    pub offsets: Vec<JsTransactionOffset>,
 }
 
 /// An open transaction of a `KafkaService` with a `transactionalId`. What it publishes and the
@@ -36,12 +36,12 @@ pub struct SendOffsetsOptions<'a> {
 /// transaction with `commit()` or `abort()`; until then the service opens no other.
 #[napi]
 pub struct Transaction {
-    inner: Arc<EngineTransaction>,
+    inner: Arc<transaction::Transaction>,
     settler: Settler,
 }
 
 impl Transaction {
-    pub fn new(inner: EngineTransaction, settler: Settler) -> Self {
+    pub fn new(inner: transaction::Transaction, settler: Settler) -> Self {
         Transaction {
             inner: Arc::new(inner),
             settler,
@@ -106,7 +106,7 @@ impl Transaction {
     pub fn send_offsets<'e>(
         &self,
         env: &'e Env,
-        options: SendOffsetsOptions<'e>,
+        options: JsSendOffsetsOptions<'e>,
     ) -> Result<PromiseRaw<'e, ()>> {
         let offsets: EngineResult<Vec<(String, i32, i64)>> = options
             .offsets

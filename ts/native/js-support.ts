@@ -75,12 +75,8 @@ export interface PackedBatch {
   decodeErrors?: unknown[];
 }
 
-/** A consumed message as handlers get it (`ConsumedMessage`, with null for a missing key or value). */
-export type Message = Omit<ConsumedMessage, 'key' | 'value'> & {
-  key: Buffer | null;
-  value: Buffer | null;
-  decodeError?: unknown;
-};
+/** A consumed message as handlers get it, with the error that keeps it from them when it cannot be decoded. */
+export type Message = ConsumedMessage & { decodeError?: unknown };
 
 interface Unpacked {
   topic: string;
