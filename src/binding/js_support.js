@@ -327,6 +327,16 @@ function jsSupport(tracing, metricsBridge, layout) {
             const code = typeof f.code === 'string' ? f.code : 'ERR__FATAL';
             return new KafkaNativeError(`the transactional producer was replaced after: ${String(f.message)}; the batch is delivered again`, code, true, false);
         }
+        // An aborted transaction's error as one the engine retries: a KafkaNativeError such as
+        // UNKNOWN_MEMBER_ID on the offsets (the member rejoined meanwhile) is `retriable: false`,
+        // and thrown as it is would stop the subscription at once, though the next attempt can
+        // commit. Retries stay bounded by the subscription's `retries`.
+        function again(e) {
+            const k = e;
+            if (e === null || typeof e !== 'object' || typeof k.code !== 'string' || k.retriable === true)
+                return e;
+            return new KafkaNativeError(`the transaction was aborted: ${String(k.message)}; the batch is delivered again`, k.code, true, false);
+        }
         async function inOneTransaction(batch, outputs) {
             const subscription = await ready;
             if (finalError !== null)
@@ -360,7 +370,7 @@ function jsSupport(tracing, metricsBridge, layout) {
                             fatal = abortError;
                     });
                 }
-                throw fatal !== null ? await recover(fatal) : e;
+                throw fatal !== null ? await recover(fatal) : again(e);
             }
         }
         const eachBatch = async ({ batch }) => {
