@@ -346,6 +346,11 @@ export declare class MockCluster {
   /** Brings broker `id` back. */
   brokerUp(id: number): void
   /**
+   * Delays every response of broker `id` by `rttMs` (0: no delay), e.g. to make requests
+   * time out.
+   */
+  setRtt(id: number, rttMs: number): void
+  /**
    * The next requests with this API key (0 Produce, 1 Fetch, 3 Metadata, 8 OffsetCommit, ...)
    * fail with these Kafka error codes, one per request.
    */
@@ -857,6 +862,20 @@ export interface KafkaConfig {
   eventTypeHeader?: string
   /** Receives log records instead of stderr (e.g. to forward to a NestJS Logger). */
   logger?: (arg: LogRecord) => void
+  /**
+   * Receives the network reports of the service's clients, in batches (every report that
+   * arrived since the previous call), on the JS thread. What it gets is `networkReports`.
+   * Default: none (no report is built and no debug context is turned on).
+   */
+  onNetwork?: (reports: Array<NetworkReport>) => void
+  /**
+   * Which reports `onNetwork` gets: `'requests'` (each request a broker answered and each
+   * one in flight that timed out, read from librdkafka's `protocol` debug lines, which this
+   * turns on for the service's clients; those lines then go to the reports, not to the log)
+   * and `'queueSizes'` (each broker's requests waiting to be sent, at each statistics
+   * interval). Default: both.
+   */
+  networkReports?: Array<'requests' | 'queueSizes'>
   /** Any other librdkafka property (CONFIGURATION.md), applied last. */
   librdkafka?: Record<string, string | number | boolean>
   /**
@@ -915,6 +934,36 @@ export interface LogRecord {
 export interface MockClusterOptions {
   /** Number of brokers, ids 1..n. Default 3. */
   brokers?: number
+}
+
+/**
+ * One network report (`onNetwork`): a request the broker answered (`'request'`), a request in
+ * flight that timed out (`'timeout'`), or a broker's queue of requests waiting to be sent
+ * (`'queueSize'`).
+ */
+export interface NetworkReport {
+  kind: 'request' | 'timeout' | 'queueSize'
+  /** `host:port` of the broker connection. */
+  broker: string
+  /**
+   * The request's correlation id on its connection (-1 for a timeout whose request was not
+   * seen being sent). Requests and timeouts only.
+   */
+  correlationId?: number
+  /** Kafka API key (-1 for an API this version does not name). Requests and timeouts only. */
+  apiKey?: number
+  /** kafkajs' name of the API (`'Metadata'`, `'Produce'`, `'GroupCoordinator'`). */
+  apiName?: string
+  /** -1 for a timeout whose request was not seen being sent. */
+  apiVersion?: number
+  /** Size of the response in bytes. Requests only. */
+  size?: number
+  /** When the request was sent, in ms since the epoch. Requests and timeouts only. */
+  sentAt?: number
+  /** Round-trip time librdkafka measured, in ms. Requests only. */
+  durationMs?: number
+  /** Requests waiting to be sent to the broker. Queue sizes only. */
+  queueSize?: number
 }
 
 /** A topic's new partition count, for `createPartitions`. */

@@ -9,7 +9,7 @@ process.env.KAFKA_NATIVE_SUBPATHS_BROKERS = process.env.KAFKA_BROKERS || '';
 if (!process.env.KAFKA_BROKERS) {
   test.skip('the subpath suites on Apache Kafka (KAFKA_BROKERS unset)', () => {});
 } else {
-  for (const suite of ['kafkajs-producer', 'kafkajs-consumer', 'kafkajs-admin', 'kafkajs-errors', 'nestjs']) {
+  for (const suite of ['kafkajs-producer', 'kafkajs-consumer', 'kafkajs-admin', 'kafkajs-errors', 'kafkajs-network', 'nestjs']) {
     describe(suite, () => {
       require(`../subpaths/${suite}.test.js`);
     });

@@ -291,13 +291,13 @@ test('misuse and unsupported features throw kafkajs errors naming them', async (
   expect(() => kafka.consumer({ groupId: 'g', partitionAssigners: [PartitionAssigners.roundRobin] })).not.toThrow();
   const topic = cluster.topic('misuse', 1);
   const c = await consumer(kafka, [topic]);
-  expect(() => c.on(c.events.REQUEST_QUEUE_SIZE, () => {})).not.toThrow();
-  c.on(c.events.REQUEST_QUEUE_SIZE, () => {});
+  expect(() => c.on(c.events.RECEIVED_UNSUBSCRIBED_TOPICS, () => {})).not.toThrow();
+  c.on(c.events.RECEIVED_UNSUBSCRIBED_TOPICS, () => {});
   c.on(c.events.HEARTBEAT, () => {});
   // An event the engine cannot emit says so (once), and so does a custom assigner that is not run.
   const { logLevel } = kafkajs();
   const said = (pattern) => cluster.kafkaLogs.filter((e) => pattern.test(e.log.message));
-  expect(said(/consumer\.network\.request_queue_size is never emitted/)).toEqual([expect.objectContaining({ namespace: 'Consumer', level: logLevel.WARN })]);
+  expect(said(/consumer\.received_unsubscribed_topics is never emitted/)).toEqual([expect.objectContaining({ namespace: 'Consumer', level: logLevel.WARN })]);
   expect(said(/consumer\.heartbeat is never emitted/)).toEqual([]);
   expect(said(/custom assigner's protocol\(\) and assign\(\) are not called/)).toHaveLength(1);
   expect(() => c.on('consumer.nope', () => {})).toThrow(KafkaJSNonRetriableError);

@@ -113,7 +113,7 @@ impl KafkaAdmin {
     pub fn new(env: Env, config: Unknown<'_>) -> Result<Self> {
         let (service, sink) =
             read_client_config(&env, config).map_err(|e| to_napi_error(&env, &e))?;
-        let logger = Logger::new(service.log_level, &service.client_id, sink);
+        let logger = service.logger(sink);
         KafkaAdmin::with_config(&env, service, logger)
     }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use napi::bindgen_prelude::*;
 
 use crate::binding::logger::{js_log_sink, JsLogRecord};
+use crate::binding::network_reports::{network_reporting, JsNetworkReport};
 use crate::binding::retry::{retry_ladder, JsRetryOptions};
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
 use crate::engine::consumer::{Assignor, GroupProtocol, Membership};
@@ -94,6 +95,18 @@ pub struct JsKafkaConfig<'a> {
     /// Receives log records instead of stderr (e.g. to forward to a NestJS Logger).
     #[napi(ts_type = "(arg: LogRecord) => void")]
     pub logger: Option<Function<'a, JsLogRecord, ()>>,
+    /// Receives the network reports of the service's clients, in batches (every report that
+    /// arrived since the previous call), on the JS thread. What it gets is `networkReports`.
+    /// Default: none (no report is built and no debug context is turned on).
+    #[napi(ts_type = "(reports: Array<NetworkReport>) => void")]
+    pub on_network: Option<Function<'a, Vec<JsNetworkReport>, ()>>,
+    /// Which reports `onNetwork` gets: `'requests'` (each request a broker answered and each
+    /// one in flight that timed out, read from librdkafka's `protocol` debug lines, which this
+    /// turns on for the service's clients; those lines then go to the reports, not to the log)
+    /// and `'queueSizes'` (each broker's requests waiting to be sent, at each statistics
+    /// interval). Default: both.
+    #[napi(ts_type = "Array<'requests' | 'queueSizes'>")]
+    pub network_reports: Option<Vec<String>>,
     /// Any other librdkafka property (CONFIGURATION.md), applied last.
     pub librdkafka: Option<HashMap<String, Either3<String, f64, bool>>>,
     /// Enables `transaction()`: the service gets a transactional producer with this
@@ -126,7 +139,11 @@ pub fn read_client_config(
         .map(js_log_sink)
         .transpose()
         .map_err(invalid)?;
-    Ok((ServiceConfig::try_from(&js)?, sink))
+    let mut service = ServiceConfig::try_from(&js)?;
+    if let Some(callback) = &js.on_network {
+        service.network = Some(network_reporting(callback, js.network_reports.as_deref())?);
+    }
+    Ok((service, sink))
 }
 
 /// Refuses a nested options object that is present but not an object: napi reads the fields of

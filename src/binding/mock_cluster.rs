@@ -75,6 +75,18 @@ impl MockCluster {
             .map_err(|e| to_napi_error(&env, &e))
     }
 
+    /// Delays every response of broker `id` by `rttMs` (0: no delay), e.g. to make requests
+    /// time out.
+    #[napi]
+    pub fn set_rtt(&self, env: Env, id: u32, rtt_ms: u32) -> Result<()> {
+        self.inner
+            .set_rtt(
+                id as i32,
+                std::time::Duration::from_millis(u64::from(rtt_ms)),
+            )
+            .map_err(|e| to_napi_error(&env, &e))
+    }
+
     /// The next requests with this API key (0 Produce, 1 Fetch, 3 Metadata, 8 OffsetCommit, ...)
     /// fail with these Kafka error codes, one per request.
     #[napi]

@@ -35,6 +35,7 @@ mod js_support;
 pub mod logger;
 pub mod message;
 pub mod mock_cluster;
+pub mod network_reports;
 mod packed;
 mod promise;
 pub mod replay;

@@ -9,6 +9,7 @@ use rdkafka::error::KafkaError;
 use crate::engine::connection::ConnectionWatch;
 use crate::engine::logging::{LogLevel, Logger};
 use crate::engine::metrics::librdkafka::{parse_statistics, ClientQueues};
+use crate::engine::network::RequestTracker;
 use crate::engine::stats::{BrokerSnapshot, ConsumerStats};
 
 /// Receives a client's logs, statistics and errors. Shared by the producer's and the consumers'
@@ -20,6 +21,11 @@ pub struct ClientEvents {
     queues: Mutex<Option<ClientQueues>>,
     consumer_stats: Option<Arc<ConsumerStats>>,
     connection: ConnectionWatch,
+    /// This client's network reports, when the service asked for them.
+    requests: Option<RequestTracker>,
+    /// Whether librdkafka's debug lines not consumed as reports are logged (see
+    /// `NetworkReporting::keep_debug_lines`).
+    keep_debug_lines: bool,
 }
 
 impl ClientEvents {
@@ -29,9 +35,13 @@ impl ClientEvents {
         source: &'static str,
         consumer_stats: Option<Arc<ConsumerStats>>,
     ) -> Self {
+        let requests = logger.network().cloned().map(RequestTracker::new);
+        let keep_debug_lines = logger.network().is_none_or(|n| n.keep_debug_lines);
         ClientEvents {
             logger,
             source,
+            requests,
+            keep_debug_lines,
             brokers: Mutex::new(Vec::new()),
             queues: Mutex::new(None),
             consumer_stats,
@@ -61,6 +71,14 @@ impl ClientEvents {
 
     pub(crate) fn on_log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
         self.connection.on_log(facility, message);
+        if let Some(requests) = &self.requests {
+            if requests.on_log(facility, message) {
+                return;
+            }
+        }
+        if matches!(level, RDKafkaLogLevel::Debug) && !self.keep_debug_lines {
+            return;
+        }
         self.logger.log(
             record_level(level, facility, message),
             "librdkafka",
@@ -73,6 +91,9 @@ impl ClientEvents {
     pub(crate) fn on_statistics(&self, json: &[u8]) -> Option<u64> {
         let parsed = parse_statistics(json)?;
         let heartbeats_sent = parsed.heartbeats_sent;
+        if let Some(requests) = &self.requests {
+            requests.on_statistics(&parsed.brokers, &parsed.queues);
+        }
         if let Ok(mut b) = self.brokers.lock() {
             *b = parsed.brokers;
         }

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::logging::LogLevel;
+use crate::engine::logging::{LogLevel, LogSink, Logger};
+use crate::engine::network::NetworkReporting;
 
 /// How many replicas must acknowledge a write before it counts as published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +229,9 @@ pub struct ServiceConfig {
     pub transactional_id: Option<String>,
     /// librdkafka `transaction.timeout.ms` of the transactional producer.
     pub transaction_timeout_ms: Option<u32>,
+    /// Network reports of the service's clients (`engine::network`). Default: none, and no
+    /// debug context turned on.
+    pub network: Option<NetworkReporting>,
 }
 
 impl ServiceConfig {
@@ -246,6 +250,7 @@ impl ServiceConfig {
             librdkafka: Vec::new(),
             transactional_id: None,
             transaction_timeout_ms: None,
+            network: None,
         }
     }
 
@@ -372,7 +377,11 @@ impl ServiceConfig {
         // At least info: librdkafka reports some connection failures (a broker that closes a
         // plaintext client's connection on a TLS port) only as info log lines, which `connect()`
         // watches. The service's logger still drops records below its own level.
-        let level = self.log_level.max(LogLevel::Info);
+        let mut level = self.log_level.max(LogLevel::Info);
+        // Request reports are read from librdkafka's protocol debug lines.
+        if self.reports_requests() {
+            level = LogLevel::Debug;
+        }
         c.set("log_level", level.syslog_level().to_string());
         c.set_log_level(match level {
             LogLevel::Error => RDKafkaLogLevel::Error,
@@ -417,6 +426,37 @@ impl ServiceConfig {
         for (k, v) in &self.librdkafka {
             c.set(k, v);
         }
+        if self.reports_requests() {
+            let contexts = match self.own_debug_contexts() {
+                Some(own) => format!("{own},protocol"),
+                None => "protocol".to_string(),
+            };
+            c.set("debug", contexts);
+        }
+    }
+
+    /// Whether the service's clients report each request (`network.requests`).
+    fn reports_requests(&self) -> bool {
+        self.network.as_ref().is_some_and(|n| n.requests)
+    }
+
+    /// The logger of a service with this configuration: records go to `sink` (or `tracing`),
+    /// and librdkafka's protocol lines to the network reports when they are asked for.
+    pub fn logger(&self, sink: Option<LogSink>) -> Logger {
+        let network = self.network.clone().map(|mut n| {
+            n.keep_debug_lines = self.own_debug_contexts().is_some();
+            n
+        });
+        Logger::new(self.log_level, &self.client_id, sink).with_network(network)
+    }
+
+    /// The debug contexts the caller's own librdkafka `debug` property asks for, if any.
+    pub fn own_debug_contexts(&self) -> Option<&str> {
+        self.librdkafka
+            .iter()
+            .rev()
+            .find(|(k, v)| k == "debug" && !v.trim().is_empty())
+            .map(|(_, v)| v.as_str())
     }
 
     /// librdkafka properties of the service's producer.
@@ -527,6 +567,34 @@ mod tests {
             ServiceConfig::parse_brokers(" a:1, b:2 ,"),
             vec!["a:1", "b:2"]
         );
+    }
+
+    #[test]
+    fn request_reports_turn_on_only_the_protocol_debug_context() {
+        let mut c = ServiceConfig::new(vec!["127.0.0.1:9092".into()]);
+        c.log_level = LogLevel::Warn;
+        assert_eq!(c.producer_config().get("debug"), None);
+        assert_eq!(c.admin_config().get("log_level"), Some("6"));
+        let reporting = |requests| crate::engine::network::NetworkReporting {
+            sink: std::sync::Arc::new(|_| {}),
+            requests,
+            queue_sizes: true,
+            keep_debug_lines: false,
+        };
+        c.network = Some(reporting(false));
+        assert_eq!(c.consumer_config("g", false).get("debug"), None);
+        c.network = Some(reporting(true));
+        for client in [
+            c.producer_config(),
+            c.admin_config(),
+            c.consumer_config("g", false),
+        ] {
+            assert_eq!(client.get("debug"), Some("protocol"));
+            assert_eq!(client.get("log_level"), Some("7"));
+        }
+        c.librdkafka.push(("debug".into(), "broker".into()));
+        assert_eq!(c.producer_config().get("debug"), Some("broker,protocol"));
+        assert!(c.logger(None).network().is_some_and(|n| n.keep_debug_lines));
     }
 
     #[test]

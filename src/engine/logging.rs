@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use crate::engine::error::EngineError;
+use crate::engine::network::NetworkReporting;
 
 /// Severity of a log record, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,6 +85,7 @@ pub struct Logger {
     level: LogLevel,
     client_id: String,
     sink: Option<LogSink>,
+    network: Option<NetworkReporting>,
 }
 
 impl Logger {
@@ -96,7 +98,20 @@ impl Logger {
             level,
             client_id: client_id.to_string(),
             sink,
+            network: None,
         }
+    }
+
+    /// The same logger, whose clients also report their network requests (librdkafka's
+    /// protocol lines then go to those reports, not to the log).
+    pub fn with_network(mut self, network: Option<NetworkReporting>) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// The network reports the service's clients send, if asked for.
+    pub fn network(&self) -> Option<&NetworkReporting> {
+        self.network.as_ref()
     }
 
     /// The most verbose level this logger passes on.

@@ -95,6 +95,13 @@ impl MockKafkaCluster {
         Ok(self.cluster()?.broker_up(self.broker(id)?)?)
     }
 
+    /// Delays every response of a broker by `rtt` (zero: no delay), to make requests time out.
+    pub fn set_rtt(&self, id: i32, rtt: std::time::Duration) -> EngineResult<()> {
+        Ok(self
+            .cluster()?
+            .broker_round_trip_time(self.broker(id)?, rtt)?)
+    }
+
     /// Creates a topic.
     pub fn create_topic(&self, topic: &str, partitions: i32, replication: i32) -> EngineResult<()> {
         crate::engine::message::validate_topic(topic)?;

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod message;
 pub mod metrics;
 pub mod mock_cluster;
+pub mod network;
 pub mod producer;
 pub mod replay;
 pub mod schema;

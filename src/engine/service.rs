@@ -96,7 +96,7 @@ impl KafkaEngine {
     /// for any unknown or invalid setting.
     pub fn new(config: ServiceConfig, log_sink: Option<LogSink>) -> EngineResult<Self> {
         config.validate()?;
-        let logger = Logger::new(config.log_level, &config.client_id, log_sink);
+        let logger = config.logger(log_sink);
         let producer = Producer::new(&config, logger.clone())?;
         let consumer_stats = Arc::new(ConsumerStats::default());
         if let Some(header) = &config.event_type_header {

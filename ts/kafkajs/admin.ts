@@ -6,6 +6,7 @@ import type { KafkaAdmin, KafkaService, PartitionOffset, TopicSpec } from '../na
 import { KafkaJSNonRetriableError, KafkaJSNotImplemented, kafkajsErrors, refuse, toKafkaJSError } from './errors';
 import { logLevel } from './enums';
 import { Instrumentation, adminEvents, type AdminEventName } from './events';
+import { networkOptions } from './network-events';
 import { kafkajsGroup } from './member-assignment';
 import { kafkajsPartition } from './topic-metadata';
 import type { ClientFactory } from './producer';
@@ -34,7 +35,7 @@ export class Admin {
     config: AdminConfig = {},
   ) {
     refuse(config.retry?.restartOnFailure, 'admin retry.restartOnFailure');
-    this.engines = new ClientServices(factory, 'admin client');
+    this.engines = new ClientServices(factory, 'admin client', () => networkOptions(this.instrumentation, adminEvents, factory.clientId));
   }
 
   async connect(): Promise<void> {

@@ -98,7 +98,13 @@ export function connectBound(config: KafkaConfig): number {
 export async function nativeConfig(
   config: KafkaConfig,
   log: LogSink,
-  own: { librdkafka?: Librdkafka; producer?: NativeKafkaConfig['producer']; transactionalId?: string; transactionTimeoutMs?: number } = {},
+  own: {
+    librdkafka?: Librdkafka;
+    producer?: NativeKafkaConfig['producer'];
+    transactionalId?: string;
+    transactionTimeoutMs?: number;
+    network?: Pick<NativeKafkaConfig, 'onNetwork' | 'networkReports'>;
+  } = {},
 ): Promise<NativeKafkaConfig> {
   const brokers = typeof config.brokers === 'function' ? await config.brokers() : config.brokers;
   const sasl = typeof config.sasl === 'function' ? await config.sasl() : config.sasl;
@@ -120,6 +126,7 @@ export async function nativeConfig(
     librdkafka: { ...librdkafka, ...own.librdkafka, ...extra.librdkafka },
     producer: { ...own.producer, ...extra.producer },
   };
+  if (own.network !== undefined) Object.assign(native, own.network);
   if (own.transactionalId !== undefined) native.transactionalId = own.transactionalId;
   if (own.transactionTimeoutMs !== undefined) native.transactionTimeoutMs = own.transactionTimeoutMs;
   const ssl = sslOptions(config.ssl);

@@ -10,6 +10,7 @@ import { commitOffsetsPayload, emitFetchRounds, emitHeartbeats } from './engine-
 import { GroupJoinWatch } from './group-join';
 import { Instrumentation, consumerEvents, type ConsumerEventName } from './events';
 import { kafkajsGroup } from './member-assignment';
+import { networkOptions } from './network-events';
 import { PendingSeeks } from './seek';
 import type { ClientFactory } from './producer';
 import { ClientServices } from './services';
@@ -77,7 +78,7 @@ export class Consumer {
       throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.', { code: 'ERR_INVALID_CONFIG' });
     }
     this.groupId = config.groupId;
-    this.engines = new ClientServices(factory, 'consumer');
+    this.engines = new ClientServices(factory, 'consumer', () => networkOptions(this.instrumentation, consumerEvents, factory.clientId));
     const assigners = config.partitionAssigners;
     if (assigners !== undefined && (!Array.isArray(assigners) || assigners.some((a) => typeof a !== 'function'))) {
       throw new KafkaJSNonRetriableError('partitionAssigners must be an array of assigner factories', { code: 'ERR_INVALID_CONFIG' });
@@ -153,9 +154,11 @@ export class Consumer {
     if (config.eachBatchAutoResolve === false) {
       throw new KafkaJSNotImplemented('eachBatchAutoResolve: false', 'a batch whose handler resolves counts as processed; throw to have it delivered again');
     }
-    if (config.autoCommitInterval != null) {
+    // A new engine service for an interval, or for network listeners added after connect().
+    if (config.autoCommitInterval != null || this.engines.networkOutdated(this.service)) {
       const previous = this.service;
-      const replacement = await this.engines.connect({ librdkafka: { ...this.librdkafka, 'auto.commit.interval.ms': config.autoCommitInterval } });
+      const librdkafka = config.autoCommitInterval != null ? { ...this.librdkafka, 'auto.commit.interval.ms': config.autoCommitInterval } : this.librdkafka;
+      const replacement = await this.engines.connect({ librdkafka });
       if (this.service !== previous || this.running) {
         await this.engines.close(replacement);
         throw new KafkaJSNonRetriableError('The consumer was stopped, disconnected or started while run() prepared it', { code: 'ERR_DISCONNECTED' });

@@ -94,21 +94,10 @@ export const adminEvents = {
   REQUEST_QUEUE_SIZE: 'admin.network.request_queue_size',
 } as const;
 
-const NETWORK = "librdkafka's broker threads send, queue and time out requests without reporting each one (its statistics only sample the queues once per interval)";
-
 /** The events the facade never emits, with the reason (README: "Using it from NestJS microservices"). */
 export const NEVER_EMITTED: Readonly<Record<string, string>> = {
   [consumerEvents.RECEIVED_UNSUBSCRIBED_TOPICS]:
     "librdkafka's assignors give a member only partitions of the topics it subscribed to, and a group cannot mix them with kafkajs' assigners, so the case it reports does not arise",
-  [consumerEvents.REQUEST]: NETWORK,
-  [consumerEvents.REQUEST_TIMEOUT]: NETWORK,
-  [consumerEvents.REQUEST_QUEUE_SIZE]: NETWORK,
-  [producerEvents.REQUEST]: NETWORK,
-  [producerEvents.REQUEST_TIMEOUT]: NETWORK,
-  [producerEvents.REQUEST_QUEUE_SIZE]: NETWORK,
-  [adminEvents.REQUEST]: NETWORK,
-  [adminEvents.REQUEST_TIMEOUT]: NETWORK,
-  [adminEvents.REQUEST_QUEUE_SIZE]: NETWORK,
 };
 
 type ValueOf<T> = T[keyof T];

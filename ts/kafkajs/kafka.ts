@@ -22,6 +22,7 @@ export class Kafka {
     const log = this.log;
     this.factory = {
       log,
+      clientId: config.clientId ?? 'kafkajs',
       async service(own) {
         try {
           return new KafkaService(await nativeConfig(kafkaConfig, log, own));

@@ -19,6 +19,7 @@ import {
 } from './errors';
 import { Instrumentation, producerEvents, type ProducerEventName } from './events';
 import type { LogSink } from './logging';
+import { networkOptions, type NetworkOptions } from './network-events';
 import { ClientServices } from './services';
 import { Transaction } from './transaction';
 import type { InstrumentationEvent, Logger, Message, ProducerBatch, ProducerConfig, ProducerRecord, RecordMetadata, TopicMessages } from './types';
@@ -26,7 +27,10 @@ import type { InstrumentationEvent, Logger, Message, ProducerBatch, ProducerConf
 /** What a producer needs of its `Kafka`. */
 export interface ClientFactory {
   log: LogSink;
+  /** The client id the brokers see (kafkajs' default: 'kafkajs'). */
+  clientId: string;
   service(own: {
+    network?: NetworkOptions;
     librdkafka?: Record<string, string | number | boolean>;
     producer?: NativeKafkaConfig['producer'];
     transactionalId?: string;
@@ -55,7 +59,7 @@ export class Producer {
     private readonly factory: ClientFactory,
     config: ProducerConfig = {},
   ) {
-    this.engines = new ClientServices(factory, 'producer');
+    this.engines = new ClientServices(factory, 'producer', () => networkOptions(this.instrumentation, producerEvents, factory.clientId));
     if (config.transactionalId !== undefined) {
       if (typeof config.transactionalId !== 'string' || config.transactionalId === '') {
         throw new KafkaJSNonRetriableError('transactionalId must be a non-empty string', { code: 'ERR_INVALID_CONFIG' });

@@ -4,6 +4,7 @@
 
 import type { KafkaService } from '../native/binding';
 import { KafkaJSError, toKafkaJSError } from './errors';
+import { networkKey, type NetworkOptions } from './network-events';
 import type { ClientFactory } from './producer';
 
 type Own = Parameters<ClientFactory['service']>[0];
@@ -15,12 +16,22 @@ export function disconnectedError(what: string): KafkaJSError {
 
 export class ClientServices {
   private readonly open = new Set<KafkaService>();
+  /** The network reports each service was created with (see `networkKey`). */
+  private readonly networkOf = new WeakMap<KafkaService, string>();
   private generation = 0;
 
+  /** `network`: the network reports the client's listeners want now (none: undefined). */
   constructor(
     private readonly factory: ClientFactory,
     private readonly what: string,
+    private readonly network: () => NetworkOptions | undefined = () => undefined,
   ) {}
+
+  /** Whether the client's listeners now want network reports that `service` was created without. */
+  networkOutdated(service: KafkaService): boolean {
+    const wanted = networkKey(this.network());
+    return wanted !== '' && wanted !== this.networkOf.get(service);
+  }
 
   /** Which `closeAll()` round the client is in; work begun in an earlier one must not go on. */
   get current(): number {
@@ -33,7 +44,9 @@ export class ClientServices {
    */
   async connect(own: Own): Promise<KafkaService> {
     const generation = this.generation;
-    const service = await this.factory.service(own);
+    const network = this.network();
+    const service = await this.factory.service(network ? { ...own, network } : own);
+    this.networkOf.set(service, networkKey(network));
     if (generation !== this.generation) {
       await service.disconnect().catch(() => undefined);
       throw disconnectedError(this.what);

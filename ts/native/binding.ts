@@ -26,6 +26,7 @@ export type {
   HealthReport,
   KafkaConfig,
   LogRecord,
+  NetworkReport,
   PartitionDescription,
   PartitionOffset,
   ProducerOptions,

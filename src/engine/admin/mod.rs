@@ -10,6 +10,7 @@ mod deletion;
 mod diff;
 mod groups;
 mod health;
+mod log_poll;
 #[cfg(test)]
 mod mock_tests;
 mod native;
@@ -79,11 +80,14 @@ impl Admin {
         let context = AdminContext {
             events: ClientEvents::new(logger.clone(), "admin", None),
         };
-        let client: Client = config.admin_config().create_with_context(context)?;
+        let client = Arc::new(config.admin_config().create_with_context(context)?);
+        if logger.network().is_some_and(|n| n.requests) {
+            log_poll::serve_logs(&client);
+        }
         Ok(Admin {
             config,
             logger,
-            client: Mutex::new(Some(Arc::new(client))),
+            client: Mutex::new(Some(client)),
         })
     }
 
