@@ -43,8 +43,11 @@ fn recording_handler(seen: Seen) -> Arc<dyn crate::engine::consumer::BatchHandle
     })
 }
 
+/// Waits for `cond`, checked every 100 ms, for up to 120 s: a limit only to end a test that
+/// would otherwise hang. A group join on the mock cluster took over 30 s once, on a machine whose
+/// two cores were busy with other work.
 pub(crate) async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..300 {
+    for _ in 0..1200 {
         if cond() {
             return;
         }
