@@ -433,18 +433,17 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
       }
       resets.push(now);
       await service.resetTransactions().catch(() => {});
-      const f = fatal as { message?: unknown; code?: unknown };
-      const code = typeof f.code === 'string' ? f.code : 'ERR__FATAL';
-      return new KafkaNativeError(`the transactional producer was replaced after: ${String(f.message)}; the batch is delivered again`, code, true, false);
+      return again(fatal, 'the transactional producer was replaced after');
     }
     // An aborted transaction's error as one the engine retries: a KafkaNativeError such as
     // UNKNOWN_MEMBER_ID on the offsets (the member rejoined meanwhile) is `retriable: false`,
     // and thrown as it is would stop the subscription at once, though the next attempt can
-    // commit. Retries stay bounded by the subscription's `retries`.
-    function again(e: unknown): unknown {
+    // commit. Retries stay bounded by the subscription's `retries`. `what` says what happened
+    // to the transaction.
+    function again(e: unknown, what = 'the transaction was aborted'): unknown {
       const k = e as { message?: unknown; code?: unknown; retriable?: unknown };
       if (e === null || typeof e !== 'object' || typeof k.code !== 'string' || k.retriable === true) return e;
-      return new KafkaNativeError(`the transaction was aborted: ${String(k.message)}; the batch is delivered again`, k.code, true, false);
+      return new KafkaNativeError(`${what}: ${String(k.message)}; the batch is delivered again`, k.code, true, false);
     }
     async function inOneTransaction(batch: Unpacked, outputs: PublishRecord[]): Promise<void> {
       const subscription = await ready;
