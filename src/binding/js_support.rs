@@ -1,6 +1,7 @@
 //! The JS helpers of `js_support.js` (emitted from ts/native/js-support.ts by
-//! scripts/js-support.js), with the OpenTelemetry tracing of `tracing.js` and metrics of
-//! `metrics_bridge.js`, compiled once per Node environment and kept as references in the
+//! scripts/js-support.js), with the OpenTelemetry tracing of `tracing.js`, metrics of
+//! `metrics_bridge.js` and the publish boundary of `publish.js` (emitted from
+//! ts/native/publish.ts), compiled once per Node environment and kept as references in the
 //! environment's instance data.
 
 use napi::bindgen_prelude::*;
