@@ -16,6 +16,8 @@ const root = path.resolve(__dirname, '..');
 const SCRIPTS = [
   { source: 'ts/native/js-support.ts', target: 'src/binding/js_support.js', exported: 'jsSupport', runBy: 'js_support.rs' },
   { source: 'ts/native/publish.ts', target: 'src/binding/publish.js', exported: 'publish', runBy: 'js_support.rs' },
+  { source: 'ts/native/tracing.ts', target: 'src/binding/tracing.js', exported: 'tracing', runBy: 'js_support.rs' },
+  { source: 'ts/native/metrics-bridge.ts', target: 'src/binding/metrics_bridge.js', exported: 'metricsBridge', runBy: 'js_support.rs' },
 ];
 
 function compilerOptions() {

@@ -9,8 +9,8 @@
 //
 // Not a module of the subpath layers: `scripts/js-support.js` emits it as
 // src/binding/js_support.js, which the binding includes (js_support.rs) and runs with
-// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.js),
-// the metrics bridge (metrics_bridge.js) and the packed layouts (batch_layout.rs). It imports
+// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.ts),
+// the metrics bridge (metrics-bridge.ts) and the packed layouts (batch_layout.rs). It imports
 // types only: nothing is loaded at run time.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.jsSupport = jsSupport;

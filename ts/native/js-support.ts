@@ -4,11 +4,13 @@
 //
 // Not a module of the subpath layers: `scripts/js-support.js` emits it as
 // src/binding/js_support.js, which the binding includes (js_support.rs) and runs with
-// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.js),
-// the metrics bridge (metrics_bridge.js) and the packed layouts (batch_layout.rs). It imports
+// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.ts),
+// the metrics bridge (metrics-bridge.ts) and the packed layouts (batch_layout.rs). It imports
 // types only: nothing is loaded at run time.
 
 import type { ConsumedMessage, KafkaService, PublishRecord, SubscribeOptions, Subscription, Transaction } from './binding';
+import type { metricsBridge as metricsBridgeHelpers } from './metrics-bridge';
+import type { tracing as tracingHelpers } from './tracing';
 
 /** The packed layouts of consumed batches and `publishBatch` results (batch_layout.rs). */
 export interface BatchLayout {
@@ -37,25 +39,11 @@ export interface BatchLayout {
   resultTimestamp: number;
 }
 
-/** The OpenTelemetry helpers of tracing.js. */
-export interface Tracing {
-  instrument(prototype: object): void;
-  /** A wrapper that runs one handler call in a consumer span, or undefined without a tracer. */
-  messageTracer(groupId: string): Traced<(topic: string, partition: number, message: Message, call: () => unknown) => Promise<unknown>> | undefined;
-  batchTracer(groupId: string): Traced<(topic: string, partition: number, messages: Message[], call: () => unknown) => Promise<unknown>> | undefined;
-}
+/** The OpenTelemetry helpers of tracing.ts. */
+export type Tracing = typeof tracingHelpers;
 
-/**
- * A tracer's wrapper, with `pend(report)`: puts the id of its last failed call's span (still
- * open) into the report, for the engine to end it with what became of the message, and the
- * span's traceparent when it is sampled, for the copy the engine republishes to link to it.
- */
-type Traced<F> = F & { pend(report: Delivered): void };
-
-/** The OpenTelemetry metrics of metrics_bridge.js. */
-export interface MetricsBridge {
-  instrument(prototype: object): void;
-}
+/** The OpenTelemetry metrics of metrics-bridge.ts. */
+export type MetricsBridge = typeof metricsBridgeHelpers;
 
 /** A consumed batch as the engine packs it (batch_to_js in message.rs). */
 export interface PackedBatch {
@@ -380,7 +368,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
   }
 
   // Wraps KafkaService.prototype's methods: producer spans, and the metrics bridge.
-  function instrument(prototype: object): void {
+  function instrument(prototype: Parameters<Tracing['instrument']>[0] & Parameters<MetricsBridge['instrument']>[0]): void {
     tracing.instrument(prototype);
     metricsBridge.instrument(prototype);
   }
