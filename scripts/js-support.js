@@ -18,6 +18,7 @@ const SCRIPTS = [
   { source: 'ts/native/publish.ts', target: 'src/binding/publish.js', exported: 'publish', runBy: 'js_support.rs' },
   { source: 'ts/native/tracing.ts', target: 'src/binding/tracing.js', exported: 'tracing', runBy: 'js_support.rs' },
   { source: 'ts/native/metrics-bridge.ts', target: 'src/binding/metrics_bridge.js', exported: 'metricsBridge', runBy: 'js_support.rs' },
+  { source: 'ts/native/shutdown.ts', target: 'src/binding/shutdown.js', exported: 'drainOnSignals', runBy: 'mod.rs' },
 ];
 
 function compilerOptions() {
