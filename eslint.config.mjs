@@ -18,8 +18,9 @@ export default tseslint.config(
       'index.d.ts',
       // The header napi writes at the top of index.d.ts (a fragment of a generated file).
       'scripts/dts-header.d.ts',
-      // Emitted from ts/native/js-support.ts (linted there) by scripts/js-support.js.
-      'src/binding/js_support.js',
+      // The scripts the binding runs, emitted from ts/native/*.ts (linted there) by
+      // scripts/js-support.js.
+      'src/binding/*.js',
     ],
   },
   js.configs.recommended,
@@ -29,11 +30,6 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
-  },
-  {
-    // Scripts the binding compiles with `run_script`: each evaluates to a function expression.
-    files: ['src/binding/*.js'],
-    rules: { '@typescript-eslint/no-unused-expressions': 'off' },
   },
   {
     files: ['__test__/**/*.js', 'examples/*/test/**/*.ts'],

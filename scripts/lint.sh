@@ -18,7 +18,7 @@ cargo clippy --quiet --all-targets -- -D warnings
 echo "== tsc --noEmit (ts/, strict)"
 npx tsc -p ts/tsconfig.json --noEmit
 
-echo "== src/binding/js_support.js emitted from ts/native/js-support.ts"
+echo "== the binding's scripts (src/binding/*.js) emitted from ts/native/"
 node scripts/js-support.js --check
 
 # The example resolves @cosmic-horizons/kafka-native from its node_modules, which its own test

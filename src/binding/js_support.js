@@ -9,8 +9,8 @@
 //
 // Not a module of the subpath layers: `scripts/js-support.js` emits it as
 // src/binding/js_support.js, which the binding includes (js_support.rs) and runs with
-// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.js),
-// the metrics bridge (metrics_bridge.js) and the packed layouts (batch_layout.rs). It imports
+// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.ts),
+// the metrics bridge (metrics-bridge.ts) and the packed layouts (batch_layout.rs). It imports
 // types only: nothing is loaded at run time.
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.jsSupport = jsSupport;
@@ -323,19 +323,18 @@ function jsSupport(tracing, metricsBridge, layout) {
             }
             resets.push(now);
             await service.resetTransactions().catch(() => { });
-            const f = fatal;
-            const code = typeof f.code === 'string' ? f.code : 'ERR__FATAL';
-            return new KafkaNativeError(`the transactional producer was replaced after: ${String(f.message)}; the batch is delivered again`, code, true, false);
+            return again(fatal, 'the transactional producer was replaced after');
         }
         // An aborted transaction's error as one the engine retries: a KafkaNativeError such as
         // UNKNOWN_MEMBER_ID on the offsets (the member rejoined meanwhile) is `retriable: false`,
         // and thrown as it is would stop the subscription at once, though the next attempt can
-        // commit. Retries stay bounded by the subscription's `retries`.
-        function again(e) {
+        // commit. Retries stay bounded by the subscription's `retries`. `what` says what happened
+        // to the transaction.
+        function again(e, what = 'the transaction was aborted') {
             const k = e;
             if (e === null || typeof e !== 'object' || typeof k.code !== 'string' || k.retriable === true)
                 return e;
-            return new KafkaNativeError(`the transaction was aborted: ${String(k.message)}; the batch is delivered again`, k.code, true, false);
+            return new KafkaNativeError(`${what}: ${String(k.message)}; the batch is delivered again`, k.code, true, false);
         }
         async function inOneTransaction(batch, outputs) {
             const subscription = await ready;

@@ -1,7 +1,8 @@
-//! The JS helpers of `js_support.js` (emitted from ts/native/js-support.ts by
-//! scripts/js-support.js), with the OpenTelemetry tracing of `tracing.js` and metrics of
-//! `metrics_bridge.js`, compiled once per Node environment and kept as references in the
-//! environment's instance data.
+//! The JS helpers of `js_support.js`, with the OpenTelemetry tracing of `tracing.js`, metrics of
+//! `metrics_bridge.js` and the publish boundary of `publish.js`, compiled once per Node
+//! environment and kept as references in the environment's instance data. scripts/js-support.js
+//! emits each script from its TypeScript source in ts/native/ (`js-support.ts`, `tracing.ts`,
+//! `metrics-bridge.ts`, `publish.ts`).
 
 use napi::bindgen_prelude::*;
 use napi::Env;

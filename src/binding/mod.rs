@@ -56,7 +56,8 @@ pub mod transaction;
 use napi::bindgen_prelude::*;
 use napi::Env;
 
-/// Adds `KafkaNativeError` (defined in ts/native/js-support.ts) and `drainOnSignals` (`shutdown.js`) to
+/// Adds `KafkaNativeError` (defined in ts/native/js-support.ts) and `drainOnSignals`
+/// (ts/native/shutdown.ts, emitted as `shutdown.js` by scripts/js-support.js) to
 /// the module's exports, and wraps `KafkaService`'s publishing methods with OpenTelemetry producer spans (`tracing.js`; inert
 /// while no tracer provider is registered).
 #[napi(module_exports)]

@@ -1,5 +1,5 @@
-//! Published messages packed by `publish.js`: the layout both sides share (defined here, handed
-//! to the script when it is compiled), `publishPacked`, the one call that queues a turn's
+//! Published messages packed by `publish.js` (emitted from ts/native/publish.ts): the layout both
+//! sides share (defined here, handed to the script when it is compiled, `PackedLayout` there), `publishPacked`, the one call that queues a turn's
 //! single publishes or a `publishBatch`, and `publishSingle`, a lone single publish crossed at
 //! once. Their outcomes are settled through the resolvers that `publish.js` holds, by sequence
 //! number (`Settler::by_seq`).
@@ -33,8 +33,14 @@ const NO_TOPIC: f64 = -1.0;
 /// The topic is the `topic` of the object (a `publishBatch(records)` entry that crosses as
 /// itself).
 const RECORD_TOPIC: f64 = -2.0;
-/// Numbers per message in a settlement round's results: partition, offset, timestamp.
+/// Numbers per message in a settlement round's results, and the index of each.
 pub const RESULT_FIELDS: usize = 3;
+/// -1 when the message failed before a partition was chosen.
+pub const RESULT_PARTITION: usize = 0;
+/// -1 for a failed message.
+pub const RESULT_OFFSET: usize = 1;
+/// NaN for none.
+pub const RESULT_TIMESTAMP: usize = 2;
 
 /// The layout as the JS object `publish.js` is compiled with.
 pub fn layout(env: &Env) -> Result<Object<'_>> {
@@ -50,6 +56,9 @@ pub fn layout(env: &Env) -> Result<Object<'_>> {
     o.set("noTopic", NO_TOPIC)?;
     o.set("recordTopic", RECORD_TOPIC)?;
     o.set("resultFields", RESULT_FIELDS as u32)?;
+    o.set("resultPartition", RESULT_PARTITION as u32)?;
+    o.set("resultOffset", RESULT_OFFSET as u32)?;
+    o.set("resultTimestamp", RESULT_TIMESTAMP as u32)?;
     Ok(o)
 }
 

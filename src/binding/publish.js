@@ -1,7 +1,12 @@
+// Generated from ts/native/publish.ts by scripts/js-support.js: edit the TypeScript, then run
+// `node scripts/js-support.js`. The binding runs this script (js_support.rs); it evaluates to
+// `publish`.
+(function (exports) {
+"use strict";
 // The publish boundary, compiled once per Node environment (see js_support.rs and packed.rs).
-// The script evaluates to a function of the packed layout (defined in packed.rs) that returns
-// `install` (wraps KafkaService.prototype's `publish` / `publishBatch`) and `settle` (called by the
-// settlement round with the outcomes of that round).
+// `publish` is called with the packed layout (defined in packed.rs) and returns `install` (wraps
+// KafkaService.prototype's `publish` / `publishBatch`) and `settle` (called by the settlement
+// round with the outcomes of that round).
 //
 // Crossing into native code costs more than the work on either side, so:
 // - the single publishes of one event-loop turn cross together, in one call, when the turn's
@@ -16,364 +21,394 @@
 // - the resolvers stay in JS, indexed by a sequence number: a settlement round hands over the
 //   outcomes of many publishes in one call (`settle`, or `settleOne` for a round of one message),
 //   and the result objects are built here.
-(function (layout) {
-  'use strict';
-
-  const F = layout.fields;
-  const TOPIC = layout.topic;
-  const OBJECT = layout.object;
-  const KEY_START = layout.keyStart;
-  const VALUE_START = layout.valueStart;
-  // `put` writes a length right after its start.
-  if (layout.keyLength !== KEY_START + 1 || layout.valueLength !== VALUE_START + 1) {
-    throw new Error('kafka-native: the packed layout of packed.rs and publish.js disagree');
-  }
-  const PARTITION = layout.partition;
-  const NO_TOPIC = layout.noTopic;
-  const RECORD_TOPIC = layout.recordTopic;
-  const R = layout.resultFields;
-  // Larger Buffers cross as objects: borrowed by the native side, not copied here first.
-  const COPY_LIMIT = 64 * 1024;
-
-  // Reused by every call: the native side copies what it keeps before it returns.
-  let data = Buffer.allocUnsafeSlow(1 << 16);
-  let meta = new Float64Array(F * 1024);
-  let used = 0;
-
-  function room(bytes) {
-    if (used + bytes <= data.length) return;
-    const next = Buffer.allocUnsafeSlow(Math.max(2 * data.length, used + bytes));
-    data.copy(next, 0, 0, used);
-    data = next;
-  }
-
-  // Writes a key or value and its place at meta[o] (start) and meta[o + 1] (length, -1 for none);
-  // false when it must cross as part of its object.
-  function put(v, o) {
-    if (v === null || v === undefined) {
-      meta[o] = used;
-      meta[o + 1] = -1;
-      return true;
+//
+// Not a module of the subpath layers: `scripts/js-support.js` emits it as src/binding/publish.js,
+// which the binding includes (js_support.rs) and runs with `run_script`; the script evaluates to
+// `publish`. It imports types only: nothing is loaded at run time.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.publish = publish;
+/** The publish boundary the binding keeps (js_support.rs). */
+function publish(layout) {
+    const F = layout.fields;
+    const TOPIC = layout.topic;
+    const OBJECT = layout.object;
+    const KEY_START = layout.keyStart;
+    const VALUE_START = layout.valueStart;
+    // `put` writes a length right after its start.
+    if (layout.keyLength !== KEY_START + 1 || layout.valueLength !== VALUE_START + 1) {
+        throw new Error('kafka-native: the packed layout of packed.rs and publish.js disagree');
     }
-    if (typeof v === 'string') {
-      const n = v.length;
-      room(3 * n);
-      let i = 0;
-      // Short ASCII strings (keys, mostly) are cheaper copied here than through Buffer.write.
-      if (n <= 64) {
-        for (; i < n; i++) {
-          const c = v.charCodeAt(i);
-          if (c > 0x7f) break;
-          data[used + i] = c;
+    const PARTITION = layout.partition;
+    const NO_TOPIC = layout.noTopic;
+    const RECORD_TOPIC = layout.recordTopic;
+    const R = layout.resultFields;
+    const RESULT_PARTITION = layout.resultPartition;
+    const RESULT_OFFSET = layout.resultOffset;
+    const RESULT_TIMESTAMP = layout.resultTimestamp;
+    // Larger Buffers cross as objects: borrowed by the native side, not copied here first.
+    const COPY_LIMIT = 64 * 1024;
+    // Reused by every call: the native side copies what it keeps before it returns.
+    let data = Buffer.allocUnsafeSlow(1 << 16);
+    let meta = new Float64Array(F * 1024);
+    let used = 0;
+    function room(bytes) {
+        if (used + bytes <= data.length)
+            return;
+        const next = Buffer.allocUnsafeSlow(Math.max(2 * data.length, used + bytes));
+        data.copy(next, 0, 0, used);
+        data = next;
+    }
+    // Writes a key or value and its place at meta[o] (start) and meta[o + 1] (length, -1 for none);
+    // false when it must cross as part of its object.
+    function put(v, o) {
+        if (v === null || v === undefined) {
+            meta[o] = used;
+            meta[o + 1] = -1;
+            return true;
         }
-      }
-      const written = i === n ? n : i + data.write(i === 0 ? v : v.slice(i), used + i);
-      meta[o] = used;
-      meta[o + 1] = written;
-      used += written;
-      return true;
+        if (typeof v === 'string') {
+            const n = v.length;
+            room(3 * n);
+            let i = 0;
+            // Short ASCII strings (keys, mostly) are cheaper copied here than through Buffer.write.
+            if (n <= 64) {
+                for (; i < n; i++) {
+                    const c = v.charCodeAt(i);
+                    if (c > 0x7f)
+                        break;
+                    data[used + i] = c;
+                }
+            }
+            const written = i === n ? n : i + data.write(i === 0 ? v : v.slice(i), used + i);
+            meta[o] = used;
+            meta[o + 1] = written;
+            used += written;
+            return true;
+        }
+        if (v instanceof Uint8Array && v.length <= COPY_LIMIT) {
+            room(v.length);
+            data.set(v, used);
+            meta[o] = used;
+            meta[o + 1] = v.length;
+            used += v.length;
+            return true;
+        }
+        return false;
     }
-    if (v instanceof Uint8Array && v.length <= COPY_LIMIT) {
-      room(v.length);
-      data.set(v, used);
-      meta[o] = used;
-      meta[o + 1] = v.length;
-      used += v.length;
-      return true;
-    }
-    return false;
-  }
-
-  // Packs message `m` into slot `i`; false when it must cross as an object.
-  function pack(m, i) {
-    if (typeof m !== 'object' || m === null || m.headers != null || m.timestamp != null) return false;
-    const value = m.value;
-    const partition = m.partition;
-    if (value === undefined || Array.isArray(m)) return false;
-    const o = i * F;
-    if (partition === undefined || partition === null) meta[o + PARTITION] = -1;
-    else if (Number.isInteger(partition) && partition >= 0 && partition <= 0x7fffffff) meta[o + PARTITION] = partition;
-    else return false;
-    const start = used;
-    if (put(m.key, o + KEY_START) && put(value, o + VALUE_START)) {
-      meta[o + OBJECT] = -1;
-      return true;
-    }
-    used = start;
-    return false;
-  }
-
-  // One call's messages, packed: topic names, and the objects that cross as themselves.
-  class Packing {
-    constructor(n) {
-      used = 0;
-      if (meta.length < n * F) meta = new Float64Array(Math.max(2 * meta.length, n * F));
-      this.names = [];
-      this.objects = [];
-      this.lastName = undefined;
-      this.lastIndex = NO_TOPIC;
-    }
-    topicIndex(topic) {
-      if (typeof topic !== 'string') return NO_TOPIC;
-      if (topic === this.lastName) return this.lastIndex;
-      let index = this.names.indexOf(topic);
-      if (index < 0) index = this.names.push(topic) - 1;
-      this.lastName = topic;
-      this.lastIndex = index;
-      return index;
-    }
-    add(i, topicIndex, m) {
-      meta[i * F + TOPIC] = topicIndex;
-      const start = used;
-      let packed = false;
-      try {
-        packed = pack(m, i);
-      } catch (_) {
-        // A getter that throws: the native side reads the object and reports it as bad input.
+    // Packs message `m` into slot `i`; false when it must cross as an object.
+    function pack(m, i) {
+        if (typeof m !== 'object' || m === null)
+            return false;
+        const message = m;
+        if (message.headers != null || message.timestamp != null)
+            return false;
+        const value = message.value;
+        const partition = message.partition;
+        if (value === undefined || Array.isArray(m))
+            return false;
+        const o = i * F;
+        if (partition === undefined || partition === null)
+            meta[o + PARTITION] = -1;
+        else if (Number.isInteger(partition) && partition >= 0 && partition <= 0x7fffffff)
+            meta[o + PARTITION] = partition;
+        else
+            return false;
+        const start = used;
+        if (put(message.key, o + KEY_START) && put(value, o + VALUE_START)) {
+            meta[o + OBJECT] = -1;
+            return true;
+        }
         used = start;
-      }
-      if (!packed) {
-        meta[i * F + OBJECT] = this.objects.length;
-        this.objects.push(m);
-      }
+        return false;
     }
-  }
-
-  // Unsettled publishes by sequence number: {resolve, reject, topic} for a single publish,
-  // {resolve, reject, topic, topics} for a batch (`topics`: each slot's topic, or undefined when
-  // all have `topic`).
-  const pending = new Map();
-  let nextSeq = 1;
-
-  // Single publishes of this turn not yet sent, per service.
-  const queued = new Map();
-  let scheduled = false;
-
-  function sendQueued() {
-    scheduled = false;
-    for (const [service, entries] of queued) {
-      queued.delete(service);
-      sendSingles(service, entries);
+    // One call's messages, packed: topic names, and the objects that cross as themselves.
+    class Packing {
+        constructor(n) {
+            used = 0;
+            if (meta.length < n * F)
+                meta = new Float64Array(Math.max(2 * meta.length, n * F));
+            this.names = [];
+            this.objects = [];
+            this.lastName = undefined;
+            this.lastIndex = NO_TOPIC;
+        }
+        topicIndex(topic) {
+            if (typeof topic !== 'string')
+                return NO_TOPIC;
+            if (topic === this.lastName)
+                return this.lastIndex;
+            let index = this.names.indexOf(topic);
+            if (index < 0)
+                index = this.names.push(topic) - 1;
+            this.lastName = topic;
+            this.lastIndex = index;
+            return index;
+        }
+        add(i, topicIndex, m) {
+            meta[i * F + TOPIC] = topicIndex;
+            const start = used;
+            let packed = false;
+            try {
+                packed = pack(m, i);
+            }
+            catch (_) {
+                // A getter that throws: the native side reads the object and reports it as bad input.
+                used = start;
+            }
+            if (!packed) {
+                meta[i * F + OBJECT] = this.objects.length;
+                this.objects.push(m);
+            }
+        }
     }
-  }
-
-  function flush(service) {
-    const entries = queued.get(service);
-    if (entries === undefined || busy) return;
-    queued.delete(service);
-    sendSingles(service, entries);
-  }
-
-  let publishPacked;
-  let publishSingle;
-
-  // True while a call's messages are packed into `data` and `meta` and read by the native side: a
-  // message's getter that publishes meanwhile must not write there under it (its publish queues,
-  // its batch crosses as objects).
-  let busy = false;
-
-  function sendSingles(service, entries) {
-    const n = entries.length;
-    if (n === 0) return;
-    const seq = nextSeq;
-    nextSeq += n;
-    busy = true;
-    try {
-      const packing = new Packing(n);
-      for (let i = 0; i < n; i++) {
-        const e = entries[i];
-        packing.add(i, packing.topicIndex(e.topic), e.message);
-      }
-      publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, true);
-    } catch (error) {
-      for (let i = 0; i < n; i++) entries[i].reject(error);
-      return;
-    } finally {
-      busy = false;
+    // Unsettled publishes by sequence number: {resolve, reject, topic} for a single publish,
+    // {resolve, reject, topic, topics} for a batch (`topics`: each slot's topic, or undefined when
+    // all have `topic`).
+    const pending = new Map();
+    let nextSeq = 1;
+    // Single publishes of this turn not yet sent, per service.
+    const queued = new Map();
+    let scheduled = false;
+    function sendQueued() {
+        scheduled = false;
+        for (const [service, entries] of queued) {
+            queued.delete(service);
+            sendSingles(service, entries);
+        }
     }
-    for (let i = 0; i < n; i++) {
-      const e = entries[i];
-      e.message = undefined;
-      pending.set(seq + i, e);
+    function flush(service) {
+        const entries = queued.get(service);
+        if (entries === undefined || busy)
+            return;
+        queued.delete(service);
+        sendSingles(service, entries);
     }
-  }
-
-  // Sends a turn's first single publish at once (see the top): its key and value written into
-  // `data` as `pack` writes them, the rest as arguments. Undefined when it must take the packed
-  // path (a topic that is not a string, a message of another shape).
-  function sendAlone(service, topic, m) {
-    if (typeof topic !== 'string' || busy) return undefined;
-    const seq = nextSeq;
-    busy = true;
-    try {
-      used = 0;
-      let packed = false;
-      try {
-        packed = pack(m, 0);
-      } catch (_) {
-        // A getter that throws: the packed path reports it.
-      }
-      if (!packed) return undefined;
-      nextSeq++;
-      publishSingle.call(service, topic, data, meta[KEY_START], meta[KEY_START + 1], meta[VALUE_START], meta[VALUE_START + 1], meta[PARTITION], seq);
-    } catch (error) {
-      return Promise.reject(error);
-    } finally {
-      busy = false;
-    }
-    return new Promise((resolve, reject) => {
-      pending.set(seq, { resolve, reject, topic });
-    });
-  }
-
-  function sendBatch(service, topic, messages) {
-    busy = true;
-    try {
-      return packBatch(service, topic, messages);
-    } finally {
-      busy = false;
-    }
-  }
-
-  function packBatch(service, topic, messages) {
-    const n = messages.length;
-    const packing = new Packing(n);
-    let topics;
-    if (topic !== undefined) {
-      const index = packing.topicIndex(topic);
-      for (let i = 0; i < n; i++) packing.add(i, index, messages[i]);
-    } else {
-      topics = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const m = messages[i];
-        let t;
+    let publishPacked;
+    let publishSingle;
+    // True while a call's messages are packed into `data` and `meta` and read by the native side: a
+    // message's getter that publishes meanwhile must not write there under it (its publish queues,
+    // its batch crosses as objects).
+    let busy = false;
+    function sendSingles(service, entries) {
+        const n = entries.length;
+        if (n === 0)
+            return;
+        const seq = nextSeq;
+        nextSeq += n;
+        busy = true;
         try {
-          t = typeof m === 'object' && m !== null ? m.topic : undefined;
-        } catch (_) {
-          t = undefined;
+            const packing = new Packing(n);
+            for (let i = 0; i < n; i++) {
+                const e = entries[i];
+                packing.add(i, packing.topicIndex(e.topic), e.message);
+            }
+            publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, true);
         }
-        topics[i] = typeof t === 'string' ? t : '';
-        packing.add(i, typeof t === 'string' ? packing.topicIndex(t) : RECORD_TOPIC, m);
-      }
-    }
-    const seq = nextSeq++;
-    return new Promise((resolve, reject) => {
-      publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, false);
-      pending.set(seq, { resolve, reject, topic, topics, batch: true });
-    });
-  }
-
-  function outcome(topic, partition, offset, timestamp) {
-    return { topic, partition, offset, timestamp: Number.isNaN(timestamp) ? null : timestamp };
-  }
-
-  function result(topic, numbers, m) {
-    const o = R * m;
-    return outcome(topic, numbers[o], numbers[o + 1], numbers[o + 2]);
-  }
-
-  // A round's outcomes: `entries` holds (sequence number, message count) pairs, `numbers` the
-  // layout's result fields per message (partition, offset, timestamp or NaN; offset -1 when it
-  // failed), `errorIndex` the messages (counted across the round) that failed, `errors` their
-  // KafkaNativeErrors.
-  function settle(entries, numbers, errorIndex, errors) {
-    let m = 0;
-    let e = 0;
-    for (let j = 0; j < entries.length; j += 2) {
-      const p = pending.get(entries[j]);
-      const n = entries[j + 1];
-      pending.delete(entries[j]);
-      if (p === undefined) {
-        m += n;
-        while (e < errorIndex.length && errorIndex[e] < m) e++;
-        continue;
-      }
-      if (p.batch !== true) {
-        if (e < errorIndex.length && errorIndex[e] === m) p.reject(errors[e++]);
-        else p.resolve(result(p.topic, numbers, m));
-        m++;
-        continue;
-      }
-      const out = new Array(n);
-      for (let i = 0; i < n; i++, m++) {
-        out[i] = result(p.topics === undefined ? p.topic : p.topics[i], numbers, m);
-        if (e < errorIndex.length && errorIndex[e] === m) out[i].error = errors[e++];
-      }
-      p.resolve(out);
-    }
-  }
-
-  // `settle` for a round of one message (a single publish or a batch of one): its sequence number,
-  // partition, offset, timestamp or NaN, and its KafkaNativeError (null when it succeeded).
-  function settleOne(seq, partition, offset, timestamp, error) {
-    const p = pending.get(seq);
-    if (p === undefined) return;
-    pending.delete(seq);
-    const r = outcome(p.topics === undefined ? p.topic : p.topics[0], partition, offset, timestamp);
-    if (p.batch !== true) {
-      if (error != null) p.reject(error);
-      else p.resolve(r);
-      return;
-    }
-    if (error != null) r.error = error;
-    p.resolve([r]);
-  }
-
-  // Replaces `publish` and `publishBatch` of the prototype (the native ones stay reachable for
-  // what the packed path does not take: schema'd publishes and unusual arguments).
-  function install(prototype) {
-    publishPacked = prototype.publishPacked;
-    publishSingle = prototype.publishSingle;
-    const publishOne = prototype.publish;
-    const publishMany = prototype.publishBatch;
-    const transaction = prototype.transaction;
-    const disconnect = prototype.disconnect;
-    delete prototype.publishPacked;
-    delete prototype.publishSingle;
-
-    prototype.publish = function publish(topic, message, options) {
-      if (options !== undefined) {
-        flush(this);
-        return publishOne.call(this, topic, message, options);
-      }
-      let entries = queued.get(this);
-      if (entries === undefined) {
-        if (typeof this !== 'object' || this === null) return publishOne.call(this, topic, message);
-        queued.set(this, (entries = []));
-        if (!scheduled) {
-          scheduled = true;
-          queueMicrotask(sendQueued);
+        catch (error) {
+            for (let i = 0; i < n; i++)
+                entries[i].reject(error);
+            return;
         }
-        const alone = sendAlone(this, topic, message);
-        if (alone !== undefined) return alone;
-      }
-      return new Promise((resolve, reject) => {
-        entries.push({ resolve, reject, topic, message });
-      });
-    };
-
-    prototype.publishBatch = function publishBatch(first, second, third) {
-      if (busy) return publishMany.apply(this, arguments);
-      flush(this);
-      if (third === undefined && typeof first === 'string' && Array.isArray(second)) {
-        return sendBatch(this, first, second);
-      }
-      if (second === undefined && third === undefined && Array.isArray(first)) {
-        return sendBatch(this, undefined, first);
-      }
-      return publishMany.apply(this, arguments);
-    };
-
-    prototype.transaction = function () {
-      flush(this);
-      return transaction.apply(this, arguments);
-    };
-
-    prototype.disconnect = function () {
-      flush(this);
-      return disconnect.apply(this, arguments);
-    };
-  }
-
-  return { install, settle, settleOne };
-})
+        finally {
+            busy = false;
+        }
+        for (let i = 0; i < n; i++) {
+            const e = entries[i];
+            e.message = undefined;
+            pending.set(seq + i, e);
+        }
+    }
+    // Sends a turn's first single publish at once (see the top): its key and value written into
+    // `data` as `pack` writes them, the rest as arguments. Undefined when it must take the packed
+    // path (a topic that is not a string, a message of another shape).
+    function sendAlone(service, topic, m) {
+        if (typeof topic !== 'string' || busy)
+            return undefined;
+        const seq = nextSeq;
+        busy = true;
+        try {
+            used = 0;
+            let packed = false;
+            try {
+                packed = pack(m, 0);
+            }
+            catch (_) {
+                // A getter that throws: the packed path reports it.
+            }
+            if (!packed)
+                return undefined;
+            nextSeq++;
+            publishSingle.call(service, topic, data, meta[KEY_START], meta[KEY_START + 1], meta[VALUE_START], meta[VALUE_START + 1], meta[PARTITION], seq);
+        }
+        catch (error) {
+            return Promise.reject(error);
+        }
+        finally {
+            busy = false;
+        }
+        return new Promise((resolve, reject) => {
+            pending.set(seq, { resolve: resolve, reject, topic });
+        });
+    }
+    function sendBatch(service, topic, messages) {
+        busy = true;
+        try {
+            return packBatch(service, topic, messages);
+        }
+        finally {
+            busy = false;
+        }
+    }
+    function packBatch(service, topic, messages) {
+        const n = messages.length;
+        const packing = new Packing(n);
+        let topics;
+        if (topic !== undefined) {
+            const index = packing.topicIndex(topic);
+            for (let i = 0; i < n; i++)
+                packing.add(i, index, messages[i]);
+        }
+        else {
+            topics = new Array(n);
+            for (let i = 0; i < n; i++) {
+                const m = messages[i];
+                let t;
+                try {
+                    t = typeof m === 'object' && m !== null ? m.topic : undefined;
+                }
+                catch (_) {
+                    t = undefined;
+                }
+                topics[i] = typeof t === 'string' ? t : '';
+                packing.add(i, typeof t === 'string' ? packing.topicIndex(t) : RECORD_TOPIC, m);
+            }
+        }
+        const seq = nextSeq++;
+        return new Promise((resolve, reject) => {
+            publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, false);
+            pending.set(seq, { resolve, reject, topic, topics, batch: true });
+        });
+    }
+    function outcome(topic, partition, offset, timestamp) {
+        return { topic: topic, partition, offset, timestamp: Number.isNaN(timestamp) ? null : timestamp };
+    }
+    function result(topic, numbers, m) {
+        const o = R * m;
+        return outcome(topic, numbers[o + RESULT_PARTITION], numbers[o + RESULT_OFFSET], numbers[o + RESULT_TIMESTAMP]);
+    }
+    // A round's outcomes: `entries` holds (sequence number, message count) pairs, `numbers` the
+    // layout's result fields per message (partition, offset, timestamp or NaN; offset -1 when it
+    // failed), `errorIndex` the messages (counted across the round) that failed, `errors` their
+    // KafkaNativeErrors.
+    function settle(entries, numbers, errorIndex, errors) {
+        let m = 0;
+        let e = 0;
+        for (let j = 0; j < entries.length; j += 2) {
+            const p = pending.get(entries[j]);
+            const n = entries[j + 1];
+            pending.delete(entries[j]);
+            if (p === undefined) {
+                m += n;
+                while (e < errorIndex.length && errorIndex[e] < m)
+                    e++;
+                continue;
+            }
+            if (p.batch !== true) {
+                if (e < errorIndex.length && errorIndex[e] === m)
+                    p.reject(errors[e++]);
+                else
+                    p.resolve(result(p.topic, numbers, m));
+                m++;
+                continue;
+            }
+            const out = new Array(n);
+            for (let i = 0; i < n; i++, m++) {
+                out[i] = result(p.topics === undefined ? p.topic : p.topics[i], numbers, m);
+                if (e < errorIndex.length && errorIndex[e] === m)
+                    out[i].error = errors[e++];
+            }
+            p.resolve(out);
+        }
+    }
+    // `settle` for a round of one message (a single publish or a batch of one): its sequence number,
+    // partition, offset, timestamp or NaN, and its KafkaNativeError (null when it succeeded).
+    function settleOne(seq, partition, offset, timestamp, error) {
+        const p = pending.get(seq);
+        if (p === undefined)
+            return;
+        pending.delete(seq);
+        const r = outcome(p.topics === undefined ? p.topic : p.topics[0], partition, offset, timestamp);
+        if (p.batch !== true) {
+            if (error != null)
+                p.reject(error);
+            else
+                p.resolve(r);
+            return;
+        }
+        if (error != null)
+            r.error = error;
+        p.resolve([r]);
+    }
+    // Replaces `publish` and `publishBatch` of the prototype (the native ones stay reachable for
+    // what the packed path does not take: schema'd publishes and unusual arguments).
+    function install(prototype) {
+        publishPacked = prototype.publishPacked;
+        publishSingle = prototype.publishSingle;
+        const publishOne = prototype.publish;
+        const publishMany = prototype.publishBatch;
+        const transaction = prototype.transaction;
+        const disconnect = prototype.disconnect;
+        delete prototype.publishPacked;
+        delete prototype.publishSingle;
+        prototype.publish = function publish(topic, message, options) {
+            if (options !== undefined) {
+                flush(this);
+                return publishOne.call(this, topic, message, options);
+            }
+            let entries = queued.get(this);
+            if (entries === undefined) {
+                if (typeof this !== 'object' || this === null)
+                    return publishOne.call(this, topic, message);
+                queued.set(this, (entries = []));
+                if (!scheduled) {
+                    scheduled = true;
+                    queueMicrotask(sendQueued);
+                }
+                const alone = sendAlone(this, topic, message);
+                if (alone !== undefined)
+                    return alone;
+            }
+            const turn = entries;
+            return new Promise((resolve, reject) => {
+                turn.push({ resolve: resolve, reject, topic, message });
+            });
+        };
+        prototype.publishBatch = function publishBatch(first, second, third) {
+            // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+            if (busy)
+                return publishMany.apply(this, arguments);
+            flush(this);
+            if (third === undefined && typeof first === 'string' && Array.isArray(second)) {
+                return sendBatch(this, first, second);
+            }
+            if (second === undefined && third === undefined && Array.isArray(first)) {
+                return sendBatch(this, undefined, first);
+            }
+            // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+            return publishMany.apply(this, arguments);
+        };
+        prototype.transaction = function () {
+            flush(this);
+            // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+            return transaction.apply(this, arguments);
+        };
+        prototype.disconnect = function () {
+            flush(this);
+            // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+            return disconnect.apply(this, arguments);
+        };
+    }
+    return { install, settle, settleOne };
+}
+return exports.publish;
+})({})

@@ -24,7 +24,7 @@ use napi::{sys, Env};
 use crate::binding::error::to_js_error;
 use crate::binding::js_support::JsSupport;
 use crate::binding::message::batch_results;
-use crate::binding::packed::RESULT_FIELDS;
+use crate::binding::packed::{RESULT_FIELDS, RESULT_OFFSET, RESULT_PARTITION, RESULT_TIMESTAMP};
 use crate::engine::error::EngineError;
 use crate::engine::producer::BatchOutcome;
 
@@ -287,7 +287,8 @@ fn settle_all(env: &Env, shared: &Shared, lone_only: bool) -> bool {
 struct SeqRound<'e> {
     /// (sequence number, message count) pairs.
     entries: Vec<f64>,
-    /// `RESULT_FIELDS` per message: partition, offset (-1 when it failed), timestamp or NaN.
+    /// `RESULT_FIELDS` per message (packed.rs): partition, offset (-1 when it failed), timestamp
+    /// or NaN.
     numbers: Vec<f64>,
     error_index: Vec<i32>,
     errors: Vec<Unknown<'e>>,
@@ -297,18 +298,19 @@ impl<'e> SeqRound<'e> {
     fn add(&mut self, env: &'e Env, seq: f64, outcome: &BatchOutcome) {
         self.entries.extend_from_slice(&[seq, outcome.len() as f64]);
         for r in outcome {
+            let mut slot = [0.0; RESULT_FIELDS];
             match r {
-                Ok(d) => self.numbers.extend_from_slice(&[
-                    d.partition as f64,
-                    d.offset as f64,
-                    d.timestamp.map_or(f64::NAN, |t| t as f64),
-                ]),
+                Ok(d) => {
+                    slot[RESULT_PARTITION] = d.partition as f64;
+                    slot[RESULT_OFFSET] = d.offset as f64;
+                    slot[RESULT_TIMESTAMP] = d.timestamp.map_or(f64::NAN, |t| t as f64);
+                    self.numbers.extend_from_slice(&slot);
+                }
                 Err(e) => {
-                    self.numbers.extend_from_slice(&[
-                        e.partition().unwrap_or(-1) as f64,
-                        -1.0,
-                        f64::NAN,
-                    ]);
+                    slot[RESULT_PARTITION] = e.partition().unwrap_or(-1) as f64;
+                    slot[RESULT_OFFSET] = -1.0;
+                    slot[RESULT_TIMESTAMP] = f64::NAN;
+                    self.numbers.extend_from_slice(&slot);
                     let index = (self.numbers.len() / RESULT_FIELDS - 1) as i32;
                     // An error that cannot be built still fails its publish, with a plain Error.
                     let error = to_js_error(env, e).or_else(|_| {

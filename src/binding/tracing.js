@@ -1,433 +1,447 @@
+// Generated from ts/native/tracing.ts by scripts/js-support.js: edit the TypeScript, then run
+// `node scripts/js-support.js`. The binding runs this script (js_support.rs); it evaluates to
+// `tracing`.
+(function (exports) {
+"use strict";
 // OpenTelemetry tracing the binding compiles once per Node environment (see tracing.rs). It reads
 // the OpenTelemetry API's global registry (what `trace.setGlobalTracerProvider`,
 // `context.setGlobalContextManager` and `propagation.setGlobalPropagator` of @opentelemetry/api 1.x
 // register) and never loads a module: with no tracer provider registered, every check below is one
 // property read and a publish or a consumed batch costs nothing more.
-(function () {
-  'use strict';
-
-  const API = Symbol.for('opentelemetry.js.api.1');
-  // The API's context key of the active span (`createContextKey` makes keys with Symbol.for).
-  const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
-  // SpanKind and SpanStatusCode of the API (stable values of the specification).
-  const PRODUCER = 3;
-  const CONSUMER = 4;
-  const ERROR = 2;
-  const INVALID_TRACE_ID = '00000000000000000000000000000000';
-  const INVALID_SPAN_ID = '0000000000000000';
-  // The retry ladder's headers (retry_headers.rs): the W3C traceparent of the failed handling a
-  // republished message carries, and the due time only a retry step's copy has.
-  const FAILED_TRACEPARENT = 'x-failed-traceparent';
-  const RETRY_DUE = 'x-retry-due';
-  const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-  const NAME = '@cosmic-horizons/kafka-native';
-
-  /** The registered OpenTelemetry globals when a tracer provider is registered, else undefined. */
-  function registry() {
+//
+// Not a module of the subpath layers: `scripts/js-support.js` emits it as src/binding/tracing.js,
+// which the binding includes (js_support.rs) and runs with `run_script`; the script evaluates to
+// `tracing`. It imports types only: nothing is loaded at run time.
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.tracing = void 0;
+const API = Symbol.for('opentelemetry.js.api.1');
+// The API's context key of the active span (`createContextKey` makes keys with Symbol.for).
+const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+// SpanKind and SpanStatusCode of the API (stable values of the specification).
+const PRODUCER = 3;
+const CONSUMER = 4;
+const ERROR = 2;
+const INVALID_TRACE_ID = '00000000000000000000000000000000';
+const INVALID_SPAN_ID = '0000000000000000';
+// The retry ladder's headers (retry_headers.rs): the W3C traceparent of the failed handling a
+// republished message carries, and the due time only a retry step's copy has.
+const FAILED_TRACEPARENT = 'x-failed-traceparent';
+const RETRY_DUE = 'x-retry-due';
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const NAME = '@cosmic-horizons/kafka-native';
+/** The registered OpenTelemetry globals when a tracer provider is registered, else undefined. */
+function registry() {
     const g = globalThis[API];
     return g !== undefined && g.trace !== undefined ? g : undefined;
-  }
-
-  // An immutable context like the API's ROOT_CONTEXT, for when no context manager is registered.
-  class Context {
+}
+// An immutable context like the API's ROOT_CONTEXT, for when no context manager is registered.
+class Context {
     constructor(values) {
-      this.values = values;
+        this.values = values;
     }
     getValue(key) {
-      return this.values.get(key);
+        return this.values.get(key);
     }
     setValue(key, value) {
-      const next = new Map(this.values);
-      next.set(key, value);
-      return new Context(next);
+        const next = new Map(this.values);
+        next.set(key, value);
+        return new Context(next);
     }
     deleteValue(key) {
-      const next = new Map(this.values);
-      next.delete(key);
-      return new Context(next);
+        const next = new Map(this.values);
+        next.delete(key);
+        return new Context(next);
     }
-  }
-  const ROOT = new Context(new Map());
-
-  const setter = {
+}
+const ROOT = new Context(new Map());
+const setter = {
     set(carrier, key, value) {
-      carrier[key] = value;
+        carrier[key] = value;
     },
-  };
-  const getter = {
+};
+const getter = {
     get(carrier, key) {
-      const v = carrier[key];
-      if (v == null) return undefined;
-      if (Array.isArray(v)) return v.map(String);
-      return String(v);
+        const v = carrier[key];
+        if (v == null)
+            return undefined;
+        if (Array.isArray(v))
+            return v.map(String);
+        return String(v);
     },
     keys(carrier) {
-      return Object.keys(carrier);
+        return Object.keys(carrier);
     },
-  };
-
-  function activeContext(g) {
+};
+function activeContext(g) {
     return g.context !== undefined ? g.context.active() : ROOT;
-  }
-
-  function tracer(g) {
+}
+function tracer(g) {
     return g.trace.getTracer(NAME);
-  }
-
-  // Sampling, learned once per tracer: `true` once a span started under an unsampled parent came
-  // out unsampled and not recording (what the SDK's default ParentBased samplers decide), `false`
-  // once one came out recording. While `true`, a publish or handled message under an unsampled
-  // parent starts no span: its headers carry the parent's context and the handler runs in it, so
-  // the trace id and the unsampled flag propagate exactly as through a non-recording span, and the
-  // per-message cost is the extraction alone. A sampler that samples children of unsampled parents
-  // is seen recording and keeps every span.
-  const dropsUnsampled = new WeakMap();
-
-  /** The parent's span when it is valid and unsampled, else undefined. */
-  function unsampledSpan(parent) {
+}
+// Sampling, learned once per tracer: `true` once a span started under an unsampled parent came
+// out unsampled and not recording (what the SDK's default ParentBased samplers decide), `false`
+// once one came out recording. While `true`, a publish or handled message under an unsampled
+// parent starts no span: its headers carry the parent's context and the handler runs in it, so
+// the trace id and the unsampled flag propagate exactly as through a non-recording span, and the
+// per-message cost is the extraction alone. A sampler that samples children of unsampled parents
+// is seen recording and keeps every span.
+const dropsUnsampled = new WeakMap();
+/** The parent's span when it is valid and unsampled, else undefined. */
+function unsampledSpan(parent) {
     const span = parent.getValue(SPAN_KEY);
-    if (span === undefined) return undefined;
+    if (span === undefined)
+        return undefined;
     const c = span.spanContext();
     return (c.traceFlags & 1) === 0 && c.traceId !== INVALID_TRACE_ID ? span : undefined;
-  }
-
-  /** Whether a span under `parent` would be dropped, as learned from `t`'s earlier spans. */
-  function skipsUnder(t, parent) {
+}
+/** Whether a span under `parent` would be dropped, as learned from `t`'s earlier spans. */
+function skipsUnder(t, parent) {
     return dropsUnsampled.get(t) === true && unsampledSpan(parent) !== undefined;
-  }
-
-  /** Learns from a span just started under `parent` whether the sampler drops such spans. */
-  function learn(t, parent, span) {
-    if (dropsUnsampled.has(t) || unsampledSpan(parent) === undefined) return;
+}
+/** Learns from a span just started under `parent` whether the sampler drops such spans. */
+function learn(t, parent, span) {
+    if (dropsUnsampled.has(t) || unsampledSpan(parent) === undefined)
+        return;
     dropsUnsampled.set(t, !span.isRecording() && (span.spanContext().traceFlags & 1) === 0);
-  }
-
-  function keyAttribute(key) {
-    if (key == null) return undefined;
+}
+function keyAttribute(key) {
+    if (key == null)
+        return undefined;
     return typeof key === 'string' ? key : Buffer.isBuffer(key) ? key.toString('utf8') : String(key);
-  }
-
-  function bodySize(value) {
-    if (value == null) return 0;
+}
+function bodySize(value) {
+    if (value == null)
+        return 0;
     return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
-  }
-
-  // Errors are recognised by shape, not `instanceof`: a handler may run in another realm (a vm
-  // context, Jest) whose Error is not this script's.
-  function failed(span, e) {
-    const isError = e !== null && typeof e === 'object' && typeof e.message === 'string';
-    const code = isError && e.code != null ? String(e.code) : isError && typeof e.name === 'string' ? e.name : 'Error';
+}
+// Errors are recognised by shape, not `instanceof`: a handler may run in another realm (a vm
+// context, Jest) whose Error is not this script's.
+function failed(span, e) {
+    const error = e;
+    const isError = e !== null && typeof e === 'object' && typeof error.message === 'string';
+    const code = isError && error.code != null ? String(error.code) : isError && typeof error.name === 'string' ? error.name : 'Error';
     span.setAttribute('error.type', code);
     span.setStatus({ code: ERROR, message: code });
-    if (isError) span.recordException(e);
-  }
-
-  // A producer span for one message, and the message with the span's context injected into its
-  // headers (a copy: the caller's object is left alone).
-  function producerSpan(g, t, parent, topic, message) {
-    if (message === null || typeof message !== 'object') return { span: undefined, message };
-    if (skipsUnder(t, parent)) return { span: undefined, message: injected(g, parent, message) };
+    if (isError)
+        span.recordException(e);
+}
+// A producer span for one message, and the message with the span's context injected into its
+// headers (a copy: the caller's object is left alone).
+function producerSpan(g, t, parent, topic, message) {
+    if (message === null || typeof message !== 'object')
+        return { span: undefined, message };
+    const m = message;
+    if (skipsUnder(t, parent))
+        return { span: undefined, message: injected(g, parent, m) };
     const attributes = {
-      'messaging.system': 'kafka',
-      'messaging.operation.name': 'publish',
-      'messaging.operation.type': 'send',
-      'messaging.destination.name': String(topic),
-      'messaging.message.body.size': bodySize(message.value),
+        'messaging.system': 'kafka',
+        'messaging.operation.name': 'publish',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': String(topic),
+        'messaging.message.body.size': bodySize(m.value),
     };
-    const key = keyAttribute(message.key);
-    if (key !== undefined) attributes['messaging.kafka.message.key'] = key;
-    if (typeof message.partition === 'number') attributes['messaging.destination.partition.id'] = String(message.partition);
+    const key = keyAttribute(m.key);
+    if (key !== undefined)
+        attributes['messaging.kafka.message.key'] = key;
+    if (typeof m.partition === 'number')
+        attributes['messaging.destination.partition.id'] = String(m.partition);
     const span = t.startSpan(`publish ${topic}`, { kind: PRODUCER, attributes }, parent);
     learn(t, parent, span);
-    return { span, message: injected(g, parent.setValue(SPAN_KEY, span), message) };
-  }
-
-  // The message with `context` injected into its headers (a copy: the caller's object is left
-  // alone); as it is when its headers are not an object.
-  function injected(g, context, message) {
+    return { span, message: injected(g, parent.setValue(SPAN_KEY, span), m) };
+}
+// The message with `context` injected into its headers (a copy: the caller's object is left
+// alone); as it is when its headers are not an object.
+function injected(g, context, message) {
     const headers = message.headers;
-    if (headers != null && (typeof headers !== 'object' || Array.isArray(headers))) return message;
+    if (headers != null && (typeof headers !== 'object' || Array.isArray(headers)))
+        return message;
     const carrier = {};
-    if (g.propagation !== undefined) g.propagation.inject(context, carrier, setter);
+    if (g.propagation !== undefined)
+        g.propagation.inject(context, carrier, setter);
     return { ...message, headers: { ...headers, ...carrier } };
-  }
-
-  function acknowledged(span, result) {
+}
+function acknowledged(span, result) {
     if (result.error) {
-      failed(span, result.error);
-    } else {
-      span.setAttribute('messaging.destination.partition.id', String(result.partition));
-      span.setAttribute('messaging.kafka.offset', Number(result.offset));
+        failed(span, result.error);
+    }
+    else {
+        span.setAttribute('messaging.destination.partition.id', String(result.partition));
+        span.setAttribute('messaging.kafka.offset', Number(result.offset));
     }
     span.end();
-  }
-
-  /** Wraps `publish` and `publishBatch` of the service's prototype with producer spans. */
-  function instrument(prototype) {
+}
+/** Wraps `publish` and `publishBatch` of the service's prototype with producer spans. */
+function instrument(prototype) {
     const publish = prototype.publish;
     const publishBatch = prototype.publishBatch;
     // `options` ({schema}) passes through untouched.
     prototype.publish = function (topic, message, options) {
-      const g = registry();
-      if (g === undefined) return publish.apply(this, arguments);
-      const traced = producerSpan(g, tracer(g), activeContext(g), topic, message);
-      const span = traced.span;
-      if (span === undefined) return publish.call(this, topic, traced.message, options);
-      return publish.call(this, topic, traced.message, options).then(
-        (result) => {
-          acknowledged(span, result);
-          return result;
-        },
-        (e) => {
-          failed(span, e);
-          span.end();
-          throw e;
-        },
-      );
-    };
-    prototype.publishBatch = function (first, second, third) {
-      const g = registry();
-      const list = typeof first === 'string' ? second : first;
-      if (g === undefined || !Array.isArray(list)) return publishBatch.apply(this, arguments);
-      const t = tracer(g);
-      const parent = activeContext(g);
-      const spans = new Array(list.length);
-      const messages = new Array(list.length);
-      for (let i = 0; i < list.length; i++) {
-        const m = list[i];
-        const topic = typeof first === 'string' ? first : m && m.topic;
-        const traced = producerSpan(g, t, parent, topic, m);
-        spans[i] = traced.span;
-        messages[i] = traced.message;
-      }
-      const call =
-        typeof first === 'string' ? publishBatch.call(this, first, messages, third) : publishBatch.call(this, messages, second);
-      return call.then(
-        (results) => {
-          for (let i = 0; i < spans.length; i++) if (spans[i] !== undefined) acknowledged(spans[i], results[i]);
-          return results;
-        },
-        (e) => {
-          for (const span of spans) {
-            if (span === undefined) continue;
+        const g = registry();
+        // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+        if (g === undefined)
+            return publish.apply(this, arguments);
+        const traced = producerSpan(g, tracer(g), activeContext(g), topic, message);
+        const span = traced.span;
+        if (span === undefined)
+            return publish.call(this, topic, traced.message, options);
+        return publish.call(this, topic, traced.message, options).then((result) => {
+            acknowledged(span, result);
+            return result;
+        }, (e) => {
             failed(span, e);
             span.end();
-          }
-          throw e;
-        },
-      );
+            throw e;
+        });
     };
-  }
-
-  function consumerAttributes(topic, partition, groupId) {
+    prototype.publishBatch = function (first, second, third) {
+        const g = registry();
+        const list = typeof first === 'string' ? second : first;
+        // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+        if (g === undefined || !Array.isArray(list))
+            return publishBatch.apply(this, arguments);
+        const t = tracer(g);
+        const parent = activeContext(g);
+        const spans = new Array(list.length);
+        const messages = new Array(list.length);
+        for (let i = 0; i < list.length; i++) {
+            const m = list[i];
+            const topic = typeof first === 'string' ? first : m && m.topic;
+            const traced = producerSpan(g, t, parent, topic, m);
+            spans[i] = traced.span;
+            messages[i] = traced.message;
+        }
+        const call = typeof first === 'string' ? publishBatch.call(this, first, messages, third) : publishBatch.call(this, messages, second);
+        return call.then((results) => {
+            for (let i = 0; i < spans.length; i++)
+                if (spans[i] !== undefined)
+                    acknowledged(spans[i], results[i]);
+            return results;
+        }, (e) => {
+            for (const span of spans) {
+                if (span === undefined)
+                    continue;
+                failed(span, e);
+                span.end();
+            }
+            throw e;
+        });
+    };
+}
+function consumerAttributes(topic, partition, groupId) {
     return {
-      'messaging.system': 'kafka',
-      'messaging.operation.name': 'process',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': topic,
-      'messaging.destination.partition.id': String(partition),
-      'messaging.consumer.group.name': groupId,
+        'messaging.system': 'kafka',
+        'messaging.operation.name': 'process',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': topic,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.consumer.group.name': groupId,
     };
-  }
-
-  // Runs `call` with `span` active and ends the span when what it returns resolves; a handler that
-  // returns no promise costs no extra microtask. A failure sets the span's status and hands the
-  // span to `hold`, which keeps it open until the engine tells what became of the message.
-  function runInSpan(g, span, parent, call, hold) {
+}
+// Runs `call` with `span` active and ends the span when what it returns resolves; a handler that
+// returns no promise costs no extra microtask. A failure sets the span's status and hands the
+// span to `hold`, which keeps it open until the engine tells what became of the message.
+function runInSpan(g, span, parent, call, hold) {
     let result;
     try {
-      result = g.context === undefined ? call() : g.context.with(parent.setValue(SPAN_KEY, span), call);
-    } catch (e) {
-      failed(span, e);
-      hold(span);
-      return Promise.reject(e);
+        result = g.context === undefined ? call() : g.context.with(parent.setValue(SPAN_KEY, span), call);
+    }
+    catch (e) {
+        failed(span, e);
+        hold(span);
+        return Promise.reject(e);
     }
     if (result === null || typeof result !== 'object' || typeof result.then !== 'function') {
-      span.end();
-      return result;
+        span.end();
+        return result;
     }
-    return result.then(
-      () => span.end(),
-      (e) => {
+    return result.then(() => span.end(), (e) => {
         failed(span, e);
         hold(span);
         throw e;
-      },
-    );
-  }
-
-  // Spans of failed handler calls waiting for the engine to tell what became of their message
-  // (settleFailedSpan), by id. The engine tells every one it is given; one whose report never
-  // reached it (a handler past handlerTimeoutMs) is ended without an event once the map is full.
-  const failedSpans = new Map();
-  const MAX_FAILED_SPANS = 1000;
-  let nextFailedSpan = 0;
-
-  /** A span context as a W3C traceparent (version 00). */
-  function traceparent(c) {
+    });
+}
+// Spans of failed handler calls waiting for the engine to tell what became of their message
+// (settleFailedSpan), by id. The engine tells every one it is given; one whose report never
+// reached it (a handler past handlerTimeoutMs) is ended without an event once the map is full.
+const failedSpans = new Map();
+const MAX_FAILED_SPANS = 1000;
+let nextFailedSpan = 0;
+/** A span context as a W3C traceparent (version 00). */
+function traceparent(c) {
     return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
-  }
-
-  /**
-   * A tracer's slot for the span of its failed call: `hold(span)` keeps it open, `pend(report)`
-   * puts its id into the handler's report to the engine (as `pendingSpan.id`) and, when the span
-   * is sampled, its traceparent (as `pendingSpan.traceparent`: the engine writes it into the copy
-   * it republishes to a retry or dead-letter topic, whose handling then links to this span).
-   */
-  function failureSlot() {
+}
+/**
+ * A tracer's slot for the span of its failed call: `hold(span)` keeps it open, `pend(report)`
+ * puts its id into the handler's report to the engine (as `pendingSpan.id`) and, when the span
+ * is sampled, its traceparent (as `pendingSpan.traceparent`: the engine writes it into the copy
+ * it republishes to a retry or dead-letter topic, whose handling then links to this span).
+ */
+function failureSlot() {
     let held;
     let heldSpan;
     return {
-      hold(span) {
-        if (failedSpans.size >= MAX_FAILED_SPANS) {
-          const [oldest, stale] = failedSpans.entries().next().value;
-          failedSpans.delete(oldest);
-          stale.end();
-        }
-        nextFailedSpan = nextFailedSpan >= 0xffffffff ? 1 : nextFailedSpan + 1;
-        failedSpans.set(nextFailedSpan, span);
-        held = nextFailedSpan;
-        heldSpan = span;
-      },
-      pend(report) {
-        if (held === undefined) return;
-        const c = heldSpan.spanContext();
-        report.pendingSpan = heldSpan.isRecording() && (c.traceFlags & 1) === 1 ? { id: held, traceparent: traceparent(c) } : { id: held };
-        held = undefined;
-        heldSpan = undefined;
-      },
+        hold(span) {
+            if (failedSpans.size >= MAX_FAILED_SPANS) {
+                const [oldest, stale] = failedSpans.entries().next().value;
+                failedSpans.delete(oldest);
+                stale.end();
+            }
+            nextFailedSpan = nextFailedSpan >= 0xffffffff ? 1 : nextFailedSpan + 1;
+            failedSpans.set(nextFailedSpan, span);
+            held = nextFailedSpan;
+            heldSpan = span;
+        },
+        pend(report) {
+            if (held === undefined)
+                return;
+            const span = heldSpan;
+            const c = span.spanContext();
+            report.pendingSpan = span.isRecording() && (c.traceFlags & 1) === 1 ? { id: held, traceparent: traceparent(c) } : { id: held };
+            held = undefined;
+            heldSpan = undefined;
+        },
     };
-  }
-
-  /**
-   * Ends a failed handler call's span with what the engine did with its message (a
-   * HandlerFailureFate): a `retry` event (in place after `delayMs`, or republished to a retry
-   * topic due at `dueMs`), a `dead-letter` event, or none (the subscription stopped, or the
-   * partition was revoked).
-   */
-  function settleFailedSpan(fate) {
+}
+/**
+ * Ends a failed handler call's span with what the engine did with its message (a
+ * HandlerFailureFate): a `retry` event (in place after `delayMs`, or republished to a retry
+ * topic due at `dueMs`), a `dead-letter` event, or none (the subscription stopped, or the
+ * partition was revoked).
+ */
+function settleFailedSpan(fate) {
     const span = failedSpans.get(fate.span);
-    if (span === undefined) return;
+    if (span === undefined)
+        return;
     failedSpans.delete(fate.span);
     if (fate.kind !== 'none') {
-      const attributes = { 'messaging.kafka.attempt': fate.attempt, 'error.type': fate.code };
-      if (fate.topic != null) attributes['messaging.destination.name'] = fate.topic;
-      if (fate.dueMs != null) attributes['kafka_native.retry.due_time_ms'] = fate.dueMs;
-      if (fate.delayMs != null) attributes['kafka_native.retry.delay_ms'] = fate.delayMs;
-      span.addEvent(fate.kind, attributes);
+        const attributes = { 'messaging.kafka.attempt': fate.attempt, 'error.type': fate.code };
+        if (fate.topic != null)
+            attributes['messaging.destination.name'] = fate.topic;
+        if (fate.dueMs != null)
+            attributes['kafka_native.retry.due_time_ms'] = fate.dueMs;
+        if (fate.delayMs != null)
+            attributes['kafka_native.retry.delay_ms'] = fate.delayMs;
+        span.addEvent(fate.kind, attributes);
     }
     span.end();
-  }
-
-  /** The last value of a consumed message's header as text, or undefined. */
-  function headerText(message, name) {
+}
+/** The last value of a consumed message's header as text, or undefined. */
+function headerText(message, name) {
     const headers = message.headers;
-    if (headers == null) return undefined;
+    if (headers == null)
+        return undefined;
     const v = headers[name];
-    if (v == null) return undefined;
+    if (v == null)
+        return undefined;
     return String(Array.isArray(v) ? v[v.length - 1] : v);
-  }
-
-  /**
-   * The link to the failed handling whose retry or dead-letter copy `message` is (its
-   * `x-failed-traceparent`), or undefined: none, or not a valid traceparent (a header the
-   * engine did not write is checked like one it did).
-   */
-  function failedLink(message) {
+}
+/**
+ * The link to the failed handling whose retry or dead-letter copy `message` is (its
+ * `x-failed-traceparent`), or undefined: none, or not a valid traceparent (a header the
+ * engine did not write is checked like one it did).
+ */
+function failedLink(message) {
     const text = headerText(message, FAILED_TRACEPARENT);
-    if (text === undefined) return undefined;
+    if (text === undefined)
+        return undefined;
     const m = TRACEPARENT.exec(text);
-    if (m === null || m[1] === INVALID_TRACE_ID || m[2] === INVALID_SPAN_ID) return undefined;
+    if (m === null || m[1] === INVALID_TRACE_ID || m[2] === INVALID_SPAN_ID)
+        return undefined;
     return {
-      context: { traceId: m[1], spanId: m[2], traceFlags: parseInt(m[3], 16) & 1, isRemote: true },
-      attributes: { 'kafka_native.link': headerText(message, RETRY_DUE) === undefined ? 'dead-letter-of' : 'retry-of' },
+        context: { traceId: m[1], spanId: m[2], traceFlags: parseInt(m[3], 16) & 1, isRemote: true },
+        attributes: { 'kafka_native.link': headerText(message, RETRY_DUE) === undefined ? 'dead-letter-of' : 'retry-of' },
     };
-  }
-
-  function extracted(g, message) {
-    if (g.propagation === undefined) return ROOT;
+}
+function extracted(g, message) {
+    if (g.propagation === undefined)
+        return ROOT;
     return g.propagation.extract(ROOT, message.headers, getter);
-  }
-
-  /**
-   * The tracing around one `eachMessage` call, or undefined when no tracer provider is registered:
-   * `(topic, partition, message, call) => Promise`, with the span's parent taken from the message's
-   * headers (a retried or dead-lettered copy's span also links to the handling that failed), and
-   * `pend(report)` that hands a failed call's span to the engine's report.
-   */
-  function messageTracer(groupId) {
+}
+/**
+ * The tracing around one `eachMessage` call, or undefined when no tracer provider is registered:
+ * `(topic, partition, message, call) => Promise`, with the span's parent taken from the message's
+ * headers (a retried or dead-lettered copy's span also links to the handling that failed), and
+ * `pend(report)` that hands a failed call's span to the engine's report.
+ */
+function messageTracer(groupId) {
     const g = registry();
-    if (g === undefined) return undefined;
+    if (g === undefined)
+        return undefined;
     const t = tracer(g);
     const slot = failureSlot();
     const traced = (topic, partition, message, call) => {
-      const parent = extracted(g, message);
-      if (skipsUnder(t, parent)) {
-        // No span: the handler runs in the producer's unsampled context, which its publishes carry.
-        return g.context === undefined ? call() : g.context.with(activeContext(g).setValue(SPAN_KEY, parent.getValue(SPAN_KEY)), call);
-      }
-      const attributes = consumerAttributes(topic, partition, groupId);
-      attributes['messaging.kafka.offset'] = Number(message.offset);
-      attributes['messaging.message.body.size'] = message.value == null ? 0 : message.value.length;
-      const key = keyAttribute(message.key);
-      if (key !== undefined) attributes['messaging.kafka.message.key'] = key;
-      const options = { kind: CONSUMER, attributes };
-      const link = failedLink(message);
-      if (link !== undefined) options.links = [link];
-      const span = t.startSpan(`process ${topic}`, options, parent);
-      learn(t, parent, span);
-      return runInSpan(g, span, activeContext(g), call, slot.hold);
+        const parent = extracted(g, message);
+        if (skipsUnder(t, parent)) {
+            // No span: the handler runs in the producer's unsampled context, which its publishes carry.
+            return g.context === undefined ? call() : g.context.with(activeContext(g).setValue(SPAN_KEY, parent.getValue(SPAN_KEY)), call);
+        }
+        const attributes = consumerAttributes(topic, partition, groupId);
+        attributes['messaging.kafka.offset'] = Number(message.offset);
+        attributes['messaging.message.body.size'] = message.value == null ? 0 : message.value.length;
+        const key = keyAttribute(message.key);
+        if (key !== undefined)
+            attributes['messaging.kafka.message.key'] = key;
+        const options = { kind: CONSUMER, attributes };
+        const link = failedLink(message);
+        if (link !== undefined)
+            options.links = [link];
+        const span = t.startSpan(`process ${topic}`, options, parent);
+        learn(t, parent, span);
+        return runInSpan(g, span, activeContext(g), call, slot.hold);
     };
     traced.pend = slot.pend;
     return traced;
-  }
-
-  // Whether a tracer's spans take links after their start (`addLinks`), learned from its first
-  // batch span.
-  const addsLinks = new WeakMap();
-
-  /** Links to the producer contexts of `messages`, and to the failed handlings they retry. */
-  function messageLinks(g, messages) {
+}
+// Whether a tracer's spans take links after their start (`addLinks`), learned from its first
+// batch span.
+const addsLinks = new WeakMap();
+/** Links to the producer contexts of `messages`, and to the failed handlings they retry. */
+function messageLinks(g, messages) {
     const links = [];
     for (const m of messages) {
-      const span = extracted(g, m).getValue(SPAN_KEY);
-      if (span !== undefined) links.push({ context: span.spanContext() });
-      const failed = failedLink(m);
-      if (failed !== undefined) links.push(failed);
+        const span = extracted(g, m).getValue(SPAN_KEY);
+        if (span !== undefined)
+            links.push({ context: span.spanContext() });
+        const failed = failedLink(m);
+        if (failed !== undefined)
+            links.push(failed);
     }
     return links;
-  }
-
-  /**
-   * The tracing around one `eachBatch` call, or undefined when no tracer provider is registered:
-   * one span for the batch, linked to each message's producer context (and to the failed handling
-   * a retried or dead-lettered copy carries). Extracting every message's
-   * context is the cost of a batch span, so with a tracer whose spans take links after their start
-   * (`addLinks`: SDK 1.26 on) they are extracted only for a span that records: an unsampled batch
-   * extracts nothing. A sampler therefore decides without the links (ParentBased, TraceIdRatio and
-   * AlwaysOn never look at them).
-   */
-  function batchTracer(groupId) {
+}
+/**
+ * The tracing around one `eachBatch` call, or undefined when no tracer provider is registered:
+ * one span for the batch, linked to each message's producer context (and to the failed handling
+ * a retried or dead-lettered copy carries). Extracting every message's
+ * context is the cost of a batch span, so with a tracer whose spans take links after their start
+ * (`addLinks`: SDK 1.26 on) they are extracted only for a span that records: an unsampled batch
+ * extracts nothing. A sampler therefore decides without the links (ParentBased, TraceIdRatio and
+ * AlwaysOn never look at them).
+ */
+function batchTracer(groupId) {
     const g = registry();
-    if (g === undefined) return undefined;
+    if (g === undefined)
+        return undefined;
     const t = tracer(g);
     const slot = failureSlot();
     const traced = (topic, partition, messages, call) => {
-      const attributes = consumerAttributes(topic, partition, groupId);
-      attributes['messaging.batch.message_count'] = messages.length;
-      let span;
-      if (addsLinks.get(t) === true) {
-        span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, activeContext(g));
-        if (span.isRecording()) span.addLinks(messageLinks(g, messages));
-      } else {
-        span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links: messageLinks(g, messages) }, activeContext(g));
-        addsLinks.set(t, typeof span.addLinks === 'function');
-      }
-      return runInSpan(g, span, activeContext(g), call, slot.hold);
+        const attributes = consumerAttributes(topic, partition, groupId);
+        attributes['messaging.batch.message_count'] = messages.length;
+        let span;
+        if (addsLinks.get(t) === true) {
+            span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes }, activeContext(g));
+            if (span.isRecording())
+                span.addLinks(messageLinks(g, messages));
+        }
+        else {
+            span = t.startSpan(`process ${topic}`, { kind: CONSUMER, attributes, links: messageLinks(g, messages) }, activeContext(g));
+            addsLinks.set(t, typeof span.addLinks === 'function');
+        }
+        return runInSpan(g, span, activeContext(g), call, slot.hold);
     };
     traced.pend = slot.pend;
     return traced;
-  }
-
-  return { instrument, messageTracer, batchTracer, settleFailedSpan };
-})()
+}
+/** The tracing helpers the binding keeps (js_support.rs) and hands to `jsSupport` (js-support.ts). */
+exports.tracing = { instrument, messageTracer, batchTracer, settleFailedSpan };
+return exports.tracing;
+})({})

@@ -99,14 +99,7 @@ impl Transactions {
         match &*state {
             State::Failed(e) => return Err(e.clone()),
             State::Closed => return Err(EngineError::Disconnected),
-            State::Open => {
-                return Err(EngineError::Kafka {
-                    code: RDKafkaErrorCode::State,
-                    message: "a transaction is already open on this service".into(),
-                    topic: None,
-                    partition: None,
-                })
-            }
+            State::Open => return Err(still_open()),
             State::New => {
                 let result = self
                     .blocking(|p| p.rdkafka().init_transactions(CALL_TIMEOUT))
@@ -150,14 +143,7 @@ impl Transactions {
         match &*state {
             State::Failed(_) => {}
             State::Closed => return Err(EngineError::Disconnected),
-            State::Open => {
-                return Err(EngineError::Kafka {
-                    code: RDKafkaErrorCode::State,
-                    message: "a transaction is open: commit or abort it first".into(),
-                    topic: None,
-                    partition: None,
-                })
-            }
+            State::Open => return Err(still_open()),
             State::New | State::Ready => return Ok(false),
         }
         let fresh = Producer::new(&self.config, self.logger.clone())?;
@@ -319,6 +305,16 @@ impl Transaction {
             State::Closed => Err(EngineError::Disconnected),
             _ => Err(not_open()),
         }
+    }
+}
+
+/// `ERR__STATE` for a call that needs no transaction open (`begin`, `reset`) while one is.
+fn still_open() -> EngineError {
+    EngineError::Kafka {
+        code: RDKafkaErrorCode::State,
+        message: "a transaction is open on this service: commit or abort it first".into(),
+        topic: None,
+        partition: None,
     }
 }
 

@@ -4,11 +4,13 @@
 //
 // Not a module of the subpath layers: `scripts/js-support.js` emits it as
 // src/binding/js_support.js, which the binding includes (js_support.rs) and runs with
-// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.js),
-// the metrics bridge (metrics_bridge.js) and the packed layouts (batch_layout.rs). It imports
+// `run_script`. The script evaluates to `jsSupport`, called with the tracing helpers (tracing.ts),
+// the metrics bridge (metrics-bridge.ts) and the packed layouts (batch_layout.rs). It imports
 // types only: nothing is loaded at run time.
 
 import type { ConsumedMessage, KafkaService, PublishRecord, SubscribeOptions, Subscription, Transaction } from './binding';
+import type { metricsBridge as metricsBridgeHelpers } from './metrics-bridge';
+import type { tracing as tracingHelpers } from './tracing';
 
 /** The packed layouts of consumed batches and `publishBatch` results (batch_layout.rs). */
 export interface BatchLayout {
@@ -37,25 +39,11 @@ export interface BatchLayout {
   resultTimestamp: number;
 }
 
-/** The OpenTelemetry helpers of tracing.js. */
-export interface Tracing {
-  instrument(prototype: object): void;
-  /** A wrapper that runs one handler call in a consumer span, or undefined without a tracer. */
-  messageTracer(groupId: string): Traced<(topic: string, partition: number, message: Message, call: () => unknown) => Promise<unknown>> | undefined;
-  batchTracer(groupId: string): Traced<(topic: string, partition: number, messages: Message[], call: () => unknown) => Promise<unknown>> | undefined;
-}
+/** The OpenTelemetry helpers of tracing.ts. */
+export type Tracing = typeof tracingHelpers;
 
-/**
- * A tracer's wrapper, with `pend(report)`: puts the id of its last failed call's span (still
- * open) into the report, for the engine to end it with what became of the message, and the
- * span's traceparent when it is sampled, for the copy the engine republishes to link to it.
- */
-type Traced<F> = F & { pend(report: Delivered): void };
-
-/** The OpenTelemetry metrics of metrics_bridge.js. */
-export interface MetricsBridge {
-  instrument(prototype: object): void;
-}
+/** The OpenTelemetry metrics of metrics-bridge.ts. */
+export type MetricsBridge = typeof metricsBridgeHelpers;
 
 /** A consumed batch as the engine packs it (batch_to_js in message.rs). */
 export interface PackedBatch {
@@ -380,7 +368,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
   }
 
   // Wraps KafkaService.prototype's methods: producer spans, and the metrics bridge.
-  function instrument(prototype: object): void {
+  function instrument(prototype: Parameters<Tracing['instrument']>[0] & Parameters<MetricsBridge['instrument']>[0]): void {
     tracing.instrument(prototype);
     metricsBridge.instrument(prototype);
   }
@@ -433,18 +421,17 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
       }
       resets.push(now);
       await service.resetTransactions().catch(() => {});
-      const f = fatal as { message?: unknown; code?: unknown };
-      const code = typeof f.code === 'string' ? f.code : 'ERR__FATAL';
-      return new KafkaNativeError(`the transactional producer was replaced after: ${String(f.message)}; the batch is delivered again`, code, true, false);
+      return again(fatal, 'the transactional producer was replaced after');
     }
     // An aborted transaction's error as one the engine retries: a KafkaNativeError such as
     // UNKNOWN_MEMBER_ID on the offsets (the member rejoined meanwhile) is `retriable: false`,
     // and thrown as it is would stop the subscription at once, though the next attempt can
-    // commit. Retries stay bounded by the subscription's `retries`.
-    function again(e: unknown): unknown {
+    // commit. Retries stay bounded by the subscription's `retries`. `what` says what happened
+    // to the transaction.
+    function again(e: unknown, what = 'the transaction was aborted'): unknown {
       const k = e as { message?: unknown; code?: unknown; retriable?: unknown };
       if (e === null || typeof e !== 'object' || typeof k.code !== 'string' || k.retriable === true) return e;
-      return new KafkaNativeError(`the transaction was aborted: ${String(k.message)}; the batch is delivered again`, k.code, true, false);
+      return new KafkaNativeError(`${what}: ${String(k.message)}; the batch is delivered again`, k.code, true, false);
     }
     async function inOneTransaction(batch: Unpacked, outputs: PublishRecord[]): Promise<void> {
       const subscription = await ready;

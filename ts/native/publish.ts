@@ -1,0 +1,476 @@
+// The publish boundary, compiled once per Node environment (see js_support.rs and packed.rs).
+// `publish` is called with the packed layout (defined in packed.rs) and returns `install` (wraps
+// KafkaService.prototype's `publish` / `publishBatch`) and `settle` (called by the settlement
+// round with the outcomes of that round).
+//
+// Crossing into native code costs more than the work on either side, so:
+// - the single publishes of one event-loop turn cross together, in one call, when the turn's
+//   synchronous code is done (a microtask); a call that must see them queued first (publishBatch,
+//   a schema'd publish, transaction, disconnect) sends them before it runs;
+// - but the first single publish of a turn (in a `for (…) await publish()` loop, the only one)
+//   crosses at once and alone, with the least work: no deferral, no packed arrays; the rest of the
+//   turn's publishes queue behind it;
+// - messages cross packed: keys and values written back to back into one reused Buffer, the rest
+//   as numbers in one Float64Array; a message of another shape (headers, a timestamp, an odd
+//   value) crosses as the object itself and is read field by field as before, with the same errors;
+// - the resolvers stay in JS, indexed by a sequence number: a settlement round hands over the
+//   outcomes of many publishes in one call (`settle`, or `settleOne` for a round of one message),
+//   and the result objects are built here.
+//
+// Not a module of the subpath layers: `scripts/js-support.js` emits it as src/binding/publish.js,
+// which the binding includes (js_support.rs) and runs with `run_script`; the script evaluates to
+// `publish`. It imports types only: nothing is loaded at run time.
+
+import type { KafkaService, PublishResult } from './binding';
+
+/** The packed layout of published messages and of their settled outcomes (packed.rs). */
+export interface PackedLayout {
+  /** Numbers per message in `meta`, and the index of each. */
+  fields: number;
+  /** Index into the call's topic names, or `noTopic` / `recordTopic`. */
+  topic: number;
+  /** Index into the call's objects when the message crosses as itself, else -1. */
+  object: number;
+  keyStart: number;
+  /** -1 for no key. */
+  keyLength: number;
+  valueStart: number;
+  /** -1 for a null value (a tombstone). */
+  valueLength: number;
+  /** -1 to let the partitioner choose. */
+  partition: number;
+  /** The topic given was not a string. */
+  noTopic: number;
+  /** The topic is the `topic` of the object (a `publishBatch(records)` entry that crosses as itself). */
+  recordTopic: number;
+  /** Numbers per message in a settlement round's results, and the index of each. */
+  resultFields: number;
+  resultPartition: number;
+  /** -1 for a failed message. */
+  resultOffset: number;
+  /** NaN for none. */
+  resultTimestamp: number;
+}
+
+/** A publish's outcome as the promise resolves with it (a batch's slot may carry its error). */
+interface Outcome {
+  topic: string | undefined;
+  partition: number;
+  offset: number;
+  timestamp: number | null;
+  error?: unknown;
+}
+
+/** An unsettled publish: a single publish, or a batch (`batch`) with each slot's topic in `topics` when the records name theirs. */
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  topic: unknown;
+  topics?: string[];
+  batch?: boolean;
+}
+
+/** A single publish of this turn not yet sent. */
+interface Queued extends Pending {
+  message: unknown;
+}
+
+/** The native methods of `publishPacked` / `publishSingle` (packed.rs), taken off the prototype by `install`. */
+type PublishPacked = (this: KafkaService, names: string[], data: Buffer, meta: Float64Array, count: number, objects: unknown[], seq: number, each: boolean) => void;
+type PublishSingle = (
+  this: KafkaService,
+  topic: string,
+  data: Buffer,
+  keyStart: number,
+  keyLength: number,
+  valueStart: number,
+  valueLength: number,
+  partition: number,
+  seq: number,
+) => void;
+
+/** The methods of `KafkaService.prototype` that `install` replaces or takes. */
+interface ServicePrototype {
+  publishPacked?: PublishPacked;
+  publishSingle?: PublishSingle;
+  publish: (this: KafkaService, topic: unknown, message: unknown, options?: unknown) => Promise<PublishResult>;
+  publishBatch: (this: KafkaService, ...args: unknown[]) => Promise<unknown>;
+  transaction: (this: KafkaService, ...args: unknown[]) => unknown;
+  disconnect: (this: KafkaService, ...args: unknown[]) => unknown;
+}
+
+/** The publish boundary the binding keeps (js_support.rs). */
+export function publish(layout: PackedLayout) {
+  const F = layout.fields;
+  const TOPIC = layout.topic;
+  const OBJECT = layout.object;
+  const KEY_START = layout.keyStart;
+  const VALUE_START = layout.valueStart;
+  // `put` writes a length right after its start.
+  if (layout.keyLength !== KEY_START + 1 || layout.valueLength !== VALUE_START + 1) {
+    throw new Error('kafka-native: the packed layout of packed.rs and publish.js disagree');
+  }
+  const PARTITION = layout.partition;
+  const NO_TOPIC = layout.noTopic;
+  const RECORD_TOPIC = layout.recordTopic;
+  const R = layout.resultFields;
+  const RESULT_PARTITION = layout.resultPartition;
+  const RESULT_OFFSET = layout.resultOffset;
+  const RESULT_TIMESTAMP = layout.resultTimestamp;
+  // Larger Buffers cross as objects: borrowed by the native side, not copied here first.
+  const COPY_LIMIT = 64 * 1024;
+
+  // Reused by every call: the native side copies what it keeps before it returns.
+  let data = Buffer.allocUnsafeSlow(1 << 16);
+  let meta = new Float64Array(F * 1024);
+  let used = 0;
+
+  function room(bytes: number): void {
+    if (used + bytes <= data.length) return;
+    const next = Buffer.allocUnsafeSlow(Math.max(2 * data.length, used + bytes));
+    data.copy(next, 0, 0, used);
+    data = next;
+  }
+
+  // Writes a key or value and its place at meta[o] (start) and meta[o + 1] (length, -1 for none);
+  // false when it must cross as part of its object.
+  function put(v: unknown, o: number): boolean {
+    if (v === null || v === undefined) {
+      meta[o] = used;
+      meta[o + 1] = -1;
+      return true;
+    }
+    if (typeof v === 'string') {
+      const n = v.length;
+      room(3 * n);
+      let i = 0;
+      // Short ASCII strings (keys, mostly) are cheaper copied here than through Buffer.write.
+      if (n <= 64) {
+        for (; i < n; i++) {
+          const c = v.charCodeAt(i);
+          if (c > 0x7f) break;
+          data[used + i] = c;
+        }
+      }
+      const written = i === n ? n : i + data.write(i === 0 ? v : v.slice(i), used + i);
+      meta[o] = used;
+      meta[o + 1] = written;
+      used += written;
+      return true;
+    }
+    if (v instanceof Uint8Array && v.length <= COPY_LIMIT) {
+      room(v.length);
+      data.set(v, used);
+      meta[o] = used;
+      meta[o + 1] = v.length;
+      used += v.length;
+      return true;
+    }
+    return false;
+  }
+
+  // Packs message `m` into slot `i`; false when it must cross as an object.
+  function pack(m: unknown, i: number): boolean {
+    if (typeof m !== 'object' || m === null) return false;
+    const message = m as { key?: unknown; value?: unknown; partition?: unknown; headers?: unknown; timestamp?: unknown };
+    if (message.headers != null || message.timestamp != null) return false;
+    const value = message.value;
+    const partition = message.partition;
+    if (value === undefined || Array.isArray(m)) return false;
+    const o = i * F;
+    if (partition === undefined || partition === null) meta[o + PARTITION] = -1;
+    else if (Number.isInteger(partition) && (partition as number) >= 0 && (partition as number) <= 0x7fffffff) meta[o + PARTITION] = partition as number;
+    else return false;
+    const start = used;
+    if (put(message.key, o + KEY_START) && put(value, o + VALUE_START)) {
+      meta[o + OBJECT] = -1;
+      return true;
+    }
+    used = start;
+    return false;
+  }
+
+  // One call's messages, packed: topic names, and the objects that cross as themselves.
+  class Packing {
+    names: string[];
+    objects: unknown[];
+    lastName: string | undefined;
+    lastIndex: number;
+
+    constructor(n: number) {
+      used = 0;
+      if (meta.length < n * F) meta = new Float64Array(Math.max(2 * meta.length, n * F));
+      this.names = [];
+      this.objects = [];
+      this.lastName = undefined;
+      this.lastIndex = NO_TOPIC;
+    }
+    topicIndex(topic: unknown): number {
+      if (typeof topic !== 'string') return NO_TOPIC;
+      if (topic === this.lastName) return this.lastIndex;
+      let index = this.names.indexOf(topic);
+      if (index < 0) index = this.names.push(topic) - 1;
+      this.lastName = topic;
+      this.lastIndex = index;
+      return index;
+    }
+    add(i: number, topicIndex: number, m: unknown): void {
+      meta[i * F + TOPIC] = topicIndex;
+      const start = used;
+      let packed = false;
+      try {
+        packed = pack(m, i);
+      } catch (_) {
+        // A getter that throws: the native side reads the object and reports it as bad input.
+        used = start;
+      }
+      if (!packed) {
+        meta[i * F + OBJECT] = this.objects.length;
+        this.objects.push(m);
+      }
+    }
+  }
+
+  // Unsettled publishes by sequence number: {resolve, reject, topic} for a single publish,
+  // {resolve, reject, topic, topics} for a batch (`topics`: each slot's topic, or undefined when
+  // all have `topic`).
+  const pending = new Map<number, Pending>();
+  let nextSeq = 1;
+
+  // Single publishes of this turn not yet sent, per service.
+  const queued = new Map<KafkaService, Queued[]>();
+  let scheduled = false;
+
+  function sendQueued(): void {
+    scheduled = false;
+    for (const [service, entries] of queued) {
+      queued.delete(service);
+      sendSingles(service, entries);
+    }
+  }
+
+  function flush(service: KafkaService): void {
+    const entries = queued.get(service);
+    if (entries === undefined || busy) return;
+    queued.delete(service);
+    sendSingles(service, entries);
+  }
+
+  let publishPacked: PublishPacked;
+  let publishSingle: PublishSingle;
+
+  // True while a call's messages are packed into `data` and `meta` and read by the native side: a
+  // message's getter that publishes meanwhile must not write there under it (its publish queues,
+  // its batch crosses as objects).
+  let busy = false;
+
+  function sendSingles(service: KafkaService, entries: Queued[]): void {
+    const n = entries.length;
+    if (n === 0) return;
+    const seq = nextSeq;
+    nextSeq += n;
+    busy = true;
+    try {
+      const packing = new Packing(n);
+      for (let i = 0; i < n; i++) {
+        const e = entries[i];
+        packing.add(i, packing.topicIndex(e.topic), e.message);
+      }
+      publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, true);
+    } catch (error) {
+      for (let i = 0; i < n; i++) entries[i].reject(error);
+      return;
+    } finally {
+      busy = false;
+    }
+    for (let i = 0; i < n; i++) {
+      const e = entries[i];
+      e.message = undefined;
+      pending.set(seq + i, e);
+    }
+  }
+
+  // Sends a turn's first single publish at once (see the top): its key and value written into
+  // `data` as `pack` writes them, the rest as arguments. Undefined when it must take the packed
+  // path (a topic that is not a string, a message of another shape).
+  function sendAlone(service: KafkaService, topic: unknown, m: unknown): Promise<PublishResult> | undefined {
+    if (typeof topic !== 'string' || busy) return undefined;
+    const seq = nextSeq;
+    busy = true;
+    try {
+      used = 0;
+      let packed = false;
+      try {
+        packed = pack(m, 0);
+      } catch (_) {
+        // A getter that throws: the packed path reports it.
+      }
+      if (!packed) return undefined;
+      nextSeq++;
+      publishSingle.call(service, topic, data, meta[KEY_START], meta[KEY_START + 1], meta[VALUE_START], meta[VALUE_START + 1], meta[PARTITION], seq);
+    } catch (error) {
+      return Promise.reject(error);
+    } finally {
+      busy = false;
+    }
+    return new Promise((resolve, reject) => {
+      pending.set(seq, { resolve: resolve as (value: unknown) => void, reject, topic });
+    });
+  }
+
+  function sendBatch(service: KafkaService, topic: string | undefined, messages: unknown[]): Promise<unknown> {
+    busy = true;
+    try {
+      return packBatch(service, topic, messages);
+    } finally {
+      busy = false;
+    }
+  }
+
+  function packBatch(service: KafkaService, topic: string | undefined, messages: unknown[]): Promise<unknown> {
+    const n = messages.length;
+    const packing = new Packing(n);
+    let topics: string[] | undefined;
+    if (topic !== undefined) {
+      const index = packing.topicIndex(topic);
+      for (let i = 0; i < n; i++) packing.add(i, index, messages[i]);
+    } else {
+      topics = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const m = messages[i];
+        let t: unknown;
+        try {
+          t = typeof m === 'object' && m !== null ? (m as { topic?: unknown }).topic : undefined;
+        } catch (_) {
+          t = undefined;
+        }
+        topics[i] = typeof t === 'string' ? t : '';
+        packing.add(i, typeof t === 'string' ? packing.topicIndex(t) : RECORD_TOPIC, m);
+      }
+    }
+    const seq = nextSeq++;
+    return new Promise((resolve, reject) => {
+      publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, false);
+      pending.set(seq, { resolve, reject, topic, topics, batch: true });
+    });
+  }
+
+  function outcome(topic: unknown, partition: number, offset: number, timestamp: number): Outcome {
+    return { topic: topic as string | undefined, partition, offset, timestamp: Number.isNaN(timestamp) ? null : timestamp };
+  }
+
+  function result(topic: unknown, numbers: Float64Array, m: number): Outcome {
+    const o = R * m;
+    return outcome(topic, numbers[o + RESULT_PARTITION], numbers[o + RESULT_OFFSET], numbers[o + RESULT_TIMESTAMP]);
+  }
+
+  // A round's outcomes: `entries` holds (sequence number, message count) pairs, `numbers` the
+  // layout's result fields per message (partition, offset, timestamp or NaN; offset -1 when it
+  // failed), `errorIndex` the messages (counted across the round) that failed, `errors` their
+  // KafkaNativeErrors.
+  function settle(entries: Float64Array, numbers: Float64Array, errorIndex: Int32Array, errors: unknown[]): void {
+    let m = 0;
+    let e = 0;
+    for (let j = 0; j < entries.length; j += 2) {
+      const p = pending.get(entries[j]);
+      const n = entries[j + 1];
+      pending.delete(entries[j]);
+      if (p === undefined) {
+        m += n;
+        while (e < errorIndex.length && errorIndex[e] < m) e++;
+        continue;
+      }
+      if (p.batch !== true) {
+        if (e < errorIndex.length && errorIndex[e] === m) p.reject(errors[e++]);
+        else p.resolve(result(p.topic, numbers, m));
+        m++;
+        continue;
+      }
+      const out: Outcome[] = new Array(n);
+      for (let i = 0; i < n; i++, m++) {
+        out[i] = result(p.topics === undefined ? p.topic : p.topics[i], numbers, m);
+        if (e < errorIndex.length && errorIndex[e] === m) out[i].error = errors[e++];
+      }
+      p.resolve(out);
+    }
+  }
+
+  // `settle` for a round of one message (a single publish or a batch of one): its sequence number,
+  // partition, offset, timestamp or NaN, and its KafkaNativeError (null when it succeeded).
+  function settleOne(seq: number, partition: number, offset: number, timestamp: number, error: unknown): void {
+    const p = pending.get(seq);
+    if (p === undefined) return;
+    pending.delete(seq);
+    const r = outcome(p.topics === undefined ? p.topic : p.topics[0], partition, offset, timestamp);
+    if (p.batch !== true) {
+      if (error != null) p.reject(error);
+      else p.resolve(r);
+      return;
+    }
+    if (error != null) r.error = error;
+    p.resolve([r]);
+  }
+
+  // Replaces `publish` and `publishBatch` of the prototype (the native ones stay reachable for
+  // what the packed path does not take: schema'd publishes and unusual arguments).
+  function install(prototype: ServicePrototype): void {
+    publishPacked = prototype.publishPacked as PublishPacked;
+    publishSingle = prototype.publishSingle as PublishSingle;
+    const publishOne = prototype.publish;
+    const publishMany = prototype.publishBatch;
+    const transaction = prototype.transaction;
+    const disconnect = prototype.disconnect;
+    delete prototype.publishPacked;
+    delete prototype.publishSingle;
+
+    prototype.publish = function publish(this: KafkaService, topic: unknown, message: unknown, options?: unknown): Promise<PublishResult> {
+      if (options !== undefined) {
+        flush(this);
+        return publishOne.call(this, topic, message, options);
+      }
+      let entries = queued.get(this);
+      if (entries === undefined) {
+        if (typeof this !== 'object' || this === null) return publishOne.call(this, topic, message);
+        queued.set(this, (entries = []));
+        if (!scheduled) {
+          scheduled = true;
+          queueMicrotask(sendQueued);
+        }
+        const alone = sendAlone(this, topic, message);
+        if (alone !== undefined) return alone;
+      }
+      const turn = entries;
+      return new Promise((resolve, reject) => {
+        turn.push({ resolve: resolve as (value: unknown) => void, reject, topic, message });
+      });
+    };
+
+    prototype.publishBatch = function publishBatch(this: KafkaService, first?: unknown, second?: unknown, third?: unknown): Promise<unknown> {
+      // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+      if (busy) return publishMany.apply(this, arguments as unknown as unknown[]);
+      flush(this);
+      if (third === undefined && typeof first === 'string' && Array.isArray(second)) {
+        return sendBatch(this, first, second);
+      }
+      if (second === undefined && third === undefined && Array.isArray(first)) {
+        return sendBatch(this, undefined, first);
+      }
+      // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+      return publishMany.apply(this, arguments as unknown as unknown[]);
+    };
+
+    prototype.transaction = function (this: KafkaService) {
+      flush(this);
+      // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+      return transaction.apply(this, arguments as unknown as unknown[]);
+    };
+
+    prototype.disconnect = function (this: KafkaService) {
+      flush(this);
+      // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
+      return disconnect.apply(this, arguments as unknown as unknown[]);
+    };
+  }
+
+  return { install, settle, settleOne };
+}
