@@ -7,10 +7,13 @@ use napi::bindgen_prelude::*;
 
 use crate::binding::logger::{js_log_sink, JsLogRecord};
 use crate::binding::retry::{retry_ladder, JsRetryOptions};
+use crate::binding::tenants::config_templates;
+use crate::binding::topics::JsTopicSpec;
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
 use crate::engine::consumer::{Assignor, GroupProtocol, Membership};
 use crate::engine::consumer::{Ordering, SubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::keying::TemplateStrategies;
 use crate::engine::logging::LogSink;
 
 /// SASL credentials.
@@ -103,6 +106,12 @@ pub struct JsKafkaConfig<'a> {
     /// Longest a transaction may stay open before the broker aborts it
     /// (`transaction.timeout.ms`). Default 60000.
     pub transaction_timeout_ms: Option<f64>,
+    /// Tenant topic templates whose partition strategy (`keyStrategy`) keys the publishes to
+    /// their topics that give no key and name no strategy: a catalog preset's name (`'caas'`:
+    /// `chat.messages.{tenant}` by `conversation_id`, ...) or templates as in
+    /// `TenantOptions.templates`. See `PublishOptions.strategy`. Default: none.
+    #[napi(ts_type = "'caas' | Array<TopicSpec>")]
+    pub tenant_templates: Option<Either<String, Vec<JsTopicSpec>>>,
 }
 
 /// Reads a client's JS configuration (`KafkaService`, `KafkaAdmin`): the engine's settings and
@@ -118,7 +127,7 @@ pub fn read_client_config(
         ));
     }
     check_nested_objects(env, config)?;
-    let js: JsKafkaConfig =
+    let mut js: JsKafkaConfig =
         unsafe { JsKafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
     let sink = js
         .logger
@@ -126,7 +135,14 @@ pub fn read_client_config(
         .map(js_log_sink)
         .transpose()
         .map_err(invalid)?;
-    Ok((ServiceConfig::try_from(&js)?, sink))
+    let mut service = ServiceConfig::try_from(&js)?;
+    if let Some(given) = js.tenant_templates.take() {
+        let templates = config_templates(given)
+            .and_then(TemplateStrategies::new)
+            .map_err(|e| EngineError::InvalidConfig(format!("tenantTemplates: {e}")))?;
+        service.key_templates = templates;
+    }
+    Ok((service, sink))
 }
 
 /// Refuses a nested options object that is present but not an object: napi reads the fields of

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::keying::TemplateStrategies;
 use crate::engine::logging::LogLevel;
 
 /// How many replicas must acknowledge a write before it counts as published.
@@ -228,6 +229,9 @@ pub struct ServiceConfig {
     pub transactional_id: Option<String>,
     /// librdkafka `transaction.timeout.ms` of the transactional producer.
     pub transaction_timeout_ms: Option<u32>,
+    /// Tenant topic templates whose partition strategy keys unkeyed publishes to their topics
+    /// (`engine::keying`).
+    pub key_templates: TemplateStrategies,
 }
 
 impl ServiceConfig {
@@ -246,6 +250,7 @@ impl ServiceConfig {
             librdkafka: Vec::new(),
             transactional_id: None,
             transaction_timeout_ms: None,
+            key_templates: TemplateStrategies::default(),
         }
     }
 
