@@ -40,6 +40,14 @@ pub struct JsPublishOptions {
     pub strategy: Option<String>,
 }
 
+/// How a schema'd publish encodes and keys its messages.
+pub struct SchemaPublish {
+    pub codec: Arc<SchemaCodec>,
+    pub reference: SchemaRef,
+    /// The partition strategy the publish names, if any.
+    pub strategy: Option<PartitionStrategy>,
+}
+
 /// What the options of a publish call ask for.
 #[derive(Default)]
 pub struct PublishRequest {
@@ -150,9 +158,7 @@ fn read_pending(
 pub fn publish_encoded(
     env: &Env,
     engine: Arc<KafkaEngine>,
-    codec: Arc<SchemaCodec>,
-    reference: SchemaRef,
-    strategy: Option<PartitionStrategy>,
+    how: SchemaPublish,
     items: Vec<(EngineResult<String>, Unknown<'_>)>,
     settle: impl FnOnce(BatchOutcome) + Send + 'static,
 ) {
@@ -172,6 +178,11 @@ pub fn publish_encoded(
             .iter()
             .filter_map(|p| p.as_ref().ok().map(|p| p.text.clone()))
             .collect();
+        let SchemaPublish {
+            codec,
+            reference,
+            strategy,
+        } = how;
         let mut encoded = codec.encode_all(&reference, &texts).await.into_iter();
         let mut slots: Vec<Option<EngineResult<_>>> = Vec::with_capacity(read.len());
         let mut ready: Vec<(usize, Pending)> = Vec::with_capacity(read.len());
@@ -233,21 +244,11 @@ pub fn publish_one<'e>(
     env: &'e Env,
     engine: Arc<KafkaEngine>,
     settler: &Settler,
-    codec: Arc<SchemaCodec>,
-    reference: SchemaRef,
-    strategy: Option<PartitionStrategy>,
+    how: SchemaPublish,
     topic: String,
     message: Unknown<'e>,
 ) -> EngineResult<Unknown<'e>> {
     let (promise, settle_one) = settler.one(env).map_err(|e| invalid_arg("publish", e))?;
-    publish_encoded(
-        env,
-        engine,
-        codec,
-        reference,
-        strategy,
-        vec![(Ok(topic), message)],
-        settle_one,
-    );
+    publish_encoded(env, engine, how, vec![(Ok(topic), message)], settle_one);
     Ok(promise)
 }

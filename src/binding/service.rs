@@ -17,7 +17,7 @@ use crate::binding::message::{
 use crate::binding::packed::interleave;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::schema_publish::{
-    publish_encoded, publish_one as publish_one_with_schema, read_publish_options,
+    publish_encoded, publish_one as publish_one_with_schema, read_publish_options, SchemaPublish,
 };
 use crate::binding::schema_registry::{reader_schema, SchemaRegistry};
 use crate::binding::settlement::Settler;
@@ -158,9 +158,11 @@ impl KafkaService {
                     env,
                     self.engine.clone(),
                     &self.settler,
-                    codec,
-                    reference,
-                    strategy,
+                    SchemaPublish {
+                        codec,
+                        reference,
+                        strategy,
+                    },
                     topic,
                     message,
                 )
@@ -583,9 +585,11 @@ impl KafkaService {
         publish_encoded(
             env,
             self.engine.clone(),
-            codec,
-            reference,
-            strategy,
+            SchemaPublish {
+                codec,
+                reference,
+                strategy,
+            },
             items,
             settle_many,
         );
