@@ -226,6 +226,12 @@ export declare class KafkaService {
    * `useSchemaRegistry()`; a value that does not match rejects with `ERR_SCHEMA_VALIDATION`
    * (its `path` names the field), a schema the registry does not have with
    * `ERR_SCHEMA_NOT_FOUND`, an unreachable registry with `ERR_SCHEMA_REGISTRY`.
+   *
+   * With `{strategy}` (`'conversation_id'`, `'user_id'`, `'tenant_id'`, `'random'`), a
+   * message without `key` is keyed by that partition strategy, from its header or JSON value
+   * (see `PublishOptions.strategy`); without the field it rejects with `ERR_INVALID_ARG`. With
+   * neither, a message without `key` to a topic of the `tenantTemplates` templates is keyed by
+   * the template's strategy.
    */
   publish(topic: string, message: PublishMessage | SchemaMessage, options?: PublishOptions): Promise<PublishResult>
   /**
@@ -233,11 +239,14 @@ export declare class KafkaService {
    * `publishBatch(records)` (each record names its topic). Resolves, once every message is
    * settled, with one result per message in order; a message that failed has `error` (a
    * `KafkaNativeError`) in its own slot and `offset: -1`. Rejects only when the arguments
-   * are not an array of messages.
+   * are not an array of messages, or the options are bad (an unknown `strategy`).
    *
    * With `{schema}` as the last argument (`publishBatch(topic, messages, {schema})` or
    * `publishBatch(records, {schema})`), each `value` is encoded as in `publish`; a value that
-   * does not match fails its own slot.
+   * does not match fails its own slot. With `{strategy}` (alone or beside `schema`), each
+   * message without `key` is keyed by that partition strategy, as in `publish`: a message
+   * without the strategy's field fails its own slot with `ERR_INVALID_ARG`, the others are
+   * sent.
    */
   publishBatch(topicOrRecords: string | PublishRecord[] | SchemaRecord[], messages?: PublishMessage[] | SchemaMessage[] | PublishOptions, options?: PublishOptions): Promise<BatchPublishResult[]>
   /**
@@ -889,6 +898,13 @@ export interface KafkaConfig {
    * (`transaction.timeout.ms`). Default 60000.
    */
   transactionTimeoutMs?: number
+  /**
+   * Tenant topic templates whose partition strategy (`keyStrategy`) keys the publishes to
+   * their topics that give no key and name no strategy: a catalog preset's name (`'caas'`:
+   * `chat.messages.{tenant}` by `conversation_id`, ...) or templates as in
+   * `TenantOptions.templates`. See `PublishOptions.strategy`. Default: none.
+   */
+  tenantTemplates?: 'caas' | Array<TopicSpec>
 }
 
 /** The fields a partition strategy keys on. */
@@ -1100,6 +1116,18 @@ export interface PublishOptions {
    * the registry given to `useSchemaRegistry()`.
    */
   schema?: SchemaReference
+  /**
+   * Key each message that has no `key` by this partition strategy (seed 002): its field
+   * (`conversationId`, `userId`, `tenantId`) is read from the message's header of that name,
+   * else from the top-level property of that name when the value is a JSON object (for
+   * `{schema}`, the value before encoding); `random` gives no key. The key maps to a
+   * partition as the Java client does, the same as `key: partitionKey(strategy, fields)`. A
+   * message without the field fails (its own slot in `publishBatch`) with `ERR_INVALID_ARG`,
+   * not retriable; an unknown name rejects the call with `ERR_INVALID_ARG`. Precedence: a
+   * message's `key`, then this, then the strategy of the `tenantTemplates` template its topic
+   * comes from.
+   */
+  strategy?: 'conversation_id' | 'user_id' | 'tenant_id' | 'random'
 }
 
 /** A message with its topic, for `publishBatch(records)`. */

@@ -5,7 +5,7 @@
 // undecodable messages on the failure path with their bytes intact (dead letters: dead-letters.test.js).
 
 const { registry, subject, avro, jsonSchema, samples } = require('./helpers');
-const { useMockCluster, subscribeOptions, waitFor, expectRejection } = require('../helpers');
+const { useMockCluster, subscribeOptions, waitFor, expectRejection, expectKafkaError, javaPartition } = require('../helpers');
 
 jest.setTimeout(60000);
 
@@ -158,4 +158,22 @@ test('eachBatch handlers get the decodable prefix, then the batch fails at the u
   expect(errors[0]).toMatchObject({ code: 'ERR_SCHEMA_DECODE', retriable: false });
   expect(seen.length).toBeGreaterThanOrEqual(2);
   expect(seen.every((v) => v && v.job_id === 'job-1')).toBe(true);
+});
+
+test('a named partition strategy keys schema\'d values by their fields before encoding', async () => {
+  const { s, r } = await service();
+  const topic = cluster.topic('strategy', 8);
+  const schema = JSON.stringify({ type: 'object', properties: { conversationId: { type: 'string' } }, required: ['conversationId'] });
+  const id = await r.register(`${topic}-value`, schema, 'JSON');
+  const one = await s.publish(topic, { value: { conversationId: 'conv-7' } }, { schema: { id }, strategy: 'conversation_id' });
+  expect(one.partition).toBe(javaPartition('conv-7', 8));
+  const results = await s.publishBatch(
+    topic,
+    [{ value: { conversationId: 'conv-1' } }, { value: { conversationId: 'conv-2' }, headers: { userId: 'u-2' } }],
+    { schema: { id }, strategy: 'user_id' },
+  );
+  expectKafkaError(results[0].error, 'ERR_INVALID_ARG');
+  expect(results[0].error.retriable).toBe(false);
+  expect(results[1].error).toBeUndefined();
+  expect(results[1].partition).toBe(javaPartition('u-2', 8));
 });

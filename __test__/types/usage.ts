@@ -116,9 +116,12 @@ async function delivery(service: KafkaService, admin: KafkaAdmin): Promise<void>
   const key: string | null | undefined = partitionKey('conversation_id', { conversationId: 'c-1' });
   const partitions: number = recommendedPartitions({ messagesPerSecond: 1000, uniqueKeys: 500, consumers: 3 });
   const templates = catalogPreset('caas', 'dev').tenantTemplates.map((t) => t.name);
+  const tenantService = new KafkaService({ brokers: 'localhost:9092', tenantTemplates: 'caas' });
+  const keyed: PublishResult = await tenantService.publish('chat.messages.acme', { value: '{"conversationId":"c-1"}' }, { strategy: 'conversation_id' });
+  const slots: BatchPublishResult[] = await tenantService.publishBatch('chat.events.acme', [{ value: 'x', headers: { userId: 'u-1' } }], { strategy: 'user_id' });
   const uninstall: () => void = drainOnSignals(service, { timeoutMs: 10000, signals: ['SIGTERM'] });
   uninstall();
-  void [sub, n, created, health, tenants, deleted, key, partitions, templates];
+  void [sub, n, created, health, tenants, deleted, key, partitions, templates, keyed, slots];
 }
 void delivery;
 

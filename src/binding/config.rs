@@ -8,10 +8,13 @@ use napi::bindgen_prelude::*;
 use crate::binding::logger::{js_log_sink, JsLogRecord};
 use crate::binding::network_reports::{network_reporting, JsNetworkReport};
 use crate::binding::retry::{retry_ladder, JsRetryOptions};
+use crate::binding::tenants::config_templates;
+use crate::binding::topics::JsTopicSpec;
 use crate::engine::config::{Acks, SaslConfig, ServiceConfig, SslConfig};
 use crate::engine::consumer::{Assignor, GroupProtocol, Membership};
 use crate::engine::consumer::{Ordering, SubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::keying::TemplateStrategies;
 use crate::engine::logging::LogSink;
 
 /// SASL credentials.
@@ -116,6 +119,12 @@ pub struct JsKafkaConfig<'a> {
     /// Longest a transaction may stay open before the broker aborts it
     /// (`transaction.timeout.ms`). Default 60000.
     pub transaction_timeout_ms: Option<f64>,
+    /// Tenant topic templates whose partition strategy (`keyStrategy`) keys the publishes to
+    /// their topics that give no key and name no strategy: a catalog preset's name (`'caas'`:
+    /// `chat.messages.{tenant}` by `conversation_id`, ...) or templates as in
+    /// `TenantOptions.templates`. See `PublishOptions.strategy`. Default: none.
+    #[napi(ts_type = "'caas' | Array<TopicSpec>")]
+    pub tenant_templates: Option<Either<String, Vec<JsTopicSpec>>>,
 }
 
 /// Reads a client's JS configuration (`KafkaService`, `KafkaAdmin`): the engine's settings and
@@ -131,7 +140,7 @@ pub fn read_client_config(
         ));
     }
     check_nested_objects(env, config)?;
-    let js: JsKafkaConfig =
+    let mut js: JsKafkaConfig =
         unsafe { JsKafkaConfig::from_napi_value(env.raw(), config.raw()) }.map_err(invalid)?;
     let sink = js
         .logger
@@ -142,6 +151,12 @@ pub fn read_client_config(
     let mut service = ServiceConfig::try_from(&js)?;
     if let Some(callback) = &js.on_network {
         service.network = Some(network_reporting(callback, js.network_reports.as_deref())?);
+    }
+    if let Some(given) = js.tenant_templates.take() {
+        let templates = config_templates(given)
+            .and_then(TemplateStrategies::new)
+            .map_err(|e| EngineError::InvalidConfig(format!("tenantTemplates: {e}")))?;
+        service.key_templates = templates;
     }
     Ok((service, sink))
 }

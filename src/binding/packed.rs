@@ -172,7 +172,7 @@ impl KafkaService {
                 match packed.message(i) {
                     Ok((topic, message)) => {
                         let delivery =
-                            producer.send_batch(std::iter::once((topic.as_str(), &message)));
+                            producer.send_keyed(std::iter::once((topic.as_str(), &message)), None);
                         within_runtime_if_available(|| delivery.on_complete(done));
                     }
                     Err(e) => {
@@ -199,7 +199,8 @@ impl KafkaService {
                 }
             }
         }
-        let delivery = producer.send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)));
+        let delivery =
+            producer.send_keyed(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)), None);
         let sendable: Vec<usize> = if refused.is_empty() {
             Vec::new()
         } else {
@@ -247,8 +248,9 @@ impl KafkaService {
         match message {
             Ok(message) => {
                 // The bytes are copied (by librdkafka, or for a full queue by the engine) before
-                // `send_batch` returns: publish.js reuses `data`.
-                let delivery = producer.send_batch(std::iter::once((topic.as_str(), &message)));
+                // `send_keyed` returns: publish.js reuses `data`.
+                let delivery =
+                    producer.send_keyed(std::iter::once((topic.as_str(), &message)), None);
                 within_runtime_if_available(|| delivery.on_complete(done));
             }
             Err(e) => done(vec![Err(e)]),

@@ -12,7 +12,9 @@ use crate::binding::error::invalid_arg;
 use crate::binding::message::{read_message_envelope, MessageFields, Payload};
 use crate::binding::schema_registry::{stringify, JsSchemaReference};
 use crate::binding::settlement::Settler;
+use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::keying::strategy_key;
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::BatchOutcome;
 use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
@@ -25,6 +27,32 @@ pub struct JsPublishOptions {
     /// the registry given to `useSchemaRegistry()`.
     #[napi(ts_type = "SchemaReference")]
     pub schema: Option<JsSchemaReference>,
+    /// Key each message that has no `key` by this partition strategy (seed 002): its field
+    /// (`conversationId`, `userId`, `tenantId`) is read from the message's header of that name,
+    /// else from the top-level property of that name when the value is a JSON object (for
+    /// `{schema}`, the value before encoding); `random` gives no key. The key maps to a
+    /// partition as the Java client does, the same as `key: partitionKey(strategy, fields)`. A
+    /// message without the field fails (its own slot in `publishBatch`) with `ERR_INVALID_ARG`,
+    /// not retriable; an unknown name rejects the call with `ERR_INVALID_ARG`. Precedence: a
+    /// message's `key`, then this, then the strategy of the `tenantTemplates` template its topic
+    /// comes from.
+    #[napi(ts_type = "'conversation_id' | 'user_id' | 'tenant_id' | 'random'")]
+    pub strategy: Option<String>,
+}
+
+/// How a schema'd publish encodes and keys its messages.
+pub struct SchemaPublish {
+    pub codec: Arc<SchemaCodec>,
+    pub reference: SchemaRef,
+    /// The partition strategy the publish names, if any.
+    pub strategy: Option<PartitionStrategy>,
+}
+
+/// What the options of a publish call ask for.
+#[derive(Default)]
+pub struct PublishRequest {
+    pub schema: Option<SchemaRef>,
+    pub strategy: Option<PartitionStrategy>,
 }
 
 /// A message to publish with `{schema}`: as `PublishMessage`, with any JSON-able `value`.
@@ -67,21 +95,28 @@ pub struct JsSchemaRecord {
     pub timestamp: Option<Unknown<'static>>,
 }
 
-/// The schema a publish call asks for, if any: `None` for no options or no `schema`.
-pub fn requested_schema(
+/// What a publish call's options ask for: nothing for no options (`undefined`, `null`).
+pub fn read_publish_options(
     env: &Env,
     options: Option<Unknown<'_>>,
-) -> EngineResult<Option<SchemaRef>> {
+) -> EngineResult<PublishRequest> {
     let Some(options) = options else {
-        return Ok(None);
+        return Ok(PublishRequest::default());
     };
     match options.get_type().map_err(|e| invalid_arg("options", e))? {
-        ValueType::Undefined | ValueType::Null => return Ok(None),
+        ValueType::Undefined | ValueType::Null => return Ok(PublishRequest::default()),
         ValueType::Object if !options.is_array().unwrap_or(false) => {}
-        _ => return Err(invalid_arg("options", "expected {schema}")),
+        _ => return Err(invalid_arg("options", "expected {schema, strategy}")),
     }
     let o: JsPublishOptions = args::read(env, options, "options")?;
-    o.schema.as_ref().map(SchemaRef::try_from).transpose()
+    Ok(PublishRequest {
+        schema: o.schema.as_ref().map(SchemaRef::try_from).transpose()?,
+        strategy: o
+            .strategy
+            .as_deref()
+            .map(PartitionStrategy::parse)
+            .transpose()?,
+    })
 }
 
 /// A message read for a schema'd publish: owned (it crosses to the runtime) with its value as
@@ -117,13 +152,13 @@ fn read_pending(
     })
 }
 
-/// Reads the messages (a failed read fails its slot only), then on the runtime encodes them and
-/// queues the encoded ones; `settle` gets one outcome per message, in order.
+/// Reads the messages (a failed read fails its slot only), then on the runtime encodes them,
+/// keys those without a key by `strategy` (else their topic's template's) from their headers or
+/// JSON text, and queues them; `settle` gets one outcome per message, in order.
 pub fn publish_encoded(
     env: &Env,
     engine: Arc<KafkaEngine>,
-    codec: Arc<SchemaCodec>,
-    reference: SchemaRef,
+    how: SchemaPublish,
     items: Vec<(EngineResult<String>, Unknown<'_>)>,
     settle: impl FnOnce(BatchOutcome) + Send + 'static,
 ) {
@@ -143,6 +178,11 @@ pub fn publish_encoded(
             .iter()
             .filter_map(|p| p.as_ref().ok().map(|p| p.text.clone()))
             .collect();
+        let SchemaPublish {
+            codec,
+            reference,
+            strategy,
+        } = how;
         let mut encoded = codec.encode_all(&reference, &texts).await.into_iter();
         let mut slots: Vec<Option<EngineResult<_>>> = Vec::with_capacity(read.len());
         let mut ready: Vec<(usize, Pending)> = Vec::with_capacity(read.len());
@@ -153,6 +193,13 @@ pub fn publish_encoded(
                     .unwrap_or_else(|| Err(EngineError::InvalidArg("value not encoded".into())))
                     .map_err(|e| e.about(&p.topic, p.message.partition))?;
                 p.message.value = Some(bytes);
+                if p.message.key.is_none() {
+                    if let Some(s) = engine.strategy_for(&p.topic, strategy)? {
+                        p.message.key =
+                            strategy_key(s, &p.message.headers, Some(p.text.as_bytes()))
+                                .map_err(|e| e.about(&p.topic, p.message.partition))?;
+                    }
+                }
                 Ok(p)
             });
             match outcome {
@@ -163,6 +210,7 @@ pub fn publish_encoded(
                 Err(e) => slots.push(Some(Err(e))),
             }
         }
+        // Keyed above, from the JSON text: the encoded value may not be JSON.
         let delivery = engine.send_batch(ready.iter().map(|(_, p)| (p.topic.as_str(), &p.message)));
         let indices: Vec<usize> = ready.iter().map(|(i, _)| *i).collect();
         let place = move |results: BatchOutcome| {
@@ -196,19 +244,11 @@ pub fn publish_one<'e>(
     env: &'e Env,
     engine: Arc<KafkaEngine>,
     settler: &Settler,
-    codec: Arc<SchemaCodec>,
-    reference: SchemaRef,
+    how: SchemaPublish,
     topic: String,
     message: Unknown<'e>,
 ) -> EngineResult<Unknown<'e>> {
     let (promise, settle_one) = settler.one(env).map_err(|e| invalid_arg("publish", e))?;
-    publish_encoded(
-        env,
-        engine,
-        codec,
-        reference,
-        vec![(Ok(topic), message)],
-        settle_one,
-    );
+    publish_encoded(env, engine, how, vec![(Ok(topic), message)], settle_one);
     Ok(promise)
 }

@@ -17,7 +17,7 @@ use crate::binding::message::{
 use crate::binding::packed::interleave;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::schema_publish::{
-    publish_encoded, publish_one as publish_one_with_schema, requested_schema,
+    publish_encoded, publish_one as publish_one_with_schema, read_publish_options, SchemaPublish,
 };
 use crate::binding::schema_registry::{reader_schema, SchemaRegistry};
 use crate::binding::settlement::Settler;
@@ -25,11 +25,12 @@ use crate::binding::stats::JsServiceStats;
 use crate::binding::subscription::{BatchDecoder, HandlerKind, JsBatchHandler, Subscription};
 use crate::binding::subscription_reports::reports;
 use crate::binding::transaction::Transaction;
+use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::consumer::{ErrorSink, SubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::BatchDelivery;
-use crate::engine::schema::codec::SchemaCodec;
+use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
 use crate::engine::service::{BrokerAddress, ClusterInfo, KafkaEngine};
 use crate::engine::transaction;
 
@@ -126,6 +127,12 @@ impl KafkaService {
     /// `useSchemaRegistry()`; a value that does not match rejects with `ERR_SCHEMA_VALIDATION`
     /// (its `path` names the field), a schema the registry does not have with
     /// `ERR_SCHEMA_NOT_FOUND`, an unreachable registry with `ERR_SCHEMA_REGISTRY`.
+    ///
+    /// With `{strategy}` (`'conversation_id'`, `'user_id'`, `'tenant_id'`, `'random'`), a
+    /// message without `key` is keyed by that partition strategy, from its header or JSON value
+    /// (see `PublishOptions.strategy`); without the field it rejects with `ERR_INVALID_ARG`. With
+    /// neither, a message without `key` to a topic of the `tenantTemplates` templates is keyed by
+    /// the template's strategy.
     #[napi(
         ts_args_type = "topic: string, message: PublishMessage | SchemaMessage, options?: PublishOptions",
         ts_return_type = "Promise<PublishResult>"
@@ -137,9 +144,12 @@ impl KafkaService {
         message: Unknown<'e>,
         options: Option<Unknown<'e>>,
     ) -> Result<Unknown<'e>> {
+        let mut strategy = None;
         if options.is_some() {
             let schema = (|| {
-                let Some(reference) = requested_schema(env, options)? else {
+                let request = read_publish_options(env, options)?;
+                strategy = request.strategy;
+                let Some(reference) = request.schema else {
                     return Ok(None);
                 };
                 let topic = read_topic(env, topic, "topic")?;
@@ -148,8 +158,11 @@ impl KafkaService {
                     env,
                     self.engine.clone(),
                     &self.settler,
-                    codec,
-                    reference,
+                    SchemaPublish {
+                        codec,
+                        reference,
+                        strategy,
+                    },
                     topic,
                     message,
                 )
@@ -164,7 +177,7 @@ impl KafkaService {
         publish_one(
             env,
             &self.settler,
-            Sender::Service(&self.engine),
+            Sender::Service(&self.engine, strategy),
             topic,
             message,
         )
@@ -174,11 +187,14 @@ impl KafkaService {
     /// `publishBatch(records)` (each record names its topic). Resolves, once every message is
     /// settled, with one result per message in order; a message that failed has `error` (a
     /// `KafkaNativeError`) in its own slot and `offset: -1`. Rejects only when the arguments
-    /// are not an array of messages.
+    /// are not an array of messages, or the options are bad (an unknown `strategy`).
     ///
     /// With `{schema}` as the last argument (`publishBatch(topic, messages, {schema})` or
     /// `publishBatch(records, {schema})`), each `value` is encoded as in `publish`; a value that
-    /// does not match fails its own slot.
+    /// does not match fails its own slot. With `{strategy}` (alone or beside `schema`), each
+    /// message without `key` is keyed by that partition strategy, as in `publish`: a message
+    /// without the strategy's field fails its own slot with `ERR_INVALID_ARG`, the others are
+    /// sent.
     #[napi(
         ts_args_type = "topicOrRecords: string | PublishRecord[] | SchemaRecord[], messages?: PublishMessage[] | SchemaMessage[] | PublishOptions, options?: PublishOptions",
         ts_return_type = "Promise<BatchPublishResult[]>"
@@ -190,19 +206,36 @@ impl KafkaService {
         second: Option<Unknown<'e>>,
         third: Option<Unknown<'e>>,
     ) -> Result<Unknown<'e>> {
-        if second.is_some() || third.is_some() {
-            match self.publish_batch_with_schema(env, first, second, third) {
-                Ok(Some(promise)) => return Ok(promise),
-                Ok(None) => {}
-                Err(e) => return rejected::<Array>(env, e).map(|p| p.to_unknown()),
-            }
+        let by_topic = first.get_type().ok() == Some(ValueType::String);
+        // `(topic, messages, options)` or `(records, options)`.
+        let (list, options) = if by_topic {
+            (second, third)
+        } else {
+            (None, second)
+        };
+        let request = match read_publish_options(env, options) {
+            Ok(r) => r,
+            Err(e) => return rejected::<Array>(env, e).map(|p| p.to_unknown()),
+        };
+        if let Some(reference) = request.schema {
+            return match self.publish_batch_with_schema(
+                env,
+                first,
+                list,
+                by_topic,
+                reference,
+                request.strategy,
+            ) {
+                Ok(promise) => Ok(promise),
+                Err(e) => rejected::<Array>(env, e).map(|p| p.to_unknown()),
+            };
         }
         publish_many(
             env,
             &self.settler,
-            Sender::Service(&self.engine),
+            Sender::Service(&self.engine, request.strategy),
             first,
-            second,
+            list,
         )
     }
 
@@ -352,9 +385,10 @@ impl KafkaService {
     }
 }
 
-/// Where published messages go: the service's producer, or an open transaction.
+/// Where published messages go: the service's producer (with the partition strategy the publish
+/// names, if any), or an open transaction.
 pub(crate) enum Sender<'s> {
-    Service(&'s KafkaEngine),
+    Service(&'s KafkaEngine, Option<PartitionStrategy>),
     Transaction(&'s transaction::Transaction),
 }
 
@@ -364,7 +398,7 @@ impl Sender<'_> {
         records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
     ) -> EngineResult<BatchDelivery> {
         match self {
-            Sender::Service(engine) => engine.send_batch(records),
+            Sender::Service(engine, strategy) => engine.send_keyed(records, *strategy),
             Sender::Transaction(tx) => tx.send_batch(records),
         }
     }
@@ -504,26 +538,18 @@ impl KafkaService {
             })
     }
 
-    /// `publishBatch` with `{schema}` as its last argument; `None` when it has none.
+    /// `publishBatch` with `{schema}` as its last argument: `list` is the messages of
+    /// `(topic, messages, options)`, `first` the records of `(records, options)`.
     fn publish_batch_with_schema<'e>(
         &self,
         env: &'e Env,
         first: Unknown<'e>,
-        second: Option<Unknown<'e>>,
-        third: Option<Unknown<'e>>,
-    ) -> EngineResult<Option<Unknown<'e>>> {
-        let by_topic = first
-            .get_type()
-            .map_err(|e| invalid_arg("publishBatch", e))?
-            == ValueType::String;
-        let (options, list) = if by_topic {
-            (third, second)
-        } else {
-            (second, Some(first))
-        };
-        let Some(reference) = requested_schema(env, options)? else {
-            return Ok(None);
-        };
+        list: Option<Unknown<'e>>,
+        by_topic: bool,
+        reference: SchemaRef,
+        strategy: Option<PartitionStrategy>,
+    ) -> EngineResult<Unknown<'e>> {
+        let list = if by_topic { list } else { Some(first) };
         let list = list.ok_or_else(|| invalid_arg("messages", "expected an array of messages"))?;
         if !list.is_array().unwrap_or(false) {
             return Err(invalid_arg("messages", "expected an array of messages"));
@@ -559,12 +585,15 @@ impl KafkaService {
         publish_encoded(
             env,
             self.engine.clone(),
-            codec,
-            reference,
+            SchemaPublish {
+                codec,
+                reference,
+                strategy,
+            },
             items,
             settle_many,
         );
-        Ok(Some(promise))
+        Ok(promise)
     }
 }
 

@@ -88,19 +88,7 @@ fn read_templates(
         Some(JsTenantOptions {
             templates: Some(list),
             ..
-        }) => list
-            .into_iter()
-            .map(|t| {
-                let strategy =
-                    PartitionStrategy::parse(t.key_strategy.as_deref().unwrap_or("random"))?;
-                let template = TopicTemplate {
-                    spec: t.into(),
-                    strategy,
-                };
-                template.validate()?;
-                Ok(template)
-            })
-            .collect::<EngineResult<Vec<_>>>()?,
+        }) => templates_of(list)?,
         o => {
             let preset = o.as_ref().and_then(|o| o.preset.clone());
             let profile: Profile = o
@@ -112,6 +100,33 @@ fn read_templates(
         }
     };
     Ok((templates, timeout))
+}
+
+/// Templates given as `TopicSpec`s: names hold `{tenant}` once, `keyStrategy` names the
+/// partition strategy (default `random`).
+pub(crate) fn templates_of(list: Vec<JsTopicSpec>) -> EngineResult<Vec<TopicTemplate>> {
+    list.into_iter()
+        .map(|t| {
+            let strategy = PartitionStrategy::parse(t.key_strategy.as_deref().unwrap_or("random"))?;
+            let template = TopicTemplate {
+                spec: t.into(),
+                strategy,
+            };
+            template.validate()?;
+            Ok(template)
+        })
+        .collect()
+}
+
+/// The tenant templates of `KafkaConfig.tenantTemplates`: a preset's, or the ones given.
+pub(crate) fn config_templates(
+    given: Either<String, Vec<JsTopicSpec>>,
+) -> EngineResult<Vec<TopicTemplate>> {
+    match given {
+        // A template's strategy is the same in every profile.
+        Either::A(name) => Ok(catalogs::preset(&name, Profile::Dev)?.tenant_templates),
+        Either::B(list) => templates_of(list),
+    }
 }
 
 fn read_tenant(env: &Env, tenant: Unknown<'_>) -> EngineResult<String> {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::keying::TemplateStrategies;
 use crate::engine::logging::{LogLevel, LogSink, Logger};
 use crate::engine::network::NetworkReporting;
 
@@ -232,6 +233,9 @@ pub struct ServiceConfig {
     /// Network reports of the service's clients (`engine::network`). Default: none, and no
     /// debug context turned on.
     pub network: Option<NetworkReporting>,
+    /// Tenant topic templates whose partition strategy keys unkeyed publishes to their topics
+    /// (`engine::keying`).
+    pub key_templates: TemplateStrategies,
 }
 
 impl ServiceConfig {
@@ -251,6 +255,7 @@ impl ServiceConfig {
             transactional_id: None,
             transaction_timeout_ms: None,
             network: None,
+            key_templates: TemplateStrategies::default(),
         }
     }
 

@@ -171,3 +171,91 @@ async fn a_stuck_key_holds_the_commit_but_not_the_other_keys() {
     sub.stop().await;
     engine.disconnect(Duration::from_secs(5)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_partition_waiting_for_its_due_message_still_commits_what_finished() {
+    use crate::engine::consumer::retry_headers as h;
+    use crate::engine::consumer::RetryLadder;
+
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    for t in ["source", "g-kr.retry.1"] {
+        cluster.create_topic(t, 1, 1).unwrap();
+    }
+    let engine = engine_for(&cluster);
+    engine.connect().await.unwrap();
+    // Two messages of key `a` due now, then one of key `b` due in two minutes.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let late = (now_ms + 120_000).to_string();
+    let messages: Vec<OutgoingMessage<Vec<u8>>> =
+        [("a", "a1", "0"), ("a", "a2", "0"), ("b", "late", &late)]
+            .iter()
+            .map(|(k, v, due)| {
+                OutgoingMessage::value(v.as_bytes().to_vec())
+                    .with_key(k.as_bytes().to_vec())
+                    .with_header(h::GROUP, b"g-kr".to_vec())
+                    .with_header(h::DUE, due.as_bytes().to_vec())
+            })
+            .collect();
+    for r in engine
+        .send_batch(messages.iter().map(|m| ("g-kr.retry.1", m)))
+        .unwrap()
+        .wait()
+        .await
+    {
+        r.unwrap();
+    }
+    let done: Arc<Mutex<Vec<String>>> = Arc::default();
+    let handler: Arc<dyn BatchHandler> = {
+        let done = done.clone();
+        Arc::new(move |batch: Arc<MessageBatch>| {
+            let done = done.clone();
+            async move {
+                let value =
+                    String::from_utf8_lossy(batch.messages[0].value.as_deref().unwrap_or_default())
+                        .to_string();
+                // Still running when the worker meets the message that is not due.
+                if value == "a1" {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                done.lock().unwrap().push(value);
+                HandlerOutcome::done(1)
+            }
+            .boxed()
+        })
+    };
+    let mut options = SubscribeOptions::new("g-kr", vec!["source".into()]);
+    options.session_timeout_ms = Some(10_000);
+    options.from_beginning = true;
+    options.ordering = Ordering::Key;
+    options.concurrency = 4;
+    options.retry = Some(RetryLadder::new("g-kr", vec![120_000], None, None));
+    let sub = engine.subscribe(options, handler, None).await.unwrap();
+
+    // a2 waits behind a1 on its key: it runs, and both are committed, while `late` is not due.
+    wait_until("a1 and a2", || done.lock().unwrap().len() >= 2).await;
+    let admin = Admin::new(engine.config().clone(), engine.logger().clone()).unwrap();
+    let mut committed = -1;
+    for _ in 0..100 {
+        sub.commit().await.unwrap();
+        committed = admin
+            .group_offsets(
+                "g-kr",
+                Some(&["g-kr.retry.1".to_string()]),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap()[0]
+            .offset;
+        if committed == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(committed, 2, "a1 and a2 committed while `late` waits");
+    assert_eq!(*done.lock().unwrap(), ["a1", "a2"], "`late` is not due yet");
+    sub.stop().await;
+    engine.disconnect(Duration::from_secs(5)).await.unwrap();
+}

@@ -7,6 +7,7 @@ pub mod config;
 pub mod connection;
 pub mod consumer;
 pub mod error;
+pub mod keying;
 pub mod latency;
 pub mod logging;
 pub mod message;

@@ -11,10 +11,12 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use tokio::sync::oneshot;
 
+use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::config::ServiceConfig;
 use crate::engine::connection::is_refusal;
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::keying::{message_key, TemplateStrategies};
 use crate::engine::logging::Logger;
 use crate::engine::message::{validate_topic, DeliveryReport, OutgoingMessage};
 use crate::engine::metrics::librdkafka::ClientQueues;
@@ -239,6 +241,7 @@ pub struct Producer {
     inner: ThreadedProducer<ProducerContext>,
     stats: Arc<ProducerStats>,
     message_timeout: Duration,
+    key_templates: TemplateStrategies,
 }
 
 impl Producer {
@@ -260,6 +263,7 @@ impl Producer {
             inner,
             stats,
             message_timeout: Duration::from_millis(config.producer.message_timeout_ms as u64),
+            key_templates: config.key_templates.clone(),
         }))
     }
 
@@ -295,26 +299,77 @@ impl Producer {
 
     /// Queues every message without waiting. A message that fails before it is queued (bad
     /// topic, too large, unknown partition) gets its error in its own slot; one that meets a full
-    /// queue is copied and queued again by `wait()`.
+    /// queue is copied and queued again by `wait()`. Keys stay as they are: the engine's own
+    /// sends (retry ladder, replay) use this; publishes use `send_keyed`.
     pub fn send_batch<'a, B: AsRef<[u8]> + 'a>(
         self: &Arc<Self>,
         records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+    ) -> BatchDelivery {
+        self.send(records, None)
+    }
+
+    /// `send_batch` for publishes: a message without a key gets the key of the partition
+    /// strategy `named`, else of its topic's template (see `engine::keying`); one whose strategy
+    /// finds no key field fails in its own slot with `ERR_INVALID_ARG`.
+    pub fn send_keyed<'a, B: AsRef<[u8]> + 'a>(
+        self: &Arc<Self>,
+        records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+        named: Option<PartitionStrategy>,
+    ) -> BatchDelivery {
+        let keying = self.key_templates.applies(named).then_some(named);
+        self.send(records, keying)
+    }
+
+    /// The strategy that keys an unkeyed publish to `topic` (see `send_keyed`).
+    pub fn strategy_for(
+        &self,
+        topic: &str,
+        named: Option<PartitionStrategy>,
+    ) -> Option<PartitionStrategy> {
+        self.key_templates.for_publish(topic, named)
+    }
+
+    /// `keying`: `None` leaves keys alone, `Some(named)` keys unkeyed messages.
+    fn send<'a, B: AsRef<[u8]> + 'a>(
+        self: &Arc<Self>,
+        records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+        keying: Option<Option<PartitionStrategy>>,
     ) -> BatchDelivery {
         let n = records.len();
         let collector = Arc::new(BatchCollector::new(n));
         let mut deferred = Vec::new();
         for (index, (topic, message)) in records.enumerate() {
-            if let Err(e) = validate_topic(topic).and_then(|_| message.validate()) {
-                collector.settle(index, Err(e.about(topic, message.partition)));
-                continue;
-            }
-            match self.enqueue(topic, message, index, &collector) {
+            let derived = validate_topic(topic)
+                .and_then(|_| message.validate())
+                .and_then(|_| match keying {
+                    Some(named) if message.key.is_none() => self
+                        .strategy_for(topic, named)
+                        .map_or(Ok(None), |s| message_key(s, message)),
+                    _ => Ok(None),
+                });
+            let derived = match derived {
+                Ok(k) => k,
+                Err(e) => {
+                    collector.settle(index, Err(e.about(topic, message.partition)));
+                    continue;
+                }
+            };
+            let key = derived
+                .as_deref()
+                .or_else(|| message.key.as_ref().map(AsRef::as_ref));
+            match self.enqueue(topic, message, key, index, &collector) {
                 Ok(()) => {}
-                Err(e) if is_queue_full(&e) => deferred.push(Deferred {
-                    index,
-                    topic: topic.to_string(),
-                    message: to_owned_message(message),
-                }),
+                Err(e) if is_queue_full(&e) => {
+                    let mut message = to_owned_message(message);
+                    if derived.is_some() {
+                        message.key = derived;
+                    }
+                    deferred.push(Deferred {
+                        index,
+                        topic: topic.to_string(),
+                        message,
+                    })
+                }
                 Err(e) => {
                     let figures = &self.stats.figures;
                     let event_type = figures.event_types.of(&message.headers);
@@ -344,10 +399,12 @@ impl Producer {
             .unwrap_or_else(|| Err(EngineError::from_code(RDKafkaErrorCode::Fail)))
     }
 
+    /// `key`: the message's key, or the one its partition strategy gave it.
     fn enqueue<B: AsRef<[u8]>>(
         &self,
         topic: &str,
         message: &OutgoingMessage<B>,
+        key: Option<&[u8]>,
         index: usize,
         collector: &Arc<BatchCollector>,
     ) -> EngineResult<()> {
@@ -359,8 +416,8 @@ impl Producer {
         });
         let mut record: BaseRecord<'_, [u8], [u8], Box<PendingDelivery>> =
             BaseRecord::with_opaque_to(topic, pending);
-        if let Some(k) = &message.key {
-            record = record.key(k.as_ref());
+        if let Some(k) = key {
+            record = record.key(k);
         }
         if let Some(v) = &message.value {
             record = record.payload(v.as_ref());
@@ -383,7 +440,8 @@ impl Producer {
         }
         // Counted before librdkafka has the message: its delivery report, on librdkafka's thread,
         // may be counted (and the publish settled) before `send` returns here.
-        let size = message.size();
+        let size = message.size() + key.map_or(0, <[u8]>::len)
+            - message.key.as_ref().map_or(0, |k| k.as_ref().len());
         self.stats.on_sent(topic, size);
         match self.inner.send(record) {
             Ok(()) => Ok(()),
@@ -397,7 +455,8 @@ impl Producer {
     async fn enqueue_when_room(&self, d: Deferred, collector: &Arc<BatchCollector>) {
         let deadline = Instant::now() + self.message_timeout;
         loop {
-            match self.enqueue(&d.topic, &d.message, d.index, collector) {
+            let key = d.message.key.as_deref();
+            match self.enqueue(&d.topic, &d.message, key, d.index, collector) {
                 Ok(()) => return,
                 Err(e) if is_queue_full(&e) && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(2)).await;

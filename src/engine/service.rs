@@ -9,6 +9,7 @@ use futures::future::join_all;
 use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::watch;
 
+use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::config::ServiceConfig;
 use crate::engine::consumer::{BatchHandler, ErrorSink, SubscribeOptions, Subscription};
 use crate::engine::error::{EngineError, EngineResult};
@@ -183,6 +184,25 @@ impl KafkaEngine {
         records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
     ) -> EngineResult<BatchDelivery> {
         Ok(self.producer()?.send_batch(records))
+    }
+
+    /// Queues publishes without waiting, keying those without a key by a partition strategy;
+    /// see `Producer::send_keyed`.
+    pub fn send_keyed<'a, B: AsRef<[u8]> + 'a>(
+        &self,
+        records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+        named: Option<PartitionStrategy>,
+    ) -> EngineResult<BatchDelivery> {
+        Ok(self.producer()?.send_keyed(records, named))
+    }
+
+    /// The strategy that keys an unkeyed publish to `topic`: `named`, else its template's.
+    pub fn strategy_for(
+        &self,
+        topic: &str,
+        named: Option<PartitionStrategy>,
+    ) -> EngineResult<Option<PartitionStrategy>> {
+        Ok(self.producer()?.strategy_for(topic, named))
     }
 
     /// Publishes one message and waits for the broker's acknowledgement.

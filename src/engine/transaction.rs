@@ -208,7 +208,8 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    /// Queues messages in the transaction; see `Producer::send_batch`. Their delivery reports
+    /// Queues messages in the transaction; see `Producer::send_keyed` (unkeyed messages to a
+    /// template's topics get its strategy's key). Their delivery reports
     /// arrive as usual; readers with `read_committed` see them only after `commit`.
     pub fn send_batch<'a, B: AsRef<[u8]> + 'a>(
         &self,
@@ -220,7 +221,7 @@ impl Transaction {
                 Err(_) => not_open(),
             });
         }
-        Ok(self.owner.producer().send_batch(records))
+        Ok(self.owner.producer().send_keyed(records, None))
     }
 
     /// Adds a group's consumed offsets (the next offset to read, per partition) to the

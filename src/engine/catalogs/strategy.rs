@@ -48,20 +48,32 @@ impl PartitionStrategy {
         }
     }
 
+    /// The field the strategy keys on (`conversationId`, `userId`, `tenantId`), none for
+    /// `random`.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            PartitionStrategy::Random => None,
+            PartitionStrategy::ConversationId => Some("conversationId"),
+            PartitionStrategy::UserId => Some("userId"),
+            PartitionStrategy::TenantId => Some("tenantId"),
+        }
+    }
+
     /// The message key: the field the strategy names (`ERR_INVALID_ARG` when it is missing or
     /// empty), or none for `random`.
     pub fn key<'a>(self, fields: &KeyFields<'a>) -> EngineResult<Option<&'a str>> {
-        let (field, name) = match self {
+        let field = match self {
             PartitionStrategy::Random => return Ok(None),
-            PartitionStrategy::ConversationId => (fields.conversation_id, "conversationId"),
-            PartitionStrategy::UserId => (fields.user_id, "userId"),
-            PartitionStrategy::TenantId => (fields.tenant_id, "tenantId"),
+            PartitionStrategy::ConversationId => fields.conversation_id,
+            PartitionStrategy::UserId => fields.user_id,
+            PartitionStrategy::TenantId => fields.tenant_id,
         };
         match field {
             Some(v) if !v.is_empty() => Ok(Some(v)),
             _ => Err(EngineError::InvalidArg(format!(
-                "partition strategy {} needs {name}",
-                self.as_str()
+                "partition strategy {} needs {}",
+                self.as_str(),
+                self.field().unwrap_or_default()
             ))),
         }
     }

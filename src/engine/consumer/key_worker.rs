@@ -94,6 +94,25 @@ impl Lanes {
             }
         }
     }
+
+    /// Holds the partition until its next message is due (see `retry_delivery::wait_until_due`),
+    /// while the calls already running end: their offsets are stored and their keys' next
+    /// messages start meanwhile, not when the waiting message is due.
+    async fn wait_until_due(&mut self, rx: &mut mpsc::UnboundedReceiver<Finished>, due_ms: i64) {
+        let shared = self.shared.clone();
+        let tp = self.tp.clone();
+        let due = retry_delivery::wait_until_due(&shared, &tp, due_ms);
+        tokio::pin!(due);
+        loop {
+            if self.in_flight == 0 {
+                shared.finish_batch(&tp);
+            }
+            tokio::select! {
+                _ = &mut due => return,
+                Some(f) = rx.recv(), if self.in_flight > 0 => self.on_finished(f),
+            }
+        }
+    }
 }
 
 /// Runs until the partition is revoked, the subscription stops, or a message cannot be finished.
@@ -128,10 +147,7 @@ pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
                     }
                     Admit::Skip => continue,
                     Admit::NotYet(due_ms) => {
-                        if lanes.in_flight == 0 {
-                            shared.finish_batch(&tp);
-                        }
-                        retry_delivery::wait_until_due(&shared, &tp, due_ms).await;
+                        lanes.wait_until_due(&mut rx, due_ms).await;
                         continue;
                     }
                 },
