@@ -10,9 +10,9 @@ use napi::Env;
 use crate::binding::error::{invalid_arg, to_napi_error};
 use crate::binding::message::{read_message, read_record_topic, MessageFields, Payload};
 use crate::binding::service::KafkaService;
-use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::error::EngineResult;
 use crate::engine::message::OutgoingMessage;
-use crate::engine::producer::BatchOutcome;
+use crate::engine::producer::Keying;
 
 /// Numbers per message in `meta`, and the index of each.
 pub const FIELDS: usize = 7;
@@ -183,34 +183,26 @@ impl KafkaService {
             }
             return Ok(());
         }
-        let mut topics: Vec<String> = Vec::with_capacity(count);
-        let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> = Vec::with_capacity(count);
-        let mut refused: Vec<(usize, EngineError)> = Vec::new();
-        for i in 0..count {
-            match packed.message(i) {
-                Ok((topic, message)) => {
-                    topics.push(topic);
-                    sendable.push((i, message));
-                }
-                Err(e) => {
+        let slots: Vec<EngineResult<(String, OutgoingMessage<Payload>)>> = (0..count)
+            .map(|i| {
+                let slot = packed.message(i);
+                if slot.is_err() {
                     clear_exception(env);
-                    topics.push(String::new());
-                    refused.push((i, e));
                 }
-            }
-        }
-        let delivery =
-            producer.send_keyed(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)), None);
-        let sendable: Vec<usize> = if refused.is_empty() {
-            Vec::new()
-        } else {
-            sendable.into_iter().map(|(i, _)| i).collect()
-        };
+                slot
+            })
+            .collect();
+        let delivery = producer.send_slots(
+            slots.iter().map(|s| {
+                s.as_ref()
+                    .map(|(t, m)| (t.as_str(), m))
+                    .map_err(Clone::clone)
+            }),
+            Keying::Strategy(None),
+        );
         self.settler.expect(env, 1)?;
         let done = self.settler.by_seq(seq);
-        let place =
-            move |results: BatchOutcome| done(interleave(count, sendable, refused, results));
-        within_runtime_if_available(|| delivery.on_complete(place));
+        within_runtime_if_available(|| delivery.on_complete(done));
         Ok(())
     }
 
@@ -285,28 +277,4 @@ fn clear_exception(env: &Env) {
         let mut exception = std::ptr::null_mut();
         unsafe { napi::sys::napi_get_and_clear_last_exception(env.raw(), &mut exception) };
     }
-}
-
-/// A batch's outcomes in message order: each delivery back at its message's index, between the
-/// messages refused before sending (`sent` lists the indices of the delivered ones).
-pub(crate) fn interleave(
-    n: usize,
-    sent: Vec<usize>,
-    refused: Vec<(usize, EngineError)>,
-    results: BatchOutcome,
-) -> BatchOutcome {
-    if refused.is_empty() {
-        return results;
-    }
-    let mut slots: Vec<Option<EngineResult<_>>> = (0..n).map(|_| None).collect();
-    for (i, r) in sent.into_iter().zip(results) {
-        slots[i] = Some(r);
-    }
-    for (i, e) in refused {
-        slots[i] = Some(Err(e));
-    }
-    slots
-        .into_iter()
-        .map(|s| s.unwrap_or_else(|| Err(EngineError::InvalidArg("no delivery report".into()))))
-        .collect()
 }

@@ -16,7 +16,7 @@ use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::keying::strategy_key;
 use crate::engine::message::OutgoingMessage;
-use crate::engine::producer::BatchOutcome;
+use crate::engine::producer::{BatchOutcome, Keying};
 use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
 use crate::engine::service::KafkaEngine;
 
@@ -184,56 +184,44 @@ pub fn publish_encoded(
             strategy,
         } = how;
         let mut encoded = codec.encode_all(&reference, &texts).await.into_iter();
-        let mut slots: Vec<Option<EngineResult<_>>> = Vec::with_capacity(read.len());
-        let mut ready: Vec<(usize, Pending)> = Vec::with_capacity(read.len());
-        for (i, p) in read.into_iter().enumerate() {
-            let outcome = p.and_then(|mut p| {
-                let bytes = encoded
-                    .next()
-                    .unwrap_or_else(|| Err(EngineError::InvalidArg("value not encoded".into())))
-                    .map_err(|e| e.about(&p.topic, p.message.partition))?;
-                p.message.value = Some(bytes);
-                if p.message.key.is_none() {
-                    if let Some(s) = engine.strategy_for(&p.topic, strategy)? {
-                        p.message.key =
-                            strategy_key(s, &p.message.headers, Some(p.text.as_bytes()))
-                                .map_err(|e| e.about(&p.topic, p.message.partition))?;
+        let slots: Vec<EngineResult<Pending>> = read
+            .into_iter()
+            .map(|p| {
+                p.and_then(|mut p| {
+                    let bytes = encoded
+                        .next()
+                        .unwrap_or_else(|| Err(EngineError::InvalidArg("value not encoded".into())))
+                        .map_err(|e| e.about(&p.topic, p.message.partition))?;
+                    p.message.value = Some(bytes);
+                    if p.message.key.is_none() {
+                        if let Some(s) = engine.strategy_for(&p.topic, strategy)? {
+                            p.message.key =
+                                strategy_key(s, &p.message.headers, Some(p.text.as_bytes()))
+                                    .map_err(|e| e.about(&p.topic, p.message.partition))?;
+                        }
                     }
-                }
-                Ok(p)
-            });
-            match outcome {
-                Ok(p) => {
-                    slots.push(None);
-                    ready.push((i, p));
-                }
-                Err(e) => slots.push(Some(Err(e))),
-            }
-        }
+                    Ok(p)
+                })
+            })
+            .collect();
         // Keyed above, from the JSON text: the encoded value may not be JSON.
-        let delivery = engine.send_batch(ready.iter().map(|(_, p)| (p.topic.as_str(), &p.message)));
-        let indices: Vec<usize> = ready.iter().map(|(i, _)| *i).collect();
-        let place = move |results: BatchOutcome| {
-            for (i, r) in indices.into_iter().zip(results) {
-                slots[i] = Some(r);
-            }
-            settle(
+        let delivery = engine.send_slots(
+            slots.iter().map(|p| {
+                p.as_ref()
+                    .map(|p| (p.topic.as_str(), &p.message))
+                    .map_err(Clone::clone)
+            }),
+            Keying::AsGiven,
+        );
+        match delivery {
+            Ok(d) => d.on_complete(settle),
+            // A slot refused before sending keeps its own error.
+            Err(e) => settle(
                 slots
                     .into_iter()
-                    .map(|s| {
-                        s.unwrap_or_else(|| {
-                            Err(EngineError::InvalidArg("no delivery report".into()))
-                        })
-                    })
+                    .map(|p| p.and_then(|_| Err(e.clone())))
                     .collect(),
-            )
-        };
-        match delivery {
-            Ok(d) => d.on_complete(place),
-            Err(e) => {
-                let failed = ready.iter().map(|_| Err(e.clone())).collect();
-                place(failed)
-            }
+            ),
         }
     });
 }

@@ -14,7 +14,6 @@ use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
 use crate::binding::message::{
     read_message, read_record_topic, read_topic, JsPublishResult, MessageFields, Payload,
 };
-use crate::binding::packed::interleave;
 use crate::binding::promise::{rejected, settle};
 use crate::binding::schema_publish::{
     publish_encoded, publish_one as publish_one_with_schema, read_publish_options, SchemaPublish,
@@ -29,7 +28,7 @@ use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::consumer::{ErrorSink, SubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
-use crate::engine::producer::BatchDelivery;
+use crate::engine::producer::{BatchDelivery, Keying};
 use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
 use crate::engine::service::{BrokerAddress, ClusterInfo, KafkaEngine};
 use crate::engine::transaction;
@@ -397,9 +396,20 @@ impl Sender<'_> {
         &self,
         records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
     ) -> EngineResult<BatchDelivery> {
+        self.send_slots(records.map(Ok))
+    }
+
+    /// A batch some of whose slots were refused while reading them (see
+    /// `Producer::send_slots`).
+    fn send_slots<'a, B: AsRef<[u8]> + 'a>(
+        &self,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
+    ) -> EngineResult<BatchDelivery> {
         match self {
-            Sender::Service(engine, strategy) => engine.send_keyed(records, *strategy),
-            Sender::Transaction(tx) => tx.send_batch(records),
+            Sender::Service(engine, strategy) => {
+                engine.send_slots(slots, Keying::Strategy(*strategy))
+            }
+            Sender::Transaction(tx) => tx.send_slots(slots),
         }
     }
 }
@@ -474,9 +484,8 @@ pub(crate) fn publish_many<'e>(
         let array: Array = args::read(env, list, "messages")?;
         let fields = MessageFields::new(env).map_err(|e| invalid_arg("messages", e))?;
         let mut topics: Vec<String> = Vec::with_capacity(array.len() as usize);
-        let mut sendable: Vec<(usize, OutgoingMessage<Payload>)> =
+        let mut messages: Vec<EngineResult<OutgoingMessage<Payload>>> =
             Vec::with_capacity(array.len() as usize);
-        let mut refused: Vec<(usize, EngineError)> = Vec::new();
         for i in 0..array.len() {
             let item: Unknown = array
                 .get(i)
@@ -496,30 +505,20 @@ pub(crate) fn publish_many<'e>(
                     Err(e)
                 }
             };
-            match message {
-                Ok(m) => sendable.push((i as usize, m)),
-                Err(e) => refused.push((i as usize, e)),
-            }
+            messages.push(message);
         }
-        let delivery = sender.send_batch(sendable.iter().map(|(i, m)| (topics[*i].as_str(), m)))?;
-        // The indices are needed only to interleave refused messages with the deliveries.
-        let sendable: Vec<usize> = if refused.is_empty() {
-            Vec::new()
-        } else {
-            sendable.into_iter().map(|(i, _)| i).collect()
-        };
-        Ok((topics, sendable, refused, delivery))
+        let slots = topics.iter().zip(&messages);
+        let delivery = sender.send_slots(
+            slots.map(|(t, m)| m.as_ref().map(|m| (t.as_str(), m)).map_err(Clone::clone)),
+        )?;
+        Ok((topics, delivery))
     })();
-    let (topics, sendable, refused, delivery) = match queued {
+    let (topics, delivery) = match queued {
         Err(e) => return rejected::<Array>(env, e).map(|p| p.to_unknown()),
         Ok(q) => q,
     };
-    let n = topics.len();
     let (promise, settle_many) = settler.many(env, topics)?;
-    let place = move |results: crate::engine::producer::BatchOutcome| {
-        settle_many(interleave(n, sendable, refused, results))
-    };
-    within_runtime_if_available(|| delivery.on_complete(place));
+    within_runtime_if_available(|| delivery.on_complete(settle_many));
     Ok(promise)
 }
 

@@ -109,6 +109,15 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
 /// Every outcome of a batch, in order.
 pub type BatchOutcome = Vec<EngineResult<DeliveryReport>>;
 
+/// How a batch's messages without a key get one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keying {
+    /// They stay unkeyed (the engine's own sends, and messages keyed before they were encoded).
+    AsGiven,
+    /// By the named strategy, else by their topic's template (see `engine::keying`).
+    Strategy(Option<PartitionStrategy>),
+}
+
 /// What happens when a batch's last outcome arrives.
 enum Completion {
     /// Wake an async waiter.
@@ -305,7 +314,7 @@ impl Producer {
         self: &Arc<Self>,
         records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
     ) -> BatchDelivery {
-        self.send(records, None)
+        self.send(records.map(Ok), None)
     }
 
     /// `send_batch` for publishes: a message without a key gets the key of the partition
@@ -316,8 +325,25 @@ impl Producer {
         records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
         named: Option<PartitionStrategy>,
     ) -> BatchDelivery {
-        let keying = self.key_templates.applies(named).then_some(named);
-        self.send(records, keying)
+        self.send_slots(records.map(Ok), Keying::Strategy(named))
+    }
+
+    /// A batch whose slots may have been refused before sending (a message that could not be
+    /// read or encoded): each `Err` is its slot's outcome as it stands and the other slots are
+    /// sent as `send_batch` (`Keying::AsGiven`) or `send_keyed` (`Keying::Strategy`) send them,
+    /// so the outcomes still come one per slot, in order.
+    pub fn send_slots<'a, B: AsRef<[u8]> + 'a>(
+        self: &Arc<Self>,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
+        keying: Keying,
+    ) -> BatchDelivery {
+        match keying {
+            Keying::AsGiven => self.send(slots, None),
+            Keying::Strategy(named) => {
+                let keying = self.key_templates.applies(named).then_some(named);
+                self.send(slots, keying)
+            }
+        }
     }
 
     /// The strategy that keys an unkeyed publish to `topic` (see `send_keyed`).
@@ -329,16 +355,24 @@ impl Producer {
         self.key_templates.for_publish(topic, named)
     }
 
-    /// `keying`: `None` leaves keys alone, `Some(named)` keys unkeyed messages.
+    /// `keying`: `None` leaves keys alone, `Some(named)` keys unkeyed messages. A refused slot
+    /// is settled with its error at once.
     fn send<'a, B: AsRef<[u8]> + 'a>(
         self: &Arc<Self>,
-        records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
         keying: Option<Option<PartitionStrategy>>,
     ) -> BatchDelivery {
-        let n = records.len();
+        let n = slots.len();
         let collector = Arc::new(BatchCollector::new(n));
         let mut deferred = Vec::new();
-        for (index, (topic, message)) in records.enumerate() {
+        for (index, slot) in slots.enumerate() {
+            let (topic, message) = match slot {
+                Ok(record) => record,
+                Err(e) => {
+                    collector.settle(index, Err(e));
+                    continue;
+                }
+            };
             let derived = validate_topic(topic)
                 .and_then(|_| message.validate())
                 .and_then(|_| match keying {

@@ -17,7 +17,7 @@ use crate::engine::logging::{LogLevel, LogSink, Logger};
 use crate::engine::message::{DeliveryReport, OutgoingMessage};
 use crate::engine::metrics::librdkafka::ClientQueues;
 use crate::engine::metrics::topics::{ConsumerFiguresSnapshot, ProducerFiguresSnapshot};
-use crate::engine::producer::{BatchDelivery, Producer};
+use crate::engine::producer::{BatchDelivery, Keying, Producer};
 use crate::engine::stats::{BrokerSnapshot, ConsumerSnapshot, ConsumerStats, ProducerSnapshot};
 use crate::engine::transaction::{Transaction, Transactions};
 
@@ -194,6 +194,16 @@ impl KafkaEngine {
         named: Option<PartitionStrategy>,
     ) -> EngineResult<BatchDelivery> {
         Ok(self.producer()?.send_keyed(records, named))
+    }
+
+    /// Queues a batch whose slots may have been refused before sending; see
+    /// `Producer::send_slots`.
+    pub fn send_slots<'a, B: AsRef<[u8]> + 'a>(
+        &self,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
+        keying: Keying,
+    ) -> EngineResult<BatchDelivery> {
+        Ok(self.producer()?.send_slots(slots, keying))
     }
 
     /// The strategy that keys an unkeyed publish to `topic`: `named`, else its template's.

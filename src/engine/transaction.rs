@@ -18,7 +18,7 @@ use crate::engine::config::ServiceConfig;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::logging::Logger;
 use crate::engine::message::OutgoingMessage;
-use crate::engine::producer::{BatchDelivery, Producer};
+use crate::engine::producer::{BatchDelivery, Keying, Producer};
 
 /// Bound on each transactional call's wait for the coordinator (librdkafka retries within it).
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -215,13 +215,25 @@ impl Transaction {
         &self,
         records: impl ExactSizeIterator<Item = (&'a str, &'a OutgoingMessage<B>)>,
     ) -> EngineResult<BatchDelivery> {
+        self.send_slots(records.map(Ok))
+    }
+
+    /// `send_batch` for a batch whose slots may have been refused before sending (see
+    /// `Producer::send_slots`).
+    pub fn send_slots<'a, B: AsRef<[u8]> + 'a>(
+        &self,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
+    ) -> EngineResult<BatchDelivery> {
         if !self.owner.open.load(Ordering::Acquire) {
             return Err(match self.owner.state.try_lock() {
                 Ok(state) => Self::require_open(&state).err().unwrap_or_else(not_open),
                 Err(_) => not_open(),
             });
         }
-        Ok(self.owner.producer().send_keyed(records, None))
+        Ok(self
+            .owner
+            .producer()
+            .send_slots(slots, Keying::Strategy(None)))
     }
 
     /// Adds a group's consumed offsets (the next offset to read, per partition) to the
