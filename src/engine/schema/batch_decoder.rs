@@ -111,22 +111,17 @@ impl BatchDecoder {
     }
 
     /// The decode started ahead for the messages `batch` starts with; drops those for messages
-    /// before it (delivered or skipped), keeps those after it.
+    /// before it (delivered or skipped), keeps those after it (after a seek back, they come again).
     fn take_ahead(&self, batch: &MessageBatch) -> Option<Ahead> {
         let first = batch.messages.first()?.offset;
         let mut table = self.lock();
         let queue = table.get_mut(&(batch.topic.clone(), batch.partition))?;
-        while let Some(front) = queue.front() {
-            match front.offsets.first() {
-                Some(&o) if o == first => return queue.pop_front(),
-                // Decoded ahead for later messages: left for their batch.
-                Some(&o) if o > first => return None,
-                _ => {
-                    queue.pop_front();
-                }
-            }
-        }
-        None
+        let found = queue
+            .iter()
+            .position(|a| a.offsets.first() == Some(&first))
+            .and_then(|i| queue.remove(i));
+        queue.retain(|a| a.offsets.first().is_some_and(|&o| o > first));
+        found
     }
 }
 
@@ -242,6 +237,10 @@ mod tests {
         d.look_ahead(("t", 0), Some(batch(10..12)));
         // After a seek: neither is used, the later one is kept for its batch.
         assert_eq!(texts(&d.decode(&batch(5..7)).await), expected(5..7));
+        assert_eq!(d.lock()[&("t".to_string(), 0)].len(), 1);
+        // After a seek back, a decode ahead behind one for later messages is still found.
+        d.look_ahead(("t", 0), Some(batch(8..9)));
+        assert_eq!(texts(&d.decode(&batch(8..9)).await), expected(8..9));
         assert_eq!(d.lock()[&("t".to_string(), 0)].len(), 1);
         // Same first offset, different messages after it (a compacted gap): only the match.
         let mut gap = batch(10..11);
