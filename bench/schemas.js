@@ -10,6 +10,9 @@
 //
 //   KAFKA_BROKERS=127.0.0.1:19092 SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7 \
 //     node bench/schemas.js [--seconds 5] [--batch 500] [--inflight 4] [--kafka-native-only]
+//       [--handler-wait-ms N]
+// --handler-wait-ms: every consume handler awaits N ms per batch (a handler that waits on I/O, as
+// a database write does), so that figures show whether decoding overlaps the handler.
 // kafkajs comes from bench/node_modules (npm run setup in bench/), or NODE_PATH.
 
 const { monitorEventLoopDelay } = require('perf_hooks');
@@ -24,6 +27,8 @@ const opt = (name, dflt) => {
 const SECONDS = opt('seconds', 5);
 const BATCH = opt('batch', 500);
 const INFLIGHT = opt('inflight', 4);
+const HANDLER_WAIT_MS = opt('handler-wait-ms', 0);
+const handlerWait = () => (HANDLER_WAIT_MS > 0 ? new Promise((resolve) => setTimeout(resolve, HANDLER_WAIT_MS)) : undefined);
 const brokers = process.env.KAFKA_BROKERS || '127.0.0.1:19092';
 const registryUrl = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:18081/apis/ccompat/v7';
 
@@ -130,8 +135,9 @@ async function main() {
       .subscribe(
         { groupId: group(c), topics: [topic(c)], fromBeginning: true, ...options },
         {
-          eachBatch: ({ batch }) => {
+          eachBatch: async ({ batch }) => {
             for (const m of batch.messages) read(m);
+            await handlerWait();
             onMessages(batch.messages.length);
           },
         },
@@ -178,6 +184,7 @@ async function main() {
     await consumer.run({
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) await read(m);
+        await handlerWait();
         onMessages(batch.messages.length);
       },
     });

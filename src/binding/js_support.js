@@ -113,18 +113,20 @@ function jsSupport(tracing, metricsBridge, layout) {
             attachDecoded(packed, messages);
         return { topic: packed.topic, partition: packed.partition, messages };
     }
-    // A decoding subscription's values (see set_decoded in message.rs): `decoded` and `schemaId`
-    // on each message, or the `decodeError` that fails it before the handler sees it.
+    // A decoding subscription's values (see PackedValues in message.rs): `decoded` and `schemaId`
+    // on each message, or the `decodeError` that fails it before the handler sees it. The values
+    // are parsed in one call.
     function attachDecoded(packed, messages) {
         const { decoded, schemaIds, decodeErrors } = packed;
+        const values = JSON.parse(decoded);
         for (let i = 0; i < messages.length; i++) {
             const error = decodeErrors[i];
             if (error != null)
                 messages[i].decodeError = error;
-            else if (decoded[i] == null)
+            else if (schemaIds[i] < 0)
                 messages[i].decoded = null;
             else {
-                messages[i].decoded = JSON.parse(decoded[i]);
+                messages[i].decoded = values[i];
                 messages[i].schemaId = schemaIds[i];
             }
         }

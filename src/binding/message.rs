@@ -9,7 +9,8 @@ use napi::{sys, Env, JsValue, ValueType};
 use crate::binding::batch_layout as layout;
 use crate::binding::error::{invalid_arg, to_js_error};
 use crate::binding::js_support::JsSupport;
-use crate::engine::error::EngineResult;
+use crate::engine::consumer::HandlerFailure;
+use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::{DeliveryReport, MessageBatch, OutgoingMessage};
 use crate::engine::schema::codec::Decoded;
 
@@ -515,7 +516,7 @@ pub fn batch_results<'e, 'a>(
 pub fn batch_to_js<'e>(
     env: &'e Env,
     batch: &MessageBatch,
-    decoded: Option<&[Option<EngineResult<Decoded>>]>,
+    decoded: Option<PackedValues>,
 ) -> Result<Object<'e>> {
     let n = batch.messages.len();
     let bytes: usize = batch
@@ -578,36 +579,74 @@ pub fn batch_to_js<'e>(
     Ok(b)
 }
 
-/// Adds a decoded batch's values (JSON texts, null for tombstones), writer schema ids and
-/// decoding errors (`KafkaNativeError`s) to its packed form; `jsSupport` attaches them to the
-/// messages.
-fn set_decoded(
-    env: &Env,
-    b: &mut Object<'_>,
-    decoded: &[Option<EngineResult<Decoded>>],
-) -> Result<()> {
-    let mut texts: Vec<Option<&str>> = Vec::with_capacity(decoded.len());
-    let mut ids: Vec<Option<u32>> = Vec::with_capacity(decoded.len());
-    let mut errors = env.create_array(decoded.len() as u32)?;
-    for (i, d) in decoded.iter().enumerate() {
-        match d {
-            Some(Ok(d)) => {
-                texts.push(Some(&d.json));
-                ids.push(Some(d.schema_id));
+/// A batch's decoded values packed for JS, off the JS thread: one JSON array text (its items
+/// `null` for a tombstone or a failure), so that JS parses the batch's values in one call; the
+/// writer schema ids (-1 for none); the decoding errors by index.
+pub struct PackedValues {
+    json: String,
+    schema_ids: Vec<f64>,
+    errors: Vec<(usize, EngineError)>,
+}
+
+impl PackedValues {
+    /// Packs the decoded values of a batch's messages, in order (`None` for a tombstone).
+    pub fn pack(values: Vec<Option<EngineResult<Decoded>>>) -> Self {
+        let size: usize = values
+            .iter()
+            .map(|v| match v {
+                Some(Ok(d)) => d.json.len() + 1,
+                _ => 5,
+            })
+            .sum();
+        let mut json = String::with_capacity(size + 2);
+        let mut schema_ids = Vec::with_capacity(values.len());
+        let mut errors = Vec::new();
+        json.push('[');
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                json.push(',');
             }
-            Some(Err(e)) => {
-                texts.push(None);
-                ids.push(None);
-                errors.set(i as u32, to_js_error(env, e)?)?;
-            }
-            None => {
-                texts.push(None);
-                ids.push(None);
+            match v {
+                Some(Ok(d)) => {
+                    json.push_str(&d.json);
+                    schema_ids.push(f64::from(d.schema_id));
+                }
+                Some(Err(e)) => {
+                    json.push_str("null");
+                    schema_ids.push(-1.0);
+                    errors.push((i, e));
+                }
+                None => {
+                    json.push_str("null");
+                    schema_ids.push(-1.0);
+                }
             }
         }
+        json.push(']');
+        PackedValues {
+            json,
+            schema_ids,
+            errors,
+        }
     }
-    b.set("decoded", texts)?;
-    b.set("schemaIds", ids)?;
+
+    /// The first message that could not be decoded, and why.
+    pub fn first_failure(&self) -> Option<(usize, HandlerFailure)> {
+        self.errors
+            .first()
+            .map(|(i, e)| (*i, HandlerFailure::engine(e)))
+    }
+}
+
+/// Adds a decoded batch's values, writer schema ids and decoding errors (`KafkaNativeError`s, a
+/// sparse array) to its packed form; `jsSupport` attaches them to the messages.
+fn set_decoded(env: &Env, b: &mut Object<'_>, values: PackedValues) -> Result<()> {
+    let mut errors = env.create_array(values.schema_ids.len() as u32)?;
+    for (i, e) in &values.errors {
+        errors.set(*i as u32, to_js_error(env, e)?)?;
+    }
+    b.set("decoded", values.json.as_str())?;
+    b.set("schemaIds", Float64Array::new(values.schema_ids))?;
     b.set("decodeErrors", errors)?;
     Ok(())
 }

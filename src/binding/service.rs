@@ -21,7 +21,7 @@ use crate::binding::schema_publish::{
 use crate::binding::schema_registry::{reader_schema, SchemaRegistry};
 use crate::binding::settlement::Settler;
 use crate::binding::stats::JsServiceStats;
-use crate::binding::subscription::{BatchDecoder, HandlerKind, JsBatchHandler, Subscription};
+use crate::binding::subscription::{HandlerKind, JsBatchHandler, Subscription};
 use crate::binding::subscription_reports::reports;
 use crate::binding::transaction::Transaction;
 use crate::engine::catalogs::PartitionStrategy;
@@ -29,6 +29,7 @@ use crate::engine::consumer::{ErrorSink, SubscribeOptions};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::{BatchDelivery, Keying};
+use crate::engine::schema::batch_decoder::BatchDecoder;
 use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
 use crate::engine::service::{BrokerAddress, ClusterInfo, KafkaEngine};
 use crate::engine::transaction;

@@ -10,15 +10,15 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 
 use crate::binding::js_support::JsSupport;
-use crate::binding::message::batch_to_js;
+use crate::binding::message::{batch_to_js, PackedValues};
 use crate::binding::promise::settle;
 use crate::engine::consumer::{
     self, BatchHandler, FailureFate, FateListener, HandlerFailure, HandlerOutcome, SeekTarget,
     TraceParent,
 };
-use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::error::EngineError;
 use crate::engine::message::MessageBatch;
-use crate::engine::schema::codec::{CompiledSchema, Decoded, SchemaCodec};
+use crate::engine::schema::batch_decoder::BatchDecoder;
 
 /// What the JS loop around a handler reports for one batch (internal).
 #[napi(object, js_name = "HandlerReport")]
@@ -119,42 +119,14 @@ impl JsHandlerFailureFate {
 type SettleSpanFn =
     ThreadsafeFunction<JsHandlerFailureFate, (), JsHandlerFailureFate, Status, false, true>;
 
-/// Decoded values of a batch's messages, in order (`None` for a tombstone).
-type DecodedBatch = Vec<Option<EngineResult<Decoded>>>;
-
 /// A batch on its way to JS, with its decoded values when the subscription decodes; becomes
 /// `{topic, partition, messages}` on the JS thread.
-pub struct PackedBatch(Arc<MessageBatch>, Option<DecodedBatch>);
+pub struct PackedBatch(Arc<MessageBatch>, Option<PackedValues>);
 
 impl ToNapiValue for PackedBatch {
     unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
         let env = Env::from_raw(env);
-        batch_to_js(&env, &val.0, val.1.as_deref()).map(|o| o.raw())
-    }
-}
-
-/// Decodes a subscription's values through a registry, on the runtime.
-#[derive(Clone)]
-pub struct BatchDecoder {
-    codec: Arc<SchemaCodec>,
-    reader: Option<Arc<CompiledSchema>>,
-}
-
-impl BatchDecoder {
-    /// A decoder over `codec`, resolving Avro values to `reader` when given.
-    pub fn new(codec: Arc<SchemaCodec>, reader: Option<Arc<CompiledSchema>>) -> Self {
-        BatchDecoder { codec, reader }
-    }
-
-    async fn decode(&self, batch: &MessageBatch) -> DecodedBatch {
-        let mut out = Vec::with_capacity(batch.messages.len());
-        for m in &batch.messages {
-            out.push(match &m.value {
-                None => None,
-                Some(v) => Some(self.codec.decode(v, self.reader.as_deref()).await),
-            });
-        }
-        out
+        batch_to_js(&env, &val.0, val.1).map(|o| o.raw())
     }
 }
 
@@ -168,7 +140,7 @@ pub struct JsBatchHandler {
     deliver: Arc<DeliverFn>,
     /// Weak: a span waiting for its message's fate never keeps Node alive.
     settle_span: Arc<SettleSpanFn>,
-    decoder: Option<BatchDecoder>,
+    decoder: Option<Arc<BatchDecoder>>,
 }
 
 /// Which handler the user gave.
@@ -209,9 +181,10 @@ impl JsBatchHandler {
         })
     }
 
-    /// Decodes every batch with `decoder` before the handler sees it.
+    /// Decodes every batch with `decoder` before the handler sees it, each partition's next
+    /// batch while the current one is handled.
     pub fn with_decoder(mut self, decoder: BatchDecoder) -> Self {
-        self.decoder = Some(decoder);
+        self.decoder = Some(Arc::new(decoder));
         self
     }
 }
@@ -223,10 +196,10 @@ impl BatchHandler for JsBatchHandler {
         let decoder = self.decoder.clone();
         async move {
             let decoded = match &decoder {
-                Some(d) => Some(d.decode(&batch).await),
+                Some(d) => Some(PackedValues::pack(d.decode(&batch).await)),
                 None => None,
             };
-            let undecodable = decoded.as_deref().and_then(first_undecodable);
+            let undecodable = decoded.as_ref().and_then(PackedValues::first_failure);
             // Nothing of the batch can reach the handler: no need to cross into JS.
             if let Some((0, failure)) = undecodable {
                 return HandlerOutcome::failed_with(0, failure);
@@ -271,6 +244,16 @@ impl BatchHandler for JsBatchHandler {
         }
         .boxed()
     }
+
+    fn looks_ahead(&self) -> bool {
+        self.decoder.is_some()
+    }
+
+    fn look_ahead(&self, partition: (&str, i32), next: Option<MessageBatch>) {
+        if let Some(d) = &self.decoder {
+            d.look_ahead(partition, next);
+        }
+    }
 }
 
 /// Tells the tracing of a failed handler call what became of its message.
@@ -282,14 +265,6 @@ fn fate_listener(settle_span: Arc<SettleSpanFn>, span: u32) -> FateListener {
             ThreadsafeFunctionCallMode::NonBlocking,
             |_, _| Ok(()),
         );
-    })
-}
-
-/// The first message of a batch that could not be decoded, and why.
-fn first_undecodable(decoded: &[Option<EngineResult<Decoded>>]) -> Option<(usize, HandlerFailure)> {
-    decoded.iter().enumerate().find_map(|(i, d)| match d {
-        Some(Err(e)) => Some((i, HandlerFailure::engine(e))),
-        _ => None,
     })
 }
 

@@ -56,9 +56,10 @@ export interface PackedBatch {
   headerNames: string[];
   /** `layout.headerFields` numbers per header, the headers of each message in turn. */
   headerMeta: Float64Array;
-  /** With `decode`: each value as JSON text (null for a tombstone or a failure). */
-  decoded?: Array<string | null>;
-  schemaIds?: Array<number | null>;
+  /** With `decode`: the values as one JSON array text (null for a tombstone or a failure). */
+  decoded?: string;
+  /** The writer schema id of each value (-1 for none). */
+  schemaIds?: Float64Array;
   /** Sparse: the `KafkaNativeError` of each message that could not be decoded. */
   decodeErrors?: unknown[];
 }
@@ -221,17 +222,19 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
     return { topic: packed.topic, partition: packed.partition, messages };
   }
 
-  // A decoding subscription's values (see set_decoded in message.rs): `decoded` and `schemaId`
-  // on each message, or the `decodeError` that fails it before the handler sees it.
+  // A decoding subscription's values (see PackedValues in message.rs): `decoded` and `schemaId`
+  // on each message, or the `decodeError` that fails it before the handler sees it. The values
+  // are parsed in one call.
   function attachDecoded(packed: PackedBatch, messages: Message[]): void {
     const { decoded, schemaIds, decodeErrors } = packed as Required<PackedBatch>;
+    const values = JSON.parse(decoded) as unknown[];
     for (let i = 0; i < messages.length; i++) {
       const error = decodeErrors[i];
       if (error != null) messages[i].decodeError = error;
-      else if (decoded[i] == null) messages[i].decoded = null;
+      else if (schemaIds[i] < 0) messages[i].decoded = null;
       else {
-        messages[i].decoded = JSON.parse(decoded[i] as string);
-        messages[i].schemaId = schemaIds[i] as number;
+        messages[i].decoded = values[i];
+        messages[i].schemaId = schemaIds[i];
       }
     }
   }

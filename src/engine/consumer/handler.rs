@@ -115,6 +115,17 @@ impl HandlerOutcome {
 pub trait BatchHandler: Send + Sync + 'static {
     /// Handles one batch.
     fn handle(&self, batch: Arc<MessageBatch>) -> BoxFuture<'static, HandlerOutcome>;
+
+    /// Whether the handler wants `look_ahead` calls (copying the messages for them costs).
+    fn looks_ahead(&self) -> bool {
+        false
+    }
+
+    /// While a partition's batch is handled, told the messages that most likely make its next
+    /// batch (a copy of the front of its buffer), so that work on them (decoding) overlaps the
+    /// handler; `None` when the partition's worker ends. Only a hint: the next `handle` call may
+    /// get other messages (after a seek, a retry, a revoke), and must then do the work itself.
+    fn look_ahead(&self, _partition: (&str, i32), _next: Option<MessageBatch>) {}
 }
 
 impl<F> BatchHandler for F

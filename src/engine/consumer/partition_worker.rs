@@ -22,8 +22,16 @@ pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
     if shared.options.ordering == Ordering::Key {
         return key_worker::run(shared, tp).await;
     }
+    deliver_in_order(&shared, &tp).await;
+    if let Some(h) = shared.handler().filter(|h| h.looks_ahead()) {
+        h.look_ahead((&tp.0, tp.1), None);
+    }
+}
+
+/// Hands the partition's batches to the handler one after the other.
+async fn deliver_in_order(shared: &Arc<Shared>, tp: &TopicPartition) {
     loop {
-        let batch = match shared.next_batch(&tp) {
+        let batch = match shared.next_batch(tp) {
             NextBatch::Batch(b) => b,
             NextBatch::Wait(wake) => {
                 wait(&wake).await;
@@ -31,25 +39,28 @@ pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
             }
             NextBatch::Exit => return,
         };
-        let batch = match retry_delivery::admit(&shared, &tp, batch) {
+        let batch = match retry_delivery::admit(shared, tp, batch) {
             Admit::Deliver(b) => b,
             Admit::Skip => {
-                shared.finish_batch(&tp);
+                shared.finish_batch(tp);
                 continue;
             }
             Admit::NotYet(due_ms) => {
-                shared.finish_batch(&tp);
-                retry_delivery::wait_until_due(&shared, &tp, due_ms).await;
+                shared.finish_batch(tp);
+                retry_delivery::wait_until_due(shared, tp, due_ms).await;
                 continue;
             }
         };
         let permit = shared.semaphore.clone().acquire_owned().await;
-        let keep_going = deliver(&shared, &tp, batch, &|next| {
+        if let Some(h) = shared.handler().filter(|h| h.looks_ahead()) {
+            h.look_ahead((&tp.0, tp.1), shared.peek_batch(tp));
+        }
+        let keep_going = deliver(shared, tp, batch, &|next| {
             shared.command(Command::Store(tp.clone(), next))
         })
         .await;
         drop(permit);
-        shared.finish_batch(&tp);
+        shared.finish_batch(tp);
         if !keep_going {
             return;
         }

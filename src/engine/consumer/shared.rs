@@ -458,6 +458,22 @@ impl Shared {
         })
     }
 
+    /// A copy of the batch `next_batch` would take now, for a handler's look-ahead; `None` when
+    /// there is none (empty buffer, seek under way, partition closed).
+    pub fn peek_batch(&self, tp: &TopicPartition) -> Option<MessageBatch> {
+        let table = self.table();
+        let s = table.get(tp)?;
+        if s.closed || s.seeking || s.queue.is_empty() {
+            return None;
+        }
+        let n = s.queue.len().min(self.options.max_batch_size);
+        Some(MessageBatch {
+            topic: tp.0.clone(),
+            partition: tp.1,
+            messages: s.queue.iter().take(n).cloned().collect(),
+        })
+    }
+
     /// How many more messages the partition's buffer takes (0 for a partition not held). At 0 the
     /// partition is marked blocked: `next_batch` wakes the poll thread once it has room again.
     pub fn room(&self, tp: &TopicPartition) -> usize {

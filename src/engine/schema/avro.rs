@@ -2,19 +2,22 @@
 //! Avro binary (resolved to an optional pinned reader schema) back to JSON text.
 
 use apache_avro::reader::datum::GenericDatumReader;
-use apache_avro::schema::Names;
+use apache_avro::schema::{DecimalSchema, InnerDecimalSchema, Names, UuidSchema};
 use apache_avro::types::Value as Avro;
 use apache_avro::Schema;
 use serde_json::{Map, Number, Value};
 
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::schema::avro_encode;
+use crate::engine::schema::{avro_decimal, avro_encode};
 
 /// A parsed Avro schema with its named types resolved.
 pub struct AvroSchema {
     schema: Schema,
     names: Names,
     canonical: String,
+    /// Whether a `decimal` is in it: its values are then decoded along the schema (for the
+    /// scale), the others without looking at it.
+    has_decimal: bool,
 }
 
 impl std::fmt::Debug for AvroSchema {
@@ -35,10 +38,12 @@ impl AvroSchema {
         let mut names = Names::new();
         collect_names(&schema, &mut names);
         let canonical = schema.canonical_form();
+        let has_decimal = has_decimal(&schema) || names.values().any(has_decimal);
         Ok(AvroSchema {
             schema,
             names,
             canonical,
+            has_decimal,
         })
     }
 
@@ -63,7 +68,7 @@ impl AvroSchema {
     /// schemas cannot be resolved. Builds a datum reader per call: repeated decoding goes through
     /// [`AvroDecoder`](crate::engine::schema::avro_decoder::AvroDecoder), which builds it once.
     pub fn decode(&self, body: &[u8], reader: Option<&AvroSchema>) -> EngineResult<String> {
-        read_json(&self.datum_reader(reader)?, body)
+        read_json(&self.datum_reader(reader)?, body, reader.unwrap_or(self))
     }
 
     /// A datum reader from this (writer) schema to `reader`; `ERR_SCHEMA_DECODE` when the schemas
@@ -79,9 +84,14 @@ impl AvroSchema {
     }
 }
 
-/// Reads one Avro `body` with `datum` as JSON text. `ERR_SCHEMA_DECODE` when the bytes do not
-/// decode (truncated, garbage, or bytes left after the value).
-pub fn read_json(datum: &GenericDatumReader<'_>, body: &[u8]) -> EngineResult<String> {
+/// Reads one Avro `body` with `datum` as JSON text; `read_as` is the schema the value is read as
+/// (the reader's, else the writer's). `ERR_SCHEMA_DECODE` when the bytes do not decode
+/// (truncated, garbage, or bytes left after the value).
+pub fn read_json(
+    datum: &GenericDatumReader<'_>,
+    body: &[u8],
+    read_as: &AvroSchema,
+) -> EngineResult<String> {
     // apache-avro reads a nullable union at the end of the input as null: a truncated body
     // would decode "successfully". A sentinel byte after the body (1: an invalid union index,
     // and a complete varint) must be the only byte left, else the body was short.
@@ -106,7 +116,12 @@ pub fn read_json(datum: &GenericDatumReader<'_>, body: &[u8]) -> EngineResult<St
             )))
         }
     }
-    serde_json::to_string(&to_json(value))
+    let json = if read_as.has_decimal {
+        to_json_as(value, &read_as.schema, &read_as.names)
+    } else {
+        to_json(value)
+    };
+    serde_json::to_string(&json)
         .map_err(|e| EngineError::SchemaDecode(format!("Avro value as JSON: {e}")))
 }
 
@@ -122,7 +137,13 @@ fn collect_names(schema: &Schema, names: &mut Names) {
         Schema::Enum(e) => {
             names.insert(e.name.clone(), schema.clone());
         }
-        Schema::Fixed(f) => {
+        Schema::Fixed(f)
+        | Schema::Decimal(DecimalSchema {
+            inner: InnerDecimalSchema::Fixed(f),
+            ..
+        })
+        | Schema::Uuid(UuidSchema::Fixed(f))
+        | Schema::Duration(f) => {
             names.insert(f.name.clone(), schema.clone());
         }
         Schema::Array(a) => collect_names(&a.items, names),
@@ -133,6 +154,66 @@ fn collect_names(schema: &Schema, names: &mut Names) {
             }
         }
         _ => {}
+    }
+}
+
+/// Whether `schema` holds a `decimal` (named types it refers to are looked at where defined).
+fn has_decimal(schema: &Schema) -> bool {
+    match schema {
+        Schema::Decimal(_) => true,
+        Schema::Record(r) => r.fields.iter().any(|f| has_decimal(&f.schema)),
+        Schema::Array(a) => has_decimal(&a.items),
+        Schema::Map(m) => has_decimal(&m.types),
+        Schema::Union(u) => u.variants().iter().any(has_decimal),
+        _ => false,
+    }
+}
+
+/// [`to_json`] along the schema the value was read as, so that a decimal gets its scale:
+/// exact decimal text (`"1234.50"`).
+fn to_json_as(v: Avro, schema: &Schema, names: &Names) -> Value {
+    match (v, schema) {
+        (Avro::Decimal(d), Schema::Decimal(ds)) => match <Vec<u8>>::try_from(d) {
+            Ok(b) => Value::String(avro_decimal::text(&b, ds.scale)),
+            Err(_) => Value::Null,
+        },
+        (v, Schema::Ref { name }) => match names.get(name) {
+            Some(s) => to_json_as(v, s, names),
+            None => to_json(v),
+        },
+        (Avro::Union(i, inner), Schema::Union(u)) => match u.variants().get(i as usize) {
+            Some(s) => to_json_as(*inner, s, names),
+            None => to_json(*inner),
+        },
+        (Avro::Array(items), Schema::Array(a)) => Value::Array(
+            items
+                .into_iter()
+                .map(|x| to_json_as(x, &a.items, names))
+                .collect(),
+        ),
+        (Avro::Map(m), Schema::Map(ms)) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, to_json_as(x, &ms.types, names)))
+                .collect(),
+        ),
+        (Avro::Record(fields), Schema::Record(r)) => {
+            let mut o = Map::with_capacity(fields.len());
+            for (i, (k, x)) in fields.into_iter().enumerate() {
+                // Fields come in the schema's order; the lookup is for anything else.
+                let field = r
+                    .fields
+                    .get(i)
+                    .filter(|f| f.name == k)
+                    .or_else(|| r.lookup.get(&k).and_then(|&j| r.fields.get(j)));
+                let x = match field {
+                    Some(f) => to_json_as(x, &f.schema, names),
+                    None => to_json(x),
+                };
+                o.insert(k, x);
+            }
+            Value::Object(o)
+        }
+        (v, _) => to_json(v),
     }
 }
 
@@ -299,6 +380,69 @@ mod tests {
         assert_eq!(
             s.decode(&[0xff; 40], None).unwrap_err().code(),
             "ERR_SCHEMA_DECODE"
+        );
+    }
+
+    const PRICE: &str = r#"{"type":"record","name":"Price","fields":[
+        {"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":6,"scale":2}},
+        {"name":"exact","type":{"type":"fixed","name":"D16","size":16,"logicalType":"decimal","precision":38,"scale":12}},
+        {"name":"maybe","type":["null",{"type":"bytes","logicalType":"decimal","precision":4,"scale":1}],"default":null},
+        {"name":"again","type":["null","D16"],"default":null},
+        {"name":"list","type":{"type":"array","items":{"type":"bytes","logicalType":"decimal","precision":3,"scale":0}}}
+    ]}"#;
+
+    #[test]
+    fn decimals_are_exact_text_both_ways() {
+        let s = AvroSchema::parse(PRICE).unwrap();
+        let v = json!({"amount":"-1234.50","exact":"12345678901234567890123456.789012345678",
+                       "maybe":"-0.5","again":"0.000000000001","list":["7","-128"]});
+        let mut out = Vec::new();
+        s.encode(&v, &mut out).unwrap();
+        // Hand-computed: -123450 is FE 1D C6, length-prefixed (zig-zag 3 = 6).
+        assert_eq!(&out[..4], &[6, 0xfe, 0x1d, 0xc6]);
+        assert_eq!(out[4..20].len(), 16);
+        assert_eq!(round_trip(&s, &v, None), v);
+        // Fewer fraction digits than the scale, and numbers, come back at the schema's scale.
+        let short = json!({"amount":5,"exact":"1.5","maybe":null,"list":[]});
+        let back = round_trip(&s, &short, None);
+        assert_eq!(back["amount"], "5.00");
+        assert_eq!(back["exact"], "1.500000000000");
+        assert_eq!(back["again"], Value::Null);
+    }
+
+    #[test]
+    fn decimals_out_of_scale_or_precision_name_the_field() {
+        let s = AvroSchema::parse(PRICE).unwrap();
+        let base = json!({"amount":"1.00","exact":"0","list":[]});
+        let cases = [
+            ("/amount", json!({"amount": "1.234"})),
+            ("/amount", json!({"amount": "12345.6"})),
+            ("/amount", json!({"amount": 0.125})),
+            ("/amount", json!({"amount": "1,5"})),
+            ("/amount", json!({"amount": true})),
+            ("/exact", json!({"exact": "123456789012345678901234567"})),
+            ("/maybe", json!({"maybe": "1000"})),
+            ("/list/1", json!({"list": ["1", "1.5"]})),
+        ];
+        for (path, patch) in cases {
+            let mut v = base.clone();
+            for (k, x) in patch.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            let e = s.encode(&v, &mut Vec::new()).unwrap_err();
+            assert_eq!(e.code(), "ERR_SCHEMA_VALIDATION", "{patch}");
+            assert_eq!(e.field_path(), Some(path), "{patch}");
+        }
+        // A fixed too small for its precision still refuses what does not fit.
+        let tiny = AvroSchema::parse(
+            r#"{"type":"fixed","name":"F","size":1,"logicalType":"decimal","precision":4,"scale":0}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            tiny.encode(&json!("1000"), &mut Vec::new())
+                .unwrap_err()
+                .code(),
+            "ERR_SCHEMA_VALIDATION"
         );
     }
 

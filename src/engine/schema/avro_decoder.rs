@@ -47,7 +47,7 @@ impl AvroDecoder {
     /// The JSON text of a body written with the writer schema, resolved to the reader schema.
     /// `ERR_SCHEMA_DECODE` when the bytes do not decode (truncated, garbage, trailing bytes).
     pub fn decode(&self, body: &[u8]) -> EngineResult<String> {
-        self.with_datum(|datum| read_json(datum, body))
+        self.with(|f| read_json(f.datum, body, f.reader.as_deref().unwrap_or(f.writer)))
     }
 }
 

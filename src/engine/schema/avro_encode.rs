@@ -5,12 +5,16 @@
 //! plain objects: a union value either bare (the first branch it fits) or wrapped as
 //! `{"<branch name>": value}`; enums as their symbol; bytes and fixed as a string of code points
 //! 0-255 or a `JSON.stringify`-ed Buffer (`{"type":"Buffer","data":[...]}`); a missing record
-//! field takes its default; unknown fields are ignored.
+//! field takes its default; unknown fields are ignored; a `decimal` as exact decimal text
+//! (`"1234.50"`) or a JSON number.
 
-use apache_avro::schema::{Names, RecordSchema, Schema, UuidSchema};
+use apache_avro::schema::{
+    DecimalSchema, InnerDecimalSchema, Names, RecordSchema, Schema, UuidSchema,
+};
 use serde_json::Value;
 
 use crate::engine::error::EngineError;
+use crate::engine::schema::avro_decimal;
 
 /// Where in the value a mismatch is, innermost segment first, and what is wrong.
 #[derive(Debug)]
@@ -130,6 +134,25 @@ fn bytes_of(v: &Value) -> Result<Vec<u8>, Mismatch> {
     }
 }
 
+/// A decimal given as text (exact) or a JSON number, as the two's-complement bytes of its
+/// unscaled integer: length-prefixed on `bytes`, sign-extended to the size of a `fixed`.
+fn write_decimal(d: &DecimalSchema, v: &Value, out: &mut Vec<u8>) -> Encoded {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err(expected("a decimal (a string such as \"12.50\")", v)),
+    };
+    let unscaled =
+        avro_decimal::unscaled_bytes(&text, d.precision, d.scale).map_err(Mismatch::new)?;
+    match &d.inner {
+        InnerDecimalSchema::Bytes => write_bytes(&unscaled, out),
+        InnerDecimalSchema::Fixed(f) => out.extend_from_slice(
+            &avro_decimal::sign_extend(&unscaled, f.size).map_err(Mismatch::new)?,
+        ),
+    }
+    Ok(())
+}
+
 /// `int` and the logical types written as one.
 fn is_int(s: &Schema) -> bool {
     matches!(s, Schema::Int | Schema::Date | Schema::TimeMillis)
@@ -167,6 +190,10 @@ fn branch_names(s: &Schema) -> Vec<String> {
         Schema::Record(r) => named(&r.name),
         Schema::Enum(e) => named(&e.name),
         Schema::Fixed(f) => named(&f.name),
+        Schema::Decimal(d) => match &d.inner {
+            InnerDecimalSchema::Bytes => vec!["bytes".into()],
+            InnerDecimalSchema::Fixed(f) => named(&f.name),
+        },
         Schema::Ref { name } => named(name),
         _ => Vec::new(),
     }
@@ -276,6 +303,7 @@ impl Encoder<'_> {
                 }
                 _ => Err(expected("object (map)", v)),
             },
+            Schema::Decimal(d) => write_decimal(d, v, out),
             Schema::Record(r) => self.write_record(r, v, out),
             Schema::Union(u) => self.write_union(u.variants(), v, out),
             Schema::Ref { name } => match self.names.get(name) {
@@ -333,8 +361,12 @@ impl Encoder<'_> {
                 Err(m) => {
                     out.truncate(start);
                     // Prefer the failure inside a branch of the value's own kind (the one the
-                    // user meant): a record's missing field rather than "expected null".
-                    if first_failure.is_none() && !m.rev_path.is_empty() {
+                    // user meant): a record's missing field rather than "expected null", a
+                    // decimal's scale rather than "matches no branch".
+                    let meant = !m.rev_path.is_empty()
+                        || matches!(s, Schema::Decimal(_))
+                            && matches!(v, Value::String(_) | Value::Number(_));
+                    if first_failure.is_none() && meant {
                         first_failure = Some(m);
                     }
                 }

@@ -113,6 +113,22 @@ pub struct Decoded {
     pub json: String,
 }
 
+/// Decodes the bodies written with one schema: an Avro decoder built for the pair, or the
+/// compiled writer schema (JSON Schema, or a reader of the other language: an error per value).
+enum BodyDecoder {
+    Avro(Arc<AvroDecoder>),
+    Compiled(Arc<CompiledSchema>),
+}
+
+impl BodyDecoder {
+    fn decode(&self, body: &[u8], reader: Option<&CompiledSchema>) -> EngineResult<String> {
+        match self {
+            BodyDecoder::Avro(d) => d.decode(body),
+            BodyDecoder::Compiled(writer) => writer.decode_body(body, reader),
+        }
+    }
+}
+
 /// Avro decoders by writer id: one per reader schema the id was read as (`None`: the writer's).
 type Decoders = HashMap<u32, Vec<Arc<AvroDecoder>>>;
 
@@ -178,7 +194,7 @@ impl SchemaCodec {
     }
 
     /// Caches a schema the registry returned for a subject lookup under its id.
-    async fn remember(&self, s: &RegisteredSchema) -> EngineResult<Arc<CompiledSchema>> {
+    pub(crate) async fn remember(&self, s: &RegisteredSchema) -> EngineResult<Arc<CompiledSchema>> {
         let cell = self.cell(s.id);
         cell.get_or_try_init(|| async {
             CompiledSchema::compile(&s.schema, s.schema_type).map(Arc::new)
@@ -234,17 +250,70 @@ impl SchemaCodec {
         reader: Option<&CompiledSchema>,
     ) -> EngineResult<Decoded> {
         let (schema_id, body) = wire::split(bytes)?;
-        let writer = self.schema(schema_id).await?;
-        let json = match (&*writer, reader) {
-            (CompiledSchema::Avro(w), None) => {
-                self.avro_decoder(schema_id, w, None)?.decode(body)?
-            }
-            (CompiledSchema::Avro(w), Some(CompiledSchema::Avro(r))) => {
-                self.avro_decoder(schema_id, w, Some(r))?.decode(body)?
-            }
-            _ => writer.decode_body(body, reader)?,
-        };
+        let json = self
+            .body_decoder(schema_id, reader)
+            .await?
+            .decode(body, reader)?;
         Ok(Decoded { schema_id, json })
+    }
+
+    /// Decodes a batch's values in order (`None` for a tombstone), each as [`decode`] does. The
+    /// writer schema and its decoder are looked up once per run of values with the same id, and a
+    /// failed lookup fails the rest of the run without asking the registry again (a registry that
+    /// is down costs one wait per batch, not one per message).
+    ///
+    /// [`decode`]: SchemaCodec::decode
+    pub async fn decode_all(
+        &self,
+        values: &[Option<&[u8]>],
+        reader: Option<&CompiledSchema>,
+    ) -> Vec<Option<EngineResult<Decoded>>> {
+        let mut out = Vec::with_capacity(values.len());
+        let mut last: Option<(u32, EngineResult<BodyDecoder>)> = None;
+        for v in values {
+            let Some(bytes) = *v else {
+                out.push(None);
+                continue;
+            };
+            let (schema_id, body) = match wire::split(bytes) {
+                Ok(split) => split,
+                Err(e) => {
+                    out.push(Some(Err(e)));
+                    continue;
+                }
+            };
+            let decoder = match last {
+                Some((id, ref d)) if id == schema_id => d,
+                _ => {
+                    &last
+                        .insert((schema_id, self.body_decoder(schema_id, reader).await))
+                        .1
+                }
+            };
+            out.push(Some(match decoder {
+                Ok(d) => d
+                    .decode(body, reader)
+                    .map(|json| Decoded { schema_id, json }),
+                Err(e) => Err(e.clone()),
+            }));
+        }
+        out
+    }
+
+    /// What decodes bodies written with schema `id` for `reader`.
+    async fn body_decoder(
+        &self,
+        id: u32,
+        reader: Option<&CompiledSchema>,
+    ) -> EngineResult<BodyDecoder> {
+        let writer = self.schema(id).await?;
+        Ok(match (&*writer, reader) {
+            (CompiledSchema::Avro(w), None) => BodyDecoder::Avro(self.avro_decoder(id, w, None)?),
+            (CompiledSchema::Avro(w), Some(CompiledSchema::Avro(r))) => {
+                BodyDecoder::Avro(self.avro_decoder(id, w, Some(r))?)
+            }
+            _ => BodyDecoder::Compiled(writer),
+        })
     }
 
     /// The decoder from writer `id` to `reader`, built on first use. Reader schemas are told

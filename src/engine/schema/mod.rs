@@ -3,12 +3,16 @@
 //!
 //! - [`registry`]: the HTTP client of the registry.
 //! - [`codec`]: encoding and decoding through the registry, with its answers cached.
-//! - [`avro`], [`avro_encode`], [`avro_decoder`], [`json_schema`]: the two schema languages.
+//! - [`batch_decoder`]: a subscription's batches decoded, each partition's next one ahead.
+//! - [`avro`], [`avro_encode`], [`avro_decoder`], [`avro_decimal`], [`json_schema`]: the two
+//!   schema languages.
 //! - [`wire`]: the framing (magic byte, schema id).
 
 pub mod avro;
+pub mod avro_decimal;
 pub mod avro_decoder;
 pub mod avro_encode;
+pub mod batch_decoder;
 pub mod codec;
 pub mod json_schema;
 pub mod registry;
