@@ -631,10 +631,13 @@ async function main() {
 
     if (!opts.profile && written.length) {
       const md = report.markdown(meta, results, opts);
-      const svg = report.svg(results, meta, opts);
-      // A run of some cases only leaves latest.* (the full run's) alone.
-      const full = ['produce', 'latency', 'consume'].every((c) => opts.cases.includes(c));
-      written.push(...report.write(opts.out, prefix, md, svg, { latest: !opts.quick && full, scaling: report.scalingSvg(results, meta) }));
+      const svg = report.hasMainChart(opts) ? report.svg(results, meta, opts) : null;
+      // A run of some cases only leaves latest.* (the full run's) alone, and names its summary
+      // and chart after its cases (<date>-scaling-summary.md), so the day's full run keeps its own.
+      const full = report.isFullRun(opts);
+      written.push(
+        ...report.write(opts.out, prefix, md, svg, { latest: !opts.quick && full, scaling: report.scalingSvg(results, meta), part: report.partSuffix(opts) }),
+      );
     }
     if (opts.writeBaseline && written.length) written.push(writeBaseline(results, meta));
     written.push(...ownReports);

@@ -15,6 +15,11 @@ if (!prefix) {
 const { results, meta } = loadRun(prefix);
 const opts = meta.config.flags;
 const md = report.markdown(meta, results, opts);
-const svg = report.svg(results, meta, opts);
-report.write(path.dirname(prefix), path.basename(prefix), md, svg, { latest: !opts.quick, scaling: report.scalingSvg(results, meta) });
-console.log(`${prefix}-summary.md`);
+const svg = report.hasMainChart(opts) ? report.svg(results, meta, opts) : null;
+const part = report.partSuffix(opts);
+report.write(path.dirname(prefix), path.basename(prefix), md, svg, {
+  latest: !opts.quick && report.isFullRun(opts),
+  scaling: report.scalingSvg(results, meta),
+  part,
+});
+console.log(`${prefix}${part}-summary.md`);

@@ -98,8 +98,10 @@ function markdown(meta, results, opts) {
   const v = meta.versions;
   L.push(`# kafka-native benchmark — ${meta.date.slice(0, 10)}${opts.quick ? ' (quick smoke run)' : ''}`);
   L.push('');
-  L.push(`![kafka-native vs kafkajs vs @confluentinc/kafka-javascript vs the native floor](${meta.date.slice(0, 10)}${opts.quick ? '-quick' : ''}-chart.svg)`);
-  L.push('');
+  if (hasMainChart(opts)) {
+    L.push(`![kafka-native vs kafkajs vs @confluentinc/kafka-javascript vs the native floor](${meta.date.slice(0, 10)}${opts.quick ? '-quick' : ''}${partSuffix(opts)}-chart.svg)`);
+    L.push('');
+  }
   L.push(`Machine: ${meta.machine.cpuModel}, ${meta.machine.cores} cores, ${meta.machine.memGiB} GiB, ${meta.machine.os}. ` +
     '**The broker, the client and the measurement share these cores** (a 2-core machine runs a JVM broker ' +
     'next to the client under test), so the absolute figures are low and the ratios are what carries over.');
@@ -512,15 +514,19 @@ ${parts.join('\n')}
 }
 
 /**
- * Writes DIR/PREFIX-summary.md and DIR/PREFIX-chart.svg, and for a full run (`latest`) also
- * DIR/latest.md (pointing at latest.svg) and DIR/latest.svg. Returns the files written.
+ * Writes DIR/PREFIX<part>-summary.md and DIR/PREFIX<part>-chart.svg (none when `chart` is null),
+ * DIR/PREFIX-scaling.svg when given, and for a full run (`latest`) also DIR/latest.md (pointing
+ * at latest.svg) and DIR/latest.svg. Returns the files written.
  */
-function write(dir, prefix, md, chart, { latest, scaling }) {
-  const mdFile = path.join(dir, `${prefix}-summary.md`);
-  const svgFile = path.join(dir, `${prefix}-chart.svg`);
+function write(dir, prefix, md, chart, { latest, scaling, part = '' }) {
+  const mdFile = path.join(dir, `${prefix}${part}-summary.md`);
+  const svgFile = path.join(dir, `${prefix}${part}-chart.svg`);
   fs.writeFileSync(mdFile, md);
-  fs.writeFileSync(svgFile, chart);
-  const written = [mdFile, svgFile];
+  const written = [mdFile];
+  if (chart) {
+    fs.writeFileSync(svgFile, chart);
+    written.push(svgFile);
+  }
   if (scaling) {
     const f = path.join(dir, `${prefix}-scaling.svg`);
     fs.writeFileSync(f, scaling);
@@ -536,4 +542,23 @@ function write(dir, prefix, md, chart, { latest, scaling }) {
   return written;
 }
 
-module.exports = { summarize, markdown, svg, scalingSvg, write };
+/** Whether a run measured all three main cases (only such a run writes latest.* and the baseline). */
+function isFullRun(opts) {
+  return ['produce', 'latency', 'consume'].every((c) => opts.cases.includes(c));
+}
+
+/** Whether the run measured a case of the main chart (produce, latency or consume). */
+function hasMainChart(opts) {
+  return !opts.cases || opts.cases.some((c) => ['produce', 'latency', 'consume'].includes(c));
+}
+
+/**
+ * The part of a summary's and chart's name that says which cases a partial run measured
+ * (`-scaling` for `--cases scaling`), so that it does not overwrite the full run of the same day;
+ * empty for a full run.
+ */
+function partSuffix(opts) {
+  return !opts.cases || isFullRun(opts) ? '' : `-${opts.cases.join('-')}`;
+}
+
+module.exports = { summarize, markdown, svg, scalingSvg, write, isFullRun, hasMainChart, partSuffix };
