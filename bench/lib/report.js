@@ -542,14 +542,20 @@ function write(dir, prefix, md, chart, { latest, scaling, part = '' }) {
   return written;
 }
 
-/** Whether a run measured all three main cases (only such a run writes latest.* and the baseline). */
+/** The cases of the main chart; a run of all three is a full run. */
+const MAIN_CASES = ['produce', 'latency', 'consume'];
+
+/**
+ * Whether a run measured all three main cases (only such a run writes latest.* and the baseline);
+ * a run recorded without its cases was a full one.
+ */
 function isFullRun(opts) {
-  return ['produce', 'latency', 'consume'].every((c) => opts.cases.includes(c));
+  return !opts.cases || MAIN_CASES.every((c) => opts.cases.includes(c));
 }
 
-/** Whether the run measured a case of the main chart (produce, latency or consume). */
+/** Whether the run measured a case of the main chart. */
 function hasMainChart(opts) {
-  return !opts.cases || opts.cases.some((c) => ['produce', 'latency', 'consume'].includes(c));
+  return !opts.cases || opts.cases.some((c) => MAIN_CASES.includes(c));
 }
 
 /**
@@ -558,7 +564,7 @@ function hasMainChart(opts) {
  * empty for a full run.
  */
 function partSuffix(opts) {
-  return !opts.cases || isFullRun(opts) ? '' : `-${opts.cases.join('-')}`;
+  return isFullRun(opts) ? '' : `-${opts.cases.join('-')}`;
 }
 
 module.exports = { summarize, markdown, svg, scalingSvg, write, isFullRun, hasMainChart, partSuffix };
