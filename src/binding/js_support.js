@@ -281,16 +281,26 @@ function jsSupport(tracing, metricsBridge, layout) {
     // again (retries, then onError); the consumer itself never commits (autoCommit false).
     // A fatal error (the producer fenced: a transaction outlived the coordinator's timeout, or
     // another instance took the transactional id) replaces the producer (resetTransactions)
-    // before the batch is delivered again. Up to RESETS_PER_WINDOW resets in RESET_WINDOW_MS:
-    // one intrusion can fence twice (its InitProducerId, retried while the coordinator aborts our
-    // open transaction, may land after our reset's); past that the error is final and the
-    // subscription stops with it (onError), rather than two instances fencing each other for good.
+    // before the batch is delivered again. Resets with no committed transaction between them are
+    // one disturbance: one intrusion can fence a replacement again and again (its InitProducerId,
+    // retried while the coordinator aborts our open transaction, may land after our reset's; on a
+    // busy machine the group coordinator may refuse the next offsets with an old epoch), so each
+    // further reset of a disturbance waits a little longer, and past RESETS_PER_DISTURBANCE the
+    // error is final. Up to DISTURBANCES_PER_WINDOW disturbances in DISTURBANCE_WINDOW_MS; past
+    // that too the error is final and the subscription stops with it (onError), rather than two
+    // instances fencing each other for good.
     const COMMIT_ATTEMPTS = 5;
-    const RESETS_PER_WINDOW = 3;
-    const RESET_WINDOW_MS = 60000;
+    const RESETS_PER_DISTURBANCE = 6;
+    const RESET_BACKOFF_MS = 250;
+    const RESET_BACKOFF_MAX_MS = 2000;
+    const DISTURBANCES_PER_WINDOW = 3;
+    const DISTURBANCE_WINDOW_MS = 60000;
     function transactional(service, options, transform) {
         let chain = Promise.resolve();
-        let resets = [];
+        // When each disturbance of the window began, and how many resets the current one took
+        // (0: the last transaction committed).
+        let disturbances = [];
+        let resetsInDisturbance = 0;
         let finalError = null;
         let markReady;
         const ready = new Promise((resolve) => (markReady = resolve));
@@ -317,13 +327,21 @@ function jsSupport(tracing, metricsBridge, layout) {
         async function recover(fatal) {
             if (finalError !== null)
                 return finalError;
-            const now = Date.now();
-            resets = resets.filter((at) => now - at < RESET_WINDOW_MS);
-            if (resets.length >= RESETS_PER_WINDOW) {
-                finalError = fatal;
-                return fatal;
+            if (resetsInDisturbance === 0) {
+                const now = Date.now();
+                disturbances = disturbances.filter((at) => now - at < DISTURBANCE_WINDOW_MS);
+                if (disturbances.length >= DISTURBANCES_PER_WINDOW)
+                    return (finalError = fatal);
+                disturbances.push(now);
             }
-            resets.push(now);
+            else if (resetsInDisturbance >= RESETS_PER_DISTURBANCE) {
+                return (finalError = fatal);
+            }
+            else {
+                const backoff = Math.min(RESET_BACKOFF_MAX_MS, RESET_BACKOFF_MS * 2 ** (resetsInDisturbance - 1));
+                await new Promise((resolve) => setTimeout(resolve, backoff));
+            }
+            resetsInDisturbance++;
             await service.resetTransactions().catch(() => { });
             return again(fatal, 'the transactional producer was replaced after');
         }
@@ -360,6 +378,7 @@ function jsSupport(tracing, metricsBridge, layout) {
                 const next = (BigInt(last.offset) + 1n).toString();
                 await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next }] });
                 await commitWithRetries(tx);
+                resetsInDisturbance = 0;
             }
             catch (e) {
                 // A fenced producer purges the transaction's messages (not fatal errors themselves):
