@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::engine::consumer::offset_tracker::OffsetTracker;
 use crate::engine::consumer::partition_worker::{deliver, wait};
 use crate::engine::consumer::retry_delivery::{self, Admit};
-use crate::engine::consumer::shared::{Command, NextBatch, Shared, TopicPartition};
+use crate::engine::consumer::shared::{Command, Held, NextBatch, Shared};
 use crate::engine::message::{ConsumedMessage, MessageBatch};
 
 type Key = Vec<u8>;
@@ -25,7 +25,7 @@ struct Finished {
 
 struct Lanes {
     shared: Arc<Shared>,
-    tp: TopicPartition,
+    tp: Held,
     /// Messages waiting for their key's running call to end.
     waiting: HashMap<Key, VecDeque<ConsumedMessage>>,
     /// Keys with a call running.
@@ -77,7 +77,8 @@ impl Lanes {
         }
         if f.done {
             if let Some(next) = self.tracker.finish(f.offset) {
-                self.shared.command(Command::Store(self.tp.clone(), next));
+                self.shared
+                    .command(Command::Store(self.tp.tp.clone(), next));
             }
         }
         let Some(key) = f.key else {
@@ -116,7 +117,7 @@ impl Lanes {
 }
 
 /// Runs until the partition is revoked, the subscription stops, or a message cannot be finished.
-pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
+pub(crate) async fn run(shared: Arc<Shared>, tp: Held) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let limit = shared.options.max_buffered_per_partition;
     let mut lanes = Lanes {

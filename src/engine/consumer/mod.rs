@@ -13,6 +13,8 @@ mod partition_queues;
 mod partition_worker;
 mod poll_loop;
 mod poll_wake;
+#[cfg(test)]
+mod reassign_tests;
 mod rebalance;
 pub mod reports;
 mod retry_delivery;

@@ -12,13 +12,13 @@ use crate::engine::consumer::handler::HandlerOutcome;
 use crate::engine::consumer::key_worker;
 use crate::engine::consumer::options::Ordering;
 use crate::engine::consumer::retry_delivery::{self, Admit};
-use crate::engine::consumer::shared::{Command, NextBatch, Shared, TopicPartition};
+use crate::engine::consumer::shared::{Command, Held, NextBatch, Shared};
 use crate::engine::message::MessageBatch;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Runs until the partition is revoked or the subscription stops.
-pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
+pub(crate) async fn run(shared: Arc<Shared>, tp: Held) {
     if shared.options.ordering == Ordering::Key {
         return key_worker::run(shared, tp).await;
     }
@@ -29,7 +29,7 @@ pub(crate) async fn run(shared: Arc<Shared>, tp: TopicPartition) {
 }
 
 /// Hands the partition's batches to the handler one after the other.
-async fn deliver_in_order(shared: &Arc<Shared>, tp: &TopicPartition) {
+async fn deliver_in_order(shared: &Arc<Shared>, tp: &Held) {
     loop {
         let batch = match shared.next_batch(tp) {
             NextBatch::Batch(b) => b,
@@ -56,7 +56,7 @@ async fn deliver_in_order(shared: &Arc<Shared>, tp: &TopicPartition) {
             h.look_ahead((&tp.0, tp.1), shared.peek_batch(tp));
         }
         let keep_going = deliver(shared, tp, batch, &|next| {
-            shared.command(Command::Store(tp.clone(), next))
+            shared.command(Command::Store(tp.tp.clone(), next))
         })
         .await;
         drop(permit);
@@ -77,7 +77,7 @@ pub(crate) async fn wait(wake: &Notify) {
 /// done (processed, or moved to the retry ladder).
 pub(crate) async fn deliver(
     shared: &Shared,
-    tp: &TopicPartition,
+    tp: &Held,
     batch: MessageBatch,
     store: &(dyn Fn(i64) + Sync),
 ) -> bool {

@@ -8,7 +8,7 @@ use crate::engine::consumer::failure_fate::FailureFate;
 use crate::engine::consumer::handler::HandlerFailure;
 use crate::engine::consumer::retry_headers::{self, Failure};
 use crate::engine::consumer::retry_ladder::NextStep;
-use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
+use crate::engine::consumer::shared::{Command, Held, Shared, TopicPartition};
 use crate::engine::consumer::trace_parent::TraceParent;
 use crate::engine::error::EngineResult;
 use crate::engine::logging::LogLevel;
@@ -109,7 +109,7 @@ pub(crate) enum Admit {
 /// Lets through what may be delivered now. Only retry topics hold anything back: messages
 /// another group failed (a retry topic shared by several groups) are dropped, and messages from
 /// the first one not yet due on go back to the buffer.
-pub(crate) fn admit(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -> Admit {
+pub(crate) fn admit(shared: &Shared, tp: &Held, batch: MessageBatch) -> Admit {
     let Some(ladder) = shared.options.retry.as_ref() else {
         return Admit::Deliver(batch);
     };
@@ -138,7 +138,7 @@ pub(crate) fn admit(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -
         }
     } else if mine.is_empty() {
         if let Some(last) = last_offset {
-            shared.command(Command::Store(tp.clone(), last + 1));
+            shared.command(Command::Store(tp.tp.clone(), last + 1));
         }
         return Admit::Skip;
     }
@@ -152,8 +152,8 @@ pub(crate) fn admit(shared: &Shared, tp: &TopicPartition, batch: MessageBatch) -
 /// Pauses fetching from the partition and waits on a tokio timer until `due_ms`, or until the
 /// partition closes; then resumes fetching (unless the user paused the subscription or its buffer
 /// is full). Other partitions go on meanwhile: this holds no handler slot.
-pub(crate) async fn wait_until_due(shared: &Shared, tp: &TopicPartition, due_ms: i64) {
-    shared.command(Command::Pause(tp.clone()));
+pub(crate) async fn wait_until_due(shared: &Shared, tp: &Held, due_ms: i64) {
+    shared.command(Command::Pause(tp.tp.clone()));
     let wait = Duration::from_millis(due_ms.saturating_sub(now_ms()).max(0) as u64);
     let deadline = tokio::time::Instant::now() + wait;
     let Some(wake) = shared.wake_of(tp) else {
@@ -170,6 +170,6 @@ pub(crate) async fn wait_until_due(shared: &Shared, tp: &TopicPartition, due_ms:
         }
     }
     if !shared.is_user_paused() && !shared.is_throttled(tp) {
-        shared.command(Command::Resume(tp.clone()));
+        shared.command(Command::Resume(tp.tp.clone()));
     }
 }

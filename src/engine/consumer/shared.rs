@@ -2,7 +2,7 @@
 //! per-partition buffers, and the commands workers and callers leave for the poll thread.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,25 @@ use crate::engine::stats::ConsumerStats;
 
 /// A topic and partition.
 pub type TopicPartition = (String, i32);
+
+/// A partition as one worker holds it: one assignment of it. A partition revoked while its
+/// worker's handler call outlived the drain, then assigned again, gets a new worker; the old
+/// one sees its hold closed (`Shared::is_closed`) and touches nothing of the new assignment, so
+/// it neither delivers the new buffer nor retries its old batch under the new assignment.
+#[derive(Clone, Debug)]
+pub(crate) struct Held {
+    pub tp: TopicPartition,
+    /// Which assignment of the partition (unique within the subscription).
+    pub incarnation: u64,
+}
+
+impl std::ops::Deref for Held {
+    type Target = TopicPartition;
+
+    fn deref(&self) -> &TopicPartition {
+        &self.tp
+    }
+}
 
 /// Work for the poll thread, which alone touches the librdkafka consumer.
 pub(crate) enum Command {
@@ -53,6 +72,8 @@ pub(crate) struct PartitionState {
     /// is to be woken once the buffer has room again.
     pub blocked: bool,
     pub wake: Arc<Notify>,
+    /// The assignment this state belongs to (see `Held`).
+    pub incarnation: u64,
 }
 
 /// What a worker should do next.
@@ -77,6 +98,8 @@ pub(crate) struct Shared {
     handler: Mutex<Option<Arc<dyn BatchHandler>>>,
     on_error: Mutex<Option<ErrorSink>>,
     partitions: Mutex<HashMap<TopicPartition, PartitionState>>,
+    /// The last assignment's incarnation (see `Held`).
+    incarnations: AtomicU64,
     idle: Condvar,
     commands: Mutex<Vec<Command>>,
     user_paused: AtomicBool,
@@ -123,6 +146,7 @@ impl Shared {
             handler: Mutex::new(Some(handler)),
             on_error: Mutex::new(on_error),
             partitions: Mutex::new(HashMap::new()),
+            incarnations: AtomicU64::new(0),
             idle: Condvar::new(),
             commands: Mutex::new(Vec::new()),
             user_paused: AtomicBool::new(false),
@@ -138,6 +162,16 @@ impl Shared {
 
     fn table(&self) -> MutexGuard<'_, HashMap<TopicPartition, PartitionState>> {
         self.partitions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The state of a worker's hold, if the partition is still held by that assignment.
+    fn held<'t>(
+        table: &'t mut HashMap<TopicPartition, PartitionState>,
+        held: &Held,
+    ) -> Option<&'t mut PartitionState> {
+        table
+            .get_mut(&held.tp)
+            .filter(|s| s.incarnation == held.incarnation)
     }
 
     pub fn command(&self, c: Command) {
@@ -311,9 +345,10 @@ impl Shared {
         self.failure.lock().ok().and_then(|f| f.clone())
     }
 
-    /// New partitions: creates their buffers and returns what their workers wait on. None while
-    /// stopping: what a rebalance served before the member leaves assigns it is not delivered.
-    pub fn open_partitions(&self, tps: &[TopicPartition]) -> Vec<(TopicPartition, Arc<Notify>)> {
+    /// New partitions: creates their buffers and returns their workers' holds and what they wait
+    /// on. None while stopping: what a rebalance served before the member leaves assigns it is
+    /// not delivered.
+    pub fn open_partitions(&self, tps: &[TopicPartition]) -> Vec<(Held, Arc<Notify>)> {
         let mut table = self.table();
         let mut opened = Vec::new();
         if self.is_stopping() {
@@ -324,6 +359,7 @@ impl Shared {
                 continue;
             }
             let wake = Arc::new(Notify::new());
+            let incarnation = self.incarnations.fetch_add(1, Ordering::Relaxed) + 1;
             table.insert(
                 tp.clone(),
                 PartitionState {
@@ -334,9 +370,14 @@ impl Shared {
                     seeking: false,
                     blocked: false,
                     wake: wake.clone(),
+                    incarnation,
                 },
             );
-            opened.push((tp.clone(), wake));
+            let held = Held {
+                tp: tp.clone(),
+                incarnation,
+            };
+            opened.push((held, wake));
         }
         opened
     }
@@ -427,9 +468,9 @@ impl Shared {
     }
 
     /// Takes the next batch for a partition's worker, and marks the partition busy.
-    pub fn next_batch(&self, tp: &TopicPartition) -> NextBatch {
+    pub fn next_batch(&self, tp: &Held) -> NextBatch {
         let mut table = self.table();
-        let Some(s) = table.get_mut(tp) else {
+        let Some(s) = Self::held(&mut table, tp) else {
             return NextBatch::Exit;
         };
         if s.closed || self.is_stopping() {
@@ -448,7 +489,7 @@ impl Shared {
         if s.throttled && s.queue.len() <= self.options.max_buffered_per_partition / 2 {
             s.throttled = false;
             if !self.is_user_paused() {
-                self.command(Command::Resume(tp.clone()));
+                self.command(Command::Resume(tp.tp.clone()));
             }
         }
         NextBatch::Batch(MessageBatch {
@@ -460,9 +501,9 @@ impl Shared {
 
     /// A copy of the batch `next_batch` would take now, for a handler's look-ahead; `None` when
     /// there is none (empty buffer, seek under way, partition closed).
-    pub fn peek_batch(&self, tp: &TopicPartition) -> Option<MessageBatch> {
-        let table = self.table();
-        let s = table.get(tp)?;
+    pub fn peek_batch(&self, tp: &Held) -> Option<MessageBatch> {
+        let mut table = self.table();
+        let s = Self::held(&mut table, tp)?;
         if s.closed || s.seeking || s.queue.is_empty() {
             return None;
         }
@@ -492,9 +533,9 @@ impl Shared {
     }
 
     /// A worker's handler call ended.
-    pub fn finish_batch(&self, tp: &TopicPartition) {
+    pub fn finish_batch(&self, tp: &Held) {
         let mut table = self.table();
-        if let Some(s) = table.get_mut(tp) {
+        if let Some(s) = Self::held(&mut table, tp) {
             s.busy = false;
         }
         self.idle.notify_all();
@@ -538,14 +579,15 @@ impl Shared {
         self.table().get(tp).is_some_and(|s| s.busy)
     }
 
-    /// Whether a partition no longer delivers.
-    pub fn is_closed(&self, tp: &TopicPartition) -> bool {
-        self.is_stopping() || self.table().get(tp).is_none_or(|s| s.closed)
+    /// Whether a worker's hold no longer delivers: the subscription stops, or the partition was
+    /// revoked (even if it was assigned again since).
+    pub fn is_closed(&self, tp: &Held) -> bool {
+        self.is_stopping() || Self::held(&mut self.table(), tp).is_none_or(|s| s.closed)
     }
 
     /// Puts messages taken by `next_batch` back at the front of the partition's buffer, in order.
-    pub fn requeue_front(&self, tp: &TopicPartition, messages: Vec<ConsumedMessage>) {
-        if let Some(s) = self.table().get_mut(tp) {
+    pub fn requeue_front(&self, tp: &Held, messages: Vec<ConsumedMessage>) {
+        if let Some(s) = Self::held(&mut self.table(), tp) {
             if !s.closed {
                 for m in messages.into_iter().rev() {
                     s.queue.push_front(m);
@@ -555,8 +597,8 @@ impl Shared {
     }
 
     /// What wakes the partition's worker (new messages, closing).
-    pub fn wake_of(&self, tp: &TopicPartition) -> Option<Arc<Notify>> {
-        self.table().get(tp).map(|s| s.wake.clone())
+    pub fn wake_of(&self, tp: &Held) -> Option<Arc<Notify>> {
+        Self::held(&mut self.table(), tp).map(|s| s.wake.clone())
     }
 
     /// Whether the partition's fetching is paused because its buffer is full.
