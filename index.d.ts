@@ -521,6 +521,11 @@ export interface Batch {
   topic: string
   partition: number
   messages: Array<ConsumedMessage>
+  /**
+   * Which assignment of the partition the batch came from: give it with the batch's offsets
+   * to a transaction's `sendOffsets`, which then refuses them once the partition was revoked.
+   */
+  assignment: number
   firstOffset: () => string | null
   lastOffset: () => string | null
   isEmpty: () => boolean
@@ -1677,4 +1682,12 @@ export interface TransactionOffset {
   partition: number
   /** The next offset to consume (the last processed one + 1); a number or a numeric string. */
   offset: number | string
+  /**
+   * With `subscription`: the `assignment` of the batch these offsets come from. `sendOffsets`
+   * then rejects with `ERR__STATE` when the subscription no longer holds the partition under
+   * that assignment (revoked, even if assigned again since: the new assignment delivers the
+   * batch again from the committed offset), so a batch handled past a rebalance cannot commit
+   * its offsets under the next generation.
+   */
+  assignment?: number
 }

@@ -111,7 +111,7 @@ function jsSupport(tracing, metricsBridge, layout) {
         }
         if (packed.decoded)
             attachDecoded(packed, messages);
-        return { topic: packed.topic, partition: packed.partition, messages };
+        return { topic: packed.topic, partition: packed.partition, assignment: packed.assignment, messages };
     }
     // A decoding subscription's values (see PackedValues in message.rs): `decoded` and `schemaId`
     // on each message, or the `decodeError` that fails it before the handler sees it. The values
@@ -211,6 +211,7 @@ function jsSupport(tracing, metricsBridge, layout) {
                     batch: {
                         topic: batch.topic,
                         partition: batch.partition,
+                        assignment: batch.assignment,
                         messages,
                         firstOffset: () => (messages.length ? messages[0].offset : null),
                         lastOffset: () => (messages.length ? messages[messages.length - 1].offset : null),
@@ -376,7 +377,9 @@ function jsSupport(tracing, metricsBridge, layout) {
                 }
                 const last = batch.messages[batch.messages.length - 1];
                 const next = (BigInt(last.offset) + 1n).toString();
-                await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next }] });
+                // With the batch's assignment: refused once the partition was revoked (a batch handled
+                // past a rebalance must not commit under the next generation; its next owner has it).
+                await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next, assignment: batch.assignment }] });
                 await commitWithRetries(tx);
                 resetsInDisturbance = 0;
             }
@@ -396,7 +399,7 @@ function jsSupport(tracing, metricsBridge, layout) {
         const eachBatch = async ({ batch }) => {
             if (batch.messages.length === 0)
                 return;
-            const outputs = await transform({ topic: batch.topic, partition: batch.partition, messages: batch.messages });
+            const outputs = await transform({ topic: batch.topic, partition: batch.partition, assignment: batch.assignment, messages: batch.messages });
             if (outputs != null && !Array.isArray(outputs)) {
                 throw new TypeError('the transform must return an array of records ({topic, value, ...}) or nothing');
             }

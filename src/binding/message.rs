@@ -144,6 +144,9 @@ pub struct JsBatch {
     pub topic: String,
     pub partition: i32,
     pub messages: Vec<JsConsumedMessage>,
+    /// Which assignment of the partition the batch came from: give it with the batch's offsets
+    /// to a transaction's `sendOffsets`, which then refuses them once the partition was revoked.
+    pub assignment: f64,
     #[napi(ts_type = "() => string | null")]
     pub first_offset: (),
     #[napi(ts_type = "() => string | null")]
@@ -509,7 +512,7 @@ pub fn batch_results<'e, 'a>(
 }
 
 /// A batch for a handler, packed so that it crosses into JS as a few values however many
-/// messages it holds: `{topic, partition, data, meta, headerNames, headerMeta}`. `data` is every
+/// messages it holds: `{topic, partition, assignment, data, meta, headerNames, headerMeta}`. `data` is every
 /// key, value and header value back to back (handed over without a copy), `meta` and
 /// `headerMeta` the numbers of batch_layout.rs; `jsSupport` (ts/native/js-support.ts) turns it
 /// into kafkajs-shaped messages whose Buffers are views of `data`.
@@ -569,6 +572,7 @@ pub fn batch_to_js<'e>(
     let mut b = Object::new(env)?;
     b.set("topic", batch.topic.as_str())?;
     b.set("partition", batch.partition)?;
+    b.set("assignment", batch.assignment as f64)?;
     b.set("data", Buffer::from(data))?;
     b.set("meta", Float64Array::new(meta))?;
     b.set("headerNames", header_names)?;

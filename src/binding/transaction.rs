@@ -19,6 +19,12 @@ pub struct JsTransactionOffset {
     pub partition: i32,
     /// The next offset to consume (the last processed one + 1); a number or a numeric string.
     pub offset: Either<f64, String>,
+    /// With `subscription`: the `assignment` of the batch these offsets come from. `sendOffsets`
+    /// then rejects with `ERR__STATE` when the subscription no longer holds the partition under
+    /// that assignment (revoked, even if assigned again since: the new assignment delivers the
+    /// batch again from the committed offset), so a batch handled past a rebalance cannot commit
+    /// its offsets under the next generation.
+    pub assignment: Option<f64>,
 }
 
 /// Options of `sendOffsets`: the group by its running `subscription` (preferred: the broker then
@@ -113,6 +119,14 @@ impl Transaction {
             .iter()
             .map(|o| Ok((o.topic.clone(), o.partition, offset_arg(&o.offset, 0)?)))
             .collect();
+        let assignments: Vec<((String, i32), u64)> = options
+            .offsets
+            .iter()
+            .filter_map(|o| {
+                o.assignment
+                    .map(|a| ((o.topic.clone(), o.partition), a as u64))
+            })
+            .collect();
         let member = options.subscription.as_ref().map(|s| s.inner.clone());
         let group_id = options.group_id.clone();
         let inner = self.inner.clone();
@@ -122,7 +136,7 @@ impl Transaction {
                 let offsets = offsets?;
                 let group = match (group_id, member) {
                     (Some(id), None) => OffsetsGroup::Id(id),
-                    (None, Some(s)) => OffsetsGroup::Member(s.group_metadata().await?),
+                    (None, Some(s)) => OffsetsGroup::Member(s.group_metadata(assignments).await?),
                     _ => {
                         return Err(EngineError::InvalidArg(
                             "sendOffsets needs groupId or subscription (one of them)".into(),

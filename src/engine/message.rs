@@ -108,6 +108,10 @@ pub struct MessageBatch {
     pub topic: String,
     pub partition: i32,
     pub messages: Vec<ConsumedMessage>,
+    /// Which assignment of the partition the batch came from (unique within its subscription;
+    /// 0 outside one): a transaction given it commits the batch's offsets only while that
+    /// assignment holds the partition.
+    pub assignment: u64,
 }
 
 impl MessageBatch {

@@ -49,6 +49,8 @@ export type MetricsBridge = typeof metricsBridgeHelpers;
 export interface PackedBatch {
   topic: string;
   partition: number;
+  /** Which assignment of the partition the batch came from. */
+  assignment: number;
   /** Every key, value and header value back to back. */
   data: Buffer;
   /** `layout.messageFields` numbers per message. */
@@ -70,6 +72,7 @@ export type Message = ConsumedMessage & { decodeError?: unknown };
 interface Unpacked {
   topic: string;
   partition: number;
+  assignment: number;
   messages: Message[];
 }
 
@@ -219,7 +222,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
       };
     }
     if (packed.decoded) attachDecoded(packed, messages);
-    return { topic: packed.topic, partition: packed.partition, messages };
+    return { topic: packed.topic, partition: packed.partition, assignment: packed.assignment, messages };
   }
 
   // A decoding subscription's values (see PackedValues in message.rs): `decoded` and `schemaId`
@@ -315,6 +318,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
           batch: {
             topic: batch.topic,
             partition: batch.partition,
+            assignment: batch.assignment,
             messages,
             firstOffset: () => (messages.length ? messages[0].offset : null),
             lastOffset: () => (messages.length ? messages[messages.length - 1].offset : null),
@@ -467,7 +471,9 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
         }
         const last = batch.messages[batch.messages.length - 1];
         const next = (BigInt(last.offset) + 1n).toString();
-        await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next }] });
+        // With the batch's assignment: refused once the partition was revoked (a batch handled
+        // past a rebalance must not commit under the next generation; its next owner has it).
+        await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next, assignment: batch.assignment }] });
         await commitWithRetries(tx);
         resetsInDisturbance = 0;
       } catch (e) {
@@ -484,7 +490,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
     }
     const eachBatch = async ({ batch }: { batch: Unpacked }): Promise<void> => {
       if (batch.messages.length === 0) return;
-      const outputs = await transform({ topic: batch.topic, partition: batch.partition, messages: batch.messages });
+      const outputs = await transform({ topic: batch.topic, partition: batch.partition, assignment: batch.assignment, messages: batch.messages });
       if (outputs != null && !Array.isArray(outputs)) {
         throw new TypeError('the transform must return an array of records ({topic, value, ...}) or nothing');
       }

@@ -14,6 +14,32 @@ use crate::engine::consumer::seek;
 use crate::engine::consumer::shared::{Command, Shared, TopicPartition};
 use crate::engine::error::{EngineError, EngineResult};
 
+/// The member's group metadata, if every one of `assignments` still holds its partition. On
+/// the poll thread, which also serves the rebalances: no revoke runs between the check and the
+/// read, and a rebalance after it moves the group to a generation whose broker refuses the old
+/// metadata.
+fn group_metadata<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    shared: &Shared,
+    assignments: &[(TopicPartition, u64)],
+) -> EngineResult<rdkafka::consumer::ConsumerGroupMetadata> {
+    if let Some(((topic, partition), _)) = assignments
+        .iter()
+        .find(|(tp, assignment)| !shared.holds(tp, *assignment))
+    {
+        return Err(EngineError::Kafka {
+            code: RDKafkaErrorCode::State,
+            message: format!(
+                "{topic}[{partition}] was revoked since the batch was delivered: its offsets \
+                 cannot be committed (its next owner delivers it again from the committed offset)"
+            ),
+            topic: Some(topic.clone()),
+            partition: Some(*partition),
+        });
+    }
+    consumer.group_metadata().ok_or(EngineError::Disconnected)
+}
+
 /// Carries out what workers and callers asked of the consumer. Runs on the poll thread, also
 /// from within a rebalance.
 pub(crate) fn apply_commands<C: ConsumerContext>(consumer: &BaseConsumer<C>, shared: &Shared) {
@@ -49,8 +75,8 @@ pub(crate) fn apply_commands<C: ConsumerContext>(consumer: &BaseConsumer<C>, sha
                 let _ = reply.send(commit_stored_offsets(consumer, shared));
             }
             Command::Seek(request) => seek::apply(consumer, shared, request),
-            Command::GroupMetadata(reply) => {
-                let _ = reply.send(consumer.group_metadata());
+            Command::GroupMetadata(assignments, reply) => {
+                let _ = reply.send(group_metadata(consumer, shared, &assignments));
             }
             Command::Stop => {}
         }

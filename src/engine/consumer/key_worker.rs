@@ -62,6 +62,7 @@ impl Lanes {
                 topic: tp.0.clone(),
                 partition: tp.1,
                 messages: vec![m],
+                assignment: tp.incarnation,
             };
             let permit = shared.semaphore.clone().acquire_owned().await;
             let done = deliver(&shared, &tp, batch, &|_| {}).await;

@@ -216,5 +216,6 @@ fn rest_of(batch: &MessageBatch, from: usize) -> MessageBatch {
         topic: batch.topic.clone(),
         partition: batch.partition,
         messages: batch.messages[from..].to_vec(),
+        assignment: batch.assignment,
     }
 }

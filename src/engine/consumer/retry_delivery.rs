@@ -122,6 +122,7 @@ pub(crate) fn admit(shared: &Shared, tp: &Held, batch: MessageBatch) -> Admit {
         topic,
         partition,
         messages,
+        assignment,
     } = batch;
     let mut mine: Vec<ConsumedMessage> = messages
         .into_iter()
@@ -146,6 +147,7 @@ pub(crate) fn admit(shared: &Shared, tp: &Held, batch: MessageBatch) -> Admit {
         topic,
         partition,
         messages: mine,
+        assignment,
     })
 }
 

@@ -53,8 +53,13 @@ pub(crate) enum Command {
     ResumeAll,
     Commit(oneshot::Sender<EngineResult<()>>),
     Seek(SeekRequest),
-    /// The member's group metadata, for a transaction's offsets.
-    GroupMetadata(oneshot::Sender<Option<rdkafka::consumer::ConsumerGroupMetadata>>),
+    /// The member's group metadata, for a transaction's offsets; refused (`ERR__STATE`) when
+    /// one of these assignments (partition, `MessageBatch::assignment`) no longer holds its
+    /// partition.
+    GroupMetadata(
+        Vec<(TopicPartition, u64)>,
+        oneshot::Sender<EngineResult<rdkafka::consumer::ConsumerGroupMetadata>>,
+    ),
     Stop,
 }
 
@@ -496,6 +501,7 @@ impl Shared {
             topic: tp.0.clone(),
             partition: tp.1,
             messages,
+            assignment: tp.incarnation,
         })
     }
 
@@ -512,6 +518,7 @@ impl Shared {
             topic: tp.0.clone(),
             partition: tp.1,
             messages: s.queue.iter().take(n).cloned().collect(),
+            assignment: tp.incarnation,
         })
     }
 
@@ -577,6 +584,14 @@ impl Shared {
     /// Whether a handler call for the partition is running.
     pub fn is_busy(&self, tp: &TopicPartition) -> bool {
         self.table().get(tp).is_some_and(|s| s.busy)
+    }
+
+    /// Whether this assignment of the partition still holds it (not revoked, not assigned
+    /// again since).
+    pub fn holds(&self, tp: &TopicPartition, assignment: u64) -> bool {
+        self.table()
+            .get(tp)
+            .is_some_and(|s| s.incarnation == assignment && !s.closed)
     }
 
     /// Whether a worker's hold no longer delivers: the subscription stops, or the partition was

@@ -159,14 +159,21 @@ impl Subscription {
     }
 
     /// The member's group metadata (group, generation, member id), for a transaction's
-    /// `send_offsets`: the broker refuses offsets from a member that lost its partitions.
-    pub async fn group_metadata(&self) -> EngineResult<rdkafka::consumer::ConsumerGroupMetadata> {
+    /// `send_offsets`: the broker refuses offsets from a member that lost its partitions. With
+    /// `assignments` (partition, `MessageBatch::assignment` of the batch the offsets come from),
+    /// fails with `ERR__STATE` when one of them no longer holds its partition: revoked, even if
+    /// assigned again since (the new assignment delivers the batch again, from the committed
+    /// offset).
+    pub async fn group_metadata(
+        &self,
+        assignments: Vec<(TopicPartition, u64)>,
+    ) -> EngineResult<rdkafka::consumer::ConsumerGroupMetadata> {
         if !self.is_running() {
             return Err(EngineError::Disconnected);
         }
         let (tx, rx) = oneshot::channel();
-        self.shared.command(Command::GroupMetadata(tx));
-        rx.await.ok().flatten().ok_or(EngineError::Disconnected)
+        self.shared.command(Command::GroupMetadata(assignments, tx));
+        rx.await.unwrap_or(Err(EngineError::Disconnected))
     }
 
     /// Stops: no new deliveries, running handlers finish (at most `drainTimeoutMs`; one still

@@ -200,6 +200,7 @@ mod tests {
             topic: "t".into(),
             partition: 0,
             messages: offsets.map(|o| message(o, Some(o))).collect(),
+            assignment: 0,
         }
     }
 
