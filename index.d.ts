@@ -330,11 +330,11 @@ export declare class KafkaService {
    * the coordinator aborted a transaction that outlived `transactionTimeoutMs`, or another
    * instance registered the same `transactionalId`) replaces the producer
    * (`resetTransactions`) and the batch is delivered again from its committed offsets.
-   * Replacements with no committed transaction between them are one disturbance (each one
-   * waits longer, up to 2 s); after 3 disturbances within 60 s, or 6 replacements in one, the
-   * fatal error stops the subscription (`onError`, code `ERR__FENCED`), so that two live
-   * instances do not fence each other for good. Transactions of one service run one at a
-   * time. Resolves with the running `Subscription`.
+   * Replacements less than 10 s apart, or with no committed transaction between them, are one
+   * disturbance (each one waits longer, up to 2 s); after 3 disturbances within 60 s, or 6
+   * replacements in one, the fatal error stops the subscription (`onError`, code
+   * `ERR__FENCED`), so that two live instances do not fence each other for good. Transactions
+   * of one service run one at a time. Resolves with the running `Subscription`.
    */
   subscribeTransactional(options: SubscribeOptions, transform: (batch: { topic: string; partition: number; messages: ConsumedMessage[] }) => Promise<PublishRecord[] | void> | PublishRecord[] | void): Promise<Subscription>
 }

@@ -282,26 +282,30 @@ function jsSupport(tracing, metricsBridge, layout) {
     // again (retries, then onError); the consumer itself never commits (autoCommit false).
     // A fatal error (the producer fenced: a transaction outlived the coordinator's timeout, or
     // another instance took the transactional id) replaces the producer (resetTransactions)
-    // before the batch is delivered again. Resets with no committed transaction between them are
-    // one disturbance: one intrusion can fence a replacement again and again (its InitProducerId,
-    // retried while the coordinator aborts our open transaction, may land after our reset's; on a
-    // busy machine the group coordinator may refuse the next offsets with an old epoch), so each
-    // further reset of a disturbance waits a little longer, and past RESETS_PER_DISTURBANCE the
-    // error is final. Up to DISTURBANCES_PER_WINDOW disturbances in DISTURBANCE_WINDOW_MS; past
-    // that too the error is final and the subscription stops with it (onError), rather than two
-    // instances fencing each other for good.
+    // before the batch is delivered again. Resets less than DISTURBANCE_QUIET_MS apart, or with no
+    // committed transaction between them, are one disturbance: one intrusion can fence a
+    // replacement again and again, even after it committed (its InitProducerId, retried while the
+    // coordinator aborts our open transaction, may land after our reset's; on a busy machine the
+    // coordinators refuse a replacement's offsets with an old epoch: seen 4 times within 2 s), so
+    // each further reset of a disturbance waits a little longer, and past RESETS_PER_DISTURBANCE
+    // the error is final. Up to DISTURBANCES_PER_WINDOW disturbances in DISTURBANCE_WINDOW_MS;
+    // past that too the error is final and the subscription stops with it (onError), rather than
+    // two instances fencing each other for good.
     const COMMIT_ATTEMPTS = 5;
     const RESETS_PER_DISTURBANCE = 6;
     const RESET_BACKOFF_MS = 250;
     const RESET_BACKOFF_MAX_MS = 2000;
     const DISTURBANCES_PER_WINDOW = 3;
     const DISTURBANCE_WINDOW_MS = 60000;
+    const DISTURBANCE_QUIET_MS = 10000;
     function transactional(service, options, transform) {
         let chain = Promise.resolve();
-        // When each disturbance of the window began, and how many resets the current one took
-        // (0: the last transaction committed).
+        // When each disturbance of the window began, how many resets the current one took, when
+        // the last one was, and whether a transaction committed since.
         let disturbances = [];
         let resetsInDisturbance = 0;
+        let lastResetAt = 0;
+        let committedSinceReset = true;
         let finalError = null;
         let markReady;
         const ready = new Promise((resolve) => (markReady = resolve));
@@ -328,8 +332,10 @@ function jsSupport(tracing, metricsBridge, layout) {
         async function recover(fatal) {
             if (finalError !== null)
                 return finalError;
+            const now = Date.now();
+            if (committedSinceReset && now - lastResetAt >= DISTURBANCE_QUIET_MS)
+                resetsInDisturbance = 0;
             if (resetsInDisturbance === 0) {
-                const now = Date.now();
                 disturbances = disturbances.filter((at) => now - at < DISTURBANCE_WINDOW_MS);
                 if (disturbances.length >= DISTURBANCES_PER_WINDOW)
                     return (finalError = fatal);
@@ -343,6 +349,8 @@ function jsSupport(tracing, metricsBridge, layout) {
                 await new Promise((resolve) => setTimeout(resolve, backoff));
             }
             resetsInDisturbance++;
+            lastResetAt = Date.now();
+            committedSinceReset = false;
             await service.resetTransactions().catch(() => { });
             return again(fatal, 'the transactional producer was replaced after');
         }
@@ -381,7 +389,7 @@ function jsSupport(tracing, metricsBridge, layout) {
                 // past a rebalance must not commit under the next generation; its next owner has it).
                 await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next, assignment: batch.assignment }] });
                 await commitWithRetries(tx);
-                resetsInDisturbance = 0;
+                committedSinceReset = true;
             }
             catch (e) {
                 // A fenced producer purges the transaction's messages (not fatal errors themselves):

@@ -386,27 +386,31 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
   // again (retries, then onError); the consumer itself never commits (autoCommit false).
   // A fatal error (the producer fenced: a transaction outlived the coordinator's timeout, or
   // another instance took the transactional id) replaces the producer (resetTransactions)
-  // before the batch is delivered again. Resets with no committed transaction between them are
-  // one disturbance: one intrusion can fence a replacement again and again (its InitProducerId,
-  // retried while the coordinator aborts our open transaction, may land after our reset's; on a
-  // busy machine the group coordinator may refuse the next offsets with an old epoch), so each
-  // further reset of a disturbance waits a little longer, and past RESETS_PER_DISTURBANCE the
-  // error is final. Up to DISTURBANCES_PER_WINDOW disturbances in DISTURBANCE_WINDOW_MS; past
-  // that too the error is final and the subscription stops with it (onError), rather than two
-  // instances fencing each other for good.
+  // before the batch is delivered again. Resets less than DISTURBANCE_QUIET_MS apart, or with no
+  // committed transaction between them, are one disturbance: one intrusion can fence a
+  // replacement again and again, even after it committed (its InitProducerId, retried while the
+  // coordinator aborts our open transaction, may land after our reset's; on a busy machine the
+  // coordinators refuse a replacement's offsets with an old epoch: seen 4 times within 2 s), so
+  // each further reset of a disturbance waits a little longer, and past RESETS_PER_DISTURBANCE
+  // the error is final. Up to DISTURBANCES_PER_WINDOW disturbances in DISTURBANCE_WINDOW_MS;
+  // past that too the error is final and the subscription stops with it (onError), rather than
+  // two instances fencing each other for good.
   const COMMIT_ATTEMPTS = 5;
   const RESETS_PER_DISTURBANCE = 6;
   const RESET_BACKOFF_MS = 250;
   const RESET_BACKOFF_MAX_MS = 2000;
   const DISTURBANCES_PER_WINDOW = 3;
   const DISTURBANCE_WINDOW_MS = 60000;
+  const DISTURBANCE_QUIET_MS = 10000;
 
   function transactional(service: TransactionalService, options: SubscribeOptions, transform: Transform): Promise<Subscription> {
     let chain: Promise<unknown> = Promise.resolve();
-    // When each disturbance of the window began, and how many resets the current one took
-    // (0: the last transaction committed).
+    // When each disturbance of the window began, how many resets the current one took, when
+    // the last one was, and whether a transaction committed since.
     let disturbances: number[] = [];
     let resetsInDisturbance = 0;
+    let lastResetAt = 0;
+    let committedSinceReset = true;
     let finalError: unknown = null;
     let markReady!: (subscription: Subscription) => void;
     const ready = new Promise<Subscription>((resolve) => (markReady = resolve));
@@ -430,8 +434,9 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
     // once), or, past the resets allowed, with the fatal error, which stops it.
     async function recover(fatal: unknown): Promise<unknown> {
       if (finalError !== null) return finalError;
+      const now = Date.now();
+      if (committedSinceReset && now - lastResetAt >= DISTURBANCE_QUIET_MS) resetsInDisturbance = 0;
       if (resetsInDisturbance === 0) {
-        const now = Date.now();
         disturbances = disturbances.filter((at) => now - at < DISTURBANCE_WINDOW_MS);
         if (disturbances.length >= DISTURBANCES_PER_WINDOW) return (finalError = fatal);
         disturbances.push(now);
@@ -442,6 +447,8 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
         await new Promise((resolve) => setTimeout(resolve, backoff));
       }
       resetsInDisturbance++;
+      lastResetAt = Date.now();
+      committedSinceReset = false;
       await service.resetTransactions().catch(() => {});
       return again(fatal, 'the transactional producer was replaced after');
     }
@@ -475,7 +482,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
         // past a rebalance must not commit under the next generation; its next owner has it).
         await tx.sendOffsets({ subscription, offsets: [{ topic: batch.topic, partition: batch.partition, offset: next, assignment: batch.assignment }] });
         await commitWithRetries(tx);
-        resetsInDisturbance = 0;
+        committedSinceReset = true;
       } catch (e) {
         // A fenced producer purges the transaction's messages (not fatal errors themselves):
         // the abort then tells that the producer failed.
