@@ -512,10 +512,10 @@ pub fn batch_results<'e, 'a>(
 }
 
 /// A batch for a handler, packed so that it crosses into JS as a few values however many
-/// messages it holds: `{topic, partition, assignment, data, meta, headerNames, headerMeta}`. `data` is every
-/// key, value and header value back to back (handed over without a copy), `meta` and
-/// `headerMeta` the numbers of batch_layout.rs; `jsSupport` (ts/native/js-support.ts) turns it
-/// into kafkajs-shaped messages whose Buffers are views of `data`.
+/// messages it holds: `{topic, partition, assignment, data, meta, headerNames, headerMeta}`.
+/// `data` is every key, value and header value back to back (handed over without a copy),
+/// `meta` and `headerMeta` the numbers of batch_layout.rs; `jsSupport` (ts/native/js-support.ts)
+/// turns it into kafkajs-shaped messages whose Buffers are views of `data`.
 pub fn batch_to_js<'e>(
     env: &'e Env,
     batch: &MessageBatch,
