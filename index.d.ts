@@ -225,7 +225,9 @@ export declare class KafkaService {
    * runtime, not the JS thread) with that schema through the registry given to
    * `useSchemaRegistry()`; a value that does not match rejects with `ERR_SCHEMA_VALIDATION`
    * (its `path` names the field), a schema the registry does not have with
-   * `ERR_SCHEMA_NOT_FOUND`, an unreachable registry with `ERR_SCHEMA_REGISTRY`.
+   * `ERR_SCHEMA_NOT_FOUND`, an unreachable registry with `ERR_SCHEMA_REGISTRY`. Schema'd
+   * calls are queued in the order they were made, as plain ones are (a key's messages keep
+   * their call order), even when an earlier call waits for its schema from the registry.
    *
    * With `{strategy}` (`'conversation_id'`, `'user_id'`, `'tenant_id'`, `'random'`), a
    * message without `key` is keyed by that partition strategy, from its header or JSON value

@@ -177,3 +177,26 @@ test('a named partition strategy keys schema\'d values by their fields before en
   expect(results[1].error).toBeUndefined();
   expect(results[1].partition).toBe(javaPartition('u-2', 8));
 });
+
+test('schema\'d publishes issued together are queued in call order, whichever encodes first', async () => {
+  const { s, r } = await service();
+  const topic = cluster.topic('order');
+  const id = await r.register(`${topic}-value`, avro['job-lifecycle']);
+  const value = (i) => ({ ...samples['job-lifecycle'], payload: { ...samples['job-lifecycle'].payload, details: { seq: String(i) } } });
+  // The first call names the subject (a registry round trip the later calls, by id, skip), and a
+  // batch sits in the middle: without ordering, the later calls would overtake it.
+  const calls = [s.publish(topic, { key: 'job-1', value: value(0) }, { schema: { subject: `${topic}-value` } })];
+  for (let i = 1; i < 300; i++) {
+    if (i === 150) {
+      calls.push(s.publishBatch(topic, [150, 151, 152].map((n) => ({ key: 'job-1', value: value(n) })), { schema: { id } }));
+      i = 152;
+    } else {
+      calls.push(s.publish(topic, { key: 'job-1', value: value(i) }, { schema: { id } }));
+    }
+  }
+  await Promise.all(calls);
+  const { got, sub } = await decodeAll(s, topic);
+  await waitFor(() => got.length === 300);
+  await sub.stop();
+  expect(got.map((m) => Number(m.decoded.payload.details.seq))).toEqual(Array.from({ length: 300 }, (_, i) => i));
+});

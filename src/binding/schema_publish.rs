@@ -18,6 +18,7 @@ use crate::engine::keying::strategy_key;
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::{BatchOutcome, Keying};
 use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
+use crate::engine::schema::publish_order::Turn;
 use crate::engine::service::KafkaEngine;
 
 /// Options of `publish` and `publishBatch`.
@@ -46,6 +47,9 @@ pub struct SchemaPublish {
     pub reference: SchemaRef,
     /// The partition strategy the publish names, if any.
     pub strategy: Option<PartitionStrategy>,
+    /// This call's place among the producer's schema'd publishes: its messages are queued after
+    /// those of every earlier call (a key's messages stay in call order).
+    pub turn: Turn,
 }
 
 /// What the options of a publish call ask for.
@@ -182,8 +186,10 @@ pub fn publish_encoded(
             codec,
             reference,
             strategy,
+            mut turn,
         } = how;
         let mut encoded = codec.encode_all(&reference, &texts).await.into_iter();
+        turn.wait().await;
         let slots: Vec<EngineResult<Pending>> = read
             .into_iter()
             .map(|p| {
@@ -213,6 +219,8 @@ pub fn publish_encoded(
             }),
             Keying::AsGiven,
         );
+        // Queued: the next call's messages may follow.
+        drop(turn);
         match delivery {
             Ok(d) => d.on_complete(settle),
             // A slot refused before sending keeps its own error.

@@ -31,6 +31,7 @@ use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::{BatchDelivery, Keying};
 use crate::engine::schema::batch_decoder::BatchDecoder;
 use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
+use crate::engine::schema::publish_order::PublishOrder;
 use crate::engine::service::{BrokerAddress, ClusterInfo, KafkaEngine};
 use crate::engine::transaction;
 
@@ -82,6 +83,8 @@ pub struct KafkaService {
     pub(crate) engine: Arc<KafkaEngine>,
     pub(crate) settler: Settler,
     schemas: Mutex<Option<Arc<SchemaCodec>>>,
+    /// Schema'd publishes are queued in call order (their encoding may finish in any order).
+    schema_order: PublishOrder,
 }
 
 #[napi]
@@ -100,6 +103,7 @@ impl KafkaService {
                 engine: Arc::new(engine),
                 settler: Settler::new(&env)?,
                 schemas: Mutex::new(None),
+                schema_order: PublishOrder::default(),
             }),
             Err(e) => Err(to_napi_error(&env, &e)),
         }
@@ -126,7 +130,9 @@ impl KafkaService {
     /// runtime, not the JS thread) with that schema through the registry given to
     /// `useSchemaRegistry()`; a value that does not match rejects with `ERR_SCHEMA_VALIDATION`
     /// (its `path` names the field), a schema the registry does not have with
-    /// `ERR_SCHEMA_NOT_FOUND`, an unreachable registry with `ERR_SCHEMA_REGISTRY`.
+    /// `ERR_SCHEMA_NOT_FOUND`, an unreachable registry with `ERR_SCHEMA_REGISTRY`. Schema'd
+    /// calls are queued in the order they were made, as plain ones are (a key's messages keep
+    /// their call order), even when an earlier call waits for its schema from the registry.
     ///
     /// With `{strategy}` (`'conversation_id'`, `'user_id'`, `'tenant_id'`, `'random'`), a
     /// message without `key` is keyed by that partition strategy, from its header or JSON value
@@ -162,6 +168,7 @@ impl KafkaService {
                         codec,
                         reference,
                         strategy,
+                        turn: self.schema_order.next_turn(),
                     },
                     topic,
                     message,
@@ -589,6 +596,7 @@ impl KafkaService {
                 codec,
                 reference,
                 strategy,
+                turn: self.schema_order.next_turn(),
             },
             items,
             settle_many,

@@ -4,6 +4,7 @@
 //! - [`registry`]: the HTTP client of the registry.
 //! - [`codec`]: encoding and decoding through the registry, with its answers cached.
 //! - [`batch_decoder`]: a subscription's batches decoded, each partition's next one ahead.
+//! - [`publish_order`]: schema'd publishes queued in call order.
 //! - [`avro`], [`avro_encode`], [`avro_decoder`], [`avro_decimal`], [`json_schema`]: the two
 //!   schema languages.
 //! - [`wire`]: the framing (magic byte, schema id).
@@ -15,5 +16,6 @@ pub mod avro_encode;
 pub mod batch_decoder;
 pub mod codec;
 pub mod json_schema;
+pub mod publish_order;
 pub mod registry;
 pub mod wire;
