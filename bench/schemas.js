@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // Schema'd publish and consume on a real broker and registry: the job-lifecycle event as Avro
-// through the Schema Registry, kafka-native vs kafkajs + @kafkajs/confluent-schema-registry, each
-// beside its own JSON baseline (JSON.stringify to publish, JSON.parse to consume). Msgs/s
+// through the Schema Registry, kafka-native vs kafkajs + @kafkajs/confluent-schema-registry and vs
+// @confluentinc/kafka-javascript + @confluentinc/schemaregistry (Confluent's own stack; its KMS
+// SDKs make it bench-only: bench/package.json), each beside its own JSON baseline (JSON.stringify to publish, JSON.parse to consume). Msgs/s
 // (acknowledged; consumed from the first message on, so group joins do not count), CPU seconds per
 // million messages of this process (librdkafka's threads included), and event-loop delay p99
 // (perf_hooks, 1 ms resolution, minus that resolution). Each consume row reads what its publish
@@ -10,10 +11,11 @@
 //
 //   KAFKA_BROKERS=127.0.0.1:19092 SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7 \
 //     node bench/schemas.js [--seconds 5] [--batch 500] [--inflight 4] [--kafka-native-only]
-//       [--handler-wait-ms N]
+//       [--handler-wait-ms N] [--no-confluent]
 // --handler-wait-ms: every consume handler awaits N ms per batch (a handler that waits on I/O, as
 // a database write does), so that figures show whether decoding overlaps the handler.
-// kafkajs comes from bench/node_modules (npm run setup in bench/), or NODE_PATH.
+// kafkajs and Confluent's packages come from bench/node_modules (npm run setup in bench/), or
+// NODE_PATH; without Confluent's, its rows are left out.
 
 const { monitorEventLoopDelay } = require('perf_hooks');
 const { KafkaService, SchemaRegistry } = require('..');
@@ -81,6 +83,26 @@ async function measureConsume(name, total, start) {
   const row = figures(name, seen, cpu0, t0, h);
   await stop();
   return row;
+}
+
+/**
+ * A `measureConsume` start function for a KafkaJS-API consumer (kafkajs' or Confluent's):
+ * `read` each message of each batch, then report the batch.
+ */
+function eachBatchConsumer(create, topic, fromBeginning, read) {
+  return async (onMessages) => {
+    const consumer = create();
+    await consumer.connect();
+    await consumer.subscribe(fromBeginning ? { topics: [topic], fromBeginning } : { topics: [topic] });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) await read(m);
+        await handlerWait();
+        onMessages(batch.messages.length);
+      },
+    });
+    return () => consumer.disconnect();
+  };
 }
 
 /** Runs `sendBatch(start)` with `INFLIGHT` batches in flight for SECONDS; returns the figures. */
@@ -177,19 +199,7 @@ async function main() {
     ),
   );
   await producer.disconnect();
-  const kjConsume = (c, read) => async (onMessages) => {
-    const consumer = kafka.consumer({ groupId: group(c) });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic(c)], fromBeginning: true });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) await read(m);
-        await handlerWait();
-        onMessages(batch.messages.length);
-      },
-    });
-    return () => consumer.disconnect();
-  };
+  const kjConsume = (c, read) => eachBatchConsumer(() => kafka.consumer({ groupId: group(c) }), topic(c), true, read);
   rows.push(
     await measureConsume('kafkajs consume JSON.parse', rows[4].sent, kjConsume('kj-json', (m) => {
       sink += JSON.parse(m.value.toString()).schema_version;
@@ -200,8 +210,10 @@ async function main() {
       sink += (await other.decode(m.value)).schema_version;
     })),
   );
+  if (!args.includes('--no-confluent')) rows.push(...(await confluentRows(topic, group, key, values, (n) => (sink += n))));
   if (sink === 0) throw new Error('nothing was consumed');
   const by = Object.fromEntries(rows.map((r) => [r.name, r]));
+  const ratio = (a, b) => (by[a] && by[b] ? +(by[a].msgsPerSec / by[b].msgsPerSec).toFixed(2) : null);
   const avroKn = by['kafka-native Avro (registry)'].msgsPerSec;
   console.log(
     JSON.stringify({
@@ -213,8 +225,63 @@ async function main() {
       consumeAvroVsKafkajsAvro: +(
         by['kafka-native consume Avro (decode)'].msgsPerSec / by['kafkajs + confluent-schema-registry consume Avro'].msgsPerSec
       ).toFixed(2),
+      avroVsConfluentAvro: ratio('kafka-native Avro (registry)', 'confluent + schemaregistry Avro'),
+      consumeAvroVsConfluentAvro: ratio('kafka-native consume Avro (decode)', 'confluent + schemaregistry consume Avro'),
     }),
   );
+}
+
+/**
+ * The same four rows with @confluentinc/kafka-javascript (KafkaJS API, as bench/lib/clients.js
+ * configures it) and @confluentinc/schemaregistry's AvroSerializer / AvroDeserializer (topic
+ * name strategy: the schema is registered under `<topic>-value`, the serializer uses its latest
+ * version). Empty when the packages are not installed.
+ */
+async function confluentRows(topic, group, key, values, addToSink) {
+  let KafkaJS;
+  let sr;
+  try {
+    ({ KafkaJS } = require('@confluentinc/kafka-javascript'));
+    sr = require('@confluentinc/schemaregistry');
+  } catch (e) {
+    console.error(`confluent rows left out: ${e.message.split('\n')[0]} (npm run setup in bench/)`);
+    return [];
+  }
+  const rows = [];
+  const client = new sr.SchemaRegistryClient({ baseURLs: [registryUrl] });
+  await new SchemaRegistry({ url: registryUrl }).register(`${topic('cf-avro')}-value`, avro['job-lifecycle']);
+  const serializer = new sr.AvroSerializer(client, sr.SerdeType.VALUE, { autoRegisterSchemas: false, useLatestVersion: true });
+  const deserializer = new sr.AvroDeserializer(client, sr.SerdeType.VALUE, {});
+  const kafka = new KafkaJS.Kafka({ kafkaJS: { clientId: 'bench-confluent', brokers: brokers.split(','), logLevel: KafkaJS.logLevel.NOTHING } });
+  const producer = kafka.producer({ kafkaJS: { acks: -1, idempotent: true } });
+  await producer.connect();
+  rows.push(
+    await measure('confluent JSON.stringify', () =>
+      producer.send({ topic: topic('cf-json'), messages: values.map((v) => ({ key: key(v), value: JSON.stringify(v) })) }),
+    ),
+  );
+  rows.push(
+    await measure('confluent + schemaregistry Avro', async () =>
+      producer.send({
+        topic: topic('cf-avro'),
+        messages: await Promise.all(values.map(async (v) => ({ key: key(v), value: await serializer.serialize(topic('cf-avro'), v) }))),
+      }),
+    ),
+  );
+  await producer.disconnect();
+  const cfConsume = (c, read) =>
+    eachBatchConsumer(() => kafka.consumer({ kafkaJS: { groupId: group(c), fromBeginning: true } }), topic(c), false, read);
+  rows.push(
+    await measureConsume('confluent consume JSON.parse', rows[0].sent, cfConsume('cf-json', (m) => {
+      addToSink(JSON.parse(m.value.toString()).schema_version);
+    })),
+  );
+  rows.push(
+    await measureConsume('confluent + schemaregistry consume Avro', rows[1].sent, cfConsume('cf-avro', async (m) => {
+      addToSink((await deserializer.deserialize(topic('cf-avro'), m.value)).schema_version);
+    })),
+  );
+  return rows;
 }
 
 main().catch((e) => {
