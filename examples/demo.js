@@ -10,9 +10,17 @@
 //   npm run demo                          # embedded mock cluster, 10 s at 5,000 events/s
 //   DEMO_SECONDS=30 DEMO_RATE=20000 npm run demo
 //   KAFKA_BROKERS=127.0.0.1:39092 npm run demo
+//   SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7 npm run demo   # Avro through a registry
+//   npm run demo:registry                 # the same, with a local registry started and stopped for it
+//
+// With SCHEMA_REGISTRY_URL, every event is Avro in the Confluent wire format: the shipped schemas
+// are registered, the engine encodes each event object and decodes it for the handler, off the
+// JS thread. Without it, events are JSON text.
 'use strict';
 
-const { KafkaService, MockCluster } = require('..');
+const { randomUUID } = require('crypto');
+const { KafkaService, MockCluster, SchemaRegistry } = require('..');
+const { avro } = require('../schemas');
 
 const SECONDS = Number(process.env.DEMO_SECONDS || 10);
 const RATE = Number(process.env.DEMO_RATE || 5000);
@@ -26,6 +34,15 @@ const TOPICS = {
   'system-health': 1,
   'element.raw_data': 3,
 };
+// The shipped schema (schemas/) of each topic's events.
+const SCHEMA_OF = {
+  'job-lifecycle': 'job-lifecycle',
+  'job-metrics': 'job-metrics',
+  notifications: 'notification',
+  'audit-trail': 'audit-trail',
+  'system-health': 'system-health',
+  'element.raw_data': 'element-telemetry',
+};
 const LIFECYCLE = ['job.submitted', 'job.queued', 'job.running', 'job.completed'];
 const SITES = ['vla', 'gbt', 'alma', 'ngvla-core'];
 
@@ -34,16 +51,32 @@ function percentile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+let contentType = 'application/json';
+
 function headers(correlationId) {
   return {
-    'content-type': 'application/json',
+    'content-type': contentType,
     'correlation-id': correlationId,
     timestamp: new Date().toISOString(),
     'x-sent-ns': process.hrtime.bigint().toString(),
   };
 }
 
+// An event envelope of the seeds (event-models' EventBase).
+function envelope(type, correlationId, userId, payload) {
+  return {
+    event_id: randomUUID(),
+    event_type: type,
+    timestamp: new Date().toISOString(),
+    correlation_id: correlationId,
+    user_id: userId,
+    schema_version: 1,
+    payload,
+  };
+}
+
 // One tick's worth of events: lifecycle steps for the jobs in flight, plus telemetry and the rest.
+// Each value is an object of its topic's shipped schema (schemas/*.avsc).
 function makeEvents(state, count) {
   const events = [];
   for (let i = 0; i < count; i++) {
@@ -53,12 +86,13 @@ function makeEvents(state, count) {
       // A job advances one lifecycle step; new jobs start as others complete.
       let job = state.active.shift();
       if (!job) job = { id: `job-${String(state.jobs++).padStart(6, '0')}`, step: 0 };
-      const event = LIFECYCLE[job.step];
+      const type = LIFECYCLE[job.step];
+      const correlationId = `${job.id}:${job.step}`;
       events.push({
         topic: 'job-lifecycle',
         key: job.id,
-        value: JSON.stringify({ event_type: event, job_id: job.id, step: job.step, user_id: `user-${job.id.length % 7}` }),
-        headers: headers(`${job.id}:${job.step}`),
+        value: envelope(type, correlationId, `user-${job.id.length % 7}`, { job_id: job.id, status: type.slice(4) }),
+        headers: headers(correlationId),
       });
       job.step += 1;
       if (job.step < LIFECYCLE.length) state.active.push(job);
@@ -68,7 +102,7 @@ function makeEvents(state, count) {
       events.push({
         topic: 'element.raw_data',
         key: element,
-        value: JSON.stringify({
+        value: {
           sourceId: element,
           targetId: `${site}-hub`,
           routeType: 'node_to_hub',
@@ -76,26 +110,33 @@ function makeEvents(state, count) {
           siteId: site,
           timestamp: new Date().toISOString(),
           metrics: { vibration: Math.random(), powerUsage: 300 + Math.random() * 50, noiseFloor: -95 + Math.random(), rfiLevel: -80 + Math.random() * 5 },
-        }),
+        },
         headers: headers(`telemetry-${n}`),
       });
     } else if (kind === 8) {
-      events.push({
-        topic: n % 20 === 8 ? 'job-metrics' : 'audit-trail',
-        key: `job-${String(n % 1000).padStart(6, '0')}`,
-        value: JSON.stringify({ cpu_percent: Math.random() * 100, memory_mb: 2048, gpu_percent: Math.random() * 100, action: 'update' }),
-        headers: headers(`misc-${n}`),
-      });
+      const job = `job-${String(n % 1000).padStart(6, '0')}`;
+      events.push(
+        n % 20 === 8
+          ? { topic: 'job-metrics', key: job, value: { job_id: job, timestamp: new Date().toISOString(), cpu: Math.random(), gpu: Math.random(), memory_mb: 2048 }, headers: headers(`metrics-${n}`) }
+          : { topic: 'audit-trail', key: job, value: envelope('audit.job_updated', `audit-${n}`, 'system', { job_id: job, resource_id: job, action: 'update', outcome: 'ok' }), headers: headers(`audit-${n}`) },
+      );
     } else {
-      events.push({
-        topic: n % 20 === 9 ? 'notifications' : 'system-health',
-        key: null,
-        value: JSON.stringify({ message: 'Job completed successfully', broker_count: 3, healthy: true }),
-        headers: headers(`note-${n}`),
-      });
+      events.push(
+        n % 20 === 9
+          ? { topic: 'notifications', key: null, value: envelope('notification.job_completed', `note-${n}`, 'user-1', { severity: 'INFO', title: 'Job completed', message: 'Job completed successfully' }), headers: headers(`note-${n}`) }
+          : { topic: 'system-health', key: null, value: { component: 'kafka', status: 'HEALTHY', timestamp: new Date().toISOString(), latency_ms: 1.5, details: { brokers: '3' } }, headers: headers(`health-${n}`) },
+      );
     }
   }
   return events;
+}
+
+// With a registry: registers each topic's shipped Avro schema as `<topic>-value` and returns the
+// ids to publish with.
+async function registerSchemas(registry) {
+  const ids = {};
+  for (const [topic, schema] of Object.entries(SCHEMA_OF)) ids[topic] = await registry.register(`${topic}-value`, avro[schema]);
+  return ids;
 }
 
 async function main() {
@@ -115,20 +156,31 @@ async function main() {
     librdkafka: mock ? { 'fetch.wait.max.ms': 5 } : undefined,
   });
   const info = await kafka.connect();
-  console.log(`kafka-native demo: ${mock ? 'embedded mock cluster' : brokers} (${info.brokers.length} brokers), ${RATE} events/s for ${SECONDS} s`);
+  const registryUrl = process.env.SCHEMA_REGISTRY_URL;
+  let schemaIds = null;
+  if (registryUrl) {
+    const registry = new SchemaRegistry({ url: registryUrl });
+    kafka.useSchemaRegistry(registry);
+    schemaIds = await registerSchemas(registry);
+    contentType = 'avro/binary';
+  }
+  const encoding = schemaIds ? `Avro via ${registryUrl} (schema ids ${[...new Set(Object.values(schemaIds))].join(', ')})` : 'JSON';
+  console.log(`kafka-native demo: ${mock ? 'embedded mock cluster' : brokers} (${info.brokers.length} brokers), ${RATE} events/s for ${SECONDS} s, ${encoding}`);
 
   const handlerLatencyMs = [];
   const lastStep = new Map();
   let consumed = 0;
   let outOfOrder = 0;
   const subscription = await kafka.subscribe(
-    { groupId: `cosmic-horizons-demo-${Date.now()}`, topics: Object.keys(TOPICS), fromBeginning: true, concurrency: 6 },
+    { groupId: `cosmic-horizons-demo-${Date.now()}`, topics: Object.keys(TOPICS), fromBeginning: true, concurrency: 6, decode: Boolean(schemaIds) },
     {
       eachMessage: async ({ topic, message }) => {
         const sent = message.headers['x-sent-ns'];
         if (sent) handlerLatencyMs.push(Number(process.hrtime.bigint() - BigInt(sent.toString())) / 1e6);
         if (topic === 'job-lifecycle') {
-          const { job_id: job, step } = JSON.parse(message.value.toString());
+          const event = schemaIds ? message.decoded : JSON.parse(message.value.toString());
+          const job = event.payload.job_id;
+          const step = LIFECYCLE.indexOf(event.event_type);
           const previous = lastStep.has(job) ? lastStep.get(job) : -1;
           if (step !== previous + 1) outOfOrder++;
           lastStep.set(job, step);
@@ -146,6 +198,7 @@ async function main() {
   const pending = new Set();
   let sent = 0;
   let failed = 0;
+  let firstError = null;
   const started = Date.now();
   const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
   const progress = setInterval(() => {
@@ -157,10 +210,16 @@ async function main() {
     const due = Math.floor(((Date.now() - started) / 1000) * RATE) - sent;
     for (const event of makeEvents(state, Math.min(Math.max(due, 0), perTick * 10))) {
       const t0 = process.hrtime.bigint();
-      const p = kafka
-        .publish(event.topic, event)
+      const p = (
+        schemaIds
+          ? kafka.publish(event.topic, event, { schema: { id: schemaIds[event.topic] } })
+          : kafka.publish(event.topic, { ...event, value: JSON.stringify(event.value) })
+      )
         .then(() => ackLatencyMs.push(Number(process.hrtime.bigint() - t0) / 1e6))
-        .catch(() => failed++)
+        .catch((e) => {
+          failed++;
+          firstError = firstError || e;
+        })
         .finally(() => pending.delete(p));
       pending.add(p);
       sent++;
@@ -188,6 +247,7 @@ async function main() {
   console.log(`publish→ack    p50 ${ms(percentile(ackLatencyMs, 0.5))}  p99 ${ms(percentile(ackLatencyMs, 0.99))}  max ${ms(ackLatencyMs[ackLatencyMs.length - 1] || 0)}`);
   console.log(`publish→handler p50 ${ms(percentile(handlerLatencyMs, 0.5))}  p99 ${ms(percentile(handlerLatencyMs, 0.99))}  max ${ms(handlerLatencyMs[handlerLatencyMs.length - 1] || 0)}`);
   console.log(`engine stats   acknowledged ${stats.producer.acknowledged}, ack p99 ${ms(stats.producer.ackLatency.p99)}, consumed ${stats.consumer.consumed}`);
+  if (firstError) console.log(`first failure  ${firstError.code || ''} ${firstError.message}`);
   const ok = failed === 0 && consumed >= sent && outOfOrder === 0;
   console.log(ok ? 'OK: every event arrived, every job in order' : 'FAILED: events lost or out of order');
   process.exitCode = ok ? 0 : 1;

@@ -42,7 +42,7 @@ step "type check" 300 npx tsc -p __test__/types/tsconfig.json
 
 # The types of schemas/ up to date; a real Schema Registry (Apicurio) and the mock cluster.
 step "schema types" 120 node scripts/schema-types.js --check
-step "schemas" 900 bash scripts/test-schemas.sh
+step "schemas" 1500 bash scripts/test-schemas.sh
 
 # The 3-node cluster, started once here for the integration and the fault suites: both reuse a
 # cluster that runs in its default run dir and leave it running. It is stopped on exit unless it

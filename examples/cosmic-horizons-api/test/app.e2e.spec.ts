@@ -8,7 +8,7 @@ import request from 'supertest';
 import { Partitioners } from 'kafkajs';
 import { KafkaService } from '@cosmic-horizons/kafka-native';
 import { AppModule } from '../src/app/app.module';
-import type { ProcessedEvent } from '../src/app/modules/events/event-processor.service';
+import type { ProcessedEvent } from '../src/app/modules/events/event-log.service';
 import { useTestKafka, waitFor } from './kafka-env';
 
 const kafka = useTestKafka();

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { KafkaService } from '@cosmic-horizons/kafka-native';
-import { EventProcessorService } from './event-processor.service';
+import { EventLog } from './event-log.service';
 import { EventsService } from './events.service';
 
 @Controller('events')
@@ -8,7 +8,7 @@ export class EventsController {
   constructor(
     private readonly kafka: KafkaService,
     private readonly events: EventsService,
-    private readonly processor: EventProcessorService,
+    private readonly log: EventLog,
   ) {}
 
   /** What was published and processed, with the engine's counters and latencies. */
@@ -17,9 +17,10 @@ export class EventsController {
     const engine = this.kafka.stats();
     return {
       state: engine.state,
+      encoding: this.events.encoding(),
       published: this.events.publishedCounts(),
-      processed: this.processor.processedCounts(),
-      recent: this.processor.recentEvents().slice(-50),
+      processed: this.log.processedCounts(),
+      recent: this.log.recentEvents().slice(-50),
       producer: {
         sent: engine.producer.sent,
         acknowledged: engine.producer.acknowledged,

@@ -1,26 +1,51 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { KafkaService, type PublishResult } from '@cosmic-horizons/kafka-native';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { KafkaService, SchemaRegistry, type PublishResult } from '@cosmic-horizons/kafka-native';
+import { avro } from '@cosmic-horizons/kafka-native/schemas';
 import type { EventBase } from '../../../event-models';
 import { KAFKA_TOPICS } from './kafka/topics';
+
+type Message = { key?: string; value: unknown; headers: Record<string, string> };
 
 /**
  * Publishes the API's durable events (the seeds' KafkaService, on the native client):
  * job lifecycle and metrics keyed by job id, notifications unkeyed, audit events keyed by resource.
+ * Values are JSON text or, when the app has a Schema Registry (`SCHEMA_REGISTRY_URL`), Avro in the
+ * Confluent wire format: the shipped schemas are registered at start-up (`<topic>-value`; the
+ * same schema again gets the same id) and the engine encodes each event object off the JS thread.
  */
 @Injectable()
-export class EventsService {
+export class EventsService implements OnModuleInit {
   private readonly logger = new Logger(EventsService.name);
   private readonly published = new Map<string, number>();
+  /** Registry id of each topic's schema, with a registry. */
+  private readonly schemaIds = new Map<string, number>();
 
-  constructor(private readonly kafka: KafkaService) {}
+  constructor(
+    private readonly kafka: KafkaService,
+    // Null without `schemaRegistry` in the module's options (no SCHEMA_REGISTRY_URL).
+    @Inject(SchemaRegistry) private readonly registry: SchemaRegistry | null,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (!this.registry) return;
+    for (const topic of Object.values(KAFKA_TOPICS)) {
+      const id = await this.registry.register(`${topic.name}-value`, avro[topic.schema]);
+      this.schemaIds.set(topic.name, id);
+      this.logger.log(`${topic.name}: Avro, schema id ${id}`);
+    }
+  }
+
+  /** How values are written: `json`, or `avro` through the registry. */
+  encoding(): 'json' | 'avro' {
+    return this.registry ? 'avro' : 'json';
+  }
 
   /** Keyed by job id: every event of a job lands on one partition, in order. */
   async publishJobLifecycleEvent(event: EventBase, jobId: string): Promise<PublishResult> {
     const result = await this.send(KAFKA_TOPICS.JOB_LIFECYCLE.name, {
       key: jobId,
-      value: JSON.stringify(event),
+      value: event,
       headers: {
-        'content-type': 'application/json',
         'correlation-id': event.correlation_id,
         timestamp: event.timestamp,
       },
@@ -32,16 +57,15 @@ export class EventsService {
   async publishJobMetrics(metrics: Record<string, unknown>, jobId: string): Promise<PublishResult> {
     return this.send(KAFKA_TOPICS.JOB_METRICS.name, {
       key: jobId,
-      value: JSON.stringify(metrics),
-      headers: { 'content-type': 'application/json', timestamp: new Date().toISOString() },
+      value: metrics,
+      headers: { timestamp: new Date().toISOString() },
     });
   }
 
   async publishNotificationEvent(event: EventBase): Promise<PublishResult> {
     return this.send(KAFKA_TOPICS.NOTIFICATIONS.name, {
-      value: JSON.stringify(event),
+      value: event,
       headers: {
-        'content-type': 'application/json',
         'correlation-id': event.correlation_id,
         timestamp: event.timestamp,
       },
@@ -51,9 +75,8 @@ export class EventsService {
   async publishAuditEvent(event: EventBase, resourceId: string): Promise<PublishResult> {
     return this.send(KAFKA_TOPICS.AUDIT_TRAIL.name, {
       key: resourceId,
-      value: JSON.stringify(event),
+      value: event,
       headers: {
-        'content-type': 'application/json',
         'correlation-id': event.correlation_id,
         timestamp: event.timestamp,
         'resource-id': resourceId,
@@ -65,9 +88,13 @@ export class EventsService {
     return Object.fromEntries(this.published);
   }
 
-  private async send(topic: string, message: Parameters<KafkaService['publish']>[1]): Promise<PublishResult> {
+  private async send(topic: string, message: Message): Promise<PublishResult> {
     try {
-      const result = await this.kafka.publish(topic, message);
+      const id = this.schemaIds.get(topic);
+      const result =
+        id === undefined
+          ? await this.kafka.publish(topic, { ...message, value: JSON.stringify(message.value), headers: { 'content-type': 'application/json', ...message.headers } })
+          : await this.kafka.publish(topic, { ...message, headers: { 'content-type': 'avro/binary', ...message.headers } }, { schema: { id } });
       this.published.set(topic, (this.published.get(topic) ?? 0) + 1);
       return result;
     } catch (error) {
