@@ -183,34 +183,20 @@ async function main() {
   const { SchemaRegistry: ConfluentRegistry } = require('@kafkajs/confluent-schema-registry');
   const other = new ConfluentRegistry({ host: registryUrl });
   const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ idempotent: true });
-  await producer.connect();
+  const stack = { topic, key, values, addToSink: (n) => (sink += n) };
   rows.push(
-    await measure('kafkajs JSON.stringify', () =>
-      producer.send({ topic: topic('kj-json'), messages: values.map((v) => ({ key: key(v), value: JSON.stringify(v) })) }),
-    ),
-  );
-  rows.push(
-    await measure('kafkajs + confluent-schema-registry Avro', async () =>
-      producer.send({
-        topic: topic('kj-avro'),
-        messages: await Promise.all(values.map(async (v) => ({ key: key(v), value: await other.encode(id, v) }))),
-      }),
-    ),
-  );
-  await producer.disconnect();
-  const kjConsume = (c, read) => eachBatchConsumer(() => kafka.consumer({ groupId: group(c) }), topic(c), true, read);
-  rows.push(
-    await measureConsume('kafkajs consume JSON.parse', rows[4].sent, kjConsume('kj-json', (m) => {
-      sink += JSON.parse(m.value.toString()).schema_version;
+    ...(await kafkaJsStackRows({
+      ...stack,
+      client: 'kafkajs',
+      schemaStack: 'kafkajs + confluent-schema-registry',
+      tag: 'kj',
+      producer: kafka.producer({ idempotent: true }),
+      encode: (v) => other.encode(id, v),
+      consume: (c, read) => eachBatchConsumer(() => kafka.consumer({ groupId: group(c) }), topic(c), true, read),
+      decode: (buffer) => other.decode(buffer),
     })),
   );
-  rows.push(
-    await measureConsume('kafkajs + confluent-schema-registry consume Avro', rows[5].sent, kjConsume('kj-avro', async (m) => {
-      sink += (await other.decode(m.value)).schema_version;
-    })),
-  );
-  if (!args.includes('--no-confluent')) rows.push(...(await confluentRows(topic, group, key, values, (n) => (sink += n))));
+  if (!args.includes('--no-confluent')) rows.push(...(await confluentRows(registry, group, stack)));
   if (sink === 0) throw new Error('nothing was consumed');
   const by = Object.fromEntries(rows.map((r) => [r.name, r]));
   const ratio = (a, b) => (by[a] && by[b] ? +(by[a].msgsPerSec / by[b].msgsPerSec).toFixed(2) : null);
@@ -232,12 +218,38 @@ async function main() {
 }
 
 /**
+ * The four rows of a KafkaJS-API stack (kafkajs' or Confluent's): `values` published as
+ * `JSON.stringify` text and as `encode`d Avro through `producer`, then each topic consumed back
+ * (`consume(tag, read)` gives a `measureConsume` start function) with `JSON.parse` and `decode`.
+ */
+async function kafkaJsStackRows({ client, schemaStack, tag, producer, encode, consume, decode, topic, key, values, addToSink }) {
+  await producer.connect();
+  const json = await measure(`${client} JSON.stringify`, () =>
+    producer.send({ topic: topic(`${tag}-json`), messages: values.map((v) => ({ key: key(v), value: JSON.stringify(v) })) }),
+  );
+  const encoded = await measure(`${schemaStack} Avro`, async () =>
+    producer.send({
+      topic: topic(`${tag}-avro`),
+      messages: await Promise.all(values.map(async (v) => ({ key: key(v), value: await encode(v) }))),
+    }),
+  );
+  await producer.disconnect();
+  const parsed = await measureConsume(`${client} consume JSON.parse`, json.sent, consume(`${tag}-json`, (m) => {
+    addToSink(JSON.parse(m.value.toString()).schema_version);
+  }));
+  const decoded = await measureConsume(`${schemaStack} consume Avro`, encoded.sent, consume(`${tag}-avro`, async (m) => {
+    addToSink((await decode(m.value)).schema_version);
+  }));
+  return [json, encoded, parsed, decoded];
+}
+
+/**
  * The same four rows with @confluentinc/kafka-javascript (KafkaJS API, as bench/lib/clients.js
  * configures it) and @confluentinc/schemaregistry's AvroSerializer / AvroDeserializer (topic
  * name strategy: the schema is registered under `<topic>-value`, the serializer uses its latest
  * version). Empty when the packages are not installed.
  */
-async function confluentRows(topic, group, key, values, addToSink) {
+async function confluentRows(registry, group, stack) {
   let KafkaJS;
   let sr;
   try {
@@ -247,41 +259,23 @@ async function confluentRows(topic, group, key, values, addToSink) {
     console.error(`confluent rows left out: ${e.message.split('\n')[0]} (npm run setup in bench/)`);
     return [];
   }
-  const rows = [];
+  const avroTopic = stack.topic('cf-avro');
+  await registry.register(`${avroTopic}-value`, avro['job-lifecycle']);
   const client = new sr.SchemaRegistryClient({ baseURLs: [registryUrl] });
-  await new SchemaRegistry({ url: registryUrl }).register(`${topic('cf-avro')}-value`, avro['job-lifecycle']);
   const serializer = new sr.AvroSerializer(client, sr.SerdeType.VALUE, { autoRegisterSchemas: false, useLatestVersion: true });
   const deserializer = new sr.AvroDeserializer(client, sr.SerdeType.VALUE, {});
   const kafka = new KafkaJS.Kafka({ kafkaJS: { clientId: 'bench-confluent', brokers: brokers.split(','), logLevel: KafkaJS.logLevel.NOTHING } });
-  const producer = kafka.producer({ kafkaJS: { acks: -1, idempotent: true } });
-  await producer.connect();
-  rows.push(
-    await measure('confluent JSON.stringify', () =>
-      producer.send({ topic: topic('cf-json'), messages: values.map((v) => ({ key: key(v), value: JSON.stringify(v) })) }),
-    ),
-  );
-  rows.push(
-    await measure('confluent + schemaregistry Avro', async () =>
-      producer.send({
-        topic: topic('cf-avro'),
-        messages: await Promise.all(values.map(async (v) => ({ key: key(v), value: await serializer.serialize(topic('cf-avro'), v) }))),
-      }),
-    ),
-  );
-  await producer.disconnect();
-  const cfConsume = (c, read) =>
-    eachBatchConsumer(() => kafka.consumer({ kafkaJS: { groupId: group(c), fromBeginning: true } }), topic(c), false, read);
-  rows.push(
-    await measureConsume('confluent consume JSON.parse', rows[0].sent, cfConsume('cf-json', (m) => {
-      addToSink(JSON.parse(m.value.toString()).schema_version);
-    })),
-  );
-  rows.push(
-    await measureConsume('confluent + schemaregistry consume Avro', rows[1].sent, cfConsume('cf-avro', async (m) => {
-      addToSink((await deserializer.deserialize(topic('cf-avro'), m.value)).schema_version);
-    })),
-  );
-  return rows;
+  return kafkaJsStackRows({
+    ...stack,
+    client: 'confluent',
+    schemaStack: 'confluent + schemaregistry',
+    tag: 'cf',
+    producer: kafka.producer({ kafkaJS: { acks: -1, idempotent: true } }),
+    encode: (v) => serializer.serialize(avroTopic, v),
+    consume: (c, read) =>
+      eachBatchConsumer(() => kafka.consumer({ kafkaJS: { groupId: group(c), fromBeginning: true } }), stack.topic(c), false, read),
+    decode: (buffer) => deserializer.deserialize(avroTopic, buffer),
+  });
 }
 
 main().catch((e) => {
