@@ -39,14 +39,10 @@ export class EventLog {
       correlationId: correlation ? String(correlation) : body?.correlation_id,
       schemaId: message.schemaId,
     };
-    this.record(event);
-    return event;
-  }
-
-  record(event: ProcessedEvent): void {
-    this.processed.set(event.topic, (this.processed.get(event.topic) ?? 0) + 1);
+    this.processed.set(topic, (this.processed.get(topic) ?? 0) + 1);
     this.recent.push(event);
     if (this.recent.length > RECENT) this.recent.shift();
+    return event;
   }
 
   processedCounts(): Record<string, number> {
