@@ -62,8 +62,8 @@ test('a second signal during the drain exits at once', async () => {
   await service.publish(topic, { value: 'stuck' });
   const c = child('hang', topic, uniqueName('hang'));
   await waitFor(() => c.lines.includes('READY'), 60000, 'the child subscribed');
-  // Let the message reach the handler, which never settles.
-  await new Promise((r) => setTimeout(r, 1500));
+  // The message reaches the handler, which never settles: the drain waits for it.
+  await waitFor(() => c.lines.includes('HANDLING 0'), 60000, 'the handler started');
   c.proc.kill('SIGTERM');
   await waitFor(() => c.lines.includes('SIGNAL SIGTERM'), 30000, 'the drain started');
   c.proc.kill('SIGTERM');

@@ -2,7 +2,8 @@
 
 // A consumer process for drain.test.js: `node drain-child.js <handlerMs|hang>` with KAFKA_BROKERS,
 // KAFKA_TOPIC and KAFKA_GROUP from the parent. Installs drainOnSignals and prints `READY`, then
-// `DONE <offset>` after each handled message and `DRAINED <status>` when the drain ended.
+// `DONE <offset>` after each handled message (`HANDLING <offset>` in hang mode, whose handler
+// never settles) and `DRAINED <status>` when the drain ended.
 
 const { KafkaService, drainOnSignals } = require('../../index.js');
 
@@ -17,7 +18,10 @@ async function main() {
     { groupId: process.env.KAFKA_GROUP, topics: [process.env.KAFKA_TOPIC], fromBeginning: true, sessionTimeoutMs: 6000, drainTimeoutMs: 20000, maxBatchSize: 5 },
     {
       eachMessage: async ({ message }) => {
-        if (mode === 'hang') await new Promise(() => {});
+        if (mode === 'hang') {
+          say(`HANDLING ${message.offset}`);
+          await new Promise(() => {});
+        }
         await new Promise((r) => setTimeout(r, Number(mode)));
         say(`DONE ${message.offset}`);
       },
