@@ -52,6 +52,11 @@ impl AvroSchema {
         &self.schema
     }
 
+    /// The named types (records, enums, fixed) of the schema by full name.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
     /// The schema's Parsing Canonical Form: equal for schemas that read and write alike.
     pub fn canonical_form(&self) -> &str {
         &self.canonical

@@ -154,12 +154,12 @@ fn write_decimal(d: &DecimalSchema, v: &Value, out: &mut Vec<u8>) -> Encoded {
 }
 
 /// `int` and the logical types written as one.
-fn is_int(s: &Schema) -> bool {
+pub fn is_int(s: &Schema) -> bool {
     matches!(s, Schema::Int | Schema::Date | Schema::TimeMillis)
 }
 
 /// `long` and the logical types written as one.
-fn is_long(s: &Schema) -> bool {
+pub fn is_long(s: &Schema) -> bool {
     matches!(
         s,
         Schema::Long
