@@ -200,3 +200,38 @@ test('schema\'d publishes issued together are queued in call order, whichever en
   await sub.stop();
   expect(got.map((m) => Number(m.decoded.payload.details.seq))).toEqual(Array.from({ length: 300 }, (_, i) => i));
 });
+
+test('one schema\'d batch mixes packed messages and messages with headers or a timestamp; each value is what JSON.stringify gives', async () => {
+  const { s, r } = await service();
+  const topic = cluster.topic('mixed');
+  const id = await r.register(`${topic}-value`, avro['job-metrics']);
+  const ok = samples['job-metrics'];
+  const results = await s.publishBatch(
+    topic,
+    [
+      { key: 'a', value: ok },
+      { key: Buffer.from('b'), value: ok, headers: { h: 'x' } },
+      { key: 'c', value: { toJSON: () => ok } },
+      { key: 'd', value: 10n },
+      { key: 'e', value: undefined },
+      { key: 'f', value: ok, timestamp: 1700000000000 },
+      { key: 'g', value: { ...ok, job_id: 'jöb ✓ \u0001 "quoted"' } },
+    ],
+    { schema: { id } },
+  );
+  expect(results.map((x) => x.error && x.error.code)).toEqual([undefined, undefined, undefined, 'ERR_INVALID_ARG', 'ERR_INVALID_ARG', undefined, undefined]);
+  expect(results.filter((x) => !x.error).every((x) => x.topic === topic && x.offset >= 0)).toBe(true);
+  // A single publish of a value with no JSON form rejects alone.
+  await expectRejection(() => s.publish(topic, { value: 10n }, { schema: { id } }), 'ERR_INVALID_ARG');
+  const got = [];
+  const sub = await s.subscribe(subscribeOptions(topic, { decode: true }), async ({ message }) => {
+    got.push({ key: message.key.toString(), decoded: message.decoded, headers: message.headers, timestamp: message.timestamp });
+  });
+  await waitFor(() => got.length === 5);
+  await sub.stop();
+  expect(got.map((m) => m.key)).toEqual(['a', 'b', 'c', 'f', 'g']);
+  for (const m of got.slice(0, 4)) expect(m.decoded).toEqual(ok);
+  expect(got[1].headers.h.toString()).toBe('x');
+  expect(Number(got[3].timestamp)).toBe(1700000000000);
+  expect(got[4].decoded).toEqual({ ...ok, job_id: 'jöb ✓ \u0001 "quoted"' });
+});

@@ -9,6 +9,9 @@ use napi::Env;
 
 use crate::binding::error::{invalid_arg, to_napi_error};
 use crate::binding::message::{read_message, read_record_topic, MessageFields, Payload};
+use crate::binding::schema_publish::{
+    read_pending, read_publish_options, send_encoded, Pending, SchemaPublish,
+};
 use crate::binding::service::KafkaService;
 use crate::engine::error::EngineResult;
 use crate::engine::message::OutgoingMessage;
@@ -73,6 +76,43 @@ struct Packed<'a> {
 }
 
 impl<'e> Packed<'e> {
+    /// The `count` messages of one call; `ERR_INVALID_ARG` when `meta` is too short for them.
+    fn new(
+        env: &'e Env,
+        (names, data, meta, objects): (&'e [String], &'e [u8], &'e [f64], &'e Array<'e>),
+        count: usize,
+    ) -> EngineResult<Self> {
+        if meta.len() < count * FIELDS {
+            return Err(invalid_arg("publish", "packed messages out of range"));
+        }
+        Ok(Packed {
+            env,
+            names,
+            data,
+            meta,
+            objects,
+            fields: None,
+        })
+    }
+
+    /// Each of the first `count` slots read with `read`; a slot that fails (a getter that threw)
+    /// fails alone, its exception cleared.
+    fn read_all<T>(
+        &mut self,
+        count: usize,
+        mut read: impl FnMut(&mut Self, usize) -> EngineResult<T>,
+    ) -> Vec<EngineResult<T>> {
+        (0..count)
+            .map(|i| {
+                let slot = read(self, i);
+                if slot.is_err() {
+                    clear_exception(self.env);
+                }
+                slot
+            })
+            .collect()
+    }
+
     /// Bytes at `meta[at]` (start) and `meta[at + 1]` (length, negative for none).
     fn bytes(&self, slot: &[f64], at: usize, what: &str) -> EngineResult<Option<Payload<'e>>> {
         bytes(self.data, slot[at], slot[at + 1], what)
@@ -80,30 +120,14 @@ impl<'e> Packed<'e> {
 
     /// The topic and message of slot `i`.
     fn message(&mut self, i: usize) -> EngineResult<(String, OutgoingMessage<Payload<'e>>)> {
-        let slot = &self.meta[i * FIELDS..(i + 1) * FIELDS];
-        let topic = slot[TOPIC];
-        let object = slot[OBJECT];
-        if object >= 0.0 {
-            let env = self.env;
-            let item: Unknown = self
-                .objects
-                .get(object as u32)
-                .map_err(|e| invalid_arg("message", e))?
-                .ok_or_else(|| invalid_arg("message", "missing"))?;
-            if self.fields.is_none() {
-                self.fields = Some(MessageFields::new(env).map_err(|e| invalid_arg("message", e))?);
-            }
-            let Some(fields) = self.fields.as_ref() else {
-                return Err(invalid_arg("message", "cannot be read"));
-            };
-            let topic = if topic == RECORD_TOPIC {
-                read_record_topic(env, item, fields)?
-            } else {
-                self.topic(topic)?
-            };
-            return Ok((topic, read_message(env, item, fields)?));
+        let meta = self.meta;
+        let slot = &meta[i * FIELDS..(i + 1) * FIELDS];
+        if slot[OBJECT] >= 0.0 {
+            return self.object(slot, |env, topic, item, fields| {
+                Ok((topic, read_message(env, item, fields)?))
+            });
         }
-        let topic = self.topic(topic)?;
+        let topic = self.topic(slot[TOPIC])?;
         let partition = slot[PARTITION];
         Ok((
             topic,
@@ -115,6 +139,60 @@ impl<'e> Packed<'e> {
                 timestamp: None,
             },
         ))
+    }
+
+    /// Slot `i` of a schema'd publish: a packed value is the JSON text `publish.js` wrote, an
+    /// object's value is `JSON.stringify`-ed here.
+    fn pending(&mut self, i: usize) -> EngineResult<Pending> {
+        let meta = self.meta;
+        let slot = &meta[i * FIELDS..(i + 1) * FIELDS];
+        if slot[OBJECT] >= 0.0 {
+            return self.object(slot, |env, topic, item, fields| {
+                read_pending(env, topic, item, fields)
+            });
+        }
+        let topic = self.topic(slot[TOPIC])?;
+        let key = self
+            .bytes(slot, KEY_START, "key")?
+            .map(|k| k.as_ref().to_vec());
+        let text = match self.bytes(slot, VALUE_START, "value")? {
+            Some(v) => String::from_utf8(v.as_ref().to_vec())
+                .map_err(|_| invalid_arg("value", "packed JSON text is not UTF-8"))?,
+            None => return Err(invalid_arg("value", "packed JSON text missing")),
+        };
+        let partition = slot[PARTITION];
+        Ok(Pending::new(
+            topic,
+            key,
+            (partition >= 0.0).then_some(partition as i32),
+            text,
+        ))
+    }
+
+    /// Reads the message object of `slot` (which crosses as itself) with `read`, given its topic.
+    fn object<T>(
+        &mut self,
+        slot: &[f64],
+        read: impl FnOnce(&'e Env, String, Unknown<'e>, &MessageFields) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        let env = self.env;
+        let item: Unknown = self
+            .objects
+            .get(slot[OBJECT] as u32)
+            .map_err(|e| invalid_arg("message", e))?
+            .ok_or_else(|| invalid_arg("message", "missing"))?;
+        if self.fields.is_none() {
+            self.fields = Some(MessageFields::new(env).map_err(|e| invalid_arg("message", e))?);
+        }
+        let Some(fields) = self.fields.as_ref() else {
+            return Err(invalid_arg("message", "cannot be read"));
+        };
+        let topic = if slot[TOPIC] == RECORD_TOPIC {
+            read_record_topic(env, item, fields)?
+        } else {
+            self.topic(slot[TOPIC])?
+        };
+        read(env, topic, item, fields)
     }
 
     fn topic(&self, index: f64) -> EngineResult<String> {
@@ -148,23 +226,11 @@ impl KafkaService {
         each: bool,
     ) -> Result<()> {
         let count = count as usize;
-        if meta.len() < count * FIELDS {
-            return Err(to_napi_error(
-                env,
-                &invalid_arg("publish", "packed messages out of range"),
-            ));
-        }
+        let mut packed = Packed::new(env, (&names, &data, &meta, &objects), count)
+            .map_err(|e| to_napi_error(env, &e))?;
         let producer = self.engine.producer().map_err(|e| to_napi_error(env, &e))?;
         // Every message read from `data` is copied (by librdkafka, or for a full queue by the
         // engine) before the call returns: publish.js reuses the Buffer.
-        let mut packed = Packed {
-            env,
-            names: &names,
-            data: &data,
-            meta: &meta,
-            objects: &objects,
-            fields: None,
-        };
         if each {
             self.settler.expect(env, count)?;
             for i in 0..count {
@@ -183,15 +249,7 @@ impl KafkaService {
             }
             return Ok(());
         }
-        let slots: Vec<EngineResult<(String, OutgoingMessage<Payload>)>> = (0..count)
-            .map(|i| {
-                let slot = packed.message(i);
-                if slot.is_err() {
-                    clear_exception(env);
-                }
-                slot
-            })
-            .collect();
+        let slots = packed.read_all(count, |p, i| p.message(i));
         let delivery = producer.send_slots(
             slots.iter().map(|s| {
                 s.as_ref()
@@ -203,6 +261,46 @@ impl KafkaService {
         self.settler.expect(env, 1)?;
         let done = self.settler.by_seq(seq);
         within_runtime_if_available(|| delivery.on_complete(done));
+        Ok(())
+    }
+
+    /// The packed schema'd publish of `publish.js`: `count` messages whose values `publish.js`
+    /// wrote as JSON text (or that cross as objects), encoded with `options.schema` and keyed by
+    /// `options.strategy` as `publishBatch(…, {schema})` does, queued after the earlier schema'd
+    /// calls, and settled as `seq` once every message is (`publish()` and `publishBatch` alike:
+    /// `publish.js` knows which). Throws `KafkaNativeError` for bad options or no registry.
+    #[napi(skip_typescript)]
+    #[allow(clippy::too_many_arguments)] // the packed form's parts, as publish.js hands them over
+    pub fn publish_packed_schema(
+        &self,
+        env: &Env,
+        names: Vec<String>,
+        data: BufferSlice<'_>,
+        meta: Float64ArraySlice<'_>,
+        count: u32,
+        objects: Array<'_>,
+        seq: f64,
+        options: Unknown<'_>,
+    ) -> Result<()> {
+        let count = count as usize;
+        let mut packed = Packed::new(env, (&names, &data, &meta, &objects), count)
+            .map_err(|e| to_napi_error(env, &e))?;
+        let how = read_publish_options(env, Some(options))
+            .and_then(|request| {
+                let reference = request
+                    .schema
+                    .ok_or_else(|| invalid_arg("options", "expected {schema}"))?;
+                Ok(SchemaPublish {
+                    codec: self.codec()?,
+                    reference,
+                    strategy: request.strategy,
+                    turn: self.schema_order.next_turn(),
+                })
+            })
+            .map_err(|e| to_napi_error(env, &e))?;
+        let read = packed.read_all(count, |p, i| p.pending(i));
+        self.settler.expect(env, 1)?;
+        send_encoded(self.engine.clone(), how, read, self.settler.by_seq(seq));
         Ok(())
     }
 

@@ -18,6 +18,8 @@
 // - messages cross packed: keys and values written back to back into one reused Buffer, the rest
 //   as numbers in one Float64Array; a message of another shape (headers, a timestamp, an odd
 //   value) crosses as the object itself and is read field by field as before, with the same errors;
+// - a schema'd publish or publishBatch (`{schema}`) crosses packed the same way, each value as its
+//   `JSON.stringify` text, which the native side encodes on the runtime;
 // - the resolvers stay in JS, indexed by a sequence number: a settlement round hands over the
 //   outcomes of many publishes in one call (`settle`, or `settleOne` for a round of one message),
 //   and the result objects are built here.
@@ -95,14 +97,15 @@ function publish(layout) {
         }
         return false;
     }
-    // Packs message `m` into slot `i`; false when it must cross as an object.
-    function pack(m, i) {
+    // Packs message `m` into slot `i` (with `schema`, its value as JSON text, to be encoded on the
+    // native side); false when it must cross as an object.
+    function pack(m, i, schema) {
         if (typeof m !== 'object' || m === null)
             return false;
         const message = m;
         if (message.headers != null || message.timestamp != null)
             return false;
-        const value = message.value;
+        const value = schema ? JSON.stringify(message.value) : message.value;
         const partition = message.partition;
         if (value === undefined || Array.isArray(m))
             return false;
@@ -123,7 +126,7 @@ function publish(layout) {
     }
     // One call's messages, packed: topic names, and the objects that cross as themselves.
     class Packing {
-        constructor(n) {
+        constructor(n, schema = false) {
             used = 0;
             if (meta.length < n * F)
                 meta = new Float64Array(Math.max(2 * meta.length, n * F));
@@ -131,6 +134,7 @@ function publish(layout) {
             this.objects = [];
             this.lastName = undefined;
             this.lastIndex = NO_TOPIC;
+            this.schema = schema;
         }
         topicIndex(topic) {
             if (typeof topic !== 'string')
@@ -149,10 +153,11 @@ function publish(layout) {
             const start = used;
             let packed = false;
             try {
-                packed = pack(m, i);
+                packed = pack(m, i, this.schema);
             }
             catch (_) {
-                // A getter that throws: the native side reads the object and reports it as bad input.
+                // A getter (or a value's toJSON) that throws: the native side reads the object and
+                // reports it as bad input.
                 used = start;
             }
             if (!packed) {
@@ -185,6 +190,19 @@ function publish(layout) {
     }
     let publishPacked;
     let publishSingle;
+    let publishPackedSchema;
+    // The options of a call when they ask for a schema (read here, and again by the native side).
+    function schemaOptions(options) {
+        if (typeof options !== 'object' || options === null || Array.isArray(options))
+            return undefined;
+        try {
+            return options.schema == null ? undefined : options;
+        }
+        catch (_) {
+            // A getter that throws: the native method reports it.
+            return undefined;
+        }
+    }
     // True while a call's messages are packed into `data` and `meta` and read by the native side: a
     // message's getter that publishes meanwhile must not write there under it (its publish queues,
     // its batch crosses as objects).
@@ -230,7 +248,7 @@ function publish(layout) {
             used = 0;
             let packed = false;
             try {
-                packed = pack(m, 0);
+                packed = pack(m, 0, false);
             }
             catch (_) {
                 // A getter that throws: the packed path reports it.
@@ -250,18 +268,20 @@ function publish(layout) {
             pending.set(seq, { resolve: resolve, reject, topic });
         });
     }
-    function sendBatch(service, topic, messages) {
+    // A publishBatch, or with `schema` (a call's `{schema}` options) a schema'd publishBatch or, as
+    // a batch of one with `single`, a schema'd publish.
+    function sendBatch(service, topic, messages, schema, single = false) {
         busy = true;
         try {
-            return packBatch(service, topic, messages);
+            return packBatch(service, topic, messages, schema, single);
         }
         finally {
             busy = false;
         }
     }
-    function packBatch(service, topic, messages) {
+    function packBatch(service, topic, messages, schema, single) {
         const n = messages.length;
-        const packing = new Packing(n);
+        const packing = new Packing(n, schema !== undefined);
         let topics;
         if (topic !== undefined) {
             const index = packing.topicIndex(topic);
@@ -285,8 +305,11 @@ function publish(layout) {
         }
         const seq = nextSeq++;
         return new Promise((resolve, reject) => {
-            publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, false);
-            pending.set(seq, { resolve, reject, topic, topics, batch: true });
+            if (schema === undefined)
+                publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, false);
+            else
+                publishPackedSchema.call(service, packing.names, data, meta, n, packing.objects, seq, schema);
+            pending.set(seq, { resolve, reject, topic, topics, batch: !single });
         });
     }
     function outcome(topic, partition, offset, timestamp) {
@@ -350,19 +373,25 @@ function publish(layout) {
         p.resolve([r]);
     }
     // Replaces `publish` and `publishBatch` of the prototype (the native ones stay reachable for
-    // what the packed path does not take: schema'd publishes and unusual arguments).
+    // what the packed path does not take: unusual arguments).
     function install(prototype) {
         publishPacked = prototype.publishPacked;
         publishSingle = prototype.publishSingle;
+        publishPackedSchema = prototype.publishPackedSchema;
         const publishOne = prototype.publish;
         const publishMany = prototype.publishBatch;
         const transaction = prototype.transaction;
         const disconnect = prototype.disconnect;
         delete prototype.publishPacked;
         delete prototype.publishSingle;
+        delete prototype.publishPackedSchema;
         prototype.publish = function publish(topic, message, options) {
             if (options !== undefined) {
                 flush(this);
+                const schema = busy ? undefined : schemaOptions(options);
+                if (schema !== undefined && typeof topic === 'string' && typeof this === 'object' && this !== null) {
+                    return sendBatch(this, topic, [message], schema, true);
+                }
                 return publishOne.call(this, topic, message, options);
             }
             let entries = queued.get(this);
@@ -393,6 +422,16 @@ function publish(layout) {
             }
             if (second === undefined && third === undefined && Array.isArray(first)) {
                 return sendBatch(this, undefined, first);
+            }
+            if (typeof first === 'string' && Array.isArray(second)) {
+                const schema = schemaOptions(third);
+                if (schema !== undefined)
+                    return sendBatch(this, first, second, schema);
+            }
+            if (Array.isArray(first) && third === undefined) {
+                const schema = schemaOptions(second);
+                if (schema !== undefined)
+                    return sendBatch(this, undefined, first, schema);
             }
             // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
             return publishMany.apply(this, arguments);

@@ -125,17 +125,35 @@ pub fn read_publish_options(
 
 /// A message read for a schema'd publish: owned (it crosses to the runtime) with its value as
 /// JSON text.
-struct Pending {
+pub struct Pending {
     topic: String,
     message: OutgoingMessage<Vec<u8>>,
     text: String,
+}
+
+impl Pending {
+    /// A message of `topic` without headers or timestamp whose value is the JSON `text`.
+    pub fn new(topic: String, key: Option<Vec<u8>>, partition: Option<i32>, text: String) -> Self {
+        Pending {
+            topic,
+            message: OutgoingMessage {
+                key,
+                value: None,
+                headers: Vec::new(),
+                partition,
+                timestamp: None,
+            },
+            text,
+        }
+    }
 }
 
 fn owned(p: Option<Payload<'_>>) -> Option<Vec<u8>> {
     p.map(|p| p.as_ref().to_vec())
 }
 
-fn read_pending(
+/// Reads a message object of a schema'd publish, its `value` through `JSON.stringify`.
+pub fn read_pending(
     env: &Env,
     topic: String,
     item: Unknown<'_>,
@@ -156,9 +174,8 @@ fn read_pending(
     })
 }
 
-/// Reads the messages (a failed read fails its slot only), then on the runtime encodes them,
-/// keys those without a key by `strategy` (else their topic's template's) from their headers or
-/// JSON text, and queues them; `settle` gets one outcome per message, in order.
+/// Reads the messages (a failed read fails its slot only), then sends them as [`send_encoded`]
+/// does.
 pub fn publish_encoded(
     env: &Env,
     engine: Arc<KafkaEngine>,
@@ -177,10 +194,22 @@ pub fn publish_encoded(
         .into_iter()
         .map(|(topic, item)| topic.and_then(|t| read_pending(env, t, item, &fields)))
         .collect();
+    send_encoded(engine, how, read, settle);
+}
+
+/// On the runtime, encodes the messages read, keys those without a key by `strategy` (else
+/// their topic's template's) from their headers or JSON text, and queues them after those of
+/// the earlier schema'd calls; `settle` gets one outcome per message, in order.
+pub fn send_encoded(
+    engine: Arc<KafkaEngine>,
+    how: SchemaPublish,
+    read: Vec<EngineResult<Pending>>,
+    settle: impl FnOnce(BatchOutcome) + Send + 'static,
+) {
     napi::bindgen_prelude::spawn(async move {
-        let texts: Vec<String> = read
+        let texts: Vec<&str> = read
             .iter()
-            .filter_map(|p| p.as_ref().ok().map(|p| p.text.clone()))
+            .filter_map(|p| p.as_ref().ok().map(|p| p.text.as_str()))
             .collect();
         let SchemaPublish {
             codec,
@@ -188,7 +217,9 @@ pub fn publish_encoded(
             strategy,
             mut turn,
         } = how;
-        let mut encoded = codec.encode_all(&reference, &texts).await.into_iter();
+        let encoded = codec.encode_all(&reference, &texts).await;
+        drop(texts);
+        let mut encoded = encoded.into_iter();
         turn.wait().await;
         let slots: Vec<EngineResult<Pending>> = read
             .into_iter()

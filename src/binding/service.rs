@@ -84,7 +84,7 @@ pub struct KafkaService {
     pub(crate) settler: Settler,
     schemas: Mutex<Option<Arc<SchemaCodec>>>,
     /// Schema'd publishes are queued in call order (their encoding may finish in any order).
-    schema_order: PublishOrder,
+    pub(crate) schema_order: PublishOrder,
 }
 
 #[napi]
@@ -532,7 +532,7 @@ pub(crate) fn publish_many<'e>(
 
 impl KafkaService {
     /// The registry given to `useSchemaRegistry()`.
-    fn codec(&self) -> EngineResult<Arc<SchemaCodec>> {
+    pub(crate) fn codec(&self) -> EngineResult<Arc<SchemaCodec>> {
         self.schemas
             .lock()
             .ok()

@@ -13,6 +13,8 @@
 // - messages cross packed: keys and values written back to back into one reused Buffer, the rest
 //   as numbers in one Float64Array; a message of another shape (headers, a timestamp, an odd
 //   value) crosses as the object itself and is read field by field as before, with the same errors;
+// - a schema'd publish or publishBatch (`{schema}`) crosses packed the same way, each value as its
+//   `JSON.stringify` text, which the native side encodes on the runtime;
 // - the resolvers stay in JS, indexed by a sequence number: a settlement round hands over the
 //   outcomes of many publishes in one call (`settle`, or `settleOne` for a round of one message),
 //   and the result objects are built here.
@@ -77,6 +79,8 @@ interface Queued extends Pending {
 
 /** The native methods of `publishPacked` / `publishSingle` (packed.rs), taken off the prototype by `install`. */
 type PublishPacked = (this: KafkaService, names: string[], data: Buffer, meta: Float64Array, count: number, objects: unknown[], seq: number, each: boolean) => void;
+/** `publishPackedSchema` (packed.rs): as `publishPacked` of a batch, values as JSON text, `options` the call's `{schema, strategy}`. */
+type PublishPackedSchema = (this: KafkaService, names: string[], data: Buffer, meta: Float64Array, count: number, objects: unknown[], seq: number, options: object) => void;
 type PublishSingle = (
   this: KafkaService,
   topic: string,
@@ -93,6 +97,7 @@ type PublishSingle = (
 interface ServicePrototype {
   publishPacked?: PublishPacked;
   publishSingle?: PublishSingle;
+  publishPackedSchema?: PublishPackedSchema;
   publish: (this: KafkaService, topic: unknown, message: unknown, options?: unknown) => Promise<PublishResult>;
   publishBatch: (this: KafkaService, ...args: unknown[]) => Promise<unknown>;
   transaction: (this: KafkaService, ...args: unknown[]) => unknown;
@@ -169,12 +174,13 @@ export function publish(layout: PackedLayout) {
     return false;
   }
 
-  // Packs message `m` into slot `i`; false when it must cross as an object.
-  function pack(m: unknown, i: number): boolean {
+  // Packs message `m` into slot `i` (with `schema`, its value as JSON text, to be encoded on the
+  // native side); false when it must cross as an object.
+  function pack(m: unknown, i: number, schema: boolean): boolean {
     if (typeof m !== 'object' || m === null) return false;
     const message = m as { key?: unknown; value?: unknown; partition?: unknown; headers?: unknown; timestamp?: unknown };
     if (message.headers != null || message.timestamp != null) return false;
-    const value = message.value;
+    const value = schema ? JSON.stringify(message.value) : message.value;
     const partition = message.partition;
     if (value === undefined || Array.isArray(m)) return false;
     const o = i * F;
@@ -196,14 +202,16 @@ export function publish(layout: PackedLayout) {
     objects: unknown[];
     lastName: string | undefined;
     lastIndex: number;
+    schema: boolean;
 
-    constructor(n: number) {
+    constructor(n: number, schema = false) {
       used = 0;
       if (meta.length < n * F) meta = new Float64Array(Math.max(2 * meta.length, n * F));
       this.names = [];
       this.objects = [];
       this.lastName = undefined;
       this.lastIndex = NO_TOPIC;
+      this.schema = schema;
     }
     topicIndex(topic: unknown): number {
       if (typeof topic !== 'string') return NO_TOPIC;
@@ -219,9 +227,10 @@ export function publish(layout: PackedLayout) {
       const start = used;
       let packed = false;
       try {
-        packed = pack(m, i);
+        packed = pack(m, i, this.schema);
       } catch (_) {
-        // A getter that throws: the native side reads the object and reports it as bad input.
+        // A getter (or a value's toJSON) that throws: the native side reads the object and
+        // reports it as bad input.
         used = start;
       }
       if (!packed) {
@@ -258,6 +267,18 @@ export function publish(layout: PackedLayout) {
 
   let publishPacked: PublishPacked;
   let publishSingle: PublishSingle;
+  let publishPackedSchema: PublishPackedSchema;
+
+  // The options of a call when they ask for a schema (read here, and again by the native side).
+  function schemaOptions(options: unknown): object | undefined {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) return undefined;
+    try {
+      return (options as { schema?: unknown }).schema == null ? undefined : options;
+    } catch (_) {
+      // A getter that throws: the native method reports it.
+      return undefined;
+    }
+  }
 
   // True while a call's messages are packed into `data` and `meta` and read by the native side: a
   // message's getter that publishes meanwhile must not write there under it (its publish queues,
@@ -301,7 +322,7 @@ export function publish(layout: PackedLayout) {
       used = 0;
       let packed = false;
       try {
-        packed = pack(m, 0);
+        packed = pack(m, 0, false);
       } catch (_) {
         // A getter that throws: the packed path reports it.
       }
@@ -318,18 +339,20 @@ export function publish(layout: PackedLayout) {
     });
   }
 
-  function sendBatch(service: KafkaService, topic: string | undefined, messages: unknown[]): Promise<unknown> {
+  // A publishBatch, or with `schema` (a call's `{schema}` options) a schema'd publishBatch or, as
+  // a batch of one with `single`, a schema'd publish.
+  function sendBatch(service: KafkaService, topic: string | undefined, messages: unknown[], schema?: object, single = false): Promise<unknown> {
     busy = true;
     try {
-      return packBatch(service, topic, messages);
+      return packBatch(service, topic, messages, schema, single);
     } finally {
       busy = false;
     }
   }
 
-  function packBatch(service: KafkaService, topic: string | undefined, messages: unknown[]): Promise<unknown> {
+  function packBatch(service: KafkaService, topic: string | undefined, messages: unknown[], schema: object | undefined, single: boolean): Promise<unknown> {
     const n = messages.length;
-    const packing = new Packing(n);
+    const packing = new Packing(n, schema !== undefined);
     let topics: string[] | undefined;
     if (topic !== undefined) {
       const index = packing.topicIndex(topic);
@@ -350,8 +373,9 @@ export function publish(layout: PackedLayout) {
     }
     const seq = nextSeq++;
     return new Promise((resolve, reject) => {
-      publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, false);
-      pending.set(seq, { resolve, reject, topic, topics, batch: true });
+      if (schema === undefined) publishPacked.call(service, packing.names, data, meta, n, packing.objects, seq, false);
+      else publishPackedSchema.call(service, packing.names, data, meta, n, packing.objects, seq, schema);
+      pending.set(seq, { resolve, reject, topic, topics, batch: !single });
     });
   }
 
@@ -412,20 +436,26 @@ export function publish(layout: PackedLayout) {
   }
 
   // Replaces `publish` and `publishBatch` of the prototype (the native ones stay reachable for
-  // what the packed path does not take: schema'd publishes and unusual arguments).
+  // what the packed path does not take: unusual arguments).
   function install(prototype: ServicePrototype): void {
     publishPacked = prototype.publishPacked as PublishPacked;
     publishSingle = prototype.publishSingle as PublishSingle;
+    publishPackedSchema = prototype.publishPackedSchema as PublishPackedSchema;
     const publishOne = prototype.publish;
     const publishMany = prototype.publishBatch;
     const transaction = prototype.transaction;
     const disconnect = prototype.disconnect;
     delete prototype.publishPacked;
     delete prototype.publishSingle;
+    delete prototype.publishPackedSchema;
 
     prototype.publish = function publish(this: KafkaService, topic: unknown, message: unknown, options?: unknown): Promise<PublishResult> {
       if (options !== undefined) {
         flush(this);
+        const schema = busy ? undefined : schemaOptions(options);
+        if (schema !== undefined && typeof topic === 'string' && typeof this === 'object' && this !== null) {
+          return sendBatch(this, topic, [message], schema, true) as Promise<PublishResult>;
+        }
         return publishOne.call(this, topic, message, options);
       }
       let entries = queued.get(this);
@@ -454,6 +484,14 @@ export function publish(layout: PackedLayout) {
       }
       if (second === undefined && third === undefined && Array.isArray(first)) {
         return sendBatch(this, undefined, first);
+      }
+      if (typeof first === 'string' && Array.isArray(second)) {
+        const schema = schemaOptions(third);
+        if (schema !== undefined) return sendBatch(this, first, second, schema);
+      }
+      if (Array.isArray(first) && third === undefined) {
+        const schema = schemaOptions(second);
+        if (schema !== undefined) return sendBatch(this, undefined, first, schema);
       }
       // eslint-disable-next-line prefer-rest-params -- passed on as called: the arity the native method sees is the caller's
       return publishMany.apply(this, arguments as unknown as unknown[]);

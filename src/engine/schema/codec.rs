@@ -234,9 +234,16 @@ impl SchemaCodec {
 
     /// Encodes JSON texts with the schema `r` names, one result per text (a value that does not
     /// match fails alone). A reference that does not resolve fails every slot with its error.
-    pub async fn encode_all(&self, r: &SchemaRef, texts: &[String]) -> Vec<EngineResult<Vec<u8>>> {
+    pub async fn encode_all(
+        &self,
+        r: &SchemaRef,
+        texts: &[impl AsRef<str>],
+    ) -> Vec<EngineResult<Vec<u8>>> {
         match self.resolve(r).await {
-            Ok((id, schema)) => texts.iter().map(|t| schema.encode(id, t)).collect(),
+            Ok((id, schema)) => texts
+                .iter()
+                .map(|t| schema.encode(id, t.as_ref()))
+                .collect(),
             Err(e) => texts.iter().map(|_| Err(e.clone())).collect(),
         }
     }
