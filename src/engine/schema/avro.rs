@@ -8,7 +8,7 @@ use apache_avro::Schema;
 use serde_json::{Map, Number, Value};
 
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::schema::{avro_decimal, avro_encode};
+use crate::engine::schema::{avro_decimal, avro_encode, avro_text};
 
 /// A parsed Avro schema with its named types resolved.
 pub struct AvroSchema {
@@ -66,6 +66,13 @@ impl AvroSchema {
     /// path when the value does not match.
     pub fn encode(&self, value: &Value, out: &mut Vec<u8>) -> EngineResult<()> {
         avro_encode::encode(&self.schema, &self.names, value, out)
+    }
+
+    /// Appends the Avro binary of the JSON `text` to `out` in one pass, or `None` (with `out`
+    /// as it was) when the text is not of the shape [`avro_text`] reads: then parse it and
+    /// [`encode`](Self::encode) it.
+    pub fn encode_text(&self, text: &str, out: &mut Vec<u8>) -> Option<()> {
+        avro_text::encode_text(&self.schema, &self.names, text, out)
     }
 
     /// Decodes a body written with this (writer) schema, resolved to `reader` when given, as

@@ -18,7 +18,7 @@ use crate::engine::schema::avro_decimal;
 
 /// Where in the value a mismatch is, innermost segment first, and what is wrong.
 #[derive(Debug)]
-struct Mismatch {
+pub(crate) struct Mismatch {
     rev_path: Vec<String>,
     message: String,
 }
@@ -98,7 +98,8 @@ fn write_bytes(b: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(b);
 }
 
-fn int_of(v: &Value, min: i64, max: i64, what: &str) -> Result<i64, Mismatch> {
+/// `v` as an integer in `min..=max` (a JSON number without a fraction).
+pub(crate) fn int_of(v: &Value, min: i64, max: i64, what: &str) -> Result<i64, Mismatch> {
     let n = match v {
         Value::Number(n) => n
             .as_i64()
@@ -174,7 +175,7 @@ pub fn is_long(s: &Schema) -> bool {
 }
 
 /// The name a union branch is wrapped under (`{"string": "x"}`, `{"com.acme.Job": {...}}`).
-fn branch_names(s: &Schema) -> Vec<String> {
+pub fn branch_names(s: &Schema) -> Vec<String> {
     let named = |n: &apache_avro::schema::Name| vec![n.fullname(None), n.name().to_string()];
     match s {
         Schema::Null => vec!["null".into()],

@@ -322,146 +322,12 @@ fn latin1(out: &mut Vec<u8>, b: &[u8]) -> Step {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use apache_avro::schema::RecordSchema;
-    use serde_json::{json, Map, Value};
-
-    /// A deterministic source of numbers for generated values.
-    struct Lcg(u64);
-
-    impl Lcg {
-        fn next(&mut self) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            self.0 >> 33
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n.max(1)
-        }
-    }
-
-    const TEXTS: [&str; 5] = [
-        "",
-        "job-42",
-        "naïve \"quoted\" \\ \n\t",
-        "日本語 ✓",
-        "\u{1}\u{1f}",
-    ];
+    use crate::engine::schema::test_values::{sample, shipped, Lcg, EVERY_TYPE};
+    use serde_json::Value;
 
     /// A random JSON value that `schema` encodes.
     fn value_of(schema: &Schema, names: &Names, rng: &mut Lcg, depth: usize) -> Value {
-        match schema {
-            Schema::Null => Value::Null,
-            Schema::Boolean => Value::Bool(rng.below(2) == 1),
-            Schema::Int | Schema::Date | Schema::TimeMillis => {
-                json!(
-                    [
-                        0i64,
-                        -1,
-                        63,
-                        -64,
-                        64,
-                        i64::from(i32::MAX),
-                        i64::from(i32::MIN)
-                    ][rng.below(7) as usize]
-                )
-            }
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => json!(
-                [0i64, 1, -1, 1_764_500_000_000, i64::MAX, i64::MIN, 300][rng.below(7) as usize]
-            ),
-            Schema::Float => json!([0.0, 1.5, -0.1, 3.4e38][rng.below(4) as usize]),
-            Schema::Double => json!([0.0, 0.1, -2.5e-300, 1e300][rng.below(4) as usize]),
-            Schema::String => json!(TEXTS[rng.below(5) as usize]),
-            Schema::Bytes => json!(["", "ab\u{ff}\u{0}", "\u{80}"][rng.below(3) as usize]),
-            Schema::Fixed(f) => {
-                Value::String((0..f.size).map(|i| char::from(i as u8 * 37)).collect())
-            }
-            Schema::Decimal(d) => {
-                let unscaled = ["0", "12345", "-1", "99"][rng.below(4) as usize];
-                let text = if d.scale == 0 {
-                    unscaled.to_string()
-                } else {
-                    format!("{unscaled}.{}", "5".repeat(d.scale))
-                };
-                if text.chars().filter(char::is_ascii_digit).count() > d.precision {
-                    json!("0")
-                } else {
-                    json!(text)
-                }
-            }
-            Schema::Enum(e) => json!(e.symbols[rng.below(e.symbols.len() as u64) as usize]),
-            Schema::Union(u) => {
-                let vs = u.variants();
-                // Deep down, the first variant (null in a recursive schema) ends the nesting.
-                let i = if depth > 6 {
-                    0
-                } else {
-                    rng.below(vs.len() as u64) as usize
-                };
-                value_of(&vs[i], names, rng, depth + 1)
-            }
-            Schema::Array(a) => Value::Array(
-                (0..rng.below(4))
-                    .map(|_| value_of(&a.items, names, rng, depth + 1))
-                    .collect(),
-            ),
-            Schema::Map(m) => Value::Object(
-                (0..rng.below(4))
-                    .map(|i| (format!("k{i}"), value_of(&m.types, names, rng, depth + 1)))
-                    .collect(),
-            ),
-            Schema::Record(RecordSchema { fields, .. }) => Value::Object(
-                fields
-                    .iter()
-                    .map(|f| (f.name.clone(), value_of(&f.schema, names, rng, depth + 1)))
-                    .collect::<Map<_, _>>(),
-            ),
-            Schema::Ref { name } => value_of(&names[name], names, rng, depth + 1),
-            _ => unreachable!("left to the datum reader"),
-        }
-    }
-
-    const EVERY_TYPE: &str = r#"{"type":"record","name":"All","namespace":"t","fields":[
-        {"name":"n","type":"null"},{"name":"b","type":"boolean"},{"name":"i","type":"int"},
-        {"name":"l","type":"long"},{"name":"f","type":"float"},{"name":"d","type":"double"},
-        {"name":"by","type":"bytes"},{"name":"s","type":"string"},
-        {"name":"fx","type":{"type":"fixed","name":"F4","size":4}},
-        {"name":"e","type":{"type":"enum","name":"E","symbols":["A","B","C"]}},
-        {"name":"a","type":{"type":"array","items":["null","string","E"]}},
-        {"name":"m","type":{"type":"map","values":{"type":"array","items":"long"}}},
-        {"name":"dec","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},
-        {"name":"decf","type":{"type":"fixed","name":"D8","size":8,"logicalType":"decimal","precision":12,"scale":3}},
-        {"name":"date","type":{"type":"int","logicalType":"date"}},
-        {"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}},
-        {"name":"empty","type":{"type":"array","items":{"type":"record","name":"Nothing","fields":[]}}},
-        {"name":"next","type":["null","All"],"default":null}
-    ]}"#;
-
-    fn shipped() -> Vec<(String, String)> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas");
-        let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "avsc"))
-            .map(|p| {
-                (
-                    p.display().to_string(),
-                    std::fs::read_to_string(&p).unwrap(),
-                )
-            })
-            .collect();
-        out.sort();
-        out.push(("every type".into(), EVERY_TYPE.into()));
-        out
+        sample(schema, names, rng, depth).0
     }
 
     #[test]
@@ -514,7 +380,7 @@ mod tests {
             let schema = Arc::new(AvroSchema::parse(&text).unwrap());
             let direct = AvroJsonReader::new(schema.clone()).unwrap();
             for _ in 0..2000 {
-                let body: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+                let body: Vec<u8> = (0..rng.below(64)).map(|_| rng.draw() as u8).collect();
                 if let Ok(text) = direct.read(&body) {
                     serde_json::from_str::<Value>(&text).unwrap();
                 }

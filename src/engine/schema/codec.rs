@@ -42,6 +42,12 @@ impl CompiledSchema {
     /// The framed encoding of the JSON `text` for schema `id`. `ERR_SCHEMA_VALIDATION` (with
     /// the offending field's path) when it does not match; `ERR_INVALID_ARG` when it is not JSON.
     pub fn encode(&self, id: u32, text: &str) -> EngineResult<Vec<u8>> {
+        if let CompiledSchema::Avro(s) = self {
+            let mut out = wire::begin(id, text.len() / 2);
+            if s.encode_text(text, &mut out).is_some() {
+                return Ok(out);
+            }
+        }
         let value: Value = serde_json::from_str(text)
             .map_err(|e| EngineError::InvalidArg(format!("value is not JSON: {e}")))?;
         match self {

@@ -5,7 +5,7 @@
 //! - [`codec`]: encoding and decoding through the registry, with its answers cached.
 //! - [`batch_decoder`]: a subscription's batches decoded, each partition's next one ahead.
 //! - [`publish_order`]: schema'd publishes queued in call order.
-//! - [`avro`], [`avro_encode`], [`avro_decoder`], [`avro_json`], [`avro_decimal`],
+//! - [`avro`], [`avro_encode`], [`avro_text`], [`avro_decoder`], [`avro_json`], [`avro_decimal`],
 //!   [`json_schema`]: the two schema languages.
 //! - [`wire`]: the framing (magic byte, schema id).
 
@@ -14,9 +14,12 @@ pub mod avro_decimal;
 pub mod avro_decoder;
 pub mod avro_encode;
 pub mod avro_json;
+pub mod avro_text;
 pub mod batch_decoder;
 pub mod codec;
 pub mod json_schema;
 pub mod publish_order;
 pub mod registry;
+#[cfg(test)]
+pub mod test_values;
 pub mod wire;
