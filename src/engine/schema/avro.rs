@@ -8,6 +8,7 @@ use apache_avro::Schema;
 use serde_json::{Map, Number, Value};
 
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::schema::json_text::parse_value;
 use crate::engine::schema::{avro_decimal, avro_encode, avro_text};
 
 /// A parsed Avro schema with its named types resolved.
@@ -68,10 +69,20 @@ impl AvroSchema {
         avro_encode::encode(&self.schema, &self.names, value, out)
     }
 
+    /// Appends the Avro binary of the JSON `text` to `out`: in one pass when the text is of the
+    /// shape [`avro_text`] reads (fields in the schema's order, ...), else parsed and
+    /// [`encode`](Self::encode)d into the same buffer. `ERR_SCHEMA_VALIDATION` with the field's
+    /// path when the value does not match; `ERR_INVALID_ARG` when the text is not JSON.
+    pub fn encode_text(&self, text: &str, out: &mut Vec<u8>) -> EngineResult<()> {
+        if self.encode_in_one_pass(text, out).is_some() {
+            return Ok(());
+        }
+        self.encode(&parse_value(text)?, out)
+    }
+
     /// Appends the Avro binary of the JSON `text` to `out` in one pass, or `None` (with `out`
-    /// as it was) when the text is not of the shape [`avro_text`] reads: then parse it and
-    /// [`encode`](Self::encode) it.
-    pub fn encode_text(&self, text: &str, out: &mut Vec<u8>) -> Option<()> {
+    /// as it was) when the text is not of the shape [`avro_text`] reads.
+    pub fn encode_in_one_pass(&self, text: &str, out: &mut Vec<u8>) -> Option<()> {
         avro_text::encode_text(&self.schema, &self.names, text, out)
     }
 
@@ -314,6 +325,29 @@ mod tests {
         wrapped["note"] = json!({"string": "hi"});
         wrapped["inner"] = json!({"t.Inner": {"cpu": 0.25}});
         assert_eq!(round_trip(&s, &wrapped, None), job());
+    }
+
+    #[test]
+    fn text_encodes_in_one_pass_or_falls_back_into_the_same_buffer() {
+        let s = AvroSchema::parse(JOB_V1).unwrap();
+        let mut want = vec![9];
+        s.encode(&job(), &mut want).unwrap();
+        let sorted = serde_json::to_string(&job()).unwrap(); // serde_json sorts the keys
+        let schema_order = r#"{"id":"j1","state":"RUNNING","progress":0.5,"attempt":2,
+            "at":1700000000000,"note":"hi","tags":["a","b"],"meta":{"x":1.5},
+            "inner":{"cpu":0.25},"again":null}"#;
+        assert!(s.encode_in_one_pass(schema_order, &mut vec![]).is_some());
+        assert!(s.encode_in_one_pass(&sorted, &mut vec![]).is_none());
+        for text in [schema_order, sorted.as_str()] {
+            let mut out = vec![9];
+            s.encode_text(text, &mut out).unwrap();
+            assert_eq!(out, want);
+        }
+        let mut out = vec![9];
+        let e = s.encode_text("{not json", &mut out).unwrap_err();
+        assert_eq!(e.code(), "ERR_INVALID_ARG");
+        let e = s.encode_text(r#"{"id":7}"#, &mut out).unwrap_err();
+        assert_eq!(e.field_path(), Some("/id"));
     }
 
     #[test]

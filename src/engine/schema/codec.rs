@@ -13,6 +13,7 @@ use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::schema::avro::AvroSchema;
 use crate::engine::schema::avro_decoder::AvroDecoder;
 use crate::engine::schema::json_schema::JsonSchema;
+use crate::engine::schema::json_text::parse_value;
 use crate::engine::schema::registry::{RegisteredSchema, RegistryClient, SchemaType, Version};
 use crate::engine::schema::wire;
 
@@ -42,22 +43,14 @@ impl CompiledSchema {
     /// The framed encoding of the JSON `text` for schema `id`. `ERR_SCHEMA_VALIDATION` (with
     /// the offending field's path) when it does not match; `ERR_INVALID_ARG` when it is not JSON.
     pub fn encode(&self, id: u32, text: &str) -> EngineResult<Vec<u8>> {
-        if let CompiledSchema::Avro(s) = self {
-            let mut out = wire::begin(id, text.len() / 2);
-            if s.encode_text(text, &mut out).is_some() {
-                return Ok(out);
-            }
-        }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| EngineError::InvalidArg(format!("value is not JSON: {e}")))?;
         match self {
             CompiledSchema::Avro(s) => {
                 let mut out = wire::begin(id, text.len() / 2);
-                s.encode(&value, &mut out)?;
+                s.encode_text(text, &mut out)?;
                 Ok(out)
             }
             CompiledSchema::Json(s) => {
-                s.validate(&value)?;
+                s.validate(&parse_value(text)?)?;
                 let mut out = wire::begin(id, text.len());
                 out.extend_from_slice(text.as_bytes());
                 Ok(out)

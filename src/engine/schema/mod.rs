@@ -7,6 +7,7 @@
 //! - [`publish_order`]: schema'd publishes queued in call order.
 //! - [`avro`], [`avro_encode`], [`avro_text`], [`avro_decoder`], [`avro_json`], [`avro_decimal`],
 //!   [`json_schema`]: the two schema languages.
+//! - [`json_text`]: the JSON text of a published value, parsed.
 //! - [`wire`]: the framing (magic byte, schema id).
 
 pub mod avro;
@@ -18,6 +19,7 @@ pub mod avro_text;
 pub mod batch_decoder;
 pub mod codec;
 pub mod json_schema;
+pub mod json_text;
 pub mod publish_order;
 pub mod registry;
 #[cfg(test)]
