@@ -167,7 +167,7 @@ impl<'a> Reader<'a> {
                     .ok()
                     .and_then(|i| e.symbols.get(i))
                     .ok_or_else(|| format!("enum index {i} out of range"))?;
-                string(&mut self.out, symbol)?
+                name(&mut self.out, symbol)
             }
             Schema::Union(u) => {
                 let i = self.long()?;
@@ -199,7 +199,7 @@ impl<'a> Reader<'a> {
                     if i > 0 {
                         self.out.push(b',');
                     }
-                    string(&mut self.out, &f.name)?;
+                    name(&mut self.out, &f.name);
                     self.out.push(b':');
                     self.value(&f.schema, depth + 1)?;
                 }
@@ -309,6 +309,15 @@ fn string(out: &mut Vec<u8>, s: &str) -> Step {
     serde_json::to_writer(out, s).map_err(|e| e.to_string())
 }
 
+/// A field name or enum symbol as a JSON string. Parsing the schema checked it against Avro's
+/// name rule (letters, digits and `_`), so it needs no escaping and is copied as it is.
+fn name(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 /// Bytes as a JSON string of the code points 0-255.
 fn latin1(out: &mut Vec<u8>, b: &[u8]) -> Step {
     if b.is_ascii() {
@@ -371,6 +380,19 @@ mod tests {
         schema.encode(&value, &mut body).unwrap();
         let text = AvroJsonReader::new(schema).unwrap().read(&body).unwrap();
         assert!(text.starts_with(r#"{"n":null,"b":"#), "{text}");
+    }
+
+    #[test]
+    fn names_that_would_need_escaping_do_not_parse() {
+        // `name` copies field names and enum symbols unescaped: the parser must refuse these.
+        for bad in [r#"a\"b"#, r"a\\b", "a b", "é", "1a"] {
+            let field = format!(
+                r#"{{"type":"record","name":"R","fields":[{{"name":"{bad}","type":"int"}}]}}"#
+            );
+            let symbol = format!(r#"{{"type":"enum","name":"E","symbols":["{bad}"]}}"#);
+            assert!(AvroSchema::parse(&field).is_err(), "{field}");
+            assert!(AvroSchema::parse(&symbol).is_err(), "{symbol}");
+        }
     }
 
     #[test]
