@@ -38,6 +38,9 @@ async function nativeService(brokers, clientId) {
     // KAFKA_NATIVE_BENCH_PRODUCER (JSON) overrides producer options, for experiments such as
     // {"lingerMs": 0}; the reported runs leave it unset.
     producer: { compression: 'lz4', idempotent: true, acks: -1, ...JSON.parse(process.env.KAFKA_NATIVE_BENCH_PRODUCER || '{}') },
+    // KAFKA_NATIVE_BENCH_LIBRDKAFKA (JSON) sets librdkafka properties, for experiments such as
+    // {"queued.min.messages": "5000"}; the reported runs leave it unset.
+    librdkafka: JSON.parse(process.env.KAFKA_NATIVE_BENCH_LIBRDKAFKA || '{}'),
   });
   await svc.connect();
   return svc;
