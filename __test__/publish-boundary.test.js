@@ -151,6 +151,33 @@ test('many turns of many publishes all settle, in order per partition', async ()
   }
 });
 
+test('batches settled in one round continue in separate loop iterations, in call order', async () => {
+  const topic = cluster.topic('iterations', 1);
+  // A long linger puts the three batches in one produce request, so one settlement round.
+  const service = cluster.service({ producer: { lingerMs: 200 } });
+  await service.connect();
+  let iteration = 0;
+  let ticking = true;
+  const tick = () => {
+    iteration++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const seen = [];
+  const batches = [0, 1, 2].map((b) =>
+    service.publishBatch(topic, Array.from({ length: 50 }, (_, i) => ({ value: `${b}-${i}` }))).then((r) => {
+      seen.push({ batch: b, iteration, first: r[0].offset });
+      return r;
+    }),
+  );
+  await Promise.all(batches);
+  ticking = false;
+  expect(seen.map((s) => s.batch)).toEqual([0, 1, 2]);
+  expect(seen.map((s) => s.first)).toEqual([0, 50, 100]);
+  expect(seen[1].iteration).toBeGreaterThan(seen[0].iteration);
+  expect(seen[2].iteration).toBeGreaterThan(seen[1].iteration);
+});
+
 test("a turn's first publish crosses at once, the rest of its turn together after it", async () => {
   const topic = cluster.topic('alone', 1);
   const service = cluster.service();

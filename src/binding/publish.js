@@ -323,7 +323,14 @@ function publish(layout) {
     // layout's result fields per message (partition, offset, timestamp or NaN; offset -1 when it
     // failed), `errorIndex` the messages (counted across the round) that failed, `errors` their
     // KafkaNativeErrors.
+    //
+    // A round may settle several batches. Their continuations (which often build and send the next
+    // batch) would then run one after another in one microtask drain, the event loop getting no
+    // turn between them; so the round's outcomes are built now, and its promises are settled up to
+    // and including the first batch of more than one message, the rest in later loop iterations by
+    // the same rule: one large batch's continuation per iteration.
     function settle(entries, numbers, errorIndex, errors) {
+        const settled = [];
         let m = 0;
         let e = 0;
         for (let j = 0; j < entries.length; j += 2) {
@@ -338,9 +345,9 @@ function publish(layout) {
             }
             if (p.batch !== true) {
                 if (e < errorIndex.length && errorIndex[e] === m)
-                    p.reject(errors[e++]);
+                    settled.push({ p, failed: true, value: errors[e++], large: false });
                 else
-                    p.resolve(result(p.topic, numbers, m));
+                    settled.push({ p, failed: false, value: result(p.topic, numbers, m), large: false });
                 m++;
                 continue;
             }
@@ -350,8 +357,34 @@ function publish(layout) {
                 if (e < errorIndex.length && errorIndex[e] === m)
                     out[i].error = errors[e++];
             }
-            p.resolve(out);
+            settled.push({ p, failed: false, value: out, large: n > 1 });
         }
+        const rest = settleUpTo(settled, 0);
+        // Called from a native callback (the loop's poll phase): an immediate queued now would run in
+        // this very iteration, before any timer; one hop more and it runs in the next.
+        if (rest > 0)
+            setImmediate(() => setImmediate(settleRest, settled, rest));
+    }
+    // Settles `settled` from index `from` up to and including the first large batch; returns where
+    // the rest starts (0 when none is left).
+    function settleUpTo(settled, from) {
+        for (let k = from; k < settled.length; k++) {
+            const s = settled[k];
+            if (s.failed)
+                s.p.reject(s.value);
+            else
+                s.p.resolve(s.value);
+            if (s.large && k + 1 < settled.length)
+                return k + 1;
+        }
+        return 0;
+    }
+    // Settles the rest of a round, one large batch per macrotask. Each `setImmediate` queued from
+    // here runs in the next loop iteration, after timers and I/O.
+    function settleRest(settled, from) {
+        const rest = settleUpTo(settled, from);
+        if (rest > 0)
+            setImmediate(settleRest, settled, rest);
     }
     // `settle` for a round of one message (a single publish or a batch of one): its sequence number,
     // partition, offset, timestamp or NaN, and its KafkaNativeError (null when it succeeded).
