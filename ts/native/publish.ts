@@ -72,12 +72,13 @@ interface Pending {
   batch?: boolean;
 }
 
-/** A publish of a settlement round with its outcome (`value`: the error when `failed`); `large` for a batch of more than one message. */
-interface Settled {
-  p: Pending;
-  failed: boolean;
-  value: unknown;
-  large: boolean;
+/** A settlement round's outcomes (see `settle`) and its publishes still to settle. */
+interface Round {
+  numbers: Float64Array;
+  errorIndex: Int32Array;
+  errors: unknown[];
+  /** Each publish with its first message's index in the round (`m`), its first error's index in `errorIndex` (`e`) and its message count. */
+  items: { p: Pending; m: number; e: number; n: number }[];
 }
 
 /** A single publish of this turn not yet sent. */
@@ -403,26 +404,38 @@ export function publish(layout: PackedLayout) {
   //
   // A round may settle several batches. Their continuations (which often build and send the next
   // batch) would then run one after another in one microtask drain, the event loop getting no
-  // turn between them; so the round's outcomes are built now, and its promises are settled up to
-  // and including the first batch of more than one message, the rest in later loop iterations by
-  // the same rule: one large batch's continuation per iteration.
+  // turn between them; so the round's promises are settled up to and including the first batch
+  // of more than one message, the rest in later loop iterations by the same rule: one large
+  // batch's continuation per iteration. Outcome objects are built as each promise settles, so a
+  // deferred batch holds no young objects across minor GCs (`numbers` is the round's own array).
   function settle(entries: Float64Array, numbers: Float64Array, errorIndex: Int32Array, errors: unknown[]): void {
-    const settled: Settled[] = [];
+    const round: Round = { numbers, errorIndex, errors, items: [] };
     let m = 0;
     let e = 0;
     for (let j = 0; j < entries.length; j += 2) {
       const p = pending.get(entries[j]);
       const n = entries[j + 1];
       pending.delete(entries[j]);
-      if (p === undefined) {
-        m += n;
-        while (e < errorIndex.length && errorIndex[e] < m) e++;
-        continue;
-      }
+      if (p !== undefined) round.items.push({ p, m, e, n });
+      m += n;
+      while (e < errorIndex.length && errorIndex[e] < m) e++;
+    }
+    const rest = settleUpTo(round, 0);
+    // Called from a native callback (the loop's poll phase): an immediate queued now would run in
+    // this very iteration, before any timer; one hop more and it runs in the next.
+    if (rest > 0) setImmediate(() => setImmediate(settleRest, round, rest));
+  }
+
+  // Settles the round's items from index `from` up to and including the first large batch;
+  // returns where the rest starts (0 when none is left).
+  function settleUpTo(round: Round, from: number): number {
+    const { numbers, errorIndex, errors, items } = round;
+    for (let k = from; k < items.length; k++) {
+      const { p, n } = items[k];
+      let { m, e } = items[k];
       if (p.batch !== true) {
-        if (e < errorIndex.length && errorIndex[e] === m) settled.push({ p, failed: true, value: errors[e++], large: false });
-        else settled.push({ p, failed: false, value: result(p.topic, numbers, m), large: false });
-        m++;
+        if (e < errorIndex.length && errorIndex[e] === m) p.reject(errors[e]);
+        else p.resolve(result(p.topic, numbers, m));
         continue;
       }
       const out: Outcome[] = new Array(n);
@@ -430,31 +443,17 @@ export function publish(layout: PackedLayout) {
         out[i] = result(p.topics === undefined ? p.topic : p.topics[i], numbers, m);
         if (e < errorIndex.length && errorIndex[e] === m) out[i].error = errors[e++];
       }
-      settled.push({ p, failed: false, value: out, large: n > 1 });
-    }
-    const rest = settleUpTo(settled, 0);
-    // Called from a native callback (the loop's poll phase): an immediate queued now would run in
-    // this very iteration, before any timer; one hop more and it runs in the next.
-    if (rest > 0) setImmediate(() => setImmediate(settleRest, settled, rest));
-  }
-
-  // Settles `settled` from index `from` up to and including the first large batch; returns where
-  // the rest starts (0 when none is left).
-  function settleUpTo(settled: Settled[], from: number): number {
-    for (let k = from; k < settled.length; k++) {
-      const s = settled[k];
-      if (s.failed) s.p.reject(s.value);
-      else s.p.resolve(s.value);
-      if (s.large && k + 1 < settled.length) return k + 1;
+      p.resolve(out);
+      if (n > 1 && k + 1 < items.length) return k + 1;
     }
     return 0;
   }
 
   // Settles the rest of a round, one large batch per macrotask. Each `setImmediate` queued from
   // here runs in the next loop iteration, after timers and I/O.
-  function settleRest(settled: Settled[], from: number): void {
-    const rest = settleUpTo(settled, from);
-    if (rest > 0) setImmediate(settleRest, settled, rest);
+  function settleRest(round: Round, from: number): void {
+    const rest = settleUpTo(round, from);
+    if (rest > 0) setImmediate(settleRest, round, rest);
   }
 
   // `settle` for a round of one message (a single publish or a batch of one): its sequence number,
