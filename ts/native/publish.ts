@@ -72,7 +72,7 @@ interface Pending {
   batch?: boolean;
 }
 
-/** A settlement round's outcomes (see `settle`) and its publishes still to settle. */
+/** A settlement round's outcomes (see `settle`) and its publishes after the first large batch, still to settle. */
 interface Round {
   numbers: Float64Array;
   errorIndex: Int32Array;
@@ -409,51 +409,55 @@ export function publish(layout: PackedLayout) {
   // batch's continuation per iteration. Outcome objects are built as each promise settles, so a
   // deferred batch holds no young objects across minor GCs (`numbers` is the round's own array).
   function settle(entries: Float64Array, numbers: Float64Array, errorIndex: Int32Array, errors: unknown[]): void {
-    const round: Round = { numbers, errorIndex, errors, items: [] };
     let m = 0;
     let e = 0;
+    let rest: Round | undefined;
     for (let j = 0; j < entries.length; j += 2) {
       const p = pending.get(entries[j]);
       const n = entries[j + 1];
       pending.delete(entries[j]);
-      if (p !== undefined) round.items.push({ p, m, e, n });
+      if (p !== undefined && rest !== undefined) rest.items.push({ p, m, e, n });
+      else if (p !== undefined) {
+        settleItem(p, n, m, e, numbers, errorIndex, errors);
+        if (n > 1 && p.batch === true && j + 2 < entries.length) rest = { numbers, errorIndex, errors, items: [] };
+      }
       m += n;
       while (e < errorIndex.length && errorIndex[e] < m) e++;
     }
-    const rest = settleUpTo(round, 0);
     // Called from a native callback (the loop's poll phase): an immediate queued now would run in
     // this very iteration, before any timer; one hop more and it runs in the next.
-    if (rest > 0) setImmediate(() => setImmediate(settleRest, round, rest));
+    if (rest !== undefined && rest.items.length > 0) setImmediate(() => setImmediate(settleRest, rest, 0));
   }
 
-  // Settles the round's items from index `from` up to and including the first large batch;
-  // returns where the rest starts (0 when none is left).
-  function settleUpTo(round: Round, from: number): number {
+  // Settles one publish of a round: `m` is its first message's index in the round, `e` the index
+  // in `errorIndex` of its first failed message (or of a later one).
+  function settleItem(p: Pending, n: number, m: number, e: number, numbers: Float64Array, errorIndex: Int32Array, errors: unknown[]): void {
+    if (p.batch !== true) {
+      if (e < errorIndex.length && errorIndex[e] === m) p.reject(errors[e]);
+      else p.resolve(result(p.topic, numbers, m));
+      return;
+    }
+    const out: Outcome[] = new Array(n);
+    for (let i = 0; i < n; i++, m++) {
+      out[i] = result(p.topics === undefined ? p.topic : p.topics[i], numbers, m);
+      if (e < errorIndex.length && errorIndex[e] === m) out[i].error = errors[e++];
+    }
+    p.resolve(out);
+  }
+
+  // Settles the rest of a round (its publishes after the first large batch), up to and including
+  // the next large batch in each macrotask. Each `setImmediate` queued from here runs in the next
+  // loop iteration, after timers and I/O.
+  function settleRest(round: Round, from: number): void {
     const { numbers, errorIndex, errors, items } = round;
     for (let k = from; k < items.length; k++) {
-      const { p, n } = items[k];
-      let { m, e } = items[k];
-      if (p.batch !== true) {
-        if (e < errorIndex.length && errorIndex[e] === m) p.reject(errors[e]);
-        else p.resolve(result(p.topic, numbers, m));
-        continue;
+      const { p, m, e, n } = items[k];
+      settleItem(p, n, m, e, numbers, errorIndex, errors);
+      if (n > 1 && p.batch === true && k + 1 < items.length) {
+        setImmediate(settleRest, round, k + 1);
+        return;
       }
-      const out: Outcome[] = new Array(n);
-      for (let i = 0; i < n; i++, m++) {
-        out[i] = result(p.topics === undefined ? p.topic : p.topics[i], numbers, m);
-        if (e < errorIndex.length && errorIndex[e] === m) out[i].error = errors[e++];
-      }
-      p.resolve(out);
-      if (n > 1 && k + 1 < items.length) return k + 1;
     }
-    return 0;
-  }
-
-  // Settles the rest of a round, one large batch per macrotask. Each `setImmediate` queued from
-  // here runs in the next loop iteration, after timers and I/O.
-  function settleRest(round: Round, from: number): void {
-    const rest = settleUpTo(round, from);
-    if (rest > 0) setImmediate(settleRest, round, rest);
   }
 
   // `settle` for a round of one message (a single publish or a batch of one): its sequence number,
