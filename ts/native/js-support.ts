@@ -189,56 +189,65 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
 
   const heartbeat = async (): Promise<void> => {};
 
-  // A packed batch from the engine as kafkajs-shaped messages: Buffers are views of the batch's
-  // one `data` Buffer, offsets and timestamps are strings.
-  function unpack(packed: PackedBatch): Unpacked {
+  // Message `i` of a packed batch from the engine as a kafkajs-shaped message: Buffers are views
+  // of the batch's one `data` Buffer, offsets and timestamps are strings. Its headers start at
+  // `cursor.header` in the header tables, and the cursor moves past them.
+  function readMessage(packed: PackedBatch, i: number, cursor: { header: number }): Message {
     const { data, meta, headerNames, headerMeta } = packed;
-    const n = meta.length / F;
-    const messages: Message[] = new Array(n);
-    let h = 0;
-    for (let i = 0; i < n; i++) {
-      const o = i * F;
-      const keyLength = meta[o + KEY_LENGTH];
-      const valueLength = meta[o + VALUE_LENGTH];
-      const headerCount = meta[o + HEADER_COUNT];
-      const headers: Record<string, Buffer | Buffer[]> = {};
-      for (let j = 0; j < headerCount; j++, h++) {
-        const name = headerNames[h];
-        const start = headerMeta[H * h + HEADER_START];
-        const value = data.subarray(start, start + Math.max(0, headerMeta[H * h + HEADER_LENGTH]));
-        const previous = headers[name];
-        if (previous === undefined) headers[name] = value;
-        else if (Array.isArray(previous)) previous.push(value);
-        else headers[name] = [previous, value];
-      }
-      messages[i] = {
-        key: keyLength < 0 ? null : data.subarray(meta[o + KEY_START], meta[o + KEY_START] + keyLength),
-        value: valueLength < 0 ? null : data.subarray(meta[o + VALUE_START], meta[o + VALUE_START] + valueLength),
-        headers,
-        offset: String(meta[o + OFFSET]),
-        timestamp: String(meta[o + TIMESTAMP]),
-        size: Math.max(0, keyLength) + Math.max(0, valueLength),
-        attributes: 0,
-      };
+    const o = i * F;
+    const keyLength = meta[o + KEY_LENGTH];
+    const valueLength = meta[o + VALUE_LENGTH];
+    const headerCount = meta[o + HEADER_COUNT];
+    const headers: Record<string, Buffer | Buffer[]> = {};
+    let h = cursor.header;
+    for (let j = 0; j < headerCount; j++, h++) {
+      const name = headerNames[h];
+      const start = headerMeta[H * h + HEADER_START];
+      const value = data.subarray(start, start + Math.max(0, headerMeta[H * h + HEADER_LENGTH]));
+      const previous = headers[name];
+      if (previous === undefined) headers[name] = value;
+      else if (Array.isArray(previous)) previous.push(value);
+      else headers[name] = [previous, value];
     }
-    if (packed.decoded) attachDecoded(packed, messages);
+    cursor.header = h;
+    return {
+      key: keyLength < 0 ? null : data.subarray(meta[o + KEY_START], meta[o + KEY_START] + keyLength),
+      value: valueLength < 0 ? null : data.subarray(meta[o + VALUE_START], meta[o + VALUE_START] + valueLength),
+      headers,
+      offset: String(meta[o + OFFSET]),
+      timestamp: String(meta[o + TIMESTAMP]),
+      size: Math.max(0, keyLength) + Math.max(0, valueLength),
+      attributes: 0,
+    };
+  }
+
+  // A packed batch's messages, all read at once (for eachBatch and transforms).
+  function unpack(packed: PackedBatch): Unpacked {
+    const n = packed.meta.length / F;
+    const messages: Message[] = new Array(n);
+    const cursor = { header: 0 };
+    for (let i = 0; i < n; i++) messages[i] = readMessage(packed, i, cursor);
+    const values = decodedValues(packed);
+    if (values !== undefined) for (let i = 0; i < n; i++) attachDecoded(packed, values, messages[i], i);
     return { topic: packed.topic, partition: packed.partition, assignment: packed.assignment, messages };
   }
 
-  // A decoding subscription's values (see PackedValues in message.rs): `decoded` and `schemaId`
-  // on each message, or the `decodeError` that fails it before the handler sees it. The values
-  // are parsed in one call.
-  function attachDecoded(packed: PackedBatch, messages: Message[]): void {
-    const { decoded, schemaIds, decodeErrors } = packed as Required<PackedBatch>;
-    const values = JSON.parse(decoded) as unknown[];
-    for (let i = 0; i < messages.length; i++) {
-      const error = decodeErrors[i];
-      if (error != null) messages[i].decodeError = error;
-      else if (schemaIds[i] < 0) messages[i].decoded = null;
-      else {
-        messages[i].decoded = values[i];
-        messages[i].schemaId = schemaIds[i];
-      }
+  // A decoding subscription's values (see PackedValues in message.rs), parsed in one call per
+  // batch; undefined for a subscription that does not decode.
+  function decodedValues(packed: PackedBatch): unknown[] | undefined {
+    return packed.decoded ? (JSON.parse(packed.decoded) as unknown[]) : undefined;
+  }
+
+  // Message `i`'s decoded value: `decoded` and `schemaId` on the message, or the `decodeError`
+  // that fails it before the handler sees it.
+  function attachDecoded(packed: PackedBatch, values: unknown[], message: Message, i: number): void {
+    const { schemaIds, decodeErrors } = packed as Required<PackedBatch>;
+    const error = decodeErrors[i];
+    if (error != null) message.decodeError = error;
+    else if (schemaIds[i] < 0) message.decoded = null;
+    else {
+      message.decoded = values[i];
+      message.schemaId = schemaIds[i];
     }
   }
 
@@ -275,16 +284,24 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
 
   function eachMessage(handler: EachMessageHandler, groupId: string) {
     return async function deliver(packed: PackedBatch): Promise<Delivered> {
-      const { topic, partition, messages } = unpack(packed);
+      const { topic, partition } = packed;
+      const n = packed.meta.length / F;
+      const values = decodedValues(packed);
+      // Each message is read just before its handler call, so that a batch's message objects do
+      // not all live through the handler's awaits (survivors of young-generation collections
+      // grow V8's heap: 38-40 MB against 23 MB consuming a 1 M backlog).
+      const cursor = { header: 0 };
       // Looked up once per batch: without a tracer provider this is one property read.
       const traced = tracing.messageTracer(groupId);
       let i = 0;
       try {
-        for (; i < messages.length; i++) {
-          if (messages[i].decodeError) throw messages[i].decodeError;
-          const payload = { topic, partition, message: messages[i], heartbeat };
+        for (; i < n; i++) {
+          const message = readMessage(packed, i, cursor);
+          if (values !== undefined) attachDecoded(packed, values, message, i);
+          if (message.decodeError) throw message.decodeError;
+          const payload = { topic, partition, message, heartbeat };
           if (traced === undefined) await handler(payload);
-          else await traced(topic, partition, messages[i], () => handler(payload));
+          else await traced(topic, partition, message, () => handler(payload));
         }
         return { processed: i };
       } catch (e) {
