@@ -512,18 +512,21 @@ impl ServiceConfig {
         // `queued.min.messages`, and a consumer that keeps up drains that queue in a few ms. The
         // 1 s default capped a 1 M × 100 B backlog on 6 partitions at ~290-400k msgs/s; 50 ms
         // capped one partition at ~70k msgs/s (2,000 queued messages per 50 ms; 1 M uncompressed
-        // on 6 partitions: ~90k). 10 ms: 340k on one partition (JSON.parse-bound), ~1 M on six.
+        // on 6 partitions: ~90k). 10 ms: 340k on one partition (JSON.parse-bound), ~1 M on six;
+        // 5 ms keeps a partition of 2,000 queued messages (below) fed at 700k+ msgs/s.
         // A partition whose handler is stuck costs its broker thread a check per interval: 1.6 %
-        // of a core for 6 full partitions (1.3 % at 50 ms, 3.2 % at 2 ms).
-        c.set("fetch.queue.backoff.ms", "10");
+        // of a core for 6 full partitions at 10 ms (1.3 % at 50 ms, 3.2 % at 2 ms).
+        c.set("fetch.queue.backoff.ms", "5");
         // Bounded prefetch: each partition has a queue of its own (`partition_queues.rs`), and
         // librdkafka stops fetching a partition once its queue holds this many messages or bytes
-        // (10,000 messages: 50 ms of a partition at 200k msgs/s; the byte bound caps large ones).
+        // (2,000 messages: 3 ms of one partition at 700k msgs/s; the byte bound caps large ones).
         // A fetch overshoots by up to `max.partition.fetch.bytes` of compressed data (1 MiB by
         // default, which a compressible backlog inflates to ~100 k messages a partition: a 1 M
         // backlog of 6 partitions was held in memory whole, 290 MB peak RSS; with 256 / 128 / 64
-        // KiB: 190 / 146 / 136 MB, 1 M × 100 B lz4 messages).
-        c.set("queued.min.messages", "10000");
+        // KiB: 190 / 146 / 136 MB, 1 M × 100 B lz4 messages). 10,000 queued messages instead of
+        // 2,000 held ~15 MB more at the peak of that backlog (eachBatch 147-159 against
+        // 134-147 MB, eachMessage 155-162 against 131-140 MB) for no more throughput.
+        c.set("queued.min.messages", "2000");
         c.set("queued.max.messages.kbytes", "4096");
         c.set("max.partition.fetch.bytes", "131072");
         self.apply_overrides(&mut c);
@@ -684,7 +687,7 @@ mod tests {
     #[test]
     fn consumer_prefetch_is_bounded_per_partition_unless_overridden() {
         let c = config().consumer_config("g", true);
-        assert_eq!(c.get("queued.min.messages"), Some("10000"));
+        assert_eq!(c.get("queued.min.messages"), Some("2000"));
         assert_eq!(c.get("queued.max.messages.kbytes"), Some("4096"));
         assert_eq!(c.get("max.partition.fetch.bytes"), Some("131072"));
         let mut tuned = config();
@@ -705,7 +708,7 @@ mod tests {
             config()
                 .consumer_config("g", true)
                 .get("fetch.queue.backoff.ms"),
-            Some("10")
+            Some("5")
         );
         let mut tuned = config();
         tuned
