@@ -342,7 +342,7 @@ function publish(layout) {
                 rest.items.push({ p, m, e, n });
             else if (p !== undefined) {
                 settleItem(p, n, m, e, numbers, errorIndex, errors);
-                if (n > 1 && p.batch === true && j + 2 < entries.length)
+                if (endsTurn(p, n) && j + 2 < entries.length)
                     rest = { numbers, errorIndex, errors, items: [] };
             }
             m += n;
@@ -353,6 +353,11 @@ function publish(layout) {
         // this very iteration, before any timer; one hop more and it runs in the next.
         if (rest !== undefined && rest.items.length > 0)
             setImmediate(() => setImmediate(settleRest, rest, 0));
+    }
+    // Whether a settled publish ends its turn of settling: a batch of more than one message, whose
+    // continuation often builds and sends the next batch.
+    function endsTurn(p, n) {
+        return n > 1 && p.batch === true;
     }
     // Settles one publish of a round: `m` is its first message's index in the round, `e` the index
     // in `errorIndex` of its first failed message (or of a later one).
@@ -380,7 +385,7 @@ function publish(layout) {
         for (let k = from; k < items.length; k++) {
             const { p, m, e, n } = items[k];
             settleItem(p, n, m, e, numbers, errorIndex, errors);
-            if (n > 1 && p.batch === true && k + 1 < items.length) {
+            if (endsTurn(p, n) && k + 1 < items.length) {
                 setImmediate(settleRest, round, k + 1);
                 return;
             }

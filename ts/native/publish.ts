@@ -419,7 +419,7 @@ export function publish(layout: PackedLayout) {
       if (p !== undefined && rest !== undefined) rest.items.push({ p, m, e, n });
       else if (p !== undefined) {
         settleItem(p, n, m, e, numbers, errorIndex, errors);
-        if (n > 1 && p.batch === true && j + 2 < entries.length) rest = { numbers, errorIndex, errors, items: [] };
+        if (endsTurn(p, n) && j + 2 < entries.length) rest = { numbers, errorIndex, errors, items: [] };
       }
       m += n;
       while (e < errorIndex.length && errorIndex[e] < m) e++;
@@ -427,6 +427,12 @@ export function publish(layout: PackedLayout) {
     // Called from a native callback (the loop's poll phase): an immediate queued now would run in
     // this very iteration, before any timer; one hop more and it runs in the next.
     if (rest !== undefined && rest.items.length > 0) setImmediate(() => setImmediate(settleRest, rest, 0));
+  }
+
+  // Whether a settled publish ends its turn of settling: a batch of more than one message, whose
+  // continuation often builds and sends the next batch.
+  function endsTurn(p: Pending, n: number): boolean {
+    return n > 1 && p.batch === true;
   }
 
   // Settles one publish of a round: `m` is its first message's index in the round, `e` the index
@@ -453,7 +459,7 @@ export function publish(layout: PackedLayout) {
     for (let k = from; k < items.length; k++) {
       const { p, m, e, n } = items[k];
       settleItem(p, n, m, e, numbers, errorIndex, errors);
-      if (n > 1 && p.batch === true && k + 1 < items.length) {
+      if (endsTurn(p, n) && k + 1 < items.length) {
         setImmediate(settleRest, round, k + 1);
         return;
       }
