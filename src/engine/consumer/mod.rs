@@ -13,6 +13,7 @@ mod partition_queues;
 mod partition_worker;
 mod poll_loop;
 mod poll_wake;
+mod queue_batch;
 #[cfg(test)]
 mod reassign_tests;
 mod rebalance;

@@ -12,6 +12,7 @@ use rdkafka::message::Message;
 
 use crate::engine::consumer::poll_loop::to_consumed;
 use crate::engine::consumer::poll_wake::PollWake;
+use crate::engine::consumer::queue_batch::QueueBatch;
 use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::consumer::reports::FetchRounds;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
@@ -23,7 +24,15 @@ type Consumer = BaseConsumer<SubscriptionContext>;
 #[derive(Default)]
 pub(crate) struct PartitionQueues {
     consumer: OnceLock<Weak<Consumer>>,
-    queues: Mutex<HashMap<TopicPartition, PartitionQueue<SubscriptionContext>>>,
+    queues: Mutex<HashMap<TopicPartition, SplitQueue>>,
+}
+
+/// A partition's own queue: rust-rdkafka's handle (its wake-up callback, and the consumer it
+/// holds) and ours that takes many messages per call. Fields drop in order: ours first, while the
+/// consumer is still held.
+struct SplitQueue {
+    batch: Option<QueueBatch>,
+    queue: PartitionQueue<SubscriptionContext>,
 }
 
 impl PartitionQueues {
@@ -44,10 +53,11 @@ impl PartitionQueues {
             if queues.contains_key(&(topic.clone(), *partition)) {
                 continue;
             }
-            if let Some(mut q) = consumer.split_partition_queue(topic, *partition) {
+            if let Some(mut queue) = consumer.split_partition_queue(topic, *partition) {
                 let wake = wake.clone();
-                q.set_nonempty_callback(move || wake.wake());
-                queues.insert((topic.clone(), *partition), q);
+                queue.set_nonempty_callback(move || wake.wake());
+                let batch = QueueBatch::of(&consumer, topic, *partition);
+                queues.insert((topic.clone(), *partition), SplitQueue { batch, queue });
             }
         }
     }
@@ -73,14 +83,35 @@ impl PartitionQueues {
         burst: usize,
         mut rounds: Option<&mut FetchRounds>,
     ) -> (Vec<(TopicPartition, Vec<ConsumedMessage>)>, bool) {
-        let queues = self.lock();
+        let mut queues = self.lock();
         let mut fetched = Vec::new();
         let mut more = false;
-        for (tp, q) in queues.iter() {
+        for (tp, split) in queues.iter_mut() {
             let room = shared.room(tp).min(burst);
             let mut run = Vec::new();
-            while run.len() < room {
-                match q.poll(std::time::Duration::ZERO) {
+            if let Some(batch) = split.batch.as_mut() {
+                batch.pop(room, |popped| match popped {
+                    Ok(m) if m.partition() == tp.1 && m.topic() == tp.0 => {
+                        if let (true, Some(r)) = (run.is_empty(), rounds.as_deref_mut()) {
+                            r.count_run_from(m.broker());
+                        }
+                        run.push(m.to_consumed())
+                    }
+                    // Not expected from a partition's queue; handed on under its own partition.
+                    Ok(m) => {
+                        if let Some(r) = rounds.as_deref_mut() {
+                            r.count_run_from(m.broker());
+                        }
+                        fetched.push((
+                            (m.topic().to_string(), m.partition()),
+                            vec![m.to_consumed()],
+                        ))
+                    }
+                    Err(e) => crate::engine::consumer::poll_loop::on_poll_error(shared, e),
+                });
+            }
+            while split.batch.is_none() && run.len() < room {
+                match split.queue.poll(std::time::Duration::ZERO) {
                     Some(Ok(m)) if m.partition() == tp.1 && m.topic() == tp.0 => {
                         if let (true, Some(r)) = (run.is_empty(), rounds.as_deref_mut()) {
                             r.count_run(&m);
@@ -111,10 +142,7 @@ impl PartitionQueues {
         (fetched, more)
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, PartitionQueue<SubscriptionContext>>>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, SplitQueue>> {
         self.queues.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

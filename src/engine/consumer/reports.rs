@@ -259,10 +259,11 @@ impl FetchRounds {
     pub(crate) fn count_run(&mut self, first: &BorrowedMessage<'_>) {
         // SAFETY: the message is alive for the borrow.
         let node = unsafe { rd::rd_kafka_message_broker_id(first.ptr()) };
-        self.count_node(node);
+        self.count_run_from(node);
     }
 
-    fn count_node(&mut self, node: i32) {
+    /// Counts a run handed on whose first message came from broker `node`.
+    pub(crate) fn count_run_from(&mut self, node: i32) {
         match self.by_node.iter_mut().find(|(n, _)| *n == node) {
             Some((_, batches)) => *batches += 1,
             None => self.by_node.push((node, 1)),
@@ -366,9 +367,9 @@ mod tests {
         let sink_seen = seen.clone();
         let mut rounds =
             FetchRounds::new(Some(Arc::new(move |r| sink_seen.lock().unwrap().push(r)))).unwrap();
-        rounds.count_node(1);
-        rounds.count_node(2);
-        rounds.count_node(1);
+        rounds.count_run_from(1);
+        rounds.count_run_from(2);
+        rounds.count_run_from(1);
         rounds.end_round();
         rounds.end_round();
         let seen_now = seen.lock().unwrap().clone();
