@@ -514,8 +514,9 @@ impl ServiceConfig {
         // capped one partition at ~70k msgs/s (2,000 queued messages per 50 ms; 1 M uncompressed
         // on 6 partitions: ~90k). 10 ms: 340k on one partition (JSON.parse-bound), ~1 M on six;
         // 5 ms keeps a partition of 2,000 queued messages (below) fed at 700k+ msgs/s.
-        // A partition whose handler is stuck costs its broker thread a check per interval: 1.6 %
-        // of a core for 6 full partitions at 10 ms (1.3 % at 50 ms, 3.2 % at 2 ms).
+        // A partition whose handler is stuck costs its broker thread a check per interval: for 6
+        // full partitions 1.8-1.9 % of a core at 5 ms, 1.4-1.5 % at 10 ms (1.3 % at 50 ms, 3.2 %
+        // at 2 ms).
         c.set("fetch.queue.backoff.ms", "5");
         // Bounded prefetch: each partition has a queue of its own (`partition_queues.rs`), and
         // librdkafka stops fetching a partition once its queue holds this many messages or bytes
