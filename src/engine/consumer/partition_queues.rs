@@ -8,9 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::BaseConsumer;
-use rdkafka::message::Message;
 
-use crate::engine::consumer::poll_loop::to_consumed;
 use crate::engine::consumer::poll_wake::PollWake;
 use crate::engine::consumer::queue_batch::QueueBatch;
 use crate::engine::consumer::rebalance::SubscriptionContext;
@@ -31,8 +29,9 @@ pub(crate) struct PartitionQueues {
 /// holds) and ours that takes many messages per call. Fields drop in order: ours first, while the
 /// consumer is still held.
 struct SplitQueue {
-    batch: Option<QueueBatch>,
-    queue: PartitionQueue<SubscriptionContext>,
+    batch: QueueBatch,
+    /// Kept for its wake-up callback and the consumer it holds; polled through `batch`.
+    _queue: PartitionQueue<SubscriptionContext>,
 }
 
 impl PartitionQueues {
@@ -53,11 +52,20 @@ impl PartitionQueues {
             if queues.contains_key(&(topic.clone(), *partition)) {
                 continue;
             }
+            // Our handle first: split without it, the partition's messages could not be taken.
+            let Some(batch) = QueueBatch::of(&consumer, topic, *partition) else {
+                continue;
+            };
             if let Some(mut queue) = consumer.split_partition_queue(topic, *partition) {
                 let wake = wake.clone();
                 queue.set_nonempty_callback(move || wake.wake());
-                let batch = QueueBatch::of(&consumer, topic, *partition);
-                queues.insert((topic.clone(), *partition), SplitQueue { batch, queue });
+                queues.insert(
+                    (topic.clone(), *partition),
+                    SplitQueue {
+                        batch,
+                        _queue: queue,
+                    },
+                );
             }
         }
     }
@@ -89,49 +97,25 @@ impl PartitionQueues {
         for (tp, split) in queues.iter_mut() {
             let room = shared.room(tp).min(burst);
             let mut run = Vec::new();
-            if let Some(batch) = split.batch.as_mut() {
-                batch.pop(room, |popped| match popped {
-                    Ok(m) if m.partition() == tp.1 && m.topic() == tp.0 => {
-                        if let (true, Some(r)) = (run.is_empty(), rounds.as_deref_mut()) {
-                            r.count_run_from(m.broker());
-                        }
-                        run.push(m.to_consumed())
+            split.batch.pop(room, |popped| match popped {
+                Ok(m) if m.partition() == tp.1 && m.topic() == tp.0 => {
+                    if let (true, Some(r)) = (run.is_empty(), rounds.as_deref_mut()) {
+                        r.count_run_from(m.broker());
                     }
-                    // Not expected from a partition's queue; handed on under its own partition.
-                    Ok(m) => {
-                        if let Some(r) = rounds.as_deref_mut() {
-                            r.count_run_from(m.broker());
-                        }
-                        fetched.push((
-                            (m.topic().to_string(), m.partition()),
-                            vec![m.to_consumed()],
-                        ))
-                    }
-                    Err(e) => crate::engine::consumer::poll_loop::on_poll_error(shared, e),
-                });
-            }
-            while split.batch.is_none() && run.len() < room {
-                match split.queue.poll(std::time::Duration::ZERO) {
-                    Some(Ok(m)) if m.partition() == tp.1 && m.topic() == tp.0 => {
-                        if let (true, Some(r)) = (run.is_empty(), rounds.as_deref_mut()) {
-                            r.count_run(&m);
-                        }
-                        run.push(to_consumed(&m))
-                    }
-                    // Not expected from a partition's queue; handed on under its own partition.
-                    Some(Ok(m)) => {
-                        if let Some(r) = rounds.as_deref_mut() {
-                            r.count_run(&m);
-                        }
-                        fetched.push((
-                            (m.topic().to_string(), m.partition()),
-                            vec![to_consumed(&m)],
-                        ))
-                    }
-                    Some(Err(e)) => crate::engine::consumer::poll_loop::on_poll_error(shared, e),
-                    None => break,
+                    run.push(m.to_consumed())
                 }
-            }
+                // Not expected from a partition's queue; handed on under its own partition.
+                Ok(m) => {
+                    if let Some(r) = rounds.as_deref_mut() {
+                        r.count_run_from(m.broker());
+                    }
+                    fetched.push((
+                        (m.topic().to_string(), m.partition()),
+                        vec![m.to_consumed()],
+                    ))
+                }
+                Err(e) => crate::engine::consumer::poll_loop::on_poll_error(shared, e),
+            });
             if run.len() == room && room > 0 {
                 more = true;
             }
