@@ -125,6 +125,62 @@ async fn publish_then_consume_keeps_per_key_order() {
     );
 }
 
+type KeyAndValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Keys and values of every size come out as they went in, taken many per librdkafka call:
+/// absent, empty, one byte, 16 KiB and past it, 100 KiB, and a run of 8 KiB values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumed_keys_and_values_keep_their_bytes_at_every_size() {
+    let cluster = MockKafkaCluster::start(1).unwrap();
+    cluster.create_topic("sizes", 1, 1).unwrap();
+    let engine = engine_for(&cluster);
+    engine.connect().await.unwrap();
+    let filled =
+        |i: usize, len: usize| -> Vec<u8> { (0..len).map(|j| (i * 31 + j) as u8).collect() };
+    let mut sent: Vec<KeyAndValue> = vec![
+        (None, None),
+        (Some(Vec::new()), Some(Vec::new())),
+        (None, Some(filled(2, 1))),
+        (Some(filled(3, 16 * 1024)), Some(filled(3, 16 * 1024))),
+        (Some(filled(4, 3)), Some(filled(4, 16 * 1024 + 1))),
+        (Some(filled(5, 20_000)), Some(filled(5, 100 * 1024))),
+    ];
+    sent.extend((6..80).map(|i| (Some(filled(i, 7)), Some(filled(i, 8 * 1024 + i)))));
+    let messages: Vec<OutgoingMessage<Vec<u8>>> = sent
+        .iter()
+        .map(|(key, value)| OutgoingMessage {
+            key: key.clone(),
+            value: value.clone(),
+            headers: Vec::new(),
+            partition: Some(0),
+            timestamp: None,
+        })
+        .collect();
+    let results = engine
+        .send_batch(messages.iter().map(|m| ("sizes", m)))
+        .unwrap()
+        .wait()
+        .await;
+    assert!(results.iter().all(Result::is_ok));
+
+    let seen: Seen = Arc::default();
+    let mut options = SubscribeOptions::new("g-sizes", vec!["sizes".into()]);
+    options.from_beginning = true;
+    let sub = engine
+        .subscribe(options, recording_handler(seen.clone()), None)
+        .await
+        .unwrap();
+    wait_until("every message", || seen.lock().unwrap().len() >= sent.len()).await;
+    sub.stop().await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), sent.len());
+    for (i, (_, offset, key, value)) in seen.into_iter().enumerate() {
+        assert_eq!(offset, i as i64);
+        assert_eq!((key, value), sent[i], "message {i}");
+    }
+    engine.disconnect(Duration::from_secs(5)).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_call_past_handler_timeout_is_abandoned_and_retried() {
     let cluster = MockKafkaCluster::start(1).unwrap();
