@@ -4,6 +4,8 @@
 //! once. Their outcomes are settled through the resolvers that `publish.js` holds, by sequence
 //! number (`Settler::by_seq`).
 
+use std::borrow::Cow;
+
 use napi::bindgen_prelude::*;
 use napi::Env;
 
@@ -119,7 +121,7 @@ impl<'e> Packed<'e> {
     }
 
     /// The topic and message of slot `i`.
-    fn message(&mut self, i: usize) -> EngineResult<(String, OutgoingMessage<Payload<'e>>)> {
+    fn message(&mut self, i: usize) -> EngineResult<(Cow<'e, str>, OutgoingMessage<Payload<'e>>)> {
         let meta = self.meta;
         let slot = &meta[i * FIELDS..(i + 1) * FIELDS];
         if slot[OBJECT] >= 0.0 {
@@ -148,10 +150,10 @@ impl<'e> Packed<'e> {
         let slot = &meta[i * FIELDS..(i + 1) * FIELDS];
         if slot[OBJECT] >= 0.0 {
             return self.object(slot, |env, topic, item, fields| {
-                read_pending(env, topic, item, fields)
+                read_pending(env, topic.into_owned(), item, fields)
             });
         }
-        let topic = self.topic(slot[TOPIC])?;
+        let topic = self.topic(slot[TOPIC])?.into_owned();
         let key = self
             .bytes(slot, KEY_START, "key")?
             .map(|k| k.as_ref().to_vec());
@@ -173,7 +175,7 @@ impl<'e> Packed<'e> {
     fn object<T>(
         &mut self,
         slot: &[f64],
-        read: impl FnOnce(&'e Env, String, Unknown<'e>, &MessageFields) -> EngineResult<T>,
+        read: impl FnOnce(&'e Env, Cow<'e, str>, Unknown<'e>, &MessageFields) -> EngineResult<T>,
     ) -> EngineResult<T> {
         let env = self.env;
         let item: Unknown = self
@@ -188,20 +190,21 @@ impl<'e> Packed<'e> {
             return Err(invalid_arg("message", "cannot be read"));
         };
         let topic = if slot[TOPIC] == RECORD_TOPIC {
-            read_record_topic(env, item, fields)?
+            Cow::Owned(read_record_topic(env, item, fields)?)
         } else {
             self.topic(slot[TOPIC])?
         };
         read(env, topic, item, fields)
     }
 
-    fn topic(&self, index: f64) -> EngineResult<String> {
+    /// The call's topic name at `index`, borrowed (a batch names its topic once).
+    fn topic(&self, index: f64) -> EngineResult<Cow<'e, str>> {
         if index < 0.0 {
             return Err(invalid_arg("topic", "expected a topic name (string)"));
         }
         self.names
             .get(index as usize)
-            .cloned()
+            .map(|name| Cow::Borrowed(name.as_str()))
             .ok_or_else(|| invalid_arg("topic", "packed topic out of range"))
     }
 }
@@ -238,7 +241,7 @@ impl KafkaService {
                 match packed.message(i) {
                     Ok((topic, message)) => {
                         let delivery =
-                            producer.send_keyed(std::iter::once((topic.as_str(), &message)), None);
+                            producer.send_keyed(std::iter::once((topic.as_ref(), &message)), None);
                         within_runtime_if_available(|| delivery.on_complete(done));
                     }
                     Err(e) => {
@@ -253,7 +256,7 @@ impl KafkaService {
         let delivery = producer.send_slots(
             slots.iter().map(|s| {
                 s.as_ref()
-                    .map(|(t, m)| (t.as_str(), m))
+                    .map(|(t, m)| (t.as_ref(), m))
                     .map_err(Clone::clone)
             }),
             Keying::Strategy(None),
