@@ -1,6 +1,8 @@
 //! Messages as the engine sends and receives them, and the checks a message must pass before it
 //! is handed to librdkafka.
 
+use std::sync::Arc;
+
 use crate::engine::error::{EngineError, EngineResult};
 use rdkafka::types::RDKafkaErrorCode;
 
@@ -85,7 +87,8 @@ impl<B: AsRef<[u8]>> OutgoingMessage<B> {
 /// Where a published message landed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryReport {
-    pub topic: String,
+    /// Shared by the reports of one topic's messages.
+    pub topic: Arc<str>,
     pub partition: i32,
     pub offset: i64,
     /// The message's timestamp in ms, as the broker stored it (when known).

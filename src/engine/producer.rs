@@ -20,13 +20,16 @@ use crate::engine::keying::{message_key, TemplateStrategies};
 use crate::engine::logging::Logger;
 use crate::engine::message::{validate_topic, DeliveryReport, OutgoingMessage};
 use crate::engine::metrics::librdkafka::ClientQueues;
+use crate::engine::metrics::topic_tally::TopicTally;
+use crate::engine::metrics::topics::ProducerFigures;
 use crate::engine::stats::{BrokerSnapshot, ProducerStats};
 
 /// What librdkafka hands back with a delivery report: where the outcome goes.
 pub struct PendingDelivery {
-    started: Instant,
     collector: Arc<BatchCollector>,
     index: usize,
+    /// The counters and figures of the message's topic, and its name for the report.
+    topic: Arc<TopicTally>,
     /// Read from the `eventTypeHeader` header, when one is configured.
     event_type: Option<Arc<str>>,
 }
@@ -62,47 +65,50 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
     type DeliveryOpaque = Box<PendingDelivery>;
 
     fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<PendingDelivery>) {
+        let PendingDelivery {
+            collector,
+            index,
+            topic,
+            event_type,
+        } = *pending;
+        let elapsed = collector.started.elapsed();
         let outcome = match result {
             Ok(m) => {
-                let elapsed = pending.started.elapsed();
                 self.stats.ack_latency.record(elapsed);
-                self.stats.on_settled(m.topic(), true);
-                self.stats.figures.on_delivery(
-                    m.topic(),
-                    pending.event_type.as_ref(),
-                    elapsed,
-                    Ok(()),
-                );
+                self.stats.on_settled(&topic, true);
+                self.stats
+                    .figures
+                    .on_delivery(&topic, event_type.as_ref(), elapsed, Ok(()));
                 Ok(DeliveryReport {
-                    topic: m.topic().to_string(),
+                    topic: topic.name().clone(),
                     partition: m.partition(),
                     offset: m.offset(),
                     timestamp: m.timestamp().to_millis(),
                 })
             }
             Err((e, m)) => {
-                self.stats.on_settled(m.topic(), false);
+                self.stats.on_settled(&topic, false);
                 let partition = (m.partition() >= 0).then_some(m.partition());
                 // Purged or timed out while the cluster refused the client: say why.
                 let refused = matches!(
                     e.rdkafka_error_code(),
                     Some(RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::MessageTimedOut)
                 )
-                .then(|| self.events.connection().refused_since(pending.started))
+                .then(|| self.events.connection().refused_since(collector.started))
                 .flatten();
                 let error = refused
                     .unwrap_or_else(|| EngineError::from(e.clone()))
                     .about(m.topic(), partition);
                 self.stats.figures.on_delivery(
-                    m.topic(),
-                    pending.event_type.as_ref(),
-                    pending.started.elapsed(),
+                    &topic,
+                    event_type.as_ref(),
+                    elapsed,
                     Err(&error.code()),
                 );
                 Err(error)
             }
         };
-        pending.collector.settle(pending.index, outcome);
+        collector.settle(index, outcome);
     }
 }
 
@@ -128,6 +134,8 @@ enum Completion {
 
 /// Collects the outcomes of one batch and completes it when the last one arrives.
 pub struct BatchCollector {
+    /// When the batch was published: each message's acknowledgement latency counts from here.
+    started: Instant,
     slots: Mutex<Vec<Option<EngineResult<DeliveryReport>>>>,
     remaining: AtomicUsize,
     completion: Mutex<Option<Completion>>,
@@ -137,6 +145,7 @@ impl BatchCollector {
     /// A collector for `n` messages; `wait` or `on_complete` says what completes it.
     fn new(n: usize) -> Self {
         BatchCollector {
+            started: Instant::now(),
             slots: Mutex::new((0..n).map(|_| None).collect()),
             // One extra count, released once every message is queued, so a batch cannot complete
             // while it is still being handed to librdkafka.
@@ -184,7 +193,7 @@ impl BatchCollector {
 /// Messages that met a full librdkafka queue; they are queued again from the async side.
 struct Deferred {
     index: usize,
-    topic: String,
+    topic: Arc<TopicTally>,
     message: OutgoingMessage<Vec<u8>>,
 }
 
@@ -236,7 +245,7 @@ impl BatchDelivery {
             Err(_) => {
                 for d in std::mem::take(&mut self.deferred) {
                     let e = EngineError::from_code(RDKafkaErrorCode::QueueFull)
-                        .about(&d.topic, d.message.partition);
+                        .about(d.topic.name(), d.message.partition);
                     self.collector.settle(d.index, Err(e));
                 }
                 self.collector.count_down();
@@ -365,6 +374,10 @@ impl Producer {
         let n = slots.len();
         let collector = Arc::new(BatchCollector::new(n));
         let mut deferred = Vec::new();
+        let mut topics = TopicRun {
+            figures: &self.stats.figures,
+            last: None,
+        };
         for (index, slot) in slots.enumerate() {
             let (topic, message) = match slot {
                 Ok(record) => record,
@@ -373,15 +386,17 @@ impl Producer {
                     continue;
                 }
             };
-            let derived = validate_topic(topic)
-                .and_then(|_| message.validate())
-                .and_then(|_| match keying {
+            let derived = topics.tally(topic).and_then(|tally| {
+                message.validate()?;
+                match keying {
                     Some(named) if message.key.is_none() => self
                         .strategy_for(topic, named)
-                        .map_or(Ok(None), |s| message_key(s, message)),
-                    _ => Ok(None),
-                });
-            let derived = match derived {
+                        .map_or(Ok(None), |s| message_key(s, message))
+                        .map(|key| (tally, key)),
+                    _ => Ok((tally, None)),
+                }
+            });
+            let (tally, derived) = match derived {
                 Ok(k) => k,
                 Err(e) => {
                     collector.settle(index, Err(e.about(topic, message.partition)));
@@ -391,7 +406,7 @@ impl Producer {
             let key = derived
                 .as_deref()
                 .or_else(|| message.key.as_ref().map(AsRef::as_ref));
-            match self.enqueue(topic, message, key, index, &collector) {
+            match self.enqueue(tally, message, key, index, &collector) {
                 Ok(()) => {}
                 Err(e) if is_queue_full(&e) => {
                     let mut message = to_owned_message(message);
@@ -400,14 +415,14 @@ impl Producer {
                     }
                     deferred.push(Deferred {
                         index,
-                        topic: topic.to_string(),
+                        topic: tally.clone(),
                         message,
                     })
                 }
                 Err(e) => {
                     let figures = &self.stats.figures;
                     let event_type = figures.event_types.of(&message.headers);
-                    figures.on_delivery(topic, event_type.as_ref(), Duration::ZERO, Err(&e.code()));
+                    figures.on_delivery(tally, event_type.as_ref(), Duration::ZERO, Err(&e.code()));
                     collector.settle(index, Err(e.about(topic, message.partition)))
                 }
             }
@@ -436,16 +451,17 @@ impl Producer {
     /// `key`: the message's key, or the one its partition strategy gave it.
     fn enqueue<B: AsRef<[u8]>>(
         &self,
-        topic: &str,
+        tally: &Arc<TopicTally>,
         message: &OutgoingMessage<B>,
         key: Option<&[u8]>,
         index: usize,
         collector: &Arc<BatchCollector>,
     ) -> EngineResult<()> {
+        let topic: &str = tally.name();
         let pending = Box::new(PendingDelivery {
-            started: Instant::now(),
             collector: collector.clone(),
             index,
+            topic: tally.clone(),
             event_type: self.stats.figures.event_types.of(&message.headers),
         });
         let mut record: BaseRecord<'_, [u8], [u8], Box<PendingDelivery>> =
@@ -476,11 +492,11 @@ impl Producer {
         // may be counted (and the publish settled) before `send` returns here.
         let size = message.size() + key.map_or(0, <[u8]>::len)
             - message.key.as_ref().map_or(0, |k| k.as_ref().len());
-        self.stats.on_sent(topic, size);
+        self.stats.on_sent(tally, size);
         match self.inner.send(record) {
             Ok(()) => Ok(()),
             Err((e, _record)) => {
-                self.stats.on_not_sent(topic, size);
+                self.stats.on_not_sent(tally, size);
                 Err(EngineError::from(e))
             }
         }
@@ -496,7 +512,8 @@ impl Producer {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
                 Err(e) => {
-                    collector.settle(d.index, Err(e.about(&d.topic, d.message.partition)));
+                    let e = e.about(d.topic.name(), d.message.partition);
+                    collector.settle(d.index, Err(e));
                     return;
                 }
             }
@@ -508,6 +525,25 @@ impl Producer {
         self.inner
             .flush(Timeout::After(timeout))
             .map_err(EngineError::from)
+    }
+}
+
+/// The tally of the topic of a batch's latest messages: a batch mostly names one topic, checked
+/// and found once.
+struct TopicRun<'p> {
+    figures: &'p ProducerFigures,
+    last: Option<Arc<TopicTally>>,
+}
+
+impl TopicRun<'_> {
+    /// The tally of `topic`, checked to be a valid name first unless it is the latest one.
+    fn tally(&mut self, topic: &str) -> EngineResult<&Arc<TopicTally>> {
+        if self.last.as_ref().is_none_or(|t| **t.name() != *topic) {
+            validate_topic(topic)?;
+            self.last = None;
+        }
+        let figures = self.figures;
+        Ok(self.last.get_or_insert_with(|| figures.topic(topic)))
     }
 }
 

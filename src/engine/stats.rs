@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::engine::latency::{LatencyRecorder, LatencySummary};
+use crate::engine::metrics::topic_tally::TopicTally;
 use crate::engine::metrics::topics::{ConsumerFigures, ProducerFigures};
 
 /// Per-topic producer counters.
@@ -25,55 +26,32 @@ pub struct ProducerStats {
     failed: AtomicU64,
     bytes: AtomicU64,
     in_flight: AtomicI64,
-    per_topic: Mutex<BTreeMap<String, TopicCounters>>,
     pub(crate) ack_latency: LatencyRecorder,
-    /// Per-topic and per-event-type figures (`stats().topics`, `metrics()`).
+    /// Per-topic counters and figures (`stats().producer.perTopic`, `stats().topics`,
+    /// `metrics()`) and per-event-type figures.
     pub(crate) figures: ProducerFigures,
 }
 
 impl ProducerStats {
-    pub(crate) fn on_sent(&self, topic: &str, bytes: usize) {
+    /// A message of `bytes` handed to librdkafka for the topic of `tally`.
+    pub(crate) fn on_sent(&self, tally: &TopicTally, bytes: usize) {
         self.sent.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut t) = self.per_topic.lock() {
-            match t.get_mut(topic) {
-                Some(c) => {
-                    c.sent += 1;
-                    c.bytes += bytes as u64;
-                }
-                None => {
-                    t.insert(
-                        topic.to_string(),
-                        TopicCounters {
-                            sent: 1,
-                            bytes: bytes as u64,
-                            ..Default::default()
-                        },
-                    );
-                }
-            }
-        }
+        tally.on_sent(bytes);
     }
 
     /// Takes back `on_sent` for a message librdkafka refused (a full queue, an unknown
     /// partition): it was never in flight.
-    pub(crate) fn on_not_sent(&self, topic: &str, bytes: usize) {
+    pub(crate) fn on_not_sent(&self, tally: &TopicTally, bytes: usize) {
         self.sent.fetch_sub(1, Ordering::Relaxed);
         self.bytes.fetch_sub(bytes as u64, Ordering::Relaxed);
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        if let Ok(mut t) = self.per_topic.lock() {
-            if let Some(c) = t.get_mut(topic) {
-                c.sent = c.sent.saturating_sub(1);
-                c.bytes = c.bytes.saturating_sub(bytes as u64);
-                if *c == TopicCounters::default() {
-                    t.remove(topic);
-                }
-            }
-        }
+        tally.on_not_sent(bytes);
     }
 
-    pub(crate) fn on_settled(&self, topic: &str, acknowledged: bool) {
+    /// A message's delivery report.
+    pub(crate) fn on_settled(&self, tally: &TopicTally, acknowledged: bool) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         let counter = if acknowledged {
             &self.acknowledged
@@ -81,15 +59,7 @@ impl ProducerStats {
             &self.failed
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut t) = self.per_topic.lock() {
-            if let Some(c) = t.get_mut(topic) {
-                if acknowledged {
-                    c.acknowledged += 1;
-                } else {
-                    c.failed += 1;
-                }
-            }
-        }
+        tally.on_settled(acknowledged);
     }
 
     /// Messages handed to librdkafka whose outcome is not known yet.
@@ -105,7 +75,7 @@ impl ProducerStats {
             failed: self.failed.load(Ordering::Relaxed),
             in_flight: self.in_flight().max(0) as u64,
             bytes: self.bytes.load(Ordering::Relaxed),
-            per_topic: self.per_topic.lock().map(|t| t.clone()).unwrap_or_default(),
+            per_topic: self.figures.topic_counters(),
             ack_latency: self.ack_latency.summary(),
         }
     }
@@ -237,11 +207,18 @@ mod tests {
     #[test]
     fn producer_counters_follow_sends_and_settles() {
         let s = ProducerStats::default();
-        s.on_sent("a", 10);
-        s.on_sent("a", 5);
-        s.on_sent("b", 1);
-        s.on_settled("a", true);
-        s.on_settled("b", false);
+        let (a, b, c) = (
+            s.figures.topic("a"),
+            s.figures.topic("b"),
+            s.figures.topic("c"),
+        );
+        s.on_sent(&a, 10);
+        s.on_sent(&a, 5);
+        s.on_sent(&b, 1);
+        s.on_settled(&a, true);
+        s.on_settled(&b, false);
+        s.on_sent(&c, 7);
+        s.on_not_sent(&c, 7);
         let snap = s.snapshot();
         assert_eq!(
             (
@@ -261,6 +238,10 @@ mod tests {
                 failed: 0,
                 bytes: 15
             }
+        );
+        assert!(
+            !snap.per_topic.contains_key("c"),
+            "a topic whose sends were all taken back"
         );
     }
 }

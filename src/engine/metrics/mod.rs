@@ -6,6 +6,7 @@ pub mod event_type;
 pub mod exposition;
 pub mod librdkafka;
 pub mod render;
+pub mod topic_tally;
 pub mod topics;
 
 #[cfg(test)]

@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::engine::message::ConsumedMessage;
 use crate::engine::metrics::distribution::{Distribution, DistributionSnapshot};
 use crate::engine::metrics::event_type::EventTypes;
+use crate::engine::metrics::topic_tally::TopicTally;
+use crate::engine::stats::TopicCounters;
 
 /// A copy of a map of figures, each turned into its snapshot.
 fn snapshot_map<K: AsRef<str> + Ord, V, S>(
@@ -26,7 +28,7 @@ fn snapshot_map<K: AsRef<str> + Ord, V, S>(
 
 /// Publishing figures of one topic or event type.
 #[derive(Default)]
-struct PublishFigures {
+pub(crate) struct PublishFigures {
     acknowledged: u64,
     errors: BTreeMap<String, u64>,
     ack: Distribution,
@@ -43,7 +45,12 @@ pub struct PublishSnapshot {
 }
 
 impl PublishFigures {
-    fn snapshot(&self) -> PublishSnapshot {
+    /// Whether no outcome was recorded yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.acknowledged == 0 && self.errors.is_empty()
+    }
+
+    pub(crate) fn snapshot(&self) -> PublishSnapshot {
         PublishSnapshot {
             acknowledged: self.acknowledged,
             errors: self.errors.clone(),
@@ -51,7 +58,7 @@ impl PublishFigures {
         }
     }
 
-    fn record(&mut self, latency: Duration, outcome: Result<(), &str>) {
+    pub(crate) fn record(&mut self, latency: Duration, outcome: Result<(), &str>) {
         match outcome {
             Ok(()) => {
                 self.acknowledged += 1;
@@ -67,11 +74,11 @@ impl PublishFigures {
     }
 }
 
-/// The producer's figures per topic and per event type.
+/// The producer's figures per topic (with its counters: see `TopicTally`) and per event type.
 #[derive(Default)]
 pub struct ProducerFigures {
     pub event_types: EventTypes,
-    per_topic: Mutex<BTreeMap<String, PublishFigures>>,
+    per_topic: Mutex<BTreeMap<Arc<str>, Arc<TopicTally>>>,
     per_type: Mutex<BTreeMap<Arc<str>, PublishFigures>>,
 }
 
@@ -83,24 +90,31 @@ pub struct ProducerFiguresSnapshot {
 }
 
 impl ProducerFigures {
-    /// Records a delivery report: the time since `publish` when acknowledged, the error code
-    /// when not.
+    /// The tally of `topic`, made on its first message.
+    pub fn topic(&self, topic: &str) -> Arc<TopicTally> {
+        let Ok(mut topics) = self.per_topic.lock() else {
+            return Arc::new(TopicTally::new(topic));
+        };
+        match topics.get(topic) {
+            Some(t) => t.clone(),
+            None => {
+                let t = Arc::new(TopicTally::new(topic));
+                topics.insert(t.name().clone(), t.clone());
+                t
+            }
+        }
+    }
+
+    /// Records a message's outcome for its topic and its event type: the time since `publish`
+    /// when acknowledged, the error code when not.
     pub fn on_delivery(
         &self,
-        topic: &str,
+        topic: &TopicTally,
         event_type: Option<&Arc<str>>,
         latency: Duration,
         outcome: Result<(), &str>,
     ) {
-        if let Ok(mut topics) = self.per_topic.lock() {
-            match topics.get_mut(topic) {
-                Some(f) => f.record(latency, outcome),
-                None => topics
-                    .entry(topic.to_string())
-                    .or_default()
-                    .record(latency, outcome),
-            }
-        }
+        topic.record(latency, outcome);
         if let Some(t) = event_type {
             if let Ok(mut types) = self.per_type.lock() {
                 types.entry(t.clone()).or_default().record(latency, outcome);
@@ -108,10 +122,27 @@ impl ProducerFigures {
         }
     }
 
+    /// The counters of each topic a message was sent to.
+    pub fn topic_counters(&self) -> BTreeMap<String, TopicCounters> {
+        self.each_topic(TopicTally::counters)
+    }
+
+    fn each_topic<S>(&self, read: impl Fn(&TopicTally) -> Option<S>) -> BTreeMap<String, S> {
+        let tallies: Vec<Arc<TopicTally>> = self
+            .per_topic
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        tallies
+            .iter()
+            .filter_map(|t| Some((t.name().to_string(), read(t)?)))
+            .collect()
+    }
+
     /// A copy of the figures.
     pub fn snapshot(&self) -> ProducerFiguresSnapshot {
         ProducerFiguresSnapshot {
-            topics: snapshot_map(&self.per_topic, PublishFigures::snapshot),
+            topics: self.each_topic(TopicTally::figures),
             event_types: snapshot_map(&self.per_type, PublishFigures::snapshot),
         }
     }
@@ -313,13 +344,17 @@ mod tests {
         let f = ProducerFigures::default();
         f.event_types.set_header("type");
         let t: Arc<str> = Arc::from("job.submitted");
-        f.on_delivery("a", Some(&t), Duration::from_millis(2), Ok(()));
-        f.on_delivery("a", None, Duration::from_millis(4), Ok(()));
-        f.on_delivery("a", Some(&t), Duration::ZERO, Err("ERR__MSG_TIMED_OUT"));
+        let a = f.topic("a");
+        assert!(Arc::ptr_eq(&a, &f.topic("a")), "one tally per topic");
+        let _unsent = f.topic("never-sent");
+        f.on_delivery(&a, Some(&t), Duration::from_millis(2), Ok(()));
+        f.on_delivery(&a, None, Duration::from_millis(4), Ok(()));
+        f.on_delivery(&a, Some(&t), Duration::ZERO, Err("ERR__MSG_TIMED_OUT"));
         let s = f.snapshot();
         assert_eq!(s.topics["a"].acknowledged, 2);
         assert_eq!(s.topics["a"].errors["ERR__MSG_TIMED_OUT"], 1);
         assert_eq!(s.topics["a"].ack_latency.summary.count, 2);
+        assert!(!s.topics.contains_key("never-sent"));
         assert_eq!(s.event_types["job.submitted"].acknowledged, 1);
         assert_eq!(s.event_types["job.submitted"].errors.len(), 1);
     }
