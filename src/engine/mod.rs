@@ -19,6 +19,7 @@ pub mod replay;
 pub mod schema;
 pub mod service;
 pub mod stats;
+pub mod topic_handle;
 pub mod transaction;
 
 #[cfg(test)]

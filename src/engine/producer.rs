@@ -1,12 +1,13 @@
 //! The service's producer: queues messages into librdkafka without waiting, and settles each
 //! publish from its delivery report the moment librdkafka reports it.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ThreadedProducer};
+use rdkafka::message::Message;
+use rdkafka::producer::{DeliveryResult, Producer as _, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use tokio::sync::oneshot;
@@ -21,8 +22,8 @@ use crate::engine::logging::Logger;
 use crate::engine::message::{validate_topic, DeliveryReport, OutgoingMessage};
 use crate::engine::metrics::librdkafka::ClientQueues;
 use crate::engine::metrics::topic_tally::TopicTally;
-use crate::engine::metrics::topics::ProducerFigures;
 use crate::engine::stats::{BrokerSnapshot, ProducerStats};
+use crate::engine::topic_handle::{produce, Produce, TopicHandle};
 
 /// What librdkafka hands back with a delivery report: where the outcome goes.
 pub struct PendingDelivery {
@@ -256,6 +257,9 @@ impl BatchDelivery {
 
 /// The librdkafka producer of a service.
 pub struct Producer {
+    /// A handle per topic sent to, kept for the producer's life. Declared before `inner`: dropped
+    /// before the client they were made from.
+    handles: Mutex<HashMap<Arc<str>, Arc<TopicHandle>>>,
     inner: ThreadedProducer<ProducerContext>,
     stats: Arc<ProducerStats>,
     message_timeout: Duration,
@@ -278,6 +282,7 @@ impl Producer {
             .handle
             .store(inner.client().native_ptr(), Ordering::Release);
         Ok(Arc::new(Producer {
+            handles: Mutex::new(HashMap::new()),
             inner,
             stats,
             message_timeout: Duration::from_millis(config.producer.message_timeout_ms as u64),
@@ -375,7 +380,7 @@ impl Producer {
         let collector = Arc::new(BatchCollector::new(n));
         let mut deferred = Vec::new();
         let mut topics = TopicRun {
-            figures: &self.stats.figures,
+            producer: self,
             last: None,
         };
         for (index, slot) in slots.enumerate() {
@@ -386,17 +391,17 @@ impl Producer {
                     continue;
                 }
             };
-            let derived = topics.tally(topic).and_then(|tally| {
+            let derived = topics.get(topic).and_then(|sent_to| {
                 message.validate()?;
                 match keying {
                     Some(named) if message.key.is_none() => self
                         .strategy_for(topic, named)
                         .map_or(Ok(None), |s| message_key(s, message))
-                        .map(|key| (tally, key)),
-                    _ => Ok((tally, None)),
+                        .map(|key| (sent_to, key)),
+                    _ => Ok((sent_to, None)),
                 }
             });
-            let (tally, derived) = match derived {
+            let (sent_to, derived) = match derived {
                 Ok(k) => k,
                 Err(e) => {
                     collector.settle(index, Err(e.about(topic, message.partition)));
@@ -406,7 +411,7 @@ impl Producer {
             let key = derived
                 .as_deref()
                 .or_else(|| message.key.as_ref().map(AsRef::as_ref));
-            match self.enqueue(tally, message, key, index, &collector) {
+            match self.enqueue(sent_to, message, key, index, &collector) {
                 Ok(()) => {}
                 Err(e) if is_queue_full(&e) => {
                     let mut message = to_owned_message(message);
@@ -415,14 +420,19 @@ impl Producer {
                     }
                     deferred.push(Deferred {
                         index,
-                        topic: tally.clone(),
+                        topic: sent_to.tally.clone(),
                         message,
                     })
                 }
                 Err(e) => {
                     let figures = &self.stats.figures;
                     let event_type = figures.event_types.of(&message.headers);
-                    figures.on_delivery(tally, event_type.as_ref(), Duration::ZERO, Err(&e.code()));
+                    figures.on_delivery(
+                        &sent_to.tally,
+                        event_type.as_ref(),
+                        Duration::ZERO,
+                        Err(&e.code()),
+                    );
                     collector.settle(index, Err(e.about(topic, message.partition)))
                 }
             }
@@ -451,62 +461,68 @@ impl Producer {
     /// `key`: the message's key, or the one its partition strategy gave it.
     fn enqueue<B: AsRef<[u8]>>(
         &self,
-        tally: &Arc<TopicTally>,
+        topic: &SendTopic,
         message: &OutgoingMessage<B>,
         key: Option<&[u8]>,
         index: usize,
         collector: &Arc<BatchCollector>,
     ) -> EngineResult<()> {
-        let topic: &str = tally.name();
+        let tally = &topic.tally;
         let pending = Box::new(PendingDelivery {
             collector: collector.clone(),
             index,
             topic: tally.clone(),
             event_type: self.stats.figures.event_types.of(&message.headers),
         });
-        let mut record: BaseRecord<'_, [u8], [u8], Box<PendingDelivery>> =
-            BaseRecord::with_opaque_to(topic, pending);
-        if let Some(k) = key {
-            record = record.key(k);
-        }
-        if let Some(v) = &message.value {
-            record = record.payload(v.as_ref());
-        }
-        if let Some(p) = message.partition {
-            record = record.partition(p);
-        }
-        if let Some(ts) = message.timestamp {
-            record = record.timestamp(ts);
-        }
-        if !message.headers.is_empty() {
-            let mut headers = OwnedHeaders::new_with_capacity(message.headers.len());
-            for (name, value) in &message.headers {
-                headers = headers.insert(Header {
-                    key: name,
-                    value: value.as_ref().map(|v| v.as_ref()),
-                });
-            }
-            record = record.headers(headers);
-        }
+        let record = Produce {
+            partition: message.partition,
+            key,
+            value: message.value.as_ref().map(AsRef::as_ref),
+            timestamp: message.timestamp,
+            headers: &message.headers,
+        };
         // Counted before librdkafka has the message: its delivery report, on librdkafka's thread,
         // may be counted (and the publish settled) before `send` returns here.
         let size = message.size() + key.map_or(0, <[u8]>::len)
             - message.key.as_ref().map_or(0, |k| k.as_ref().len());
         self.stats.on_sent(tally, size);
-        match self.inner.send(record) {
-            Ok(()) => Ok(()),
-            Err((e, _record)) => {
-                self.stats.on_not_sent(tally, size);
-                Err(EngineError::from(e))
-            }
+        let rk = self.inner.client().native_ptr();
+        // SAFETY: `rk` is this producer's live client, which made `topic.handle`; its delivery
+        // reports take the `Box<PendingDelivery>` back (`ProducerContext::delivery`).
+        let queued = unsafe { produce(rk, &topic.handle, &record, pending) };
+        if queued.is_err() {
+            self.stats.on_not_sent(tally, size);
         }
+        queued
+    }
+
+    /// The handle of `topic` (a valid name), made on its first message.
+    fn handle(&self, topic: &str) -> EngineResult<Arc<TopicHandle>> {
+        let mut handles = self.handles.lock().map_err(|_| {
+            EngineError::InvalidArg("the producer's topic handles are poisoned".into())
+        })?;
+        if let Some(h) = handles.get(topic) {
+            return Ok(h.clone());
+        }
+        // SAFETY: the client outlives its handles (`handles` is dropped before `inner`).
+        let h = Arc::new(unsafe { TopicHandle::new(self.inner.client().native_ptr(), topic)? });
+        handles.insert(Arc::from(topic), h.clone());
+        Ok(h)
     }
 
     async fn enqueue_when_room(&self, d: Deferred, collector: &Arc<BatchCollector>) {
         let deadline = Instant::now() + self.message_timeout;
+        let topic = self.handle(d.topic.name()).map(|handle| SendTopic {
+            tally: d.topic.clone(),
+            handle,
+        });
         loop {
             let key = d.message.key.as_deref();
-            match self.enqueue(&d.topic, &d.message, key, d.index, collector) {
+            let queued = topic
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|t| self.enqueue(t, &d.message, key, d.index, collector));
+            match queued {
                 Ok(()) => return,
                 Err(e) if is_queue_full(&e) && Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(2)).await;
@@ -528,22 +544,34 @@ impl Producer {
     }
 }
 
-/// The tally of the topic of a batch's latest messages: a batch mostly names one topic, checked
-/// and found once.
+/// A topic as a message is sent to it: its tally and its librdkafka handle.
+struct SendTopic {
+    tally: Arc<TopicTally>,
+    handle: Arc<TopicHandle>,
+}
+
+/// The topic of a batch's latest messages: a batch mostly names one topic, checked and found
+/// once.
 struct TopicRun<'p> {
-    figures: &'p ProducerFigures,
-    last: Option<Arc<TopicTally>>,
+    producer: &'p Producer,
+    last: Option<SendTopic>,
 }
 
 impl TopicRun<'_> {
-    /// The tally of `topic`, checked to be a valid name first unless it is the latest one.
-    fn tally(&mut self, topic: &str) -> EngineResult<&Arc<TopicTally>> {
-        if self.last.as_ref().is_none_or(|t| **t.name() != *topic) {
-            validate_topic(topic)?;
-            self.last = None;
-        }
-        let figures = self.figures;
-        Ok(self.last.get_or_insert_with(|| figures.topic(topic)))
+    /// `topic` as its messages are sent to it, checked to be a valid name first unless it is the
+    /// latest one.
+    fn get(&mut self, topic: &str) -> EngineResult<&SendTopic> {
+        let latest = match self.last.take() {
+            Some(t) if **t.tally.name() == *topic => t,
+            _ => {
+                validate_topic(topic)?;
+                SendTopic {
+                    handle: self.producer.handle(topic)?,
+                    tally: self.producer.stats.figures.topic(topic),
+                }
+            }
+        };
+        Ok(self.last.insert(latest))
     }
 }
 
