@@ -12,7 +12,7 @@ use crate::engine::admin::Admin;
 use crate::engine::consumer::{BatchHandler, HandlerOutcome, Ordering, SubscribeOptions};
 use crate::engine::message::{MessageBatch, OutgoingMessage};
 use crate::engine::mock_cluster::MockKafkaCluster;
-use crate::engine::tests::{engine_for, wait_until};
+use crate::engine::tests::{connected_engine, engine_for, wait_until};
 
 type Seen = Arc<Mutex<Vec<(String, u64)>>>;
 
@@ -46,10 +46,7 @@ fn random_time_handler(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_keep_their_order_while_running_in_parallel() {
-    let cluster = MockKafkaCluster::start(1).unwrap();
-    cluster.create_topic("chat", 1, 1).unwrap();
-    let engine = engine_for(&cluster);
-    engine.connect().await.unwrap();
+    let (_cluster, engine) = connected_engine(1, "chat", 1).await;
     const N: u64 = 5_000;
     let messages: Vec<OutgoingMessage<Vec<u8>>> = (0..N)
         .map(|i| {
@@ -99,10 +96,7 @@ async fn keys_keep_their_order_while_running_in_parallel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuck_key_holds_the_commit_but_not_the_other_keys() {
-    let cluster = MockKafkaCluster::start(1).unwrap();
-    cluster.create_topic("events", 1, 1).unwrap();
-    let engine = engine_for(&cluster);
-    engine.connect().await.unwrap();
+    let (_cluster, engine) = connected_engine(1, "events", 1).await;
     let messages: Vec<OutgoingMessage<Vec<u8>>> = ["slow", "a", "b", "slow", "c"]
         .iter()
         .map(|k| OutgoingMessage::value(k.as_bytes().to_vec()).with_key(k.as_bytes().to_vec()))

@@ -9,8 +9,7 @@ use futures::FutureExt;
 
 use crate::engine::consumer::{HandlerOutcome, SubscribeOptions};
 use crate::engine::message::{MessageBatch, OutgoingMessage};
-use crate::engine::mock_cluster::MockKafkaCluster;
-use crate::engine::tests::{engine_for, wait_until};
+use crate::engine::tests::{connected_engine, wait_until};
 
 const MESSAGES: usize = 3_000;
 const BOUND: usize = 100;
@@ -18,10 +17,7 @@ const BATCH: usize = 10;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_handler_keeps_the_buffer_at_its_bound_and_loses_nothing() {
-    let cluster = MockKafkaCluster::start(1).unwrap();
-    cluster.create_topic("backlog", 1, 1).unwrap();
-    let engine = engine_for(&cluster);
-    engine.connect().await.unwrap();
+    let (_cluster, engine) = connected_engine(1, "backlog", 1).await;
     let messages: Vec<OutgoingMessage<Vec<u8>>> = (0..MESSAGES)
         .map(|i| OutgoingMessage::value(i.to_string().into_bytes()))
         .collect();

@@ -16,7 +16,7 @@ use crate::engine::error::EngineError;
 use crate::engine::message::{ConsumedMessage, MessageBatch, OutgoingMessage};
 use crate::engine::mock_cluster::MockKafkaCluster;
 use crate::engine::service::KafkaEngine;
-use crate::engine::tests::{engine_for, wait_until};
+use crate::engine::tests::{connected_engine, engine_for, wait_until};
 
 /// librdkafka sometimes rejoins right after its first JoinGroup; the mock cluster then waits out
 /// the session timeout less a second before it answers (44 s at librdkafka's default, longer than
@@ -302,10 +302,7 @@ async fn a_failure_that_is_not_retriable_goes_to_the_dead_letter_topic_at_once()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_dead_letter_topic_a_failure_that_is_not_retriable_stops_at_once() {
-    let cluster = MockKafkaCluster::start(1).unwrap();
-    cluster.create_topic("raw", 1, 1).unwrap();
-    let engine = engine_for(&cluster);
-    engine.connect().await.unwrap();
+    let (_cluster, engine) = connected_engine(1, "raw", 1).await;
     let mut options = SubscribeOptions::new("g-q", vec!["raw".into()]);
     options.session_timeout_ms = Some(SESSION_TIMEOUT_MS);
     options.from_beginning = true;

@@ -9,17 +9,14 @@ use futures::FutureExt;
 use crate::engine::consumer::{BatchHandler, HandlerOutcome, RetryLadder, SubscribeOptions};
 use crate::engine::message::{MessageBatch, OutgoingMessage};
 use crate::engine::mock_cluster::MockKafkaCluster;
-use crate::engine::tests::{engine_for, wait_until};
+use crate::engine::tests::{connected_engine, engine_for, wait_until};
 
 const PARTITIONS: i32 = 3;
 const GROUPS: usize = 6;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_group_sees_what_is_produced_right_after_its_assignment() {
-    let cluster = MockKafkaCluster::start(1).unwrap();
-    cluster.create_topic("fresh", PARTITIONS, 1).unwrap();
-    let engine = engine_for(&cluster);
-    engine.connect().await.unwrap();
+    let (_cluster, engine) = connected_engine(1, "fresh", PARTITIONS).await;
     let send = |partition: i32, value: &str| {
         let mut message = OutgoingMessage::value(value.as_bytes().to_vec());
         message.partition = Some(partition);

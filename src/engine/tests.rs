@@ -27,6 +27,20 @@ pub(super) fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
     KafkaEngine::new(config, None).unwrap()
 }
 
+/// A mock cluster of `brokers` with `topic` (`partitions`, one replica), and an engine connected
+/// to it (`engine_for`). Keep the cluster for as long as the engine is used.
+pub(super) async fn connected_engine(
+    brokers: i32,
+    topic: &str,
+    partitions: i32,
+) -> (MockKafkaCluster, KafkaEngine) {
+    let cluster = MockKafkaCluster::start(brokers).unwrap();
+    cluster.create_topic(topic, partitions, 1).unwrap();
+    let engine = engine_for(&cluster);
+    engine.connect().await.unwrap();
+    (cluster, engine)
+}
+
 type Seen = Arc<Mutex<Vec<(i32, i64, Option<Vec<u8>>, Option<Vec<u8>>)>>>;
 
 fn recording_handler(seen: Seen) -> Arc<dyn crate::engine::consumer::BatchHandler> {
@@ -58,10 +72,7 @@ pub(crate) async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_then_consume_keeps_per_key_order() {
-    let cluster = MockKafkaCluster::start(3).unwrap();
-    cluster.create_topic("orders", 4, 1).unwrap();
-    let engine = engine_for(&cluster);
-    engine.connect().await.unwrap();
+    let (_cluster, engine) = connected_engine(3, "orders", 4).await;
 
     let messages: Vec<OutgoingMessage<Vec<u8>>> = (0..200)
         .map(|i| {
@@ -131,10 +142,7 @@ type KeyAndValue = (Option<Vec<u8>>, Option<Vec<u8>>);
 /// absent, empty, one byte, 16 KiB and past it, 100 KiB, and a run of 8 KiB values.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumed_keys_and_values_keep_their_bytes_at_every_size() {
-    let cluster = MockKafkaCluster::start(1).unwrap();
-    cluster.create_topic("sizes", 1, 1).unwrap();
-    let engine = engine_for(&cluster);
-    engine.connect().await.unwrap();
+    let (_cluster, engine) = connected_engine(1, "sizes", 1).await;
     let filled =
         |i: usize, len: usize| -> Vec<u8> { (0..len).map(|j| (i * 31 + j) as u8).collect() };
     let mut sent: Vec<KeyAndValue> = vec![
