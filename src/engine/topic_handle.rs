@@ -147,3 +147,53 @@ fn headers<H: AsRef<[u8]>>(
     }
     Ok(list)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::engine::message::OutgoingMessage;
+    use crate::engine::tests::connected_engine;
+
+    /// Messages librdkafka refuses as they are queued (a partition the topic does not have, a value
+    /// over `message.max.bytes`), with headers and without, fail in their own slots with
+    /// librdkafka's code; the rest of the batch is delivered, and the refused ones are not counted
+    /// as sent.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn messages_refused_when_queued_fail_alone_and_are_not_counted() {
+        let (_cluster, engine) = connected_engine(1, "refusals", 2).await;
+        let fine = OutgoingMessage::value(b"fine".to_vec()).with_header("h", b"v".to_vec());
+        // The topic's partitions known first, so a missing one is refused when queued.
+        engine.publish("refusals", &fine).await.unwrap();
+
+        let mut missing = OutgoingMessage::value(b"x".to_vec()).with_header("h", b"v".to_vec());
+        missing.partition = Some(7);
+        let mut bare_missing = OutgoingMessage::value(b"x".to_vec());
+        bare_missing.partition = Some(7);
+        let huge = OutgoingMessage::value(vec![0u8; 2_000_000]).with_header("h", b"v".to_vec());
+        let batch = [fine.clone(), missing, huge, bare_missing, fine];
+        let results = engine
+            .send_batch(batch.iter().map(|m| ("refusals", m)))
+            .unwrap()
+            .wait()
+            .await;
+        let codes: Vec<String> = results
+            .iter()
+            .map(|r| r.as_ref().map_or_else(|e| e.code(), |_| "ok".into()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "ok",
+                "ERR__UNKNOWN_PARTITION",
+                "ERR_MSG_SIZE_TOO_LARGE",
+                "ERR__UNKNOWN_PARTITION",
+                "ok"
+            ]
+        );
+        let stats = engine.stats().producer;
+        assert_eq!((stats.sent, stats.acknowledged, stats.failed), (3, 3, 0));
+        assert_eq!(stats.per_topic["refusals"].sent, 3);
+        engine.disconnect(Duration::from_secs(5)).await.unwrap();
+    }
+}
