@@ -468,12 +468,14 @@ impl Producer {
         collector: &Arc<BatchCollector>,
     ) -> EngineResult<()> {
         let tally = &topic.tally;
-        let pending = Box::new(PendingDelivery {
-            collector: collector.clone(),
-            index,
-            topic: tally.clone(),
-            event_type: self.stats.figures.event_types.of(&message.headers),
-        });
+        // The type the delivery callback takes back from librdkafka (`produce` hands it over).
+        let pending: <ProducerContext as rdkafka::producer::ProducerContext>::DeliveryOpaque =
+            Box::new(PendingDelivery {
+                collector: collector.clone(),
+                index,
+                topic: tally.clone(),
+                event_type: self.stats.figures.event_types.of(&message.headers),
+            });
         let record = Produce {
             partition: message.partition,
             key,
