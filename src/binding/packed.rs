@@ -234,33 +234,19 @@ impl KafkaService {
         let producer = self.engine.producer().map_err(|e| to_napi_error(env, &e))?;
         // Every message read from `data` is copied (by librdkafka, or for a full queue by the
         // engine) before the call returns: publish.js reuses the Buffer.
+        let slots = packed.read_all(count, |p, i| p.message(i));
+        let slots = slots.iter().map(|s| {
+            s.as_ref()
+                .map(|(t, m)| (t.as_ref(), m))
+                .map_err(Clone::clone)
+        });
         if each {
             self.settler.expect(env, count)?;
-            for i in 0..count {
-                let done = self.settler.by_seq(seq + i as f64);
-                match packed.message(i) {
-                    Ok((topic, message)) => {
-                        let delivery =
-                            producer.send_keyed(std::iter::once((topic.as_ref(), &message)), None);
-                        within_runtime_if_available(|| delivery.on_complete(done));
-                    }
-                    Err(e) => {
-                        clear_exception(env);
-                        done(vec![Err(e)])
-                    }
-                }
-            }
+            let delivery = producer.send_each(slots, self.settler.each_by_seq(seq));
+            within_runtime_if_available(|| delivery.finish());
             return Ok(());
         }
-        let slots = packed.read_all(count, |p, i| p.message(i));
-        let delivery = producer.send_slots(
-            slots.iter().map(|s| {
-                s.as_ref()
-                    .map(|(t, m)| (t.as_ref(), m))
-                    .map_err(Clone::clone)
-            }),
-            Keying::Strategy(None),
-        );
+        let delivery = producer.send_slots(slots, Keying::Strategy(None));
         self.settler.expect(env, 1)?;
         let done = self.settler.by_seq(seq);
         within_runtime_if_available(|| delivery.on_complete(done));

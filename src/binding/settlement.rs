@@ -25,8 +25,9 @@ use crate::binding::error::to_js_error;
 use crate::binding::js_support::JsSupport;
 use crate::binding::message::batch_results;
 use crate::binding::packed::{RESULT_FIELDS, RESULT_OFFSET, RESULT_PARTITION, RESULT_TIMESTAMP};
-use crate::engine::error::EngineError;
-use crate::engine::producer::BatchOutcome;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::message::DeliveryReport;
+use crate::engine::producer::{BatchOutcome, EachOutcome};
 
 /// A JS Promise's resolver. Only ever used on the JS thread; it travels through other threads
 /// untouched.
@@ -62,13 +63,15 @@ enum Settlement {
     Many(Deferred, Vec<String>, BatchOutcome),
     /// A publish or batch whose resolvers `publish.js` holds, by sequence number.
     Seq(f64, BatchOutcome),
+    /// A single publish whose resolvers `publish.js` holds, by sequence number.
+    SeqOne(f64, EngineResult<DeliveryReport>),
 }
 
 impl Settlement {
     /// How many messages it settles.
     fn messages(&self) -> usize {
         match self {
-            Settlement::One(..) => 1,
+            Settlement::One(..) | Settlement::SeqOne(..) => 1,
             Settlement::Many(_, _, outcome) | Settlement::Seq(_, outcome) => outcome.len(),
         }
     }
@@ -157,6 +160,14 @@ impl Settler {
         move |outcome| me.push(Settlement::Seq(seq, outcome))
     }
 
+    /// The callback that settles each of the single publishes `seq`, `seq + 1`, … of
+    /// `publish.js` (message `i` of a `Producer::send_each` call is `seq + i`), counted by
+    /// `expect` before.
+    pub fn each_by_seq(&self, seq: f64) -> EachOutcome {
+        let me = self.clone();
+        Box::new(move |i, outcome| me.push(Settlement::SeqOne(seq + i as f64, outcome)))
+    }
+
     /// A Promise for one publish, and the callback that settles it.
     pub fn one<'e>(
         &self,
@@ -243,6 +254,9 @@ fn settle_all(env: &Env, shared: &Shared, lone_only: bool) -> bool {
                 batch_results(env, &topics, &outcome).map(|v| Ok(v.raw())),
             ),
             Settlement::Seq(seq, outcome) => by_seq.add(env, seq, &outcome),
+            Settlement::SeqOne(seq, outcome) => {
+                by_seq.add(env, seq, std::slice::from_ref(&outcome))
+            }
         }
     }
     by_seq.settle(env);
@@ -295,7 +309,7 @@ struct SeqRound<'e> {
 }
 
 impl<'e> SeqRound<'e> {
-    fn add(&mut self, env: &'e Env, seq: f64, outcome: &BatchOutcome) {
+    fn add(&mut self, env: &'e Env, seq: f64, outcome: &[EngineResult<DeliveryReport>]) {
         self.entries.extend_from_slice(&[seq, outcome.len() as f64]);
         for r in outcome {
             let mut slot = [0.0; RESULT_FIELDS];

@@ -133,11 +133,18 @@ enum Completion {
     Call(Box<dyn FnOnce(BatchOutcome) + Send>),
 }
 
-/// Collects the outcomes of one batch and completes it when the last one arrives.
+/// Where each message's outcome goes as it arrives, for messages settled one by one (see
+/// `Producer::send_each`): its index in the call, and its outcome.
+pub type EachOutcome = Box<dyn Fn(usize, EngineResult<DeliveryReport>) + Send + Sync>;
+
+/// Collects the outcomes of one batch and completes it when the last one arrives (or, with
+/// `each`, hands each outcome on as it arrives).
 pub struct BatchCollector {
     /// When the batch was published: each message's acknowledgement latency counts from here.
     started: Instant,
+    /// Empty with `each`.
     slots: Mutex<Vec<Option<EngineResult<DeliveryReport>>>>,
+    each: Option<EachOutcome>,
     remaining: AtomicUsize,
     completion: Mutex<Option<Completion>>,
 }
@@ -145,9 +152,23 @@ pub struct BatchCollector {
 impl BatchCollector {
     /// A collector for `n` messages; `wait` or `on_complete` says what completes it.
     fn new(n: usize) -> Self {
+        Self::with(n, (0..n).map(|_| None).collect(), None)
+    }
+
+    /// A collector for `n` messages that hands each outcome to `each` as it arrives.
+    fn each(n: usize, each: EachOutcome) -> Self {
+        Self::with(n, Vec::new(), Some(each))
+    }
+
+    fn with(
+        n: usize,
+        slots: Vec<Option<EngineResult<DeliveryReport>>>,
+        each: Option<EachOutcome>,
+    ) -> Self {
         BatchCollector {
             started: Instant::now(),
-            slots: Mutex::new((0..n).map(|_| None).collect()),
+            slots: Mutex::new(slots),
+            each,
             // One extra count, released once every message is queued, so a batch cannot complete
             // while it is still being handed to librdkafka.
             remaining: AtomicUsize::new(n + 1),
@@ -156,7 +177,9 @@ impl BatchCollector {
     }
 
     fn settle(&self, index: usize, outcome: EngineResult<DeliveryReport>) {
-        if let Ok(mut slots) = self.slots.lock() {
+        if let Some(each) = &self.each {
+            each(index, outcome);
+        } else if let Ok(mut slots) = self.slots.lock() {
             slots[index] = Some(outcome);
         }
         self.count_down();
@@ -226,6 +249,12 @@ impl BatchDelivery {
         self.finish_queueing().await;
         let _ = done.await;
         self.collector.take_outcomes()
+    }
+
+    /// Lets a batch of `Producer::send_each` settle: its outcomes already go one by one to its
+    /// callback. Messages that met a full queue are queued again as `on_complete` does.
+    pub fn finish(self) {
+        self.on_complete(|_| {});
     }
 
     /// Calls `f` with every outcome once the last delivery report arrived, on the thread that
@@ -369,6 +398,21 @@ impl Producer {
         self.key_templates.for_publish(topic, named)
     }
 
+    /// `send_keyed` for messages that are separate publishes (the single publishes of one
+    /// event-loop turn): each outcome goes to `each` with the message's index as its delivery
+    /// report arrives, not once the last one has; a refused slot at once, with its error. The
+    /// call's messages share one collector, and its topic is checked and found once per run of
+    /// messages to it. Call `BatchDelivery::finish` on the result.
+    pub fn send_each<'a, B: AsRef<[u8]> + 'a>(
+        self: &Arc<Self>,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
+        each: EachOutcome,
+    ) -> BatchDelivery {
+        let collector = Arc::new(BatchCollector::each(slots.len(), each));
+        let keying = self.key_templates.applies(None).then_some(None);
+        self.send_to(collector, slots, keying)
+    }
+
     /// `keying`: `None` leaves keys alone, `Some(named)` keys unkeyed messages. A refused slot
     /// is settled with its error at once.
     fn send<'a, B: AsRef<[u8]> + 'a>(
@@ -376,8 +420,17 @@ impl Producer {
         slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
         keying: Option<Option<PartitionStrategy>>,
     ) -> BatchDelivery {
-        let n = slots.len();
-        let collector = Arc::new(BatchCollector::new(n));
+        let collector = Arc::new(BatchCollector::new(slots.len()));
+        self.send_to(collector, slots, keying)
+    }
+
+    /// `send` into `collector`.
+    fn send_to<'a, B: AsRef<[u8]> + 'a>(
+        self: &Arc<Self>,
+        collector: Arc<BatchCollector>,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
+        keying: Option<Option<PartitionStrategy>>,
+    ) -> BatchDelivery {
         let mut deferred = Vec::new();
         let mut topics = TopicRun {
             producer: self,
