@@ -7,6 +7,10 @@
 //
 //   INFLIGHT=10000 SECONDS=4 node bench/gc-probe.js [MODULE]
 //
+// With RATE=N it runs the fixed-rate case instead: N publishes per second issued from a 1 ms
+// timer while a subscription (`eachMessage`, a fresh group) consumes them, and prints the
+// publish→ack and publish→handler p99 beside the same GC figures.
+//
 // With PROMOTED=1 it also samples allocations (V8's sampling heap profiler, every 4 KiB) that
 // outlived minor GCs, by the function that made them: what a minor GC had to copy and promote.
 // MODULE: the package directory to load (default: this repository), to compare two builds.
@@ -69,13 +73,62 @@ function concurrent(service, topic, keys, value, deadline) {
   });
 }
 
+// Publishes `rate` per second from a 1 ms timer until `deadline`, then waits for every ack and
+// every message to reach `handled`; resolves with the acks' and handler's latencies (ms).
+function fixedRate(service, topic, keys, value, rate, deadline, handled) {
+  return new Promise((resolve) => {
+    const ack = [];
+    const start = performance.now();
+    let issued = 0;
+    const tick = () => {
+      const t = performance.now();
+      const due = Math.floor(((Math.min(t, deadline) - start) * rate) / 1000);
+      while (issued < due) {
+        const v = Buffer.allocUnsafe(value.length);
+        value.copy(v);
+        v.writeDoubleLE(performance.now(), 0);
+        v.writeUInt32LE(MARK, 8);
+        const sent = performance.now();
+        const done = () => ack.push(performance.now() - sent);
+        service.publish(topic, { key: keys[issued % keys.length], value: v }).then(done, done);
+        issued++;
+      }
+      if (t < deadline) setTimeout(tick, 1);
+      else {
+        const wait = () => (ack.length < issued || handled.length < issued ? setTimeout(wait, 5) : resolve({ ack, handler: handled }));
+        wait();
+      }
+    };
+    tick();
+  });
+}
+
+const MARK = 0x9c0ffee;
+const p99 = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length * 0.99)].toFixed(2);
+
 async function main() {
   const mock = MockCluster.start({ brokers: 1 });
   mock.createTopic('gc-probe', 6, 1);
   const service = new KafkaService({ brokers: mock.bootstrapServers, clientId: 'gc-probe', producer: { compression: 'lz4', idempotent: true, acks: -1 } });
   const value = Buffer.alloc(100, 65);
   const keys = Array.from({ length: 10000 }, (_, i) => `key-${String(i).padStart(5, '0')}`);
+  // RATE: a subscription from the start of the topic; the measured messages carry MARK at byte 8.
+  const rate = Number(process.env.RATE || 0);
+  const handled = [];
+  let warmSeen = false;
+  const subscription = rate
+    ? await service.subscribe({ groupId: 'gc-probe', topics: ['gc-probe'], fromBeginning: true }, {
+        eachMessage: async ({ message }) => {
+          if (message.value.readUInt32LE(8) === MARK) handled.push(performance.now() - message.value.readDoubleLE(0));
+          else warmSeen = true;
+        },
+      })
+    : null;
   for (let i = 0; i < 1000; i++) await service.publish('gc-probe', { key: keys[i], value });
+  for (let waited = 0; rate && !warmSeen; waited += 50) {
+    if (waited > 60000) throw new Error('the subscription saw no warm-up message within 60 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 
   let session;
   if (process.env.PROMOTED) {
@@ -97,7 +150,12 @@ async function main() {
   setImmediate(tick);
 
   const t0 = performance.now();
-  const acked = await concurrent(service, 'gc-probe', keys, value, t0 + seconds * 1000);
+  let acked;
+  let latencies;
+  if (rate) {
+    latencies = await fixedRate(service, 'gc-probe', keys, value, rate, t0 + seconds * 1000, handled);
+    acked = latencies.ack.length;
+  } else acked = await concurrent(service, 'gc-probe', keys, value, t0 + seconds * 1000);
   const elapsed = (performance.now() - t0) / 1000;
   watching = false;
   delay.disable();
@@ -105,6 +163,7 @@ async function main() {
   const ms = (ns) => (ns / 1e6).toFixed(2);
   console.log(`${acked} acknowledged in ${elapsed.toFixed(2)} s: ${Math.round(acked / elapsed)} msgs/s; ` +
     `event-loop delay p50 ${ms(delay.percentile(50))} p99 ${ms(delay.percentile(99))} max ${ms(delay.max)} ms`);
+  if (latencies) console.log(`publish→ack p99 ${p99(latencies.ack)} ms, publish→handler p99 ${p99(latencies.handler)} ms`);
   const during = gcs.filter((g) => g.t >= t0);
   const kinds = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak callbacks' };
   for (const [kind, name] of Object.entries(kinds)) {
@@ -124,6 +183,7 @@ async function main() {
     console.log(`allocations that outlived a minor GC: ${(total / 1e6).toFixed(1)} MB sampled; by site:`);
     for (const [site, bytes] of sites.slice(0, 10)) console.log(`  ${((100 * bytes) / total).toFixed(1)} % ${site}`);
   }
+  if (subscription) await subscription.stop();
   await service.disconnect();
   mock.close();
 }
