@@ -45,18 +45,22 @@ function bySite(profile) {
   return [...sites].sort((a, b) => b[1] - a[1]);
 }
 
-// Keeps `window` publishes outstanding until `deadline`; resolves with the count acknowledged.
+// Keeps `window` publishes outstanding until `deadline`; resolves with the counts acknowledged and failed.
 function concurrent(service, topic, keys, value, deadline) {
   return new Promise((resolve) => {
     let acked = 0;
+    let failed = 0;
     let issued = 0;
     let inflight = 0;
     let stopped = false;
-    const settled = () => {
-      acked++;
+    const settled = (ok) => () => {
+      if (ok) acked++;
+      else failed++;
       inflight--;
       pump();
     };
+    const ok = settled(true);
+    const bad = settled(false);
     function pump() {
       while (!stopped && inflight < window) {
         if ((issued & 255) === 0 && performance.now() >= deadline) {
@@ -64,22 +68,23 @@ function concurrent(service, topic, keys, value, deadline) {
           break;
         }
         inflight++;
-        service.publish(topic, { key: keys[issued % keys.length], value }).then(settled, settled);
+        service.publish(topic, { key: keys[issued % keys.length], value }).then(ok, bad);
         issued++;
       }
-      if (stopped && inflight === 0) resolve(acked);
+      if (stopped && inflight === 0) resolve({ acked, failed });
     }
     pump();
   });
 }
 
 // Publishes `rate` per second from a 1 ms timer until `deadline`, then waits for every ack and
-// every message to reach `handled`; resolves with the acks' and handler's latencies (ms).
+// every acknowledged message to reach `handled`; resolves with the acks' and handler's latencies (ms) and the count failed.
 function fixedRate(service, topic, keys, value, rate, deadline, handled) {
   return new Promise((resolve) => {
     const ack = [];
     const start = performance.now();
     let issued = 0;
+    let failed = 0;
     const tick = () => {
       const t = performance.now();
       const due = Math.floor(((Math.min(t, deadline) - start) * rate) / 1000);
@@ -90,12 +95,14 @@ function fixedRate(service, topic, keys, value, rate, deadline, handled) {
         v.writeUInt32LE(MARK, 8);
         const sent = performance.now();
         const done = () => ack.push(performance.now() - sent);
-        service.publish(topic, { key: keys[issued % keys.length], value: v }).then(done, done);
+        service.publish(topic, { key: keys[issued % keys.length], value: v }).then(done, () => failed++);
         issued++;
       }
       if (t < deadline) setTimeout(tick, 1);
       else {
-        const wait = () => (ack.length < issued || handled.length < issued ? setTimeout(wait, 5) : resolve({ ack, handler: handled }));
+        // A failed publish never reaches the handler: wait for every settlement and every
+        // acknowledged message.
+        const wait = () => (ack.length + failed < issued || handled.length < ack.length ? setTimeout(wait, 5) : resolve({ ack, handler: handled, failed }));
         wait();
       }
     };
@@ -151,17 +158,19 @@ async function main() {
 
   const t0 = performance.now();
   let acked;
+  let failed;
   let latencies;
   if (rate) {
     latencies = await fixedRate(service, 'gc-probe', keys, value, rate, t0 + seconds * 1000, handled);
     acked = latencies.ack.length;
-  } else acked = await concurrent(service, 'gc-probe', keys, value, t0 + seconds * 1000);
+    failed = latencies.failed;
+  } else ({ acked, failed } = await concurrent(service, 'gc-probe', keys, value, t0 + seconds * 1000));
   const elapsed = (performance.now() - t0) / 1000;
   watching = false;
   delay.disable();
 
   const ms = (ns) => (ns / 1e6).toFixed(2);
-  console.log(`${acked} acknowledged in ${elapsed.toFixed(2)} s: ${Math.round(acked / elapsed)} msgs/s; ` +
+  console.log(`${acked} acknowledged (${failed} failed) in ${elapsed.toFixed(2)} s: ${Math.round(acked / elapsed)} msgs/s; ` +
     `event-loop delay p50 ${ms(delay.percentile(50))} p99 ${ms(delay.percentile(99))} max ${ms(delay.max)} ms`);
   if (latencies) console.log(`publish→ack p99 ${p99(latencies.ack)} ms, publish→handler p99 ${p99(latencies.handler)} ms`);
   const during = gcs.filter((g) => g.t >= t0);
