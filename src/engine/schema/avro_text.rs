@@ -27,15 +27,10 @@ const MAX_DEPTH: usize = 64;
 /// with `out` as it was) when the text is not of the shape this reads.
 pub fn encode_text(schema: &Schema, names: &Names, text: &str, out: &mut Vec<u8>) -> Option<()> {
     let start = out.len();
-    let mut w = TextEncoder {
-        text,
-        input: text.as_bytes(),
-        at: 0,
-        names,
-    };
+    let mut w = TextEncoder { text, at: 0, names };
     let done = w.value(schema, out, 0).and_then(|()| {
         w.ws();
-        (w.at == w.input.len()).then_some(())
+        (w.at == w.text.len()).then_some(())
     });
     if done.is_none() {
         out.truncate(start);
@@ -45,13 +40,16 @@ pub fn encode_text(schema: &Schema, names: &Names, text: &str, out: &mut Vec<u8>
 
 struct TextEncoder<'a> {
     text: &'a str,
-    /// `text`'s bytes.
-    input: &'a [u8],
     at: usize,
     names: &'a Names,
 }
 
 impl<'a> TextEncoder<'a> {
+    /// The text's bytes.
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
     fn value(&mut self, schema: &Schema, out: &mut Vec<u8>, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
@@ -219,13 +217,13 @@ impl<'a> TextEncoder<'a> {
     }
 
     fn ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.input.get(self.at) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes().get(self.at) {
             self.at += 1;
         }
     }
 
     fn peek(&self) -> Option<u8> {
-        self.input.get(self.at).copied()
+        self.bytes().get(self.at).copied()
     }
 
     fn eat(&mut self, b: u8) -> bool {
@@ -241,7 +239,7 @@ impl<'a> TextEncoder<'a> {
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {
-        let hit = self.input[self.at..].starts_with(word);
+        let hit = self.bytes()[self.at..].starts_with(word);
         if hit {
             self.at += word.len();
         }
@@ -268,8 +266,8 @@ impl<'a> TextEncoder<'a> {
     fn key(&mut self, name: &str) -> Option<()> {
         self.expect(b'"')?;
         let end = self.at + name.len();
-        if self.input.get(self.at..end) == Some(name.as_bytes())
-            && self.input.get(end) == Some(&b'"')
+        if self.bytes().get(self.at..end) == Some(name.as_bytes())
+            && self.bytes().get(end) == Some(&b'"')
         {
             self.at = end + 1;
             return Some(());
@@ -282,8 +280,8 @@ impl<'a> TextEncoder<'a> {
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.expect(b'"')?;
         let start = self.at;
-        self.at = plain_run_end(self.input, self.at);
-        match *self.input.get(self.at)? {
+        self.at = plain_run_end(self.bytes(), self.at);
+        match *self.bytes().get(self.at)? {
             b'"' => {
                 // Between two quotes of valid UTF-8: a slice at character boundaries.
                 let s = self.text.get(start..self.at)?;
@@ -295,7 +293,7 @@ impl<'a> TextEncoder<'a> {
         }
         // Escapes: the rest of the string through serde_json, which unescapes as it parses.
         let end = self.string_end()?;
-        let s: String = serde_json::from_slice(&self.input[start - 1..end]).ok()?;
+        let s: String = serde_json::from_slice(&self.bytes()[start - 1..end]).ok()?;
         self.at = end;
         Some(Cow::Owned(s))
     }
@@ -304,7 +302,7 @@ impl<'a> TextEncoder<'a> {
     fn string_end(&self) -> Option<usize> {
         let mut i = self.at;
         loop {
-            match *self.input.get(i)? {
+            match *self.bytes().get(i)? {
                 b'"' => return Some(i + 1),
                 b'\\' => i += 2,
                 _ => i += 1,
@@ -318,7 +316,7 @@ impl<'a> TextEncoder<'a> {
         while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.peek() {
             self.at += 1;
         }
-        let text = &self.input[start..self.at];
+        let text = &self.bytes()[start..self.at];
         // Short integers (most): no need for the full grammar.
         if text.len() <= 18 && text.first() != Some(&b'0') || text == b"0" {
             if let Some(n) = std::str::from_utf8(text)
