@@ -9,6 +9,8 @@
 //  - with TRACE_DEBUG=1, librdkafka's produce and fetch requests counted from its debug log
 //    (this perturbs the run: every log line reaches JS).
 //   KAFKA_BROKERS=127.0.0.1:39492 node bench/lib/latency-trace.js kafka-native|confluent [RATE] [SECONDS] [LINGER_MS]
+// KAFKA_NATIVE_MODULE=DIR loads kafka-native from DIR (an A/B copy of the package); TRACE_LIBRDKAFKA
+// is a JSON object of librdkafka properties for kafka-native's clients (e.g. '{"max.in.flight.requests.per.connection":1}').
 // confluent is its native API (Producer + KafkaConsumer), librdkafka defaults (linger 5 ms).
 
 const fs = require('fs');
@@ -82,13 +84,13 @@ function threadDelta(before, after) {
 /** {send(key, value) -> Promise, close() -> engine figures or null} for the client. */
 async function open(onValue) {
   if (client === 'kafka-native') {
-    const { KafkaService } = require(path.join(__dirname, '..', '..'));
+    const { KafkaService } = require(process.env.KAFKA_NATIVE_MODULE || path.join(__dirname, '..', '..'));
     const svc = new KafkaService({
       brokers: [brokers],
       clientId: 'latency-trace',
       logLevel: debug ? 'debug' : 'error',
       logger: (r) => onLogLine(r.message),
-      librdkafka: debug ? { debug: 'protocol' } : {},
+      librdkafka: { ...(debug ? { debug: 'protocol' } : {}), ...JSON.parse(process.env.TRACE_LIBRDKAFKA || '{}') },
       producer: { compression: 'lz4', idempotent: true, acks: -1, lingerMs: Number(lingerArg || 0) },
     });
     await svc.connect();
