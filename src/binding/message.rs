@@ -7,6 +7,7 @@ use napi::bindgen_prelude::*;
 use napi::{sys, Env, JsValue, ValueType};
 
 use crate::binding::batch_layout as layout;
+use crate::binding::consumed_batch::PackedMessages;
 use crate::binding::error::{invalid_arg, to_js_error};
 use crate::binding::js_support::JsSupport;
 use crate::engine::consumer::HandlerFailure;
@@ -513,70 +514,29 @@ pub fn batch_results<'e, 'a>(
 
 /// A batch for a handler, packed so that it crosses into JS as a few values however many
 /// messages it holds: `{topic, partition, assignment, data, meta, headerNames, headerMeta}`.
-/// `data` is every key, value and header value back to back (handed over without a copy),
-/// `meta` and `headerMeta` the numbers of batch_layout.rs; `jsSupport` (ts/native/js-support.ts)
-/// turns it into kafkajs-shaped messages whose Buffers are views of `data`.
+/// `data` is every key, value and header value back to back and `meta` and `headerMeta` the
+/// numbers of batch_layout.rs, as `packed` (made off the JS thread) has them, handed over without
+/// a copy; `jsSupport` (ts/native/js-support.ts) turns it into kafkajs-shaped messages whose
+/// Buffers are views of `data`.
 pub fn batch_to_js<'e>(
     env: &'e Env,
     batch: &MessageBatch,
+    packed: PackedMessages,
     decoded: Option<PackedValues>,
 ) -> Result<Object<'e>> {
-    let n = batch.messages.len();
-    let bytes: usize = batch
+    let header_names: Vec<&str> = batch
         .messages
         .iter()
-        .map(|m| {
-            m.key.as_ref().map_or(0, Vec::len)
-                + m.value.as_ref().map_or(0, Vec::len)
-                + m.headers
-                    .iter()
-                    .map(|(_, v)| v.as_ref().map_or(0, Vec::len))
-                    .sum::<usize>()
-        })
-        .sum();
-    let mut data = Vec::with_capacity(bytes);
-    let mut meta = Vec::with_capacity(n * layout::MESSAGE_FIELDS);
-    let mut header_names: Vec<&str> = Vec::new();
-    let mut header_meta: Vec<f64> = Vec::new();
-    let append = |bytes: Option<&Vec<u8>>, data: &mut Vec<u8>| -> (f64, f64) {
-        match bytes {
-            Some(b) => {
-                let start = data.len();
-                data.extend_from_slice(b);
-                (start as f64, b.len() as f64)
-            }
-            None => (data.len() as f64, -1.0),
-        }
-    };
-    for m in &batch.messages {
-        let (ks, kl) = append(m.key.as_ref(), &mut data);
-        let (vs, vl) = append(m.value.as_ref(), &mut data);
-        let mut slot = [0.0; layout::MESSAGE_FIELDS];
-        slot[layout::OFFSET] = m.offset as f64;
-        slot[layout::TIMESTAMP] = m.timestamp.map_or(-1.0, |t| t as f64);
-        slot[layout::KEY_START] = ks;
-        slot[layout::KEY_LENGTH] = kl;
-        slot[layout::VALUE_START] = vs;
-        slot[layout::VALUE_LENGTH] = vl;
-        slot[layout::HEADER_COUNT] = m.headers.len() as f64;
-        meta.extend_from_slice(&slot);
-        for (name, value) in &m.headers {
-            let (hs, hl) = append(value.as_ref(), &mut data);
-            header_names.push(name);
-            let mut header = [0.0; layout::HEADER_FIELDS];
-            header[layout::HEADER_START] = hs;
-            header[layout::HEADER_LENGTH] = hl;
-            header_meta.extend_from_slice(&header);
-        }
-    }
+        .flat_map(|m| m.headers.iter().map(|(name, _)| name.as_str()))
+        .collect();
     let mut b = Object::new(env)?;
     b.set("topic", batch.topic.as_str())?;
     b.set("partition", batch.partition)?;
     b.set("assignment", batch.assignment as f64)?;
-    b.set("data", Buffer::from(data))?;
-    b.set("meta", Float64Array::new(meta))?;
+    b.set("data", Buffer::from(packed.data))?;
+    b.set("meta", Float64Array::new(packed.meta))?;
     b.set("headerNames", header_names)?;
-    b.set("headerMeta", Float64Array::new(header_meta))?;
+    b.set("headerMeta", Float64Array::new(packed.header_meta))?;
     if let Some(decoded) = decoded {
         set_decoded(env, &mut b, decoded)?;
     }

@@ -27,6 +27,7 @@ mod admin_maintenance;
 mod args;
 mod batch_layout;
 pub mod config;
+mod consumed_batch;
 pub mod error;
 pub mod figures;
 pub mod groups;

@@ -9,6 +9,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 
+use crate::binding::consumed_batch::PackedMessages;
 use crate::binding::js_support::JsSupport;
 use crate::binding::message::{batch_to_js, PackedValues};
 use crate::binding::promise::settle;
@@ -119,14 +120,14 @@ impl JsHandlerFailureFate {
 type SettleSpanFn =
     ThreadsafeFunction<JsHandlerFailureFate, (), JsHandlerFailureFate, Status, false, true>;
 
-/// A batch on its way to JS, with its decoded values when the subscription decodes; becomes
-/// `{topic, partition, messages}` on the JS thread.
-pub struct PackedBatch(Arc<MessageBatch>, Option<PackedValues>);
+/// A batch on its way to JS, packed, with its decoded values when the subscription decodes;
+/// becomes `{topic, partition, messages}` on the JS thread.
+pub struct PackedBatch(Arc<MessageBatch>, PackedMessages, Option<PackedValues>);
 
 impl ToNapiValue for PackedBatch {
     unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
         let env = Env::from_raw(env);
-        batch_to_js(&env, &val.0, val.1).map(|o| o.raw())
+        batch_to_js(&env, &val.0, val.1, val.2).map(|o| o.raw())
     }
 }
 
@@ -204,7 +205,11 @@ impl BatchHandler for JsBatchHandler {
             if let Some((0, failure)) = undecodable {
                 return HandlerOutcome::failed_with(0, failure);
             }
-            let report = match deliver.call_async_catch(PackedBatch(batch, decoded)).await {
+            let packed = PackedMessages::pack(&batch);
+            let report = match deliver
+                .call_async_catch(PackedBatch(batch, packed, decoded))
+                .await
+            {
                 Ok(promise) => promise.await,
                 Err(e) => Err(e),
             };
