@@ -41,6 +41,20 @@ pub(super) async fn connected_engine(
     (cluster, engine)
 }
 
+/// Publishes `messages` to `topic` in one batch and checks that each was acknowledged.
+pub(super) async fn publish_all(
+    engine: &KafkaEngine,
+    topic: &str,
+    messages: &[OutgoingMessage<Vec<u8>>],
+) {
+    let results = engine
+        .send_batch(messages.iter().map(|m| (topic, m)))
+        .unwrap()
+        .wait()
+        .await;
+    assert!(results.iter().all(Result::is_ok));
+}
+
 type Seen = Arc<Mutex<Vec<(i32, i64, Option<Vec<u8>>, Option<Vec<u8>>)>>>;
 
 fn recording_handler(seen: Seen) -> Arc<dyn crate::engine::consumer::BatchHandler> {
@@ -164,12 +178,7 @@ async fn consumed_keys_and_values_keep_their_bytes_at_every_size() {
             timestamp: None,
         })
         .collect();
-    let results = engine
-        .send_batch(messages.iter().map(|m| ("sizes", m)))
-        .unwrap()
-        .wait()
-        .await;
-    assert!(results.iter().all(Result::is_ok));
+    publish_all(&engine, "sizes", &messages).await;
 
     let seen: Seen = Arc::default();
     let mut options = SubscribeOptions::new("g-sizes", vec!["sizes".into()]);

@@ -5,6 +5,9 @@ mod commands;
 pub mod dead_letter_replay;
 pub mod failure_fate;
 pub mod handler;
+mod header_presence;
+#[cfg(test)]
+mod headers_tests;
 mod key_worker;
 pub mod membership;
 pub mod offset_tracker;

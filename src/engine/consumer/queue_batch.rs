@@ -12,6 +12,7 @@ use rdkafka::bindings as rd;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
+use crate::engine::consumer::header_presence::has_no_headers;
 use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::message::ConsumedMessage;
 
@@ -174,6 +175,10 @@ impl RawMessage<'_> {
     }
 
     fn headers(&self) -> Vec<(String, Option<Vec<u8>>)> {
+        // SAFETY: a consumed message, alive.
+        if unsafe { has_no_headers(self.message) } {
+            return Vec::new();
+        }
         let mut headers: *mut rd::rd_kafka_headers_t = ptr::null_mut();
         // SAFETY: the message is alive; its headers belong to it (not to be destroyed here).
         if unsafe { rd::rd_kafka_message_headers(self.message, &mut headers) } != NO_ERROR
