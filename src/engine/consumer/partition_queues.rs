@@ -4,13 +4,14 @@
 //! it instead would make librdkafka drop everything it prefetched and fetch it again on resume.
 
 use std::collections::HashMap;
+use std::ffi::c_void;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::consumer::BaseConsumer;
 
 use crate::engine::consumer::poll_wake::PollWake;
-use crate::engine::consumer::queue_batch::QueueBatch;
+use crate::engine::consumer::queue_batch::{QueueBatch, RawMessage};
 use crate::engine::consumer::rebalance::SubscriptionContext;
 use crate::engine::consumer::reports::FetchRounds;
 use crate::engine::consumer::shared::{Shared, TopicPartition};
@@ -96,9 +97,10 @@ impl PartitionQueues {
         let mut more = false;
         for (tp, split) in queues.iter_mut() {
             let room = shared.room(tp).min(burst);
-            let mut run = Vec::new();
+            let mut run = Vec::with_capacity(split.batch.len().min(room));
+            let mut own_topic = std::ptr::null();
             split.batch.pop(room, |popped| match popped {
-                Ok(m) if m.partition() == tp.1 && m.topic() == tp.0 => {
+                Ok(m) if is_of(&m, tp, &mut own_topic) => {
                     if let (true, Some(r)) = (run.is_empty(), rounds.as_deref_mut()) {
                         r.count_run_from(m.broker());
                     }
@@ -129,4 +131,20 @@ impl PartitionQueues {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, SplitQueue>> {
         self.queues.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Whether `m` is of partition `tp`: its topic's name is compared once, then its topic handle
+/// (`own_topic`, null until a message matched).
+fn is_of(m: &RawMessage<'_>, tp: &TopicPartition, own_topic: &mut *const c_void) -> bool {
+    if m.partition() != tp.1 {
+        return false;
+    }
+    if !own_topic.is_null() && m.topic_handle() == *own_topic {
+        return true;
+    }
+    let is = m.topic() == tp.0;
+    if is {
+        *own_topic = m.topic_handle();
+    }
+    is
 }

@@ -52,6 +52,12 @@ impl QueueBatch {
         })
     }
 
+    /// How many messages (and events) the queue holds now.
+    pub fn len(&self) -> usize {
+        // SAFETY: the queue handle is alive until `drop`.
+        unsafe { rd::rd_kafka_queue_length(self.queue) }
+    }
+
     /// Takes at most `max` messages without waiting and hands each (or the error librdkafka
     /// queued in its place) to `each`, in queue order. Each message is released once `each`
     /// returned (all that are left, if it panics).
@@ -144,6 +150,11 @@ impl RawMessage<'_> {
                 CStr::from_ptr(name).to_str().unwrap_or("")
             }
         }
+    }
+
+    /// Its topic's librdkafka handle: messages with the same handle are of the same topic.
+    pub fn topic_handle(&self) -> *const c_void {
+        self.message.rkt as *const c_void
     }
 
     /// The broker it was fetched from.
