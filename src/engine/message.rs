@@ -56,6 +56,12 @@ impl<B: AsRef<[u8]>> OutgoingMessage<B> {
                 .sum::<usize>()
     }
 
+    /// No headers, timestamp or partition of its own: librdkafka partitions it by its key and
+    /// stamps it when it is queued.
+    pub fn is_plain(&self) -> bool {
+        self.headers.is_empty() && self.timestamp.is_none() && self.partition.is_none()
+    }
+
     /// Rejects what Kafka would refuse anyway, before it is queued: bad partition numbers and
     /// negative timestamps. Sizes are librdkafka's to check (`message.max.bytes`).
     pub fn validate(&self) -> EngineResult<()> {

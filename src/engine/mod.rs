@@ -14,6 +14,7 @@ pub mod message;
 pub mod metrics;
 pub mod mock_cluster;
 pub mod network;
+pub mod produce_run;
 pub mod producer;
 pub mod replay;
 pub mod schema;

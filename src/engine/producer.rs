@@ -22,6 +22,7 @@ use crate::engine::logging::Logger;
 use crate::engine::message::{validate_topic, DeliveryReport, OutgoingMessage};
 use crate::engine::metrics::librdkafka::ClientQueues;
 use crate::engine::metrics::topic_tally::TopicTally;
+use crate::engine::produce_run::{produce_run, RunMessage};
 use crate::engine::stats::{BrokerSnapshot, ProducerStats};
 use crate::engine::topic_handle::{produce, Produce, TopicHandle};
 
@@ -424,7 +425,10 @@ impl Producer {
         self.send_to(collector, slots, keying)
     }
 
-    /// `send` into `collector`.
+    /// `send` into `collector`. Plain messages (no headers, timestamp or partition of their
+    /// own) are gathered into runs of one topic, each queued in one librdkafka call
+    /// (`produce_run`); any other message first queues the run before it, so the batch keeps
+    /// its order.
     fn send_to<'a, B: AsRef<[u8]> + 'a>(
         self: &Arc<Self>,
         collector: Arc<BatchCollector>,
@@ -436,6 +440,7 @@ impl Producer {
             producer: self,
             last: None,
         };
+        let mut run: Option<PlainRun<'a, B>> = None;
         for (index, slot) in slots.enumerate() {
             let (topic, message) = match slot {
                 Ok(record) => record,
@@ -461,40 +466,130 @@ impl Producer {
                     continue;
                 }
             };
+            if message.is_plain() {
+                if run
+                    .as_ref()
+                    .is_some_and(|r| !Arc::ptr_eq(&r.topic.tally, &sent_to.tally))
+                {
+                    self.queue_run(run.take(), &collector, &mut deferred);
+                }
+                run.get_or_insert_with(|| PlainRun {
+                    topic: sent_to.clone(),
+                    entries: Vec::new(),
+                })
+                .entries
+                .push(RunEntry {
+                    index,
+                    message,
+                    derived,
+                });
+                continue;
+            }
+            self.queue_run(run.take(), &collector, &mut deferred);
             let key = derived
                 .as_deref()
                 .or_else(|| message.key.as_ref().map(AsRef::as_ref));
-            match self.enqueue(sent_to, message, key, index, &collector) {
-                Ok(()) => {}
-                Err(e) if is_queue_full(&e) => {
-                    let mut message = to_owned_message(message);
-                    if derived.is_some() {
-                        message.key = derived;
-                    }
-                    deferred.push(Deferred {
-                        index,
-                        topic: sent_to.tally.clone(),
-                        message,
-                    })
-                }
-                Err(e) => {
-                    let figures = &self.stats.figures;
-                    let event_type = figures.event_types.of(&message.headers);
-                    figures.on_delivery(
-                        &sent_to.tally,
-                        event_type.as_ref(),
-                        Duration::ZERO,
-                        Err(&e.code()),
-                    );
-                    collector.settle(index, Err(e.about(topic, message.partition)))
-                }
+            let queued = self.enqueue(sent_to, message, key, index, &collector);
+            if let Err(e) = queued {
+                let refused = Refused {
+                    index,
+                    topic: sent_to,
+                    message,
+                    derived,
+                };
+                self.on_refused(refused, e, &collector, &mut deferred);
             }
         }
+        self.queue_run(run, &collector, &mut deferred);
         BatchDelivery {
             producer: self.clone(),
             collector,
             deferred,
         }
+    }
+
+    /// Queues a run of plain messages in one librdkafka call (see `produce_run`).
+    fn queue_run<'a, B: AsRef<[u8]> + 'a>(
+        &self,
+        run: Option<PlainRun<'a, B>>,
+        collector: &Arc<BatchCollector>,
+        deferred: &mut Vec<Deferred>,
+    ) {
+        let Some(run) = run else {
+            return;
+        };
+        let tally = &run.topic.tally;
+        let mut messages = Vec::with_capacity(run.entries.len());
+        for e in &run.entries {
+            // Counted before librdkafka has the message (see `enqueue`).
+            self.stats.on_sent(tally, e.size());
+            messages.push(RunMessage {
+                key: e.key(),
+                value: e.message.value.as_ref().map(AsRef::as_ref),
+                opaque: Box::new(PendingDelivery {
+                    collector: collector.clone(),
+                    index: e.index,
+                    topic: tally.clone(),
+                    // Set from a header: a plain message has none.
+                    event_type: None,
+                }),
+            });
+        }
+        // SAFETY: the handle is this producer's, whose delivery reports take the
+        // `Box<PendingDelivery>` back (`ProducerContext::delivery`).
+        let refused = unsafe { produce_run(&run.topic.handle, messages) };
+        let mut entries: Vec<Option<RunEntry<'a, B>>> = run.entries.into_iter().map(Some).collect();
+        for (position, e) in refused {
+            let Some(entry) = entries[position].take() else {
+                continue;
+            };
+            self.stats.on_not_sent(tally, entry.size());
+            let refused = Refused {
+                index: entry.index,
+                topic: &run.topic,
+                message: entry.message,
+                derived: entry.derived,
+            };
+            self.on_refused(refused, e, collector, deferred);
+        }
+    }
+
+    /// A message librdkafka refused as it was queued: one that met a full queue is copied to be
+    /// queued again (`BatchDelivery::wait` / `on_complete`); any other fails in its slot.
+    fn on_refused<B: AsRef<[u8]>>(
+        &self,
+        refused: Refused<'_, '_, B>,
+        e: EngineError,
+        collector: &Arc<BatchCollector>,
+        deferred: &mut Vec<Deferred>,
+    ) {
+        let Refused {
+            index,
+            topic,
+            message,
+            derived,
+        } = refused;
+        if is_queue_full(&e) {
+            let mut message = to_owned_message(message);
+            if derived.is_some() {
+                message.key = derived;
+            }
+            deferred.push(Deferred {
+                index,
+                topic: topic.tally.clone(),
+                message,
+            });
+            return;
+        }
+        let figures = &self.stats.figures;
+        let event_type = figures.event_types.of(&message.headers);
+        figures.on_delivery(
+            &topic.tally,
+            event_type.as_ref(),
+            Duration::ZERO,
+            Err(&e.code()),
+        );
+        collector.settle(index, Err(e.about(topic.tally.name(), message.partition)))
     }
 
     /// Publishes one message and waits for its delivery report.
@@ -599,7 +694,44 @@ impl Producer {
     }
 }
 
+/// A message librdkafka refused as it was queued, with what its slot needs.
+struct Refused<'t, 'a, B> {
+    index: usize,
+    topic: &'t SendTopic,
+    message: &'a OutgoingMessage<B>,
+    /// The key its partition strategy gave it, if any.
+    derived: Option<Vec<u8>>,
+}
+
+/// Consecutive plain messages of a batch to one topic, queued together (`Producer::queue_run`).
+struct PlainRun<'a, B> {
+    topic: SendTopic,
+    entries: Vec<RunEntry<'a, B>>,
+}
+
+/// A message of a `PlainRun`: its slot, and the key its partition strategy gave it, if any.
+struct RunEntry<'a, B> {
+    index: usize,
+    message: &'a OutgoingMessage<B>,
+    derived: Option<Vec<u8>>,
+}
+
+impl<B: AsRef<[u8]>> RunEntry<'_, B> {
+    /// The key it is sent with: its own, or the derived one.
+    fn key(&self) -> Option<&[u8]> {
+        self.derived
+            .as_deref()
+            .or_else(|| self.message.key.as_ref().map(AsRef::as_ref))
+    }
+
+    /// Its size as the producer's counters take it (key and value).
+    fn size(&self) -> usize {
+        self.message.size() + self.derived.as_ref().map_or(0, Vec::len)
+    }
+}
+
 /// A topic as a message is sent to it: its tally and its librdkafka handle.
+#[derive(Clone)]
 struct SendTopic {
     tally: Arc<TopicTally>,
     handle: Arc<TopicHandle>,

@@ -11,6 +11,7 @@ use crate::engine::config::ServiceConfig;
 use crate::engine::consumer::{HandlerOutcome, SubscribeOptions};
 use crate::engine::message::{MessageBatch, OutgoingMessage};
 use crate::engine::mock_cluster::MockKafkaCluster;
+use crate::engine::producer::BatchOutcome;
 use crate::engine::service::KafkaEngine;
 
 pub(super) fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
@@ -41,17 +42,26 @@ pub(super) async fn connected_engine(
     (cluster, engine)
 }
 
+/// Publishes `messages` to `topic` in one batch: their outcomes.
+pub(super) async fn send_all(
+    engine: &KafkaEngine,
+    topic: &str,
+    messages: &[OutgoingMessage<Vec<u8>>],
+) -> BatchOutcome {
+    engine
+        .send_batch(messages.iter().map(|m| (topic, m)))
+        .unwrap()
+        .wait()
+        .await
+}
+
 /// Publishes `messages` to `topic` in one batch and checks that each was acknowledged.
 pub(super) async fn publish_all(
     engine: &KafkaEngine,
     topic: &str,
     messages: &[OutgoingMessage<Vec<u8>>],
 ) {
-    let results = engine
-        .send_batch(messages.iter().map(|m| (topic, m)))
-        .unwrap()
-        .wait()
-        .await;
+    let results = send_all(engine, topic, messages).await;
     assert!(results.iter().all(Result::is_ok));
 }
 

@@ -35,6 +35,11 @@ impl TopicHandle {
             .map(TopicHandle)
             .ok_or_else(|| EngineError::from_code(unsafe { rd::rd_kafka_last_error() }.into()))
     }
+
+    /// The librdkafka handle, alive as long as this.
+    pub fn as_ptr(&self) -> *mut rd::rd_kafka_topic_t {
+        self.0.as_ptr()
+    }
 }
 
 impl Drop for TopicHandle {
@@ -46,7 +51,7 @@ impl Drop for TopicHandle {
 }
 
 /// librdkafka's `RD_KAFKA_PARTITION_UA`: the partitioner chooses.
-const PARTITION_UNASSIGNED: i32 = -1;
+pub(crate) const PARTITION_UNASSIGNED: i32 = -1;
 
 /// One message as librdkafka takes it: copied (`RD_KAFKA_MSG_F_COPY`) before `produce` returns.
 pub struct Produce<'a, H> {
@@ -116,7 +121,7 @@ pub unsafe fn produce<O: IntoOpaque, H: AsRef<[u8]>>(
 }
 
 /// A pointer and length for librdkafka (null for none).
-fn bytes(b: Option<&[u8]>) -> (*mut c_void, usize) {
+pub(crate) fn bytes(b: Option<&[u8]>) -> (*mut c_void, usize) {
     b.map_or((std::ptr::null_mut(), 0), |b| {
         (b.as_ptr() as *mut c_void, b.len())
     })
