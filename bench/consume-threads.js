@@ -1,0 +1,90 @@
+// CPU and instructions per consumed message, per thread, on a real broker (bench/README.md,
+// "Per-thread cost on a real broker"). `FILL=1 node bench/consume-threads.js` fills TOPIC with N
+// keyed 100 B messages (lz4, 6 partitions); without FILL it consumes N of them from the beginning
+// in a fresh group (MODE eachBatch or eachMessage) and prints msgs/s, peak RSS and the CPU µs per
+// message of each thread (kernel thread names, digits dropped). KAFKA_BROKERS (default
+// 127.0.0.1:19092, scripts/kafka/up.sh), KAFKA_NATIVE_MODULE: another build's directory.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { KafkaService } = require(process.env.KAFKA_NATIVE_MODULE || path.join(__dirname, '..'));
+
+const MODE = process.env.MODE || 'eachBatch';
+const N = Number(process.env.N || 1_000_000);
+const TOPIC = process.env.TOPIC || 'bench-consume-threads';
+const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:19092').split(',');
+
+// CPU µs of each thread of this process so far, by name.
+function threadCpu() {
+  const byName = {};
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName[name] = (byName[name] || 0) + (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch (_) {
+      // A thread that ended meanwhile.
+    }
+  }
+  return byName;
+}
+
+async function fill(svc) {
+  await svc.admin().createTopics([{ name: TOPIC, partitions: 6, replicationFactor: 1 }]);
+  const value = Buffer.alloc(100, 'x');
+  for (let i = 0; i < N; i += 1000) {
+    const batch = [];
+    for (let j = 0; j < 1000; j++) batch.push({ key: `k${(i + j) % 100}`, value });
+    await svc.publishBatch(TOPIC, batch);
+  }
+  console.log(`filled ${TOPIC} with ${N} messages`);
+}
+
+async function consume(svc) {
+  let seen = 0;
+  let started = 0;
+  let done;
+  const finished = new Promise((resolve) => (done = resolve));
+  const count = (n) => {
+    if (!started) started = performance.now();
+    seen += n;
+    if (seen >= N) done();
+  };
+  const handler =
+    MODE === 'eachBatch'
+      ? { eachBatch: async ({ batch }) => count(batch.messages.length) }
+      : { eachMessage: async () => count(1) };
+  const before = threadCpu();
+  const cpu = process.cpuUsage();
+  const sub = await svc.subscribe({ groupId: `bench-threads-${Date.now()}`, topics: [TOPIC], fromBeginning: true }, handler);
+  await finished;
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const after = threadCpu();
+  const perThread = {};
+  for (const name in after) {
+    const us = (after[name] - (before[name] || 0)) / N;
+    if (us > 0.005) perThread[name] = Number(us.toFixed(3));
+  }
+  console.log(JSON.stringify({
+    mode: MODE,
+    msgsPerSec: Math.round(N / seconds),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    cpuUsPerMessage: Number(((used.user + used.system) / N).toFixed(3)),
+    perThread,
+  }));
+  await sub.stop();
+}
+
+(async () => {
+  const svc = new KafkaService({ brokers: BROKERS, clientId: 'bench-consume-threads', logLevel: 'error',
+    producer: { compression: 'lz4', idempotent: true, acks: -1 } });
+  await svc.connect();
+  await (process.env.FILL ? fill(svc) : consume(svc));
+  await svc.disconnect();
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
