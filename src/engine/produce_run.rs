@@ -6,12 +6,10 @@
 //! instructions per message.
 
 use rdkafka::bindings as rd;
-use rdkafka::error::KafkaError;
-use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::IntoOpaque;
 
 use crate::engine::error::EngineError;
-use crate::engine::topic_handle::{bytes, TopicHandle, PARTITION_UNASSIGNED};
+use crate::engine::topic_handle::{bytes, refusal, TopicHandle, PARTITION_UNASSIGNED};
 
 /// One message of a run: librdkafka chooses its partition from its key and stamps it with the
 /// time of queuing.
@@ -30,12 +28,11 @@ pub struct RunMessage<'a, O> {
 /// # Safety
 /// `topic` was made from a live client whose delivery reports take `O` back with
 /// `IntoOpaque::from_ptr` (rust-rdkafka's producer context with `DeliveryOpaque = O`).
-pub unsafe fn produce_run<O: IntoOpaque>(
+pub unsafe fn produce_run<'a, O: IntoOpaque>(
     topic: &TopicHandle,
-    messages: Vec<RunMessage<'_, O>>,
+    messages: impl ExactSizeIterator<Item = RunMessage<'a, O>>,
 ) -> Vec<(usize, EngineError)> {
     let mut run: Vec<rd::rd_kafka_message_t> = messages
-        .into_iter()
         .map(|m| {
             let (payload, len) = bytes(m.value);
             let (key, key_len) = bytes(m.key);
@@ -72,8 +69,7 @@ pub unsafe fn produce_run<O: IntoOpaque>(
         .map(|(i, m)| {
             // SAFETY: librdkafka refused the message and kept its opaque.
             drop(unsafe { O::from_ptr(m._private) });
-            let code = RDKafkaErrorCode::from(m.err);
-            (i, EngineError::from(KafkaError::MessageProduction(code)))
+            (i, refusal(m.err))
         })
         .collect()
 }

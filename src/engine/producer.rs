@@ -486,9 +486,7 @@ impl Producer {
                 continue;
             }
             self.queue_run(run.take(), &collector, &mut deferred);
-            let key = derived
-                .as_deref()
-                .or_else(|| message.key.as_ref().map(AsRef::as_ref));
+            let key = sent_key(derived.as_deref(), message);
             let queued = self.enqueue(sent_to, message, key, index, &collector);
             if let Err(e) = queued {
                 let refused = Refused {
@@ -519,28 +517,30 @@ impl Producer {
             return;
         };
         let tally = &run.topic.tally;
-        let mut messages = Vec::with_capacity(run.entries.len());
-        for e in &run.entries {
-            // Counted before librdkafka has the message (see `enqueue`).
-            self.stats.on_sent(tally, e.size());
-            messages.push(RunMessage {
-                key: e.key(),
-                value: e.message.value.as_ref().map(AsRef::as_ref),
-                opaque: Box::new(PendingDelivery {
-                    collector: collector.clone(),
-                    index: e.index,
-                    topic: tally.clone(),
-                    // Set from a header: a plain message has none.
-                    event_type: None,
-                }),
-            });
-        }
+        let bytes = run.entries.iter().map(RunEntry::size).sum();
+        // Counted before librdkafka has the messages (see `enqueue`).
+        self.stats.on_sent(tally, run.entries.len(), bytes);
+        let messages = run.entries.iter().map(|e| RunMessage {
+            key: sent_key(e.derived.as_deref(), e.message),
+            value: e.message.value.as_ref().map(AsRef::as_ref),
+            opaque: Box::new(PendingDelivery {
+                collector: collector.clone(),
+                index: e.index,
+                topic: tally.clone(),
+                // Set from a header: a plain message has none.
+                event_type: None,
+            }),
+        });
         // SAFETY: the handle is this producer's, whose delivery reports take the
         // `Box<PendingDelivery>` back (`ProducerContext::delivery`).
         let refused = unsafe { produce_run(&run.topic.handle, messages) };
-        let mut entries: Vec<Option<RunEntry<'a, B>>> = run.entries.into_iter().map(Some).collect();
-        for (position, e) in refused {
-            let Some(entry) = entries[position].take() else {
+        if refused.is_empty() {
+            return;
+        }
+        // `refused` is in the run's order.
+        let mut refused = refused.into_iter().peekable();
+        for (position, entry) in run.entries.into_iter().enumerate() {
+            let Some((_, e)) = refused.next_if(|(p, _)| *p == position) else {
                 continue;
             };
             self.stats.on_not_sent(tally, entry.size());
@@ -635,7 +635,7 @@ impl Producer {
         // may be counted (and the publish settled) before `send` returns here.
         let size = message.size() + key.map_or(0, <[u8]>::len)
             - message.key.as_ref().map_or(0, |k| k.as_ref().len());
-        self.stats.on_sent(tally, size);
+        self.stats.on_sent(tally, 1, size);
         let rk = self.inner.client().native_ptr();
         // SAFETY: `rk` is this producer's live client, which made `topic.handle`; its delivery
         // reports take the `Box<PendingDelivery>` back (`ProducerContext::delivery`).
@@ -716,14 +716,16 @@ struct RunEntry<'a, B> {
     derived: Option<Vec<u8>>,
 }
 
-impl<B: AsRef<[u8]>> RunEntry<'_, B> {
-    /// The key it is sent with: its own, or the derived one.
-    fn key(&self) -> Option<&[u8]> {
-        self.derived
-            .as_deref()
-            .or_else(|| self.message.key.as_ref().map(AsRef::as_ref))
-    }
+/// The key a message is sent with: the one its partition strategy gave it (`derived`), or its
+/// own.
+fn sent_key<'k, B: AsRef<[u8]>>(
+    derived: Option<&'k [u8]>,
+    message: &'k OutgoingMessage<B>,
+) -> Option<&'k [u8]> {
+    derived.or_else(|| message.key.as_ref().map(AsRef::as_ref))
+}
 
+impl<B: AsRef<[u8]>> RunEntry<'_, B> {
     /// Its size as the producer's counters take it (key and value).
     fn size(&self) -> usize {
         self.message.size() + self.derived.as_ref().map_or(0, Vec::len)

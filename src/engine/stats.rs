@@ -33,12 +33,12 @@ pub struct ProducerStats {
 }
 
 impl ProducerStats {
-    /// A message of `bytes` handed to librdkafka for the topic of `tally`.
-    pub(crate) fn on_sent(&self, tally: &TopicTally, bytes: usize) {
-        self.sent.fetch_add(1, Ordering::Relaxed);
+    /// `messages` messages of `bytes` in all handed to librdkafka for the topic of `tally`.
+    pub(crate) fn on_sent(&self, tally: &TopicTally, messages: usize, bytes: usize) {
+        self.sent.fetch_add(messages as u64, Ordering::Relaxed);
         self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        tally.on_sent(bytes);
+        self.in_flight.fetch_add(messages as i64, Ordering::Relaxed);
+        tally.on_sent(messages, bytes);
     }
 
     /// Takes back `on_sent` for a message librdkafka refused (a full queue, an unknown
@@ -212,12 +212,12 @@ mod tests {
             s.figures.topic("b"),
             s.figures.topic("c"),
         );
-        s.on_sent(&a, 10);
-        s.on_sent(&a, 5);
-        s.on_sent(&b, 1);
+        s.on_sent(&a, 1, 10);
+        s.on_sent(&a, 1, 5);
+        s.on_sent(&b, 1, 1);
         s.on_settled(&a, true);
         s.on_settled(&b, false);
-        s.on_sent(&c, 7);
+        s.on_sent(&c, 1, 7);
         s.on_not_sent(&c, 7);
         let snap = s.snapshot();
         assert_eq!(

@@ -115,9 +115,12 @@ pub unsafe fn produce<O: IntoOpaque, H: AsRef<[u8]>>(
     if !headers.is_null() {
         unsafe { rd::rd_kafka_headers_destroy(headers) };
     }
-    Err(EngineError::from(KafkaError::MessageProduction(
-        RDKafkaErrorCode::from(err),
-    )))
+    Err(refusal(err))
+}
+
+/// The error of a message librdkafka refused to queue with `err`.
+pub(crate) fn refusal(err: rd::rd_kafka_resp_err_t) -> EngineError {
+    EngineError::from(KafkaError::MessageProduction(RDKafkaErrorCode::from(err)))
 }
 
 /// A pointer and length for librdkafka (null for none).

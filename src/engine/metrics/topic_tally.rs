@@ -38,9 +38,9 @@ impl TopicTally {
         &self.name
     }
 
-    /// A message of `bytes` handed to librdkafka.
-    pub(crate) fn on_sent(&self, bytes: usize) {
-        self.sent.fetch_add(1, Ordering::Relaxed);
+    /// `messages` messages of `bytes` in all handed to librdkafka.
+    pub(crate) fn on_sent(&self, messages: usize, bytes: usize) {
+        self.sent.fetch_add(messages as u64, Ordering::Relaxed);
         self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
