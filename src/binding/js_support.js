@@ -77,7 +77,15 @@ function jsSupport(tracing, metricsBridge, layout) {
     }
     const heartbeat = async () => { };
     function cursorOf(packed) {
-        return { header: 0, memory: packed.data.buffer, base: packed.data.byteOffset };
+        return { header: 0, memory: packed.data.buffer, base: packed.data.byteOffset, timestamp: NaN, timestampText: '' };
+    }
+    // Message timestamp `timestamp` as text, from the cursor when it is the last one read.
+    function timestampText(cursor, timestamp) {
+        if (timestamp !== cursor.timestamp) {
+            cursor.timestamp = timestamp;
+            cursor.timestampText = String(timestamp);
+        }
+        return cursor.timestampText;
     }
     // `length` bytes of the batch's `data` from `start`, as a Buffer sharing its memory: the same
     // Buffer as `data.subarray(start, start + length)` without `subarray`'s look-ups of the species
@@ -114,7 +122,7 @@ function jsSupport(tracing, metricsBridge, layout) {
             value: valueLength < 0 ? null : view(cursor, meta[o + VALUE_START], valueLength),
             headers,
             offset: String(meta[o + OFFSET]),
-            timestamp: String(meta[o + TIMESTAMP]),
+            timestamp: timestampText(cursor, meta[o + TIMESTAMP]),
             size: Math.max(0, keyLength) + Math.max(0, valueLength),
             attributes: 0,
         };

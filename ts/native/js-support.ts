@@ -193,15 +193,28 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
 
   // Where `readMessage` is in a packed batch: the next message's first header in the header
   // tables, and the memory of the batch's `data`, read once per batch (`data.buffer` is a call
-  // into V8's runtime).
+  // into V8's runtime). Also the last timestamp read and its text: a batch's messages mostly
+  // share their timestamp (a producer's run is stamped with one clock read), and `String` of a
+  // number is a conversion each time.
   interface Cursor {
     header: number;
     memory: ArrayBuffer;
     base: number;
+    timestamp: number;
+    timestampText: string;
   }
 
   function cursorOf(packed: PackedBatch): Cursor {
-    return { header: 0, memory: packed.data.buffer as ArrayBuffer, base: packed.data.byteOffset };
+    return { header: 0, memory: packed.data.buffer as ArrayBuffer, base: packed.data.byteOffset, timestamp: NaN, timestampText: '' };
+  }
+
+  // Message timestamp `timestamp` as text, from the cursor when it is the last one read.
+  function timestampText(cursor: Cursor, timestamp: number): string {
+    if (timestamp !== cursor.timestamp) {
+      cursor.timestamp = timestamp;
+      cursor.timestampText = String(timestamp);
+    }
+    return cursor.timestampText;
   }
 
   // `length` bytes of the batch's `data` from `start`, as a Buffer sharing its memory: the same
@@ -237,7 +250,7 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
       value: valueLength < 0 ? null : view(cursor, meta[o + VALUE_START], valueLength),
       headers,
       offset: String(meta[o + OFFSET]),
-      timestamp: String(meta[o + TIMESTAMP]),
+      timestamp: timestampText(cursor, meta[o + TIMESTAMP]),
       size: Math.max(0, keyLength) + Math.max(0, valueLength),
       attributes: 0,
     };
