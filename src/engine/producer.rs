@@ -540,6 +540,9 @@ impl Producer {
         // `refused` is in the run's order.
         let mut refused = refused.into_iter().peekable();
         for (position, entry) in run.entries.into_iter().enumerate() {
+            if refused.peek().is_none() {
+                break;
+            }
             let Some((_, e)) = refused.next_if(|(p, _)| *p == position) else {
                 continue;
             };
@@ -633,8 +636,7 @@ impl Producer {
         };
         // Counted before librdkafka has the message: its delivery report, on librdkafka's thread,
         // may be counted (and the publish settled) before `send` returns here.
-        let size = message.size() + key.map_or(0, <[u8]>::len)
-            - message.key.as_ref().map_or(0, |k| k.as_ref().len());
+        let size = sent_size(message, key);
         self.stats.on_sent(tally, 1, size);
         let rk = self.inner.client().native_ptr();
         // SAFETY: `rk` is this producer's live client, which made `topic.handle`; its delivery
@@ -725,10 +727,20 @@ fn sent_key<'k, B: AsRef<[u8]>>(
     derived.or_else(|| message.key.as_ref().map(AsRef::as_ref))
 }
 
+/// A message's size as the producer's counters take it, with the key it is sent with (`key`, from
+/// `sent_key`) in place of its own.
+fn sent_size<B: AsRef<[u8]>>(message: &OutgoingMessage<B>, key: Option<&[u8]>) -> usize {
+    let own_key = message.key.as_ref().map_or(0, |k| k.as_ref().len());
+    message.size() - own_key + key.map_or(0, <[u8]>::len)
+}
+
 impl<B: AsRef<[u8]>> RunEntry<'_, B> {
-    /// Its size as the producer's counters take it (key and value).
+    /// Its size as the producer's counters take it (`sent_size`).
     fn size(&self) -> usize {
-        self.message.size() + self.derived.as_ref().map_or(0, Vec::len)
+        sent_size(
+            self.message,
+            sent_key(self.derived.as_deref(), self.message),
+        )
     }
 }
 
