@@ -1,5 +1,6 @@
 //! The pure-Rust Kafka engine over librdkafka and tokio. Nothing here knows about Node.
 
+mod ack_runs;
 pub mod admin;
 pub mod catalogs;
 pub mod client_events;

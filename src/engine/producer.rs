@@ -12,12 +12,14 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use tokio::sync::oneshot;
 
+use crate::engine::ack_runs::AckRuns;
 use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::config::ServiceConfig;
 use crate::engine::connection::is_refusal;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::keying::{message_key, TemplateStrategies};
+use crate::engine::latency::BucketRun;
 use crate::engine::logging::Logger;
 use crate::engine::message::{validate_topic, DeliveryReport, OutgoingMessage};
 use crate::engine::metrics::librdkafka::ClientQueues;
@@ -73,20 +75,25 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
             topic,
             event_type,
         } = *pending;
-        let elapsed = collector.started.elapsed();
         let outcome = match result {
             Ok(m) => {
-                self.stats.ack_latency.record(elapsed);
                 self.stats.on_settled(&topic, true);
-                self.stats
-                    .figures
-                    .on_delivery(&topic, event_type.as_ref(), elapsed, Ok(()));
-                Ok(DeliveryReport {
+                let report = DeliveryReport {
                     topic: topic.name().clone(),
                     partition: m.partition(),
                     offset: m.offset(),
                     timestamp: m.timestamp().to_millis(),
-                })
+                };
+                let elapsed = collector.started.elapsed();
+                match &collector.acks {
+                    Some(runs) => runs.add(&topic, event_type.as_ref(), elapsed),
+                    None => self.stats.on_acknowledged(
+                        &topic,
+                        event_type.as_ref(),
+                        &BucketRun::one(elapsed),
+                    ),
+                }
+                Ok(report)
             }
             Err((e, m)) => {
                 self.stats.on_settled(&topic, false);
@@ -101,12 +108,9 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
                 let error = refused
                     .unwrap_or_else(|| EngineError::from(e.clone()))
                     .about(m.topic(), partition);
-                self.stats.figures.on_delivery(
-                    &topic,
-                    event_type.as_ref(),
-                    elapsed,
-                    Err(&error.code()),
-                );
+                self.stats
+                    .figures
+                    .on_delivery(&topic, event_type.as_ref(), Err(&error.code()));
                 Err(error)
             }
         };
@@ -146,30 +150,37 @@ pub struct BatchCollector {
     /// Empty with `each`.
     slots: Mutex<Vec<Option<EngineResult<DeliveryReport>>>>,
     each: Option<EachOutcome>,
+    /// Where the acknowledgements' latencies gather until recorded; `None` with `each`, whose
+    /// outcomes are seen one by one, so each is recorded as it arrives.
+    acks: Option<AckRuns>,
     remaining: AtomicUsize,
     completion: Mutex<Option<Completion>>,
 }
 
 impl BatchCollector {
-    /// A collector for `n` messages; `wait` or `on_complete` says what completes it.
-    fn new(n: usize) -> Self {
-        Self::with(n, (0..n).map(|_| None).collect(), None)
+    /// A collector for `n` messages, recording their acknowledgements into `stats`; `wait` or
+    /// `on_complete` says what completes it.
+    fn new(n: usize, stats: Arc<ProducerStats>) -> Self {
+        let acks = AckRuns::new(stats);
+        Self::with(n, (0..n).map(|_| None).collect(), None, Some(acks))
     }
 
     /// A collector for `n` messages that hands each outcome to `each` as it arrives.
     fn each(n: usize, each: EachOutcome) -> Self {
-        Self::with(n, Vec::new(), Some(each))
+        Self::with(n, Vec::new(), Some(each), None)
     }
 
     fn with(
         n: usize,
         slots: Vec<Option<EngineResult<DeliveryReport>>>,
         each: Option<EachOutcome>,
+        acks: Option<AckRuns>,
     ) -> Self {
         BatchCollector {
             started: Instant::now(),
             slots: Mutex::new(slots),
             each,
+            acks,
             // One extra count, released once every message is queued, so a batch cannot complete
             // while it is still being handed to librdkafka.
             remaining: AtomicUsize::new(n + 1),
@@ -205,6 +216,10 @@ impl BatchCollector {
     }
 
     fn complete(&self) {
+        // Before the batch's outcomes can be seen: a settled publish is in `stats()`.
+        if let Some(runs) = &self.acks {
+            runs.flush();
+        }
         match self.completion.lock().ok().and_then(|mut c| c.take()) {
             Some(Completion::Wake(tx)) => {
                 let _ = tx.send(());
@@ -421,7 +436,7 @@ impl Producer {
         slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
         keying: Option<Option<PartitionStrategy>>,
     ) -> BatchDelivery {
-        let collector = Arc::new(BatchCollector::new(slots.len()));
+        let collector = Arc::new(BatchCollector::new(slots.len(), self.stats.clone()));
         self.send_to(collector, slots, keying)
     }
 
@@ -586,12 +601,7 @@ impl Producer {
         }
         let figures = &self.stats.figures;
         let event_type = figures.event_types.of(&message.headers);
-        figures.on_delivery(
-            &topic.tally,
-            event_type.as_ref(),
-            Duration::ZERO,
-            Err(&e.code()),
-        );
+        figures.on_delivery(&topic.tally, event_type.as_ref(), Err(&e.code()));
         collector.settle(index, Err(e.about(topic.tally.name(), message.partition)))
     }
 

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::engine::latency::{LatencyRecorder, LatencySummary};
+use crate::engine::latency::{BucketRun, LatencyRecorder, LatencySummary};
 use crate::engine::metrics::topic_tally::TopicTally;
 use crate::engine::metrics::topics::{ConsumerFigures, ProducerFigures};
 
@@ -48,6 +48,18 @@ impl ProducerStats {
         self.bytes.fetch_sub(bytes as u64, Ordering::Relaxed);
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
         tally.on_not_sent(bytes);
+    }
+
+    /// Acknowledgements of messages to the topic of `tally` with `event_type`: their latencies
+    /// into the producer's histogram and into the topic's and the event type's figures.
+    pub(crate) fn on_acknowledged(
+        &self,
+        tally: &TopicTally,
+        event_type: Option<&Arc<str>>,
+        acks: &BucketRun,
+    ) {
+        self.ack_latency.record_run(acks);
+        self.figures.on_delivery(tally, event_type, Ok(acks));
     }
 
     /// A message's delivery report.

@@ -5,15 +5,13 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::engine::latency::{summarize, LatencySummary};
+use crate::engine::latency::{summarize, BucketRun, LatencySummary, MAX_MICROS};
 
 /// Upper bounds, in seconds, of the Prometheus buckets every latency histogram exposes.
 pub const BUCKET_BOUNDS_SECONDS: [f64; 16] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
     60.0,
 ];
-
-const MAX_MICROS: u64 = 3_600_000_000;
 
 /// Durations from 1 µs to 1 hour with 2 significant digits (1 % precision: light enough for one
 /// per topic and event type), plus their exact sum.
@@ -45,9 +43,13 @@ pub struct DistributionSnapshot {
 impl Distribution {
     /// Records one duration (clamped to 1 µs .. 1 h).
     pub fn record(&mut self, d: Duration) {
-        let micros = (d.as_micros() as u64).clamp(1, MAX_MICROS);
-        let _ = self.histogram.record(micros);
-        self.sum_micros = self.sum_micros.saturating_add(micros);
+        self.record_run(&BucketRun::one(d));
+    }
+
+    /// Records every observation of `run`, with their exact sum.
+    pub fn record_run(&mut self, run: &BucketRun) {
+        let _ = self.histogram.record_n(run.micros, run.count);
+        self.sum_micros = self.sum_micros.saturating_add(run.sum_micros);
     }
 
     /// The figures as of now.

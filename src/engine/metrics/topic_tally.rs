@@ -4,8 +4,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+use crate::engine::latency::BucketRun;
 use crate::engine::metrics::topics::{PublishFigures, PublishSnapshot};
 use crate::engine::stats::TopicCounters;
 
@@ -68,11 +68,11 @@ impl TopicTally {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Records a message's outcome in the figures: the time since `publish` when acknowledged,
-    /// the error code when not.
-    pub(crate) fn record(&self, latency: Duration, outcome: Result<(), &str>) {
+    /// Records outcomes in the figures: acknowledgements with their times since `publish`, or
+    /// one message's error code.
+    pub(crate) fn record(&self, outcome: Result<&BucketRun, &str>) {
         if let Ok(mut f) = self.figures.lock() {
-            f.record(latency, outcome);
+            f.record(outcome);
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::engine::latency::BucketRun;
 use crate::engine::message::ConsumedMessage;
 use crate::engine::metrics::distribution::{Distribution, DistributionSnapshot};
 use crate::engine::metrics::event_type::EventTypes;
@@ -58,11 +59,12 @@ impl PublishFigures {
         }
     }
 
-    pub(crate) fn record(&mut self, latency: Duration, outcome: Result<(), &str>) {
+    /// Records acknowledgements (`Ok`: their latencies since `publish`) or a failure's code.
+    pub(crate) fn record(&mut self, outcome: Result<&BucketRun, &str>) {
         match outcome {
-            Ok(()) => {
-                self.acknowledged += 1;
-                self.ack.record(latency);
+            Ok(acks) => {
+                self.acknowledged += acks.count;
+                self.ack.record_run(acks);
             }
             Err(code) => match self.errors.get_mut(code) {
                 Some(n) => *n += 1,
@@ -105,19 +107,18 @@ impl ProducerFigures {
         }
     }
 
-    /// Records a message's outcome for its topic and its event type: the time since `publish`
-    /// when acknowledged, the error code when not.
+    /// Records outcomes for their topic and their event type: acknowledgements with their times
+    /// since `publish` (`Ok`, one or a run of them), or one message's error code.
     pub fn on_delivery(
         &self,
         topic: &TopicTally,
         event_type: Option<&Arc<str>>,
-        latency: Duration,
-        outcome: Result<(), &str>,
+        outcome: Result<&BucketRun, &str>,
     ) {
-        topic.record(latency, outcome);
+        topic.record(outcome);
         if let Some(t) = event_type {
             if let Ok(mut types) = self.per_type.lock() {
-                types.entry(t.clone()).or_default().record(latency, outcome);
+                types.entry(t.clone()).or_default().record(outcome);
             }
         }
     }
@@ -347,9 +348,10 @@ mod tests {
         let a = f.topic("a");
         assert!(Arc::ptr_eq(&a, &f.topic("a")), "one tally per topic");
         let _unsent = f.topic("never-sent");
-        f.on_delivery(&a, Some(&t), Duration::from_millis(2), Ok(()));
-        f.on_delivery(&a, None, Duration::from_millis(4), Ok(()));
-        f.on_delivery(&a, Some(&t), Duration::ZERO, Err("ERR__MSG_TIMED_OUT"));
+        let ack = |ms| BucketRun::one(Duration::from_millis(ms));
+        f.on_delivery(&a, Some(&t), Ok(&ack(2)));
+        f.on_delivery(&a, None, Ok(&ack(4)));
+        f.on_delivery(&a, Some(&t), Err("ERR__MSG_TIMED_OUT"));
         let s = f.snapshot();
         assert_eq!(s.topics["a"].acknowledged, 2);
         assert_eq!(s.topics["a"].errors["ERR__MSG_TIMED_OUT"], 1);
