@@ -7,6 +7,7 @@ pub mod client_events;
 pub mod config;
 pub mod connection;
 pub mod consumer;
+mod delivery_opaque;
 pub mod error;
 pub mod keying;
 pub mod latency;

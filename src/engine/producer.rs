@@ -17,6 +17,7 @@ use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::config::ServiceConfig;
 use crate::engine::connection::is_refusal;
+use crate::engine::delivery_opaque::{run_deliveries, Delivery, DeliveryParts, PendingDelivery};
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::keying::{message_key, TemplateStrategies};
 use crate::engine::latency::BucketRun;
@@ -27,16 +28,6 @@ use crate::engine::metrics::topic_tally::TopicTally;
 use crate::engine::produce_run::{produce_run, RunMessage};
 use crate::engine::stats::{BrokerSnapshot, ProducerStats};
 use crate::engine::topic_handle::{produce, Produce, TopicHandle};
-
-/// What librdkafka hands back with a delivery report: where the outcome goes.
-pub struct PendingDelivery {
-    collector: Arc<BatchCollector>,
-    index: usize,
-    /// The counters and figures of the message's topic, and its name for the report.
-    topic: Arc<TopicTally>,
-    /// Read from the `eventTypeHeader` header, when one is configured.
-    event_type: Option<Arc<str>>,
-}
 
 /// The producer client's context: delivery reports, logs, statistics, and failing queued
 /// messages fast when the cluster refuses the client's credentials or certificates.
@@ -66,18 +57,18 @@ impl ProducerContext {
 }
 
 impl rdkafka::producer::ProducerContext for ProducerContext {
-    type DeliveryOpaque = Box<PendingDelivery>;
+    type DeliveryOpaque = Delivery;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<PendingDelivery>) {
-        let PendingDelivery {
+    fn delivery(&self, result: &DeliveryResult<'_>, delivery: Delivery) {
+        let DeliveryParts {
             collector,
             index,
             topic,
             event_type,
-        } = *pending;
+        } = delivery.parts();
         let outcome = match result {
             Ok(m) => {
-                self.stats.on_settled(&topic, true);
+                self.stats.on_settled(topic, true);
                 let report = DeliveryReport {
                     topic: topic.name().clone(),
                     partition: m.partition(),
@@ -86,17 +77,15 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
                 };
                 let elapsed = collector.started.elapsed();
                 match &collector.acks {
-                    Some(runs) => runs.add(&topic, event_type.as_ref(), elapsed),
-                    None => self.stats.on_acknowledged(
-                        &topic,
-                        event_type.as_ref(),
-                        &BucketRun::one(elapsed),
-                    ),
+                    Some(runs) => runs.add(topic, event_type, elapsed),
+                    None => self
+                        .stats
+                        .on_acknowledged(topic, event_type, &BucketRun::one(elapsed)),
                 }
                 Ok(report)
             }
             Err((e, m)) => {
-                self.stats.on_settled(&topic, false);
+                self.stats.on_settled(topic, false);
                 let partition = (m.partition() >= 0).then_some(m.partition());
                 // Purged or timed out while the cluster refused the client: say why.
                 let refused = matches!(
@@ -110,7 +99,7 @@ impl rdkafka::producer::ProducerContext for ProducerContext {
                     .about(m.topic(), partition);
                 self.stats
                     .figures
-                    .on_delivery(&topic, event_type.as_ref(), Err(&error.code()));
+                    .on_delivery(topic, event_type, Err(&error.code()));
                 Err(error)
             }
         };
@@ -160,7 +149,7 @@ pub struct BatchCollector {
 impl BatchCollector {
     /// A collector for `n` messages, recording their acknowledgements into `stats`; `wait` or
     /// `on_complete` says what completes it.
-    fn new(n: usize, stats: Arc<ProducerStats>) -> Self {
+    pub(crate) fn new(n: usize, stats: Arc<ProducerStats>) -> Self {
         let acks = AckRuns::new(stats);
         Self::with(n, (0..n).map(|_| None).collect(), None, Some(acks))
     }
@@ -535,19 +524,19 @@ impl Producer {
         let bytes = run.entries.iter().map(RunEntry::size).sum();
         // Counted before librdkafka has the messages (see `enqueue`).
         self.stats.on_sent(tally, run.entries.len(), bytes);
-        let messages = run.entries.iter().map(|e| RunMessage {
-            key: sent_key(e.derived.as_deref(), e.message),
-            value: e.message.value.as_ref().map(AsRef::as_ref),
-            opaque: Box::new(PendingDelivery {
-                collector: collector.clone(),
-                index: e.index,
-                topic: tally.clone(),
-                // Set from a header: a plain message has none.
-                event_type: None,
-            }),
-        });
-        // SAFETY: the handle is this producer's, whose delivery reports take the
-        // `Box<PendingDelivery>` back (`ProducerContext::delivery`).
+        // A plain message has no event type: it is set from a header.
+        let deliveries = run_deliveries(collector, tally, run.entries.iter().map(|e| e.index));
+        let messages = run
+            .entries
+            .iter()
+            .zip(deliveries)
+            .map(|(e, opaque)| RunMessage {
+                key: sent_key(e.derived.as_deref(), e.message),
+                value: e.message.value.as_ref().map(AsRef::as_ref),
+                opaque,
+            });
+        // SAFETY: the handle is this producer's, whose delivery reports take the `Delivery`
+        // back (`ProducerContext::delivery`).
         let refused = unsafe { produce_run(&run.topic.handle, messages) };
         if refused.is_empty() {
             return;
@@ -631,12 +620,12 @@ impl Producer {
         let tally = &topic.tally;
         // The type the delivery callback takes back from librdkafka (`produce` hands it over).
         let pending: <ProducerContext as rdkafka::producer::ProducerContext>::DeliveryOpaque =
-            Box::new(PendingDelivery {
+            Delivery::Alone(Box::new(PendingDelivery {
                 collector: collector.clone(),
                 index,
                 topic: tally.clone(),
                 event_type: self.stats.figures.event_types.of(&message.headers),
-            });
+            }));
         let record = Produce {
             partition: message.partition,
             key,
@@ -650,7 +639,7 @@ impl Producer {
         self.stats.on_sent(tally, 1, size);
         let rk = self.inner.client().native_ptr();
         // SAFETY: `rk` is this producer's live client, which made `topic.handle`; its delivery
-        // reports take the `Box<PendingDelivery>` back (`ProducerContext::delivery`).
+        // reports take the `Delivery` back (`ProducerContext::delivery`).
         let queued = unsafe { produce(rk, &topic.handle, &record, pending) };
         if queued.is_err() {
             self.stats.on_not_sent(tally, size);
