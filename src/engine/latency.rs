@@ -86,6 +86,8 @@ pub struct BucketRun {
     pub micros: u64,
     pub count: u64,
     pub sum_micros: u64,
+    /// `bucket_of(micros)`, found once when the run starts.
+    bucket: u64,
 }
 
 impl BucketRun {
@@ -96,12 +98,13 @@ impl BucketRun {
             micros,
             count: 1,
             sum_micros: micros,
+            bucket: bucket_of(micros),
         }
     }
 
     /// Adds `micros` when it falls in this run's bucket; false, leaving the run as it was, when not.
     pub fn extend(&mut self, micros: u64) -> bool {
-        if bucket_of(micros) != bucket_of(self.micros) {
+        if bucket_of(micros) != self.bucket {
             return false;
         }
         self.count += 1;
