@@ -443,6 +443,7 @@ impl Producer {
         let mut topics = TopicRun {
             producer: self,
             last: None,
+            last_given: "",
         };
         let mut run: Option<PlainRun<'a, B>> = None;
         for (index, slot) in slots.enumerate() {
@@ -755,14 +756,19 @@ struct SendTopic {
 struct TopicRun<'p> {
     producer: &'p Producer,
     last: Option<SendTopic>,
+    /// The name `last` was last found by, compared by address first: a batch's slots borrow
+    /// their topic from one string.
+    last_given: *const str,
 }
 
 impl TopicRun<'_> {
     /// `topic` as its messages are sent to it, checked to be a valid name first unless it is the
     /// latest one.
     fn get(&mut self, topic: &str) -> EngineResult<&SendTopic> {
+        let same_string = std::ptr::eq(self.last_given, topic);
+        self.last_given = topic;
         let latest = match self.last.take() {
-            Some(t) if **t.tally.name() == *topic => t,
+            Some(t) if same_string || **t.tally.name() == *topic => t,
             _ => {
                 validate_topic(topic)?;
                 SendTopic {
