@@ -18,7 +18,8 @@ async function main() {
     brokers: KAFKA_BROKERS,
     clientId: 'transform-child',
     transactionalId: KAFKA_TRANSACTIONAL_ID,
-    logLevel: 'error',
+    // Warnings too, so that a run that stops making progress says why (stderr is the test's).
+    logLevel: process.env.TRANSFORM_LOG_LEVEL || 'warn',
   });
   await service.subscribeTransactional(
     { groupId: KAFKA_GROUP, topics: [KAFKA_INPUT], fromBeginning: true, maxBatchSize, concurrency: 4, retries: 20, sessionTimeoutMs: 6000 },
