@@ -5,7 +5,8 @@
 // subscribeTransactional, as transactional id KAFKA_TRANSACTIONAL_ID. It runs until killed (a
 // short session timeout lets a restarted member take over the killed one's partitions soon).
 // TRANSFORM_DELAY_MS slows each batch and MAX_BATCH_SIZE (50) bounds it, so that a kill lands
-// mid-run.
+// mid-run. It logs at the engine's default level (KAFKA_NATIVE_LOG, else warn) to the test's
+// stderr, so that a run that stops making progress says why.
 
 const { KafkaService } = require('../../index.js');
 
@@ -18,8 +19,6 @@ async function main() {
     brokers: KAFKA_BROKERS,
     clientId: 'transform-child',
     transactionalId: KAFKA_TRANSACTIONAL_ID,
-    // Warnings too, so that a run that stops making progress says why (stderr is the test's).
-    logLevel: process.env.TRANSFORM_LOG_LEVEL || 'warn',
   });
   await service.subscribeTransactional(
     { groupId: KAFKA_GROUP, topics: [KAFKA_INPUT], fromBeginning: true, maxBatchSize, concurrency: 4, retries: 20, sessionTimeoutMs: 6000 },
