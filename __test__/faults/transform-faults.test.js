@@ -96,13 +96,16 @@ d('consume-transform-produce under faults', () => {
       MAX_BATCH_SIZE: QUICK ? '10' : '50',
     };
     const events = [];
+    const started = Date.now();
     // A mark not reached names what had happened until then, so a stall can be told apart.
     const at = (fraction) =>
-      waitFor(() => outputs >= INPUTS * fraction, 600000, `${Math.round(fraction * 100)}% of the output`).catch((e) => {
-        e.message += ` (${outputs} of ${INPUTS} outputs read after ${Math.round((Date.now() - started) / 1000)} s; events: ${JSON.stringify(events)})`;
-        throw e;
-      });
-    const started = Date.now();
+      waitFor(
+        () => outputs >= INPUTS * fraction,
+        600000,
+        () =>
+          `${Math.round(fraction * 100)}% of the output (${outputs} of ${INPUTS} outputs read after ` +
+          `${Math.round((Date.now() - started) / 1000)} s; events: ${JSON.stringify(events)})`,
+      );
     let child = startChild(env);
 
     // A killed node restarts in the background while the transform goes on; at most one node

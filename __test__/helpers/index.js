@@ -20,14 +20,17 @@ function sleep(ms) {
 
 /**
  * Polls `condition` (sync or async) until it returns something truthy, and returns that. Throws
- * after `timeoutMs`, naming `what`.
+ * after `timeoutMs`, naming `what` (a string, or a function called then, to describe the state
+ * the wait ended in).
  */
 async function waitFor(condition, timeoutMs = 20000, what = 'condition') {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await condition();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
+    }
     await sleep(25);
   }
 }
