@@ -266,18 +266,20 @@ export declare class KafkaService {
    * transactional id, fencing an older producer with the same id. Rejects with `ERR__STATE`
    * while another transaction of this service is open, and with a fatal error
    * (`fatal: true`, e.g. `ERR__FENCED`) once this service's transactional producer was
-   * fenced: its transactions are over, publish and subscribe still work.
+   * fenced, or `ERR__TIMED_OUT` once a `sendOffsets` went on 5 s past its 60 s timeout:
+   * its transactions are over until `resetTransactions()`; publish and subscribe still work.
    */
   transaction(): Promise<Transaction>
   /**
    * Replaces this service's transactional producer after a fatal error (`fatal: true`, e.g.
    * `ERR__FENCED` when a transaction outlived `transactionTimeoutMs` and the coordinator
-   * bumped its epoch) with a new one under the same `transactionalId`: the next
-   * `transaction()` registers it, fencing the old one. Resolves with true when it replaced
-   * it, false when the producer had not failed. Rejects with `ERR__STATE` while a
-   * transaction is open, `ERR_INVALID_CONFIG` without `transactionalId`, `ERR_DISCONNECTED`
-   * after disconnect. Beware a genuine newer instance with the same id: resetting fences it
-   * in turn. `subscribeTransactional` resets once by itself (see there).
+   * bumped its epoch, or `ERR__TIMED_OUT` when `sendOffsets` was stuck past its timeout; the
+   * stuck call keeps the old producer until it returns) with a new one under the same
+   * `transactionalId`: the next `transaction()` registers it, fencing the old one. Resolves
+   * with true when it replaced it, false when the producer had not failed. Rejects with
+   * `ERR__STATE` while a transaction is open, `ERR_INVALID_CONFIG` without `transactionalId`,
+   * `ERR_DISCONNECTED` after disconnect. Beware a genuine newer instance with the same id:
+   * resetting fences it in turn. `subscribeTransactional` resets once by itself (see there).
    */
   resetTransactions(): Promise<boolean>
   /**
@@ -330,13 +332,14 @@ export declare class KafkaService {
    * transform that throws, or a transaction that fails, aborts the batch's transaction and
    * the batch is delivered again (`retries`, then `onError`). A fatal producer error (fenced:
    * the coordinator aborted a transaction that outlived `transactionTimeoutMs`, or another
-   * instance registered the same `transactionalId`) replaces the producer
-   * (`resetTransactions`) and the batch is delivered again from its committed offsets.
-   * Replacements less than 10 s apart, or with no committed transaction between them, are one
-   * disturbance (each one waits longer, up to 2 s); after 3 disturbances within 60 s, or 6
-   * replacements in one, the fatal error stops the subscription (`onError`, code
-   * `ERR__FENCED`), so that two live instances do not fence each other for good. Transactions
-   * of one service run one at a time. Resolves with the running `Subscription`.
+   * instance registered the same `transactionalId`; or its `sendOffsets` stuck 5 s past its
+   * 60 s timeout, `ERR__TIMED_OUT`) replaces the producer (`resetTransactions`) and the batch
+   * is delivered again from its committed offsets. Replacements less than 10 s apart, or with
+   * no committed transaction between them, are one disturbance (each one waits longer, up to
+   * 2 s); after 3 disturbances within 60 s, or 6 replacements in one, the fatal error stops
+   * the subscription (`onError`, e.g. `ERR__FENCED`), so that two live instances do not
+   * fence each other for good. Transactions of one service run one at a time. Resolves with
+   * the running `Subscription`.
    */
   subscribeTransactional(options: SubscribeOptions, transform: (batch: { topic: string; partition: number; messages: ConsumedMessage[] }) => Promise<PublishRecord[] | void> | PublishRecord[] | void): Promise<Subscription>
 }
@@ -496,7 +499,10 @@ export declare class Transaction {
   /**
    * Adds a group's consumed offsets to the transaction: committed for the group if and only
    * if the transaction commits. Give `subscription` (the running member) or `groupId`.
-   * Rejects with `ERR_INVALID_ARG` for neither or both, or a bad offset.
+   * Rejects with `ERR_INVALID_ARG` for neither or both, or a bad offset, and with a fatal
+   * `ERR__TIMED_OUT` when it has not returned 5 s after its 60 s timeout (the group
+   * coordinator unreachable): the transaction is lost, `resetTransactions()` replaces the
+   * producer.
    */
   sendOffsets(options: SendOffsetsOptions): Promise<void>
   /**

@@ -307,7 +307,8 @@ impl KafkaService {
     /// transactional id, fencing an older producer with the same id. Rejects with `ERR__STATE`
     /// while another transaction of this service is open, and with a fatal error
     /// (`fatal: true`, e.g. `ERR__FENCED`) once this service's transactional producer was
-    /// fenced: its transactions are over, publish and subscribe still work.
+    /// fenced, or `ERR__TIMED_OUT` once a `sendOffsets` went on 5 s past its 60 s timeout:
+    /// its transactions are over until `resetTransactions()`; publish and subscribe still work.
     #[napi(ts_return_type = "Promise<Transaction>")]
     pub fn transaction<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, Transaction>> {
         let engine = self.engine.clone();
@@ -321,12 +322,13 @@ impl KafkaService {
 
     /// Replaces this service's transactional producer after a fatal error (`fatal: true`, e.g.
     /// `ERR__FENCED` when a transaction outlived `transactionTimeoutMs` and the coordinator
-    /// bumped its epoch) with a new one under the same `transactionalId`: the next
-    /// `transaction()` registers it, fencing the old one. Resolves with true when it replaced
-    /// it, false when the producer had not failed. Rejects with `ERR__STATE` while a
-    /// transaction is open, `ERR_INVALID_CONFIG` without `transactionalId`, `ERR_DISCONNECTED`
-    /// after disconnect. Beware a genuine newer instance with the same id: resetting fences it
-    /// in turn. `subscribeTransactional` resets once by itself (see there).
+    /// bumped its epoch, or `ERR__TIMED_OUT` when `sendOffsets` was stuck past its timeout; the
+    /// stuck call keeps the old producer until it returns) with a new one under the same
+    /// `transactionalId`: the next `transaction()` registers it, fencing the old one. Resolves
+    /// with true when it replaced it, false when the producer had not failed. Rejects with
+    /// `ERR__STATE` while a transaction is open, `ERR_INVALID_CONFIG` without `transactionalId`,
+    /// `ERR_DISCONNECTED` after disconnect. Beware a genuine newer instance with the same id:
+    /// resetting fences it in turn. `subscribeTransactional` resets once by itself (see there).
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn reset_transactions<'e>(&self, env: &'e Env) -> Result<PromiseRaw<'e, bool>> {
         let engine = self.engine.clone();

@@ -23,13 +23,14 @@ impl KafkaService {
     /// transform that throws, or a transaction that fails, aborts the batch's transaction and
     /// the batch is delivered again (`retries`, then `onError`). A fatal producer error (fenced:
     /// the coordinator aborted a transaction that outlived `transactionTimeoutMs`, or another
-    /// instance registered the same `transactionalId`) replaces the producer
-    /// (`resetTransactions`) and the batch is delivered again from its committed offsets.
-    /// Replacements less than 10 s apart, or with no committed transaction between them, are one
-    /// disturbance (each one waits longer, up to 2 s); after 3 disturbances within 60 s, or 6
-    /// replacements in one, the fatal error stops the subscription (`onError`, code
-    /// `ERR__FENCED`), so that two live instances do not fence each other for good. Transactions
-    /// of one service run one at a time. Resolves with the running `Subscription`.
+    /// instance registered the same `transactionalId`; or its `sendOffsets` stuck 5 s past its
+    /// 60 s timeout, `ERR__TIMED_OUT`) replaces the producer (`resetTransactions`) and the batch
+    /// is delivered again from its committed offsets. Replacements less than 10 s apart, or with
+    /// no committed transaction between them, are one disturbance (each one waits longer, up to
+    /// 2 s); after 3 disturbances within 60 s, or 6 replacements in one, the fatal error stops
+    /// the subscription (`onError`, e.g. `ERR__FENCED`), so that two live instances do not
+    /// fence each other for good. Transactions of one service run one at a time. Resolves with
+    /// the running `Subscription`.
     #[napi(
         ts_args_type = "options: SubscribeOptions, transform: (batch: { topic: string; partition: number; messages: ConsumedMessage[] }) => Promise<PublishRecord[] | void> | PublishRecord[] | void",
         ts_return_type = "Promise<Subscription>"

@@ -107,7 +107,10 @@ impl Transaction {
 
     /// Adds a group's consumed offsets to the transaction: committed for the group if and only
     /// if the transaction commits. Give `subscription` (the running member) or `groupId`.
-    /// Rejects with `ERR_INVALID_ARG` for neither or both, or a bad offset.
+    /// Rejects with `ERR_INVALID_ARG` for neither or both, or a bad offset, and with a fatal
+    /// `ERR__TIMED_OUT` when it has not returned 5 s after its 60 s timeout (the group
+    /// coordinator unreachable): the transaction is lost, `resetTransactions()` replaces the
+    /// producer.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn send_offsets<'e>(
         &self,

@@ -1,7 +1,7 @@
 //! librdkafka's in-process mock cluster: a real Kafka-protocol broker set, for demos and tests
 //! that need no external service, with fault injection.
 
-use rdkafka::mocking::MockCluster as RdMockCluster;
+use rdkafka::mocking::{MockCluster as RdMockCluster, MockCoordinator};
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
@@ -37,6 +37,13 @@ struct Owned(RdMockCluster<'static, DefaultProducerContext>);
 // on `MockKafkaCluster` guarantees.
 unsafe impl Send for Owned {}
 unsafe impl Sync for Owned {}
+
+/// What a coordinator coordinates: a consumer group or a transactional id.
+#[derive(Clone, Copy, Debug)]
+pub enum CoordinatorKind {
+    Group,
+    Transaction,
+}
 
 /// A running mock cluster. Closing (or dropping) it stops its brokers.
 pub struct MockKafkaCluster {
@@ -126,6 +133,22 @@ impl MockKafkaCluster {
         Ok(self
             .cluster()?
             .partition_leader(topic, partition, Some(self.broker(broker)?))?)
+    }
+
+    /// Makes `broker` the coordinator of a consumer group (`group`) or of a transactional id.
+    pub fn set_coordinator(
+        &self,
+        kind: CoordinatorKind,
+        key: &str,
+        broker: i32,
+    ) -> EngineResult<()> {
+        let coordinator = match kind {
+            CoordinatorKind::Group => MockCoordinator::Group(key.into()),
+            CoordinatorKind::Transaction => MockCoordinator::Transaction(key.into()),
+        };
+        Ok(self
+            .cluster()?
+            .coordinator(coordinator, self.broker(broker)?)?)
     }
 
     /// Makes the next requests of this API key fail with these error codes, one per request.

@@ -16,12 +16,18 @@ use tokio::sync::Mutex;
 
 use crate::engine::config::ServiceConfig;
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::logging::Logger;
+use crate::engine::logging::{LogLevel, Logger};
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::{BatchDelivery, Keying, Producer};
 
 /// Bound on each transactional call's wait for the coordinator (librdkafka retries within it).
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long past `CALL_TIMEOUT` `send_offsets` may go on before the producer counts as stuck.
+/// librdkafka 2.12's `send_offsets_to_transaction` waits for its coordinator request without a
+/// bound, and nothing checks that request's timeout (confluentinc/librdkafka#5456): while the
+/// group coordinator it last knew is unreachable (or gone from the metadata, #5511), nothing
+/// wakes the lookup again until some broker connects or disconnects, and the call hangs.
+const STUCK_GRACE: Duration = Duration::from_secs(5);
 
 /// Where the transactional producer is.
 enum State {
@@ -56,6 +62,8 @@ pub struct Transactions {
     state: Mutex<State>,
     /// Mirrors `State::Open`, for the synchronous publish path.
     open: AtomicBool,
+    /// Each librdkafka call's timeout (`CALL_TIMEOUT`; shorter in tests).
+    call_timeout: Duration,
 }
 
 impl Transactions {
@@ -66,6 +74,27 @@ impl Transactions {
         transactional_id: &str,
         timeout_ms: Option<u32>,
         logger: Logger,
+    ) -> EngineResult<Arc<Self>> {
+        Self::build(config, transactional_id, timeout_ms, logger, CALL_TIMEOUT)
+    }
+
+    /// `new` with another call timeout, so that a test sees a stuck call fail in seconds.
+    #[cfg(test)]
+    pub(crate) fn with_call_timeout(
+        config: &ServiceConfig,
+        transactional_id: &str,
+        logger: Logger,
+        call_timeout: Duration,
+    ) -> EngineResult<Arc<Self>> {
+        Self::build(config, transactional_id, None, logger, call_timeout)
+    }
+
+    fn build(
+        config: &ServiceConfig,
+        transactional_id: &str,
+        timeout_ms: Option<u32>,
+        logger: Logger,
+        call_timeout: Duration,
     ) -> EngineResult<Arc<Self>> {
         if transactional_id.trim().is_empty() || transactional_id.contains('\0') {
             return Err(EngineError::InvalidConfig(
@@ -87,6 +116,7 @@ impl Transactions {
             logger,
             state: Mutex::new(State::New),
             open: AtomicBool::new(false),
+            call_timeout,
         }))
     }
 
@@ -102,13 +132,13 @@ impl Transactions {
             State::Open => return Err(still_open()),
             State::New => {
                 let result = self
-                    .blocking(|p| p.rdkafka().init_transactions(CALL_TIMEOUT))
+                    .blocking(|p, timeout| p.rdkafka().init_transactions(timeout))
                     .await;
                 self.settle(&mut state, result, State::Ready)?;
             }
             State::Ready => {}
         }
-        let result = self.blocking(|p| p.rdkafka().begin_transaction()).await;
+        let result = self.blocking(|p, _| p.rdkafka().begin_transaction()).await;
         self.settle(&mut state, result, State::Open)?;
         Ok(Transaction {
             owner: self.clone(),
@@ -121,7 +151,7 @@ impl Transactions {
         let mut state = self.state.lock().await;
         if matches!(*state, State::Open) {
             let _ = self
-                .blocking(|p| p.rdkafka().abort_transaction(CALL_TIMEOUT))
+                .blocking(|p, timeout| p.rdkafka().abort_transaction(timeout))
                 .await;
         }
         if !matches!(*state, State::Failed(_)) {
@@ -131,7 +161,8 @@ impl Transactions {
     }
 
     /// Replaces a producer that failed fatally (fenced by a newer instance, or by the
-    /// coordinator after a transaction outlived `transaction.timeout.ms`) with a new one under
+    /// coordinator after a transaction outlived `transaction.timeout.ms`, or stuck in
+    /// `send_offsets` past its timeout) with a new one under
     /// the same transactional id; the next `begin` registers it, which fences the old epoch.
     /// Resolves with false, changing nothing, when the producer has not failed. Fails with
     /// `ERR__STATE` while a transaction is open, `ERR_DISCONNECTED` after disconnect, and with
@@ -166,19 +197,41 @@ impl Transactions {
             .clone()
     }
 
-    /// Runs a blocking librdkafka call on a blocking thread.
-    async fn blocking(
+    /// Runs a blocking librdkafka call, given the call timeout, on a blocking thread.
+    async fn blocking<E: Into<EngineError>>(
         &self,
-        call: impl FnOnce(&Producer) -> rdkafka::error::KafkaResult<()> + Send + 'static,
+        call: impl FnOnce(&Producer, Duration) -> Result<(), E> + Send + 'static,
     ) -> EngineResult<()> {
         let producer = self.producer();
-        tokio::task::spawn_blocking(move || call(&producer).map_err(EngineError::from))
+        let timeout = self.call_timeout;
+        tokio::task::spawn_blocking(move || call(&producer, timeout).map_err(Into::into))
             .await
             .unwrap_or_else(|e| {
                 Err(EngineError::InvalidArg(format!(
                     "transaction task failed: {e}"
                 )))
             })
+    }
+
+    /// `blocking` for a call librdkafka may not end at its timeout (`send_offsets`, see
+    /// `STUCK_GRACE`): still running `STUCK_GRACE` past it, it fails with `stuck`, and its
+    /// thread is left to it (with its own handle on the producer, which lives until the call
+    /// returns). Not for `commit`, whose timeout librdkafka keeps: a commit given up on could
+    /// still complete, and its batch, delivered again, would be committed twice.
+    async fn bounded<E: Into<EngineError>>(
+        &self,
+        call: impl FnOnce(&Producer, Duration) -> Result<(), E> + Send + 'static,
+    ) -> EngineResult<()> {
+        let limit = self.call_timeout + STUCK_GRACE;
+        match tokio::time::timeout(limit, self.blocking(call)).await {
+            Ok(result) => result,
+            Err(_) => {
+                let e = stuck(limit);
+                self.logger
+                    .log(LogLevel::Warn, "transaction", "STUCK", &e.to_string());
+                Err(e)
+            }
+        }
     }
 
     /// Moves to `next` on success; on a fatal error, to `Failed` for good.
@@ -258,23 +311,17 @@ impl Transaction {
         let result = match group {
             OffsetsGroup::Member(cgm) => {
                 self.owner
-                    .blocking(move |p| {
-                        p.rdkafka()
-                            .send_offsets_to_transaction(&tpl, &cgm, CALL_TIMEOUT)
+                    .bounded(move |p, timeout| {
+                        p.rdkafka().send_offsets_to_transaction(&tpl, &cgm, timeout)
                     })
                     .await
             }
             OffsetsGroup::Id(id) => {
                 let id = CString::new(id)
                     .map_err(|_| EngineError::InvalidArg("groupId contains a NUL".into()))?;
-                let producer = self.owner.producer();
-                tokio::task::spawn_blocking(move || send_offsets_for_group(&producer, &tpl, &id))
+                self.owner
+                    .bounded(move |p, timeout| send_offsets_for_group(p, &tpl, &id, timeout))
                     .await
-                    .unwrap_or_else(|e| {
-                        Err(EngineError::InvalidArg(format!(
-                            "transaction task failed: {e}"
-                        )))
-                    })
             }
         };
         let keep = State::Open;
@@ -289,7 +336,7 @@ impl Transaction {
         Self::require_open(&state)?;
         let result = self
             .owner
-            .blocking(|p| p.rdkafka().commit_transaction(CALL_TIMEOUT))
+            .blocking(|p, timeout| p.rdkafka().commit_transaction(timeout))
             .await;
         self.owner.settle(&mut state, result, State::Ready)
     }
@@ -301,7 +348,7 @@ impl Transaction {
         Self::require_open(&state)?;
         let result = self
             .owner
-            .blocking(|p| p.rdkafka().abort_transaction(CALL_TIMEOUT))
+            .blocking(|p, timeout| p.rdkafka().abort_transaction(timeout))
             .await;
         self.owner.settle(&mut state, result, State::Ready)
     }
@@ -331,6 +378,22 @@ fn still_open() -> EngineError {
     }
 }
 
+/// `send_offsets` did not return within `waited`: fatal for this producer, which `reset` replaces
+/// (the JS transform loop does so, then delivers the batch again).
+fn stuck(waited: Duration) -> EngineError {
+    EngineError::Transaction {
+        code: RDKafkaErrorCode::OperationTimedOut,
+        message: format!(
+            "sendOffsets did not return within {} s (the group coordinator unreachable); the \
+             transaction is lost: replace the producer with resetTransactions()",
+            waited.as_secs()
+        ),
+        fatal: true,
+        abortable: false,
+        retriable: false,
+    }
+}
+
 fn not_open() -> EngineError {
     EngineError::Kafka {
         code: RDKafkaErrorCode::State,
@@ -346,6 +409,7 @@ fn send_offsets_for_group(
     producer: &Producer,
     offsets: &TopicPartitionList,
     group_id: &CString,
+    timeout: Duration,
 ) -> EngineResult<()> {
     use rdkafka::bindings as rd;
     // SAFETY: the group id is a valid C string; the metadata is destroyed after the call,
@@ -359,7 +423,7 @@ fn send_offsets_for_group(
             producer.client().native_ptr(),
             offsets.ptr(),
             cgm,
-            CALL_TIMEOUT.as_millis() as i32,
+            timeout.as_millis() as i32,
         );
         rd::rd_kafka_consumer_group_metadata_destroy(cgm);
         if err.is_null() {
