@@ -38,13 +38,6 @@ struct Owned(RdMockCluster<'static, DefaultProducerContext>);
 unsafe impl Send for Owned {}
 unsafe impl Sync for Owned {}
 
-/// What a coordinator coordinates: a consumer group or a transactional id.
-#[derive(Clone, Copy, Debug)]
-pub enum CoordinatorKind {
-    Group,
-    Transaction,
-}
-
 /// A running mock cluster. Closing (or dropping) it stops its brokers.
 pub struct MockKafkaCluster {
     inner: Option<Owned>,
@@ -135,17 +128,8 @@ impl MockKafkaCluster {
             .partition_leader(topic, partition, Some(self.broker(broker)?))?)
     }
 
-    /// Makes `broker` the coordinator of a consumer group (`group`) or of a transactional id.
-    pub fn set_coordinator(
-        &self,
-        kind: CoordinatorKind,
-        key: &str,
-        broker: i32,
-    ) -> EngineResult<()> {
-        let coordinator = match kind {
-            CoordinatorKind::Group => MockCoordinator::Group(key.into()),
-            CoordinatorKind::Transaction => MockCoordinator::Transaction(key.into()),
-        };
+    /// Makes `broker` the coordinator of a consumer group or of a transactional id.
+    pub fn set_coordinator(&self, coordinator: MockCoordinator, broker: i32) -> EngineResult<()> {
         Ok(self
             .cluster()?
             .coordinator(coordinator, self.broker(broker)?)?)

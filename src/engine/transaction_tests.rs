@@ -6,10 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::mocking::MockCoordinator;
+
 use crate::engine::config::ServiceConfig;
 use crate::engine::logging::{LogLevel, Logger};
 use crate::engine::message::OutgoingMessage;
-use crate::engine::mock_cluster::{CoordinatorKind, MockKafkaCluster};
+use crate::engine::mock_cluster::MockKafkaCluster;
 use crate::engine::service::KafkaEngine;
 use crate::engine::transaction::{OffsetsGroup, Transaction, Transactions};
 
@@ -102,10 +104,10 @@ async fn stuck_offsets_then_reset() {
     cluster.create_topic("tx", 1, 1).unwrap();
     cluster.set_partition_leader("tx", 0, 1).unwrap();
     cluster
-        .set_coordinator(CoordinatorKind::Transaction, "tx-stuck", 2)
+        .set_coordinator(MockCoordinator::Transaction("tx-stuck".into()), 2)
         .unwrap();
     cluster
-        .set_coordinator(CoordinatorKind::Group, "stuck-group", 3)
+        .set_coordinator(MockCoordinator::Group("stuck-group".into()), 3)
         .unwrap();
     let mut config = ServiceConfig::new(ServiceConfig::parse_brokers(cluster.bootstrap_servers()));
     config.producer.message_timeout_ms = 10_000;
