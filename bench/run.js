@@ -7,7 +7,7 @@ const { fork, spawn, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { CLIENTS } = require('./lib/clients');
+const { CLIENTS, PRODUCER_ONLY } = require('./lib/clients');
 
 const HERE = __dirname;
 const USAGE = `usage: node bench/run.js [flags]
@@ -16,7 +16,7 @@ const USAGE = `usage: node bench/run.js [flags]
   --runs N             runs per figure (default 3)
   --cases LIST         produce,latency,consume (default); scaling (opt-in: how cost grows);
                        tracing, schemas (opt-in: bench/tracing.js and bench/schemas.js on this broker)
-  --clients LIST       kafka-native,kafkajs,confluent,confluent-native,floor (default all)
+  --clients LIST       kafka-native,kafkajs,confluent,confluent-native,node-rdkafka,kafka-crab-js,floor (default all)
   --sizes LIST         value sizes for the producer case (default 100,1024)
   --modes LIST         awaited,concurrent,batch,awaited-batch (default all)
   --seconds S          upper bound of one producer run (default 10; quick 2)
@@ -405,7 +405,7 @@ async function main() {
     await runWorker({ case: 'produce', client, brokers: broker.brokers, topic: t, size: 100,
       mode: 'batch', pattern: PATTERN, maxMessages: 50_000, maxSeconds: 5, inflight: 1000, batchSize: 1000, batchInflight: 5,
       timeoutSeconds: 120 }, warm);
-    if (opts.cases.some((c) => c === 'consume' || c === 'latency' || c === 'scaling') && client !== 'confluent-native') {
+    if (opts.cases.some((c) => c === 'consume' || c === 'latency' || c === 'scaling') && !PRODUCER_ONLY.has(client)) {
       await runWorker({ case: 'consume', client, brokers: broker.brokers, topic: t, groupId: `bench-g-warmup-${stamp}`,
         mode: 'eachBatch', expected: await adm.messageCount(t), timeoutSeconds: 120 }, warm);
     }
@@ -468,7 +468,7 @@ async function main() {
 
     // ----------------------------------------------------------- case 2: fixed-rate latency
     if (opts.cases.includes('latency')) {
-      const clients = nodeClients.filter((c) => c !== 'confluent-native');
+      const clients = nodeClients.filter((c) => !PRODUCER_ONLY.has(c));
       const plan = [
         ...opts.rates.map((rate) => ({ rate, load: null })),
         ...opts.loads.flatMap((load) => opts.loadRates.map((rate) => ({ rate, load }))),
@@ -511,7 +511,7 @@ async function main() {
       for (const mode of ['eachMessage', 'eachBatch']) {
         log(`case 3: consumer ${mode}`);
         for (let run = 1; run <= opts.runs; run++) {
-          const lineup = nodeClients.filter((c) => c !== 'confluent-native');
+          const lineup = nodeClients.filter((c) => !PRODUCER_ONLY.has(c));
           if (floor && mode === 'eachBatch') lineup.push('rdkafka_performance');
           for (const client of lineup) {
             const groupId = `bench-g-${mode}-${client}-${run}-${stamp}`;
@@ -532,7 +532,7 @@ async function main() {
 
     // ------------------------------------------------------- how cost grows (opt-in)
     if (opts.cases.includes('scaling')) {
-      const clients = nodeClients.filter((c) => c !== 'confluent-native');
+      const clients = nodeClients.filter((c) => !PRODUCER_ONLY.has(c));
       const seconds = opts.quick ? 2 : 3;
       for (const point of scalingPlan(opts).filter((p) => p.mode !== 'share')) {
         const key = `${point.dim}=${point.x}`;

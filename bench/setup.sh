@@ -2,7 +2,9 @@
 # Installs what the benchmark compares against, idempotently and cached:
 #   - bench/node_modules: kafkajs and @confluentinc/kafka-javascript (built from source against
 #     Debian's librdkafka, CKJS_LINKING=dynamic: its install script would download a prebuilt
-#     binary otherwise, which this network does not allow);
+#     binary otherwise, which this network does not allow), node-rdkafka (built from source with
+#     the librdkafka it bundles, ~5 min) and kafka-crab-js with its linux-x64-gnu binary (a direct
+#     dependency: npm skips it as an optional one, since it declares Node 24);
 #   - the Debian packages that build needs (only the missing ones);
 #   - rdkafka_performance, built from the librdkafka sources the rdkafka-sys crate compiles,
 #     into ${KAFKA_NATIVE_CACHE_DIR:-~/.cache/kafka-native}/rdkafka_performance-<version>/.
@@ -35,12 +37,14 @@ log "Debian librdkafka-dev $(dpkg-query -W -f='${Version}' librdkafka-dev)"
 stamp_want=$( (cat "$here/package.json"; node --version; dpkg-query -W -f='${Version}' librdkafka-dev) | sha256sum | cut -c1-16)
 stamp_file="$here/node_modules/.bench-stamp"
 ckjs_node="$here/node_modules/@confluentinc/kafka-javascript/build/Release/confluent-kafka-javascript.node"
-if [[ -f $stamp_file && $(cat "$stamp_file") == "$stamp_want" && -f $ckjs_node && -d $here/node_modules/kafkajs ]]; then
+nrd_node="$here/node_modules/node-rdkafka/build/Release/node-librdkafka.node"
+if [[ -f $stamp_file && $(cat "$stamp_file") == "$stamp_want" && -f $ckjs_node && -f $nrd_node && -d $here/node_modules/kafkajs ]]; then
   log "node_modules up to date"
 else
-  log "npm install (builds @confluentinc/kafka-javascript from source, ~1.5 min)"
+  log "npm install (builds @confluentinc/kafka-javascript and node-rdkafka from source, ~7 min)"
   (cd "$here" && CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error >&2)
   [[ -f $ckjs_node ]] || { log "no $ckjs_node after npm install"; exit 1; }
+  [[ -f $nrd_node ]] || { log "no $nrd_node after npm install"; exit 1; }
   echo "$stamp_want" > "$stamp_file"
 fi
 

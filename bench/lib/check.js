@@ -11,7 +11,9 @@ const path = require('path');
 const { summarize } = require('./report');
 
 const BASELINE = path.join(__dirname, '..', 'results', 'baseline.json');
-const PEERS = ['kafkajs', 'confluent', 'confluent-native', 'rdkafka_performance'];
+const PEERS = ['kafkajs', 'confluent', 'confluent-native', 'node-rdkafka', 'kafka-crab-js', 'rdkafka_performance'];
+/** The peers with a consumer (fixed-rate and consume cases). */
+const CONSUMING_PEERS = ['kafkajs', 'confluent', 'kafka-crab-js'];
 
 /** {"<case> <key> <metric> vs <peer>": ratio}; a ratio > 1 means kafka-native is ahead. */
 function ratios(results) {
@@ -38,7 +40,7 @@ function ratios(results) {
   }
   const lat = group(summarize('latency', results.latency || []));
   for (const [key, g] of lat) {
-    for (const peer of ['kafkajs', 'confluent']) {
+    for (const peer of CONSUMING_PEERS) {
       const kn = g['kafka-native'];
       const row = g[peer];
       // A peer that could not keep up has no meaningful percentile: no ratio.
@@ -50,7 +52,7 @@ function ratios(results) {
   const con = group(summarize('consume', results.consume || []));
   const conFloor = [...con.values()].map((g) => g.rdkafka_performance).find(Boolean);
   for (const [key, g] of con) {
-    for (const peer of ['kafkajs', 'confluent', 'rdkafka_performance']) {
+    for (const peer of [...CONSUMING_PEERS, 'rdkafka_performance']) {
       const row = peer === 'rdkafka_performance' ? conFloor : g[peer];
       if (g['kafka-native'] && row) put(`consume ${key} msgs/s vs ${peer}`, g['kafka-native'].msgsPerSec, row.msgsPerSec, false);
     }

@@ -8,15 +8,22 @@
 // Configuration: acks=all, idempotent, lz4 everywhere; everything else at each client's default
 // (see CLIENT_NOTES, which the report prints).
 
+const { execFileSync } = require('child_process');
+const fs = require('fs');
 const path = require('path');
 
-const CLIENTS = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native'];
+const CLIENTS = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'node-rdkafka', 'kafka-crab-js'];
+
+/** Clients measured as producers only (their adapter has no consumer). */
+const PRODUCER_ONLY = new Set(['confluent-native', 'node-rdkafka']);
 
 const CLIENT_NOTES = {
   'kafka-native': "KafkaService, producer {compression: 'lz4', idempotent: true, acks: -1}; lingerMs default 0; subscribe defaults (concurrency 1, maxBatchSize 1000)",
   kafkajs: "Kafka.producer({idempotent: true}), send({acks: -1, compression: LZ4}) with the @2l/kafkajs-lz4 codec (lz4-napi); no linger (a send is one request); consumer defaults (partitionsConsumedConcurrently 1)",
   confluent: "@confluentinc/kafka-javascript KafkaJS API, producer {kafkaJS: {acks: -1, idempotent: true, compression: LZ4}}; librdkafka's default linger.ms 5; consumer defaults",
   'confluent-native': "@confluentinc/kafka-javascript node-rdkafka API (Producer, dr_cb, setPollInBackground), acks=all, enable.idempotence, compression.codec=lz4; linger.ms default 5",
+  'node-rdkafka': 'node-rdkafka Producer (built from source with its bundled librdkafka), used as the confluent native API except for the polling (it has no background poller: setPollInterval(1), a non-blocking poll on the JS thread every millisecond): dr_cb, acks=all, enable.idempotence, compression.codec=lz4; linger.ms default 5; producer only',
+  'kafka-crab-js': "KafkaClient({diagnostics: false}), createProducer({configuration: {'enable.idempotence': true, acks: 'all', 'compression.type': 'lz4'}}) with autoFlush (send() resolves on delivery); librdkafka's default linger.ms 5; consumer createWebStreamConsumer (eachMessage: serial stream with its default prefetch; eachBatch: batchSize 1000, batchTimeout 5 ms), auto commit, auto.offset.reset earliest. Declares Node 24; run here on the machine's Node 20",
 };
 
 function brokerList(brokers) {
@@ -160,14 +167,17 @@ const confluent = {
   },
 };
 
-// The node-rdkafka-style API of the same package: produce() is synchronous, delivery reports
-// arrive as events (polled on a background thread).
-const confluentNative = {
-  async producer(brokers) {
-    const { Producer } = require('@confluentinc/kafka-javascript');
+// The node-rdkafka-style API (@confluentinc/kafka-javascript's, and node-rdkafka's own): produce()
+// is synchronous, delivery reports arrive as events once polled: on a background thread
+// (confluent's setPollInBackground) or, in node-rdkafka, which has none, by a non-blocking poll
+// on the JS thread every millisecond (setPollInterval(1); its README's example uses 100 ms, which
+// would make an awaited publish take 50 ms on average).
+function rdkafkaStyleProducer(moduleName, clientId, startPolling, stopPolling) {
+  return async (brokers) => {
+    const { Producer } = require(moduleName);
     const producer = new Producer({
       'bootstrap.servers': brokers,
-      'client.id': 'bench-confluent-native',
+      'client.id': clientId,
       acks: 'all',
       'enable.idempotence': true,
       'compression.codec': 'lz4',
@@ -179,7 +189,7 @@ const confluentNative = {
     });
     producer.on('event.error', () => {});
     await new Promise((resolve, reject) => producer.connect({}, (err) => (err ? reject(err) : resolve())));
-    producer.setPollInBackground(true);
+    startPolling(producer);
     const produce = (topic, key, value, cb) => {
       for (;;) {
         try {
@@ -210,15 +220,148 @@ const confluentNative = {
       close: () =>
         new Promise((resolve) =>
           producer.flush(10000, () => {
-            producer.setPollInBackground(false);
+            stopPolling(producer);
             producer.disconnect(() => resolve());
           }),
         ),
     };
+  };
+}
+
+const confluentNative = {
+  producer: rdkafkaStyleProducer(
+    '@confluentinc/kafka-javascript',
+    'bench-confluent-native',
+    (p) => p.setPollInBackground(true),
+    (p) => p.setPollInBackground(false),
+  ),
+};
+
+// ----------------------------------------------------------------------------------- node-rdkafka
+
+const nodeRdkafka = {
+  producer: rdkafkaStyleProducer(
+    'node-rdkafka',
+    'bench-node-rdkafka',
+    (p) => p.setPollInterval(1),
+    (p) => p.setPollInterval(0),
+  ),
+};
+
+// ---------------------------------------------------------------------------------- kafka-crab-js
+
+function crabClient(brokers, clientId) {
+  const { KafkaClient } = require('kafka-crab-js');
+  // No diagnostics-channel wrappers around send and receive (kafka-native's tracing is off too).
+  return new KafkaClient({ brokers, clientId, logLevel: 'error', diagnostics: false });
+}
+
+const kafkaCrab = {
+  // Its messages carry the value as `payload`: the worker builds them so, as a user would.
+  message: (key, value) => ({ key, payload: value }),
+  async producer(brokers) {
+    const producer = crabClient(brokers, 'bench-kafka-crab-js').createProducer({
+      configuration: { 'enable.idempotence': true, acks: 'all', 'compression.type': 'lz4' },
+    });
+    return {
+      send: (topic, key, value) => producer.send({ topic, messages: [{ key, payload: value }] }),
+      sendBatch: (topic, messages) =>
+        producer.send({ topic, messages }).then(
+          (reports) => {
+            let failed = 0;
+            for (let i = 0; i < reports.length; i++) if (reports[i].error) failed++;
+            return failed;
+          },
+          (e) => (e && Array.isArray(e.confirmedMessages) ? messages.length - e.confirmedMessages.length : messages.length),
+        ),
+      close: () => producer.flush(),
+    };
+  },
+  async consumer(brokers, { topic, groupId, mode, onMessage, onBatch }) {
+    const client = crabClient(brokers, 'bench-kafka-crab-js-consumer');
+    const base = { groupId, enableAutoCommit: true, configuration: { 'auto.offset.reset': 'earliest' } };
+    const { consumer, stream } = client.createWebStreamConsumer(
+      mode === 'eachBatch' ? { ...base, batchSize: 1000, batchTimeout: 5 } : base,
+    );
+    await consumer.subscribe(topic);
+    const reader = stream.getReader();
+    const loop = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        if (mode === 'eachBatch') onBatch(value);
+        else onMessage(value);
+      }
+    })().catch(() => {});
+    return {
+      stop: async () => {
+        await reader.cancel('stop').catch(() => {});
+        await loop;
+        await consumer.disconnect();
+      },
+    };
   },
 };
 
-const ADAPTERS = { 'kafka-native': kafkaNative, kafkajs, confluent, 'confluent-native': confluentNative };
+const ADAPTERS = {
+  'kafka-native': kafkaNative,
+  kafkajs,
+  confluent,
+  'confluent-native': confluentNative,
+  'node-rdkafka': nodeRdkafka,
+  'kafka-crab-js': kafkaCrab,
+};
+
+/**
+ * The version of `name`, from its package.json (found next to its entry point: some packages,
+ * kafka-crab-js among them, do not export `./package.json`), or null when it is not installed.
+ */
+function packageVersion(name) {
+  try {
+    let dir = path.dirname(require.resolve(name));
+    while (!fs.existsSync(path.join(dir, 'package.json')) || JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name !== name) {
+      const up = path.dirname(dir);
+      if (up === dir) return null;
+      dir = up;
+    }
+    return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version.replace(/^v/, '');
+  } catch (_) {
+    return null;
+  }
+}
+
+/**
+ * The librdkafka version `module` runs with, asked in a process of its own: node-rdkafka and
+ * confluent's build both load a `librdkafka.so.1`, and in one process the second would report
+ * the first one's library.
+ */
+function librdkafkaOf(module) {
+  try {
+    return execFileSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(module)}).librdkafkaVersion))`], {
+      cwd: __dirname,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 30_000,
+    });
+  } catch (_) {
+    return null;
+  }
+}
+
+/**
+ * The librdkafka of kafka-crab-js's prebuilt binary, read from the rdkafka-sys source paths
+ * compiled into it (it exports no version), e.g. "2.12.1"; null when not found.
+ */
+function crabLibrdkafka() {
+  try {
+    const dir = path.dirname(require.resolve('kafka-crab-js-linux-x64-gnu/package.json'));
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.node'));
+    const m = /rdkafka-sys-[0-9.]+\+([0-9.]+)\//.exec(fs.readFileSync(path.join(dir, file)).toString('latin1'));
+    return m ? m[1] : null;
+  } catch (_) {
+    return null;
+  }
+}
 
 function versions() {
   const v = { node: process.version };
@@ -230,15 +373,13 @@ function versions() {
     }
   };
   tryVersion('kafka-native', path.join(__dirname, '..', '..', 'package.json'));
-  tryVersion('kafkajs', 'kafkajs/package.json');
-  tryVersion('@confluentinc/kafka-javascript', '@confluentinc/kafka-javascript/package.json');
-  tryVersion('@2l/kafkajs-lz4', '@2l/kafkajs-lz4/package.json');
-  try {
-    v['confluent librdkafka'] = require('@confluentinc/kafka-javascript').librdkafkaVersion;
-  } catch (_) {
-    v['confluent librdkafka'] = null;
+  for (const name of ['kafkajs', '@confluentinc/kafka-javascript', '@2l/kafkajs-lz4', 'node-rdkafka', 'kafka-crab-js']) {
+    v[name] = packageVersion(name);
   }
+  v['confluent librdkafka'] = librdkafkaOf('@confluentinc/kafka-javascript');
+  v['node-rdkafka librdkafka'] = librdkafkaOf('node-rdkafka');
+  v['kafka-crab-js librdkafka'] = crabLibrdkafka();
   return v;
 }
 
-module.exports = { CLIENTS, CLIENT_NOTES, ADAPTERS, versions };
+module.exports = { CLIENTS, PRODUCER_ONLY, CLIENT_NOTES, ADAPTERS, versions };

@@ -6,12 +6,20 @@ const fs = require('fs');
 const path = require('path');
 const { spread } = require('./stats');
 
-const CLIENT_ORDER = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'rdkafka_performance', 'ProducerPerformance'];
+const CLIENT_ORDER = [
+  'kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'node-rdkafka', 'kafka-crab-js', 'rdkafka_performance', 'ProducerPerformance',
+];
+/** The Node.js clients, and those of them with a consumer. */
+const NODE_CLIENTS = CLIENT_ORDER.slice(0, 6);
+const CONSUMING_CLIENTS = ['kafka-native', 'kafkajs', 'confluent', 'kafka-crab-js'];
+const FLOOR_CLIENTS = ['rdkafka_performance', 'ProducerPerformance'];
 const LABEL = {
   'kafka-native': 'kafka-native',
   kafkajs: 'kafkajs',
   confluent: 'confluent (KafkaJS API)',
   'confluent-native': 'confluent (native API)',
+  'node-rdkafka': 'node-rdkafka',
+  'kafka-crab-js': 'kafka-crab-js',
   rdkafka_performance: 'rdkafka_performance',
   ProducerPerformance: 'Java ProducerPerformance',
 };
@@ -20,6 +28,8 @@ const COLOR = {
   kafkajs: '#1c7ed6',
   confluent: '#2f9e44',
   'confluent-native': '#8ce99a',
+  'node-rdkafka': '#7048e8',
+  'kafka-crab-js': '#e64980',
   rdkafka_performance: '#495057',
   ProducerPerformance: '#adb5bd',
 };
@@ -129,7 +139,10 @@ function markdown(meta, results, opts) {
   }
   L.push(`Versions: Node ${v.node}; kafka-native ${v['kafka-native']} (librdkafka ${v['kafka-native librdkafka']}); ` +
     `kafkajs ${v.kafkajs} (+ @2l/kafkajs-lz4 ${v['@2l/kafkajs-lz4']}); @confluentinc/kafka-javascript ${v['@confluentinc/kafka-javascript']} ` +
-    `(librdkafka ${v['confluent librdkafka']}, built from source); rdkafka_performance (librdkafka ${v['rdkafka_performance librdkafka']}); ` +
+    `(librdkafka ${v['confluent librdkafka']}, built from source); ` +
+    (v['node-rdkafka'] ? `node-rdkafka ${v['node-rdkafka']} (librdkafka ${v['node-rdkafka librdkafka']}, built from source); ` : '') +
+    (v['kafka-crab-js'] ? `kafka-crab-js ${v['kafka-crab-js']} (its prebuilt linux-x64-gnu binary, librdkafka ${v['kafka-crab-js librdkafka']}); ` : '') +
+    `rdkafka_performance (librdkafka ${v['rdkafka_performance librdkafka']}); ` +
     `broker ${v.broker}; ${v.java}. Debian's librdkafka-dev is ${v['Debian librdkafka-dev']} (a build prerequisite only).`);
   L.push('');
   L.push(`Every figure: median (min–max) of ${opts.runs} run(s); clients alternate run by run (A B C A B C …); ` +
@@ -149,8 +162,11 @@ function markdown(meta, results, opts) {
       'the most common batch loop). The floor tools have no modes: they are listed under batch.');
     L.push('');
     const cols = CLIENT_ORDER.filter((c) => prodRows.some((r) => r.client === c));
-    L.push(`| case | ${cols.map((c) => LABEL[c]).join(' | ')} | vs kafkajs | vs confluent (best API) | vs rdkafka_performance |`);
-    L.push(`|---|${cols.map(() => '---:').join('|')}|---:|---:|---:|`);
+    // A ratio column for each Node.js peer measured besides kafkajs and confluent.
+    const extraPeers = ['node-rdkafka', 'kafka-crab-js'].filter((c) => cols.includes(c));
+    L.push(`| case | ${cols.map((c) => LABEL[c]).join(' | ')} | vs kafkajs | vs confluent (best API) | ` +
+      `${extraPeers.map((c) => `vs ${LABEL[c]} | `).join('')}vs rdkafka_performance |`);
+    L.push(`|---|${cols.map(() => '---:').join('|')}|---:|---:|${extraPeers.map(() => '---:|').join('')}---:|`);
     const floorBySize = {};
     for (const k of keys) {
       const g = m.get(k);
@@ -161,7 +177,8 @@ function markdown(meta, results, opts) {
       const kn = g['kafka-native'] && g['kafka-native'].msgsPerSec;
       const fl = floorBySize[k.split('-')[0]];
       L.push(`| ${k} | ${cols.map((c) => (g[c] ? fmtSpread(g[c].msgsPerSec) : '')).join(' | ')} | ` +
-        `${ratio(kn, g.kafkajs && g.kafkajs.msgsPerSec)} | ${ratio(kn, bestConfluent(g, 'msgsPerSec'))} | ${ratio(kn, fl)} |`);
+        `${ratio(kn, g.kafkajs && g.kafkajs.msgsPerSec)} | ${ratio(kn, bestConfluent(g, 'msgsPerSec'))} | ` +
+        `${extraPeers.map((c) => `${ratio(kn, g[c] && g[c].msgsPerSec)} | `).join('')}${ratio(kn, fl)} |`);
     }
     L.push('');
     L.push('MB/s (value bytes), CPU seconds per million messages (the client process, all its threads), peak RSS (MB), ' +
@@ -210,16 +227,17 @@ function markdown(meta, results, opts) {
     L.push('');
     L.push('Ratios of kafka-native\'s p99 (lower is better; > 1× means kafka-native is faster; – where the peer did not sustain the rate):');
     L.push('');
-    L.push('| rate | ack p99 vs kafkajs | ack p99 vs confluent | handler p99 vs kafkajs | handler p99 vs confluent |');
-    L.push('|---|---:|---:|---:|---:|');
+    const latPeers = ['kafkajs', 'confluent', 'kafka-crab-js'].filter((c) => latRows.some((r) => r.client === c));
+    L.push(`| rate | ${['ack', 'handler'].map((w) => latPeers.map((c) => `${w} p99 vs ${c}`).join(' | ')).join(' | ')} |`);
+    L.push(`|---|${latPeers.map(() => '---:|---:').join('|')}|`);
     for (const k of keys) {
       const g = m.get(k);
       const kn = g['kafka-native'];
       if (!kn) continue;
       // A peer that did not sustain the rate (or has no row) gets no ratio.
       const peer = (c, metric) => (g[c] && !unsustained(g[c]) ? g[c][metric] : null);
-      L.push(`| ${k} | ${lowerRatio(kn['ackMs.p99'], peer('kafkajs', 'ackMs.p99'))} | ${lowerRatio(kn['ackMs.p99'], peer('confluent', 'ackMs.p99'))} | ` +
-        `${lowerRatio(kn['handlerMs.p99'], peer('kafkajs', 'handlerMs.p99'))} | ${lowerRatio(kn['handlerMs.p99'], peer('confluent', 'handlerMs.p99'))} |`);
+      const cells = (metric) => latPeers.map((c) => lowerRatio(kn[metric], peer(c, metric))).join(' | ');
+      L.push(`| ${k} | ${cells('ackMs.p99')} | ${cells('handlerMs.p99')} |`);
     }
     L.push('');
   }
@@ -245,12 +263,14 @@ function markdown(meta, results, opts) {
     }
     L.push('');
     const floorRow = keys.map((k) => m.get(k).rdkafka_performance).find(Boolean);
-    L.push('| mode | kafka-native vs kafkajs | vs confluent | vs rdkafka_performance |');
-    L.push('|---|---:|---:|---:|');
+    const crab = conRows.some((r) => r.client === 'kafka-crab-js');
+    L.push(`| mode | kafka-native vs kafkajs | vs confluent | ${crab ? 'vs kafka-crab-js | ' : ''}vs rdkafka_performance |`);
+    L.push(`|---|---:|---:|${crab ? '---:|' : ''}---:|`);
     for (const k of keys) {
       const g = m.get(k);
       const kn = g['kafka-native'] && g['kafka-native'].msgsPerSec;
-      L.push(`| ${k} | ${ratio(kn, g.kafkajs && g.kafkajs.msgsPerSec)} | ${ratio(kn, g.confluent && g.confluent.msgsPerSec)} | ${ratio(kn, floorRow && floorRow.msgsPerSec)} |`);
+      const crabCell = crab ? `${ratio(kn, g['kafka-crab-js'] && g['kafka-crab-js'].msgsPerSec)} | ` : '';
+      L.push(`| ${k} | ${ratio(kn, g.kafkajs && g.kafkajs.msgsPerSec)} | ${ratio(kn, g.confluent && g.confluent.msgsPerSec)} | ${crabCell}${ratio(kn, floorRow && floorRow.msgsPerSec)} |`);
     }
     L.push('');
   }
@@ -461,9 +481,9 @@ function svg(results, meta, opts) {
   for (const k of prodKeys) {
     const size = k.slice(0, k.indexOf('-'));
     const mode = k.slice(k.indexOf('-') + 1);
-    const b = bars(prod, k, 'msgsPerSec', CLIENT_ORDER.slice(0, 4));
+    const b = bars(prod, k, 'msgsPerSec', NODE_CLIENTS);
     if (mode === 'concurrent') b.push(...floorOf(size).map((r) => ({ client: r.client, ...r.msgsPerSec })));
-    else b.push(...bars(prod, k, 'msgsPerSec', CLIENT_ORDER.slice(4)));
+    else b.push(...bars(prod, k, 'msgsPerSec', FLOOR_CLIENTS));
     panels.push({ title: `1. producer ${size.replace('1024B', '1 KiB').replace('100B', '100 B')}, ${mode}`, unit: 'msgs/s', bars: b });
   }
   const lat = summarize('latency', results.latency);
@@ -479,12 +499,12 @@ function svg(results, meta, opts) {
   }
   const con = summarize('consume', results.consume);
   for (const k of [...new Set(con.map((r) => r.key))]) {
-    const b = bars(con, k, 'msgsPerSec', CLIENT_ORDER.slice(0, 3));
+    const b = bars(con, k, 'msgsPerSec', CONSUMING_CLIENTS);
     b.push(...con.filter((r) => r.client === 'rdkafka_performance').map((r) => ({ client: r.client, ...r.msgsPerSec })));
     panels.push({ title: `3. consumer ${k}`, unit: 'msgs/s', bars: b });
   }
   for (const k of [...new Set(con.map((r) => r.key))]) {
-    panels.push({ title: `5. peak RSS, consumer ${k}`, unit: 'MB', lower: true, bars: bars(con, k, 'peakRssMB', CLIENT_ORDER.slice(0, 3)) });
+    panels.push({ title: `5. peak RSS, consumer ${k}`, unit: 'MB', lower: true, bars: bars(con, k, 'peakRssMB', CONSUMING_CLIENTS) });
   }
 
   const W = 1000;

@@ -67,6 +67,11 @@ function meter() {
   };
 }
 
+const plainMessage = (key, value) => ({ key, value });
+
+/** A consumed message's value: `value`, or `payload` in kafka-crab-js's messages. */
+const consumedValue = (message) => (message.value !== undefined ? message.value : message.payload);
+
 function cpuPerMillion(res, messages) {
   return messages > 0 ? (res.cpuS / messages) * 1e6 : null;
 }
@@ -84,9 +89,11 @@ async function produceCase(spec, adapter) {
   let calls = 0;
   const value = patternedValue(size, spec.pattern);
   const p = await adapter.producer(spec.brokers);
+  // A batch's messages, in the client's own shape ({key, value} unless the adapter says otherwise).
+  const message = adapter.message || plainMessage;
   const batchOf = (from, n) => {
     const out = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = { key: KEYS[(from + i) % KEYS.length], value };
+    for (let i = 0; i < n; i++) out[i] = message(KEYS[(from + i) % KEYS.length], value);
     return out;
   };
   // Warm-up (not measured): connections, producer id, metadata, JIT.
@@ -257,7 +264,7 @@ async function latencyCase(spec, adapter) {
   let warmSeen = false;
   let received = 0;
   const onMessage = (message) => {
-    const v = message.value;
+    const v = consumedValue(message);
     if (!v || v.length < 16) {
       warmSeen = true;
       return;
@@ -353,7 +360,8 @@ async function consumeCase(spec, adapter) {
   const finished = new Promise((r) => (finish = r));
   const onMessage = (message) => {
     if (first === null) first = now();
-    bytes += message.value ? message.value.length : 0;
+    const v = consumedValue(message);
+    bytes += v ? v.length : 0;
     if (++count === expected) {
       last = now();
       finish();
@@ -361,7 +369,10 @@ async function consumeCase(spec, adapter) {
   };
   const onBatch = (messages) => {
     if (first === null) first = now();
-    for (let k = 0; k < messages.length; k++) bytes += messages[k].value ? messages[k].value.length : 0;
+    for (let k = 0; k < messages.length; k++) {
+      const v = consumedValue(messages[k]);
+      bytes += v ? v.length : 0;
+    }
     const before = count;
     count += messages.length;
     if (before < expected && count >= expected) {
