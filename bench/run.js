@@ -40,12 +40,20 @@ const USAGE = `usage: node bench/run.js [flags]
   --out DIR            results directory (default bench/results)
   KAFKA_BROKERS=h:p    use that cluster instead of starting scripts/kafka/up.sh`;
 
+/** The lineup of a default (full) run. */
+const PLAN_DEFAULTS = {
+  clients: [...CLIENTS, 'floor'],
+  rates: [1000, 10000, 20000],
+  loads: ['core', 'js'],
+  loadRates: [1000, 10000],
+};
+
 function parseArgs(argv) {
   const o = {
+    ...PLAN_DEFAULTS,
     quick: false, runs: null, cases: ['produce', 'latency', 'consume'],
-    clients: [...CLIENTS, 'floor'],
     sizes: [100, 1024], modes: ['awaited', 'concurrent', 'batch', 'awaited-batch'], seconds: null, duration: null,
-    rates: [1000, 10000, 20000], loads: ['core', 'js'], loadRates: [1000, 10000], check: false, writeBaseline: false,
+    check: false, writeBaseline: false,
     scalingDims: ['size', 'partitions', 'topics', 'inflight', 'subscriptions', 'group'],
     consumeMessages: null, inflight: 10000, batchInflight: 10, batchSize: 1000,
     profile: false, out: path.join(HERE, 'results'),
@@ -81,7 +89,12 @@ function parseArgs(argv) {
       default: throw new Error(`unknown flag ${a}\n${USAGE}`);
     }
   }
-  o.writeBaseline = o.writeBaseline || (!o.quick && !o.profile && !o.check && ['produce', 'latency', 'consume'].every((c) => o.cases.includes(c)));
+  // Whether every client, rate and busy load of a default run is in (a run of some of them only
+  // must not stand for the full run: no latest.*, no baseline; report.isFullRun).
+  const covers = (list, all) => all.every((x) => list.includes(x));
+  o.fullPlan = Object.entries(PLAN_DEFAULTS).every(([flag, all]) => covers(o[flag], all));
+  o.writeBaseline = o.writeBaseline ||
+    (!o.quick && !o.profile && !o.check && o.fullPlan && ['produce', 'latency', 'consume'].every((c) => o.cases.includes(c)));
   // A check's quick figures are not kept beside the committed ones.
   if (o.check && !o.outGiven) o.out = path.join(os.tmpdir(), 'kafka-native-bench-check');
   o.runs = o.runs || (o.quick || o.profile ? 1 : 3);

@@ -568,11 +568,12 @@ function write(dir, prefix, md, chart, { latest, scaling, part = '' }) {
 const MAIN_CASES = ['produce', 'latency', 'consume'];
 
 /**
- * Whether a run measured all three main cases (only such a run writes latest.* and the baseline);
- * a run recorded without its cases was a full one.
+ * Whether a run measured all three main cases with every client, rate and load of a default run
+ * (only such a run writes latest.* and the baseline); a run recorded without its cases, or from
+ * before `fullPlan` was recorded, was a full one.
  */
 function isFullRun(opts) {
-  return !opts.cases || MAIN_CASES.every((c) => opts.cases.includes(c));
+  return (!opts.cases || MAIN_CASES.every((c) => opts.cases.includes(c))) && opts.fullPlan !== false;
 }
 
 /** Whether the run measured a case of the main chart. */
@@ -582,11 +583,12 @@ function hasMainChart(opts) {
 
 /**
  * The part of a summary's and chart's name that says which cases a partial run measured
- * (`-scaling` for `--cases scaling`), so that it does not overwrite the full run of the same day;
- * empty for a full run.
+ * (`-scaling` for `--cases scaling`; `-subset` for the main cases with some of the clients, rates
+ * or loads), so that it does not overwrite the full run of the same day; empty for a full run.
  */
 function partSuffix(opts) {
-  return isFullRun(opts) ? '' : `-${opts.cases.join('-')}`;
+  if (isFullRun(opts)) return '';
+  return opts.cases && !MAIN_CASES.every((c) => opts.cases.includes(c)) ? `-${opts.cases.join('-')}` : '-subset';
 }
 
 module.exports = { summarize, markdown, svg, scalingSvg, write, isFullRun, hasMainChart, partSuffix };
