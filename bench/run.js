@@ -93,8 +93,7 @@ function parseArgs(argv) {
   // must not stand for the full run: no latest.*, no baseline; report.isFullRun).
   const covers = (list, all) => all.every((x) => list.includes(x));
   o.fullPlan = Object.entries(PLAN_DEFAULTS).every(([flag, all]) => covers(o[flag], all));
-  o.writeBaseline = o.writeBaseline ||
-    (!o.quick && !o.profile && !o.check && o.fullPlan && ['produce', 'latency', 'consume'].every((c) => o.cases.includes(c)));
+  o.writeBaseline = o.writeBaseline || (!o.quick && !o.profile && !o.check && require('./lib/report').isFullRun(o));
   // A check's quick figures are not kept beside the committed ones.
   if (o.check && !o.outGiven) o.out = path.join(os.tmpdir(), 'kafka-native-bench-check');
   o.runs = o.runs || (o.quick || o.profile ? 1 : 3);

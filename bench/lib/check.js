@@ -9,11 +9,12 @@
 const fs = require('fs');
 const path = require('path');
 const { summarize } = require('./report');
+const { CLIENTS, CONSUMING_CLIENTS } = require('./clients');
 
 const BASELINE = path.join(__dirname, '..', 'results', 'baseline.json');
-const PEERS = ['kafkajs', 'confluent', 'confluent-native', 'node-rdkafka', 'kafka-crab-js', 'rdkafka_performance'];
+const PEERS = [...CLIENTS.filter((c) => c !== 'kafka-native'), 'rdkafka_performance'];
 /** The peers with a consumer (fixed-rate and consume cases). */
-const CONSUMING_PEERS = ['kafkajs', 'confluent', 'kafka-crab-js'];
+const CONSUMING_PEERS = CONSUMING_CLIENTS.filter((c) => c !== 'kafka-native');
 
 /** {"<case> <key> <metric> vs <peer>": ratio}; a ratio > 1 means kafka-native is ahead. */
 function ratios(results) {

@@ -17,6 +17,9 @@ const CLIENTS = ['kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'no
 /** Clients measured as producers only (their adapter has no consumer). */
 const PRODUCER_ONLY = new Set(['confluent-native', 'node-rdkafka']);
 
+/** The clients with a consumer (fixed-rate and consume cases). */
+const CONSUMING_CLIENTS = CLIENTS.filter((c) => !PRODUCER_ONLY.has(c));
+
 const CLIENT_NOTES = {
   'kafka-native': "KafkaService, producer {compression: 'lz4', idempotent: true, acks: -1}; lingerMs default 0; subscribe defaults (concurrency 1, maxBatchSize 1000)",
   kafkajs: "Kafka.producer({idempotent: true}), send({acks: -1, compression: LZ4}) with the @2l/kafkajs-lz4 codec (lz4-napi); no linger (a send is one request); consumer defaults (partitionsConsumedConcurrently 1)",
@@ -256,15 +259,18 @@ function crabClient(brokers, clientId) {
   return new KafkaClient({ brokers, clientId, logLevel: 'error', diagnostics: false });
 }
 
+// Its messages carry the value as `payload`: the worker builds and reads them so, as a user would.
+const crabMessage = (key, value) => ({ key, payload: value });
+
 const kafkaCrab = {
-  // Its messages carry the value as `payload`: the worker builds them so, as a user would.
-  message: (key, value) => ({ key, payload: value }),
+  message: crabMessage,
+  consumedValue: (message) => message.payload,
   async producer(brokers) {
     const producer = crabClient(brokers, 'bench-kafka-crab-js').createProducer({
       configuration: { 'enable.idempotence': true, acks: 'all', 'compression.type': 'lz4' },
     });
     return {
-      send: (topic, key, value) => producer.send({ topic, messages: [{ key, payload: value }] }),
+      send: (topic, key, value) => producer.send({ topic, messages: [crabMessage(key, value)] }),
       sendBatch: (topic, messages) =>
         producer.send({ topic, messages }).then(
           (reports) => {
@@ -318,16 +324,16 @@ const ADAPTERS = {
  */
 function packageVersion(name) {
   try {
-    let dir = path.dirname(require.resolve(name));
-    while (!fs.existsSync(path.join(dir, 'package.json')) || JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name !== name) {
-      const up = path.dirname(dir);
-      if (up === dir) return null;
-      dir = up;
+    for (let dir = path.dirname(require.resolve(name)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      const file = path.join(dir, 'package.json');
+      if (!fs.existsSync(file)) continue;
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (pkg.name === name) return pkg.version.replace(/^v/, '');
     }
-    return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version.replace(/^v/, '');
   } catch (_) {
-    return null;
+    // Not installed.
   }
+  return null;
 }
 
 /**
@@ -382,4 +388,4 @@ function versions() {
   return v;
 }
 
-module.exports = { CLIENTS, PRODUCER_ONLY, CLIENT_NOTES, ADAPTERS, versions };
+module.exports = { CLIENTS, PRODUCER_ONLY, CONSUMING_CLIENTS, CLIENT_NOTES, ADAPTERS, versions };

@@ -5,14 +5,12 @@
 const fs = require('fs');
 const path = require('path');
 const { spread } = require('./stats');
+const { CLIENTS, CONSUMING_CLIENTS } = require('./clients');
 
-const CLIENT_ORDER = [
-  'kafka-native', 'kafkajs', 'confluent', 'confluent-native', 'node-rdkafka', 'kafka-crab-js', 'rdkafka_performance', 'ProducerPerformance',
-];
-/** The Node.js clients, and those of them with a consumer. */
-const NODE_CLIENTS = CLIENT_ORDER.slice(0, 6);
-const CONSUMING_CLIENTS = ['kafka-native', 'kafkajs', 'confluent', 'kafka-crab-js'];
 const FLOOR_CLIENTS = ['rdkafka_performance', 'ProducerPerformance'];
+const CLIENT_ORDER = [...CLIENTS, ...FLOOR_CLIENTS];
+/** Peers that get a ratio column of their own when a run measured them (besides kafkajs and confluent). */
+const EXTRA_PEERS = ['node-rdkafka', 'kafka-crab-js'];
 const LABEL = {
   'kafka-native': 'kafka-native',
   kafkajs: 'kafkajs',
@@ -163,7 +161,7 @@ function markdown(meta, results, opts) {
     L.push('');
     const cols = CLIENT_ORDER.filter((c) => prodRows.some((r) => r.client === c));
     // A ratio column for each Node.js peer measured besides kafkajs and confluent.
-    const extraPeers = ['node-rdkafka', 'kafka-crab-js'].filter((c) => cols.includes(c));
+    const extraPeers = EXTRA_PEERS.filter((c) => cols.includes(c));
     L.push(`| case | ${cols.map((c) => LABEL[c]).join(' | ')} | vs kafkajs | vs confluent (best API) | ` +
       `${extraPeers.map((c) => `vs ${LABEL[c]} | `).join('')}vs rdkafka_performance |`);
     L.push(`|---|${cols.map(() => '---:').join('|')}|---:|---:|${extraPeers.map(() => '---:|').join('')}---:|`);
@@ -227,7 +225,7 @@ function markdown(meta, results, opts) {
     L.push('');
     L.push('Ratios of kafka-native\'s p99 (lower is better; > 1× means kafka-native is faster; – where the peer did not sustain the rate):');
     L.push('');
-    const latPeers = ['kafkajs', 'confluent', 'kafka-crab-js'].filter((c) => latRows.some((r) => r.client === c));
+    const latPeers = CONSUMING_CLIENTS.filter((c) => c !== 'kafka-native' && latRows.some((r) => r.client === c));
     L.push(`| rate | ${['ack', 'handler'].map((w) => latPeers.map((c) => `${w} p99 vs ${c}`).join(' | ')).join(' | ')} |`);
     L.push(`|---|${latPeers.map(() => '---:|---:').join('|')}|`);
     for (const k of keys) {
@@ -263,14 +261,14 @@ function markdown(meta, results, opts) {
     }
     L.push('');
     const floorRow = keys.map((k) => m.get(k).rdkafka_performance).find(Boolean);
-    const crab = conRows.some((r) => r.client === 'kafka-crab-js');
-    L.push(`| mode | kafka-native vs kafkajs | vs confluent | ${crab ? 'vs kafka-crab-js | ' : ''}vs rdkafka_performance |`);
-    L.push(`|---|---:|---:|${crab ? '---:|' : ''}---:|`);
+    const extraPeers = EXTRA_PEERS.filter((c) => conRows.some((r) => r.client === c));
+    L.push(`| mode | kafka-native vs kafkajs | vs confluent | ${extraPeers.map((c) => `vs ${LABEL[c]} | `).join('')}vs rdkafka_performance |`);
+    L.push(`|---|---:|---:|${extraPeers.map(() => '---:|').join('')}---:|`);
     for (const k of keys) {
       const g = m.get(k);
       const kn = g['kafka-native'] && g['kafka-native'].msgsPerSec;
-      const crabCell = crab ? `${ratio(kn, g['kafka-crab-js'] && g['kafka-crab-js'].msgsPerSec)} | ` : '';
-      L.push(`| ${k} | ${ratio(kn, g.kafkajs && g.kafkajs.msgsPerSec)} | ${ratio(kn, g.confluent && g.confluent.msgsPerSec)} | ${crabCell}${ratio(kn, floorRow && floorRow.msgsPerSec)} |`);
+      const extraCells = extraPeers.map((c) => `${ratio(kn, g[c] && g[c].msgsPerSec)} | `).join('');
+      L.push(`| ${k} | ${ratio(kn, g.kafkajs && g.kafkajs.msgsPerSec)} | ${ratio(kn, g.confluent && g.confluent.msgsPerSec)} | ${extraCells}${ratio(kn, floorRow && floorRow.msgsPerSec)} |`);
     }
     L.push('');
   }
@@ -481,7 +479,7 @@ function svg(results, meta, opts) {
   for (const k of prodKeys) {
     const size = k.slice(0, k.indexOf('-'));
     const mode = k.slice(k.indexOf('-') + 1);
-    const b = bars(prod, k, 'msgsPerSec', NODE_CLIENTS);
+    const b = bars(prod, k, 'msgsPerSec', CLIENTS);
     if (mode === 'concurrent') b.push(...floorOf(size).map((r) => ({ client: r.client, ...r.msgsPerSec })));
     else b.push(...bars(prod, k, 'msgsPerSec', FLOOR_CLIENTS));
     panels.push({ title: `1. producer ${size.replace('1024B', '1 KiB').replace('100B', '100 B')}, ${mode}`, unit: 'msgs/s', bars: b });

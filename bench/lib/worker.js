@@ -67,10 +67,10 @@ function meter() {
   };
 }
 
+// A message in the shape most clients take and give ({key, value}); an adapter whose client
+// differs says so with its own `message` and `consumedValue`.
 const plainMessage = (key, value) => ({ key, value });
-
-/** A consumed message's value: `value`, or `payload` in kafka-crab-js's messages. */
-const consumedValue = (message) => (message.value !== undefined ? message.value : message.payload);
+const plainValue = (message) => message.value;
 
 function cpuPerMillion(res, messages) {
   return messages > 0 ? (res.cpuS / messages) * 1e6 : null;
@@ -254,6 +254,7 @@ function jsBusy({ sliceMs, share }) {
 }
 
 async function latencyCase(spec, adapter) {
+  const consumedValue = adapter.consumedValue || plainValue;
   const { topic, size, rate, seconds } = spec;
   const template = patternedValue(size, spec.pattern);
   const total = Math.round(rate * seconds);
@@ -351,6 +352,7 @@ async function latencyCase(spec, adapter) {
 // --------------------------------------------------------------------- case 3: consumer
 
 async function consumeCase(spec, adapter) {
+  const consumedValue = adapter.consumedValue || plainValue;
   const { topic, mode, expected } = spec;
   let count = 0;
   let bytes = 0;
