@@ -191,6 +191,40 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
 
   const heartbeat = async (): Promise<void> => {};
 
+  // Handlers run in slices of the event loop's turns. Node runs every thread-safe call queued by
+  // the time it dispatches them in one macrotask, and with several partitions each handled batch
+  // lets the engine queue the next, so a backlog could keep the loop in one macrotask for 10-25 ms
+  // (8,000-20,000 messages) and delay every timer and I/O callback by that. Once the handlers of
+  // the current turn have run TURN_BUDGET_MS, the next batch (and, every TURN_CHECK_EVERY
+  // messages, the next message of an eachMessage batch) waits for the next turn's check phase.
+  const TURN_BUDGET_MS = 2;
+  const TURN_CHECK_EVERY = 64;
+  // When the current turn's first handler call began, or -1 before it.
+  let turnStart = -1;
+  const endTurn = (): void => {
+    turnStart = -1;
+  };
+  const inNextTurn = (resolve: () => void): void => {
+    setImmediate(resolve);
+  };
+
+  // Undefined while the current turn has budget left (the first call of a turn starts its clock),
+  // else a promise of the next turn.
+  function turnSpent(): Promise<void> | undefined {
+    const now = performance.now();
+    if (turnStart < 0) {
+      turnStart = now;
+      setImmediate(endTurn);
+      return undefined;
+    }
+    return now - turnStart < TURN_BUDGET_MS ? undefined : new Promise(inNextTurn);
+  }
+
+  // Waits for a turn with budget left, after `turnSpent` said this one has none.
+  async function nextTurn(wait: Promise<void>): Promise<void> {
+    for (let w: Promise<void> | undefined = wait; w !== undefined; w = turnSpent()) await w;
+  }
+
   // Where `readMessage` is in a packed batch: the next message's first header in the header
   // tables, and the memory of the batch's `data`, read once per batch (`data.buffer` is a call
   // into V8's runtime). Also the last timestamp read and its text: a batch's messages mostly
@@ -331,6 +365,10 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
       let i = 0;
       try {
         for (; i < n; i++) {
+          if (i % TURN_CHECK_EVERY === 0) {
+            const wait = turnSpent();
+            if (wait !== undefined) await nextTurn(wait);
+          }
           const message = readMessage(packed, i, cursor);
           if (values !== undefined) attachDecoded(packed, values, message, i);
           if (message.decodeError) throw message.decodeError;
@@ -347,6 +385,8 @@ export function jsSupport(tracing: Tracing, metricsBridge: MetricsBridge, layout
 
   function eachBatch(handler: EachBatchHandler, groupId: string) {
     return async function deliver(packed: PackedBatch): Promise<Delivered> {
+      const wait = turnSpent();
+      if (wait !== undefined) await nextTurn(wait);
       const batch = unpack(packed);
       const traced = tracing.batchTracer(groupId);
       // An undecodable message ends the batch: the handler gets those before it, then the batch
