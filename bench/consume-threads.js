@@ -2,12 +2,16 @@
 // "Per-thread cost on a real broker"). `FILL=1 node bench/consume-threads.js` fills TOPIC with N
 // keyed 100 B messages (lz4, 6 partitions); without FILL it consumes N of them from the beginning
 // in a fresh group (MODE eachBatch or eachMessage) and prints msgs/s, peak RSS and the CPU µs per
-// message of each thread (kernel thread names, digits dropped). KAFKA_BROKERS (default
-// 127.0.0.1:19092, scripts/kafka/up.sh), KAFKA_NATIVE_MODULE: another build's directory.
+// message of each thread (kernel thread names, digits dropped), and the event-loop delay p99 and
+// max (1 ms resolution). TURNS=1 also counts the messages handled in each turn of the event loop
+// (a `setImmediate` ticker, which keeps the loop from waiting in its poll phase) and prints the
+// most in one turn. KAFKA_BROKERS (default 127.0.0.1:19092, scripts/kafka/up.sh),
+// KAFKA_NATIVE_MODULE: another build's directory.
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
+const { monitorEventLoopDelay } = require('perf_hooks');
 const { KafkaService } = require(process.env.KAFKA_NATIVE_MODULE || path.join(__dirname, '..'));
 
 const MODE = process.env.MODE || 'eachBatch';
@@ -31,6 +35,22 @@ function threadCpu() {
   return byName;
 }
 
+// Messages handled per turn of the event loop, while `running()`: the most in one turn.
+function turnCounter(running) {
+  let current = 0;
+  let most = 0;
+  const tick = () => {
+    most = Math.max(most, current);
+    current = 0;
+    if (running()) setImmediate(tick);
+  };
+  return {
+    start: () => setImmediate(tick),
+    count: (n) => (current += n),
+    most: () => Math.max(most, current),
+  };
+}
+
 async function fill(svc) {
   await svc.admin().createTopics([{ name: TOPIC, partitions: 6, replicationFactor: 1 }]);
   const value = Buffer.alloc(100, 'x');
@@ -47,9 +67,14 @@ async function consume(svc) {
   let started = 0;
   let done;
   const finished = new Promise((resolve) => (done = resolve));
+  const turns = process.env.TURNS ? turnCounter(() => seen < N) : null;
   const count = (n) => {
-    if (!started) started = performance.now();
+    if (!started) {
+      started = performance.now();
+      if (turns) turns.start();
+    }
     seen += n;
+    if (turns) turns.count(n);
     if (seen >= N) done();
   };
   const handler =
@@ -58,10 +83,13 @@ async function consume(svc) {
       : { eachMessage: async () => count(1) };
   const before = threadCpu();
   const cpu = process.cpuUsage();
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
   const sub = await svc.subscribe({ groupId: `bench-threads-${Date.now()}`, topics: [TOPIC], fromBeginning: true }, handler);
   await finished;
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  eld.disable();
   const after = threadCpu();
   const perThread = {};
   for (const name in after) {
@@ -73,6 +101,10 @@ async function consume(svc) {
     msgsPerSec: Math.round(N / seconds),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     cpuUsPerMessage: Number(((used.user + used.system) / N).toFixed(3)),
+    // The histogram records the whole interval between its timer's callbacks.
+    eventLoopDelayP99Ms: Number(Math.max(0, eld.percentile(99) / 1e6 - 1).toFixed(2)),
+    eventLoopDelayMaxMs: Number(Math.max(0, eld.max / 1e6 - 1).toFixed(2)),
+    ...(turns ? { mostMessagesInOneTurn: turns.most() } : {}),
     perThread,
   }));
   await sub.stop();
