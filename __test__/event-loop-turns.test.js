@@ -25,12 +25,10 @@ function spin(ms) {
 function turnCounter() {
   let current = 0;
   let most = 0;
-  let turns = 0;
   let running = true;
   const tick = () => {
     most = Math.max(most, current);
     current = 0;
-    turns += 1;
     if (running) setImmediate(tick);
   };
   setImmediate(tick);
@@ -41,7 +39,6 @@ function turnCounter() {
       most = Math.max(most, current);
     },
     most: () => most,
-    turns: () => turns,
   };
 }
 

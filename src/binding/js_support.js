@@ -77,11 +77,12 @@ function jsSupport(tracing, metricsBridge, layout) {
     }
     const heartbeat = async () => { };
     // Handlers run in slices of the event loop's turns. Node runs every thread-safe call queued by
-    // the time it dispatches them in one macrotask, and with several partitions each handled batch
-    // lets the engine queue the next, so a backlog could keep the loop in one macrotask for 10-25 ms
-    // (8,000-20,000 messages) and delay every timer and I/O callback by that. Once the handlers of
-    // the current turn have run TURN_BUDGET_MS, the next batch (and, every TURN_CHECK_EVERY
-    // messages, the next message of an eachMessage batch) waits for the next turn's check phase.
+    // the time it dispatches them in one macrotask, and keeps going while more arrive; with a
+    // backlog the engine has each partition's next batch prefetched and queues it as soon as a
+    // handler settles, so on a real broker a turn held up to 25,000 messages (10-40 ms), delaying
+    // every timer and I/O callback by that. Once the handlers of the current turn have run
+    // TURN_BUDGET_MS, the next batch (and, every TURN_CHECK_EVERY messages, the next message of an
+    // eachMessage batch) waits for a later turn's check phase.
     const TURN_BUDGET_MS = 2;
     const TURN_CHECK_EVERY = 64;
     // When the current turn's first handler call began, or -1 before it.
@@ -93,7 +94,7 @@ function jsSupport(tracing, metricsBridge, layout) {
         setImmediate(resolve);
     };
     // Undefined while the current turn has budget left (the first call of a turn starts its clock),
-    // else a promise of the next turn.
+    // else a promise of a turn that has.
     function turnSpent() {
         const now = performance.now();
         if (turnStart < 0) {
@@ -101,12 +102,13 @@ function jsSupport(tracing, metricsBridge, layout) {
             setImmediate(endTurn);
             return undefined;
         }
-        return now - turnStart < TURN_BUDGET_MS ? undefined : new Promise(inNextTurn);
+        return now - turnStart < TURN_BUDGET_MS ? undefined : nextTurn();
     }
-    // Waits for a turn with budget left, after `turnSpent` said this one has none.
-    async function nextTurn(wait) {
-        for (let w = wait; w !== undefined; w = turnSpent())
-            await w;
+    async function nextTurn() {
+        await new Promise(inNextTurn);
+        const spent = turnSpent();
+        if (spent !== undefined)
+            await spent;
     }
     function cursorOf(packed) {
         return { header: 0, memory: packed.data.buffer, base: packed.data.byteOffset, timestamp: NaN, timestampText: '' };
@@ -237,9 +239,9 @@ function jsSupport(tracing, metricsBridge, layout) {
             try {
                 for (; i < n; i++) {
                     if (i % TURN_CHECK_EVERY === 0) {
-                        const wait = turnSpent();
-                        if (wait !== undefined)
-                            await nextTurn(wait);
+                        const spent = turnSpent();
+                        if (spent !== undefined)
+                            await spent;
                     }
                     const message = readMessage(packed, i, cursor);
                     if (values !== undefined)
@@ -261,9 +263,9 @@ function jsSupport(tracing, metricsBridge, layout) {
     }
     function eachBatch(handler, groupId) {
         return async function deliver(packed) {
-            const wait = turnSpent();
-            if (wait !== undefined)
-                await nextTurn(wait);
+            const spent = turnSpent();
+            if (spent !== undefined)
+                await spent;
             const batch = unpack(packed);
             const traced = tracing.batchTracer(groupId);
             // An undecodable message ends the batch: the handler gets those before it, then the batch
