@@ -12,13 +12,15 @@
 //   KAFKA_BROKERS=127.0.0.1:19092 SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7 \
 //     node bench/schemas.js [--seconds 5] [--batch 500] [--inflight 4] [--kafka-native-only]
 //       [--handler-wait-ms N] [--no-confluent]
+// KAFKA_NATIVE_MODULE: another build's directory (for an A/B of two builds).
 // --handler-wait-ms: every consume handler awaits N ms per batch (a handler that waits on I/O, as
 // a database write does), so that figures show whether decoding overlaps the handler.
 // kafkajs and Confluent's packages come from bench/node_modules (npm run setup in bench/), or
 // NODE_PATH; without Confluent's, its rows are left out.
 
 const { monitorEventLoopDelay } = require('perf_hooks');
-const { KafkaService, SchemaRegistry } = require('..');
+const path = require('path');
+const { KafkaService, SchemaRegistry } = require(process.env.KAFKA_NATIVE_MODULE || path.join(__dirname, '..'));
 const { avro } = require('../schemas');
 
 const args = process.argv.slice(2);
