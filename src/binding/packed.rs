@@ -38,6 +38,9 @@ const NO_TOPIC: f64 = -1.0;
 /// The topic is the `topic` of the object (a `publishBatch(records)` entry that crosses as
 /// itself).
 const RECORD_TOPIC: f64 = -2.0;
+/// The value length of a schema'd publish's slot whose JSON text is an element of the call's
+/// JSON array text.
+const IN_ARRAY: f64 = -2.0;
 /// Numbers per message in a settlement round's results, and the index of each.
 pub const RESULT_FIELDS: usize = 3;
 /// -1 when the message failed before a partition was chosen.
@@ -60,6 +63,7 @@ pub fn layout(env: &Env) -> Result<Object<'_>> {
     o.set("partition", PARTITION as u32)?;
     o.set("noTopic", NO_TOPIC)?;
     o.set("recordTopic", RECORD_TOPIC)?;
+    o.set("inArray", IN_ARRAY)?;
     o.set("resultFields", RESULT_FIELDS as u32)?;
     o.set("resultPartition", RESULT_PARTITION as u32)?;
     o.set("resultOffset", RESULT_OFFSET as u32)?;
@@ -143,8 +147,9 @@ impl<'e> Packed<'e> {
         ))
     }
 
-    /// Slot `i` of a schema'd publish: a packed value is the JSON text `publish.js` wrote, an
-    /// object's value is `JSON.stringify`-ed here.
+    /// Slot `i` of a schema'd publish: a packed value is the JSON text `publish.js` wrote (its
+    /// own, or an element of the call's array text), an object's value is `JSON.stringify`-ed
+    /// here.
     fn pending(&mut self, i: usize) -> EngineResult<Pending> {
         let meta = self.meta;
         let slot = &meta[i * FIELDS..(i + 1) * FIELDS];
@@ -158,8 +163,11 @@ impl<'e> Packed<'e> {
             .bytes(slot, KEY_START, "key")?
             .map(|k| k.as_ref().to_vec());
         let text = match self.bytes(slot, VALUE_START, "value")? {
-            Some(v) => String::from_utf8(v.as_ref().to_vec())
-                .map_err(|_| invalid_arg("value", "packed JSON text is not UTF-8"))?,
+            Some(v) => Some(
+                String::from_utf8(v.as_ref().to_vec())
+                    .map_err(|_| invalid_arg("value", "packed JSON text is not UTF-8"))?,
+            ),
+            None if slot[VALUE_LENGTH] == IN_ARRAY => None,
             None => return Err(invalid_arg("value", "packed JSON text missing")),
         };
         let partition = slot[PARTITION];
@@ -254,7 +262,10 @@ impl KafkaService {
     }
 
     /// The packed schema'd publish of `publish.js`: `count` messages whose values `publish.js`
-    /// wrote as JSON text (or that cross as objects), encoded with `options.schema` and keyed by
+    /// wrote as JSON text (or that cross as objects), each its own text or, for the slots whose
+    /// value length is `IN_ARRAY`, in turn the elements of one JSON array text (`data`'s bytes at
+    /// `array_start`, `array_length` of them; a negative length for none), encoded with
+    /// `options.schema` and keyed by
     /// `options.strategy` as `publishBatch(…, {schema})` does, queued after the earlier schema'd
     /// calls, and settled as `seq` once every message is (`publish()` and `publishBatch` alike:
     /// `publish.js` knows which). Throws `KafkaNativeError` for bad options or no registry.
@@ -270,8 +281,14 @@ impl KafkaService {
         objects: Array<'_>,
         seq: f64,
         options: Unknown<'_>,
+        array_start: f64,
+        array_length: f64,
     ) -> Result<()> {
         let count = count as usize;
+        // Copied now: `data` is reused by the next call.
+        let array = bytes(&data, array_start, array_length, "value")
+            .map_err(|e| to_napi_error(env, &e))?
+            .map(|a| a.as_ref().to_vec());
         let mut packed = Packed::new(env, (&names, &data, &meta, &objects), count)
             .map_err(|e| to_napi_error(env, &e))?;
         let how = read_publish_options(env, Some(options))
@@ -289,7 +306,13 @@ impl KafkaService {
             .map_err(|e| to_napi_error(env, &e))?;
         let read = packed.read_all(count, |p, i| p.pending(i));
         self.settler.expect(env, 1)?;
-        send_encoded(self.engine.clone(), how, read, self.settler.by_seq(seq));
+        send_encoded(
+            self.engine.clone(),
+            how,
+            read,
+            array,
+            self.settler.by_seq(seq),
+        );
         Ok(())
     }
 

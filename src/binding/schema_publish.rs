@@ -18,6 +18,7 @@ use crate::engine::keying::strategy_key;
 use crate::engine::message::OutgoingMessage;
 use crate::engine::producer::{BatchOutcome, Keying};
 use crate::engine::schema::codec::{SchemaCodec, SchemaRef};
+use crate::engine::schema::json_array::array_elements;
 use crate::engine::schema::publish_order::Turn;
 use crate::engine::service::KafkaEngine;
 
@@ -129,11 +130,19 @@ pub struct Pending {
     topic: String,
     message: OutgoingMessage<Vec<u8>>,
     text: String,
+    /// The text is the next element of the call's JSON array text, still to be found.
+    in_array: bool,
 }
 
 impl Pending {
-    /// A message of `topic` without headers or timestamp whose value is the JSON `text`.
-    pub fn new(topic: String, key: Option<Vec<u8>>, partition: Option<i32>, text: String) -> Self {
+    /// A message of `topic` without headers or timestamp whose value is the JSON `text`, or with
+    /// `None` the next element of the call's JSON array text (see [`send_encoded`]).
+    pub fn new(
+        topic: String,
+        key: Option<Vec<u8>>,
+        partition: Option<i32>,
+        text: Option<String>,
+    ) -> Self {
         Pending {
             topic,
             message: OutgoingMessage {
@@ -143,7 +152,42 @@ impl Pending {
                 partition,
                 timestamp: None,
             },
-            text,
+            in_array: text.is_none(),
+            text: text.unwrap_or_default(),
+        }
+    }
+}
+
+/// Gives each message whose value is an element of the call's JSON array text (`array`, the
+/// bytes of one `JSON.stringify` of those values, in slot order) its element's text. When the
+/// text does not hold one element per such message, each of them fails with `ERR_INVALID_ARG`.
+fn take_from_array(read: &mut [EngineResult<Pending>], array: Vec<u8>) {
+    let wanted = read
+        .iter()
+        .filter(|p| matches!(p, Ok(p) if p.in_array))
+        .count();
+    let text = String::from_utf8(array).ok();
+    let elements = text
+        .as_deref()
+        .and_then(array_elements)
+        .filter(|e| e.len() == wanted);
+    let mut elements = elements.map(Vec::into_iter);
+    for slot in read.iter_mut() {
+        let Ok(p) = slot else { continue };
+        if !p.in_array {
+            continue;
+        }
+        match elements.as_mut().and_then(Iterator::next) {
+            Some(e) => {
+                p.text = e.to_owned();
+                p.in_array = false;
+            }
+            None => {
+                *slot = Err(invalid_arg(
+                    "value",
+                    "packed JSON array text does not match its messages",
+                ))
+            }
         }
     }
 }
@@ -171,6 +215,7 @@ pub fn read_pending(
             timestamp: m.timestamp,
         },
         text,
+        in_array: false,
     })
 }
 
@@ -194,19 +239,24 @@ pub fn publish_encoded(
         .into_iter()
         .map(|(topic, item)| topic.and_then(|t| read_pending(env, t, item, &fields)))
         .collect();
-    send_encoded(engine, how, read, settle);
+    send_encoded(engine, how, read, None, settle);
 }
 
 /// On the runtime, encodes the messages read, keys those without a key by `strategy` (else
 /// their topic's template's) from their headers or JSON text, and queues them after those of
-/// the earlier schema'd calls; `settle` gets one outcome per message, in order.
+/// the earlier schema'd calls; `settle` gets one outcome per message, in order. `array`: the
+/// JSON array text whose elements are, in order, the texts of the messages read without one.
 pub fn send_encoded(
     engine: Arc<KafkaEngine>,
     how: SchemaPublish,
-    read: Vec<EngineResult<Pending>>,
+    mut read: Vec<EngineResult<Pending>>,
+    array: Option<Vec<u8>>,
     settle: impl FnOnce(BatchOutcome) + Send + 'static,
 ) {
     napi::bindgen_prelude::spawn(async move {
+        if let Some(array) = array {
+            take_from_array(&mut read, array);
+        }
         let texts: Vec<&str> = read
             .iter()
             .filter_map(|p| p.as_ref().ok().map(|p| p.text.as_str()))

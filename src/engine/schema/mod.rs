@@ -7,7 +7,8 @@
 //! - [`publish_order`]: schema'd publishes queued in call order.
 //! - [`avro`], [`avro_encode`], [`avro_text`], [`avro_decoder`], [`avro_json`], [`avro_decimal`],
 //!   [`json_schema`]: the two schema languages.
-//! - [`json_text`]: the JSON text of a published value, parsed.
+//! - [`json_text`]: the JSON text of a published value, parsed; [`json_array`]: a batch's values
+//!   found in the one JSON text of them all.
 //! - [`wire`]: the framing (magic byte, schema id).
 
 pub mod avro;
@@ -18,6 +19,7 @@ pub mod avro_json;
 pub mod avro_text;
 pub mod batch_decoder;
 pub mod codec;
+pub mod json_array;
 pub mod json_schema;
 pub mod json_text;
 pub mod publish_order;
