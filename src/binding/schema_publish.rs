@@ -129,9 +129,8 @@ pub fn read_publish_options(
 pub struct Pending {
     topic: String,
     message: OutgoingMessage<Vec<u8>>,
-    text: String,
-    /// The text is the next element of the call's JSON array text, still to be found.
-    in_array: bool,
+    /// `None` while the text is the next element of the call's JSON array text, still to be found.
+    text: Option<String>,
 }
 
 impl Pending {
@@ -152,9 +151,13 @@ impl Pending {
                 partition,
                 timestamp: None,
             },
-            in_array: text.is_none(),
-            text: text.unwrap_or_default(),
+            text,
         }
+    }
+
+    /// The value's JSON text (empty while still to be taken from the call's array text).
+    fn text(&self) -> &str {
+        self.text.as_deref().unwrap_or_default()
     }
 }
 
@@ -164,7 +167,7 @@ impl Pending {
 fn take_from_array(read: &mut [EngineResult<Pending>], array: Vec<u8>) {
     let wanted = read
         .iter()
-        .filter(|p| matches!(p, Ok(p) if p.in_array))
+        .filter(|p| matches!(p, Ok(Pending { text: None, .. })))
         .count();
     let text = String::from_utf8(array).ok();
     let elements = text
@@ -173,15 +176,14 @@ fn take_from_array(read: &mut [EngineResult<Pending>], array: Vec<u8>) {
         .filter(|e| e.len() == wanted);
     let mut elements = elements.map(Vec::into_iter);
     for slot in read.iter_mut() {
-        let Ok(p) = slot else { continue };
-        if !p.in_array {
+        let Ok(Pending {
+            text: text @ None, ..
+        }) = slot
+        else {
             continue;
-        }
+        };
         match elements.as_mut().and_then(Iterator::next) {
-            Some(e) => {
-                p.text = e.to_owned();
-                p.in_array = false;
-            }
+            Some(e) => *text = Some(e.to_owned()),
             None => {
                 *slot = Err(invalid_arg(
                     "value",
@@ -214,8 +216,7 @@ pub fn read_pending(
             partition: m.partition,
             timestamp: m.timestamp,
         },
-        text,
-        in_array: false,
+        text: Some(text),
     })
 }
 
@@ -259,7 +260,7 @@ pub fn send_encoded(
         }
         let texts: Vec<&str> = read
             .iter()
-            .filter_map(|p| p.as_ref().ok().map(|p| p.text.as_str()))
+            .filter_map(|p| p.as_ref().ok().map(Pending::text))
             .collect();
         let SchemaPublish {
             codec,
@@ -283,7 +284,7 @@ pub fn send_encoded(
                     if p.message.key.is_none() {
                         if let Some(s) = engine.strategy_for(&p.topic, strategy)? {
                             p.message.key =
-                                strategy_key(s, &p.message.headers, Some(p.text.as_bytes()))
+                                strategy_key(s, &p.message.headers, Some(p.text().as_bytes()))
                                     .map_err(|e| e.about(&p.topic, p.message.partition))?;
                         }
                     }
