@@ -199,10 +199,8 @@ function publish(layout) {
         if (message.headers != null || message.timestamp != null)
             return false;
         const raw = message.value;
-        const element = packing !== undefined && arrayElement(raw);
-        const value = packing === undefined || element ? raw : JSON.stringify(raw);
         const partition = message.partition;
-        if (value === undefined || Array.isArray(m))
+        if ((packing === undefined && raw === undefined) || Array.isArray(m))
             return false;
         const o = i * F;
         if (partition === undefined || partition === null)
@@ -212,9 +210,25 @@ function publish(layout) {
         else
             return false;
         const start = used;
-        if (put(message.key, o + KEY_START) && (element ? packing.element(raw, m, o) : put(value, o + VALUE_START))) {
+        if (put(message.key, o + KEY_START) &&
+            (packing === undefined ? put(raw, o + VALUE_START) : arrayElement(raw) ? packing.element(raw, m, o) : putOwnText(raw, o))) {
             meta[o + OBJECT] = -1;
             return true;
+        }
+        used = start;
+        return false;
+    }
+    // Writes a schema'd value's own JSON text as the value of the slot at meta offset `o`; false
+    // (nothing written) when it has none or `JSON.stringify` throws: its message crosses as itself.
+    function putOwnText(value, o) {
+        const start = used;
+        try {
+            const own = JSON.stringify(value);
+            if (own !== undefined && put(own, o + VALUE_START))
+                return true;
+        }
+        catch (_) {
+            // A BigInt, a cycle, a getter or toJSON that throws: the native side reports it.
         }
         used = start;
         return false;
@@ -269,21 +283,15 @@ function publish(layout) {
             }
             for (let j = 0; j < values.length; j++) {
                 const o = this.offsets[j];
-                const start = used;
-                let packed = false;
-                try {
-                    const own = JSON.stringify(values[j]);
-                    packed = own !== undefined && put(own, o + VALUE_START);
-                }
-                catch (_) {
-                    used = start;
-                }
-                if (!packed) {
-                    meta[o + OBJECT] = this.objects.length;
-                    this.objects.push(this.messages[j]);
-                }
+                if (!putOwnText(values[j], o))
+                    this.crossAsObject(o, this.messages[j]);
             }
             return -1;
+        }
+        // Makes message `m` (slot at meta offset `o`) cross as itself.
+        crossAsObject(o, m) {
+            meta[o + OBJECT] = this.objects.length;
+            this.objects.push(m);
         }
         topicIndex(topic) {
             if (typeof topic !== 'string')
@@ -309,10 +317,8 @@ function publish(layout) {
                 // reports it as bad input.
                 used = start;
             }
-            if (!packed) {
-                meta[i * F + OBJECT] = this.objects.length;
-                this.objects.push(m);
-            }
+            if (!packed)
+                this.crossAsObject(i * F, m);
         }
     }
     // Unsettled publishes by sequence number: {resolve, reject, topic} for a single publish,

@@ -291,18 +291,33 @@ export function publish(layout: PackedLayout) {
     const message = m as { key?: unknown; value?: unknown; partition?: unknown; headers?: unknown; timestamp?: unknown };
     if (message.headers != null || message.timestamp != null) return false;
     const raw = message.value;
-    const element = packing !== undefined && arrayElement(raw);
-    const value = packing === undefined || element ? raw : JSON.stringify(raw);
     const partition = message.partition;
-    if (value === undefined || Array.isArray(m)) return false;
+    if ((packing === undefined && raw === undefined) || Array.isArray(m)) return false;
     const o = i * F;
     if (partition === undefined || partition === null) meta[o + PARTITION] = -1;
     else if (Number.isInteger(partition) && (partition as number) >= 0 && (partition as number) <= 0x7fffffff) meta[o + PARTITION] = partition as number;
     else return false;
     const start = used;
-    if (put(message.key, o + KEY_START) && (element ? (packing as Packing).element(raw, m, o) : put(value, o + VALUE_START))) {
+    if (
+      put(message.key, o + KEY_START) &&
+      (packing === undefined ? put(raw, o + VALUE_START) : arrayElement(raw) ? packing.element(raw, m, o) : putOwnText(raw, o))
+    ) {
       meta[o + OBJECT] = -1;
       return true;
+    }
+    used = start;
+    return false;
+  }
+
+  // Writes a schema'd value's own JSON text as the value of the slot at meta offset `o`; false
+  // (nothing written) when it has none or `JSON.stringify` throws: its message crosses as itself.
+  function putOwnText(value: unknown, o: number): boolean {
+    const start = used;
+    try {
+      const own = JSON.stringify(value);
+      if (own !== undefined && put(own, o + VALUE_START)) return true;
+    } catch (_) {
+      // A BigInt, a cycle, a getter or toJSON that throws: the native side reports it.
     }
     used = start;
     return false;
@@ -367,20 +382,14 @@ export function publish(layout: PackedLayout) {
       }
       for (let j = 0; j < values.length; j++) {
         const o = this.offsets[j];
-        const start = used;
-        let packed = false;
-        try {
-          const own = JSON.stringify(values[j]);
-          packed = own !== undefined && put(own, o + VALUE_START);
-        } catch (_) {
-          used = start;
-        }
-        if (!packed) {
-          meta[o + OBJECT] = this.objects.length;
-          this.objects.push(this.messages[j]);
-        }
+        if (!putOwnText(values[j], o)) this.crossAsObject(o, this.messages[j]);
       }
       return -1;
+    }
+    // Makes message `m` (slot at meta offset `o`) cross as itself.
+    crossAsObject(o: number, m: unknown): void {
+      meta[o + OBJECT] = this.objects.length;
+      this.objects.push(m);
     }
     topicIndex(topic: unknown): number {
       if (typeof topic !== 'string') return NO_TOPIC;
@@ -402,10 +411,7 @@ export function publish(layout: PackedLayout) {
         // reports it as bad input.
         used = start;
       }
-      if (!packed) {
-        meta[i * F + OBJECT] = this.objects.length;
-        this.objects.push(m);
-      }
+      if (!packed) this.crossAsObject(i * F, m);
     }
   }
 
