@@ -155,21 +155,26 @@ impl Pending {
         }
     }
 
-    /// The value's JSON text (empty while still to be taken from the call's array text).
+    /// The value's JSON text (empty while still to be taken from the call's array text, which
+    /// [`send_encoded`] does first).
     fn text(&self) -> &str {
         self.text.as_deref().unwrap_or_default()
     }
 }
 
 /// Gives each message whose value is an element of the call's JSON array text (`array`, the
-/// bytes of one `JSON.stringify` of those values, in slot order) its element's text. When the
-/// text does not hold one element per such message, each of them fails with `ERR_INVALID_ARG`.
-fn take_from_array(read: &mut [EngineResult<Pending>], array: Vec<u8>) {
+/// bytes of one `JSON.stringify` of those values, in slot order) its element's text. When there
+/// is no such text, or it does not hold one element per such message, each of them fails with
+/// `ERR_INVALID_ARG`: no message is left waiting for its text.
+fn take_from_array(read: &mut [EngineResult<Pending>], array: Option<Vec<u8>>) {
     let wanted = read
         .iter()
         .filter(|p| matches!(p, Ok(Pending { text: None, .. })))
         .count();
-    let text = String::from_utf8(array).ok();
+    if wanted == 0 {
+        return;
+    }
+    let text = array.and_then(|a| String::from_utf8(a).ok());
     let elements = text
         .as_deref()
         .and_then(array_elements)
@@ -255,9 +260,7 @@ pub fn send_encoded(
     settle: impl FnOnce(BatchOutcome) + Send + 'static,
 ) {
     napi::bindgen_prelude::spawn(async move {
-        if let Some(array) = array {
-            take_from_array(&mut read, array);
-        }
+        take_from_array(&mut read, array);
         let texts: Vec<&str> = read
             .iter()
             .filter_map(|p| p.as_ref().ok().map(Pending::text))
