@@ -13,32 +13,14 @@
 // KAFKA_NATIVE_MODULE: another build's directory. kafkajs comes from bench/node_modules (npm run
 // setup in bench/). Figures: results/2026-12-06-awaited-breakdown.md.
 
-const fs = require('fs');
 const path = require('path');
+const { threadCpu } = require('./lib/thread-cpu');
 
 const N = Number(process.argv[2] || 5000);
 const client = process.argv[3] || 'kafka-native';
 const brokers = process.env.KAFKA_BROKERS || '127.0.0.1:19092';
 const topic = `awaited-breakdown-${client}-${process.pid}`;
 const WARM_UP = 500;
-
-/** CPU time of each thread of this process, in µs, summed by thread name. */
-function threadCpu() {
-  const tick = 1e6 / 100; // USER_HZ
-  const byName = {};
-  for (const t of fs.readdirSync('/proc/self/task')) {
-    let stat;
-    try {
-      stat = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-    } catch (_) {
-      continue; // the thread ended meanwhile
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    byName[name] = (byName[name] || 0) + (Number(fields[11]) + Number(fields[12])) * tick;
-  }
-  return byName;
-}
 
 /** `send(i)` publishes message i and resolves once it is acknowledged; `rtt()` the broker's round trip (ms), where known. */
 async function connect() {

@@ -9,8 +9,8 @@
 // KAFKA_NATIVE_MODULE: another build's directory.
 'use strict';
 
-const fs = require('fs');
 const path = require('path');
+const { threadCpu: threadCpuByName } = require('./lib/thread-cpu');
 const { monitorEventLoopDelay } = require('perf_hooks');
 const { KafkaService } = require(process.env.KAFKA_NATIVE_MODULE || path.join(__dirname, '..'));
 
@@ -19,21 +19,8 @@ const N = Number(process.env.N || 1_000_000);
 const TOPIC = process.env.TOPIC || 'bench-consume-threads';
 const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:19092').split(',');
 
-// CPU µs of each thread of this process so far, by name.
-function threadCpu() {
-  const byName = {};
-  for (const tid of fs.readdirSync('/proc/self/task')) {
-    try {
-      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim().replace(/[0-9]+$/, '');
-      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName[name] = (byName[name] || 0) + (Number(fields[11]) + Number(fields[12])) * 10_000;
-    } catch (_) {
-      // A thread that ended meanwhile.
-    }
-  }
-  return byName;
-}
+// CPU µs of each thread of this process so far, by name, digits dropped.
+const threadCpu = () => threadCpuByName((name) => name.replace(/[0-9]+$/, ''));
 
 // Messages handled per turn of the event loop, while `running()`: the most in one turn.
 function turnCounter(running) {
