@@ -1,9 +1,10 @@
 'use strict';
 
-// A schema'd publishBatch crosses its values as one JSON.stringify of the array of them, and the
-// engine finds each element's text (src/engine/schema/json_array.rs); a value whose own text could
-// differ (one with toJSON, one that stringifies to nothing) is stringified alone, and when the
-// array's stringify throws, every value is. Either way the text encoded must be what
+// A schema'd publishBatch crosses its values as one JSON array text (stringified in runs of
+// values, written back to back), and the engine finds each element's text
+// (src/engine/schema/json_array.rs); a value whose own text could differ (one with toJSON, one
+// that stringifies to nothing) is stringified alone, and when a run's stringify throws, every
+// value is. Either way the text encoded must be what
 // JSON.stringify of the value gives: a JSON Schema value's body is that text itself, so each
 // published body is compared byte for byte with JSON.stringify of the value.
 
@@ -165,6 +166,29 @@ test('when the array cannot be stringified, each value is stringified alone', as
   // A getter runs again when its value is stringified alone: once in the array's stringify (which
   // threw after it), once on its own.
   expect(reads).toBe(2);
+});
+
+test('values stringified in runs of any size join into one array text, and a throw in a later run falls back', async () => {
+  const { s, topic, id } = await setUp();
+  // Small values, then values of 40 KiB each (a run of one), then small ones again; the
+  // runs' texts are written back to back into one array text.
+  const sized = (i) => (i >= 100 && i < 110 ? { big: `${i}`.padEnd(40 * 1024, 'x') } : { small: i, s: `é${i}` });
+  const values = Array.from({ length: 300 }, (_, i) => sized(i));
+  const results = await s.publishBatch(topic, values.map((value, i) => ({ key: String(i), value })), { schema: { id } });
+  expect(results.filter((r) => r.error)).toEqual([]);
+  const got = await bodies(s, topic, values.length);
+  values.forEach((value, i) => expect([i, got.get(String(i))]).toEqual([i, JSON.stringify(value)]));
+
+  // A BigInt well after the first run: the runs before it were written, then each value is
+  // stringified alone, and only the BigInt's slot fails.
+  const other = cluster.topic('array-text-runs');
+  const mixed = Array.from({ length: 200 }, (_, i) => (i === 150 ? { big: 1n } : { i }));
+  const mixedResults = await s.publishBatch(other, mixed.map((value, i) => ({ key: String(i), value })), { schema: { id } });
+  expect(mixedResults.map((r, i) => [i, r.error && r.error.code]).filter(([, code]) => code)).toEqual([[150, 'ERR_INVALID_ARG']]);
+  const mixedGot = await bodies(s, other, 199);
+  mixed.forEach((value, i) => {
+    if (i !== 150) expect([i, mixedGot.get(String(i))]).toEqual([i, JSON.stringify(value)]);
+  });
 });
 
 test('a single schema\'d publish and a batch keyed by strategy read the same text', async () => {
