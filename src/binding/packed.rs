@@ -5,6 +5,7 @@
 //! number (`Settler::by_seq`).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi::Env;
@@ -12,7 +13,7 @@ use napi::Env;
 use crate::binding::error::{invalid_arg, to_napi_error};
 use crate::binding::message::{read_message, read_record_topic, MessageFields, Payload};
 use crate::binding::schema_publish::{
-    read_pending, read_publish_options, send_encoded, Pending, SchemaPublish,
+    read_pending, read_publish_options, send_encoded, CallTexts, Pending, SchemaPublish,
 };
 use crate::binding::service::KafkaService;
 use crate::engine::error::EngineResult;
@@ -79,6 +80,11 @@ struct Packed<'a> {
     meta: &'a [f64],
     objects: &'a Array<'a>,
     fields: Option<MessageFields>,
+    /// A schema'd call's JSON texts (its slots point into them).
+    texts: CallTexts,
+    /// The topic the last schema'd slot named (its index and name), which the next slots to
+    /// name it share.
+    shared_topic: Option<(usize, Arc<str>)>,
 }
 
 impl<'e> Packed<'e> {
@@ -98,6 +104,8 @@ impl<'e> Packed<'e> {
             meta,
             objects,
             fields: None,
+            texts: CallTexts::default(),
+            shared_topic: None,
         })
     }
 
@@ -154,19 +162,19 @@ impl<'e> Packed<'e> {
         let meta = self.meta;
         let slot = &meta[i * FIELDS..(i + 1) * FIELDS];
         if slot[OBJECT] >= 0.0 {
-            return self.object(slot, |env, topic, item, fields| {
-                read_pending(env, topic.into_owned(), item, fields)
+            let mut texts = std::mem::take(&mut self.texts);
+            let read = self.object(slot, |env, topic, item, fields| {
+                read_pending(env, Arc::from(&*topic), item, fields, &mut texts)
             });
+            self.texts = texts;
+            return read;
         }
-        let topic = self.topic(slot[TOPIC])?.into_owned();
+        let topic = self.shared_topic(slot[TOPIC])?;
         let key = self
             .bytes(slot, KEY_START, "key")?
             .map(|k| k.as_ref().to_vec());
         let text = match self.bytes(slot, VALUE_START, "value")? {
-            Some(v) => Some(
-                String::from_utf8(v.as_ref().to_vec())
-                    .map_err(|_| invalid_arg("value", "packed JSON text is not UTF-8"))?,
-            ),
+            Some(v) => Some(self.texts.push(v.as_ref())),
             None if slot[VALUE_LENGTH] == IN_ARRAY => None,
             None => return Err(invalid_arg("value", "packed JSON text missing")),
         };
@@ -203,6 +211,20 @@ impl<'e> Packed<'e> {
             self.topic(slot[TOPIC])?
         };
         read(env, topic, item, fields)
+    }
+
+    /// The call's topic name at `index`, as one `Arc<str>` for a run of slots that name it.
+    fn shared_topic(&mut self, index: f64) -> EngineResult<Arc<str>> {
+        let name = self.topic(index)?;
+        let index = index as usize;
+        if let Some((last, topic)) = &self.shared_topic {
+            if *last == index {
+                return Ok(topic.clone());
+            }
+        }
+        let topic: Arc<str> = Arc::from(&*name);
+        self.shared_topic = Some((index, topic.clone()));
+        Ok(topic)
     }
 
     /// The call's topic name at `index`, borrowed (a batch names its topic once).
@@ -285,12 +307,14 @@ impl KafkaService {
         array_length: f64,
     ) -> Result<()> {
         let count = count as usize;
-        // Copied now: `data` is reused by the next call.
-        let array = bytes(&data, array_start, array_length, "value")
-            .map_err(|e| to_napi_error(env, &e))?
-            .map(|a| a.as_ref().to_vec());
         let mut packed = Packed::new(env, (&names, &data, &meta, &objects), count)
             .map_err(|e| to_napi_error(env, &e))?;
+        // Copied now, with the slots' own texts: `data` is reused by the next call.
+        if let Some(array) =
+            bytes(&data, array_start, array_length, "value").map_err(|e| to_napi_error(env, &e))?
+        {
+            packed.texts.push_array(array.as_ref());
+        }
         let how = read_publish_options(env, Some(options))
             .and_then(|request| {
                 let reference = request
@@ -310,7 +334,7 @@ impl KafkaService {
             self.engine.clone(),
             how,
             read,
-            array,
+            packed.texts,
             self.settler.by_seq(seq),
         );
         Ok(())

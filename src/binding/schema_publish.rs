@@ -2,6 +2,7 @@
 //! then encoded (and their schema fetched, once) on the tokio runtime before they are queued.
 //! The schema-less publish path does not go through here.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
@@ -124,23 +125,50 @@ pub fn read_publish_options(
     })
 }
 
+/// The JSON texts of one schema'd call's values, back to back in one buffer (one copy on the JS
+/// thread, no allocation per message): the messages' own texts, and the call's JSON array text,
+/// whose elements are, in slot order, the texts of the messages read without one.
+#[derive(Default)]
+pub struct CallTexts {
+    bytes: Vec<u8>,
+    /// Where the array text is in `bytes`.
+    array: Option<Range<usize>>,
+}
+
+impl CallTexts {
+    /// Appends a message's own text; where it is.
+    pub fn push(&mut self, text: &[u8]) -> Range<usize> {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(text);
+        start..self.bytes.len()
+    }
+
+    /// Appends the call's JSON array text.
+    pub fn push_array(&mut self, text: &[u8]) {
+        self.array = Some(self.push(text));
+    }
+}
+
 /// A message read for a schema'd publish: owned (it crosses to the runtime) with its value as
-/// JSON text.
+/// JSON text in its call's [`CallTexts`].
 pub struct Pending {
-    topic: String,
+    /// Shared by the messages of a call to one topic.
+    topic: Arc<str>,
     message: OutgoingMessage<Vec<u8>>,
-    /// `None` while the text is the next element of the call's JSON array text, still to be found.
-    text: Option<String>,
+    /// Where the text is in the call's texts; `None` while it is the next element of the call's
+    /// JSON array text, still to be found.
+    text: Option<Range<usize>>,
 }
 
 impl Pending {
-    /// A message of `topic` without headers or timestamp whose value is the JSON `text`, or with
-    /// `None` the next element of the call's JSON array text (see [`send_encoded`]).
+    /// A message of `topic` without headers or timestamp whose value is the JSON text at `text`
+    /// in its call's texts, or with `None` the next element of the call's JSON array text (see
+    /// [`send_encoded`]).
     pub fn new(
-        topic: String,
+        topic: Arc<str>,
         key: Option<Vec<u8>>,
         partition: Option<i32>,
-        text: Option<String>,
+        text: Option<Range<usize>>,
     ) -> Self {
         Pending {
             topic,
@@ -155,18 +183,21 @@ impl Pending {
         }
     }
 
-    /// The value's JSON text (empty while still to be taken from the call's array text, which
-    /// [`send_encoded`] does first).
-    fn text(&self) -> &str {
-        self.text.as_deref().unwrap_or_default()
+    /// The value's JSON text in its call's `texts` (empty while still to be taken from the
+    /// call's array text, which [`send_encoded`] does first).
+    fn text<'t>(&self, texts: &'t str) -> &'t str {
+        self.text
+            .clone()
+            .and_then(|r| texts.get(r))
+            .unwrap_or_default()
     }
 }
 
-/// Gives each message whose value is an element of the call's JSON array text (`array`, the
-/// bytes of one `JSON.stringify` of those values, in slot order) its element's text. When there
-/// is no such text, or it does not hold one element per such message, each of them fails with
-/// `ERR_INVALID_ARG`: no message is left waiting for its text.
-fn take_from_array(read: &mut [EngineResult<Pending>], array: Option<Vec<u8>>) {
+/// Gives each message whose value is an element of the call's JSON array text (at `array` in
+/// the call's `texts`: the `JSON.stringify` of those values, in slot order) its element's place.
+/// When there is no such text, or it does not hold one element per such message, each of them
+/// fails with `ERR_INVALID_ARG`: no message is left waiting for its text.
+fn take_from_array(read: &mut [EngineResult<Pending>], texts: &str, array: Option<Range<usize>>) {
     let wanted = read
         .iter()
         .filter(|p| matches!(p, Ok(Pending { text: None, .. })))
@@ -174,12 +205,11 @@ fn take_from_array(read: &mut [EngineResult<Pending>], array: Option<Vec<u8>>) {
     if wanted == 0 {
         return;
     }
-    let text = array.and_then(|a| String::from_utf8(a).ok());
-    let elements = text
-        .as_deref()
-        .and_then(array_elements)
-        .filter(|e| e.len() == wanted);
-    let mut elements = elements.map(Vec::into_iter);
+    let elements = array
+        .and_then(|a| Some((a.start, array_elements(texts.get(a)?)?)))
+        .filter(|(_, e)| e.len() == wanted);
+    let mut elements =
+        elements.map(|(start, e)| e.into_iter().map(move |r| start + r.start..start + r.end));
     for slot in read.iter_mut() {
         let Ok(Pending {
             text: text @ None, ..
@@ -188,7 +218,7 @@ fn take_from_array(read: &mut [EngineResult<Pending>], array: Option<Vec<u8>>) {
             continue;
         };
         match elements.as_mut().and_then(Iterator::next) {
-            Some(e) => *text = Some(e.to_owned()),
+            Some(e) => *text = Some(e),
             None => {
                 *slot = Err(invalid_arg(
                     "value",
@@ -203,12 +233,14 @@ fn owned(p: Option<Payload<'_>>) -> Option<Vec<u8>> {
     p.map(|p| p.as_ref().to_vec())
 }
 
-/// Reads a message object of a schema'd publish, its `value` through `JSON.stringify`.
+/// Reads a message object of a schema'd publish, its `value` through `JSON.stringify` into the
+/// call's `texts`.
 pub fn read_pending(
     env: &Env,
-    topic: String,
+    topic: Arc<str>,
     item: Unknown<'_>,
     fields: &MessageFields,
+    texts: &mut CallTexts,
 ) -> EngineResult<Pending> {
     let (m, value) = read_message_envelope(env, item, fields)?;
     let text = stringify(env, value, "message.value")?;
@@ -221,7 +253,7 @@ pub fn read_pending(
             partition: m.partition,
             timestamp: m.timestamp,
         },
-        text: Some(text),
+        text: Some(texts.push(text.as_bytes())),
     })
 }
 
@@ -241,29 +273,40 @@ pub fn publish_encoded(
             return settle(items.iter().map(|_| Err(e.clone())).collect());
         }
     };
+    let mut texts = CallTexts::default();
     let read: Vec<EngineResult<Pending>> = items
         .into_iter()
-        .map(|(topic, item)| topic.and_then(|t| read_pending(env, t, item, &fields)))
+        .map(|(topic, item)| {
+            topic.and_then(|t| read_pending(env, Arc::from(t), item, &fields, &mut texts))
+        })
         .collect();
-    send_encoded(engine, how, read, None, settle);
+    send_encoded(engine, how, read, texts, settle);
 }
 
 /// On the runtime, encodes the messages read, keys those without a key by `strategy` (else
 /// their topic's template's) from their headers or JSON text, and queues them after those of
-/// the earlier schema'd calls; `settle` gets one outcome per message, in order. `array`: the
-/// JSON array text whose elements are, in order, the texts of the messages read without one.
+/// the earlier schema'd calls; `settle` gets one outcome per message, in order. `texts`: the
+/// call's JSON texts that the messages read point into.
 pub fn send_encoded(
     engine: Arc<KafkaEngine>,
     how: SchemaPublish,
     mut read: Vec<EngineResult<Pending>>,
-    array: Option<Vec<u8>>,
+    texts: CallTexts,
     settle: impl FnOnce(BatchOutcome) + Send + 'static,
 ) {
     napi::bindgen_prelude::spawn(async move {
-        take_from_array(&mut read, array);
-        let texts: Vec<&str> = read
+        let CallTexts { bytes, array } = texts;
+        // Never so from publish.js, whose `Buffer.write` writes UTF-8 only.
+        let texts = String::from_utf8(bytes).unwrap_or_else(|_| {
+            for slot in read.iter_mut().filter(|s| s.is_ok()) {
+                *slot = Err(invalid_arg("value", "packed JSON text is not UTF-8"));
+            }
+            String::new()
+        });
+        take_from_array(&mut read, &texts, array);
+        let values: Vec<&str> = read
             .iter()
-            .filter_map(|p| p.as_ref().ok().map(Pending::text))
+            .filter_map(|p| p.as_ref().ok().map(|p| p.text(&texts)))
             .collect();
         let SchemaPublish {
             codec,
@@ -271,8 +314,8 @@ pub fn send_encoded(
             strategy,
             mut turn,
         } = how;
-        let encoded = codec.encode_all(&reference, &texts).await;
-        drop(texts);
+        let encoded = codec.encode_all(&reference, &values).await;
+        drop(values);
         let mut encoded = encoded.into_iter();
         turn.wait().await;
         let slots: Vec<EngineResult<Pending>> = read
@@ -286,9 +329,12 @@ pub fn send_encoded(
                     p.message.value = Some(bytes);
                     if p.message.key.is_none() {
                         if let Some(s) = engine.strategy_for(&p.topic, strategy)? {
-                            p.message.key =
-                                strategy_key(s, &p.message.headers, Some(p.text().as_bytes()))
-                                    .map_err(|e| e.about(&p.topic, p.message.partition))?;
+                            p.message.key = strategy_key(
+                                s,
+                                &p.message.headers,
+                                Some(p.text(&texts).as_bytes()),
+                            )
+                            .map_err(|e| e.about(&p.topic, p.message.partition))?;
                         }
                     }
                     Ok(p)
@@ -299,7 +345,7 @@ pub fn send_encoded(
         let delivery = engine.send_slots(
             slots.iter().map(|p| {
                 p.as_ref()
-                    .map(|p| (p.topic.as_str(), &p.message))
+                    .map(|p| (&*p.topic, &p.message))
                     .map_err(Clone::clone)
             }),
             Keying::AsGiven,

@@ -1,15 +1,18 @@
-//! The elements of a JSON array as `JSON.stringify` writes it, each as its own text. A schema'd
-//! `publishBatch` crosses its values as one `JSON.stringify` of the array of them: one call
-//! instead of one per value on the JS thread; the values are found here, on the runtime.
+//! The elements of a JSON array as `JSON.stringify` writes it, each as its place in the text.
+//! A schema'd `publishBatch` crosses its values as one JSON array text (a few `JSON.stringify`
+//! calls of runs of them, joined: fewer calls than one per value on the JS thread); the values
+//! are found here, on the runtime.
+
+use std::ops::Range;
 
 use memchr::memchr2;
 
-/// The text of each element of the JSON array `text`, in order; `None` when `text` is not one
+/// Where each element of the JSON array `text` is in it, in order; `None` when `text` is not one
 /// array (unbalanced brackets, an unterminated string, text after the closing bracket). Only the
 /// structure is checked, brackets counted and not matched: the elements are parsed later, by
 /// whatever reads them. Whitespace is
 /// allowed where JSON allows it, and left out of the elements.
-pub fn array_elements(text: &str) -> Option<Vec<&str>> {
+pub fn array_elements(text: &str) -> Option<Vec<Range<usize>>> {
     let bytes = text.as_bytes();
     let mut at = skip_ws(bytes, 0);
     if bytes.get(at) != Some(&b'[') {
@@ -35,11 +38,14 @@ pub fn array_elements(text: &str) -> Option<Vec<&str>> {
                 at += 1;
             }
             c @ (b',' | b']') if depth == 0 => {
-                let element = text[start..at].trim_end_matches([' ', '\t', '\n', '\r']);
-                if element.is_empty() {
+                let end = start
+                    + text[start..at]
+                        .trim_end_matches([' ', '\t', '\n', '\r'])
+                        .len();
+                if end == start {
                     return None;
                 }
-                elements.push(element);
+                elements.push(start..end);
                 if c == b']' {
                     return (skip_ws(bytes, at + 1) == bytes.len()).then_some(elements);
                 }
@@ -76,11 +82,16 @@ fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
 mod tests {
     use super::*;
 
+    /// The text of each element.
+    fn elements(text: &str) -> Option<Vec<&str>> {
+        array_elements(text).map(|found| found.into_iter().map(|r| &text[r]).collect())
+    }
+
     #[test]
     fn splits_top_level_elements() {
         let text = r#"[{"a":[1,2,{"b":"]"}],"c":"x,y"},"s\"t,r]",3,null,true,[[]],{}]"#;
         assert_eq!(
-            array_elements(text).unwrap(),
+            elements(text).unwrap(),
             vec![
                 r#"{"a":[1,2,{"b":"]"}],"c":"x,y"}"#,
                 r#""s\"t,r]""#,
@@ -95,10 +106,10 @@ mod tests {
 
     #[test]
     fn takes_whitespace_and_empty_arrays() {
-        assert_eq!(array_elements("[]").unwrap(), Vec::<&str>::new());
-        assert_eq!(array_elements(" [ ] ").unwrap(), Vec::<&str>::new());
+        assert_eq!(elements("[]").unwrap(), Vec::<&str>::new());
+        assert_eq!(elements(" [ ] ").unwrap(), Vec::<&str>::new());
         assert_eq!(
-            array_elements("[ 1 , \"a\\\\\" ,\n{ } ]").unwrap(),
+            elements("[ 1 , \"a\\\\\" ,\n{ } ]").unwrap(),
             vec!["1", "\"a\\\\\"", "{ }"]
         );
     }
@@ -107,7 +118,7 @@ mod tests {
     fn escapes_and_multibyte_text_stay_whole() {
         let text = "[\"\\\\\",\"é,]\",\"\\u005d\"]";
         assert_eq!(
-            array_elements(text).unwrap(),
+            elements(text).unwrap(),
             vec!["\"\\\\\"", "\"é,]\"", "\"\\u005d\""]
         );
     }
@@ -118,7 +129,7 @@ mod tests {
             "", "{}", "[", "[1", "[1,", "[1,]", "[,1]", "[1]x", "[\"a]", "[{]", "[}]", "[1]]",
             "[\"\\",
         ] {
-            assert!(array_elements(bad).is_none(), "{bad:?}");
+            assert!(elements(bad).is_none(), "{bad:?}");
         }
     }
 
@@ -131,6 +142,6 @@ mod tests {
             .collect();
         let text = serde_json::to_string(&values).unwrap();
         let expected: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-        assert_eq!(array_elements(&text).unwrap(), expected);
+        assert_eq!(elements(&text).unwrap(), expected);
     }
 }
