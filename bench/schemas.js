@@ -22,6 +22,7 @@ const { monitorEventLoopDelay } = require('perf_hooks');
 const path = require('path');
 const { KafkaService, SchemaRegistry } = require(process.env.KAFKA_NATIVE_MODULE || path.join(__dirname, '..'));
 const { avro } = require('../schemas');
+const { jobLifecycleEvent } = require('./lib/job-lifecycle');
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -35,16 +36,6 @@ const HANDLER_WAIT_MS = opt('handler-wait-ms', 0);
 const handlerWait = () => (HANDLER_WAIT_MS > 0 ? new Promise((resolve) => setTimeout(resolve, HANDLER_WAIT_MS)) : undefined);
 const brokers = process.env.KAFKA_BROKERS || '127.0.0.1:19092';
 const registryUrl = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:18081/apis/ccompat/v7';
-
-const event = (i) => ({
-  event_id: `7c9e6679-7425-40de-944b-${String(i).padStart(12, '0')}`,
-  event_type: 'job.running',
-  timestamp: '2026-11-30T12:00:00.000Z',
-  correlation_id: 'c0ffee00-0000-4000-8000-000000000001',
-  user_id: 'astro-1',
-  schema_version: 1,
-  payload: { job_id: `job-${i % 1000}`, name: 'imaging', status: 'running', message: null, details: { queue: 'gpu' } },
-});
 
 /** Figures of `n` messages handled since `cpu0` / `t0` with the loop delay histogram `h`. */
 function figures(name, n, cpu0, t0, h) {
@@ -135,7 +126,7 @@ async function main() {
   const registry = new SchemaRegistry({ url: registryUrl });
   const subject = `bench-job-lifecycle-${stamp}-value`;
   const id = await registry.register(subject, avro['job-lifecycle']);
-  const values = Array.from({ length: BATCH }, (_, i) => event(i));
+  const values = Array.from({ length: BATCH }, (_, i) => jobLifecycleEvent(i));
 
   const service = new KafkaService({ brokers });
   service.useSchemaRegistry(registry);
