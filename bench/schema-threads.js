@@ -16,12 +16,12 @@
 // results/2026-12-06-schemas-runs.md.
 
 const { execFileSync } = require('child_process');
-const fs = require('fs');
 const path = require('path');
 const { KafkaService, SchemaRegistry } = require(process.env.KAFKA_NATIVE_MODULE || path.join(__dirname, '..'));
 const { avro } = require('../schemas');
 const { jobLifecycleEvent } = require('./lib/job-lifecycle');
 const { threadCpu } = require('./lib/thread-cpu');
+const { cpuSeconds } = require('./lib/broker');
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -38,17 +38,13 @@ const registryUrl = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:18081/a
 /** Numbered threads (`tokio-rt-worker`, `rdk:broker1`, …) summed under one name. */
 const byKind = (name) => name.replace(/\d+$/, '#');
 
-/** CPU µs the broker's JVM has used so far, or undefined when it does not run here. */
-function brokerCpu() {
-  let pid;
+/** The pid of the broker's JVM when it runs on this machine (`pgrep -f kafka.Kafka`), else null. */
+function brokerPid() {
   try {
-    pid = execFileSync('pgrep', ['-f', 'kafka.Kafka'], { encoding: 'utf8' }).trim().split('\n')[0];
+    return execFileSync('pgrep', ['-f', 'kafka.Kafka'], { encoding: 'utf8' }).trim().split('\n')[0];
   } catch (_) {
-    return undefined;
+    return null;
   }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 async function main() {
@@ -70,7 +66,8 @@ async function main() {
 
   let sent = 0;
   let syncNs = 0n;
-  const broker0 = brokerCpu();
+  const broker = brokerPid();
+  const broker0 = cpuSeconds(broker);
   const threads0 = threadCpu(byKind);
   const t0 = process.hrtime.bigint();
   const deadline = Date.now() + SECONDS * 1000;
@@ -87,7 +84,7 @@ async function main() {
   );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const threads1 = threadCpu(byKind);
-  const broker1 = brokerCpu();
+  const broker1 = cpuSeconds(broker);
   const perMessage = (us) => +(us / sent).toFixed(2);
   const cpuUsPerMsg = {};
   for (const [name, us] of Object.entries(threads1)) {
@@ -100,7 +97,7 @@ async function main() {
       msgsPerSec: Math.round(sent / seconds),
       syncJsUsPerMsg: perMessage(Number(syncNs) / 1000),
       cpuUsPerMsg,
-      brokerJvmUsPerMsg: broker0 === undefined || broker1 === undefined ? null : perMessage(broker1 - broker0),
+      brokerJvmUsPerMsg: broker0 === null || broker1 === null ? null : perMessage((broker1 - broker0) * 1e6),
     }),
   );
   await service.disconnect();
