@@ -44,6 +44,30 @@ impl<B> OutgoingMessage<B> {
 }
 
 impl<B: AsRef<[u8]>> OutgoingMessage<B> {
+    /// The message with its own copy of every byte.
+    pub fn to_owned_bytes(&self) -> OutgoingMessage<Vec<u8>> {
+        self.map_bytes(|b| b.to_vec())
+    }
+
+    /// The message as slices of its bytes.
+    pub fn borrowed(&self) -> OutgoingMessage<&[u8]> {
+        self.map_bytes(|b| b)
+    }
+
+    fn map_bytes<'a, C>(&'a self, f: impl Fn(&'a [u8]) -> C) -> OutgoingMessage<C> {
+        OutgoingMessage {
+            key: self.key.as_ref().map(|b| f(b.as_ref())),
+            value: self.value.as_ref().map(|b| f(b.as_ref())),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_ref().map(|b| f(b.as_ref()))))
+                .collect(),
+            partition: self.partition,
+            timestamp: self.timestamp,
+        }
+    }
+
     /// Bytes of key, value and headers: what counts towards the `bytes` statistic.
     pub fn size(&self) -> usize {
         let len = |b: &Option<B>| b.as_ref().map_or(0, |b| b.as_ref().len());

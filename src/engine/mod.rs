@@ -8,6 +8,7 @@ pub mod config;
 pub mod connection;
 pub mod consumer;
 mod delivery_opaque;
+pub mod enqueue_lane;
 pub mod error;
 pub mod keying;
 pub mod latency;
@@ -29,6 +30,8 @@ pub mod transaction;
 mod disconnect_tests;
 #[cfg(test)]
 mod key_order_tests;
+#[cfg(test)]
+mod lane_order_tests;
 #[cfg(test)]
 mod prefetch_tests;
 #[cfg(test)]

@@ -18,6 +18,7 @@ use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::config::ServiceConfig;
 use crate::engine::connection::is_refusal;
 use crate::engine::delivery_opaque::{run_deliveries, Delivery, DeliveryParts, PendingDelivery};
+use crate::engine::enqueue_lane::EnqueueLane;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::keying::{message_key, TemplateStrategies};
 use crate::engine::latency::BucketRun;
@@ -256,6 +257,34 @@ impl BatchDelivery {
         self.collector.take_outcomes()
     }
 
+    /// Queues again what met a full queue (from a task of the current tokio runtime; without
+    /// one they fail with `ERR__QUEUE_FULL`), then releases the batch's extra count. Installs no
+    /// completion: `on_complete` does, and the lane's half of a batch whose `BatchDelivery` the
+    /// caller holds (`Producer::in_lane`) needs none.
+    fn release(mut self) {
+        if self.deferred.is_empty() {
+            self.collector.count_down();
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { self.finish_queueing().await });
+            }
+            Err(_) => self.fail_deferred(),
+        }
+    }
+
+    /// Fails what met a full queue with `ERR__QUEUE_FULL` (no runtime to queue it again from),
+    /// then releases the batch's extra count.
+    fn fail_deferred(&mut self) {
+        for d in std::mem::take(&mut self.deferred) {
+            let e = EngineError::from_code(RDKafkaErrorCode::QueueFull)
+                .about(d.topic.name(), d.message.partition);
+            self.collector.settle(d.index, Err(e));
+        }
+        self.collector.count_down();
+    }
+
     /// Lets a batch of `Producer::send_each` settle: its outcomes already go one by one to its
     /// callback. Messages that met a full queue are queued again as `on_complete` does.
     pub fn finish(self) {
@@ -265,27 +294,47 @@ impl BatchDelivery {
     /// Calls `f` with every outcome once the last delivery report arrived, on the thread that
     /// delivered it. Messages that met a full queue are queued again from a task of the current
     /// tokio runtime; without one they fail with `ERR__QUEUE_FULL`.
-    pub fn on_complete(mut self, f: impl FnOnce(BatchOutcome) + Send + 'static) {
+    pub fn on_complete(self, f: impl FnOnce(BatchOutcome) + Send + 'static) {
         if let Ok(mut c) = self.collector.completion.lock() {
             *c = Some(Completion::Call(Box::new(f)));
         }
-        if self.deferred.is_empty() {
-            self.collector.count_down();
-            return;
+        self.release();
+    }
+}
+
+/// What a job of `Producer::send_later` sends with: its batch's slots, queued when it calls
+/// `slots`.
+pub struct LaneSend {
+    producer: Arc<Producer>,
+    collector: Arc<BatchCollector>,
+    /// The batch's slots.
+    count: usize,
+    keying: Option<Option<PartitionStrategy>>,
+}
+
+/// A lane job's queued batch (what `LaneSend::slots` returns).
+#[must_use = "a lane job returns what it queued"]
+pub struct LaneSent(BatchDelivery);
+
+impl LaneSend {
+    /// Queues the batch's slots, one per slot `send_later` was given (a missing one fails with
+    /// `ERR__FAIL`, an extra one is not sent).
+    pub fn slots<'a, B: AsRef<[u8]> + 'a>(
+        self,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
+    ) -> LaneSent {
+        let LaneSend {
+            producer,
+            collector,
+            count: expected,
+            keying,
+        } = self;
+        let given = slots.len();
+        let delivery = producer.send_now(collector.clone(), slots.take(expected), keying);
+        for index in given..expected {
+            collector.settle(index, Err(EngineError::from_code(RDKafkaErrorCode::Fail)));
         }
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move { self.finish_queueing().await });
-            }
-            Err(_) => {
-                for d in std::mem::take(&mut self.deferred) {
-                    let e = EngineError::from_code(RDKafkaErrorCode::QueueFull)
-                        .about(d.topic.name(), d.message.partition);
-                    self.collector.settle(d.index, Err(e));
-                }
-                self.collector.count_down();
-            }
-        }
+        LaneSent(delivery)
     }
 }
 
@@ -298,6 +347,9 @@ pub struct Producer {
     stats: Arc<ProducerStats>,
     message_timeout: Duration,
     key_templates: TemplateStrategies,
+    /// Sends queued away from their caller's thread (`send_later`), and every send after them
+    /// while any waits.
+    lane: EnqueueLane,
 }
 
 impl Producer {
@@ -321,6 +373,7 @@ impl Producer {
             stats,
             message_timeout: Duration::from_millis(config.producer.message_timeout_ms as u64),
             key_templates: config.key_templates.clone(),
+            lane: EnqueueLane::default(),
         }))
     }
 
@@ -429,11 +482,80 @@ impl Producer {
         self.send_to(collector, slots, keying)
     }
 
-    /// `send` into `collector`. Plain messages (no headers, timestamp or partition of their
-    /// own) are gathered into runs of one topic, each queued in one librdkafka call
-    /// (`produce_run`); any other message first queues the run before it, so the batch keeps
-    /// its order.
+    /// `send` into `collector`: at once, or, while the lane is busy, copied and queued behind
+    /// what waits there.
     fn send_to<'a, B: AsRef<[u8]> + 'a>(
+        self: &Arc<Self>,
+        collector: Arc<BatchCollector>,
+        slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
+        keying: Option<Option<PartitionStrategy>>,
+    ) -> BatchDelivery {
+        if !self.lane.busy() {
+            return self.send_now(collector, slots, keying);
+        }
+        let owned: Vec<EngineResult<(String, OutgoingMessage<Vec<u8>>)>> = slots
+            .map(|s| s.map(|(t, m)| (t.to_owned(), m.to_owned_bytes())))
+            .collect();
+        self.in_lane(collector, owned.len(), keying, move |send| {
+            send.slots(owned.iter().map(|s| {
+                s.as_ref()
+                    .map(|(t, m)| (t.as_str(), m))
+                    .map_err(Clone::clone)
+            }))
+        })
+    }
+
+    /// `send_slots` with its queueing done on the producer's lane, after every send before it,
+    /// away from the caller's thread: `job` is handed a `LaneSend` for exactly `count` slots,
+    /// and its sends keep their order with every send made after this call. For a large batch
+    /// whose bytes the caller can hand over (`job` owns them).
+    pub fn send_later(
+        self: &Arc<Self>,
+        count: usize,
+        keying: Keying,
+        job: impl FnOnce(LaneSend) -> LaneSent + Send + 'static,
+    ) -> BatchDelivery {
+        let keying = match keying {
+            Keying::AsGiven => None,
+            Keying::Strategy(named) => self.key_templates.applies(named).then_some(named),
+        };
+        let collector = Arc::new(BatchCollector::new(count, self.stats.clone()));
+        self.in_lane(collector, count, keying, job)
+    }
+
+    /// Pushes `job` into the lane for `collector`'s `count` slots; the `BatchDelivery` returned
+    /// settles them as the job's sends are reported.
+    fn in_lane(
+        self: &Arc<Self>,
+        collector: Arc<BatchCollector>,
+        count: usize,
+        keying: Option<Option<PartitionStrategy>>,
+        job: impl FnOnce(LaneSend) -> LaneSent + Send + 'static,
+    ) -> BatchDelivery {
+        // A second extra count, released once the job queued every message (`LaneSent`).
+        collector.remaining.fetch_add(1, Ordering::AcqRel);
+        let send = LaneSend {
+            producer: self.clone(),
+            collector: collector.clone(),
+            count,
+            keying,
+        };
+        self.lane.push(Box::new(move || {
+            let LaneSent(delivery) = job(send);
+            delivery.release();
+        }));
+        BatchDelivery {
+            producer: self.clone(),
+            collector,
+            deferred: Vec::new(),
+        }
+    }
+
+    /// Queues every slot into `collector` now. Plain messages (no headers, timestamp or
+    /// partition of their own) are gathered into runs of one topic, each queued in one
+    /// librdkafka call (`produce_run`); any other message first queues the run before it, so the
+    /// batch keeps its order.
+    fn send_now<'a, B: AsRef<[u8]> + 'a>(
         self: &Arc<Self>,
         collector: Arc<BatchCollector>,
         slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
@@ -578,7 +700,7 @@ impl Producer {
             derived,
         } = refused;
         if is_queue_full(&e) {
-            let mut message = to_owned_message(message);
+            let mut message = message.to_owned_bytes();
             if derived.is_some() {
                 message.key = derived;
             }
@@ -688,10 +810,15 @@ impl Producer {
         }
     }
 
-    /// Waits (blocking) until every queued message is delivered or failed, or the timeout passes.
+    /// Waits (blocking) until every queued message is delivered or failed, or the timeout passes
+    /// (what waits in the lane is queued first).
     pub fn flush(&self, timeout: Duration) -> EngineResult<()> {
+        let deadline = Instant::now() + timeout;
+        self.lane.wait_idle(deadline);
         self.inner
-            .flush(Timeout::After(timeout))
+            .flush(Timeout::After(
+                deadline.saturating_duration_since(Instant::now()),
+            ))
             .map_err(EngineError::from)
     }
 }
@@ -789,18 +916,4 @@ fn is_queue_full(e: &EngineError) -> bool {
             ..
         }
     )
-}
-
-fn to_owned_message<B: AsRef<[u8]>>(m: &OutgoingMessage<B>) -> OutgoingMessage<Vec<u8>> {
-    OutgoingMessage {
-        key: m.key.as_ref().map(|b| b.as_ref().to_vec()),
-        value: m.value.as_ref().map(|b| b.as_ref().to_vec()),
-        headers: m
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_ref().map(|b| b.as_ref().to_vec())))
-            .collect(),
-        partition: m.partition,
-        timestamp: m.timestamp,
-    }
 }
