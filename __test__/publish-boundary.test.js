@@ -294,3 +294,93 @@ test('a getter that publishes while its message is packed changes no other messa
   expect(seen.received.map(({ message }) => message.key.toString()).sort()).toEqual(keys.sort());
   for (const { message } of seen.received) expect(message.value.toString()).toBe(`${message.key.toString()}-value`);
 });
+
+// A publishBatch of 64 or more small messages, made while others are in flight, is queued on
+// the producer's lane, away from the Node thread (lane_call.rs, `takes_lane`); what is published
+// after it waits there behind it.
+const LANE_BATCH = 300;
+const laneBatch = (label, n = LANE_BATCH) => Array.from({ length: n }, (_, i) => ({ key: 'k', value: `${label}-${i}` }));
+
+test('lane batches and the publishes made while they wait keep call order', async () => {
+  const topic = cluster.topic('lane-order', 1);
+  const service = cluster.service();
+  const calls = [
+    service.publishBatch(topic, laneBatch('a')),
+    service.publish(topic, { key: 'k', value: 'b' }),
+    service.publish(topic, { key: 'k', value: 'c' }, { partition: 0 }),
+    service.publishBatch(topic, laneBatch('d', 10)),
+    service.publishBatch(topic, laneBatch('e')),
+    service.publishBatch([{ topic, key: 'k', value: 'f', headers: { h: 'v' } }]),
+    service.publishBatch(topic, laneBatch('g')),
+  ];
+  const [a, b, c, d, e, f, g] = await Promise.all(calls);
+  const offsets = [...a.map((r) => r.offset), b.offset, c.offset, ...d.map((r) => r.offset), ...e.map((r) => r.offset), f[0].offset, ...g.map((r) => r.offset)];
+  expect(offsets).toEqual(offsets.map((_, i) => i));
+});
+
+test('a lane batch: messages of every shape in their own slots, failures alone', async () => {
+  const topic = cluster.topic('lane-shapes', 1);
+  const service = cluster.service();
+  const messages = laneBatch('m', 200);
+  messages[3] = { key: 'k', value: 'with a header', headers: { h: 'v' } };
+  messages[10] = { value: 42 };
+  messages[11] = { key: 'k', value: 'x', partition: -1 };
+  messages[50] = { key: 'k', value: Buffer.alloc(70 * 1024, 5) };
+  messages[60] = { key: 'k', value: OVERSIZE };
+  messages[61] = {
+    get value() {
+      throw new Error('a getter that throws');
+    },
+  };
+  messages[199] = { key: 'k', value: null };
+  // In flight while the batch is made: the batch takes the lane.
+  const before = service.publishBatch(cluster.topic('lane-shapes-before', 1), laneBatch('before'));
+  const results = await service.publishBatch(topic, messages);
+  await before;
+  const failed = new Map([
+    [10, 'ERR_INVALID_ARG'],
+    [11, 'ERR_INVALID_ARG'],
+    [60, 'ERR_MSG_SIZE_TOO_LARGE'],
+    [61, 'ERR_INVALID_ARG'],
+  ]);
+  let next = 0;
+  results.forEach((r, i) => {
+    if (failed.has(i)) {
+      expect(r.offset).toBe(-1);
+      expectKafkaError(r.error, failed.get(i));
+    } else {
+      expect(r).toEqual({ topic, partition: 0, offset: next++, timestamp: expect.any(Number) });
+    }
+  });
+
+  const seen = collector();
+  const subscription = await service.subscribe(subscribeOptions(topic), { eachMessage: seen.eachMessage });
+  await waitFor(() => seen.received.length >= next, 45000, `${next} messages`);
+  await subscription.stop();
+  const sent = messages.filter((_, i) => !failed.has(i));
+  expect(seen.received).toHaveLength(sent.length);
+  seen.received.forEach((got, i) => {
+    const value = sent[i].value;
+    expect(got.message.value).toEqual(value === null ? null : Buffer.from(value));
+  });
+  expect(seen.received[3].message.headers).toEqual({ h: Buffer.from('v') });
+});
+
+test('a lane batch not awaited before disconnect() is delivered', async () => {
+  const topic = cluster.topic('lane-disconnect', 1);
+  const service = cluster.service();
+  await service.connect();
+  const batches = [service.publishBatch(topic, laneBatch('x', 2000)), service.publishBatch(topic, laneBatch('y', 2000))];
+  await service.disconnect();
+  const [x, y] = await Promise.all(batches);
+  expect([...x, ...y].map((r) => r.offset)).toEqual(Array.from({ length: 4000 }, (_, i) => i));
+});
+
+test('a large batch of large values (queued on the Node thread) and lane batches keep call order', async () => {
+  const topic = cluster.topic('lane-large', 1);
+  const service = cluster.service();
+  const large = Array.from({ length: 100 }, (_, i) => ({ key: 'k', value: Buffer.alloc(1024, i) }));
+  const [a, b, c] = await Promise.all([service.publishBatch(topic, laneBatch('a')), service.publishBatch(topic, large), service.publishBatch(topic, laneBatch('c'))]);
+  const offsets = [...a, ...b, ...c].map((r) => r.offset);
+  expect(offsets).toEqual(offsets.map((_, i) => i));
+});

@@ -33,6 +33,7 @@ pub mod figures;
 pub mod groups;
 pub mod health;
 mod js_support;
+mod lane_call;
 pub mod logger;
 pub mod message;
 pub mod mock_cluster;

@@ -5,12 +5,14 @@
 //! number (`Settler::by_seq`).
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi::Env;
 
 use crate::binding::error::{invalid_arg, to_napi_error};
+use crate::binding::lane_call::{takes_lane, LaneCall, LaneSlot};
 use crate::binding::message::{read_message, read_record_topic, MessageFields, Payload};
 use crate::binding::schema_publish::{
     read_pending, read_publish_options, send_encoded, CallTexts, Pending, SchemaPublish,
@@ -155,6 +157,51 @@ impl<'e> Packed<'e> {
         ))
     }
 
+    /// The bytes of `data` the first `count` slots name (up to the end of the last), those
+    /// that cross as objects left out.
+    fn used_bytes(&self, count: usize) -> usize {
+        let end = |slot: &[f64], at: usize| {
+            if slot[at + 1] >= 0.0 {
+                slot[at] + slot[at + 1]
+            } else {
+                0.0
+            }
+        };
+        let used = self
+            .meta
+            .chunks_exact(FIELDS)
+            .take(count)
+            .filter(|slot| slot[OBJECT] < 0.0)
+            .fold(0.0, |used: f64, slot| {
+                used.max(end(slot, KEY_START)).max(end(slot, VALUE_START))
+            });
+        (used as usize).min(self.data.len())
+    }
+
+    /// Slot `i` as the lane takes it: a packed slot as places in the call's bytes, a message
+    /// that crosses as itself read (and copied) now.
+    fn lane_slot(&mut self, i: usize) -> EngineResult<LaneSlot> {
+        let meta = self.meta;
+        let slot = &meta[i * FIELDS..(i + 1) * FIELDS];
+        if slot[OBJECT] >= 0.0 {
+            return self.object(slot, |env, topic, item, fields| {
+                let message = read_message(env, item, fields)?;
+                Ok(LaneSlot::Object(
+                    topic.into_owned(),
+                    message.to_owned_bytes(),
+                ))
+            });
+        }
+        self.topic(slot[TOPIC])?;
+        let partition = slot[PARTITION];
+        Ok(LaneSlot::Packed {
+            topic: slot[TOPIC] as usize,
+            key: range(self.data, slot[KEY_START], slot[KEY_LENGTH], "key")?,
+            value: range(self.data, slot[VALUE_START], slot[VALUE_LENGTH], "value")?,
+            partition: (partition >= 0.0).then_some(partition as i32),
+        })
+    }
+
     /// Slot `i` of a schema'd publish: a packed value is the JSON text `publish.js` wrote (its
     /// own, or an element of the call's array text), an object's value is `JSON.stringify`-ed
     /// here.
@@ -262,6 +309,25 @@ impl KafkaService {
         let mut packed = Packed::new(env, (&names, &data, &meta, &objects), count)
             .map_err(|e| to_napi_error(env, &e))?;
         let producer = self.engine.producer().map_err(|e| to_napi_error(env, &e))?;
+        let lane = (!each)
+            .then(|| {
+                takes_lane(count, producer.stats().in_flight(), || {
+                    packed.used_bytes(count)
+                })
+            })
+            .flatten();
+        if let Some(used) = lane {
+            let slots = packed.read_all(count, |p, i| p.lane_slot(i));
+            let call = LaneCall::new(names, &data[..used], slots, &self.lane_blocks);
+            self.settler.expect(env, 1)?;
+            let done = self.settler.by_seq(seq);
+            within_runtime_if_available(|| {
+                producer
+                    .send_later(count, Keying::Strategy(None), move |send| call.send(send))
+                    .on_complete(done)
+            });
+            return Ok(());
+        }
         // Every message read from `data` is copied (by librdkafka, or for a full queue by the
         // engine) before the call returns: publish.js reuses the Buffer.
         let slots = packed.read_all(count, |p, i| p.message(i));
@@ -392,6 +458,16 @@ fn bytes<'e>(
     len: f64,
     what: &str,
 ) -> EngineResult<Option<Payload<'e>>> {
+    Ok(range(data, start, len, what)?.map(|r| Payload::Bytes(&data[r])))
+}
+
+/// The place of the `len` bytes of `data` from `start` (`None` for a negative length).
+pub(crate) fn range(
+    data: &[u8],
+    start: f64,
+    len: f64,
+    what: &str,
+) -> EngineResult<Option<Range<usize>>> {
     if len < 0.0 {
         return Ok(None);
     }
@@ -399,7 +475,7 @@ fn bytes<'e>(
     if !(start >= 0.0 && end <= data.len() as f64) {
         return Err(invalid_arg(what, "packed bytes out of range"));
     }
-    Ok(Some(Payload::Bytes(&data[start as usize..end as usize])))
+    Ok(Some(start as usize..end as usize))
 }
 
 /// Drops the exception a message's getter or proxy threw while it was read: that message fails

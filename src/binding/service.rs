@@ -11,6 +11,7 @@ use napi::{Env, ValueType};
 use crate::binding::args;
 use crate::binding::config::{read_client_config, JsSubscribeOptions};
 use crate::binding::error::{invalid_arg, to_js_error, to_napi_error};
+use crate::binding::lane_call::LaneBlocks;
 use crate::binding::message::{
     read_message, read_record_topic, read_topic, JsPublishResult, MessageFields, Payload,
 };
@@ -85,6 +86,8 @@ pub struct KafkaService {
     schemas: Mutex<Option<Arc<SchemaCodec>>>,
     /// Schema'd publishes are queued in call order (their encoding may finish in any order).
     pub(crate) schema_order: PublishOrder,
+    /// The blocks large `publishBatch` calls copy their bytes into for the producer's lane.
+    pub(crate) lane_blocks: LaneBlocks,
 }
 
 #[napi]
@@ -104,6 +107,7 @@ impl KafkaService {
                 settler: Settler::new(&env)?,
                 schemas: Mutex::new(None),
                 schema_order: PublishOrder::default(),
+                lane_blocks: LaneBlocks::default(),
             }),
             Err(e) => Err(to_napi_error(&env, &e)),
         }
