@@ -16,6 +16,7 @@
 const fs = require('fs');
 const path = require('path');
 const { monitorEventLoopDelay } = require('perf_hooks');
+const { pct } = require('./lib/stats');
 
 const mode = process.argv[2] || 'batch';
 const size = Number(process.argv[3] || 100);
@@ -33,11 +34,6 @@ function jsThreadTimes() {
   const [onCpu, waiting] = fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
   return { onCpu: onCpu / 1e6, waiting: waiting / 1e6 };
 }
-
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.floor(q * (s.length - 1))];
-};
 
 async function main() {
   const service = new KafkaService({ brokers, logLevel: 'error', producer: { compression: 'lz4', idempotent: true, acks: -1 } });
@@ -97,6 +93,7 @@ async function main() {
   const elapsed = (performance.now() - t0) / 1000;
   const js1 = jsThreadTimes();
   const cpu = process.cpuUsage(cpu0);
+  callMs.sort((a, b) => a - b);
   console.log(
     JSON.stringify({
       mode,
@@ -105,8 +102,8 @@ async function main() {
       cpuSPerMillion: +((cpu.user + cpu.system) / acked).toFixed(2),
       jsUsPerMsg: +(((js1.onCpu - js0.onCpu) * 1000) / acked).toFixed(2),
       jsWaitingMs: Math.round(js1.waiting - js0.waiting),
-      callMsP50: +quantile(callMs, 0.5).toFixed(3),
-      callMsP99: +quantile(callMs, 0.99).toFixed(3),
+      callMsP50: +(pct(callMs, 50) ?? 0).toFixed(3),
+      callMsP99: +(pct(callMs, 99) ?? 0).toFixed(3),
       eldP99Ms: +Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS).toFixed(2),
     }),
   );
