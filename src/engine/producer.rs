@@ -438,12 +438,15 @@ impl Producer {
         slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
         keying: Keying,
     ) -> BatchDelivery {
+        self.send(slots, self.keying(keying))
+    }
+
+    /// How the sends of a `keying` call key their messages: `None` as given, `Some(strategy)`
+    /// (the named one or the topic's) where a strategy or a topic template applies.
+    fn keying(&self, keying: Keying) -> Option<Option<PartitionStrategy>> {
         match keying {
-            Keying::AsGiven => self.send(slots, None),
-            Keying::Strategy(named) => {
-                let keying = self.key_templates.applies(named).then_some(named);
-                self.send(slots, keying)
-            }
+            Keying::AsGiven => None,
+            Keying::Strategy(named) => self.key_templates.applies(named).then_some(named),
         }
     }
 
@@ -467,8 +470,7 @@ impl Producer {
         each: EachOutcome,
     ) -> BatchDelivery {
         let collector = Arc::new(BatchCollector::each(slots.len(), each));
-        let keying = self.key_templates.applies(None).then_some(None);
-        self.send_to(collector, slots, keying)
+        self.send_to(collector, slots, self.keying(Keying::Strategy(None)))
     }
 
     /// `keying`: `None` leaves keys alone, `Some(named)` keys unkeyed messages. A refused slot
@@ -515,12 +517,8 @@ impl Producer {
         keying: Keying,
         job: impl FnOnce(LaneSend) -> LaneSent + Send + 'static,
     ) -> BatchDelivery {
-        let keying = match keying {
-            Keying::AsGiven => None,
-            Keying::Strategy(named) => self.key_templates.applies(named).then_some(named),
-        };
         let collector = Arc::new(BatchCollector::new(count, self.stats.clone()));
-        self.in_lane(collector, count, keying, job)
+        self.in_lane(collector, count, self.keying(keying), job)
     }
 
     /// Pushes `job` into the lane for `collector`'s `count` slots; the `BatchDelivery` returned
