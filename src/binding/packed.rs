@@ -338,11 +338,15 @@ impl KafkaService {
         });
         if each {
             self.settler.expect(env, count)?;
-            let delivery = producer.send_each(slots, self.settler.each_by_seq(seq));
+            // Within the runtime: a send the adaptive linger holds starts the lane's task.
+            let delivery = within_runtime_if_available(|| {
+                producer.send_each(slots, self.settler.each_by_seq(seq))
+            });
             within_runtime_if_available(|| delivery.finish());
             return Ok(());
         }
-        let delivery = producer.send_slots(slots, Keying::Strategy(None));
+        let delivery =
+            within_runtime_if_available(|| producer.send_slots(slots, Keying::Strategy(None)));
         self.settler.expect(env, 1)?;
         let done = self.settler.by_seq(seq);
         within_runtime_if_available(|| delivery.on_complete(done));
@@ -441,8 +445,9 @@ impl KafkaService {
             Ok(message) => {
                 // The bytes are copied (by librdkafka, or for a full queue by the engine) before
                 // `send_keyed` returns: publish.js reuses `data`.
-                let delivery =
-                    producer.send_keyed(std::iter::once((topic.as_str(), &message)), None);
+                let delivery = within_runtime_if_available(|| {
+                    producer.send_keyed(std::iter::once((topic.as_str(), &message)), None)
+                });
                 within_runtime_if_available(|| delivery.on_complete(done));
             }
             Err(e) => done(vec![Err(e)]),

@@ -420,9 +420,10 @@ impl Sender<'_> {
         slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
     ) -> EngineResult<BatchDelivery> {
         match self {
-            Sender::Service(engine, strategy) => {
+            // Within the runtime: a send the adaptive linger holds starts the lane's task.
+            Sender::Service(engine, strategy) => within_runtime_if_available(|| {
                 engine.send_slots(slots, Keying::Strategy(*strategy))
-            }
+            }),
             Sender::Transaction(tx) => tx.send_slots(slots),
         }
     }

@@ -2,6 +2,7 @@
 //! librdkafka properties.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 
@@ -167,6 +168,9 @@ pub struct ProducerOptions {
     pub idempotent: bool,
     pub compression: Compression,
     pub linger_ms: f64,
+    /// How long a small send waits for others while a steady stream is in flight
+    /// (`engine::adaptive_linger`); 0 turns it off.
+    pub adaptive_linger_ms: f64,
     pub batch_size: Option<u32>,
     pub max_in_flight: Option<u32>,
     pub message_timeout_ms: u32,
@@ -180,6 +184,7 @@ impl Default for ProducerOptions {
             idempotent: true,
             compression: Compression::None,
             linger_ms: DEFAULT_LINGER_MS,
+            adaptive_linger_ms: DEFAULT_ADAPTIVE_LINGER_MS,
             batch_size: None,
             max_in_flight: None,
             message_timeout_ms: DEFAULT_MESSAGE_TIMEOUT_MS,
@@ -192,6 +197,10 @@ impl Default for ProducerOptions {
 /// share requests: they queue while earlier requests are in flight (measured: awaited publishes
 /// 4-8x faster than with 1 ms, concurrent and batch throughput unchanged).
 pub const DEFAULT_LINGER_MS: f64 = 0.0;
+/// Default adaptive linger: off. On, it trades the idle machine's tail latency at 10,000/s for
+/// two thirds of the CPU per message and the busy machine's tail (bench/README.md, "2026-12-06:
+/// an adaptive linger").
+pub const DEFAULT_ADAPTIVE_LINGER_MS: f64 = 0.0;
 /// Default time a publish may take, retries included, before it fails with `ERR__MSG_TIMED_OUT`.
 pub const DEFAULT_MESSAGE_TIMEOUT_MS: u32 = 30_000;
 /// Java-client and kafkajs compatible key hashing; random partition for null keys.
@@ -308,6 +317,11 @@ impl ServiceConfig {
         if !(0.0..=900_000.0).contains(&p.linger_ms) {
             return Err(EngineError::InvalidConfig(
                 "lingerMs must be between 0 and 900000".into(),
+            ));
+        }
+        if !(0.0..=1_000.0).contains(&p.adaptive_linger_ms) {
+            return Err(EngineError::InvalidConfig(
+                "adaptiveLingerMs must be between 0 and 1000".into(),
             ));
         }
         if p.message_timeout_ms == 0 {
@@ -462,6 +476,27 @@ impl ServiceConfig {
             .rev()
             .find(|(k, v)| k == "debug" && !v.trim().is_empty())
             .map(|(_, v)| v.as_str())
+    }
+
+    /// How long a small send waits at a steady pace (`engine::adaptive_linger`): `None` when
+    /// `adaptive_linger_ms` is 0, when librdkafka lingers itself (`linger_ms`, or a raw
+    /// `linger.ms` / `queue.buffering.max.ms`), and for a transactional producer (its commit
+    /// flushes librdkafka's queue, which a waiting send is not in yet).
+    pub fn adaptive_linger(&self) -> Option<Duration> {
+        let raw = |names: &[&str]| {
+            self.librdkafka
+                .iter()
+                .rev()
+                .find(|(k, _)| names.contains(&k.as_str()))
+                .map(|(_, v)| v.trim())
+        };
+        let lingers = raw(&["linger.ms", "queue.buffering.max.ms"])
+            .map_or(self.producer.linger_ms > 0.0, |v| {
+                v.parse::<f64>() != Ok(0.0)
+            });
+        let transactional = raw(&["transactional.id"]).is_some();
+        (self.producer.adaptive_linger_ms > 0.0 && !lingers && !transactional)
+            .then(|| Duration::from_secs_f64(self.producer.adaptive_linger_ms / 1_000.0))
     }
 
     /// librdkafka properties of the service's producer.
@@ -740,5 +775,33 @@ mod tests {
             Acks::from_number(2),
             Err(EngineError::InvalidConfig(_))
         ));
+    }
+
+    #[test]
+    fn the_adaptive_linger_gives_way_to_librdkafkas_own_and_to_transactions() {
+        let wait = |c: &ServiceConfig| c.adaptive_linger().map(|d| d.as_micros());
+        assert_eq!(wait(&config()), None);
+        let on = || {
+            let mut c = config();
+            c.producer.adaptive_linger_ms = 5.0;
+            c
+        };
+        assert_eq!(wait(&on()), Some(5_000));
+        let mut lingering = on();
+        lingering.producer.linger_ms = 1.0;
+        assert_eq!(wait(&lingering), None);
+        for (name, value, expected) in [
+            ("linger.ms", "2", None),
+            ("queue.buffering.max.ms", "0.5", None),
+            ("linger.ms", "0", Some(5_000)),
+            ("transactional.id", "t", None),
+        ] {
+            let mut raw = on();
+            raw.librdkafka.push((name.into(), value.into()));
+            assert_eq!(wait(&raw), expected, "{name}={value}");
+        }
+        let mut too_long = config();
+        too_long.producer.adaptive_linger_ms = 1_001.0;
+        assert!(too_long.validate().is_err());
     }
 }

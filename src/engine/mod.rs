@@ -1,6 +1,7 @@
 //! The pure-Rust Kafka engine over librdkafka and tokio. Nothing here knows about Node.
 
 mod ack_runs;
+mod adaptive_linger;
 pub mod admin;
 pub mod catalogs;
 pub mod client_events;
@@ -32,6 +33,8 @@ mod disconnect_tests;
 mod key_order_tests;
 #[cfg(test)]
 mod lane_order_tests;
+#[cfg(test)]
+mod linger_order_tests;
 #[cfg(test)]
 mod prefetch_tests;
 #[cfg(test)]

@@ -13,6 +13,7 @@ use rdkafka::util::Timeout;
 use tokio::sync::oneshot;
 
 use crate::engine::ack_runs::AckRuns;
+use crate::engine::adaptive_linger::AdaptiveLinger;
 use crate::engine::catalogs::PartitionStrategy;
 use crate::engine::client_events::{forward_client_events, ClientEvents};
 use crate::engine::config::ServiceConfig;
@@ -350,6 +351,9 @@ pub struct Producer {
     /// Sends queued away from their caller's thread (`send_later`), and every send after them
     /// while any waits.
     lane: EnqueueLane,
+    /// Holds a small send for others at a steady pace; `None` when the configuration turns it
+    /// off (`ServiceConfig::adaptive_linger`).
+    linger: Option<AdaptiveLinger>,
 }
 
 impl Producer {
@@ -374,6 +378,7 @@ impl Producer {
             message_timeout: Duration::from_millis(config.producer.message_timeout_ms as u64),
             key_templates: config.key_templates.clone(),
             lane: EnqueueLane::default(),
+            linger: config.adaptive_linger().map(AdaptiveLinger::new),
         }))
     }
 
@@ -395,6 +400,11 @@ impl Producer {
     /// What the producer's connection attempts ran into.
     pub fn connection(&self) -> &crate::engine::connection::ConnectionWatch {
         self.inner.context().events.connection()
+    }
+
+    /// Calls the adaptive linger held so far (`engine::adaptive_linger`).
+    pub fn lingered(&self) -> u64 {
+        self.linger.as_ref().map_or(0, AdaptiveLinger::held)
     }
 
     /// The librdkafka producer, for the transactional calls (`engine::transaction`).
@@ -484,21 +494,27 @@ impl Producer {
         self.send_to(collector, slots, keying)
     }
 
-    /// `send` into `collector`: at once, or, while the lane is busy, copied and queued behind
-    /// what waits there.
+    /// `send` into `collector`: at once, or copied and queued in the lane: behind what waits
+    /// there while it is busy, or, at a steady pace, to wait there for the sends after it (the
+    /// adaptive linger).
     fn send_to<'a, B: AsRef<[u8]> + 'a>(
         self: &Arc<Self>,
         collector: Arc<BatchCollector>,
         slots: impl ExactSizeIterator<Item = EngineResult<(&'a str, &'a OutgoingMessage<B>)>>,
         keying: Option<Option<PartitionStrategy>>,
     ) -> BatchDelivery {
-        if !self.lane.busy() {
+        let busy = self.lane.busy();
+        let not_before = self
+            .linger
+            .as_ref()
+            .and_then(|l| l.hold(slots.len(), self.stats.in_flight(), busy, Instant::now()));
+        if !busy && not_before.is_none() {
             return self.send_now(collector, slots, keying);
         }
         let owned: Vec<EngineResult<(String, OutgoingMessage<Vec<u8>>)>> = slots
             .map(|s| s.map(|(t, m)| (t.to_owned(), m.to_owned_bytes())))
             .collect();
-        self.in_lane(collector, owned.len(), keying, move |send| {
+        self.in_lane(collector, owned.len(), keying, not_before, move |send| {
             send.slots(owned.iter().map(|s| {
                 s.as_ref()
                     .map(|(t, m)| (t.as_str(), m))
@@ -518,16 +534,17 @@ impl Producer {
         job: impl FnOnce(LaneSend) -> LaneSent + Send + 'static,
     ) -> BatchDelivery {
         let collector = Arc::new(BatchCollector::new(count, self.stats.clone()));
-        self.in_lane(collector, count, self.keying(keying), job)
+        self.in_lane(collector, count, self.keying(keying), None, job)
     }
 
-    /// Pushes `job` into the lane for `collector`'s `count` slots; the `BatchDelivery` returned
-    /// settles them as the job's sends are reported.
+    /// Pushes `job` into the lane for `collector`'s `count` slots, to run no sooner than
+    /// `not_before`; the `BatchDelivery` returned settles them as the job's sends are reported.
     fn in_lane(
         self: &Arc<Self>,
         collector: Arc<BatchCollector>,
         count: usize,
         keying: Option<Option<PartitionStrategy>>,
+        not_before: Option<Instant>,
         job: impl FnOnce(LaneSend) -> LaneSent + Send + 'static,
     ) -> BatchDelivery {
         // A second extra count, released once the job queued every message (`LaneSent`).
@@ -538,10 +555,13 @@ impl Producer {
             count,
             keying,
         };
-        self.lane.push(Box::new(move || {
-            let LaneSent(delivery) = job(send);
-            delivery.release();
-        }));
+        self.lane.push_at(
+            not_before,
+            Box::new(move || {
+                let LaneSent(delivery) = job(send);
+                delivery.release();
+            }),
+        );
         BatchDelivery {
             producer: self.clone(),
             collector,

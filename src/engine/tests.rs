@@ -15,6 +15,11 @@ use crate::engine::producer::BatchOutcome;
 use crate::engine::service::KafkaEngine;
 
 pub(super) fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
+    KafkaEngine::new(config_for(cluster), None).unwrap()
+}
+
+/// The configuration of `engine_for`.
+pub(super) fn config_for(cluster: &MockKafkaCluster) -> ServiceConfig {
     let mut config = ServiceConfig::new(ServiceConfig::parse_brokers(cluster.bootstrap_servers()));
     config.producer.message_timeout_ms = 5_000;
     config.statistics_interval_ms = 100;
@@ -25,7 +30,7 @@ pub(super) fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
         config.librdkafka.push(("debug".into(), d));
         config.log_level = crate::engine::logging::LogLevel::Debug;
     }
-    KafkaEngine::new(config, None).unwrap()
+    config
 }
 
 /// A mock cluster of `brokers` with `topic` (`partitions`, one replica), and an engine connected
