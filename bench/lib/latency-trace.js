@@ -10,7 +10,8 @@
 //    (this perturbs the run: every log line reaches JS).
 //   KAFKA_BROKERS=127.0.0.1:39492 node bench/lib/latency-trace.js kafka-native|confluent [RATE] [SECONDS] [LINGER_MS]
 // KAFKA_NATIVE_MODULE=DIR loads kafka-native from DIR (an A/B copy of the package); TRACE_LIBRDKAFKA
-// is a JSON object of librdkafka properties for kafka-native's clients (e.g. '{"max.in.flight.requests.per.connection":1}').
+// is a JSON object of librdkafka properties for kafka-native's clients (e.g. '{"max.in.flight.requests.per.connection":1}'),
+// TRACE_PRODUCER one of kafka-native's producer options (e.g. '{"adaptiveLingerMs":5}').
 // confluent is its native API (Producer + KafkaConsumer), librdkafka defaults (linger 5 ms).
 
 const fs = require('fs');
@@ -91,7 +92,10 @@ async function open(onValue) {
       logLevel: debug ? 'debug' : 'error',
       logger: (r) => onLogLine(r.message),
       librdkafka: { ...(debug ? { debug: 'protocol' } : {}), ...JSON.parse(process.env.TRACE_LIBRDKAFKA || '{}') },
-      producer: { compression: 'lz4', idempotent: true, acks: -1, lingerMs: Number(lingerArg || 0) },
+      producer: {
+        compression: 'lz4', idempotent: true, acks: -1, lingerMs: Number(lingerArg || 0),
+        ...JSON.parse(process.env.TRACE_PRODUCER || '{}'),
+      },
     });
     await svc.connect();
     const sub = await svc.subscribe({ groupId: topic, topics: [topic], fromBeginning: true }, {
