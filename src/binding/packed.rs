@@ -339,10 +339,11 @@ impl KafkaService {
         if each {
             self.settler.expect(env, count)?;
             // Within the runtime: a send the adaptive linger holds starts the lane's task.
-            let delivery = within_runtime_if_available(|| {
-                producer.send_each(slots, self.settler.each_by_seq(seq))
+            within_runtime_if_available(|| {
+                producer
+                    .send_each(slots, self.settler.each_by_seq(seq))
+                    .finish()
             });
-            within_runtime_if_available(|| delivery.finish());
             return Ok(());
         }
         let delivery =
@@ -445,10 +446,11 @@ impl KafkaService {
             Ok(message) => {
                 // The bytes are copied (by librdkafka, or for a full queue by the engine) before
                 // `send_keyed` returns: publish.js reuses `data`.
-                let delivery = within_runtime_if_available(|| {
-                    producer.send_keyed(std::iter::once((topic.as_str(), &message)), None)
+                within_runtime_if_available(|| {
+                    producer
+                        .send_keyed(std::iter::once((topic.as_str(), &message)), None)
+                        .on_complete(done)
                 });
-                within_runtime_if_available(|| delivery.on_complete(done));
             }
             Err(e) => done(vec![Err(e)]),
         }
