@@ -4,18 +4,14 @@
 use std::time::{Duration, Instant};
 
 use crate::engine::message::OutgoingMessage;
-use crate::engine::mock_cluster::MockKafkaCluster;
-use crate::engine::service::KafkaEngine;
-use crate::engine::tests::config_for;
+use crate::engine::tests::connected_engine_with;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_held_at_a_steady_pace_keep_their_order_and_a_flush_queues_them() {
-    let cluster = MockKafkaCluster::start(1).unwrap();
-    cluster.create_topic("linger", 1, 1).unwrap();
-    let mut config = config_for(&cluster);
-    config.producer.adaptive_linger_ms = 5.0;
-    let engine = KafkaEngine::new(config, None).unwrap();
-    engine.connect().await.unwrap();
+    let (_cluster, engine) = connected_engine_with(1, "linger", 1, |config| {
+        config.producer.adaptive_linger_ms = 5.0;
+    })
+    .await;
     let producer = engine.producer().unwrap();
     let mut deliveries = Vec::new();
     let mut sent = 0;

@@ -19,7 +19,7 @@ pub(super) fn engine_for(cluster: &MockKafkaCluster) -> KafkaEngine {
 }
 
 /// The configuration of `engine_for`.
-pub(super) fn config_for(cluster: &MockKafkaCluster) -> ServiceConfig {
+fn config_for(cluster: &MockKafkaCluster) -> ServiceConfig {
     let mut config = ServiceConfig::new(ServiceConfig::parse_brokers(cluster.bootstrap_servers()));
     config.producer.message_timeout_ms = 5_000;
     config.statistics_interval_ms = 100;
@@ -40,9 +40,21 @@ pub(super) async fn connected_engine(
     topic: &str,
     partitions: i32,
 ) -> (MockKafkaCluster, KafkaEngine) {
+    connected_engine_with(brokers, topic, partitions, |_| {}).await
+}
+
+/// `connected_engine`, its configuration changed by `tweak` first.
+pub(super) async fn connected_engine_with(
+    brokers: i32,
+    topic: &str,
+    partitions: i32,
+    tweak: impl FnOnce(&mut ServiceConfig),
+) -> (MockKafkaCluster, KafkaEngine) {
     let cluster = MockKafkaCluster::start(brokers).unwrap();
     cluster.create_topic(topic, partitions, 1).unwrap();
-    let engine = engine_for(&cluster);
+    let mut config = config_for(&cluster);
+    tweak(&mut config);
+    let engine = KafkaEngine::new(config, None).unwrap();
     engine.connect().await.unwrap();
     (cluster, engine)
 }
